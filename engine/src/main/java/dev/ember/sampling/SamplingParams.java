@@ -1,0 +1,154 @@
+package dev.ember.sampling;
+
+import dev.ember.ConfigException;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Per-request sampling settings, immutable and validated here; a bad value fails with the parameter's name.
+ *
+ * @param maxTokens      most tokens to generate (>= 1)
+ * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
+ * @param temperature    0 means greedy (argmax); otherwise logits are divided by it
+ * @param topP           nucleus mass in (0, 1]; 1 disables
+ * @param topK           keep the k most likely tokens; 0 (or -1) disables
+ * @param minP           drop tokens whose probability is below minP times the top one; 0 disables
+ * @param repetitionPenalty   HF-style: logits of tokens seen in prompt or output are divided (if > 0) or multiplied by it; 1 disables
+ * @param presencePenalty     subtracted once from logits of tokens present in the output
+ * @param frequencyPenalty    subtracted per occurrence in the output
+ * @param seed           the request's sampling seed, or null to derive one from the job seed and the prompt
+ * @param stop           stop strings, matched on the generated text; the match is excluded from the output
+ * @param stopTokenIds   extra token ids that end generation (kept in token_ids, not in text)
+ * @param ignoreEos      keep generating past EOS ids (benchmarks)
+ * @param logprobs       number of top log-probabilities to return per generated token; 0 = none
+ */
+public record SamplingParams(
+        int maxTokens,
+        int minTokens,
+        double temperature,
+        double topP,
+        int topK,
+        double minP,
+        double repetitionPenalty,
+        double presencePenalty,
+        double frequencyPenalty,
+        Long seed,
+        List<String> stop,
+        Set<Integer> stopTokenIds,
+        boolean ignoreEos,
+        int logprobs) {
+
+    /** The most top log-probabilities a request may ask for. */
+    public static final int MAX_LOGPROBS = 20;
+
+    public SamplingParams {
+        if (maxTokens < 1) {
+            throw ConfigException.invalid("max_tokens", maxTokens, "an integer >= 1");
+        }
+        if (minTokens < 0 || minTokens > maxTokens) {
+            throw ConfigException.invalid("min_tokens", minTokens, "an integer in [0, max_tokens=" + maxTokens + "]");
+        }
+        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+            throw ConfigException.invalid("temperature", temperature, "a finite number >= 0 (0 = greedy)");
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw ConfigException.invalid("top_p", topP, "a number in (0, 1]");
+        }
+        if (topK < -1) {
+            throw ConfigException.invalid("top_k", topK, "-1 or 0 (disabled) or a positive integer");
+        }
+        if (!(minP >= 0 && minP <= 1)) {
+            throw ConfigException.invalid("min_p", minP, "a number in [0, 1]");
+        }
+        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a finite number > 0 (1 = off)");
+        }
+        if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
+            throw ConfigException.invalid("presence_penalty", presencePenalty, "a number in [-2, 2]");
+        }
+        if (!(frequencyPenalty >= -2 && frequencyPenalty <= 2)) {
+            throw ConfigException.invalid("frequency_penalty", frequencyPenalty, "a number in [-2, 2]");
+        }
+        if (logprobs < 0 || logprobs > MAX_LOGPROBS) {
+            throw ConfigException.invalid("logprobs", logprobs, "an integer in [0, " + MAX_LOGPROBS + "]");
+        }
+        stop = stop == null ? List.of() : List.copyOf(stop);
+        for (String s : stop) {
+            if (s.isEmpty()) {
+                throw ConfigException.invalid("stop", "\"\"", "non-empty strings");
+            }
+        }
+        stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
+        for (int id : stopTokenIds) {
+            if (id < 0) {
+                throw ConfigException.invalid("stop_token_ids", id, "non-negative token ids");
+            }
+        }
+    }
+
+    public boolean greedy() {
+        return temperature == 0;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxTokens = maxTokens;
+        b.minTokens = minTokens;
+        b.temperature = temperature;
+        b.topP = topP;
+        b.topK = topK;
+        b.minP = minP;
+        b.repetitionPenalty = repetitionPenalty;
+        b.presencePenalty = presencePenalty;
+        b.frequencyPenalty = frequencyPenalty;
+        b.seed = seed;
+        b.stop = stop;
+        b.stopTokenIds = stopTokenIds;
+        b.ignoreEos = ignoreEos;
+        b.logprobs = logprobs;
+        return b;
+    }
+
+    /** Defaults: 16 tokens, temperature 1, no filtering, no penalties, derived seed. */
+    public static final class Builder {
+        private int maxTokens = 16;
+        private int minTokens = 0;
+        private double temperature = 1.0;
+        private double topP = 1.0;
+        private int topK = 0;
+        private double minP = 0.0;
+        private double repetitionPenalty = 1.0;
+        private double presencePenalty = 0.0;
+        private double frequencyPenalty = 0.0;
+        private Long seed;
+        private List<String> stop = List.of();
+        private Set<Integer> stopTokenIds = Set.of();
+        private boolean ignoreEos;
+        private int logprobs;
+
+        public Builder maxTokens(int v) { maxTokens = v; return this; }
+        public Builder minTokens(int v) { minTokens = v; return this; }
+        public Builder temperature(double v) { temperature = v; return this; }
+        public Builder topP(double v) { topP = v; return this; }
+        public Builder topK(int v) { topK = v; return this; }
+        public Builder minP(double v) { minP = v; return this; }
+        public Builder repetitionPenalty(double v) { repetitionPenalty = v; return this; }
+        public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+        public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+        public Builder seed(Long v) { seed = v; return this; }
+        public Builder stop(List<String> v) { stop = v; return this; }
+        public Builder stopTokenIds(Set<Integer> v) { stopTokenIds = v; return this; }
+        public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
+        public Builder logprobs(int v) { logprobs = v; return this; }
+
+        public SamplingParams build() {
+            return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, repetitionPenalty,
+                    presencePenalty, frequencyPenalty, seed, stop, stopTokenIds, ignoreEos, logprobs);
+        }
+    }
+}
