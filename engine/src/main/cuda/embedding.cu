@@ -1,0 +1,19 @@
+// Row gathers: the token embedding lookup and the gather of last-token hidden states before the LM head.
+//
+// embed_T(out (T, hidden), table (vocab, hidden), ids (T), hidden): grid = T rows, block = 256.
+// gather_rows_T(out (R, width), in (N, width), rows (R), width): grid = R, block = 256.
+#include "common.cuh"
+
+template <typename T>
+__device__ void copy_row(T* __restrict__ out, const T* __restrict__ in, int width) {
+    for (int i = threadIdx.x; i < width; i += blockDim.x) out[i] = in[i];
+}
+
+#define EMBER_EMBEDDING(S, T)                                                                              \
+    extern "C" __global__ void embed_##S(T* out, const T* table, const int* ids, int hidden) {            \
+        copy_row(out + (size_t)blockIdx.x * hidden, table + (size_t)ids[blockIdx.x] * hidden, hidden);    \
+    }                                                                                                      \
+    extern "C" __global__ void gather_rows_##S(T* out, const T* in, const int* rows, int width) {         \
+        copy_row(out + (size_t)blockIdx.x * width, in + (size_t)rows[blockIdx.x] * width, width);         \
+    }
+EMBER_FOR_TYPES(EMBER_EMBEDDING)

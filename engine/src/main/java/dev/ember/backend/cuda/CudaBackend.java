@@ -1,0 +1,304 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.ConfigException;
+import dev.ember.CudaException;
+import dev.ember.backend.Backend;
+import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.StepOutput;
+import dev.ember.engine.EngineConfig;
+import dev.ember.model.ModelConfig;
+import dev.ember.sampling.SamplingParams;
+import dev.ember.weights.DType;
+import dev.ember.weights.ModelWeights;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * The CUDA backend: JCuda's driver API on the GPU's primary context, one stream, cuBLAS GEMMs (fused QKV and
+ * gate/up), Ember's kernels (engine/src/main/cuda) and sampling on the GPU; decode steps replay CUDA graphs
+ * unless {@code enforce_eager}. Memory plan at {@link #allocateKvCache}: weights, then the activations sized
+ * for max_num_batched_tokens with their peak measured by a profiling forward pass, then the KV cache takes what
+ * remains under gpu_memory_utilization.
+ *
+ * <p>Owns every device resource; driven by the engine's step thread (not thread-safe; each call makes the
+ * context current on the calling thread). {@code close()} is idempotent.
+ */
+public final class CudaBackend implements Backend {
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+    /** Device memory kept out of the KV cache for CUDA graphs and the sampler's small buffers. */
+    static final long RESERVE_BYTES = 256L << 20;
+
+    private final ModelConfig config;
+    private final EngineConfig engine;
+    private final DType dtype;
+    private final int maxModelLen;
+    private final int maxTokens;
+    private final Deque<AutoCloseable> owned = new ArrayDeque<>();
+    private final CudaDevice device;
+    private final CudaStream stream;
+    private final Kernels kernels;
+    private final Cublas blas;
+    private final DeviceWeights weights;
+    private final long startNanos = System.nanoTime();
+    private Activations act;
+    private StepInputs inputs;
+    private CudaModel model;
+    private GpuSampler sampler;
+    private DecodeGraphs graphs;
+    private KvCache kv;
+    private long activationBytes;
+    private boolean closed;
+
+    private CudaBackend(ModelConfig config, ModelWeights modelWeights, EngineConfig engine) {
+        this.config = config;
+        this.engine = engine;
+        this.dtype = computeDtype(engine.dtype(), config, modelWeights);
+        this.maxModelLen = engine.maxModelLen() > 0 ? engine.maxModelLen() : config.maxPositionEmbeddings();
+        this.maxTokens = Math.max(engine.maxNumBatchedTokens(), engine.maxNumSeqs());
+        checkSupported(config);
+        if (!KernelModule.available()) {
+            throw new CudaException("device=cuda is not available in this build: the CUDA kernels were not compiled ("
+                    + KernelModule.RESOURCE + " is missing because nvcc was not found when the engine was built);"
+                    + " rebuild with nvcc on the PATH, or use device=cpu");
+        }
+        device = CudaDevice.open(engine.deviceOrdinal());
+        owned.push(device);
+        try {
+            stream = own(new CudaStream());
+            KernelModule module = own(new KernelModule());
+            kernels = new Kernels(module, stream, dtype);
+            blas = own(new Cublas(stream));
+            weights = own(new DeviceWeights(config, modelWeights, dtype));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * The engine's factory for device=cuda: opens GPU {@code engine.deviceOrdinal()} and uploads the weights.
+     * Fails with a {@link CudaException} where there is no usable GPU, driver, cuBLAS or compiled kernel image.
+     */
+    public static Backend create(ModelConfig config, ModelWeights weights, EngineConfig engine) {
+        return open(config, weights, engine);
+    }
+
+    /** As {@link #create}, typed for tests that call {@link #forwardLogits}. */
+    public static CudaBackend open(ModelConfig config, ModelWeights weights, EngineConfig engine) {
+        return new CudaBackend(config, weights, engine);
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.push(resource);
+        return resource;
+    }
+
+    static DType computeDtype(String option, ModelConfig config, ModelWeights weights) {
+        return switch (option) {
+            case "float32" -> DType.F32;
+            case "bfloat16" -> DType.BF16;
+            case "float16" -> DType.F16;
+            case "auto" -> weights.embedTokens().dtype() == DType.F16 || "float16".equals(config.torchDtype())
+                    ? DType.F16 : DType.BF16;
+            default -> throw ConfigException.invalid("dtype", option, "auto, bfloat16, float16, float32");
+        };
+    }
+
+    static void checkSupported(ModelConfig c) {
+        if (c.headDim() != 64 && c.headDim() != 128) {
+            throw new CudaException("head_dim=" + c.headDim() + " is not supported by the CUDA attention kernels"
+                    + " (64 or 128); use device=cpu for this model");
+        }
+        if (c.groupSize() > 8) {
+            throw new CudaException("num_attention_heads / num_key_value_heads = " + c.groupSize()
+                    + " query heads per KV head is not supported by the CUDA decode kernel (at most 8); use device=cpu");
+        }
+    }
+
+    @Override
+    public int allocateKvCache(int blockSize, int maxBlocks) {
+        requireOpen();
+        if (kv != null) {
+            throw new IllegalStateException("the CUDA KV cache is already allocated (" + kv.numBlocks + " blocks)");
+        }
+        if (blockSize < 1 || maxBlocks < 0) {
+            throw new IllegalArgumentException("block size " + blockSize + " and block cap " + maxBlocks
+                    + " must be >= 1 and >= 0");
+        }
+        device.makeCurrent();
+        int maxSeqs = engine.maxNumSeqs();
+        int maxBlocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
+        long free0 = device.memoryInfo()[0];
+        act = own(new Activations(config, dtype, maxTokens, maxSeqs, CudaModel.inverseFrequencies(config)));
+        inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq));
+        sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs));
+        model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());
+        profileRun(blockSize, maxSeqs);
+        long[] mem = device.memoryInfo();
+        activationBytes = free0 - mem[0];
+
+        long perBlock = KvCache.bytesPerBlock(config.numLayers(), blockSize, config.numKvHeads(), config.headDim(), dtype);
+        long used = mem[1] - mem[0];
+        long budget = (long) (mem[1] * engine.gpuMemoryUtilization()) - used - RESERVE_BYTES;
+        long blocks = Math.max(0, budget / perBlock);
+        if (maxBlocks > 0) {
+            blocks = Math.min(blocks, maxBlocks);
+        }
+        blocks = Math.min(blocks, Integer.MAX_VALUE);
+        if (blocks < maxBlocksPerSeq) {
+            throw new ConfigException("the GPU cannot hold the KV cache of one sequence of max_model_len=" + maxModelLen
+                    + " tokens (" + maxBlocksPerSeq + " blocks of " + perBlock + " bytes) under gpu_memory_utilization="
+                    + engine.gpuMemoryUtilization() + ": " + (mem[1] >> 20) + " MiB total, " + (used >> 20)
+                    + " MiB in use after weights (" + (weights.totalBytes() >> 20) + " MiB) and activations ("
+                    + (activationBytes >> 20) + " MiB), room for " + blocks + " blocks; raise gpu_memory_utilization,"
+                    + " lower max_model_len, max_num_batched_tokens or max_num_seqs, or set num_kv_blocks"
+                    + (maxBlocks > 0 ? " (now " + maxBlocks + ")" : ""));
+        }
+        kv = own(new KvCache(config.numLayers(), (int) blocks, blockSize, config.numKvHeads(), config.headDim(), dtype));
+        if (!engine.enforceEager()) {
+            graphs = own(new DecodeGraphs(stream, maxSeqs, maxBlocksPerSeq));
+        }
+        LOG.log(System.Logger.Level.INFO, description());
+        return (int) blocks;
+    }
+
+    /** One forward pass of max_num_batched_tokens tokens over a one-block scratch cache, to measure the peak. */
+    private void profileRun(int blockSize, int maxSeqs) {
+        int len = Math.min(maxTokens, maxModelLen);
+        int seqs = Math.min(maxSeqs, (maxTokens + len - 1) / len);
+        int tokens = Math.min(maxTokens, seqs * len);
+        int[] ids = new int[tokens];
+        int[] positions = new int[tokens];
+        int[] slots = new int[tokens];
+        int[] queryStart = new int[seqs + 1];
+        int[] contextLens = new int[seqs];
+        int[][] tables = new int[seqs][(len + blockSize - 1) / blockSize];
+        int[] logitRow = new int[seqs];
+        for (int s = 0; s < seqs; s++) {
+            queryStart[s + 1] = Math.min(tokens, (s + 1) * len);
+            contextLens[s] = queryStart[s + 1] - queryStart[s];
+            logitRow[s] = queryStart[s + 1] - 1;
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
+                positions[t] = t - queryStart[s];
+                slots[t] = -1;
+            }
+        }
+        ForwardBatch dummy = new ForwardBatch(seqs, ids, positions, slots, queryStart, contextLens, tables, blockSize,
+                new boolean[seqs], new SamplingParams[seqs], new long[seqs], new int[seqs], new int[seqs][0], new int[seqs]);
+        try (KvCache scratch = new KvCache(config.numLayers(), 1, blockSize, config.numKvHeads(), config.headDim(), dtype)) {
+            inputs.write(dummy, 0, tables[0].length, logitRow);
+            inputs.upload(stream);
+            model.forward(scratch, tokens, seqs, seqs, false, len);
+            stream.synchronize();
+        }
+    }
+
+    @Override
+    public StepOutput step(ForwardBatch batch) {
+        GpuSampler.Plan plan = forward(batch);
+        return sampler.sample(batch, plan);
+    }
+
+    /**
+     * Runs the model over the batch (writing its K/V into the cache) without sampling; for parity tests.
+     *
+     * @return (S) the raw float32 logits of the last new token of each sequence with {@code sample[s]}, null elsewhere
+     */
+    public float[][] forwardLogits(ForwardBatch batch) {
+        GpuSampler.Plan plan = forward(batch);
+        stream.synchronize();
+        float[][] out = new float[batch.numSeqs][];
+        for (int s = 0; s < batch.numSeqs; s++) {
+            int row = plan.logitRowOf()[s];
+            if (row >= 0) {
+                out[s] = new float[config.vocabSize()];
+                act.logits.download((long) row * config.vocabSize() * 4, out[s]);
+            }
+        }
+        return out;
+    }
+
+    private GpuSampler.Plan forward(ForwardBatch b) {
+        requireOpen();
+        if (kv == null) {
+            throw new IllegalStateException("allocateKvCache must be called before the first step");
+        }
+        if (b.blockSize != kv.blockSize) {
+            throw new IllegalArgumentException("batch block size " + b.blockSize + " differs from the KV cache's " + kv.blockSize);
+        }
+        device.makeCurrent();
+        int needed = 1;
+        int maxContext = 1;
+        for (int s = 0; s < b.numSeqs; s++) {
+            maxContext = Math.max(maxContext, b.contextLens[s]);
+            needed = Math.max(needed, (b.contextLens[s] + kv.blockSize - 1) / kv.blockSize);
+        }
+        GpuSampler.Plan plan = sampler.plan(b);
+        if (b.isDecodeOnly() && graphs != null) {
+            int batch = graphs.batchBucket(b.numSeqs);
+            int stride = graphs.strideBucket(needed);
+            inputs.write(b, batch - b.numSeqs, stride, plan.logitTokenOf());
+            inputs.upload(stream);
+            if (!graphs.replay(batch, stride)) {
+                model.forward(kv, batch, batch, batch, true, stride * kv.blockSize);
+                graphs.capture(batch, stride, (bb, ss) -> model.forward(kv, bb, bb, bb, true, ss * kv.blockSize));
+            }
+        } else {
+            inputs.write(b, 0, needed, plan.logitTokenOf());
+            inputs.upload(stream);
+            model.forward(kv, b.numTokens(), b.numSeqs, plan.numLogitRows(), b.isDecodeOnly(), maxContext);
+        }
+        return plan;
+    }
+
+    /** Weights, activation peak and KV cache sizes in bytes, and the number of KV blocks (0 before allocation). */
+    public long[] memoryPlan() {
+        return new long[] {weights.totalBytes(), activationBytes, kv == null ? 0 : kv.sizeBytes(),
+                kv == null ? 0 : kv.numBlocks};
+    }
+
+    @Override
+    public String description() {
+        String kvText = kv == null ? "KV cache not allocated"
+                : "KV cache " + (kv.sizeBytes() >> 20) + " MiB = " + kv.numBlocks + " blocks x " + kv.blockSize + " tokens";
+        return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
+                + device.multiprocessors() + " SMs), " + dtype + ", weights " + (weights.totalBytes() >> 20)
+                + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
+                + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
+                + (engine.enforceEager() ? "eager" : "CUDA graphs for decode") + ", started in "
+                + (System.nanoTime() - startNanos) / 1_000_000 + " ms";
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        try {
+            device.makeCurrent();
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        while (!owned.isEmpty()) {
+            try {
+                owned.pop().close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new CudaException("closing the CUDA backend failed", e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA backend is closed");
+        }
+    }
+}

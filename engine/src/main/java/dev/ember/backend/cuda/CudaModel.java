@@ -1,0 +1,136 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.CudaException;
+import dev.ember.model.ModelConfig;
+import dev.ember.model.RopeScaling;
+import dev.ember.weights.DType;
+
+/**
+ * The decoder's forward pass on the GPU for the inputs staged in {@link StepInputs}: embeddings, then per
+ * layer [add+RMSNorm, fused QKV GEMM, bias/q-k-norm/RoPE + KV store, paged attention, O GEMM, add+RMSNorm,
+ * fused gate/up GEMM, SiLU*mul, down GEMM], the final norm, the gather of the rows whose logits are needed
+ * and the LM head into float32 logits. Everything is enqueued on one stream without host synchronization,
+ * so a decode step can be captured into a CUDA graph. Borrows (does not own) what it is given.
+ */
+final class CudaModel {
+    private final ModelConfig config;
+    private final DeviceWeights weights;
+    private final Activations act;
+    private final StepInputs in;
+    private final Kernels kernels;
+    private final Cublas blas;
+    private final DType dtype;
+    private final int multiprocessors;
+    private final float eps;
+    private final float scale;
+
+    CudaModel(ModelConfig config, DeviceWeights weights, Activations act, StepInputs in, Kernels kernels, Cublas blas,
+              int multiprocessors) {
+        this.config = config;
+        this.weights = weights;
+        this.act = act;
+        this.in = in;
+        this.kernels = kernels;
+        this.blas = blas;
+        this.dtype = weights.dtype;
+        this.multiprocessors = multiprocessors;
+        this.eps = (float) config.rmsNormEps();
+        this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    /** RoPE inverse frequencies (headDim / 2) as Hugging Face computes them, with Llama-3 scaling when set. */
+    static float[] inverseFrequencies(ModelConfig c) {
+        int half = c.headDim() / 2;
+        float[] out = new float[half];
+        RopeScaling scaling = c.ropeScaling();
+        for (int i = 0; i < half; i++) {
+            double inv = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / c.headDim());
+            out[i] = (float) (scaling == null ? inv : scaling.scaleInvFreq(inv));
+        }
+        return out;
+    }
+
+    /** How a decode step splits the context: (partition, numSplits). */
+    int[] decodeSplits(int numSeqs, int maxContext) {
+        int group = config.groupSize();
+        int maxPartition = Kernels.maxDecodePartition(group, config.headDim());
+        int partition = 512;
+        int blocks = numSeqs * config.numKvHeads();
+        while (partition > 64 && (long) blocks * ceilDiv(maxContext, partition) < 2L * multiprocessors) {
+            partition /= 2;
+        }
+        partition = Math.min(partition, maxPartition);
+        int splits = ceilDiv(maxContext, partition);
+        if ((long) numSeqs * splits > Activations.MAX_SPLIT_ROWS) {
+            splits = Math.max(1, Activations.MAX_SPLIT_ROWS / numSeqs);
+            partition = ceilDiv(ceilDiv(maxContext, splits), 64) * 64;
+            if (partition > maxPartition) {
+                throw new CudaException("a decode step of " + numSeqs + " sequences with contexts up to " + maxContext
+                        + " tokens needs attention partitions of " + partition + " tokens, beyond the shared-memory limit of "
+                        + maxPartition + "; lower max_num_seqs or max_model_len");
+            }
+            splits = ceilDiv(maxContext, partition);
+        }
+        return new int[] {partition, splits};
+    }
+
+    /**
+     * Enqueues the forward pass over the staged inputs.
+     *
+     * @param numTokens    tokens of the step (including graph padding)
+     * @param numSeqs      sequences of the step (including graph padding)
+     * @param numLogitRows rows of {@code logitRows} whose logits are computed
+     * @param decode       every sequence has exactly one new token: use the decode attention kernel
+     * @param maxContext   an upper bound of the sequences' context lengths (decode splits)
+     */
+    void forward(KvCache kv, int numTokens, int numSeqs, int numLogitRows, boolean decode, int maxContext) {
+        ModelConfig c = config;
+        int h = c.hiddenSize();
+        int hd = c.headDim();
+        int attnWidth = c.numHeads() * hd;
+        int stride = in.blockTableStride();
+        int[] split = decode ? decodeSplits(numSeqs, maxContext) : null;
+        kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), numTokens, h);
+        for (int l = 0; l < c.numLayers(); l++) {
+            DeviceWeights.Layer w = weights.layers.get(l);
+            kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(), w.inputNorm().address(),
+                    eps, numTokens, h, l > 0);
+            blas.linear(act.qkv.address(), act.normed.address(), w.qkv().address(), numTokens, c.qkvSize(), h, dtype, false);
+            kernels.ropeStore(act.q.address(), kv.keys(l), kv.values(l), act.qkv.address(), addressOrZero(w.qkvBias()),
+                    addressOrZero(w.qNorm()), addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots),
+                    act.invFreq.address(), numTokens, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, eps);
+            if (decode) {
+                kernels.attnDecode(act.attn.address(), act.partAcc.address(), act.partMl.address(), act.q.address(),
+                        kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride, numSeqs,
+                        c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1]);
+            } else {
+                kernels.attnPrefill(act.attn.address(), act.q.address(), kv.keys(l), kv.values(l), in.address(in.tiles),
+                        in.numTiles(), in.address(in.queryStart), in.address(in.contextLens), in.address(in.blockTables),
+                        stride, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale);
+            }
+            blas.linear(act.hidden.address(), act.attn.address(), w.oProj().address(), numTokens, h, attnWidth, dtype, false);
+            kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(),
+                    w.postAttnNorm().address(), eps, numTokens, h, true);
+            blas.linear(act.gateUp.address(), act.normed.address(), w.gateUp().address(), numTokens,
+                    2 * c.intermediateSize(), h, dtype, false);
+            kernels.siluMul(act.act.address(), act.gateUp.address(), numTokens, c.intermediateSize());
+            blas.linear(act.hidden.address(), act.act.address(), w.down().address(), numTokens, h, c.intermediateSize(),
+                    dtype, false);
+        }
+        kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(), weights.finalNorm.address(),
+                eps, numTokens, h, true);
+        if (numLogitRows > 0) {
+            kernels.gatherRows(act.last.address(), act.normed.address(), in.address(in.logitRows), numLogitRows, h);
+            blas.linear(act.logits.address(), act.last.address(), weights.lmHead.address(), numLogitRows, c.vocabSize(), h,
+                    dtype, true);
+        }
+    }
+
+    private static long addressOrZero(DeviceBuffer b) {
+        return b == null ? 0L : b.address();
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,235 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.StepOutput;
+import dev.ember.sampling.Sample;
+import dev.ember.sampling.Sampler;
+import dev.ember.sampling.SamplingParams;
+import jcuda.driver.JCudaDriver;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Sampling with {@link Sampler}'s exact semantics: on the GPU (sampling.cu) for greedy, temperature and
+ * min-p rows, with penalties and min_tokens masks applied there as sparse edits; rows that ask for top-k or
+ * top-p (which need a sort) copy their logits to the host and go through {@link Sampler} itself. Used in two
+ * phases per step: {@link #plan} before the inputs are uploaded (it writes the GPU rows' parameters there),
+ * {@link #sample} after the forward pass. Not thread-safe.
+ */
+final class GpuSampler implements AutoCloseable {
+    private final Kernels kernels;
+    private final Activations act;
+    private final StepInputs in;
+    private final CudaStream stream;
+    private final Sampler hostSampler;
+    private final int[] eosIds;
+    private final int vocab;
+    private final int maxSeqs;
+    private final PinnedBuffer results;
+    private DeviceBuffer penaltyEntries;
+
+    /**
+     * Per sequence: the token whose logits it needs (-1: none), its logits row (sampled sequences take rows
+     * 0, 1, ... in order; -1: none) and its GPU sampler row (-1: sampled on the host, or not sampled).
+     */
+    record Plan(int[] logitTokenOf, int[] logitRowOf, int[] gpuIndexOf, int numLogitRows, int numGpuRows) {
+    }
+
+    GpuSampler(Kernels kernels, Activations act, StepInputs in, CudaStream stream, Set<Integer> eosTokenIds, int vocab,
+               int maxSeqs) {
+        this.kernels = kernels;
+        this.act = act;
+        this.in = in;
+        this.stream = stream;
+        this.hostSampler = new Sampler(eosTokenIds);
+        this.eosIds = eosTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.vocab = vocab;
+        this.maxSeqs = maxSeqs;
+        this.results = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
+    }
+
+    /** Assigns logits rows (in sequence order) and writes the GPU rows' parameters into the step inputs. */
+    Plan plan(ForwardBatch b) {
+        int[] tokenOf = new int[b.numSeqs];
+        int[] rowOf = new int[b.numSeqs];
+        int[] gpuOf = new int[b.numSeqs];
+        int rows = 0;
+        int gpu = 0;
+        int[] p = new int[StepInputs.SAMPLE_PARAM_INTS];
+        for (int s = 0; s < b.numSeqs; s++) {
+            gpuOf[s] = -1;
+            if (!b.sample[s]) {
+                tokenOf[s] = -1;
+                rowOf[s] = -1;
+                continue;
+            }
+            tokenOf[s] = b.queryStart[s + 1] - 1;
+            rowOf[s] = rows;
+            SamplingParams sp = b.params[s];
+            boolean host = !sp.greedy() && ((sp.topK() > 0 && sp.topK() < vocab) || sp.topP() < 1);
+            if (!host) {
+                p[0] = rows;
+                p[1] = sp.greedy() ? 1 : 0;
+                p[2] = Float.floatToRawIntBits((float) sp.temperature());
+                p[3] = Float.floatToRawIntBits((float) sp.minP());
+                p[4] = (int) b.seeds[s];
+                p[5] = (int) (b.seeds[s] >>> 32);
+                p[6] = b.outputIndex[s];
+                p[7] = sp.logprobs();
+                in.writeSampleParams(gpu, p);
+                gpuOf[s] = gpu++;
+            }
+            rows++;
+        }
+        return new Plan(tokenOf, rowOf, gpuOf, rows, gpu);
+    }
+
+    /** Runs the penalties and the sampling kernel, then collects every sampled sequence's result. */
+    StepOutput sample(ForwardBatch b, Plan plan) {
+        long raw = act.logits.address();
+        long work = raw;
+        int[] entries = penaltyEntries(b, plan);
+        if (entries.length > 0) {
+            long bytes = (long) plan.numLogitRows() * vocab * 4;
+            Cuda.check(JCudaDriver.cuMemcpyDtoDAsync(act.logitsWork.at(0), act.logits.at(0), bytes, stream.handle()),
+                    "cuMemcpyDtoDAsync(logits)");
+            ensurePenaltyCapacity(entries.length);
+            penaltyEntries.upload(0, entries);
+            work = act.logitsWork.address();
+            kernels.applyPenalties(work, penaltyEntries.address(), entries.length / 8, vocab);
+        }
+        int n = plan.numGpuRows();
+        long out = act.outputs.address();
+        long topIds = out + 8L * maxSeqs;
+        long topLps = topIds + 4L * maxSeqs * Kernels.MAX_TOP_LOGPROBS;
+        kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, in.address(in.sampleParams), n, vocab);
+        results.copyFromDeviceAsync(0, act.outputs, 0, (long) maxSeqs * Activations.outputInts() * 4, stream);
+        stream.synchronize();
+
+        int s = b.numSeqs;
+        int[] tokens = new int[s];
+        float[] logprobs = new float[s];
+        int[][] topTokenIds = new int[s][];
+        float[][] topLogprobs = new float[s][];
+        Arrays.fill(tokens, -1);
+        Arrays.fill(logprobs, Float.NaN);
+        ByteBuffer r = results.buffer();
+        for (int i = 0; i < s; i++) {
+            int row = plan.logitRowOf()[i];
+            if (row < 0) {
+                continue;
+            }
+            int g = plan.gpuIndexOf()[i];
+            if (g >= 0) {
+                tokens[i] = r.getInt(4 * g);
+                logprobs[i] = r.getFloat(4 * (maxSeqs + g));
+                int k = b.params[i].logprobs();
+                if (k > 0) {
+                    topTokenIds[i] = new int[k];
+                    topLogprobs[i] = new float[k];
+                    for (int j = 0; j < k; j++) {
+                        topTokenIds[i][j] = r.getInt(4 * (2 * maxSeqs + g * Kernels.MAX_TOP_LOGPROBS + j));
+                        topLogprobs[i][j] = r.getFloat(4 * (2 * maxSeqs + Kernels.MAX_TOP_LOGPROBS * maxSeqs
+                                + g * Kernels.MAX_TOP_LOGPROBS + j));
+                    }
+                }
+            } else {
+                float[] logits = new float[vocab];
+                act.logits.download((long) row * vocab * 4, logits);
+                Sample sample = hostSampler.sample(logits, b.params[i], b.seeds[i], b.outputIndex[i], b.tokenHistory[i],
+                        b.numPromptTokens[i]);
+                tokens[i] = sample.tokenId();
+                logprobs[i] = sample.logprob();
+                topTokenIds[i] = sample.topTokenIds();
+                topLogprobs[i] = sample.topLogprobs();
+            }
+        }
+        return new StepOutput(tokens, logprobs, topTokenIds, topLogprobs);
+    }
+
+    /**
+     * Sparse edits for the GPU rows: one entry per distinct (row, token) seen in the history (repetition,
+     * frequency and presence penalties) or masked by min_tokens. See sampling.cu for the layout.
+     */
+    private int[] penaltyEntries(ForwardBatch b, Plan plan) {
+        int[] out = new int[0];
+        int n = 0;
+        for (int s = 0; s < b.numSeqs; s++) {
+            int thisRow = plan.logitRowOf()[s];
+            if (thisRow < 0 || plan.gpuIndexOf()[s] < 0) {
+                continue;
+            }
+            SamplingParams p = b.params[s];
+            boolean penalize = p.repetitionPenalty() != 1 || p.frequencyPenalty() != 0 || p.presencePenalty() != 0;
+            boolean mask = b.outputIndex[s] < p.minTokens();
+            if (!penalize && !mask) {
+                continue;
+            }
+            Map<Integer, int[]> perToken = new HashMap<>(); // token -> {output count, flags}
+            if (penalize) {
+                int end = b.numPromptTokens[s] + b.outputIndex[s];
+                for (int i = 0; i < end; i++) {
+                    int[] e = perToken.computeIfAbsent(b.tokenHistory[s][i], t -> new int[2]);
+                    e[1] |= 1;
+                    if (i >= b.numPromptTokens[s]) {
+                        e[0]++;
+                    }
+                }
+            }
+            if (mask) {
+                for (int id : eosIds) {
+                    if (id < vocab) {
+                        perToken.computeIfAbsent(id, t -> new int[2])[1] |= 2;
+                    }
+                }
+                for (int id : p.stopTokenIds()) {
+                    if (id < vocab) {
+                        perToken.computeIfAbsent(id, t -> new int[2])[1] |= 2;
+                    }
+                }
+            }
+            // a token penalized only because of min_tokens must not get the penalties
+            float rp = penalize && p.repetitionPenalty() != 1 ? (float) p.repetitionPenalty() : 1f;
+            if (out.length < 8 * (n + perToken.size())) {
+                out = Arrays.copyOf(out, Math.max(2 * out.length, 8 * (n + perToken.size())));
+            }
+            for (Map.Entry<Integer, int[]> e : perToken.entrySet()) {
+                int base = 8 * n++;
+                int flags = e.getValue()[1];
+                out[base] = thisRow;
+                out[base + 1] = e.getKey();
+                out[base + 2] = (flags & 1) != 0 ? e.getValue()[0] : 0;
+                out[base + 3] = (flags & 1) != 0 && p.repetitionPenalty() != 1 ? flags : flags & 2;
+                out[base + 4] = Float.floatToRawIntBits(rp);
+                out[base + 5] = Float.floatToRawIntBits(p.frequencyPenalty() != 0 ? (float) p.frequencyPenalty() : 0f);
+                out[base + 6] = Float.floatToRawIntBits(p.presencePenalty() != 0 ? (float) p.presencePenalty() : 0f);
+                out[base + 7] = 0;
+            }
+        }
+        return Arrays.copyOf(out, 8 * n);
+    }
+
+    private void ensurePenaltyCapacity(int ints) {
+        if (penaltyEntries == null || penaltyEntries.sizeBytes() < 4L * ints) {
+            if (penaltyEntries != null) {
+                penaltyEntries.close();
+            }
+            penaltyEntries = new DeviceBuffer(Math.max(4L * ints, 1 << 16), "penalty entries");
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (penaltyEntries != null) {
+                penaltyEntries.close();
+            }
+        } finally {
+            results.close();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.backend.ForwardBatch;
+
+import java.nio.IntBuffer;
+
+/**
+ * The per-step integer inputs of the kernels, staged in one pinned host buffer and sent with one async copy
+ * into one device buffer whose regions sit at fixed offsets (so captured graphs can keep reading them):
+ * <pre>
+ *   tokenIds, positions, slots   (maxTokens each)
+ *   queryStart (maxSeqs + 1), contextLens (maxSeqs), logitRows (maxSeqs: token index whose logits are computed)
+ *   sampleParams (maxSeqs, 8)     see sampling.cu
+ *   tiles (maxTiles, 3)           prefill query tiles: sequence, first token, count
+ *   blockTables (maxSeqs, stride) stride chosen per step
+ * </pre>
+ * Offsets are in ints. Owns both buffers. Not thread-safe.
+ */
+final class StepInputs implements AutoCloseable {
+    static final int TILE_QUERIES = 16;
+    static final int SAMPLE_PARAM_INTS = 8;
+
+    final int maxTokens;
+    final int maxSeqs;
+    final int maxBlocksPerSeq;
+    final int maxTiles;
+    final long tokenIds;
+    final long positions;
+    final long slots;
+    final long queryStart;
+    final long contextLens;
+    final long logitRows;
+    final long sampleParams;
+    final long tiles;
+    final long blockTables;
+    private final long totalInts;
+    private final PinnedBuffer host;
+    private final DeviceBuffer device;
+    private final IntBuffer ints;
+    private int btStride = 1;
+    private int numTiles;
+    private long usedInts;
+
+    StepInputs(int maxTokens, int maxSeqs, int maxBlocksPerSeq) {
+        this.maxTokens = maxTokens;
+        this.maxSeqs = maxSeqs;
+        this.maxBlocksPerSeq = maxBlocksPerSeq;
+        this.maxTiles = maxTokens / TILE_QUERIES + maxSeqs + 1;
+        long o = 0;
+        tokenIds = o;
+        positions = o += maxTokens;
+        slots = o += maxTokens;
+        queryStart = o += maxTokens;
+        contextLens = o += maxSeqs + 1;
+        logitRows = o += maxSeqs;
+        sampleParams = o += maxSeqs;
+        tiles = o += (long) maxSeqs * SAMPLE_PARAM_INTS;
+        blockTables = o += 3L * maxTiles;
+        totalInts = o + (long) maxSeqs * maxBlocksPerSeq;
+        PinnedBuffer h = new PinnedBuffer(totalInts * 4, "step inputs (host)");
+        try {
+            device = new DeviceBuffer(totalInts * 4, "step inputs");
+        } catch (RuntimeException e) {
+            h.close();
+            throw e;
+        }
+        host = h;
+        ints = host.buffer().asIntBuffer();
+    }
+
+    /** Device address of an int region (one of the offset fields). */
+    long address(long intOffset) {
+        return device.address(intOffset * 4);
+    }
+
+    long sizeBytes() {
+        return totalInts * 8; // host and device copies
+    }
+
+    int blockTableStride() {
+        return btStride;
+    }
+
+    int numTiles() {
+        return numTiles;
+    }
+
+    /**
+     * Writes the batch's inputs, padded with {@code padSeqs} empty single-token sequences (context 0, slot -1:
+     * they store nothing and attend to nothing) so a captured graph of a larger batch can run it.
+     *
+     * @param stride     block-table stride (>= every sequence's block count)
+     * @param logitRowOf (numSeqs) the token index whose logits each sequence needs, or -1 for none
+     */
+    void write(ForwardBatch b, int padSeqs, int stride, int[] logitRowOf) {
+        int t = b.numTokens();
+        int s = b.numSeqs;
+        if (t + padSeqs > maxTokens || s + padSeqs > maxSeqs) {
+            throw new IllegalArgumentException("step of " + t + " tokens and " + s + " sequences exceeds the capacity of "
+                    + maxTokens + " tokens and " + maxSeqs + " sequences");
+        }
+        if (stride > maxBlocksPerSeq) {
+            throw new IllegalArgumentException("block table of " + stride + " blocks exceeds max_model_len's "
+                    + maxBlocksPerSeq);
+        }
+        btStride = stride;
+        ints.put((int) tokenIds, b.tokenIds, 0, t);
+        ints.put((int) positions, b.positions, 0, t);
+        ints.put((int) slots, b.slotMapping, 0, t);
+        ints.put((int) queryStart, b.queryStart, 0, s + 1);
+        ints.put((int) contextLens, b.contextLens, 0, s);
+        int rows = 0;
+        for (int i = 0; i < s; i++) {
+            if (logitRowOf[i] >= 0) {
+                ints.put((int) logitRows + rows++, logitRowOf[i]);
+            }
+        }
+        for (int p = 0; p < padSeqs; p++) {
+            int tok = t + p;
+            ints.put((int) tokenIds + tok, 0);
+            ints.put((int) positions + tok, 0);
+            ints.put((int) slots + tok, -1);
+            ints.put((int) queryStart + s + p + 1, tok + 1);
+            ints.put((int) contextLens + s + p, 0);
+            ints.put((int) logitRows + rows++, tok);
+        }
+        numTiles = 0;
+        for (int i = 0; i < s; i++) {
+            for (int q = b.queryStart[i]; q < b.queryStart[i + 1]; q += TILE_QUERIES) {
+                int base = (int) tiles + 3 * numTiles++;
+                ints.put(base, i);
+                ints.put(base + 1, q);
+                ints.put(base + 2, Math.min(TILE_QUERIES, b.queryStart[i + 1] - q));
+            }
+        }
+        for (int i = 0; i < s + padSeqs; i++) {
+            int base = (int) blockTables + i * stride;
+            int[] table = i < s ? b.blockTables[i] : null;
+            int used = table == null ? 0 : Math.min(table.length, stride);
+            if (used > 0) {
+                ints.put(base, table, 0, used);
+            }
+            for (int k = used; k < stride; k++) {
+                ints.put(base + k, 0);
+            }
+        }
+        usedInts = blockTables + (long) (s + padSeqs) * stride;
+    }
+
+    /** Writes one sampled row's parameters (see sampling.cu). */
+    void writeSampleParams(int row, int[] values) {
+        ints.put((int) sampleParams + row * SAMPLE_PARAM_INTS, values, 0, SAMPLE_PARAM_INTS);
+    }
+
+    /** The one host-to-device copy of the step. */
+    void upload(CudaStream stream) {
+        host.copyToDeviceAsync(device, 0, usedInts * 4, stream);
+    }
+
+    @Override
+    public void close() {
+        try {
+            device.close();
+        } finally {
+            host.close();
+        }
+    }
+}
