@@ -48,15 +48,16 @@ final class Matmul {
     private static void features(float[] out, float[] x, TensorRows w, float[] b, int rows, int in, int outF,
                                  int start, int end) {
         float[] wBlock = new float[WEIGHT_ROWS * in];
+        short[] scratch = new short[WEIGHT_ROWS * in];
         for (int o = start; o < end; o += WEIGHT_ROWS) {
             int n = Math.min(WEIGHT_ROWS, end - o);
-            w.read(o * in, n * in, wBlock, 0);
+            w.read(o * in, n * in, wBlock, 0, scratch);
             if (n < WEIGHT_ROWS) {
                 java.util.Arrays.fill(wBlock, n * in, wBlock.length, 0f);
             }
-            for (int r = 0; r < rows; r += 2) {
-                // an odd last row is paired with itself; its duplicate result is not written
-                int r1 = Math.min(r + 1, rows - 1);
+            int r = 0;
+            for (; r + 1 < rows; r += 2) {
+                int r1 = r + 1;
                 int x0 = r * in;
                 int x1 = r1 * in;
                 float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
@@ -77,11 +78,26 @@ final class Matmul {
                     s13 += c * w3;
                 }
                 store(out, b, r * outF, o, n, s00, s01, s02, s03);
-                if (r1 != r) {
-                    store(out, b, r1 * outF, o, n, s10, s11, s12, s13);
-                }
+                store(out, b, r1 * outF, o, n, s10, s11, s12, s13);
+            }
+            if (r < rows) {
+                lastRow(out, x, wBlock, b, r, in, outF, o, n);
             }
         }
+    }
+
+    /** The odd row left over (every row of a single-token decode) against the current weight block. */
+    private static void lastRow(float[] out, float[] x, float[] wBlock, float[] b, int r, int in, int outF, int o, int n) {
+        int x0 = r * in;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int i = 0; i < in; i++) {
+            float a = x[x0 + i];
+            s0 += a * wBlock[i];
+            s1 += a * wBlock[in + i];
+            s2 += a * wBlock[2 * in + i];
+            s3 += a * wBlock[3 * in + i];
+        }
+        store(out, b, r * outF, o, n, s0, s1, s2, s3);
     }
 
     private static void store(float[] out, float[] b, int rowBase, int o, int n, float s0, float s1, float s2, float s3) {

@@ -25,17 +25,27 @@ final class TensorRows {
 
     /** Converts elements {@code [offset, offset + n)} into {@code dst[dstOffset ..]}. */
     void read(int offset, int n, float[] dst, int dstOffset) {
-        switch (dtype) {
-            case F32 -> floats.get(offset, dst, dstOffset, n);
-            case BF16 -> {
-                for (int i = 0; i < n; i++) {
-                    dst[dstOffset + i] = Float.intBitsToFloat((shorts.get(offset + i) & 0xffff) << 16);
-                }
+        read(offset, n, dst, dstOffset, dtype == DType.F32 ? null : new short[n]);
+    }
+
+    /**
+     * As {@link #read(int, int, float[], int)} with a caller-owned scratch of at least {@code n} shorts for 16-bit
+     * dtypes: one bulk copy out of the buffer, then a plain array loop, measured several times faster than
+     * element-wise buffer gets.
+     */
+    void read(int offset, int n, float[] dst, int dstOffset, short[] scratch) {
+        if (dtype == DType.F32) {
+            floats.get(offset, dst, dstOffset, n);
+            return;
+        }
+        shorts.get(offset, scratch, 0, n);
+        if (dtype == DType.BF16) {
+            for (int i = 0; i < n; i++) {
+                dst[dstOffset + i] = Float.intBitsToFloat((scratch[i] & 0xffff) << 16);
             }
-            case F16 -> {
-                for (int i = 0; i < n; i++) {
-                    dst[dstOffset + i] = DType.f16ToFloat(shorts.get(offset + i));
-                }
+        } else {
+            for (int i = 0; i < n; i++) {
+                dst[dstOffset + i] = DType.f16ToFloat(scratch[i]);
             }
         }
     }
