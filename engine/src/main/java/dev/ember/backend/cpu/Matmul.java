@@ -5,15 +5,18 @@ import dev.ember.weights.TensorView;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * {@code y = x W^T (+ b)} with W read through its {@link TensorView}. Workers own disjoint ranges of output
- * features; each converts four weight rows at a time into a small float scratch and runs them against every
- * input row two at a time (eight scalar accumulators: the JIT keeps them in registers, which measured about
- * twice as fast here as a vectorized axpy formulation whose accumulators live in memory).
+ * {@code y = x W^T (+ b)} with W read through its {@link TensorView}. Work is cut into tiles of output
+ * features (and, when there are too few feature tiles to feed the workers, also of input rows). A tile converts
+ * four weight rows at a time into a small float scratch and runs them against its input rows two at a time
+ * (eight scalar accumulators the JIT keeps in registers; this measured about twice as fast here as a
+ * vectorized axpy formulation whose accumulators live in memory).
  */
 final class Matmul {
     private static final int WEIGHT_ROWS = 4;
-    /** Output features per task at least, so small matrices are not split into slivers. */
-    private static final int MIN_FEATURES_PER_TASK = 64;
+    /** Output features per tile at least, so small matrices are not split into slivers. */
+    private static final int MIN_FEATURES_PER_TILE = 64;
+    /** Input rows per tile at least when rows are split too. */
+    private static final int MIN_ROWS_PER_TILE = 8;
 
     private Matmul() {
     }
@@ -40,13 +43,23 @@ final class Matmul {
         }
         TensorRows w = new TensorRows(weight);
         float[] b = bias == null ? null : TensorRows.toFloats(bias);
-        Parallel.forRange(pool, outFeatures, MIN_FEATURES_PER_TASK,
-                (start, end) -> features(out, x, w, b, rows, inFeatures, outFeatures, start, end));
+        int workers = pool == null ? 1 : pool.getParallelism();
+        int featureTiles = Math.max(1, Math.min(outFeatures / MIN_FEATURES_PER_TILE, workers * 4));
+        int rowTiles = Math.max(1, Math.min(workers * 4 / featureTiles, rows / MIN_ROWS_PER_TILE));
+        Parallel.forRange(pool, featureTiles * rowTiles, 1, (first, last) -> {
+            for (int tile = first; tile < last; tile++) {
+                int f = tile / rowTiles;
+                int r = tile % rowTiles;
+                tile(out, x, w, b, inFeatures, outFeatures,
+                        (int) ((long) rows * r / rowTiles), (int) ((long) rows * (r + 1) / rowTiles),
+                        (int) ((long) outFeatures * f / featureTiles), (int) ((long) outFeatures * (f + 1) / featureTiles));
+            }
+        });
     }
 
-    /** Output features {@code [start, end)} for all rows. */
-    private static void features(float[] out, float[] x, TensorRows w, float[] b, int rows, int in, int outF,
-                                 int start, int end) {
+    /** Output features {@code [start, end)} of rows {@code [rowStart, rowEnd)}. */
+    private static void tile(float[] out, float[] x, TensorRows w, float[] b, int in, int outF,
+                             int rowStart, int rowEnd, int start, int end) {
         float[] wBlock = new float[WEIGHT_ROWS * in];
         short[] scratch = new short[WEIGHT_ROWS * in];
         for (int o = start; o < end; o += WEIGHT_ROWS) {
@@ -55,8 +68,8 @@ final class Matmul {
             if (n < WEIGHT_ROWS) {
                 java.util.Arrays.fill(wBlock, n * in, wBlock.length, 0f);
             }
-            int r = 0;
-            for (; r + 1 < rows; r += 2) {
+            int r = rowStart;
+            for (; r + 1 < rowEnd; r += 2) {
                 int r1 = r + 1;
                 int x0 = r * in;
                 int x1 = r1 * in;
@@ -80,7 +93,7 @@ final class Matmul {
                 store(out, b, r * outF, o, n, s00, s01, s02, s03);
                 store(out, b, r1 * outF, o, n, s10, s11, s12, s13);
             }
-            if (r < rows) {
+            if (r < rowEnd) {
                 lastRow(out, x, wBlock, b, r, in, outF, o, n);
             }
         }

@@ -25,26 +25,31 @@ class CpuOpsTest {
 
     @Test
     void matmulMatchesADirectDotProductForEveryDtypeAndOddShapes() {
-        int rows = 7;
-        int in = 33;
-        int out = 301; // not a multiple of the 4-row weight blocks; several tasks of >= 64 features
-        float[] x = gaussian(rows * in);
-        for (DType dtype : DType.values()) {
-            TensorView w = TinyModels.tensor("w", dtype, new long[] {out, in}, gaussian(out * in));
-            TensorView b = TinyModels.tensor("b", dtype, new long[] {out}, gaussian(out));
-            for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
-                float[] y = new float[rows * out];
-                CpuOps.matmul(y, x, w, b, rows, pool);
-                for (int r = 0; r < rows; r++) {
-                    for (int o = 0; o < out; o++) {
-                        double expected = b.get(o);
-                        for (int i = 0; i < in; i++) {
-                            expected += (double) x[r * in + i] * w.get((long) o * in + i);
-                        }
-                        assertEquals(expected, y[r * out + o], 1e-5 * Math.max(1, Math.abs(expected)),
-                                dtype + " row " + r + " feature " + o);
-                    }
+        // 301 features: not a multiple of the 4-row weight blocks, several feature tiles;
+        // 43 rows of 70 features: few feature tiles, so rows are split too, into odd-sized tiles
+        for (int[] shape : new int[][] {{7, 301, 33}, {43, 70, 20}, {1, 9, 5}}) {
+            for (DType dtype : DType.values()) {
+                for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
+                    checkMatmul(shape[0], shape[1], shape[2], dtype, pool);
                 }
+            }
+        }
+    }
+
+    private void checkMatmul(int rows, int out, int in, DType dtype, ForkJoinPool pool) {
+        float[] x = gaussian(rows * in);
+        TensorView w = TinyModels.tensor("w", dtype, new long[] {out, in}, gaussian(out * in));
+        TensorView b = TinyModels.tensor("b", dtype, new long[] {out}, gaussian(out));
+        float[] y = new float[rows * out];
+        CpuOps.matmul(y, x, w, b, rows, pool);
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
+                double expected = b.get(o);
+                for (int i = 0; i < in; i++) {
+                    expected += (double) x[r * in + i] * w.get((long) o * in + i);
+                }
+                assertEquals(expected, y[r * out + o], 1e-5 * Math.max(1, Math.abs(expected)),
+                        dtype + " " + rows + "x" + out + "x" + in + " row " + r + " feature " + o);
             }
         }
     }
