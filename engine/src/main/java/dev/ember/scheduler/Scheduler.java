@@ -1,0 +1,321 @@
+package dev.ember.scheduler;
+
+import dev.ember.LlmException;
+import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.StepOutput;
+import dev.ember.engine.FinishReason;
+import dev.ember.kv.BlockManager;
+import dev.ember.kv.PrefixHit;
+import dev.ember.sampling.SamplingParams;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The continuous batch: decides, step by step, which sequences run and which of their tokens, within
+ * {@code maxNumSeqs} sequences and {@code maxNumBatchedTokens} new tokens per step.
+ *
+ * <p>Each {@link #schedule()} first gives every running sequence that has exactly one token to compute (a decode)
+ * its token, oldest admission first; then continues running sequences whose prompt is only partly computed; then
+ * admits waiting sequences in FIFO order while KV blocks, sequence slots and budget allow (the head of the queue is
+ * never overtaken). A prompt longer than the budget left is split: its first chunk shares the step with the
+ * decodes and the rest follows in later steps (chunked prefill). A token is sampled for a sequence only in the step
+ * that computes the last of its known tokens. An admitted sequence first takes the longest cached run of its full
+ * blocks from the prefix cache ({@link BlockManager}), so only the rest is computed.
+ *
+ * <p>When a running sequence needs a KV block and none is free, the most recently admitted running sequence is
+ * preempted (possibly the one asking): its blocks are freed, it keeps its output and goes back to the front of
+ * the waiting queue; on readmission it recomputes prompt and output so far (mostly from its own blocks, if they are
+ * still cached) and sampling continues at the same output index. No waiting sequence is admitted in a step that
+ * preempted. Requests are never dropped: the oldest running sequence always progresses, since every context fits
+ * the whole cache (see {@link #add} and {@link #postprocess}).
+ *
+ * <p>Every {@link ScheduledBatch} must go through {@link #postprocess} before the next {@code schedule()}, unless
+ * all its sequences were finished or aborted meanwhile (what an engine does when a step fails). Not thread-safe:
+ * the engine's step-loop thread only.
+ */
+public final class Scheduler {
+    private final BlockManager blockManager;
+    private final int maxNumSeqs;
+    private final int maxNumBatchedTokens;
+    private final int maxModelLen;
+    private final Set<Integer> eosTokenIds;
+
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>(); // admission order
+    private final Map<Long, Sequence> unfinished = new HashMap<>();
+    private ScheduledBatch outstanding;
+    private long numPreemptions;
+    private long numCachedPromptTokens;
+
+    /**
+     * @param blockManager        the KV block bookkeeping; this scheduler is its only user
+     * @param maxNumSeqs          most running sequences (>= 1)
+     * @param maxNumBatchedTokens most new tokens per step, prefill chunks and decodes together (>= 1)
+     * @param maxModelLen         most tokens, prompt plus output, of one sequence (>= 2)
+     * @param eosTokenIds         ids that end a sequence unless its params ignore EOS
+     */
+    public Scheduler(BlockManager blockManager, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
+                     Set<Integer> eosTokenIds) {
+        this.blockManager = Objects.requireNonNull(blockManager, "blockManager");
+        if (maxNumSeqs < 1) {
+            throw new IllegalArgumentException("maxNumSeqs is " + maxNumSeqs + "; expected >= 1");
+        }
+        if (maxNumBatchedTokens < 1) {
+            throw new IllegalArgumentException("maxNumBatchedTokens is " + maxNumBatchedTokens + "; expected >= 1");
+        }
+        if (maxModelLen < 2) {
+            throw new IllegalArgumentException("maxModelLen is " + maxModelLen + "; expected >= 2 (a prompt token and an output token)");
+        }
+        this.maxNumSeqs = maxNumSeqs;
+        this.maxNumBatchedTokens = maxNumBatchedTokens;
+        this.maxModelLen = maxModelLen;
+        this.eosTokenIds = Set.copyOf(Objects.requireNonNull(eosTokenIds, "eosTokenIds"));
+    }
+
+    /**
+     * Queues a new sequence at the back of the waiting queue.
+     *
+     * @throws LlmException if its prompt cannot be run: {@code maxModelLen} or more tokens (no room for output), or
+     *                      more tokens than the whole KV cache holds ({@link BlockManager#capacityTokens()}). The
+     *                      engine checks prompt plus max_tokens against both before it gets here.
+     */
+    public void add(Sequence seq) {
+        Objects.requireNonNull(seq, "seq");
+        if (seq.status() != SequenceStatus.WAITING || seq.numOutputTokens() != 0 || seq.numCachedTokens() != 0) {
+            throw new IllegalArgumentException("only a new sequence can be added; got " + seq);
+        }
+        if (unfinished.containsKey(seq.seqId())) {
+            throw new IllegalArgumentException("sequence id " + seq.seqId() + " is already scheduled");
+        }
+        if (seq.numPromptTokens() >= maxModelLen) {
+            throw new LlmException("sequence " + seq.seqId() + " has a prompt of " + seq.numPromptTokens()
+                    + " tokens; max_model_len is " + maxModelLen + ", so a prompt may have at most " + (maxModelLen - 1));
+        }
+        if (seq.numPromptTokens() > blockManager.capacityTokens()) {
+            throw new LlmException("sequence " + seq.seqId() + " has a prompt of " + seq.numPromptTokens()
+                    + " tokens; the KV cache holds only " + blockManager.capacityTokens() + " ("
+                    + blockManager.numBlocks() + " blocks of " + blockManager.blockSize() + "); give it more blocks");
+        }
+        unfinished.put(seq.seqId(), seq);
+        waiting.addLast(seq);
+    }
+
+    public boolean hasUnfinished() {
+        return !unfinished.isEmpty();
+    }
+
+    /**
+     * Plans the next step and reserves its KV slots.
+     *
+     * @return the step, or null exactly when no sequence is unfinished
+     */
+    public ScheduledBatch schedule() {
+        checkOutstandingDone();
+        List<Sequence> planned = new ArrayList<>();
+        int budget = maxNumBatchedTokens;
+        boolean preempted = false;
+        for (int pass = 0; pass < 2; pass++) {
+            boolean decodes = pass == 0;
+            for (int i = 0; i < running.size() && budget > 0; i++) {
+                Sequence seq = running.get(i);
+                int remaining = seq.numTokens() - seq.numCachedTokens();
+                if ((remaining == 1) != decodes) {
+                    continue;
+                }
+                int n = Math.min(remaining, budget);
+                int target = seq.numCachedTokens() + n;
+                while (!blockManager.canAppend(seq.blockTable(), target)) {
+                    Sequence victim = running.get(running.size() - 1);
+                    preempt(victim);
+                    preempted = true;
+                    if (victim.numScheduledTokens() > 0) {
+                        planned.remove(victim);
+                        budget += victim.numScheduledTokens();
+                        victim.setNumScheduledTokens(0);
+                    }
+                    if (victim == seq) {
+                        break;
+                    }
+                }
+                if (seq.status() != SequenceStatus.RUNNING) {
+                    break; // it was the newest left; everything after it is gone too
+                }
+                blockManager.append(seq.blockTable(), target);
+                seq.setNumScheduledTokens(n);
+                planned.add(seq);
+                budget -= n;
+            }
+        }
+        while (!preempted && budget > 0 && running.size() < maxNumSeqs && !waiting.isEmpty()) {
+            Sequence seq = waiting.peekFirst();
+            PrefixHit hit = blockManager.lookup(seq.tokenArray(), seq.numTokens());
+            int hitTokens = hit.numBlocks() * blockManager.blockSize();
+            int n = Math.min(seq.numTokens() - hitTokens, budget);
+            if (!blockManager.canAllocate(hit, hitTokens + n)) {
+                break;
+            }
+            waiting.pollFirst();
+            blockManager.allocate(seq.blockTable(), hit, hitTokens + n);
+            seq.setNumCachedTokens(hitTokens);
+            numCachedPromptTokens += hitTokens;
+            seq.setStatus(SequenceStatus.RUNNING);
+            running.add(seq);
+            seq.setNumScheduledTokens(n);
+            planned.add(seq);
+            budget -= n;
+        }
+        if (planned.isEmpty()) {
+            if (hasUnfinished()) {
+                throw new IllegalStateException("scheduler could not run any of " + running.size() + " running and "
+                        + waiting.size() + " waiting sequences with " + blockManager.numFreeBlocks() + " free blocks");
+            }
+            return null;
+        }
+        outstanding = new ScheduledBatch(planned, BatchBuilder.build(planned, blockManager.blockSize()));
+        return outstanding;
+    }
+
+    /**
+     * Takes in a step's results: the computed tokens count as cached (full blocks enter the prefix cache), each
+     * sampled sequence gets its token appended and is checked for its end. A sequence ends with
+     * {@link FinishReason#STOP} on an EOS id (unless its params ignore EOS) or one of its stop token ids, once it has
+     * at least min_tokens earlier tokens; else with {@link FinishReason#LENGTH} at max_tokens output tokens, at
+     * {@code maxModelLen} tokens, or when its next token could not be computed because its context would exceed
+     * the whole KV cache. Finished sequences free their blocks and leave the batch. Sequences finished or aborted
+     * since {@code schedule()} are skipped.
+     *
+     * @return the sequences that got a token this step, finished or not, in batch order
+     */
+    public List<Sequence> postprocess(ScheduledBatch batch, StepOutput out) {
+        if (batch == null || batch != outstanding) {
+            throw new IllegalStateException("postprocess takes the batch of the last schedule(), once");
+        }
+        outstanding = null;
+        ForwardBatch fb = batch.forwardBatch();
+        if (out.tokens().length != fb.numSeqs) {
+            throw new IllegalStateException("step output has " + out.tokens().length + " tokens for " + fb.numSeqs + " sequences");
+        }
+        List<Sequence> sampled = new ArrayList<>();
+        for (int s = 0; s < fb.numSeqs; s++) {
+            Sequence seq = batch.sequences().get(s);
+            seq.setNumScheduledTokens(0);
+            if (seq.isFinished()) {
+                continue;
+            }
+            seq.setNumCachedTokens(seq.numCachedTokens() + fb.queryLen(s));
+            blockManager.commit(seq.blockTable(), seq.tokenArray(), seq.numCachedTokens());
+            if (!fb.sample[s]) {
+                continue;
+            }
+            int token = out.tokens()[s];
+            if (token < 0) {
+                throw new IllegalStateException("backend sampled no token for sequence " + seq.seqId() + " though asked");
+            }
+            seq.appendToken(token);
+            sampled.add(seq);
+            FinishReason reason = stopReason(seq, token);
+            if (reason != null) {
+                finish(seq, reason);
+            }
+        }
+        return sampled;
+    }
+
+    /** Ends a waiting or running sequence (e.g. the engine matched a stop string) and frees its blocks; no-op if already finished. */
+    public void finish(Sequence seq, FinishReason reason) {
+        Objects.requireNonNull(reason, "reason");
+        if (seq.isFinished()) {
+            return;
+        }
+        if (unfinished.get(seq.seqId()) != seq) {
+            throw new IllegalArgumentException("sequence " + seq.seqId() + " was not added to this scheduler");
+        }
+        if (seq.status() == SequenceStatus.RUNNING) {
+            running.remove(seq);
+        } else {
+            waiting.remove(seq);
+        }
+        blockManager.free(seq.blockTable());
+        seq.finish(reason);
+        unfinished.remove(seq.seqId());
+    }
+
+    /** Finishes the sequence with {@link FinishReason#ABORT} wherever it is; false if no unfinished sequence has the id. */
+    public boolean abort(long seqId) {
+        Sequence seq = unfinished.get(seqId);
+        if (seq == null) {
+            return false;
+        }
+        finish(seq, FinishReason.ABORT);
+        return true;
+    }
+
+    public int numRunning() {
+        return running.size();
+    }
+
+    public int numWaiting() {
+        return waiting.size();
+    }
+
+    /** Times a running sequence was preempted (its blocks freed, to be recomputed). */
+    public long numPreemptions() {
+        return numPreemptions;
+    }
+
+    /**
+     * Tokens taken from the prefix cache at admission instead of computed, so far; a preempted sequence readmitted
+     * onto its own still-cached blocks counts them again.
+     */
+    public long numCachedPromptTokens() {
+        return numCachedPromptTokens;
+    }
+
+    public BlockManager blockManager() {
+        return blockManager;
+    }
+
+    private void preempt(Sequence seq) {
+        running.remove(seq);
+        blockManager.free(seq.blockTable());
+        seq.setNumCachedTokens(0);
+        seq.setStatus(SequenceStatus.WAITING);
+        waiting.addFirst(seq);
+        numPreemptions++;
+    }
+
+    private FinishReason stopReason(Sequence seq, int token) {
+        SamplingParams p = seq.params();
+        // The sampler suppresses EOS and stop ids for output indices below min_tokens; honour the same bound here.
+        boolean stopAllowed = seq.numOutputTokens() > p.minTokens();
+        if (stopAllowed && ((!p.ignoreEos() && eosTokenIds.contains(token)) || p.stopTokenIds().contains(token))) {
+            return FinishReason.STOP;
+        }
+        if (seq.numOutputTokens() >= p.maxTokens() || seq.numTokens() >= maxModelLen
+                || seq.numTokens() > blockManager.capacityTokens()) {
+            return FinishReason.LENGTH;
+        }
+        return null;
+    }
+
+    private void checkOutstandingDone() {
+        if (outstanding == null) {
+            return;
+        }
+        for (Sequence seq : outstanding.sequences()) {
+            if (!seq.isFinished()) {
+                throw new IllegalStateException("the previous batch was not postprocessed; its sequence " + seq.seqId() + " is unfinished");
+            }
+        }
+        for (Sequence seq : outstanding.sequences()) {
+            seq.setNumScheduledTokens(0);
+        }
+        outstanding = null;
+    }
+}
