@@ -51,11 +51,21 @@ __device__ void attn_decode(T* __restrict__ out, float* __restrict__ part_acc, f
     __syncthreads();
 
     const int lane8 = tid % LPT, grp = tid / LPT, ngrp = blockDim.x / LPT;
-    for (int j = start + grp; j < end; j += ngrp) {
-        const T* krow = kc + (((size_t)bt[j / bs] * nkv + kvh) * bs + j % bs) * HD;
+    // the loop runs the same number of times in every lane (shuffles need all 32): out-of-range rows are masked
+    for (int j0 = start; j0 < end; j0 += ngrp) {
+        const int j = j0 + grp;
+        const bool valid = j < end;
         float kv[NCH][8];
+        if (valid) {
+            const T* krow = kc + (((size_t)bt[j / bs] * nkv + kvh) * bs + j % bs) * HD;
 #pragma unroll
-        for (int c = 0; c < NCH; c++) load8(krow + c * 64 + lane8 * 8, kv[c]);
+            for (int c = 0; c < NCH; c++) load8(krow + c * 64 + lane8 * 8, kv[c]);
+        } else {
+#pragma unroll
+            for (int c = 0; c < NCH; c++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) kv[c][e] = 0.f;
+        }
 #pragma unroll
         for (int g = 0; g < MAXG; g++) {
             if (g < G) {
@@ -67,7 +77,7 @@ __device__ void attn_decode(T* __restrict__ out, float* __restrict__ part_acc, f
                 dot += __shfl_xor_sync(0xffffffffu, dot, 1);
                 dot += __shfl_xor_sync(0xffffffffu, dot, 2);
                 dot += __shfl_xor_sync(0xffffffffu, dot, 4);
-                if (lane8 == 0) S[g * partition + (j - start)] = dot;
+                if (valid && lane8 == 0) S[g * partition + (j - start)] = dot;
             }
         }
     }

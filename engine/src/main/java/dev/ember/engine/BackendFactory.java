@@ -2,6 +2,7 @@ package dev.ember.engine;
 
 import dev.ember.backend.Backend;
 import dev.ember.backend.cpu.CpuBackend;
+import dev.ember.backend.cuda.CudaBackend;
 import dev.ember.model.ModelConfig;
 import dev.ember.weights.ModelWeights;
 
@@ -13,7 +14,7 @@ final class BackendFactory {
     static Backend create(EngineConfig config, ModelConfig model, ModelWeights weights) {
         return switch (config.device()) {
             case "cpu" -> new CpuBackend(model, weights, config.effectiveThreads(), config.cpuKvCacheBytes());
-            case "cuda" -> throw new dev.ember.ConfigException("device=cuda: the CUDA backend is not in this build");
+            case "cuda" -> CudaBackend.create(model, weights, config);
             default -> throw new IllegalStateException("unvalidated device " + config.device());
         };
     }

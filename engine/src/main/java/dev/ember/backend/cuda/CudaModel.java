@@ -51,7 +51,7 @@ final class CudaModel {
     }
 
     /** How a decode step splits the context: (partition, numSplits). */
-    int[] decodeSplits(int numSeqs, int maxContext) {
+    static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext) {
         int group = config.groupSize();
         int maxPartition = Kernels.maxDecodePartition(group, config.headDim());
         int partition = 512;
@@ -89,7 +89,7 @@ final class CudaModel {
         int hd = c.headDim();
         int attnWidth = c.numHeads() * hd;
         int stride = in.blockTableStride();
-        int[] split = decode ? decodeSplits(numSeqs, maxContext) : null;
+        int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext) : null;
         kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), numTokens, h);
         for (int l = 0; l < c.numLayers(); l++) {
             DeviceWeights.Layer w = weights.layers.get(l);

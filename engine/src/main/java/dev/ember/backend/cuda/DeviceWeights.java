@@ -100,47 +100,12 @@ final class DeviceWeights implements AutoCloseable {
                 switch (dtype) {
                     case F32 -> chunk.putFloat(v);
                     case BF16 -> chunk.putShort(DType.floatToBf16(v));
-                    case F16 -> chunk.putShort(floatToF16(v));
+                    case F16 -> chunk.putShort(DType.floatToF16(v));
                 }
             }
             chunk.flip();
             buf.upload(offset + start * size, chunk);
         }
-    }
-
-    /** float to IEEE half, round to nearest even (Float.floatToFloat16 exists only from Java 20). */
-    static short floatToF16(float value) {
-        int bits = Float.floatToRawIntBits(value);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = (bits >>> 23) & 0xff;
-        int mant = bits & 0x7fffff;
-        if (exp == 0xff) {
-            return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 : 0));
-        }
-        int e = exp - 127 + 15;
-        if (e >= 0x1f) {
-            return (short) (sign | 0x7c00);
-        }
-        if (e <= 0) {
-            if (e < -10) {
-                return (short) sign;
-            }
-            mant |= 0x800000;
-            int shift = 14 - e;
-            int half = mant >> shift;
-            int rest = mant & ((1 << shift) - 1);
-            int mid = 1 << (shift - 1);
-            if (rest > mid || (rest == mid && (half & 1) != 0)) {
-                half++;
-            }
-            return (short) (sign | half);
-        }
-        int half = (e << 10) | (mant >> 13);
-        int rest = mant & 0x1fff;
-        if (rest > 0x1000 || (rest == 0x1000 && (half & 1) != 0)) {
-            half++;
-        }
-        return (short) (sign | half);
     }
 
     @Override

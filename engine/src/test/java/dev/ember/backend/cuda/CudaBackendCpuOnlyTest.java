@@ -1,0 +1,108 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.CudaException;
+import dev.ember.backend.cpu.CpuOps;
+import dev.ember.engine.EngineConfig;
+import dev.ember.model.Architecture;
+import dev.ember.model.ModelConfig;
+import dev.ember.model.RopeScaling;
+import dev.ember.weights.DType;
+import dev.ember.weights.ModelWeights;
+import dev.ember.weights.TensorView;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The CUDA backend's host-side logic, on any machine: no GPU needed (CI has none). */
+class CudaBackendCpuOnlyTest {
+    private static ModelConfig config(int heads, int kvHeads, int headDim, RopeScaling scaling) {
+        return new ModelConfig(Architecture.LLAMA, 1000, heads * headDim, 256, 2, heads, kvHeads, headDim, 1e-5, 500000,
+                scaling, 4096, true, false, false, "bfloat16", 1, Set.of(2));
+    }
+
+    @Test
+    void ropeFrequenciesMatchTheCpuBackend() {
+        RopeScaling scaling = new RopeScaling(32, 1, 4, 8192);
+        ModelConfig c = config(8, 2, 64, scaling);
+        assertArrayEquals(CpuOps.ropeInvFreq(64, 500000, scaling), CudaModel.inverseFrequencies(c));
+        ModelConfig plain = config(8, 2, 128, null);
+        assertArrayEquals(CpuOps.ropeInvFreq(128, 500000, null), CudaModel.inverseFrequencies(plain));
+    }
+
+    @Test
+    void decodeSplitsCoverTheContextWithinTheLimits() {
+        ModelConfig c = config(12, 2, 128, null);
+        for (int seqs : new int[] {1, 3, 64, 256}) {
+            for (int ctx : new int[] {1, 100, 2048, 32768}) {
+                int[] split = CudaModel.decodeSplits(c, 132, seqs, ctx);
+                int partition = split[0];
+                int splits = split[1];
+                assertTrue((long) partition * splits >= ctx, "splits must cover the context");
+                assertTrue((long) partition * (splits - 1) < ctx, "no split may be entirely past the context");
+                assertTrue(partition <= Kernels.maxDecodePartition(c.groupSize(), c.headDim()));
+                assertTrue((long) seqs * splits <= Activations.MAX_SPLIT_ROWS);
+            }
+        }
+        // a small batch is split finer than a large one, to fill the GPU
+        assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096)[1] > CudaModel.decodeSplits(c, 132, 256, 4096)[1]);
+    }
+
+    @Test
+    void graphBucketsRoundUpWithinTheLimits() {
+        DecodeGraphs graphs = new DecodeGraphs(null, 100, 2048);
+        assertEquals(1, graphs.batchBucket(1));
+        assertEquals(2, graphs.batchBucket(2));
+        assertEquals(4, graphs.batchBucket(3));
+        assertEquals(8, graphs.batchBucket(5));
+        assertEquals(64, graphs.batchBucket(57));
+        assertEquals(100, graphs.batchBucket(99), "never above max_num_seqs");
+        assertEquals(16, graphs.strideBucket(1));
+        assertEquals(128, graphs.strideBucket(100));
+        assertEquals(2048, graphs.strideBucket(2048));
+    }
+
+    @Test
+    void autoDtypeFollowsTheCheckpoint() {
+        ModelConfig c = config(8, 2, 64, null);
+        TensorView f16 = new TensorView("e", DType.F16, new long[] {1}, java.nio.ByteBuffer.allocate(2));
+        TensorView bf16 = new TensorView("e", DType.BF16, new long[] {1}, java.nio.ByteBuffer.allocate(2));
+        assertEquals(DType.F16, CudaBackend.computeDtype("auto", c, new ModelWeights(f16, List.of(), f16, f16)));
+        assertEquals(DType.BF16, CudaBackend.computeDtype("auto", c, new ModelWeights(bf16, List.of(), bf16, bf16)));
+        assertEquals(DType.F32, CudaBackend.computeDtype("float32", c, new ModelWeights(bf16, List.of(), bf16, bf16)));
+    }
+
+    @Test
+    void unsupportedShapesAreRefusedByName() {
+        CudaException e = assertThrows(CudaException.class, () -> CudaBackend.checkSupported(config(4, 2, 32, null)));
+        assertTrue(e.getMessage().contains("head_dim=32"), e.getMessage());
+        e = assertThrows(CudaException.class, () -> CudaBackend.checkSupported(config(32, 2, 64, null)));
+        assertTrue(e.getMessage().contains("16"), e.getMessage());
+    }
+
+    @Test
+    void withoutAGpuCreateFailsWithAClearCudaException() {
+        Assumptions.assumeFalse(gpuPresent(), "this machine has a GPU");
+        ModelConfig c = config(8, 2, 64, null);
+        TensorView t = TensorView.ofFloats("e", new long[] {1}, new float[1]);
+        EngineConfig engine = EngineConfig.builder(Path.of("unused")).device("cuda").build();
+        CudaException e = assertThrows(CudaException.class,
+                () -> CudaBackend.create(c, new ModelWeights(t, List.of(), t, t), engine));
+        assertTrue(e.getMessage().contains("cuda"), e.getMessage());
+    }
+
+    private static boolean gpuPresent() {
+        try (CudaDevice d = CudaDevice.open(0)) {
+            return true;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+}

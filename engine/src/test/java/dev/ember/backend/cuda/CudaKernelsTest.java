@@ -1,0 +1,413 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.backend.cpu.CpuOps;
+import dev.ember.model.RopeScaling;
+import dev.ember.weights.DType;
+import dev.ember.weights.TensorView;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static dev.ember.backend.cuda.GpuTestSupport.random;
+import static dev.ember.backend.cuda.GpuTestSupport.relativeError;
+import static dev.ember.backend.cuda.GpuTestSupport.round;
+import static dev.ember.backend.cuda.GpuTestSupport.tolerance;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each CUDA kernel (and the cuBLAS linear) against the CPU backend's operation ({@link CpuOps}) on random
+ * inputs: odd sizes, block boundaries, GQA ratios 1, 2, 6 and 8, head dims 64 and 128, float32 (relative error
+ * under 1e-5) and bfloat16/float16 (under 1e-2). Outputs are poisoned first, so unwritten elements fail.
+ */
+@Tag("gpu")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CudaKernelsTest {
+    private GpuTestSupport gpu;
+
+    @BeforeAll
+    void open() {
+        gpu = new GpuTestSupport();
+    }
+
+    @AfterAll
+    void close() throws Exception {
+        gpu.close();
+    }
+
+    private static void assertClose(String what, DType dtype, float[] got, float[] want) {
+        double err = relativeError(got, want);
+        assertTrue(err < tolerance(dtype), what + " (" + dtype + "): relative error " + err + " >= " + tolerance(dtype));
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void embeddingAndRowGatherCopyRows(DType dtype) {
+        Random r = new Random(1);
+        int vocab = 1000;
+        int hidden = 257;
+        float[] table = round(random(r, vocab * hidden, 1f), dtype);
+        int[] ids = r.ints(37, 0, vocab).toArray();
+        DeviceBuffer out = gpu.poisoned((long) ids.length * hidden, dtype);
+        gpu.kernels(dtype).embed(out.address(), gpu.upload(table, dtype).address(), gpu.uploadInts(ids).address(),
+                ids.length, hidden);
+        float[] want = new float[ids.length * hidden];
+        CpuOps.embedding(want, ids, TensorView.ofFloats("table", new long[] {vocab, hidden}, table));
+        assertArrayEquals(want, gpu.download(out, want.length, dtype));
+
+        int[] rows = {5, 0, 36, 5};
+        DeviceBuffer gathered = gpu.poisoned((long) rows.length * hidden, dtype);
+        gpu.kernels(dtype).gatherRows(gathered.address(), out.address(), gpu.uploadInts(rows).address(), rows.length, hidden);
+        float[] got = gpu.download(gathered, rows.length * hidden, dtype);
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < hidden; j++) {
+                assertTrue(got[i * hidden + j] == want[rows[i] * hidden + j], "gathered row " + i + " element " + j);
+            }
+        }
+    }
+
+    static Stream<Arguments> dtypesAndWidths() {
+        List<Arguments> list = new ArrayList<>();
+        for (DType d : DType.values()) {
+            for (int width : new int[] {1536, 1001}) {
+                list.add(Arguments.of(d, width));
+            }
+        }
+        return list.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("dtypesAndWidths")
+    void addRmsNormMatchesCpu(DType dtype, int hidden) {
+        Random r = new Random(hidden);
+        int rows = 7;
+        float eps = 1e-6f;
+        float[] residual = random(r, rows * hidden, 1f);
+        float[] delta = round(random(r, rows * hidden, 1f), dtype);
+        float[] weight = round(random(r, hidden, 0.2f), dtype);
+        for (int i = 0; i < hidden; i++) {
+            weight[i] = round(new float[] {1 + weight[i]}, dtype)[0];
+        }
+        TensorView w = TensorView.ofFloats("w", new long[] {hidden}, weight);
+        for (boolean accumulate : new boolean[] {false, true}) {
+            DeviceBuffer res = gpu.upload(residual, DType.F32);
+            DeviceBuffer out = gpu.poisoned((long) rows * hidden, dtype);
+            gpu.kernels(dtype).addRmsNorm(out.address(), res.address(), gpu.upload(delta, dtype).address(),
+                    gpu.upload(weight, dtype).address(), eps, rows, hidden, accumulate);
+            float[] wantResidual = accumulate ? residual.clone() : new float[rows * hidden];
+            float[] want = new float[rows * hidden];
+            CpuOps.addRmsnorm(want, wantResidual, delta, w, rows, eps);
+            assertClose("add_rmsnorm out, accumulate=" + accumulate, dtype, gpu.download(out, want.length, dtype), want);
+            assertClose("add_rmsnorm residual", DType.F32, gpu.download(res, want.length, DType.F32), wantResidual);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void siluMulMatchesCpu(DType dtype) {
+        Random r = new Random(3);
+        int rows = 5;
+        int inter = 999;
+        float[] gateUp = round(random(r, rows * 2 * inter, 2f), dtype);
+        float[] gate = new float[rows * inter];
+        float[] up = new float[rows * inter];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(gateUp, i * 2 * inter, gate, i * inter, inter);
+            System.arraycopy(gateUp, i * 2 * inter + inter, up, i * inter, inter);
+        }
+        DeviceBuffer out = gpu.poisoned((long) rows * inter, dtype);
+        gpu.kernels(dtype).siluMul(out.address(), gpu.upload(gateUp, dtype).address(), rows, inter);
+        float[] want = new float[rows * inter];
+        CpuOps.siluMul(want, gate, up, want.length);
+        assertClose("silu_mul", dtype, gpu.download(out, want.length, dtype), want);
+    }
+
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void linearMatchesCpuMatmul(DType dtype) {
+        Random r = new Random(4);
+        try (Cublas blas = new Cublas(gpu.stream)) {
+            for (int rows : new int[] {1, 33}) {
+                int out = 300;
+                int in = 264;
+                float[] x = round(random(r, rows * in, 1f), dtype);
+                float[] w = round(random(r, out * in, 0.05f), dtype);
+                float[] want = new float[rows * out];
+                CpuOps.matmul(want, x, TensorView.ofFloats("w", new long[] {out, in}, w), null, rows, null);
+                for (boolean floatOut : new boolean[] {false, true}) {
+                    DType outType = floatOut ? DType.F32 : dtype;
+                    DeviceBuffer y = gpu.poisoned((long) rows * out, outType);
+                    blas.linear(y.address(), gpu.upload(x, dtype).address(), gpu.upload(w, dtype).address(), rows, out, in,
+                            dtype, floatOut);
+                    assertClose("linear rows=" + rows + " floatOut=" + floatOut, dtype, gpu.download(y, want.length, outType),
+                            want);
+                }
+            }
+        }
+    }
+
+    /** Model shapes: heads, KV heads, head dim, q/k/v bias (Qwen2), q/k norm (Qwen3), Llama-3 scaling. */
+    static Stream<Arguments> ropeCases() {
+        List<Arguments> list = new ArrayList<>();
+        for (DType d : new DType[] {DType.F32, DType.BF16}) {
+            list.add(Arguments.of(d, 12, 2, 128, true, false, false));
+            list.add(Arguments.of(d, 16, 8, 128, false, true, false));
+            list.add(Arguments.of(d, 32, 8, 64, false, false, true));
+            list.add(Arguments.of(d, 4, 4, 64, true, true, false));
+        }
+        return list.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("ropeCases")
+    void ropeStoreMatchesCpu(DType dtype, int nh, int nkv, int hd, boolean bias, boolean qkNorm, boolean llama3) {
+        Random r = new Random(nh * 31 + hd);
+        int tokens = 37;
+        int bs = 16;
+        int blocks = 8;
+        float eps = 1e-6f;
+        int width = (nh + 2 * nkv) * hd;
+        float[] qkv = round(random(r, tokens * width, 1f), dtype);
+        float[] b = bias ? round(random(r, width, 0.5f), dtype) : null;
+        float[] qn = qkNorm ? round(random(r, hd, 1f), dtype) : null;
+        float[] kn = qkNorm ? round(random(r, hd, 1f), dtype) : null;
+        int[] positions = r.ints(tokens, 0, 5000).toArray();
+        List<Integer> free = new ArrayList<>();
+        for (int i = 0; i < blocks * bs; i++) {
+            free.add(i);
+        }
+        Collections.shuffle(free, r);
+        int[] slots = new int[tokens];
+        for (int t = 0; t < tokens; t++) {
+            slots[t] = t == 3 ? -1 : free.get(t);
+        }
+        RopeScaling scaling = llama3 ? new RopeScaling(32, 1, 4, 8192) : null;
+        double theta = llama3 ? 500000 : 1e6;
+        float[] invFreq = CpuOps.ropeInvFreq(hd, theta, scaling);
+
+        DeviceBuffer qOut = gpu.poisoned((long) tokens * nh * hd, dtype);
+        DeviceBuffer kCache = gpu.poisoned((long) blocks * bs * nkv * hd, dtype);
+        DeviceBuffer vCache = gpu.poisoned((long) blocks * bs * nkv * hd, dtype);
+        gpu.kernels(dtype).ropeStore(qOut.address(), kCache.address(), vCache.address(), gpu.upload(qkv, dtype).address(),
+                b == null ? 0 : gpu.upload(b, dtype).address(), qn == null ? 0 : gpu.upload(qn, dtype).address(),
+                kn == null ? 0 : gpu.upload(kn, dtype).address(), gpu.uploadInts(positions).address(),
+                gpu.uploadInts(slots).address(), gpu.upload(invFreq, DType.F32).address(), tokens, nh, nkv, hd, bs, eps);
+
+        float[] q = new float[tokens * nh * hd];
+        float[] k = new float[tokens * nkv * hd];
+        float[] v = new float[tokens * nkv * hd];
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < width; i++) {
+                float x = qkv[t * width + i] + (b == null ? 0 : b[i]);
+                if (i < nh * hd) {
+                    q[t * nh * hd + i] = x;
+                } else if (i < (nh + nkv) * hd) {
+                    k[t * nkv * hd + i - nh * hd] = x;
+                } else {
+                    v[t * nkv * hd + i - (nh + nkv) * hd] = x;
+                }
+            }
+        }
+        if (qkNorm) {
+            CpuOps.headRmsnorm(q, TensorView.ofFloats("qn", new long[] {hd}, qn), tokens, nh, eps);
+            CpuOps.headRmsnorm(k, TensorView.ofFloats("kn", new long[] {hd}, kn), tokens, nkv, eps);
+        }
+        float[] cos = new float[tokens * hd / 2];
+        float[] sin = new float[tokens * hd / 2];
+        CpuOps.ropeCosSin(cos, sin, positions, invFreq);
+        CpuOps.rope(q, cos, sin, tokens, nh, hd);
+        CpuOps.rope(k, cos, sin, tokens, nkv, hd);
+        assertClose("rope q", dtype, gpu.download(qOut, q.length, dtype), q);
+
+        float[] gk = gpu.download(kCache, blocks * bs * nkv * hd, dtype);
+        float[] gv = gpu.download(vCache, blocks * bs * nkv * hd, dtype);
+        float[] wantK = new float[(tokens - 1) * nkv * hd];
+        float[] gotKv = new float[wantK.length];
+        float[] wantV = new float[wantK.length];
+        float[] gotV = new float[wantK.length];
+        int n = 0;
+        for (int t = 0; t < tokens; t++) {
+            if (slots[t] < 0) {
+                continue;
+            }
+            int blk = slots[t] / bs;
+            int off = slots[t] % bs;
+            for (int h = 0; h < nkv; h++) {
+                for (int d = 0; d < hd; d++) {
+                    int g = ((blk * nkv + h) * bs + off) * hd + d;
+                    wantK[n] = k[(t * nkv + h) * hd + d];
+                    gotKv[n] = gk[g];
+                    wantV[n] = v[(t * nkv + h) * hd + d];
+                    gotV[n] = gv[g];
+                    n++;
+                }
+            }
+        }
+        assertClose("rope k in cache", dtype, gotKv, wantK);
+        assertClose("v in cache", dtype, gotV, wantV);
+    }
+
+    static Stream<Arguments> attentionCases() {
+        List<Arguments> list = new ArrayList<>();
+        for (DType d : new DType[] {DType.F32, DType.BF16}) {
+            for (int hd : new int[] {64, 128}) {
+                for (int ratio : new int[] {1, 2, 6, 8}) {
+                    list.add(Arguments.of(d, hd, ratio));
+                }
+            }
+        }
+        return list.stream();
+    }
+
+    /** A random paged cache in the CPU layout (blocks * bs, nkv * hd) and the same values in the GPU layout. */
+    private record Cache(float[] cpuK, float[] cpuV, DeviceBuffer gpuK, DeviceBuffer gpuV) {
+    }
+
+    private Cache randomCache(Random r, DType dtype, int blocks, int bs, int nkv, int hd) {
+        float[] k = round(random(r, blocks * bs * nkv * hd, 1f), dtype);
+        float[] v = round(random(r, blocks * bs * nkv * hd, 1f), dtype);
+        float[] gk = new float[k.length];
+        float[] gv = new float[v.length];
+        for (int b = 0; b < blocks; b++) {
+            for (int o = 0; o < bs; o++) {
+                for (int h = 0; h < nkv; h++) {
+                    for (int d = 0; d < hd; d++) {
+                        int cpu = ((b * bs + o) * nkv + h) * hd + d;
+                        int g = ((b * nkv + h) * bs + o) * hd + d;
+                        gk[g] = k[cpu];
+                        gv[g] = v[cpu];
+                    }
+                }
+            }
+        }
+        return new Cache(k, v, gpu.upload(gk, dtype), gpu.upload(gv, dtype));
+    }
+
+    /** Block tables over shuffled block ids, so no sequence's blocks are contiguous or in order. */
+    private static int[][] blockTables(Random r, int[] contextLens, int bs, int[] numBlocksOut) {
+        int total = 3;
+        for (int c : contextLens) {
+            total += (c + bs - 1) / bs;
+        }
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            ids.add(i);
+        }
+        Collections.shuffle(ids, r);
+        int[][] tables = new int[contextLens.length][];
+        int next = 0;
+        for (int s = 0; s < contextLens.length; s++) {
+            tables[s] = new int[(contextLens[s] + bs - 1) / bs];
+            for (int i = 0; i < tables[s].length; i++) {
+                tables[s][i] = ids.get(next++);
+            }
+        }
+        numBlocksOut[0] = total;
+        return tables;
+    }
+
+    private static int[] flatten(int[][] tables, int stride) {
+        int[] flat = new int[tables.length * stride];
+        for (int s = 0; s < tables.length; s++) {
+            System.arraycopy(tables[s], 0, flat, s * stride, tables[s].length);
+        }
+        return flat;
+    }
+
+    @ParameterizedTest
+    @MethodSource("attentionCases")
+    void prefillAttentionMatchesCpu(DType dtype, int hd, int ratio) {
+        Random r = new Random(hd * 10 + ratio);
+        int nkv = 2;
+        int nh = nkv * ratio;
+        int bs = 16;
+        // (new tokens, context): single token, odd lengths, exact block boundaries, cached prefixes
+        int[] qlens = {1, 17, 16, 33, 5, 40, 32};
+        int[] ctx = {1, 17, 40, 33, 100, 70, 32};
+        int seqs = qlens.length;
+        int[] queryStart = new int[seqs + 1];
+        for (int s = 0; s < seqs; s++) {
+            queryStart[s + 1] = queryStart[s] + qlens[s];
+        }
+        int tokens = queryStart[seqs];
+        int[] positions = new int[tokens];
+        List<Integer> tiles = new ArrayList<>();
+        for (int s = 0; s < seqs; s++) {
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
+                positions[t] = ctx[s] - qlens[s] + (t - queryStart[s]);
+            }
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t += StepInputs.TILE_QUERIES) {
+                tiles.add(s);
+                tiles.add(t);
+                tiles.add(Math.min(StepInputs.TILE_QUERIES, queryStart[s + 1] - t));
+            }
+        }
+        int[] numBlocks = new int[1];
+        int[][] tables = blockTables(r, ctx, bs, numBlocks);
+        int stride = 0;
+        for (int[] t : tables) {
+            stride = Math.max(stride, t.length);
+        }
+        Cache cache = randomCache(r, dtype, numBlocks[0], bs, nkv, hd);
+        float[] q = round(random(r, tokens * nh * hd, 1f), dtype);
+
+        DeviceBuffer out = gpu.poisoned((long) tokens * nh * hd, dtype);
+        gpu.kernels(dtype).attnPrefill(out.address(), gpu.upload(q, dtype).address(), cache.gpuK.address(),
+                cache.gpuV.address(), gpu.uploadInts(tiles.stream().mapToInt(Integer::intValue).toArray()).address(),
+                tiles.size() / 3, gpu.uploadInts(queryStart).address(), gpu.uploadInts(ctx).address(),
+                gpu.uploadInts(flatten(tables, stride)).address(), stride, nh, nkv, hd, bs, (float) (1 / Math.sqrt(hd)));
+        float[] want = new float[tokens * nh * hd];
+        CpuOps.pagedAttention(want, q, cache.cpuK, cache.cpuV, queryStart, positions, tables, bs, nh, nkv, hd, null);
+        assertClose("prefill attention hd=" + hd + " ratio=" + ratio, dtype, gpu.download(out, want.length, dtype), want);
+    }
+
+    @ParameterizedTest
+    @MethodSource("attentionCases")
+    void decodeAttentionMatchesCpuForEverySplit(DType dtype, int hd, int ratio) {
+        Random r = new Random(hd * 100 + ratio);
+        int nkv = 2;
+        int nh = nkv * ratio;
+        int bs = 16;
+        int[] ctx = {1, 15, 16, 17, 100, 513, 1500};
+        int seqs = ctx.length;
+        int[] queryStart = new int[seqs + 1];
+        int[] positions = new int[seqs];
+        for (int s = 0; s < seqs; s++) {
+            queryStart[s + 1] = s + 1;
+            positions[s] = ctx[s] - 1;
+        }
+        int[] numBlocks = new int[1];
+        int[][] tables = blockTables(r, ctx, bs, numBlocks);
+        int stride = (1500 + bs - 1) / bs;
+        Cache cache = randomCache(r, dtype, numBlocks[0], bs, nkv, hd);
+        float[] q = round(random(r, seqs * nh * hd, 1f), dtype);
+        float[] want = new float[seqs * nh * hd];
+        CpuOps.pagedAttention(want, q, cache.cpuK, cache.cpuV, queryStart, positions, tables, bs, nh, nkv, hd, null);
+        DeviceBuffer qd = gpu.upload(q, dtype);
+        DeviceBuffer ctxd = gpu.uploadInts(ctx);
+        DeviceBuffer bt = gpu.uploadInts(flatten(tables, stride));
+        int maxPartition = Kernels.maxDecodePartition(ratio, hd);
+        for (int partition : new int[] {64, 512, Math.min(2048, maxPartition)}) {
+            int splits = (1500 + partition - 1) / partition;
+            DeviceBuffer partAcc = gpu.poisoned((long) seqs * splits * nh * hd, DType.F32);
+            DeviceBuffer partMl = gpu.poisoned((long) seqs * splits * nh * 2, DType.F32);
+            DeviceBuffer out = gpu.poisoned((long) seqs * nh * hd, dtype);
+            gpu.kernels(dtype).attnDecode(out.address(), partAcc.address(), partMl.address(), qd.address(),
+                    cache.gpuK.address(), cache.gpuV.address(), ctxd.address(), bt.address(), stride, seqs, nh, nkv, hd, bs,
+                    (float) (1 / Math.sqrt(hd)), partition, splits);
+            assertClose("decode attention hd=" + hd + " ratio=" + ratio + " partition=" + partition + " splits=" + splits,
+                    dtype, gpu.download(out, want.length, dtype), want);
+        }
+    }
+}
