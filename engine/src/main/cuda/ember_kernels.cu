@@ -5,5 +5,7 @@
 #include "rope.cu"
 #include "activation.cu"
 #include "attention_prefill.cu"
+#include "attention_prefill2.cu"
 #include "attention_decode.cu"
+#include "attention_decode2.cu"
 #include "sampling.cu"

@@ -48,6 +48,8 @@ public final class CudaBackend implements Backend {
     private DecodeGraphs graphs;
     private KvCache kv;
     private long activationBytes;
+    private long hostPrepNanos;
+    private long enqueueNanos;
     private boolean closed;
 
     private CudaBackend(ModelConfig config, ModelWeights modelWeights, EngineConfig engine) {
@@ -220,6 +222,42 @@ public final class CudaBackend implements Backend {
     }
 
     private GpuSampler.Plan forward(ForwardBatch b) {
+        return forward(b, false);
+    }
+
+    /**
+     * Profiling: one eager forward pass (no graph) with its GPU time charged to categories (gemm, attention,
+     * other); waits for the GPU.
+     */
+    java.util.Map<String, Double> profileEager(ForwardBatch b) {
+        try (KernelTimer timer = new KernelTimer(stream)) {
+            model.setTimer(timer);
+            try {
+                forward(b, true);
+            } finally {
+                model.setTimer(null);
+            }
+            stream.synchronize();
+            return timer.totals();
+        }
+    }
+
+    /** Profiling: the forward pass as step() runs it (a graph replay for decode), then waits for the GPU. */
+    void forwardAndWait(ForwardBatch b) {
+        forward(b, false);
+        stream.synchronize();
+    }
+
+    CudaStream stream() {
+        return stream;
+    }
+
+    /** Profiling: host time of the last step's input preparation (sampler plan, inputs, the copy) and of its eager enqueue. */
+    long[] lastHostNanos() {
+        return new long[] {hostPrepNanos, enqueueNanos};
+    }
+
+    private GpuSampler.Plan forward(ForwardBatch b, boolean eager) {
         requireOpen();
         if (kv == null) {
             throw new IllegalStateException("allocateKvCache must be called before the first step");
@@ -234,12 +272,15 @@ public final class CudaBackend implements Backend {
             maxContext = Math.max(maxContext, b.contextLens[s]);
             needed = Math.max(needed, (b.contextLens[s] + kv.blockSize - 1) / kv.blockSize);
         }
+        long t0 = System.nanoTime();
         GpuSampler.Plan plan = sampler.plan(b);
-        if (b.isDecodeOnly() && graphs != null) {
+        if (b.isDecodeOnly() && graphs != null && !eager) {
             int batch = graphs.batchBucket(b.numSeqs);
             int stride = graphs.strideBucket(needed);
             inputs.write(b, batch - b.numSeqs, stride, plan.logitTokenOf());
             inputs.upload(stream);
+            long t1 = System.nanoTime();
+            hostPrepNanos = t1 - t0;
             if (!graphs.replay(batch, stride)) {
                 model.forward(kv, batch, batch, batch, true, stride * kv.blockSize);
                 graphs.capture(batch, stride, (bb, ss) -> model.forward(kv, bb, bb, bb, true, ss * kv.blockSize));
@@ -247,7 +288,10 @@ public final class CudaBackend implements Backend {
         } else {
             inputs.write(b, 0, needed, plan.logitTokenOf());
             inputs.upload(stream);
+            long t1 = System.nanoTime();
+            hostPrepNanos = t1 - t0;
             model.forward(kv, b.numTokens(), b.numSeqs, plan.numLogitRows(), b.isDecodeOnly(), maxContext);
+            enqueueNanos = System.nanoTime() - t1;
         }
         return plan;
     }

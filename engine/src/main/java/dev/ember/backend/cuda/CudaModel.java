@@ -23,6 +23,7 @@ final class CudaModel {
     private final int multiprocessors;
     private final float eps;
     private final float scale;
+    private KernelTimer timer;
 
     CudaModel(ModelConfig config, DeviceWeights weights, Activations act, StepInputs in, Kernels kernels, Cublas blas,
               int multiprocessors) {
@@ -90,15 +91,20 @@ final class CudaModel {
         int attnWidth = c.numHeads() * hd;
         int stride = in.blockTableStride();
         int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext) : null;
+        mark("other");
         kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), numTokens, h);
         for (int l = 0; l < c.numLayers(); l++) {
             DeviceWeights.Layer w = weights.layers.get(l);
+            mark("other");
             kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(), w.inputNorm().address(),
                     eps, numTokens, h, l > 0);
+            mark("gemm");
             blas.linear(act.qkv.address(), act.normed.address(), w.qkv().address(), numTokens, c.qkvSize(), h, dtype, false);
+            mark("other");
             kernels.ropeStore(act.q.address(), kv.keys(l), kv.values(l), act.qkv.address(), addressOrZero(w.qkvBias()),
                     addressOrZero(w.qNorm()), addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots),
                     act.invFreq.address(), numTokens, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, eps);
+            mark("attention");
             if (decode) {
                 kernels.attnDecode(act.attn.address(), act.partAcc.address(), act.partMl.address(), act.q.address(),
                         kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride, numSeqs,
@@ -108,21 +114,40 @@ final class CudaModel {
                         in.numTiles(), in.address(in.queryStart), in.address(in.contextLens), in.address(in.blockTables),
                         stride, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale);
             }
+            mark("gemm");
             blas.linear(act.hidden.address(), act.attn.address(), w.oProj().address(), numTokens, h, attnWidth, dtype, false);
+            mark("other");
             kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(),
                     w.postAttnNorm().address(), eps, numTokens, h, true);
+            mark("gemm");
             blas.linear(act.gateUp.address(), act.normed.address(), w.gateUp().address(), numTokens,
                     2 * c.intermediateSize(), h, dtype, false);
+            mark("other");
             kernels.siluMul(act.act.address(), act.gateUp.address(), numTokens, c.intermediateSize());
+            mark("gemm");
             blas.linear(act.hidden.address(), act.act.address(), w.down().address(), numTokens, h, c.intermediateSize(),
                     dtype, false);
         }
+        mark("other");
         kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(), weights.finalNorm.address(),
                 eps, numTokens, h, true);
         if (numLogitRows > 0) {
             kernels.gatherRows(act.last.address(), act.normed.address(), in.address(in.logitRows), numLogitRows, h);
+            mark("gemm");
             blas.linear(act.logits.address(), act.last.address(), weights.lmHead.address(), numLogitRows, c.vocabSize(), h,
                     dtype, true);
+        }
+        mark(null);
+    }
+
+    /** Profiling: charge the GPU time of the following passes to categories (null: off). Eager passes only. */
+    void setTimer(KernelTimer timer) {
+        this.timer = timer;
+    }
+
+    private void mark(String category) {
+        if (timer != null) {
+            timer.mark(category);
         }
     }
 

@@ -14,14 +14,20 @@ final class Kernels {
 
     private final KernelModule module;
     private final CudaStream stream;
+    private final DType dtype;
     private final String suffix;
+    /** Attention kernel versions (system properties ember.cuda.prefillKernel / decodeKernel, 1 or 2; default 2). */
+    private final int prefillVersion = Integer.getInteger("ember.cuda.prefillKernel", 2);
+    private final int decodeVersion = Integer.getInteger("ember.cuda.decodeKernel", 2);
 
     Kernels(KernelModule module, CudaStream stream, DType dtype) {
         this.module = module;
         this.stream = stream;
+        this.dtype = dtype;
         this.suffix = suffix(dtype);
         for (int hd : new int[] {64, 128}) {
             module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
+            module.allowDynamicSharedMemory("attn_decode2_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
         }
     }
 
@@ -71,17 +77,35 @@ final class Kernels {
     void attnPrefill(long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
                      long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
                      int blockSize, float scale) {
-        module.launch("attn_prefill_hd" + headDim + "_" + suffix, numTiles, numHeads, 1, 128, 0, stream, out, q, kCache,
-                vCache, tiles, queryStart, contextLens, blockTables, btStride, numHeads, numKvHeads, blockSize, scale);
+        attnPrefill(prefillVersion, out, q, kCache, vCache, tiles, numTiles, queryStart, contextLens, blockTables,
+                btStride, numHeads, numKvHeads, headDim, blockSize, scale);
+    }
+
+    /** As above with an explicit kernel: 1 (CUDA cores, every dtype) or 2 (tensor cores, 16-bit dtypes; float32 uses 1). */
+    void attnPrefill(int version, long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
+                     long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
+                     int blockSize, float scale) {
+        boolean tensorCores = version == 2 && dtype != DType.F32;
+        module.launch((tensorCores ? "attn_prefill2_hd" : "attn_prefill_hd") + headDim + "_" + suffix, numTiles, numHeads,
+                1, tensorCores ? 32 : 128, 0, stream, out, q, kCache, vCache, tiles, queryStart, contextLens, blockTables,
+                btStride, numHeads, numKvHeads, blockSize, scale);
     }
 
     /** Decode attention for {@code seqs} single-token queries, split into {@code numSplits} partitions of the context. */
     void attnDecode(long out, long partAcc, long partMl, long q, long kCache, long vCache, long contextLens,
                     long blockTables, int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize,
                     float scale, int partition, int numSplits) {
+        attnDecode(decodeVersion, out, partAcc, partMl, q, kCache, vCache, contextLens, blockTables, btStride, seqs,
+                numHeads, numKvHeads, headDim, blockSize, scale, partition, numSplits);
+    }
+
+    /** As above with an explicit kernel version (1 or 2, see attention_decode*.cu). */
+    void attnDecode(int version, long out, long partAcc, long partMl, long q, long kCache, long vCache, long contextLens,
+                    long blockTables, int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize,
+                    float scale, int partition, int numSplits) {
         int group = numHeads / numKvHeads;
         int shared = 4 * group * (headDim + partition);
-        module.launch("attn_decode_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128, shared, stream, out,
+        module.launch((version == 2 ? "attn_decode2_hd" : "attn_decode_hd") + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128, shared, stream, out,
                 partAcc, partMl, q, kCache, vCache, contextLens, blockTables, btStride, numHeads, numKvHeads, blockSize,
                 scale, partition, numSplits);
         if (numSplits > 1) {

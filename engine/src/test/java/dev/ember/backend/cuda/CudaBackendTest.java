@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and 128, GQA ratios 2 and 8, Qwen2 biases, Qwen3 q/k norms, Llama-3 RoPE scaling), step by step through
  * prefill of mixed lengths, decode steps (CUDA graphs: captured, then replayed), a prefix-cache hit, a mixed
  * prefill+decode step and a preempted sequence recomputed in chunks. Every sampled row's logits are compared:
- * relative L2 error under 1e-4 in float32, under 5e-2 in bfloat16 (against the CPU's float32 math).
+ * relative L2 error under 1e-4 in float32 (fixture weights, std 0.2), under 2e-2 in bfloat16 (std 0.02 weights,
+ * against the CPU's float32 math).
  */
 @Tag("gpu")
 class CudaBackendTest {
@@ -45,9 +46,17 @@ class CudaBackendTest {
         return list.stream();
     }
 
-    static RandomCheckpoint.Spec spec(Architecture arch) {
+    /**
+     * @param realisticScale weights ~ N(0, 0.02) as transformers initializes them (and make_model.py writes); else
+     *                       the fixture's larger defaults, whose peaky activations test float32 hardest but amplify
+     *                       bfloat16 rounding past any meaningful bound
+     */
+    static RandomCheckpoint.Spec spec(Architecture arch, boolean realisticScale) {
         RandomCheckpoint.Builder b = RandomCheckpoint.Spec.builder(arch).withTokenizer(false).dtype(DType.BF16)
                 .maxPositionEmbeddings(512).numLayers(3);
+        if (realisticScale) {
+            b.std(0.02).embeddingStd(0.02);
+        }
         return switch (arch) {
             case QWEN2 -> b.hiddenSize(256).numHeads(4).numKvHeads(2).headDim(64).intermediateSize(384).build();
             case QWEN3 -> b.hiddenSize(256).numHeads(4).numKvHeads(2).headDim(128).intermediateSize(384).build();
@@ -58,12 +67,10 @@ class CudaBackendTest {
     @ParameterizedTest
     @MethodSource("cases")
     void matchesCpuBackendStepByStep(Architecture arch, String dtype, @TempDir Path dir) {
-        RandomCheckpoint.write(dir, spec(arch));
+        boolean bf16 = dtype.equals("bfloat16");
+        RandomCheckpoint.write(dir, spec(arch, bf16));
         ModelConfig config = ModelConfigLoader.load(dir);
-        // bfloat16 on the GPU against float32 on the CPU: the activations' bf16 rounding alone gives ~2.5% here
-        // (std 0.2 weights); the 2e-2 bf16 bound of the issue is checked against transformers' own bf16 run in
-        // HfParityTest
-        double tolerance = dtype.equals("float32") ? 1e-4 : 5e-2;
+        double tolerance = bf16 ? 2e-2 : 1e-4;
         EngineConfig engine = EngineConfig.builder(dir).device("cuda").dtype(dtype).maxNumSeqs(8).maxNumBatchedTokens(128)
                 .maxModelLen(512).build();
         int blockSize = 16;

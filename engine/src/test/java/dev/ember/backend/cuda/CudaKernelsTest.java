@@ -258,12 +258,17 @@ class CudaKernelsTest {
         assertClose("v in cache", dtype, gotV, wantV);
     }
 
+    /** dtype, head dim, GQA ratio, kernel version (2 = tensor cores for prefill in 16-bit dtypes). */
     static Stream<Arguments> attentionCases() {
         List<Arguments> list = new ArrayList<>();
-        for (DType d : new DType[] {DType.F32, DType.BF16}) {
+        for (DType d : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int hd : new int[] {64, 128}) {
                 for (int ratio : new int[] {1, 2, 6, 8}) {
-                    list.add(Arguments.of(d, hd, ratio));
+                    for (int version : new int[] {1, 2}) {
+                        if (d != DType.F16 || ratio == 2) {
+                            list.add(Arguments.of(d, hd, ratio, version));
+                        }
+                    }
                 }
             }
         }
@@ -327,14 +332,14 @@ class CudaKernelsTest {
 
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void prefillAttentionMatchesCpu(DType dtype, int hd, int ratio) {
+    void prefillAttentionMatchesCpu(DType dtype, int hd, int ratio, int version) {
         Random r = new Random(hd * 10 + ratio);
         int nkv = 2;
         int nh = nkv * ratio;
         int bs = 16;
         // (new tokens, context): single token, odd lengths, exact block boundaries, cached prefixes
-        int[] qlens = {1, 17, 16, 33, 5, 40, 32};
-        int[] ctx = {1, 17, 40, 33, 100, 70, 32};
+        int[] qlens = {1, 17, 16, 33, 5, 40, 32, 100};
+        int[] ctx = {1, 17, 40, 33, 100, 70, 32, 300};
         int seqs = qlens.length;
         int[] queryStart = new int[seqs + 1];
         for (int s = 0; s < seqs; s++) {
@@ -363,18 +368,18 @@ class CudaKernelsTest {
         float[] q = round(random(r, tokens * nh * hd, 1f), dtype);
 
         DeviceBuffer out = gpu.poisoned((long) tokens * nh * hd, dtype);
-        gpu.kernels(dtype).attnPrefill(out.address(), gpu.upload(q, dtype).address(), cache.gpuK.address(),
+        gpu.kernels(dtype).attnPrefill(version, out.address(), gpu.upload(q, dtype).address(), cache.gpuK.address(),
                 cache.gpuV.address(), gpu.uploadInts(tiles.stream().mapToInt(Integer::intValue).toArray()).address(),
                 tiles.size() / 3, gpu.uploadInts(queryStart).address(), gpu.uploadInts(ctx).address(),
                 gpu.uploadInts(flatten(tables, stride)).address(), stride, nh, nkv, hd, bs, (float) (1 / Math.sqrt(hd)));
         float[] want = new float[tokens * nh * hd];
         CpuOps.pagedAttention(want, q, cache.cpuK, cache.cpuV, queryStart, positions, tables, bs, nh, nkv, hd, null);
-        assertClose("prefill attention hd=" + hd + " ratio=" + ratio, dtype, gpu.download(out, want.length, dtype), want);
+        assertClose("prefill attention v" + version + " hd=" + hd + " ratio=" + ratio, dtype, gpu.download(out, want.length, dtype), want);
     }
 
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void decodeAttentionMatchesCpuForEverySplit(DType dtype, int hd, int ratio) {
+    void decodeAttentionMatchesCpuForEverySplit(DType dtype, int hd, int ratio, int version) {
         Random r = new Random(hd * 100 + ratio);
         int nkv = 2;
         int nh = nkv * ratio;
@@ -403,10 +408,10 @@ class CudaKernelsTest {
             DeviceBuffer partAcc = gpu.poisoned((long) seqs * splits * nh * hd, DType.F32);
             DeviceBuffer partMl = gpu.poisoned((long) seqs * splits * nh * 2, DType.F32);
             DeviceBuffer out = gpu.poisoned((long) seqs * nh * hd, dtype);
-            gpu.kernels(dtype).attnDecode(out.address(), partAcc.address(), partMl.address(), qd.address(),
+            gpu.kernels(dtype).attnDecode(version, out.address(), partAcc.address(), partMl.address(), qd.address(),
                     cache.gpuK.address(), cache.gpuV.address(), ctxd.address(), bt.address(), stride, seqs, nh, nkv, hd, bs,
                     (float) (1 / Math.sqrt(hd)), partition, splits);
-            assertClose("decode attention hd=" + hd + " ratio=" + ratio + " partition=" + partition + " splits=" + splits,
+            assertClose("decode attention v" + version + " hd=" + hd + " ratio=" + ratio + " partition=" + partition + " splits=" + splits,
                     dtype, gpu.download(out, want.length, dtype), want);
         }
     }

@@ -1,0 +1,184 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.backend.ForwardBatch;
+import dev.ember.engine.EngineConfig;
+import dev.ember.model.ModelConfig;
+import dev.ember.model.ModelConfigLoader;
+import dev.ember.sampling.SamplingParams;
+import dev.ember.weights.SafetensorsCheckpoint;
+import dev.ember.weights.WeightLoader;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Per-step profile of the CUDA backend: one decode step of a large batch and one prefill step of many tokens,
+ * with GPU time split into GEMMs, attention and other kernels (CUDA events between the ops of an eager pass),
+ * the decode step's graph-replay time, the whole step() time (sampling and host work included) and the host
+ * time to build and stage the step's inputs, each against what the card can do.
+ *
+ * <pre>
+ *   StepProfile MODEL_DIR [decodeBatch=256] [decodeContext=600] [prefillSeqs=8] [prefillLen=1024]
+ *               [peakTflops=989] [peakGBs=3350]
+ * </pre>
+ * The KV cache holds garbage for the decode step (its timing does not depend on the values).
+ */
+public final class StepProfile {
+    private StepProfile() {
+    }
+
+    public static void main(String[] args) {
+        Path dir = Path.of(args[0]);
+        int decodeBatch = arg(args, 1, 256);
+        int decodeContext = arg(args, 2, 600);
+        int prefillSeqs = arg(args, 3, 8);
+        int prefillLen = arg(args, 4, 1024);
+        double peakTflops = args.length > 5 ? Double.parseDouble(args[5]) : 989;
+        double peakGBs = args.length > 6 ? Double.parseDouble(args[6]) : 3350;
+        int bs = 16;
+        ModelConfig c = ModelConfigLoader.load(dir);
+        int prefillTokens = prefillSeqs * prefillLen;
+        EngineConfig engine = EngineConfig.builder(dir).device("cuda").maxNumSeqs(decodeBatch)
+                .maxNumBatchedTokens(Math.max(prefillTokens, 4096)).maxModelLen(Math.max(prefillLen, decodeContext + 64))
+                .build();
+        int blocksNeeded = prefillSeqs * ((prefillLen + bs - 1) / bs) + decodeBatch * ((decodeContext + bs - 1) / bs);
+        try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
+             CudaBackend gpu = CudaBackend.open(c, WeightLoader.load(c, checkpoint), engine)) {
+            gpu.allocateKvCache(bs, blocksNeeded + 16);
+            System.out.println(gpu.description());
+            long weightParams = (long) c.numLayers() * ((long) c.qkvSize() * c.hiddenSize()
+                    + (long) c.numHeads() * c.headDim() * c.hiddenSize() + 3L * c.intermediateSize() * c.hiddenSize());
+            long lmHead = (long) c.vocabSize() * c.hiddenSize();
+
+            ForwardBatch prefill = batch(prefillSeqs, prefillLen, prefillLen, bs, 0);
+            gpu.profileEager(prefill);
+            Map<String, Double> p = gpu.profileEager(prefill);
+            double gemmFlops = 2.0 * prefillTokens * weightParams + 2.0 * prefillSeqs * lmHead;
+            double attnFlops = 4.0 * c.numLayers() * c.numHeads() * c.headDim() * prefillSeqs
+                    * ((double) prefillLen * (prefillLen + 1) / 2);
+            long[] hostNanos = timeHost(gpu, prefill);
+            report("prefill " + prefillSeqs + " x " + prefillLen + " = " + prefillTokens + " tokens", p,
+                    gemmFlops, attnFlops, 0, peakTflops, peakGBs, hostNanos);
+
+            ForwardBatch decode = batch(decodeBatch, 1, decodeContext, bs, prefillSeqs * ((prefillLen + bs - 1) / bs));
+            gpu.profileEager(decode);
+            Map<String, Double> d = gpu.profileEager(decode);
+            double decodeGemm = 2.0 * decodeBatch * (weightParams + lmHead);
+            double kvBytes = 2.0 * c.numLayers() * decodeBatch * (double) decodeContext * c.numKvHeads() * c.headDim()
+                    * (c.torchDtype().equals("float32") ? 4 : 2);
+            report("decode batch " + decodeBatch + ", context " + decodeContext + " (eager)", d, decodeGemm, 0, kvBytes,
+                    peakTflops, peakGBs, timeHost(gpu, decode));
+            gpu.forwardAndWait(decode); // capture the graph
+            double graphMs = gpuMillis(gpu, () -> gpu.forwardAndWait(decode), 20);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 20; i++) {
+                gpu.step(decode);
+            }
+            double stepMs = (System.nanoTime() - t0) / 1e6 / 20;
+            System.out.printf(Locale.ROOT, "decode step as a CUDA graph: %.3f ms GPU; whole step() with GPU sampling and"
+                    + " host work: %.3f ms (%.0f tokens/s at this batch)%n", graphMs, stepMs, decodeBatch / stepMs * 1000);
+        }
+    }
+
+    private static int arg(String[] args, int i, int dflt) {
+        return args.length > i ? Integer.parseInt(args[i]) : dflt;
+    }
+
+    /** seqs sequences each adding queryLen tokens to reach context ctx, on contiguous blocks from firstBlock. */
+    static ForwardBatch batch(int seqs, int queryLen, int ctx, int bs, int firstBlock) {
+        int blocksPerSeq = (ctx + bs - 1) / bs;
+        int t = seqs * queryLen;
+        int[] ids = new int[t];
+        int[] positions = new int[t];
+        int[] slots = new int[t];
+        int[] queryStart = new int[seqs + 1];
+        int[] contextLens = new int[seqs];
+        int[][] tables = new int[seqs][blocksPerSeq];
+        boolean[] sample = new boolean[seqs];
+        SamplingParams[] params = new SamplingParams[seqs];
+        int[][] history = new int[seqs][ctx];
+        int[] promptLens = new int[seqs];
+        SamplingParams sp = SamplingParams.builder().temperature(0.6).maxTokens(4096).build();
+        for (int s = 0; s < seqs; s++) {
+            queryStart[s + 1] = (s + 1) * queryLen;
+            contextLens[s] = ctx;
+            for (int b = 0; b < blocksPerSeq; b++) {
+                tables[s][b] = firstBlock + s * blocksPerSeq + b;
+            }
+            for (int k = 0; k < queryLen; k++) {
+                int pos = ctx - queryLen + k;
+                int tok = s * queryLen + k;
+                ids[tok] = (s * 131 + pos * 17) % 10000;
+                positions[tok] = pos;
+                slots[tok] = tables[s][pos / bs] * bs + pos % bs;
+            }
+            sample[s] = true;
+            params[s] = sp;
+            promptLens[s] = ctx;
+        }
+        return new ForwardBatch(seqs, ids, positions, slots, queryStart, contextLens, tables, bs, sample, params,
+                new long[seqs], new int[seqs], history, promptLens);
+    }
+
+    /** Host time of an eager pass: {input preparation, enqueue of every launch}, averaged over 5 passes. */
+    private static long[] timeHost(CudaBackend gpu, ForwardBatch b) {
+        long[] total = new long[2];
+        for (int i = 0; i < 5; i++) {
+            gpu.profileEager(b);
+            long[] h = gpu.lastHostNanos();
+            total[0] += h[0] / 5;
+            total[1] += h[1] / 5;
+        }
+        return total;
+    }
+
+    private static double gpuMillis(CudaBackend gpu, Runnable r, int reps) {
+        CUevent start = new CUevent();
+        CUevent end = new CUevent();
+        Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+        Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
+        try {
+            float[] ms = new float[1];
+            double total = 0;
+            for (int i = 0; i < reps; i++) {
+                Cuda.check(JCudaDriver.cuEventRecord(start, gpu.stream().handle()), "cuEventRecord");
+                r.run();
+                Cuda.check(JCudaDriver.cuEventRecord(end, gpu.stream().handle()), "cuEventRecord");
+                Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
+                Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
+                total += ms[0];
+            }
+            return total / reps;
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(end);
+        }
+    }
+
+    private static void report(String what, Map<String, Double> ms, double gemmFlops, double attnFlops, double attnBytes,
+                               double peakTflops, double peakGBs, long[] hostNanos) {
+        double total = ms.values().stream().mapToDouble(Double::doubleValue).sum();
+        System.out.printf(Locale.ROOT, "%s: %.3f ms GPU (eager); host: inputs %.3f ms, enqueue of the launches %.3f ms%n",
+                what, total, hostNanos[0] / 1e6, hostNanos[1] / 1e6);
+        for (Map.Entry<String, Double> e : ms.entrySet()) {
+            double t = e.getValue();
+            String vs = "";
+            if (e.getKey().equals("gemm")) {
+                double tf = gemmFlops / (t / 1e3) / 1e12;
+                vs = String.format(Locale.ROOT, "%.1f TFLOP/s = %.0f%% of %.0f", tf, 100 * tf / peakTflops, peakTflops);
+            } else if (e.getKey().equals("attention") && attnFlops > 0) {
+                double tf = attnFlops / (t / 1e3) / 1e12;
+                vs = String.format(Locale.ROOT, "%.1f TFLOP/s = %.1f%% of %.0f (CUDA cores, not tensor cores)", tf,
+                        100 * tf / peakTflops, peakTflops);
+            } else if (e.getKey().equals("attention") && attnBytes > 0) {
+                double gbs = attnBytes / (t / 1e3) / 1e9;
+                vs = String.format(Locale.ROOT, "KV read %.0f GB/s = %.0f%% of %.0f", gbs, 100 * gbs / peakGBs, peakGBs);
+            }
+            System.out.printf(Locale.ROOT, "  %-10s %8.3f ms %5.1f%%  %s%n", e.getKey(), t, 100 * t / total, vs);
+        }
+        System.out.println("  (percentages: of the eager pass's GPU time)");
+    }
+}
