@@ -48,6 +48,7 @@ public final class CudaBackend implements Backend {
     private DecodeGraphs graphs;
     private KvCache kv;
     private long activationBytes;
+    private long startMillis = -1;
     private long hostPrepNanos;
     private long enqueueNanos;
     private boolean closed;
@@ -161,6 +162,7 @@ public final class CudaBackend implements Backend {
         if (!engine.enforceEager()) {
             graphs = own(new DecodeGraphs(stream, maxSeqs, maxBlocksPerSeq));
         }
+        startMillis = (System.nanoTime() - startNanos) / 1_000_000;
         LOG.log(System.Logger.Level.INFO, description());
         return (int) blocks;
     }
@@ -310,8 +312,8 @@ public final class CudaBackend implements Backend {
                 + device.multiprocessors() + " SMs), " + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
-                + (engine.enforceEager() ? "eager" : "CUDA graphs for decode") + ", started in "
-                + (System.nanoTime() - startNanos) / 1_000_000 + " ms";
+                + (engine.enforceEager() ? "eager" : "CUDA graphs for decode")
+                + (startMillis >= 0 ? ", ready " + startMillis + " ms after the weights were handed over" : "");
     }
 
     @Override
