@@ -7,10 +7,9 @@ import json, os, shutil, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
-# template name -> (bos_token, eos_token) written into its tokenizer_config.json
-TOKENS = {"qwen3": (None, "<|im_end|>"), "chatml_tools": (None, "<|im_end|>"),
-          "llama3": ("<|begin_of_text|>", "<|eot_id|>"), "mistral": ("<s>", "</s>"), "gemma": ("<bos>", "<eos>"),
-          "features": ("<BOS>", "<EOS>"), "whitespace": ("<s>", "</s>"), "whitespace_crlf": ("<s>", "</s>")}
+# template name -> bos_token and eos_token written into its tokenizer_config.json (the Java test reads them too)
+TOKENS = {name: (t["bos_token"], t["eos_token"]) for name, t in
+          json.load(open(os.path.join(ROOT, "templates", "special_tokens.json"))).items()}
 
 
 def main():
