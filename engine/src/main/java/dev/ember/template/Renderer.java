@@ -158,8 +158,8 @@ final class Renderer {
             execute(f.elseBody(), scope);
             return;
         }
-        Object outer = scope.lookup("loop");
-        LoopState loop = new LoopState(items, outer instanceof LoopState ? ((LoopState) outer).depth() + 1 : 1);
+        // depth counts recursive-loop levels only, so it is 1 for plain nested loops
+        LoopState loop = new LoopState(items, 1);
         for (int i = 0; i < items.size(); i++) {
             budget.step();
             // each iteration starts from the enclosing variables again, as in jinja2
