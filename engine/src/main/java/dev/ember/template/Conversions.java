@@ -13,6 +13,7 @@ final class Conversions {
 
     /** jinja2's int filter: int(value) or int(value, base) for strings, else int(float(value)), else default. */
     static Object toInt(Object value, Object defaultValue, long base) {
+        PyOps.failIfUndefined(value);
         if (value instanceof String) {
             Long parsed = parseInt((String) value, base);
             if (parsed != null) {
@@ -29,6 +30,7 @@ final class Conversions {
     }
 
     static Object toFloat(Object value, Object defaultValue) {
+        PyOps.failIfUndefined(value);
         Double d = floatOf(value);
         return d != null ? d : defaultValue;
     }

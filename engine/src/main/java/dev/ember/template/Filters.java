@@ -182,6 +182,9 @@ final class Filters {
                 if (value instanceof String) {
                     return new StringBuilder((String) value).reverse().toString();
                 }
+                if (!(value instanceof List || value instanceof Map || value instanceof Undefined)) {
+                    throw new TemplateException("FilterArgumentError: argument must be iterable");
+                }
                 List<Object> items = new ArrayList<>(PyOps.iterate(value));
                 budget.charge(items.size());
                 Collections.reverse(items);

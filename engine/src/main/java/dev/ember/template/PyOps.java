@@ -117,6 +117,11 @@ final class PyOps {
         throw typeError("'" + typeName(v) + "' object is not iterable");
     }
 
+    /** str, list or tuple: what Python repeats with {@code *}. */
+    private static boolean isSequence(Object v) {
+        return v instanceof String || (v instanceof List && !(v instanceof PyRange));
+    }
+
     static boolean isNumber(Object v) {
         return v instanceof Long || v instanceof Double || v instanceof Boolean;
     }
@@ -313,10 +318,13 @@ final class PyOps {
             }
             return toDouble(a) * toDouble(b);
         }
-        if (isIntegral(a) && !isIntegral(b)) {
+        if (isIntegral(a) && isSequence(b)) {
             return multiply(b, a, budget);
         }
-        if (isIntegral(b) && (a instanceof String || (a instanceof List && !(a instanceof PyRange)))) {
+        if (isSequence(a) && !isIntegral(b) || isSequence(b) && !isIntegral(a)) {
+            throw typeError("can't multiply sequence by non-int of type '" + typeName(isSequence(a) ? b : a) + "'");
+        }
+        if (isIntegral(b) && isSequence(a)) {
             long times = Math.max(0, toLong(b));
             if (a instanceof String) {
                 budget.checkSize(times * ((String) a).length());
@@ -340,7 +348,8 @@ final class PyOps {
         if (isNumber(a) && isNumber(b)) {
             double divisor = toDouble(b);
             if (divisor == 0) {
-                throw new TemplateException("ZeroDivisionError: division by zero");
+                throw new TemplateException("ZeroDivisionError: " + (a instanceof Double || b instanceof Double
+                        ? "float division by zero" : "division by zero"));
             }
             return toDouble(a) / divisor;
         }

@@ -120,6 +120,9 @@ final class StrFormat {
             return PyFormat.str(value);
         }
         char type = Character.isLetter(spec.charAt(spec.length() - 1)) || spec.endsWith("%") ? spec.charAt(spec.length() - 1) : 0;
+        if (type == 0 && PyOps.isIntegral(value) && !(value instanceof Boolean)) {
+            type = 'd';
+        }
         if (type == 0 || type == 's') {
             if (!(value instanceof String) && type == 's') {
                 throw new TemplateException("ValueError: Unknown format code 's' for object of type '" + PyOps.typeName(value) + "'");
