@@ -18,11 +18,30 @@ final class Values {
     private Values() {
     }
 
-    static Object fromJava(Object v, String path) {
-        return convert(v, path, 0);
+    static Object fromJava(Object v, String name) {
+        return convert(v, new Path(null, name), 0);
     }
 
-    private static Object convert(Object v, String path, int depth) {
+    /** Where a value sits, e.g. messages[3].content; built into text only for an error message. */
+    private static final class Path {
+        private final Path parent;
+        private final Object key;
+
+        Path(Path parent, Object key) {
+            this.parent = parent;
+            this.key = key;
+        }
+
+        @Override
+        public String toString() {
+            if (parent == null) {
+                return String.valueOf(key);
+            }
+            return parent + (key instanceof Integer ? "[" + key + "]" : "." + key);
+        }
+    }
+
+    private static Object convert(Object v, Path path, int depth) {
         if (depth > MAX_DEPTH) {
             throw new TemplateException("template variable '" + path + "' nests deeper than " + MAX_DEPTH
                     + " levels (a map or list that contains itself?)");
@@ -59,7 +78,7 @@ final class Values {
                             + key.getClass().getName() + "; allowed key types: String, Number, Boolean, null");
                 }
                 Object k = convert(key, path, depth + 1);
-                out.put(k, convert(e.getValue(), path + "." + k, depth + 1));
+                out.put(k, convert(e.getValue(), new Path(path, k), depth + 1));
             }
             return out;
         }
@@ -67,7 +86,7 @@ final class Values {
             List<?> in = (List<?>) v;
             List<Object> out = new ArrayList<>(in.size());
             for (int i = 0; i < in.size(); i++) {
-                out.add(convert(in.get(i), path + "[" + i + "]", depth + 1));
+                out.add(convert(in.get(i), new Path(path, i), depth + 1));
             }
             return out;
         }
