@@ -58,8 +58,8 @@ final class Evaluator {
             Object v = eval(u.operand(), scope);
             switch (u.op()) {
                 case "not": return !PyOps.truthy(v);
-                case "-": return PyOps.negate(v);
-                default: return PyOps.plus(v);
+                case "-": return PyArith.negate(v);
+                default: return PyArith.plus(v);
             }
         }
         if (e instanceof Expr.Filter) {
@@ -169,13 +169,13 @@ final class Evaluator {
         }
         Object right = eval(b.right(), scope);
         switch (b.op()) {
-            case "+": return PyOps.add(left, right, budget);
-            case "-": return PyOps.subtract(left, right);
-            case "*": return PyOps.multiply(left, right, budget);
-            case "/": return PyOps.trueDivide(left, right);
-            case "//": return PyOps.floorDivide(left, right);
-            case "%": return PyOps.modulo(left, right, budget);
-            case "**": return PyOps.power(left, right);
+            case "+": return PyArith.add(left, right, budget);
+            case "-": return PyArith.subtract(left, right);
+            case "*": return PyArith.multiply(left, right, budget);
+            case "/": return PyArith.trueDivide(left, right);
+            case "//": return PyArith.floorDivide(left, right);
+            case "%": return PyArith.modulo(left, right, budget);
+            case "**": return PyArith.power(left, right);
             case "~": {
                 String l = PyFormat.str(left);
                 String r = PyFormat.str(right);

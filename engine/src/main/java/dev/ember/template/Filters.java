@@ -91,7 +91,7 @@ final class Filters {
                 return useDefault ? a[0] : value;
             }
             case "dictsort":
-                return dictsort(name, value, args, kwargs, budget);
+                return SequenceFilters.dictsort(name, value, args, kwargs, budget);
             case "e":
             case "escape":
             case "forceescape":
@@ -144,7 +144,7 @@ final class Filters {
                     if (i > 0) {
                         b.append(separator);
                     }
-                    Object item = a[1] == null ? items.get(i) : attributeOf(items.get(i), a[1], null);
+                    Object item = a[1] == null ? items.get(i) : SequenceFilters.attributeOf(items.get(i), a[1], null);
                     b.append(PyFormat.str(item));
                     budget.checkSize(b.length());
                 }
@@ -163,15 +163,15 @@ final class Filters {
                 Args.bind(name, args, kwargs);
                 return PyStr.upper(PyFormat.str(value));
             case "map":
-                return map(r, value, args, kwargs);
+                return SequenceFilters.map(r, value, args, kwargs);
             case "max":
             case "min":
-                return minMax(name, value, args, kwargs, budget);
+                return SequenceFilters.minMax(name, value, args, kwargs, budget);
             case "select":
             case "reject":
             case "selectattr":
             case "rejectattr":
-                return selectOrReject(r, name, value, args, kwargs);
+                return SequenceFilters.selectOrReject(r, name, value, args, kwargs);
             case "replace": {
                 a = Args.bind(name, args, kwargs, "old", Args.REQUIRED, "new", Args.REQUIRED, "count", null);
                 long count = a[2] == null ? -1 : Args.integer(name, "count", a[2]);
@@ -197,7 +197,7 @@ final class Filters {
                 Args.bind(name, args, kwargs);
                 return value;
             case "sort":
-                return sort(name, value, args, kwargs, budget);
+                return SequenceFilters.sort(name, value, args, kwargs, budget);
             case "string":
                 Args.bind(name, args, kwargs);
                 return PyFormat.str(value);
@@ -206,7 +206,7 @@ final class Filters {
                 Object total = a[1];
                 for (Object item : PyOps.iterate(value)) {
                     budget.step();
-                    total = PyOps.add(total, a[0] == null ? item : attributeOf(item, a[0], null), budget);
+                    total = PyArith.add(total, a[0] == null ? item : SequenceFilters.attributeOf(item, a[0], null), budget);
                 }
                 return total;
             }
@@ -247,7 +247,7 @@ final class Filters {
                 return PyStr.rsplit(head, " ", 1).get(0) + end;
             }
             case "unique":
-                return unique(name, value, args, kwargs, budget);
+                return SequenceFilters.unique(name, value, args, kwargs, budget);
             case "wordcount": {
                 Args.bind(name, args, kwargs);
                 Matcher m = WORD.matcher(PyFormat.str(value));
@@ -320,153 +320,6 @@ final class Filters {
             }
         }
         return PyOps.truthy(a[1]) ? indentation + b : b.toString();
-    }
-
-    /** jinja2's make_attrgetter: a dotted path of keys (or integer indices), with an optional default. */
-    static Object attributeOf(Object item, Object attribute, Object defaultValue) {
-        if (attribute == null) {
-            return item;
-        }
-        Object v = item;
-        String path = attribute instanceof String ? (String) attribute : PyFormat.str(attribute);
-        for (String part : (PyOps.isIntegral(attribute) ? new String[] {path} : path.split("\\.", -1))) {
-            Object key = !part.isEmpty() && part.chars().allMatch(Character::isDigit) ? (Object) Long.parseLong(part) : part;
-            v = Attributes.getitem(v, key);
-            if (v instanceof Undefined && defaultValue != null) {
-                return defaultValue;
-            }
-        }
-        return v;
-    }
-
-    private static Object sortKey(Object v, boolean caseSensitive) {
-        return !caseSensitive && v instanceof String ? PyStr.lower((String) v) : v;
-    }
-
-    private static Object dictsort(String name, Object value, List<Object> args, Map<String, Object> kwargs, Budget budget) {
-        Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "by", "key", "reverse", false);
-        if (!(value instanceof Map)) {
-            PyOps.failIfUndefined(value);
-            throw PyOps.typeError("dictsort expects a mapping, not " + PyOps.typeName(value));
-        }
-        String by = Args.string(name, "by", a[1]);
-        if (!by.equals("key") && !by.equals("value")) {
-            throw new TemplateException("FilterArgumentError: You can only sort by either \"key\" or \"value\"");
-        }
-        int pos = by.equals("key") ? 0 : 1;
-        boolean caseSensitive = PyOps.truthy(a[0]);
-        List<Object> items = new ArrayList<>();
-        ((Map<?, ?>) value).forEach((k, v) -> items.add(PyTuple.of(k, v)));
-        budget.charge(items.size());
-        items.sort((x, y) -> PyOps.compare(sortKey(((PyTuple) x).get(pos), caseSensitive),
-                sortKey(((PyTuple) y).get(pos), caseSensitive), "<"));
-        if (PyOps.truthy(a[2])) {
-            Collections.reverse(items);
-        }
-        return items;
-    }
-
-    private static Object sort(String name, Object value, List<Object> args, Map<String, Object> kwargs, Budget budget) {
-        Object[] a = Args.bind(name, args, kwargs, "reverse", false, "case_sensitive", false, "attribute", null);
-        boolean caseSensitive = PyOps.truthy(a[1]);
-        List<Object> items = new ArrayList<>(PyOps.iterate(value));
-        budget.charge(items.size());
-        java.util.Comparator<Object> order = (x, y) -> PyOps.compare(sortKey(attributeOf(x, a[2], null), caseSensitive),
-                sortKey(attributeOf(y, a[2], null), caseSensitive), "<");
-        // Python's reverse sort keeps equal items in their original order, unlike reversing a sorted list
-        items.sort(PyOps.truthy(a[0]) ? order.reversed() : order);
-        return items;
-    }
-
-    private static Object unique(String name, Object value, List<Object> args, Map<String, Object> kwargs, Budget budget) {
-        Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
-        boolean caseSensitive = PyOps.truthy(a[0]);
-        List<Object> seen = new ArrayList<>();
-        List<Object> out = new ArrayList<>();
-        for (Object item : PyOps.iterate(value)) {
-            Object key = sortKey(attributeOf(item, a[1], null), caseSensitive);
-            budget.charge(seen.size() + 1);
-            if (seen.stream().noneMatch(s -> PyOps.equal(s, key))) {
-                seen.add(key);
-                out.add(item);
-            }
-        }
-        return out;
-    }
-
-    private static Object minMax(String name, Object value, List<Object> args, Map<String, Object> kwargs, Budget budget) {
-        Object[] a = Args.bind(name, args, kwargs, "case_sensitive", false, "attribute", null);
-        boolean caseSensitive = PyOps.truthy(a[0]);
-        List<Object> items = PyOps.iterate(value);
-        if (items.isEmpty()) {
-            return Undefined.because("No aggregated item, sequence was empty.");
-        }
-        Object best = items.get(0);
-        for (Object item : items) {
-            budget.step();
-            int c = PyOps.compare(sortKey(attributeOf(item, a[1], null), caseSensitive),
-                    sortKey(attributeOf(best, a[1], null), caseSensitive), "<");
-            if (name.equals("min") ? c < 0 : c > 0) {
-                best = item;
-            }
-        }
-        return best;
-    }
-
-    private static Object map(Renderer r, Object value, List<Object> args, Map<String, Object> kwargs) {
-        List<Object> out = new ArrayList<>();
-        if (args.isEmpty() && kwargs.containsKey("attribute")) {
-            Map<String, Object> rest = new LinkedHashMap<>(kwargs);
-            Object attribute = rest.remove("attribute");
-            Object defaultValue = rest.remove("default");
-            if (!rest.isEmpty()) {
-                throw new TemplateException("FilterArgumentError: Unexpected keyword argument "
-                        + PyFormat.repr(rest.keySet().iterator().next()));
-            }
-            for (Object item : PyOps.iterate(value)) {
-                r.budget().step();
-                out.add(attributeOf(item, attribute, defaultValue));
-            }
-            return out;
-        }
-        if (args.isEmpty()) {
-            throw new TemplateException("FilterArgumentError: map requires a filter argument");
-        }
-        String filter = Args.string("map", "filter", args.get(0));
-        if (!exists(filter)) {
-            throw new TemplateException("TemplateRuntimeError: No filter named '" + filter + "'");
-        }
-        List<Object> rest = args.subList(1, args.size());
-        for (Object item : PyOps.iterate(value)) {
-            r.budget().step();
-            out.add(apply(r, filter, item, rest, kwargs));
-        }
-        return out;
-    }
-
-    private static Object selectOrReject(Renderer r, String name, Object value, List<Object> args, Map<String, Object> kwargs) {
-        boolean byAttribute = name.endsWith("attr");
-        boolean keep = name.startsWith("select");
-        int off = byAttribute ? 1 : 0;
-        if (byAttribute && args.isEmpty()) {
-            throw new TemplateException("FilterArgumentError: Missing parameter for attribute name");
-        }
-        Object attribute = byAttribute ? args.get(0) : null;
-        String test = args.size() > off ? Args.string(name, "test", args.get(off)) : null;
-        if (test != null && !Tests.exists(test)) {
-            throw new TemplateException("TemplateRuntimeError: No test named '" + test + "'");
-        }
-        List<Object> testArgs = args.size() > off + 1 ? args.subList(off + 1, args.size()) : List.of();
-        List<Object> out = new ArrayList<>();
-        for (Object item : PyOps.iterate(value)) {
-            r.budget().step();
-            Object subject = byAttribute ? attributeOf(item, attribute, null) : item;
-            boolean passed = test == null ? PyOps.truthy(subject) : Tests.apply(test, subject, testArgs, kwargs);
-            if (passed == keep) {
-                out.add(item);
-            }
-        }
-        return out;
     }
 
     private static Object round(Object value, long precision, String method) {

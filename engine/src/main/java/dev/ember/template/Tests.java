@@ -42,12 +42,12 @@ final class Tests {
             case "even":
             case "odd": {
                 Args.bind(name, args, kwargs);
-                Object r = PyOps.modulo(requireNumber(v), 2L, null);
+                Object r = PyArith.modulo(requireNumber(v), 2L, null);
                 return PyOps.equal(r, name.equals("even") ? 0L : 1L);
             }
             case "divisibleby": {
                 Object[] a = Args.bind(name, args, kwargs, "num", Args.REQUIRED);
-                return PyOps.equal(PyOps.modulo(requireNumber(v), a[0], null), 0L);
+                return PyOps.equal(PyArith.modulo(requireNumber(v), a[0], null), 0L);
             }
             case "sameas": {
                 Object[] a = Args.bind(name, args, kwargs, "other", Args.REQUIRED);
