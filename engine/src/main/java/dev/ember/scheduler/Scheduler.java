@@ -163,7 +163,10 @@ public final class Scheduler {
             waiting.pollFirst();
             blockManager.allocate(seq.blockTable(), hit, hitTokens + n);
             seq.setNumCachedTokens(hitTokens);
-            numCachedPromptTokens += hitTokens;
+            if (!seq.wasAdmitted()) {
+                numCachedPromptTokens += hitTokens; // a readmission's hits are mostly its own blocks: not counted
+                seq.markAdmitted();
+            }
             seq.setStatus(SequenceStatus.RUNNING);
             running.add(seq);
             seq.setNumScheduledTokens(n);
@@ -270,8 +273,9 @@ public final class Scheduler {
     }
 
     /**
-     * Tokens taken from the prefix cache at admission instead of computed, so far; a preempted sequence readmitted
-     * onto its own still-cached blocks counts them again.
+     * Prompt tokens taken from the prefix cache instead of computed, so far, at each sequence's first admission
+     * (so at most its prompt length minus one); hits of preempted sequences readmitted onto their own still-cached
+     * blocks are not counted. Divided by the prompt tokens added, it is the prefix-cache hit rate.
      */
     public long numCachedPromptTokens() {
         return numCachedPromptTokens;

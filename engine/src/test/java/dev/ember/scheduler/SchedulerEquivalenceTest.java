@@ -27,6 +27,8 @@ class SchedulerEquivalenceTest {
     private static final int MAX_MODEL_LEN = 96;
     private static final List<Workload.Req> REQS = Workload.mixed(20261128L, 48, 60, 40);
     private static final Map<Long, Workload.Outcome> EXPECTED = new LinkedHashMap<>();
+    /** Blocks of 4 for all 48 sequences at their longest (48 * 96 = 4608 tokens) at once: never preempts. */
+    private static final int ROOMY = 1152;
 
     static {
         for (Workload.Req r : REQS) {
@@ -52,7 +54,7 @@ class SchedulerEquivalenceTest {
 
     @Test
     void unconstrainedRunMatchesTheDenseReference() {
-        Simulation sim = new Simulation(4096, 4, false, 256, 1 << 20, MAX_MODEL_LEN);
+        Simulation sim = new Simulation(ROOMY, 4, false, 256, 1 << 20, MAX_MODEL_LEN);
         assertSameOutcomes(sim.run(REQS));
         assertEquals(0, sim.scheduler.numPreemptions());
         assertEquals(0, sim.backend.numPartialPrefills);
@@ -68,7 +70,7 @@ class SchedulerEquivalenceTest {
 
     @Test
     void tinyTokenBudgetChunksPrefillsAndMixesThemWithDecodes() {
-        Simulation sim = new Simulation(4096, 4, false, 8, 7, MAX_MODEL_LEN);
+        Simulation sim = new Simulation(ROOMY, 4, false, 8, 7, MAX_MODEL_LEN);
         assertSameOutcomes(sim.run(REQS));
         assertTrue(sim.backend.maxTokensInStep <= 7);
         assertTrue(sim.backend.numPartialPrefills > 0, "a prompt was split across steps");
@@ -78,7 +80,7 @@ class SchedulerEquivalenceTest {
     @Test
     void prefixCacheHitsMatch() {
         // At most 8 running: later admissions find the blocks earlier ones computed.
-        Simulation sim = new Simulation(4096, 4, true, 8, 1 << 20, MAX_MODEL_LEN);
+        Simulation sim = new Simulation(ROOMY, 4, true, 8, 1 << 20, MAX_MODEL_LEN);
         assertSameOutcomes(sim.run(REQS));
         assertTrue(sim.scheduler.numCachedPromptTokens() > 0);
         assertTrue(sim.blockManager.hitBlocks() > 0);
@@ -87,9 +89,9 @@ class SchedulerEquivalenceTest {
     @Test
     void prefixCacheHitsMatchWithOneSequenceAtATime() {
         // Sequential: every repeated prompt or shared prefix finds the earlier one's blocks, including its outputs.
-        Simulation sim = new Simulation(4096, 4, true, 1, 1 << 20, MAX_MODEL_LEN);
+        Simulation sim = new Simulation(ROOMY, 4, true, 1, 1 << 20, MAX_MODEL_LEN);
         assertSameOutcomes(sim.run(REQS));
-        Simulation batched = new Simulation(4096, 4, true, 256, 1 << 20, MAX_MODEL_LEN);
+        Simulation batched = new Simulation(ROOMY, 4, true, 256, 1 << 20, MAX_MODEL_LEN);
         batched.run(REQS);
         assertTrue(sim.scheduler.numCachedPromptTokens() > batched.scheduler.numCachedPromptTokens(),
                 "sequential admission finds more cached prefixes than admitting all before any is computed");
@@ -116,7 +118,7 @@ class SchedulerEquivalenceTest {
     @Test
     void collidingHashesNeverChangeTokens() {
         for (BlockManager bm : List.of(TestBlockManagers.withWeakHash(50, 2), TestBlockManagers.withPrefixBlindHash(30, 4),
-                TestBlockManagers.withWeakHash(4096, 2))) {
+                TestBlockManagers.withWeakHash(2 * ROOMY, 2))) {
             Simulation sim = new Simulation(bm, 8, 13, MAX_MODEL_LEN);
             assertSameOutcomes(sim.run(REQS));
         }
@@ -132,7 +134,7 @@ class SchedulerEquivalenceTest {
         for (Workload.Req r : shuffled) {
             staggered.add(r.arrivingAt(rnd.nextInt(60)));
         }
-        assertSameOutcomes(new Simulation(4096, 4, true, 256, 1 << 20, MAX_MODEL_LEN).run(shuffled));
+        assertSameOutcomes(new Simulation(ROOMY, 4, true, 256, 1 << 20, MAX_MODEL_LEN).run(shuffled));
         Simulation tight = new Simulation(28, 4, true, 5, 10, MAX_MODEL_LEN);
         assertSameOutcomes(tight.run(staggered));
         assertTrue(tight.scheduler.numPreemptions() > 0);
