@@ -230,7 +230,10 @@ public final class Scheduler {
         return sampled;
     }
 
-    /** Ends a waiting or running sequence (e.g. the engine matched a stop string) and frees its blocks; no-op if already finished. */
+    /**
+     * Ends a waiting or running sequence (e.g. the engine matched a stop string, or its step failed) and frees its
+     * blocks; a no-op if it already finished, so a sequence finishes exactly once with its first reason.
+     */
     public void finish(Sequence seq, FinishReason reason) {
         Objects.requireNonNull(reason, "reason");
         if (seq.isFinished()) {
@@ -249,7 +252,11 @@ public final class Scheduler {
         unfinished.remove(seq.seqId());
     }
 
-    /** Finishes the sequence with {@link FinishReason#ABORT} wherever it is; false if no unfinished sequence has the id. */
+    /**
+     * Finishes the sequence with {@link FinishReason#ABORT} wherever it is and frees its blocks; false if no
+     * unfinished sequence has the id. The caller reports it: {@link #postprocess} will not return it, even when it
+     * was in the batch being run.
+     */
     public boolean abort(long seqId) {
         Sequence seq = unfinished.get(seqId);
         if (seq == null) {

@@ -1,5 +1,7 @@
 package dev.ember.scheduler;
 
+import dev.ember.backend.ForwardBatch;
+import dev.ember.engine.FinishReason;
 import dev.ember.kv.BlockManager;
 import dev.ember.kv.TestBlockManagers;
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -45,7 +48,7 @@ class SchedulerEquivalenceTest {
 
     @Test
     void workloadExercisesEveryEnding() {
-        long stops = EXPECTED.values().stream().filter(o -> o.reason() == dev.ember.engine.FinishReason.STOP).count();
+        long stops = EXPECTED.values().stream().filter(o -> o.reason() == FinishReason.STOP).count();
         long modelLen = REQS.stream().filter(r -> r.prompt().length + EXPECTED.get(r.id()).tokens().length == MAX_MODEL_LEN).count();
         assertTrue(stops > 0, "some sequences stop on EOS or a stop id");
         assertTrue(modelLen > 0, "some sequences reach max_model_len");
@@ -138,5 +141,45 @@ class SchedulerEquivalenceTest {
         Simulation tight = new Simulation(28, 4, true, 5, 10, MAX_MODEL_LEN);
         assertSameOutcomes(tight.run(staggered));
         assertTrue(tight.scheduler.numPreemptions() > 0);
+    }
+    @Test
+    void randomConfigurationsMatch() {
+        Random rnd = new Random(7);
+        List<Workload.Req> reqs = Workload.mixed(99, 16, 40, 24);
+        int maxModelLen = 56;
+        for (int trial = 0; trial < 60; trial++) {
+            int blockSize = 1 + rnd.nextInt(8);
+            int numBlocks = (maxModelLen + blockSize - 1) / blockSize + rnd.nextInt(3 * maxModelLen / blockSize + 1);
+            int maxNumSeqs = 1 + rnd.nextInt(10);
+            int budget = 1 + rnd.nextInt(rnd.nextBoolean() ? 4 : 64);
+            boolean prefixCaching = rnd.nextBoolean();
+            List<Workload.Req> arriving = new ArrayList<>();
+            for (Workload.Req r : reqs) {
+                arriving.add(r.arrivingAt(rnd.nextInt(30)));
+            }
+            Simulation sim = new Simulation(numBlocks, blockSize, prefixCaching, maxNumSeqs, budget, maxModelLen);
+            Map<Long, Workload.Outcome> actual = sim.run(arriving);
+            String config = "trial " + trial + ": " + numBlocks + " blocks of " + blockSize + ", " + maxNumSeqs
+                    + " seqs, budget " + budget + ", prefix caching " + prefixCaching;
+            for (Workload.Req r : reqs) {
+                assertEquals(Workload.expected(r, maxModelLen), actual.get(r.id()), config + ", sequence " + r.id());
+            }
+        }
+    }
+
+    @Test
+    void theFakeBackendNoticesAWrongSlot() {
+        // Guards the guard: a batch whose slot mapping disagrees with its block table must not pass unnoticed.
+        Simulation sim = new Simulation(8, 2, false, 4, 64, MAX_MODEL_LEN);
+        sim.scheduler.add(new Sequence(1, new int[] {5, 6, 7}, REQS.get(0).params(), 1));
+        ForwardBatch fb = sim.scheduler.schedule().forwardBatch();
+        int[] wrong = fb.slotMapping.clone();
+        wrong[2] += 1;
+        ForwardBatch bad = new ForwardBatch(fb.numSeqs, fb.tokenIds, fb.positions, wrong,
+                fb.queryStart, fb.contextLens, fb.blockTables, fb.blockSize, fb.sample, fb.params, fb.seeds,
+                fb.outputIndex, fb.tokenHistory, fb.numPromptTokens);
+        FakeBackend fresh = new FakeBackend();
+        fresh.allocateKvCache(2, 8);
+        assertThrows(AssertionError.class, () -> fresh.step(bad));
     }
 }
