@@ -41,6 +41,46 @@ public enum DType {
         return (short) ((bits + rounding) >>> 16);
     }
 
+    /**
+     * float to IEEE half bits, rounding to nearest even; overflow gives infinity, tiny values go through the
+     * half subnormals to zero (Float.floatToFloat16 exists only from Java 20).
+     */
+    public static short floatToF16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        int sign = (bits >>> 16) & 0x8000;
+        int exp = (bits >>> 23) & 0xff;
+        int mant = bits & 0x7fffff;
+        if (exp == 0xff) {
+            // keep NaN a NaN even when its payload lives only in the low mantissa bits
+            return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+        }
+        int halfExp = exp - 127 + 15;
+        if (halfExp >= 0x1f) {
+            return (short) (sign | 0x7c00);
+        }
+        if (halfExp <= 0) {
+            // half subnormal: value = m * 2^-24 with m = significand >> (126 - exp)
+            int shift = 126 - exp;
+            if (shift > 24) {
+                return (short) sign;
+            }
+            int significand = mant | 0x800000;
+            int m = significand >>> shift;
+            int rest = significand & ((1 << shift) - 1);
+            int halfway = 1 << (shift - 1);
+            if (rest > halfway || (rest == halfway && (m & 1) == 1)) {
+                m++; // may carry into the smallest normal, which is the right answer
+            }
+            return (short) (sign | m);
+        }
+        int h = (halfExp << 10) | (mant >>> 13);
+        int rest = mant & 0x1fff;
+        if (rest > 0x1000 || (rest == 0x1000 && (h & 1) == 1)) {
+            h++; // a carry out of the mantissa bumps the exponent, up to infinity
+        }
+        return (short) (sign | h);
+    }
+
     /** IEEE half bits to float (Float.float16ToFloat exists only from Java 20). */
     public static float f16ToFloat(short h) {
         int bits = h & 0xffff;

@@ -1,0 +1,72 @@
+package dev.ember.backend.cpu;
+
+import java.util.concurrent.ForkJoinPool;
+
+/** The loops behind {@link CpuOps#pagedAttention}: one (token, query head) pair at a time, split over workers. */
+final class PagedAttention {
+    /** Pairs per task at least: a pair costs about context * headDim * 4 flops. */
+    private static final int MIN_PAIRS_PER_TASK = 4;
+
+    private PagedAttention() {
+    }
+
+    static void run(float[] out, float[] q, float[] kCache, float[] vCache, int[] queryStart, int[] positions,
+                    int[][] blockTables, int blockSize, int numHeads, int numKvHeads, int headDim, ForkJoinPool pool) {
+        int numSeqs = queryStart.length - 1;
+        int numTokens = queryStart[numSeqs];
+        int[] seqOf = new int[numTokens];
+        int maxContext = 0;
+        for (int s = 0; s < numSeqs; s++) {
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
+                seqOf[t] = s;
+                int context = positions[t] + 1;
+                if ((long) blockTables[s].length * blockSize < context) {
+                    throw new IllegalArgumentException("sequence " + s + " has " + blockTables[s].length
+                            + " blocks of " + blockSize + " tokens but token " + t + " sits at position " + positions[t]);
+                }
+                maxContext = Math.max(maxContext, context);
+            }
+        }
+        int contextCap = maxContext;
+        int groupSize = numHeads / numKvHeads;
+        int kvWidth = numKvHeads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        Parallel.forRange(pool, numTokens * numHeads, MIN_PAIRS_PER_TASK, (start, end) -> {
+            float[] scores = new float[contextCap];
+            float[] acc = new float[headDim];
+            for (int pair = start; pair < end; pair++) {
+                int t = pair / numHeads;
+                int h = pair % numHeads;
+                int[] blocks = blockTables[seqOf[t]];
+                int context = positions[t] + 1;
+                int qBase = (t * numHeads + h) * headDim;
+                int kvHeadOffset = (h / groupSize) * headDim;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int p = 0; p < context; p++) {
+                    int kBase = (blocks[p / blockSize] * blockSize + p % blockSize) * kvWidth + kvHeadOffset;
+                    float dot = 0;
+                    for (int d = 0; d < headDim; d++) {
+                        dot += q[qBase + d] * kCache[kBase + d];
+                    }
+                    float score = dot * scale;
+                    scores[p] = score;
+                    max = Math.max(max, score);
+                }
+                float sum = 0;
+                java.util.Arrays.fill(acc, 0f);
+                for (int p = 0; p < context; p++) {
+                    float weight = (float) Math.exp(scores[p] - max);
+                    sum += weight;
+                    int vBase = (blocks[p / blockSize] * blockSize + p % blockSize) * kvWidth + kvHeadOffset;
+                    for (int d = 0; d < headDim; d++) {
+                        acc[d] += weight * vCache[vBase + d];
+                    }
+                }
+                float inv = 1f / sum;
+                for (int d = 0; d < headDim; d++) {
+                    out[qBase + d] = acc[d] * inv;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,95 @@
+package dev.ember.cli;
+
+import dev.ember.engine.Engine;
+import dev.ember.engine.EngineConfig;
+import dev.ember.engine.EngineMetrics;
+import dev.ember.engine.Request;
+import dev.ember.engine.Result;
+import dev.ember.sampling.SamplingParams;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Offline throughput benchmark: submits every request of a workload at once (like the widely used offline
+ * throughput benchmark), waits for all, and prints output tokens, seconds and tokens/s, then one JSON line.
+ * {@code --limit N} takes the first N requests; {@code --max-len-scale F} scales prompt and output lengths (for slow
+ * CPU runs); token ids at or past the model's vocabulary are folded into it (id % vocab) with a note, so the
+ * workload also runs on the tiny demo model. Engine load time is measured separately from the timed part.
+ */
+public final class Benchmark {
+    private Benchmark() {
+    }
+
+    public static void main(String[] args) {
+        CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup"));
+        String workloadPath = cli.values.get("workload");
+        if (workloadPath == null) {
+            throw new dev.ember.ConfigException("--workload FILE is required (e.g. ../shared/bench/throughput-256.json)");
+        }
+        Workload workload = Workload.read(Path.of(workloadPath));
+        int limit = Integer.parseInt(cli.get("limit", String.valueOf(workload.requests().size())));
+        double scale = Double.parseDouble(cli.get("max_len_scale", "1"));
+        EngineConfig config = cli.engineConfig();
+        long loadStart = System.nanoTime();
+        try (Engine engine = Engine.create(config)) {
+            double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+            int vocab = vocabOf(engine);
+            List<Request> requests = new ArrayList<>();
+            int folded = 0;
+            for (int i = 0; i < Math.min(limit, workload.requests().size()); i++) {
+                Workload.Item item = workload.requests().get(i);
+                int promptLen = Math.max(1, (int) Math.round(item.promptTokenIds().length * scale));
+                int[] prompt = new int[promptLen];
+                for (int t = 0; t < promptLen; t++) {
+                    int id = item.promptTokenIds()[t];
+                    if (id >= vocab) {
+                        folded++;
+                        id %= vocab;
+                    }
+                    prompt[t] = id;
+                }
+                SamplingParams params = SamplingParams.builder()
+                        .maxTokens(Math.max(1, (int) Math.round(item.maxTokens() * scale)))
+                        .temperature(workload.temperature()).ignoreEos(workload.ignoreEos()).seed((long) i).build();
+                requests.add(Request.ofTokens(String.valueOf(i), prompt, params));
+            }
+            if (folded > 0) {
+                System.err.printf("note: %d prompt token ids were >= the model's vocabulary (%d) and were folded into it%n", folded, vocab);
+            }
+            int warmup = Integer.parseInt(cli.get("warmup", "0"));
+            if (warmup > 0) {
+                engine.generate(requests.subList(0, Math.min(warmup, requests.size())));
+            }
+            EngineMetrics before = engine.metrics();
+            long start = System.nanoTime();
+            List<Result> results = engine.generate(requests);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            EngineMetrics after = engine.metrics();
+            long outputTokens = results.stream().mapToLong(Result::completionTokens).sum();
+            long promptTokens = results.stream().mapToLong(Result::promptTokens).sum();
+            long errors = results.stream().filter(r -> !r.ok()).count();
+            Runtime rt = Runtime.getRuntime();
+            long heapUsedMb = (rt.totalMemory() - rt.freeMemory()) >> 20;
+            System.out.printf(Locale.ROOT, "requests: %d (errors %d)%nprompt tokens: %d%noutput tokens: %d%nseconds: %.3f%n"
+                            + "output tokens/s: %.1f%ntotal tokens/s: %.1f%nengine load seconds: %.2f%nKV blocks: %d%npreemptions: %d%n"
+                            + "backend: %s%nJVM heap used: %d MiB%n",
+                    results.size(), errors, promptTokens, outputTokens, seconds, outputTokens / seconds,
+                    (outputTokens + promptTokens) / seconds, loadSeconds, engine.numKvBlocks(),
+                    after.preemptions() - before.preemptions(), engine.backendDescription(), heapUsedMb);
+            System.out.printf(Locale.ROOT, "{\"requests\":%d,\"errors\":%d,\"prompt_tokens\":%d,\"output_tokens\":%d,\"seconds\":%.3f,"
+                            + "\"output_tokens_per_s\":%.1f,\"total_tokens_per_s\":%.1f,\"load_seconds\":%.2f,\"kv_blocks\":%d,"
+                            + "\"preemptions\":%d,\"device\":\"%s\",\"heap_used_mb\":%d}%n",
+                    results.size(), errors, promptTokens, outputTokens, seconds, outputTokens / seconds,
+                    (outputTokens + promptTokens) / seconds, loadSeconds, engine.numKvBlocks(),
+                    after.preemptions() - before.preemptions(), config.device(), heapUsedMb);
+        }
+    }
+
+    private static int vocabOf(Engine engine) {
+        return engine.vocabSize();
+    }
+}

@@ -1,0 +1,136 @@
+package dev.ember.cli;
+
+import dev.ember.ConfigException;
+import dev.ember.engine.EngineConfig;
+import dev.ember.model.DemoModel;
+import dev.ember.sampling.SamplingParams;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Command-line arguments shared by the entry points: {@code --name value} pairs (dashes and underscores alike),
+ * flags, and positional arguments. Engine options are the names of {@link EngineConfig#OPTIONS}; sampling options
+ * are {@link #SAMPLING}; each entry point names its own extra keys. An unknown name fails listing the known ones.
+ */
+final class CliArgs {
+    static final Set<String> SAMPLING = Set.of("max_tokens", "min_tokens", "temperature", "top_p", "top_k", "min_p",
+            "repetition_penalty", "presence_penalty", "frequency_penalty", "seed_per_request", "stop", "logprobs",
+            "ignore_eos");
+    private static final Set<String> FLAGS = Set.of("ignore_eos", "chat", "help", "quiet");
+
+    final Map<String, String> values = new LinkedHashMap<>();
+    final List<String> stops = new ArrayList<>();
+    final List<String> prompts = new ArrayList<>();
+    final List<String> positional = new ArrayList<>();
+
+    static CliArgs parse(String[] args, Set<String> extraKeys) {
+        CliArgs a = new CliArgs();
+        Set<String> known = new TreeSet<>(EngineConfig.OPTIONS.keySet());
+        known.addAll(SAMPLING);
+        known.addAll(extraKeys);
+        known.addAll(FLAGS);
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                a.positional.add(arg);
+                continue;
+            }
+            String key = arg.substring(2).replace('-', '_');
+            String value = null;
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                value = key.substring(eq + 1);
+                key = key.substring(0, eq);
+            }
+            if (!known.contains(key)) {
+                throw new ConfigException("unknown option --" + key + "; known: --" + String.join(", --", known));
+            }
+            if (FLAGS.contains(key) && value == null) {
+                a.values.put(key, "true");
+                continue;
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException("option --" + key + " needs a value");
+                }
+                value = args[++i];
+            }
+            switch (key) {
+                case "stop" -> a.stops.add(value);
+                case "prompt" -> a.prompts.add(value);
+                default -> a.values.put(key, value);
+            }
+        }
+        return a;
+    }
+
+    boolean flag(String key) {
+        return "true".equalsIgnoreCase(values.get(key));
+    }
+
+    String get(String key, String fallback) {
+        return values.getOrDefault(key, fallback);
+    }
+
+    /** Engine settings; without --model, the built-in demo model written to a temporary directory. */
+    EngineConfig engineConfig() {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            if (EngineConfig.OPTIONS.containsKey(e.getKey())) {
+                options.put(e.getKey(), e.getValue());
+            }
+        }
+        if (!options.containsKey("model")) {
+            try {
+                Path dir = Files.createTempDirectory("ember-demo-model");
+                DemoModel.write(dir);
+                options.put("model", dir.toString());
+                System.err.println("no --model given: using the built-in tiny demo model (random weights) in " + dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the demo model", e);
+            }
+        }
+        return EngineConfig.fromOptions(options);
+    }
+
+    /** Sampling settings from the sampling options, starting from {@code base}. */
+    SamplingParams sampling(SamplingParams.Builder base) {
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue();
+            try {
+                switch (k) {
+                    case "max_tokens" -> base.maxTokens(Integer.parseInt(v));
+                    case "min_tokens" -> base.minTokens(Integer.parseInt(v));
+                    case "temperature" -> base.temperature(Double.parseDouble(v));
+                    case "top_p" -> base.topP(Double.parseDouble(v));
+                    case "top_k" -> base.topK(Integer.parseInt(v));
+                    case "min_p" -> base.minP(Double.parseDouble(v));
+                    case "repetition_penalty" -> base.repetitionPenalty(Double.parseDouble(v));
+                    case "presence_penalty" -> base.presencePenalty(Double.parseDouble(v));
+                    case "frequency_penalty" -> base.frequencyPenalty(Double.parseDouble(v));
+                    case "seed_per_request" -> base.seed(Long.parseLong(v));
+                    case "logprobs" -> base.logprobs(Integer.parseInt(v));
+                    case "ignore_eos" -> base.ignoreEos(Boolean.parseBoolean(v));
+                    default -> {
+                    }
+                }
+            } catch (NumberFormatException ex) {
+                throw ConfigException.invalid(k, v, "a number");
+            }
+        }
+        if (!stops.isEmpty()) {
+            base.stop(stops);
+        }
+        return base.build();
+    }
+}

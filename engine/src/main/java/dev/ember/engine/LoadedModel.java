@@ -1,0 +1,61 @@
+package dev.ember.engine;
+
+import dev.ember.ModelFormatException;
+import dev.ember.model.ModelConfig;
+import dev.ember.model.ModelConfigLoader;
+import dev.ember.tokenizer.Tokenizer;
+import dev.ember.weights.Checkpoint;
+import dev.ember.weights.ModelWeights;
+import dev.ember.weights.SafetensorsCheckpoint;
+import dev.ember.weights.WeightLoader;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A checkpoint directory opened for inference: configuration, memory-mapped weights (validated against the
+ * configuration) and tokenizer. Owns the mapped files and the native tokenizer; closing releases both (idempotent).
+ */
+final class LoadedModel implements AutoCloseable {
+    final ModelConfig config;
+    final Checkpoint checkpoint;
+    final ModelWeights weights;
+    final Tokenizer tokenizer;
+    private boolean closed;
+
+    private LoadedModel(ModelConfig config, Checkpoint checkpoint, ModelWeights weights, Tokenizer tokenizer) {
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+    }
+
+    static LoadedModel open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException("model directory " + dir + " does not exist; pass a local checkpoint directory"
+                    + " holding config.json, *.safetensors and tokenizer.json");
+        }
+        ModelConfig config = ModelConfigLoader.load(dir);
+        Checkpoint checkpoint = SafetensorsCheckpoint.open(dir);
+        try {
+            ModelWeights weights = WeightLoader.load(config, checkpoint);
+            Tokenizer tokenizer = Tokenizer.load(dir);
+            return new LoadedModel(config, checkpoint, weights, tokenizer);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            try {
+                tokenizer.close();
+            } finally {
+                checkpoint.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.ember.engine;
+
+import dev.ember.backend.StepOutput;
+import dev.ember.scheduler.Sequence;
+import dev.ember.tokenizer.IncrementalDetokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The engine's side of one admitted request: its sequence, future, detokenizer, stop-string matcher and logprobs.
+ * Owned by the step-loop thread.
+ */
+final class RequestState {
+    final String requestId;
+    final Sequence sequence;
+    final CompletableFuture<Result> future;
+    private final IncrementalDetokenizer detokenizer;
+    private final StopStrings stopStrings;
+    private final List<TokenLogprobs> logprobs;
+    private String finalText;
+
+    RequestState(String requestId, Sequence sequence, CompletableFuture<Result> future, IncrementalDetokenizer detokenizer) {
+        this.requestId = requestId;
+        this.sequence = sequence;
+        this.future = future;
+        this.detokenizer = detokenizer;
+        this.stopStrings = new StopStrings(sequence.params().stop());
+        this.logprobs = sequence.params().logprobs() > 0 ? new ArrayList<>() : null;
+    }
+
+    /**
+     * Takes the token the sequence just got (already appended by the scheduler). Returns true when a stop string
+     * matched, in which case the text is cut before it and the caller finishes the sequence.
+     */
+    boolean accept(int slot, StepOutput out, boolean stoppedByToken) {
+        int token = sequence.lastToken();
+        if (logprobs != null && out.topTokenIds() != null && out.topTokenIds()[slot] != null) {
+            logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], out.topTokenIds()[slot], out.topLogprobs()[slot]));
+        }
+        if (stoppedByToken) {
+            return false; // EOS / stop ids are kept in token_ids but never in the text
+        }
+        detokenizer.append(token);
+        if (sequence.isFinished()) {
+            detokenizer.flush();
+        }
+        int cut = stopStrings.firstMatch(detokenizer.text());
+        if (cut >= 0) {
+            finalText = detokenizer.text().substring(0, cut);
+            return true;
+        }
+        return false;
+    }
+
+    Result result() {
+        String text = finalText != null ? finalText : detokenizer.text() + detokenizer.flush();
+        FinishReason reason = finalText != null ? FinishReason.STOP : sequence.finishReason();
+        return new Result(requestId, text, sequence.outputTokens(), reason, sequence.numPromptTokens(),
+                sequence.numOutputTokens(), null, logprobs == null ? List.of() : List.copyOf(logprobs));
+    }
+
+    Result aborted() {
+        return new Result(requestId, detokenizer.text(), sequence.outputTokens(), FinishReason.ABORT,
+                sequence.numPromptTokens(), sequence.numOutputTokens(), null, List.of());
+    }
+}

@@ -1,0 +1,100 @@
+package dev.ember.sampling;
+
+/**
+ * Philox4x32-10, the counter-based generator of Salmon et al. ("Parallel random numbers: as easy as 1, 2, 3",
+ * SC 2011), as in Random123: four 32-bit counter words, two 32-bit key words, ten rounds with multipliers
+ * {@code 0xD2511F53}, {@code 0xCD9E8D57} and key increments {@code 0x9E3779B9}, {@code 0xBB67AE85}.
+ *
+ * <p><b>Ember's sampling stream</b> (the CUDA sampler implements exactly this, so both backends draw the same
+ * numbers): for a request with 64-bit {@code seed}, the uniform used for vocabulary entry {@code vocabIndex} when
+ * sampling the request's {@code outputIndex}-th generated token is
+ * <pre>
+ *   key     = (k0, k1)         = ((int) seed, (int) (seed >>> 32))
+ *   counter = (c0, c1, c2, c3) = (vocabIndex, outputIndex, 0, 0)
+ *   (x0, x1, x2, x3) = philox4x32_10(counter, key)
+ *   u = ((x0 >>> 8) + 0.5f) * 2^-24        // float, exact: strictly inside (0, 1)
+ * </pre>
+ * Only {@code x0} is used. Every draw is a pure function of (seed, outputIndex, vocabIndex), so a request's
+ * tokens do not depend on which other requests shared its batch.
+ *
+ * <p>Stateless and thread-safe (static methods only).
+ */
+public final class Philox {
+    static final int M0 = 0xD2511F53;
+    static final int M1 = 0xCD9E8D57;
+    static final int W0 = 0x9E3779B9;
+    static final int W1 = 0xBB67AE85;
+    private static final long MASK32 = 0xffffffffL;
+    private static final float TWO_POW_MINUS_24 = 0x1.0p-24f;
+
+    private Philox() {
+    }
+
+    /**
+     * The raw generator: ten rounds over a 4-word counter under a 2-word key.
+     *
+     * @param counter four 32-bit words (c0..c3)
+     * @param key     two 32-bit words (k0, k1)
+     * @return the four output words (x0..x3)
+     */
+    public static int[] philox4x32(int[] counter, int[] key) {
+        if (counter.length != 4 || key.length != 2) {
+            throw new IllegalArgumentException("Philox4x32 needs a counter of 4 words and a key of 2 words; got "
+                    + counter.length + " and " + key.length);
+        }
+        int c0 = counter[0];
+        int c1 = counter[1];
+        int c2 = counter[2];
+        int c3 = counter[3];
+        int k0 = key[0];
+        int k1 = key[1];
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) {
+                k0 += W0;
+                k1 += W1;
+            }
+            long p0 = (M0 & MASK32) * (c0 & MASK32);
+            long p1 = (M1 & MASK32) * (c2 & MASK32);
+            int n0 = (int) (p1 >>> 32) ^ c1 ^ k0;
+            int n2 = (int) (p0 >>> 32) ^ c3 ^ k1;
+            c0 = n0;
+            c1 = (int) p1;
+            c2 = n2;
+            c3 = (int) p0;
+        }
+        return new int[] {c0, c1, c2, c3};
+    }
+
+    /** The first output word for counter (c0, c1, 0, 0) under key (k0, k1); allocation-free. */
+    static int firstWord(int c0, int c1, int k0, int k1) {
+        int c2 = 0;
+        int c3 = 0;
+        for (int round = 0; round < 10; round++) {
+            if (round > 0) {
+                k0 += W0;
+                k1 += W1;
+            }
+            long p0 = (M0 & MASK32) * (c0 & MASK32);
+            long p1 = (M1 & MASK32) * (c2 & MASK32);
+            int n0 = (int) (p1 >>> 32) ^ c1 ^ k0;
+            int n2 = (int) (p0 >>> 32) ^ c3 ^ k1;
+            c0 = n0;
+            c1 = (int) p1;
+            c2 = n2;
+            c3 = (int) p0;
+        }
+        return c0;
+    }
+
+    /**
+     * The uniform in (0, 1) of Ember's sampling stream (see the class comment) for one vocabulary entry.
+     *
+     * @param seed        the request's effective seed
+     * @param outputIndex index of the token being sampled among the request's generated tokens (0 for the first)
+     * @param vocabIndex  the vocabulary entry
+     */
+    public static float uniform(long seed, int outputIndex, int vocabIndex) {
+        int x0 = firstWord(vocabIndex, outputIndex, (int) seed, (int) (seed >>> 32));
+        return ((x0 >>> 8) + 0.5f) * TWO_POW_MINUS_24;
+    }
+}

@@ -1,0 +1,250 @@
+package dev.ember.sampling;
+
+import java.util.Arrays;
+import java.util.Collection;
+
+/**
+ * Chooses the next token of one sequence from its raw float32 logits. These are the sampling semantics every
+ * backend must reproduce (the CUDA sampler implements the same steps in the same float32 arithmetic):
+ *
+ * <ol>
+ *   <li><b>Log-probabilities</b> are the log-softmax of the <em>raw</em> logits (before penalties, masking and
+ *       temperature): {@code logprob_i = (l_i - max) - log(sum_j exp(l_j - max))}, the sum accumulated in double.
+ *       The chosen token's logprob is always returned; the top {@code params.logprobs()} tokens of the raw
+ *       distribution (most likely first, ties by lower id) when asked.</li>
+ *   <li><b>Penalties</b>, on a float32 copy of the logits, in this order:
+ *       repetition penalty {@code rp} for every distinct token in prompt ∪ output:
+ *       {@code l = l > 0 ? l / rp : l * rp};
+ *       frequency penalty {@code fp} with {@code c} = occurrences of the token in the output:
+ *       {@code l = l - fp * c}; presence penalty {@code pp}: {@code l = l - pp} where {@code c > 0}.
+ *       ({@code rp}, {@code fp}, {@code pp} are rounded to float first; {@code fp * c} is a float product.)</li>
+ *   <li><b>min_tokens</b>: while {@code outputIndex < params.minTokens()}, the model's EOS ids and
+ *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf}.</li>
+ *   <li><b>Greedy</b> ({@code temperature == 0}): the argmax of the penalized logits, lowest id on ties;
+ *       top-k, top-p and min-p do not apply. Otherwise {@code z_i = l_i / (float) temperature}, then
+ *       <ul>
+ *         <li>top-k ({@code 0 < k < vocab}): keep tokens with {@code z_i >= } the k-th largest z (ties may keep
+ *             more than k);</li>
+ *         <li>softmax over the kept tokens: {@code p_i = (float) (exp(z_i - zmax) / sum)}, sum in double;</li>
+ *         <li>top-p ({@code top_p < 1}): order kept tokens by p descending, ties by lower id; keep the shortest
+ *             prefix whose cumulative mass (accumulated in double) reaches {@code top_p} (at least one token);</li>
+ *         <li>min-p ({@code min_p > 0}): drop kept tokens with {@code p_i < (float) min_p * pmax}, where
+ *             {@code pmax} is the largest p (the probabilities are not renormalized in between: renormalizing
+ *             changes neither this ratio test nor the draw below).</li>
+ *       </ul></li>
+ *   <li><b>Draw</b> by the Gumbel-max trick (the exponential race): among the kept tokens, the one with the
+ *       largest {@code key_i = z_i - log(-log(u_i))}, with {@code u_i = Philox.uniform(seed, outputIndex, i)}
+ *       (see {@link Philox}), in float32: {@code e = (float) -log(u); key = z - (float) log(e)}; ties go to the
+ *       lowest id. Because {@code z_i = log p_i + const}, the token is distributed exactly as {@code p}, and it
+ *       is a pure function of (seed, outputIndex, logits), whatever else shares the batch.</li>
+ * </ol>
+ *
+ * <p>Immutable and thread-safe; one instance per model (it holds the EOS ids).
+ */
+public final class Sampler {
+    private final int[] eosTokenIds;
+
+    /** @param eosTokenIds the model's EOS ids ({@code ModelConfig.eosTokenIds()}), masked while below min_tokens */
+    public Sampler(Collection<Integer> eosTokenIds) {
+        this.eosTokenIds = eosTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
+    }
+
+    /**
+     * Samples one token.
+     *
+     * @param logits          (vocab) raw logits of the sequence's last position; not modified
+     * @param params          the request's sampling settings
+     * @param seed            the request's effective seed
+     * @param outputIndex     index of the token being sampled among the generated tokens (0 for the first)
+     * @param tokenHistory    prompt then output tokens; entries {@code [0, numPromptTokens + outputIndex)} are read
+     * @param numPromptTokens prompt length
+     */
+    public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
+                         int numPromptTokens) {
+        int vocab = logits.length;
+        if (vocab == 0) {
+            throw new IllegalArgumentException("cannot sample from empty logits");
+        }
+        if (outputIndex < 0 || numPromptTokens < 0 || numPromptTokens + outputIndex > tokenHistory.length) {
+            throw new IllegalArgumentException("token history of length " + tokenHistory.length + " cannot hold "
+                    + numPromptTokens + " prompt and " + outputIndex + " output tokens");
+        }
+        float[] work = logits.clone();
+        Penalties.apply(work, params, tokenHistory, numPromptTokens, outputIndex);
+        if (outputIndex < params.minTokens()) {
+            maskStopTokens(work, params);
+        }
+        int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
+
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        double logSum = Math.log(sum);
+        float logprob = (float) (logits[token] - max - logSum);
+        if (params.logprobs() == 0) {
+            return new Sample(token, logprob, null, null);
+        }
+        int[] topIds = topIndices(logits, Math.min(params.logprobs(), vocab));
+        float[] topLogprobs = new float[topIds.length];
+        for (int i = 0; i < topIds.length; i++) {
+            topLogprobs[i] = (float) (logits[topIds[i]] - max - logSum);
+        }
+        return new Sample(token, logprob, topIds, topLogprobs);
+    }
+
+    private void maskStopTokens(float[] work, SamplingParams params) {
+        for (int id : eosTokenIds) {
+            if (id < work.length) {
+                work[id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        for (int id : params.stopTokenIds()) {
+            if (id < work.length) {
+                work[id] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /** Temperature, top-k, softmax, top-p, min-p, then the Gumbel-max draw over what is kept. */
+    private static int draw(float[] work, SamplingParams params, long seed, int outputIndex) {
+        int vocab = work.length;
+        float temperature = (float) params.temperature();
+        float[] z = work; // scaled in place: work is already our own copy
+        for (int i = 0; i < vocab; i++) {
+            z[i] = z[i] / temperature;
+        }
+        boolean[] kept = new boolean[vocab];
+        float threshold = Float.NEGATIVE_INFINITY;
+        if (params.topK() > 0 && params.topK() < vocab) {
+            float[] sorted = z.clone();
+            Arrays.sort(sorted);
+            threshold = sorted[vocab - params.topK()];
+        }
+        float zmax = Float.NEGATIVE_INFINITY;
+        int numKept = 0;
+        for (int i = 0; i < vocab; i++) {
+            // a -inf logit (masked) is never a candidate, even without top-k
+            if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY) {
+                kept[i] = true;
+                numKept++;
+                zmax = Math.max(zmax, z[i]);
+            }
+        }
+        if (numKept == 0) {
+            throw new IllegalStateException("every token is masked (all logits are -inf after penalties and min_tokens)");
+        }
+        if (params.topP() < 1 || params.minP() > 0) {
+            float[] p = softmaxKept(z, kept, zmax);
+            if (params.topP() < 1) {
+                topP(p, kept, numKept, params.topP());
+            }
+            if (params.minP() > 0) {
+                minP(p, kept, (float) params.minP());
+            }
+        }
+        int best = -1;
+        float bestKey = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            if (kept[i]) {
+                float e = (float) -Math.log(Philox.uniform(seed, outputIndex, i));
+                float key = z[i] - (float) Math.log(e);
+                if (best < 0 || key > bestKey) {
+                    best = i;
+                    bestKey = key;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static float[] softmaxKept(float[] z, boolean[] kept, float zmax) {
+        float[] p = new float[z.length];
+        double sum = 0;
+        for (int i = 0; i < z.length; i++) {
+            if (kept[i]) {
+                sum += Math.exp(z[i] - zmax);
+            }
+        }
+        for (int i = 0; i < z.length; i++) {
+            if (kept[i]) {
+                p[i] = (float) (Math.exp(z[i] - zmax) / sum);
+            }
+        }
+        return p;
+    }
+
+    private static void topP(float[] p, boolean[] kept, int numKept, double topP) {
+        // sort keys: probability descending, then id ascending (p >= 0, so its float bits order like its value)
+        long[] order = new long[numKept];
+        int n = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (kept[i]) {
+                order[n++] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(p[i])) << 32) | i;
+            }
+        }
+        Arrays.sort(order);
+        double cumulative = 0;
+        int keep = numKept;
+        for (int r = 0; r < numKept; r++) {
+            cumulative += p[(int) order[r]];
+            if (cumulative >= topP) {
+                keep = r + 1;
+                break;
+            }
+        }
+        for (int r = keep; r < numKept; r++) {
+            kept[(int) order[r]] = false;
+        }
+    }
+
+    private static void minP(float[] p, boolean[] kept, float minP) {
+        float pmax = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (kept[i]) {
+                pmax = Math.max(pmax, p[i]);
+            }
+        }
+        float cutoff = minP * pmax;
+        for (int i = 0; i < p.length; i++) {
+            if (kept[i] && p[i] < cutoff) {
+                kept[i] = false;
+            }
+        }
+    }
+
+    /** Index of the largest value, lowest index on ties. */
+    static int argmax(float[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** The n largest values' indices, largest first, ties by lower index. */
+    static int[] topIndices(float[] values, int n) {
+        int[] ids = new int[n];
+        int size = 0;
+        for (int i = 0; i < values.length; i++) {
+            float v = values[i];
+            // scanning ids in ascending order, an equal value never outranks one already held
+            if (size == n && !(v > values[ids[n - 1]])) {
+                continue;
+            }
+            int pos = size < n ? size++ : n - 1;
+            while (pos > 0 && v > values[ids[pos - 1]]) {
+                ids[pos] = ids[pos - 1];
+                pos--;
+            }
+            ids[pos] = i;
+        }
+        return ids;
+    }
+}

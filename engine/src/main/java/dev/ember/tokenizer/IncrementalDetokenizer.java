@@ -1,0 +1,67 @@
+package dev.ember.tokenizer;
+
+import java.util.Arrays;
+
+/**
+ * Turns one sequence's generated tokens into text as they arrive, never emitting half a UTF-8 character:
+ * each step decodes a short window (a few tokens of context plus the unread ones) and emits only the new
+ * suffix, holding it back while it ends in U+FFFD (an incomplete byte sequence). The context window starts with
+ * the prompt's last tokens so tokenizers whose decoders depend on the previous token (SentencePiece's leading
+ * space) decode each piece as they would in the full text. Not thread-safe: one per sequence, step-loop thread only.
+ */
+public final class IncrementalDetokenizer {
+    private static final int CONTEXT_TOKENS = 5;
+
+    private final Tokenizer tokenizer;
+    private int[] ids;
+    private int size;
+    private int prefixOffset;
+    private int readOffset;
+    private final StringBuilder text = new StringBuilder();
+
+    public IncrementalDetokenizer(Tokenizer tokenizer, int[] promptTokens) {
+        this.tokenizer = tokenizer;
+        int context = Math.min(CONTEXT_TOKENS, promptTokens.length);
+        this.ids = Arrays.copyOfRange(promptTokens, promptTokens.length - context, promptTokens.length + 16);
+        this.size = context;
+        this.prefixOffset = 0;
+        this.readOffset = context;
+    }
+
+    /** Adds a generated token; returns the text it completed (possibly empty). */
+    public String append(int token) {
+        if (size == ids.length) {
+            ids = Arrays.copyOf(ids, ids.length * 2);
+        }
+        ids[size++] = token;
+        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
+        String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
+        if (full.length() > prefix.length() && !full.endsWith("\uFFFD") && full.startsWith(prefix)) {
+            String delta = full.substring(prefix.length());
+            text.append(delta);
+            prefixOffset = readOffset;
+            readOffset = size;
+            return delta;
+        }
+        return "";
+    }
+
+    /** Emits whatever is held back (at the end of generation an incomplete character is shown as U+FFFD). */
+    public String flush() {
+        if (readOffset == size) {
+            return "";
+        }
+        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
+        String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
+        String delta = full.startsWith(prefix) ? full.substring(prefix.length()) : "";
+        text.append(delta);
+        prefixOffset = readOffset;
+        readOffset = size;
+        return delta;
+    }
+
+    /** All text emitted so far. */
+    public String text() {
+        return text.toString();
+    }
+}

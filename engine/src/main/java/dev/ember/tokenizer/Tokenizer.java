@@ -1,0 +1,119 @@
+package dev.ember.tokenizer;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ember.ConfigException;
+import dev.ember.ModelFormatException;
+import dev.ember.engine.ChatMessage;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A checkpoint's tokenizer: Hugging Face {@code tokenizer.json} through DJL's binding of the Rust tokenizers
+ * (no truncation, no padding; added and special tokens respected) and the chat template of
+ * {@code tokenizer_config.json}. Thread-safe: encode and decode may be called from many threads.
+ * Owns the native tokenizer; {@link #close()} is idempotent.
+ */
+public final class Tokenizer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HuggingFaceTokenizer hf;
+    private final ChatFormatter chat;
+    private volatile boolean closed;
+
+    private Tokenizer(HuggingFaceTokenizer hf, ChatFormatter chat) {
+        this.hf = hf;
+        this.chat = chat;
+    }
+
+    /** Loads {@code dir/tokenizer.json} and, when present, the chat template of {@code dir/tokenizer_config.json}. */
+    public static Tokenizer load(Path dir) {
+        Path file = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException("tokenizer.json not found in " + dir
+                    + "; Ember needs the Hugging Face fast-tokenizer file beside the weights");
+        }
+        ChatFormatter chat = ChatFormatter.load(dir.resolve("tokenizer_config.json"));
+        Map<String, String> options = new LinkedHashMap<>();
+        options.put("addSpecialTokens", "true");
+        options.put("truncation", "false");
+        options.put("padding", "false");
+        options.put("modelMaxLength", String.valueOf(Integer.MAX_VALUE));
+        try {
+            return new Tokenizer(HuggingFaceTokenizer.newInstance(file, options), chat);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelFormatException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Token ids of {@code text}; {@code addSpecialTokens} adds what the tokenizer's post-processor adds (e.g. BOS). */
+    public int[] encode(String text, boolean addSpecialTokens) {
+        Encoding e = hf.encode(text, addSpecialTokens, false);
+        long[] ids = e.getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+        }
+        return out;
+    }
+
+    /** Text of {@code ids} with special tokens skipped. */
+    public String decode(int[] ids) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            l[i] = ids[i];
+        }
+        return hf.decode(l, true);
+    }
+
+    public boolean hasChatTemplate() {
+        return chat != null;
+    }
+
+    /** The conversation rendered by the model's chat template, with the generation prompt added. */
+    public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        if (chat == null) {
+            throw new ConfigException("the model has no chat_template in tokenizer_config.json; send plain prompts instead of messages");
+        }
+        return chat.render(messages, addGenerationPrompt);
+    }
+
+    public IncrementalDetokenizer newDetokenizer(int[] promptTokens) {
+        return new IncrementalDetokenizer(this, promptTokens);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            hf.close();
+        }
+    }
+
+    static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ModelFormatException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static List<Map<String, Object>> toMaps(List<ChatMessage> messages) {
+        List<Map<String, Object>> out = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("role", m.role());
+            map.put("content", m.content());
+            out.add(map);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.ember.weights;
+
+import dev.ember.ModelFormatException;
+import dev.ember.model.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Picks a model's tensors out of a {@link Checkpoint} by their Hugging Face names and checks every shape
+ * against the {@link ModelConfig}; a missing or misshaped tensor fails with a message naming the checkpoint,
+ * the tensor, and the expected and found shape. Tensors the model does not use are ignored.
+ *
+ * <p>The returned views belong to the checkpoint: they are valid while it is open. Stateless.
+ */
+public final class WeightLoader {
+    private WeightLoader() {
+    }
+
+    public static ModelWeights load(ModelConfig config, Checkpoint checkpoint) {
+        long vocab = config.vocabSize();
+        long hidden = config.hiddenSize();
+        TensorView embed = shaped(checkpoint, "model.embed_tokens.weight", vocab, hidden);
+        List<LayerWeights> layers = new ArrayList<>(config.numLayers());
+        for (int i = 0; i < config.numLayers(); i++) {
+            layers.add(layer(config, checkpoint, i));
+        }
+        TensorView finalNorm = shaped(checkpoint, "model.norm.weight", hidden);
+        TensorView lmHead;
+        if (config.tieWordEmbeddings()) {
+            // transformers saves tied models without lm_head.weight, but some exports keep a copy; the
+            // embedding is what a tied model multiplies by, so that copy is not read
+            lmHead = embed;
+        } else {
+            if (!checkpoint.contains("lm_head.weight")) {
+                throw new ModelFormatException("tensor 'lm_head.weight' is missing from " + checkpoint.source()
+                        + ", and config.json has tie_word_embeddings=false; expected shape [" + vocab + ", " + hidden
+                        + "]");
+            }
+            lmHead = shaped(checkpoint, "lm_head.weight", vocab, hidden);
+        }
+        return new ModelWeights(embed, layers, finalNorm, lmHead);
+    }
+
+    private static LayerWeights layer(ModelConfig c, Checkpoint ckpt, int i) {
+        String p = "model.layers." + i + ".";
+        long hidden = c.hiddenSize();
+        long qOut = (long) c.numHeads() * c.headDim();
+        long kvOut = (long) c.numKvHeads() * c.headDim();
+        long inter = c.intermediateSize();
+        boolean bias = c.attentionBias();
+        boolean qkNorm = c.qkNorm();
+        LayerWeights w = new LayerWeights(
+                shaped(ckpt, p + "input_layernorm.weight", hidden),
+                shaped(ckpt, p + "self_attn.q_proj.weight", qOut, hidden),
+                shaped(ckpt, p + "self_attn.k_proj.weight", kvOut, hidden),
+                shaped(ckpt, p + "self_attn.v_proj.weight", kvOut, hidden),
+                bias ? shaped(ckpt, p + "self_attn.q_proj.bias", qOut) : null,
+                bias ? shaped(ckpt, p + "self_attn.k_proj.bias", kvOut) : null,
+                bias ? shaped(ckpt, p + "self_attn.v_proj.bias", kvOut) : null,
+                qkNorm ? shaped(ckpt, p + "self_attn.q_norm.weight", c.headDim()) : null,
+                qkNorm ? shaped(ckpt, p + "self_attn.k_norm.weight", c.headDim()) : null,
+                shaped(ckpt, p + "self_attn.o_proj.weight", hidden, qOut),
+                shaped(ckpt, p + "post_attention_layernorm.weight", hidden),
+                shaped(ckpt, p + "mlp.gate_proj.weight", inter, hidden),
+                shaped(ckpt, p + "mlp.up_proj.weight", inter, hidden),
+                shaped(ckpt, p + "mlp.down_proj.weight", hidden, inter));
+        requireZeroOutputBias(c, ckpt, p + "self_attn.o_proj.bias", hidden);
+        return w;
+    }
+
+    /**
+     * Llama and Qwen3 with attention_bias=true also give o_proj a bias, which LayerWeights has no slot for.
+     * An all-zero bias changes nothing and is accepted; any other value would be silently dropped, so it fails.
+     */
+    private static void requireZeroOutputBias(ModelConfig c, Checkpoint ckpt, String name, long hidden) {
+        if (!ckpt.contains(name)) {
+            return;
+        }
+        TensorView bias = shaped(ckpt, name, hidden);
+        for (long j = 0; j < bias.numElements(); j++) {
+            if (bias.get(j) != 0f) {
+                throw new ModelFormatException("tensor '" + name + "' in " + ckpt.source() + " is a non-zero output"
+                        + " projection bias (" + c.architecture().hfName() + ", attention_bias=" + c.attentionBias()
+                        + "); Ember does not apply an o_proj bias, so this checkpoint is not supported");
+            }
+        }
+    }
+
+    private static TensorView shaped(Checkpoint checkpoint, String name, long... shape) {
+        return checkpoint.tensor(name).requireShape(checkpoint.source(), shape);
+    }
+}

@@ -1,0 +1,51 @@
+package dev.ember.sampling;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PhiloxTest {
+
+    /** Random123's kat_vectors for philox4x32 with 10 rounds. */
+    @Test
+    void matchesPublishedKnownAnswers() {
+        assertArrayEquals(words(0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8),
+                Philox.philox4x32(words(0, 0, 0, 0), words(0, 0)));
+        assertArrayEquals(words(0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd),
+                Philox.philox4x32(words(-1, -1, -1, -1), words(-1, -1)));
+        assertArrayEquals(words(0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1),
+                Philox.philox4x32(words(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), words(0xa4093822, 0x299f31d0)));
+    }
+
+    @Test
+    void uniformFollowsTheDocumentedStream() {
+        long seed = 0x1234_5678_9abc_def0L;
+        int x0 = Philox.philox4x32(words(77, 5, 0, 0), words(0x9abcdef0, 0x12345678))[0];
+        float expected = ((x0 >>> 8) + 0.5f) * 0x1.0p-24f;
+        assertEquals(expected, Philox.uniform(seed, 5, 77));
+        assertEquals(x0, Philox.firstWord(77, 5, 0x9abcdef0, 0x12345678));
+    }
+
+    @Test
+    void uniformIsStrictlyInsideTheUnitIntervalAndDependsOnEveryInput() {
+        double sum = 0;
+        int n = 20000;
+        for (int i = 0; i < n; i++) {
+            float u = Philox.uniform(42, 3, i);
+            assertTrue(u > 0 && u < 1, "u=" + u);
+            sum += u;
+        }
+        assertEquals(0.5, sum / n, 0.01);
+        assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(43, 3, 7));
+        assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42, 4, 7));
+        assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42, 3, 8));
+        assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42L | (1L << 40), 3, 7));
+    }
+
+    private static int[] words(int... w) {
+        return w;
+    }
+}

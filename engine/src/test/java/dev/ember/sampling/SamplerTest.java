@@ -1,0 +1,240 @@
+package dev.ember.sampling;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SamplerTest {
+    // penalties are off where this is used; it only has to be long enough for the output index
+    private static final int[] NO_HISTORY = new int[64];
+    private final Sampler sampler = new Sampler(List.of(4));
+
+    @Test
+    void greedyTakesTheArgmaxAndTheLowestIdOnTies() {
+        SamplingParams greedy = SamplingParams.builder().temperature(0).build();
+        assertEquals(2, sampler.sample(new float[] {0.1f, 1f, 3f, -2f, 0f}, greedy, 1, 0, NO_HISTORY, 0).tokenId());
+        assertEquals(1, sampler.sample(new float[] {0.1f, 3f, 3f, -2f, 3f}, greedy, 1, 0, NO_HISTORY, 0).tokenId());
+    }
+
+    @Test
+    void sampledFrequenciesMatchTheSoftmax() {
+        float[] logits = {1.0f, 0.2f, -0.5f, 2.0f, 0.0f, -1.5f, 0.7f, 1.3f};
+        for (double temperature : new double[] {1.0, 0.6}) {
+            SamplingParams params = SamplingParams.builder().temperature(temperature).build();
+            int n = 20000;
+            int[] counts = new int[logits.length];
+            for (int i = 0; i < n; i++) {
+                // draws for different requests (seeds) and for successive tokens of one request
+                counts[sampler.sample(logits, params, 1000 + i / 4, i % 4, NO_HISTORY, 0).tokenId()]++;
+            }
+            double[] p = softmax(logits, temperature);
+            double chi2 = 0;
+            for (int i = 0; i < logits.length; i++) {
+                double expected = n * p[i];
+                chi2 += (counts[i] - expected) * (counts[i] - expected) / expected;
+            }
+            // 7 degrees of freedom: P(chi2 > 29.9) < 1e-4 for a correct sampler; a wrong temperature gives thousands
+            assertTrue(chi2 < 29.9, "chi2=" + chi2 + " at temperature " + temperature);
+        }
+    }
+
+    @Test
+    void topKKeepsOnlyTheKLargest() {
+        float[] logits = {1.0f, 0.9f, 3.0f, 2.5f, 0.0f, 2.9f};
+        SamplingParams params = SamplingParams.builder().topK(2).build();
+        assertEquals(Set.of(2, 5), sampledSet(logits, params, 3000));
+    }
+
+    @Test
+    void topKKeepsTiesAtTheThreshold() {
+        float[] logits = {1.0f, 2.0f, 2.0f, 0.5f};
+        SamplingParams params = SamplingParams.builder().topK(1).build();
+        assertEquals(Set.of(1, 2), sampledSet(logits, params, 3000));
+    }
+
+    @Test
+    void topPKeepsTheSmallestPrefixReachingTheMass() {
+        float[] logits = logOf(0.5, 0.05, 0.3, 0.15);
+        // cumulative in probability order: 0.5, 0.8, 0.95, 1.0
+        assertEquals(Set.of(0, 2), sampledSet(logits, SamplingParams.builder().topP(0.75).build(), 3000));
+        assertEquals(Set.of(0), sampledSet(logits, SamplingParams.builder().topP(0.4).build(), 500));
+        assertEquals(Set.of(0, 2, 3), sampledSet(logits, SamplingParams.builder().topP(0.9).build(), 3000));
+    }
+
+    @Test
+    void topPKeptTokensKeepTheirRelativeProbabilities() {
+        float[] logits = logOf(0.5, 0.05, 0.3, 0.15);
+        SamplingParams params = SamplingParams.builder().topP(0.75).build();
+        int n = 16000;
+        int zero = 0;
+        for (int i = 0; i < n; i++) {
+            zero += sampler.sample(logits, params, 7 + i, 0, NO_HISTORY, 0).tokenId() == 0 ? 1 : 0;
+        }
+        double expected = 0.5 / 0.8; // renormalized over {0, 2}
+        double sigma = Math.sqrt(n * expected * (1 - expected));
+        assertEquals(n * expected, zero, 5 * sigma);
+    }
+
+    @Test
+    void minPDropsTokensBelowTheFractionOfTheTopProbability() {
+        float[] logits = logOf(0.5, 0.05, 0.3, 0.15);
+        // cutoff 0.25 * 0.5 = 0.125: drops 0.05 only
+        assertEquals(Set.of(0, 2, 3), sampledSet(logits, SamplingParams.builder().minP(0.25).build(), 3000));
+        // cutoff 0.35: keeps 0.5 only
+        assertEquals(Set.of(0), sampledSet(logits, SamplingParams.builder().minP(0.7).build(), 500));
+    }
+
+    @Test
+    void penaltiesChangeTheLogitsExactlyAsSpecified() {
+        float[] logits = {2f, -2f, 1f, 0.5f, 3f};
+        int[] history = {0, 1, /* output: */ 2, 2, 0, /* beyond the valid entries: */ 3, 3};
+        SamplingParams params = SamplingParams.builder().repetitionPenalty(2).frequencyPenalty(0.5)
+                .presencePenalty(0.25).build();
+        Penalties.apply(logits, params, history, 2, 3);
+        // 0: prompt and once in output: 2/2 - 0.5 - 0.25; 1: prompt only: -2*2; 2: twice in output: 1/2 - 1 - 0.25
+        assertArrayEquals(new float[] {0.25f, -4f, -0.75f, 0.5f, 3f}, logits);
+    }
+
+    @Test
+    void penaltiesApplyBeforeGreedyChoiceButNotToLogprobs() {
+        float[] logits = {3f, 2.5f, 0f};
+        int[] history = {0};
+        SamplingParams params = SamplingParams.builder().temperature(0).repetitionPenalty(1.5).build();
+        Sample s = sampler.sample(logits, params, 1, 0, history, 1);
+        assertEquals(1, s.tokenId()); // 3 / 1.5 = 2 < 2.5
+        assertEquals(directLogprobs(logits)[1], s.logprob(), 1e-6);
+    }
+
+    @Test
+    void outOfVocabularyHistoryIsRejected() {
+        SamplingParams params = SamplingParams.builder().presencePenalty(1).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> sampler.sample(new float[4], params, 1, 1, new int[] {0, 9}, 1));
+        assertTrue(e.getMessage().contains("9"), e.getMessage());
+    }
+
+    @Test
+    void minTokensMasksEosAndStopIdsUntilReached() {
+        float[] logits = {0f, 1f, 5f, 0f, 6f, 0.5f};
+        SamplingParams params = SamplingParams.builder().temperature(0).minTokens(2).stopTokenIds(Set.of(2, 99)).build();
+        int[] history = {1, 1, 1};
+        assertEquals(1, sampler.sample(logits, params, 1, 0, history, 1).tokenId());
+        assertEquals(1, sampler.sample(logits, params, 1, 1, history, 1).tokenId());
+        assertEquals(4, sampler.sample(logits, params, 1, 2, history, 1).tokenId());
+        // masked tokens are never drawn either
+        SamplingParams random = SamplingParams.builder().minTokens(1).stopTokenIds(Set.of(2)).build();
+        Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 2000; i++) {
+            seen.add(sampler.sample(logits, random, i, 0, NO_HISTORY, 0).tokenId());
+        }
+        assertEquals(Set.of(0, 1, 3, 5), seen);
+    }
+
+    @Test
+    void tokensArePureFunctionsOfSeedIndexAndLogits() {
+        float[] logits = new float[100];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) r.nextGaussian();
+        }
+        SamplingParams params = SamplingParams.builder().temperature(0.8).topP(0.95).build();
+        int[] first = new int[50];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = sampler.sample(logits, params, 99, i, NO_HISTORY, 0).tokenId();
+        }
+        int differentSeed = 0;
+        for (int i = 0; i < first.length; i++) {
+            assertEquals(first[i], sampler.sample(logits.clone(), params, 99, i, NO_HISTORY, 0).tokenId());
+            differentSeed += sampler.sample(logits, params, 100, i, NO_HISTORY, 0).tokenId() != first[i] ? 1 : 0;
+        }
+        assertTrue(differentSeed > 25, "another seed changed only " + differentSeed + " of 50 tokens");
+        assertTrue(java.util.Arrays.stream(first).distinct().count() > 10, "successive indexes should differ");
+    }
+
+    @Test
+    void gumbelDrawUsesTheDocumentedKeys() {
+        float[] logits = {0.3f, -0.2f, 1.1f, 0.4f, 0.0f};
+        SamplingParams params = SamplingParams.builder().temperature(0.5).build();
+        for (int index = 0; index < 20; index++) {
+            int best = -1;
+            float bestKey = 0;
+            for (int i = 0; i < logits.length; i++) {
+                float e = (float) -Math.log(Philox.uniform(5, index, i));
+                float key = logits[i] / 0.5f - (float) Math.log(e);
+                if (best < 0 || key > bestKey) {
+                    best = i;
+                    bestKey = key;
+                }
+            }
+            assertEquals(best, sampler.sample(logits, params, 5, index, NO_HISTORY, 0).tokenId());
+        }
+    }
+
+    @Test
+    void logprobsAreTheRawLogSoftmaxWithTopNMostLikelyFirst() {
+        float[] logits = {0.5f, 2f, -1f, 2f, 1.5f, -3f};
+        SamplingParams params = SamplingParams.builder().temperature(0.7).repetitionPenalty(1.3).logprobs(4).build();
+        Sample s = sampler.sample(logits, params, 11, 0, new int[] {1, 3}, 2);
+        double[] direct = directLogprobs(logits);
+        assertEquals(direct[s.tokenId()], s.logprob(), 1e-6);
+        assertArrayEquals(new int[] {1, 3, 4, 0}, s.topTokenIds());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(direct[s.topTokenIds()[i]], s.topLogprobs()[i], 1e-6);
+        }
+        Sample none = sampler.sample(logits, params.toBuilder().logprobs(0).build(), 11, 0, new int[] {1, 3}, 2);
+        assertNull(none.topTokenIds());
+        assertNull(none.topLogprobs());
+        assertEquals(s.tokenId(), none.tokenId());
+    }
+
+    @Test
+    void topIndicesHandlesMoreRequestsThanDistinctValues() {
+        assertArrayEquals(new int[] {2, 0, 1}, Sampler.topIndices(new float[] {1f, 1f, 4f}, 3));
+        assertArrayEquals(new int[] {4, 1}, Sampler.topIndices(new float[] {0f, 5f, -1f, 5f, 7f}, 2));
+    }
+
+    private Set<Integer> sampledSet(float[] logits, SamplingParams params, int draws) {
+        Set<Integer> seen = new java.util.TreeSet<>();
+        for (int i = 0; i < draws; i++) {
+            seen.add(sampler.sample(logits, params, 31 + i, i % 3, NO_HISTORY, 0).tokenId());
+        }
+        return seen;
+    }
+
+    private static float[] logOf(double... p) {
+        float[] l = new float[p.length];
+        for (int i = 0; i < p.length; i++) {
+            l[i] = (float) Math.log(p[i]);
+        }
+        return l;
+    }
+
+    private static double[] softmax(float[] logits, double temperature) {
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            p[i] = Math.exp(logits[i] / temperature);
+            sum += p[i];
+        }
+        for (int i = 0; i < logits.length; i++) {
+            p[i] /= sum;
+        }
+        return p;
+    }
+
+    private static double[] directLogprobs(float[] logits) {
+        double[] p = softmax(logits, 1.0);
+        double[] lp = new double[p.length];
+        for (int i = 0; i < p.length; i++) {
+            lp[i] = Math.log(p[i]);
+        }
+        return lp;
+    }
+}
