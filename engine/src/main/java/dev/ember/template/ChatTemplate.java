@@ -69,6 +69,9 @@ public final class ChatTemplate {
             return renderer.render(body, Renderer.rootScope(converted));
         } catch (LlmException e) {
             throw e;
+        } catch (StackOverflowError e) {
+            // a value the template built nests too deeply to print or compare (Python: RecursionError)
+            throw new TemplateException("RecursionError: maximum recursion depth exceeded while rendering", e);
         } catch (RuntimeException e) {
             // a bug in this renderer, not in the template: keep the cause, name the case
             throw new TemplateException("chat template rendering failed unexpectedly: " + e, e);

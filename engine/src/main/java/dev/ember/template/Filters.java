@@ -120,8 +120,9 @@ final class Filters {
                 Object formatArgs = kwargs.isEmpty() ? new PyTuple(args) : new LinkedHashMap<Object, Object>(kwargs);
                 return PercentFormat.format(PyFormat.str(value), formatArgs, budget);
             }
-            case "indent":
-                return indent(name, value, args, kwargs);
+            case "indent": {
+                return indent(name, value, args, kwargs, budget);
+            }
             case "items": {
                 Args.bind(name, args, kwargs);
                 if (value instanceof Undefined) {
@@ -292,7 +293,8 @@ final class Filters {
         return b.toString();
     }
 
-    private static Object indent(String name, Object value, List<Object> args, Map<String, Object> kwargs) {
+    private static String indent(String name, Object value, List<Object> args, Map<String, Object> kwargs,
+                                 Budget budget) {
         Object[] a = Args.bind(name, args, kwargs, "width", 4L, "first", false, "blank", false);
         String indentation = a[0] instanceof String ? (String) a[0] : " ".repeat((int) Math.max(0, Math.min(
                 Args.integer(name, "width", a[0]), 10_000)));
@@ -305,6 +307,7 @@ final class Filters {
                     b.append('\n').append(indentation);
                 }
                 b.append((String) lines.get(i));
+                budget.checkSize(b.length());
             }
         } else {
             b.append(lines.isEmpty() ? "" : (String) lines.get(0));
@@ -316,6 +319,7 @@ final class Filters {
                         b.append('\n');
                     }
                     b.append(line.isEmpty() ? line : indentation + line);
+                    budget.checkSize(b.length());
                 }
             }
         }

@@ -42,14 +42,15 @@ final class PercentFormat {
             }
             int width = 0;
             while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) {
-                width = width * 10 + (fmt.charAt(i++) - '0');
+                width = (int) Math.min(Integer.MAX_VALUE, width * 10L + (fmt.charAt(i++) - '0'));
             }
+            budget.checkSize(width);
             int precision = -1;
             if (i < fmt.length() && fmt.charAt(i) == '.') {
                 i++;
                 precision = 0;
                 while (i < fmt.length() && Character.isDigit(fmt.charAt(i))) {
-                    precision = precision * 10 + (fmt.charAt(i++) - '0');
+                    precision = (int) Math.min(1000, precision * 10L + (fmt.charAt(i++) - '0'));
                 }
             }
             if (i >= fmt.length()) {

@@ -74,10 +74,26 @@ final class StrFormat {
             }
             value = accessors(value, field.substring(end));
             String text = conversion == 'r' ? PyFormat.repr(value) : conversion == 's' || conversion == 0 ? null : bad(conversion);
+            if (specWidth(spec) > 0) {
+                budget.checkSize(specWidth(spec));
+            }
             b.append(text != null ? applySpec(text, spec, true) : formatValue(value, spec));
             budget.checkSize(b.length());
         }
         return b.toString();
+    }
+
+    private static final java.util.regex.Pattern SPEC_WIDTH =
+            java.util.regex.Pattern.compile("(?:.?[<>^=])?[-+ ]?#?0?(\\d+)");
+
+    /** The width of a format spec ([[fill]align][sign][#][0]width...), to bound padding before building it. */
+    private static long specWidth(String spec) {
+        java.util.regex.Matcher m = SPEC_WIDTH.matcher(spec);
+        if (!m.lookingAt()) {
+            return 0;
+        }
+        String digits = m.group(1);
+        return digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
     }
 
     private static String bad(char conversion) {
@@ -144,7 +160,7 @@ final class StrFormat {
             while (end < spec.length() && Character.isDigit(spec.charAt(end))) {
                 end++;
             }
-            precision = Integer.parseInt(spec.substring(dot + 1, end));
+            precision = (int) Math.min(1000, Long.parseLong("0" + spec.substring(dot + 1, end)));
         }
         boolean grouping = spec.contains(",");
         switch (type) {
@@ -197,11 +213,11 @@ final class StrFormat {
             align = '=';
             i++;
         }
-        int width = 0;
+        long width = 0;
         while (i < spec.length() && Character.isDigit(spec.charAt(i))) {
-            width = width * 10 + (spec.charAt(i++) - '0');
+            width = Math.min(Integer.MAX_VALUE, width * 10 + (spec.charAt(i++) - '0'));
         }
-        int pad = width - PyStr.length(text);
+        int pad = (int) (width - PyStr.length(text));
         if (pad <= 0) {
             return text;
         }

@@ -125,6 +125,23 @@ class SandboxTest {
     }
 
     @Test
+    void paddingAndIndentationAreBoundedBeforeTheyAreBuilt() {
+        for (String t : List.of("{{ '%999999999s' % 'x' }}", "{{ '{:>999999999}'.format(1) }}",
+                "{{ ('a\\n' * 1000) | indent(5000) }}", "{{ 'x' | center(999999999) }}", "{{ 'x'.ljust(10**12) }}")) {
+            ChatTemplate template = ChatTemplate.parse(t).withLimits(SMALL);
+            TemplateException e = assertThrows(TemplateException.class, () -> template.render(Map.of()), t);
+            assertTrue(e.getMessage().contains("RenderLimits.maxOutputChars"), t + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void valuesNestedTooDeeplyToPrintFailCleanly() {
+        TemplateException e = assertThrows(TemplateException.class, () -> render("{% set ns = namespace(x=[]) %}"
+                + "{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}"));
+        assertTrue(e.getMessage().contains("RecursionError"), e.getMessage());
+    }
+
+    @Test
     void unboundedMacroRecursionFailsCleanly() {
         TemplateException e = assertThrows(TemplateException.class,
                 () -> render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"));
