@@ -7,10 +7,14 @@ import dev.ember.engine.Request;
 import dev.ember.engine.Result;
 import dev.ember.sampling.SamplingParams;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -73,20 +77,32 @@ public final class Benchmark {
             long promptTokens = results.stream().mapToLong(Result::promptTokens).sum();
             long errors = results.stream().filter(r -> !r.ok()).count();
             Runtime rt = Runtime.getRuntime();
-            long heapUsedMb = (rt.totalMemory() - rt.freeMemory()) >> 20;
-            System.out.printf(Locale.ROOT, "requests: %d (errors %d)%nprompt tokens: %d%noutput tokens: %d%nseconds: %.3f%n"
-                            + "output tokens/s: %.1f%ntotal tokens/s: %.1f%nengine load seconds: %.2f%nKV blocks: %d%npreemptions: %d%n"
-                            + "backend: %s%nJVM heap used: %d MiB%n",
-                    results.size(), errors, promptTokens, outputTokens, seconds, outputTokens / seconds,
-                    (outputTokens + promptTokens) / seconds, loadSeconds, engine.numKvBlocks(),
-                    after.preemptions() - before.preemptions(), engine.backendDescription(), heapUsedMb);
-            System.out.printf(Locale.ROOT, "{\"requests\":%d,\"errors\":%d,\"prompt_tokens\":%d,\"output_tokens\":%d,\"seconds\":%.3f,"
-                            + "\"output_tokens_per_s\":%.1f,\"total_tokens_per_s\":%.1f,\"load_seconds\":%.2f,\"kv_blocks\":%d,"
-                            + "\"preemptions\":%d,\"device\":\"%s\",\"heap_used_mb\":%d}%n",
-                    results.size(), errors, promptTokens, outputTokens, seconds, outputTokens / seconds,
-                    (outputTokens + promptTokens) / seconds, loadSeconds, engine.numKvBlocks(),
-                    after.preemptions() - before.preemptions(), config.device(), heapUsedMb);
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("requests", results.size());
+            figures.put("errors", errors);
+            figures.put("prompt_tokens", promptTokens);
+            figures.put("output_tokens", outputTokens);
+            figures.put("seconds", round(seconds, 3));
+            figures.put("output_tokens_per_s", round(outputTokens / seconds, 1));
+            figures.put("total_tokens_per_s", round((outputTokens + promptTokens) / seconds, 1));
+            figures.put("load_seconds", round(loadSeconds, 2));
+            figures.put("kv_blocks", engine.numKvBlocks());
+            figures.put("preemptions", after.preemptions() - before.preemptions());
+            figures.put("device", config.device());
+            figures.put("backend", engine.backendDescription());
+            figures.put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) >> 20);
+            figures.forEach((k, v) -> System.out.println(k.replace('_', ' ') + ": " + v));
+            try {
+                System.out.println(new ObjectMapper().writeValueAsString(figures));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
         }
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
     }
 
     private static int vocabOf(Engine engine) {

@@ -9,6 +9,7 @@ import dev.ember.scheduler.Sequence;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -113,14 +114,18 @@ final class StepLoop implements Runnable {
                     + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
         }
         StepOutput out = backend.step(batch.forwardBatch());
+        Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
+        for (int i = 0; i < sequences.size(); i++) {
+            slots.put(sequences.get(i), i);
+        }
         List<Sequence> advanced = scheduler.postprocess(batch, out);
         int generated = 0;
         for (Sequence seq : advanced) {
             RequestState state = active.get(seq.seqId());
             generated++;
             boolean stoppedByToken = seq.isFinished() && seq.finishReason() == FinishReason.STOP;
-            if (state.accept(sequences.indexOf(seq), out, stoppedByToken) && !seq.isFinished()) {
+            if (state.accept(slots.get(seq), out, stoppedByToken) && !seq.isFinished()) {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {

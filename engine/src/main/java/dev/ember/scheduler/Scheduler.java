@@ -111,67 +111,23 @@ public final class Scheduler {
     }
 
     /**
-     * Plans the next step and reserves its KV slots.
+     * Plans the next step and reserves its KV slots: decodes, then prefill chunks of running sequences, then (unless
+     * this step preempted) admissions.
      *
      * @return the step, or null exactly when no sequence is unfinished
+     * @throws IllegalStateException if the previous batch was not postprocessed and still has unfinished sequences
      */
     public ScheduledBatch schedule() {
         checkOutstandingDone();
-        List<Sequence> planned = new ArrayList<>();
-        int budget = maxNumBatchedTokens;
-        boolean preempted = false;
-        for (int pass = 0; pass < 2; pass++) {
-            boolean decodes = pass == 0;
-            for (int i = 0; i < running.size() && budget > 0; i++) {
-                Sequence seq = running.get(i);
-                int remaining = seq.numTokens() - seq.numCachedTokens();
-                if ((remaining == 1) != decodes) {
-                    continue;
-                }
-                int n = Math.min(remaining, budget);
-                int target = seq.numCachedTokens() + n;
-                while (!blockManager.canAppend(seq.blockTable(), target)) {
-                    Sequence victim = running.get(running.size() - 1);
-                    preempt(victim);
-                    preempted = true;
-                    if (victim.numScheduledTokens() > 0) {
-                        planned.remove(victim);
-                        budget += victim.numScheduledTokens();
-                        victim.setNumScheduledTokens(0);
-                    }
-                    if (victim == seq) {
-                        break;
-                    }
-                }
-                if (seq.status() != SequenceStatus.RUNNING) {
-                    break; // it was the newest left; everything after it is gone too
-                }
-                blockManager.append(seq.blockTable(), target);
-                seq.setNumScheduledTokens(n);
-                planned.add(seq);
-                budget -= n;
-            }
+        StepPlan plan = new StepPlan(maxNumBatchedTokens);
+        scheduleRunning(plan, true);
+        scheduleRunning(plan, false);
+        if (!plan.preempted) {
+            admitWaiting(plan);
         }
-        while (!preempted && budget > 0 && running.size() < maxNumSeqs && !waiting.isEmpty()) {
-            Sequence seq = waiting.peekFirst();
-            PrefixHit hit = blockManager.lookup(seq.tokenArray(), seq.numTokens());
-            int hitTokens = hit.numBlocks() * blockManager.blockSize();
-            int n = Math.min(seq.numTokens() - hitTokens, budget);
-            if (!blockManager.canAllocate(hit, hitTokens + n)) {
-                break;
-            }
-            waiting.pollFirst();
-            blockManager.allocate(seq.blockTable(), hit, hitTokens + n);
-            seq.setNumCachedTokens(hitTokens);
-            numCachedPromptTokens += hitTokens;
-            seq.setStatus(SequenceStatus.RUNNING);
-            running.add(seq);
-            seq.setNumScheduledTokens(n);
-            planned.add(seq);
-            budget -= n;
-        }
+        List<Sequence> planned = plan.seqs;
         if (planned.isEmpty()) {
-            if (hasUnfinished()) {
+            if (hasUnfinished()) { // cannot happen: the oldest running or the waiting head always fits
                 throw new IllegalStateException("scheduler could not run any of " + running.size() + " running and "
                         + waiting.size() + " waiting sequences with " + blockManager.numFreeBlocks() + " free blocks");
             }
@@ -227,7 +183,10 @@ public final class Scheduler {
         return sampled;
     }
 
-    /** Ends a waiting or running sequence (e.g. the engine matched a stop string) and frees its blocks; no-op if already finished. */
+    /**
+     * Ends a waiting or running sequence (e.g. the engine matched a stop string, or its step failed) and frees its
+     * blocks; a no-op if it already finished, so a sequence finishes exactly once with its first reason.
+     */
     public void finish(Sequence seq, FinishReason reason) {
         Objects.requireNonNull(reason, "reason");
         if (seq.isFinished()) {
@@ -246,7 +205,11 @@ public final class Scheduler {
         unfinished.remove(seq.seqId());
     }
 
-    /** Finishes the sequence with {@link FinishReason#ABORT} wherever it is; false if no unfinished sequence has the id. */
+    /**
+     * Finishes the sequence with {@link FinishReason#ABORT} wherever it is and frees its blocks; false if no
+     * unfinished sequence has the id. The caller reports it: {@link #postprocess} will not return it, even when it
+     * was in the batch being run.
+     */
     public boolean abort(long seqId) {
         Sequence seq = unfinished.get(seqId);
         if (seq == null) {
@@ -270,8 +233,9 @@ public final class Scheduler {
     }
 
     /**
-     * Tokens taken from the prefix cache at admission instead of computed, so far; a preempted sequence readmitted
-     * onto its own still-cached blocks counts them again.
+     * Prompt tokens taken from the prefix cache instead of computed, so far, at each sequence's first admission
+     * (so at most its prompt length minus one); hits of preempted sequences readmitted onto their own still-cached
+     * blocks are not counted. Divided by the prompt tokens added, it is the prefix-cache hit rate.
      */
     public long numCachedPromptTokens() {
         return numCachedPromptTokens;
@@ -279,6 +243,53 @@ public final class Scheduler {
 
     public BlockManager blockManager() {
         return blockManager;
+    }
+
+    /** Schedules the running sequences with one token left to compute (decodes), or the others (prefill chunks). */
+    private void scheduleRunning(StepPlan plan, boolean decodes) {
+        for (int i = 0; i < running.size() && plan.budget > 0; i++) {
+            Sequence seq = running.get(i);
+            int remaining = seq.numTokens() - seq.numCachedTokens();
+            if ((remaining == 1) != decodes) {
+                continue;
+            }
+            int n = Math.min(remaining, plan.budget);
+            int target = seq.numCachedTokens() + n;
+            while (!blockManager.canAppend(seq.blockTable(), target)) {
+                Sequence victim = running.get(running.size() - 1);
+                preempt(victim);
+                plan.preempted = true;
+                plan.drop(victim);
+                if (victim == seq) {
+                    return; // it was the newest left, so no running sequence after it remains
+                }
+            }
+            blockManager.append(seq.blockTable(), target);
+            plan.add(seq, n);
+        }
+    }
+
+    /** Admits waiting sequences in FIFO order while the head fits (sequence slots, budget, KV blocks). */
+    private void admitWaiting(StepPlan plan) {
+        while (plan.budget > 0 && running.size() < maxNumSeqs && !waiting.isEmpty()) {
+            Sequence seq = waiting.peekFirst();
+            PrefixHit hit = blockManager.lookup(seq.tokenArray(), seq.numTokens());
+            int hitTokens = hit.numBlocks() * blockManager.blockSize();
+            int n = Math.min(seq.numTokens() - hitTokens, plan.budget);
+            if (!blockManager.canAllocate(hit, hitTokens + n)) {
+                return;
+            }
+            waiting.pollFirst();
+            blockManager.allocate(seq.blockTable(), hit, hitTokens + n);
+            seq.setNumCachedTokens(hitTokens);
+            if (!seq.wasAdmitted()) {
+                numCachedPromptTokens += hitTokens; // a readmission's hits are mostly its own blocks: not counted
+                seq.markAdmitted();
+            }
+            seq.setStatus(SequenceStatus.RUNNING);
+            running.add(seq);
+            plan.add(seq, n);
+        }
     }
 
     private void preempt(Sequence seq) {
@@ -317,5 +328,31 @@ public final class Scheduler {
             seq.setNumScheduledTokens(0);
         }
         outstanding = null;
+    }
+
+    /** The step being planned: its sequences in batch order, the token budget left, whether it preempted. */
+    private static final class StepPlan {
+        final List<Sequence> seqs = new ArrayList<>();
+        int budget;
+        boolean preempted;
+
+        StepPlan(int budget) {
+            this.budget = budget;
+        }
+
+        void add(Sequence seq, int numTokens) {
+            seq.setNumScheduledTokens(numTokens);
+            seqs.add(seq);
+            budget -= numTokens;
+        }
+
+        /** Takes a preempted sequence out again if it was already planned. */
+        void drop(Sequence seq) {
+            if (seq.numScheduledTokens() > 0) {
+                seqs.remove(seq);
+                budget += seq.numScheduledTokens();
+                seq.setNumScheduledTokens(0);
+            }
+        }
     }
 }

@@ -24,6 +24,7 @@ public final class Sequence {
     private FinishReason finishReason;
     private final BlockTable blockTable = new BlockTable();
     private int numScheduledTokens; // tokens planned for the step being built
+    private boolean admitted;
 
     /**
      * @param seqId        engine-wide unique id
@@ -46,8 +47,9 @@ public final class Sequence {
         this.seqId = seqId;
         this.seed = seed;
         this.numPromptTokens = promptTokens.length;
-        // Room for every token it may generate, so the array handed to backends as tokenHistory never moves.
-        this.tokens = Arrays.copyOf(promptTokens, (int) Math.min(Integer.MAX_VALUE - 8L, (long) promptTokens.length + params.maxTokens()));
+        // Room for some output up front; appendToken grows it (only in postprocess, never while a batch that
+        // hands this array to the backend as tokenHistory is being run).
+        this.tokens = Arrays.copyOf(promptTokens, promptTokens.length + Math.min(params.maxTokens(), 64));
         this.numTokens = promptTokens.length;
     }
 
@@ -147,9 +149,17 @@ public final class Sequence {
 
     void appendToken(int token) {
         if (numTokens == tokens.length) {
-            tokens = Arrays.copyOf(tokens, Math.max(tokens.length + 16, tokens.length + (tokens.length >> 1)));
+            tokens = Arrays.copyOf(tokens, tokens.length + Math.max(64, tokens.length >> 1));
         }
         tokens[numTokens++] = token;
+    }
+
+    boolean wasAdmitted() {
+        return admitted;
+    }
+
+    void markAdmitted() {
+        admitted = true;
     }
 
     void setStatus(SequenceStatus status) {

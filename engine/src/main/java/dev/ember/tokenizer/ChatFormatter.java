@@ -18,29 +18,48 @@ final class ChatFormatter {
     private final ChatTemplate template;
     private final String bosToken;
     private final String eosToken;
+    private final Map<String, Object> specialTokens;
 
-    private ChatFormatter(ChatTemplate template, String bosToken, String eosToken) {
+    private ChatFormatter(ChatTemplate template, String bosToken, String eosToken, Map<String, Object> specialTokens) {
         this.template = template;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
+        this.specialTokens = Map.copyOf(specialTokens);
     }
 
-    /** The formatter of {@code file}, or null when the file or its chat_template is absent. */
-    static ChatFormatter load(Path file) {
-        if (!Files.isRegularFile(file)) {
-            return null;
+    /**
+     * The formatter of a model directory's tokenizer_config.json, or of its chat_template.jinja (newer checkpoints
+     * keep the template there); null when neither has a template.
+     */
+    static ChatFormatter load(Path dir) {
+        Path file = dir.resolve("tokenizer_config.json");
+        JsonNode config = Files.isRegularFile(file) ? Tokenizer.readJson(file) : null;
+        String source = config == null ? null : templateSource(config.get("chat_template"), file);
+        Path jinja = dir.resolve("chat_template.jinja");
+        if (source == null && Files.isRegularFile(jinja)) {
+            try {
+                source = Files.readString(jinja);
+            } catch (java.io.IOException e) {
+                throw new ModelFormatException("cannot read " + jinja + ": " + e.getMessage(), e);
+            }
         }
-        JsonNode config = Tokenizer.readJson(file);
-        String source = templateSource(config.get("chat_template"), file);
         if (source == null) {
             return null;
         }
-        return new ChatFormatter(ChatTemplate.parse(source), tokenText(config.get("bos_token")),
-                tokenText(config.get("eos_token")));
+        // transformers passes every special token of the tokenizer to the template, not just bos and eos
+        Map<String, Object> special = new java.util.LinkedHashMap<>();
+        for (String name : List.of("pad_token", "unk_token")) {
+            String text = config == null ? null : tokenText(config.get(name));
+            if (text != null) {
+                special.put(name, text);
+            }
+        }
+        return new ChatFormatter(ChatTemplate.parse(source), config == null ? null : tokenText(config.get("bos_token")),
+                config == null ? null : tokenText(config.get("eos_token")), special);
     }
 
     String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        return template.render(Tokenizer.toMaps(messages), addGenerationPrompt, bosToken, eosToken, Map.of());
+        return template.render(Tokenizer.toMaps(messages), addGenerationPrompt, bosToken, eosToken, specialTokens);
     }
 
     /** A string, or transformers' list form [{name, template}] where "default" is the one used. */

@@ -41,7 +41,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new ModelFormatException("tokenizer.json not found in " + dir
                     + "; Ember needs the Hugging Face fast-tokenizer file beside the weights");
         }
-        ChatFormatter chat = ChatFormatter.load(dir.resolve("tokenizer_config.json"));
+        ChatFormatter chat = ChatFormatter.load(dir);
         Map<String, String> options = new LinkedHashMap<>();
         options.put("addSpecialTokens", "true");
         options.put("truncation", "false");

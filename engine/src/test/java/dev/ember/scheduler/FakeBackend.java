@@ -5,8 +5,6 @@ import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
 
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * A backend whose "KV cache" stores, per slot, the token id and position written there. A step writes every new
@@ -38,35 +36,55 @@ final class FakeBackend implements Backend {
 
     @Override
     public StepOutput step(ForwardBatch b) {
-        check(b.blockSize == blockSize, "block size " + b.blockSize);
-        check(b.numSeqs > 0 && b.queryStart[0] == 0, "empty batch or queryStart[0] != 0");
+        if (b.blockSize != blockSize) {
+            throw bad("block size " + b.blockSize);
+        }
+        if (b.numSeqs == 0 || b.queryStart[0] != 0) {
+            throw bad("empty batch or queryStart[0] != 0");
+        }
         numSteps++;
         maxTokensInStep = Math.max(maxTokensInStep, b.numTokens());
         boolean decode = false;
         boolean prefill = false;
+        int[] tablesHolding = new int[numSlots / blockSize];
+        for (int s = 0; s < b.numSeqs; s++) {
+            for (int block : b.blockTables[s]) {
+                if (block < 0 || block >= tablesHolding.length) {
+                    throw bad("block " + block + " out of range");
+                }
+                tablesHolding[block]++;
+            }
+        }
         for (int s = 0; s < b.numSeqs; s++) {
             int len = b.queryLen(s);
-            check(len >= 1, "sequence " + s + " has " + len + " new tokens");
+            if (len < 1) {
+                throw bad("sequence " + s + " has " + len + " new tokens");
+            }
             int first = b.contextLens[s] - len;
-            check(first >= 0, "context shorter than new tokens");
-            check(b.blockTables[s].length >= (b.contextLens[s] + blockSize - 1) / blockSize, "block table too short");
-            Set<Integer> written = new HashSet<>();
+            if (first < 0) {
+                throw bad("context shorter than new tokens");
+            }
+            if (b.blockTables[s].length < (b.contextLens[s] + blockSize - 1) / blockSize) {
+                throw bad("block table too short");
+            }
             for (int t = b.queryStart[s]; t < b.queryStart[s + 1]; t++) {
                 int pos = first + t - b.queryStart[s];
-                check(b.positions[t] == pos, "token " + t + " at position " + b.positions[t] + ", expected " + pos);
-                check(b.tokenIds[t] == b.tokenHistory[s][pos], "token " + t + " id differs from the history");
+                if (b.positions[t] != pos) {
+                    throw bad("token " + t + " at position " + b.positions[t] + ", expected " + pos);
+                }
+                if (b.tokenIds[t] != b.tokenHistory[s][pos]) {
+                    throw bad("token " + t + " id differs from the history");
+                }
                 int slot = b.slotMapping[t];
-                check(slot >= 0 && slot < numSlots, "slot " + slot + " out of range");
+                if (slot < 0 || slot >= numSlots) {
+                    throw bad("slot " + slot + " out of range");
+                }
+                if (tablesHolding[slot / blockSize] != 1) {
+                    throw bad("sequence " + s + " writes block " + slot / blockSize
+                            + ", which is not in its block table alone");
+                }
                 slotToken[slot] = b.tokenIds[t];
                 slotPosition[slot] = pos;
-                written.add(slot / blockSize);
-            }
-            for (int other = 0; other < b.numSeqs; other++) {
-                if (other != s) {
-                    for (int block : b.blockTables[other]) {
-                        check(!written.contains(block), "sequence " + s + " writes block " + block + " that sequence " + other + " reads");
-                    }
-                }
             }
             if (b.sample[s]) {
                 decode |= len == 1;
@@ -83,17 +101,25 @@ final class FakeBackend implements Backend {
         float[] logprobs = new float[b.numSeqs];
         for (int s = 0; s < b.numSeqs; s++) {
             logprobs[s] = Float.NaN;
-            check((b.params[s] != null) == b.sample[s], "params must be set exactly where sampled");
+            if ((b.params[s] != null) != b.sample[s]) {
+                throw bad("params must be set exactly where sampled");
+            }
             if (!b.sample[s]) {
                 tokens[s] = -1;
                 continue;
             }
-            check(b.contextLens[s] == b.numPromptTokens[s] + b.outputIndex[s], "a sampled sequence's context is not its whole history");
+            if (b.contextLens[s] != b.numPromptTokens[s] + b.outputIndex[s]) {
+                throw bad("a sampled sequence's context is not its whole history");
+            }
             FakeModel model = new FakeModel(b.seeds[s], b.outputIndex[s]);
             for (int p = 0; p < b.contextLens[s]; p++) {
                 int slot = b.blockTables[s][p / blockSize] * blockSize + p % blockSize;
-                check(slotPosition[slot] == p, "position " + p + " reads slot " + slot + " holding position " + slotPosition[slot]);
-                check(slotToken[slot] == b.tokenHistory[s][p], "position " + p + " reads a different token from slot " + slot);
+                if (slotPosition[slot] != p) {
+                    throw bad("position " + p + " reads slot " + slot + " holding position " + slotPosition[slot]);
+                }
+                if (slotToken[slot] != b.tokenHistory[s][p]) {
+                    throw bad("position " + p + " reads a different token from slot " + slot);
+                }
                 model.feed(slotToken[slot], slotPosition[slot]);
             }
             tokens[s] = model.token();
@@ -111,9 +137,7 @@ final class FakeBackend implements Backend {
     public void close() {
     }
 
-    private static void check(boolean ok, String what) {
-        if (!ok) {
-            throw new AssertionError("bad ForwardBatch: " + what);
-        }
+    private static AssertionError bad(String what) {
+        return new AssertionError("bad ForwardBatch: " + what);
     }
 }

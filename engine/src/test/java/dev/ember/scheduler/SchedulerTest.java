@@ -143,6 +143,30 @@ class SchedulerTest {
     }
 
     @Test
+    void aReadmittedSequenceReusesItsOwnCachedBlocksWithoutCountingThemAsPromptHits() {
+        BlockManager bm = new BlockManager(4, 2, true);
+        Scheduler sched = new Scheduler(bm, 4, 64, 64, Set.of());
+        Sequence a = new Sequence(1, range(1, 3), TEN, 1);
+        Sequence b = new Sequence(2, range(4, 3), TEN, 2);
+        sched.add(a);
+        sched.add(b);
+        for (int step = 0; step < 3; step++) { // the third step preempts b, whose blocks [4, 5] [6, 9] are cached
+            ScheduledBatch s = sched.schedule();
+            sched.postprocess(s, sampleAll(s.forwardBatch(), 9));
+        }
+        assertEquals(1, sched.numPreemptions());
+        assertEquals(0, bm.hitBlocks());
+        sched.finish(a, FinishReason.STOP);
+        ScheduledBatch s4 = sched.schedule();
+        assertEquals(List.of(b), s4.sequences());
+        // a's growth reused b's last-freed block [6, 9]; [4, 5] is still cached and b takes it back.
+        assertEquals(1, bm.hitBlocks());
+        assertEquals(2, b.numCachedTokens());
+        assertArrayEquals(new int[] {6, 9, 9}, s4.forwardBatch().tokenIds);
+        assertEquals(0, sched.numCachedPromptTokens(), "its own blocks are no prompt-cache hit");
+    }
+
+    @Test
     void preemptedSequencesGoBackToTheFrontInAdmissionOrder() {
         BlockManager bm = new BlockManager(3, 2, false);
         Scheduler sched = new Scheduler(bm, 4, 64, 64, Set.of());

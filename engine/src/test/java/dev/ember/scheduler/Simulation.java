@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Drives a {@link Scheduler} over a {@link FakeBackend} the way the engine does (schedule, step, postprocess),
@@ -80,7 +81,9 @@ final class Simulation {
         assertEquals(0, scheduler.numWaiting());
         assertEquals(blockManager.numBlocks(), blockManager.numFreeBlocks(), "all blocks free at the end");
         for (int b = 0; b < blockManager.numBlocks(); b++) {
-            assertEquals(0, blockManager.refCount(b));
+            if (blockManager.refCount(b) != 0) {
+                fail("block " + b + " still has ref count " + blockManager.refCount(b));
+            }
         }
         return outcomes;
     }
@@ -103,7 +106,7 @@ final class Simulation {
             assertEquals(seq.numCachedTokens() + fb.queryLen(s), fb.contextLens[s]);
             for (int t = fb.queryStart[s]; t < fb.queryStart[s + 1]; t++) {
                 int block = fb.slotMapping[t] / blockManager.blockSize();
-                assertEquals(1, blockManager.refCount(block), "a new token written into a shared block " + block);
+                assertEquals(1, blockManager.refCount(block), () -> "a new token written into a shared block " + block);
             }
         }
     }
@@ -125,7 +128,9 @@ final class Simulation {
         }
         int used = 0;
         for (int b = 0; b < holders.length; b++) {
-            assertEquals(holders[b], blockManager.refCount(b), "ref count of block " + b);
+            if (holders[b] != blockManager.refCount(b)) {
+                fail("block " + b + " has ref count " + blockManager.refCount(b) + " but " + holders[b] + " tables hold it");
+            }
             used += holders[b] > 0 ? 1 : 0;
         }
         assertEquals(blockManager.numBlocks() - used, blockManager.numFreeBlocks());

@@ -1,0 +1,72 @@
+package dev.ember.template;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A macro defined by the template (or the body of a call block), callable like a function; returns text. */
+final class MacroValue implements PyCallable {
+    private final String name;
+    private final List<String> params;
+    private final List<Expr> defaults;
+    private final List<Stmt> body;
+    private final Scope closure;
+
+    MacroValue(String name, List<String> params, List<Expr> defaults, List<Stmt> body, Scope closure) {
+        this.name = name;
+        this.params = params;
+        this.defaults = defaults;
+        this.body = body;
+        this.closure = closure;
+    }
+
+    @Override
+    public Object call(Renderer renderer, List<Object> args, Map<String, Object> kwargs) {
+        return invoke(renderer, args, kwargs, null);
+    }
+
+    Object invoke(Renderer renderer, List<Object> args, Map<String, Object> kwargs, MacroValue caller) {
+        Scope scope = new Scope(closure);
+        boolean[] bound = new boolean[params.size()];
+        List<Object> extra = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (i < params.size()) {
+                scope.set(params.get(i), args.get(i));
+                bound[i] = true;
+            } else {
+                extra.add(args.get(i));
+            }
+        }
+        Map<Object, Object> extraKw = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : kwargs.entrySet()) {
+            int at = params.indexOf(e.getKey());
+            if (at < 0) {
+                extraKw.put(e.getKey(), e.getValue());
+            } else if (bound[at]) {
+                throw PyOps.typeError("macro '" + name + "' got multiple values for argument '" + e.getKey() + "'");
+            } else {
+                scope.set(e.getKey(), e.getValue());
+                bound[at] = true;
+            }
+        }
+        for (int i = 0; i < params.size(); i++) {
+            if (!bound[i]) {
+                Expr d = defaults.get(i);
+                scope.set(params.get(i), d != null ? renderer.eval(d, scope)
+                        : Undefined.because("parameter '" + params.get(i) + "' was not provided"));
+            }
+        }
+        scope.set("varargs", new PyTuple(extra));
+        scope.set("kwargs", extraKw);
+        if (caller != null) {
+            scope.set("caller", caller);
+        }
+        return renderer.callMacroBody(name, body, scope);
+    }
+
+    @Override
+    public String describe() {
+        return "Macro '" + name + "'";
+    }
+}

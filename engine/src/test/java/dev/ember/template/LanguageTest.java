@@ -1,0 +1,122 @@
+package dev.ember.template;
+
+import static dev.ember.template.TemplateTesting.render;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Language features, topic by topic. Every expected string was produced by jinja2 3.1.6 configured as
+ * transformers configures it (regenerate/local_jinja_env.py), the same jinja2 the transformers fixtures used.
+ */
+class LanguageTest {
+    private static Map<String, Object> map(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+
+    @Test
+    void slicing() {
+        assertEquals("[1, 2]|[3, 4]|[4, 3, 2, 1, 0]|[4, 2, 0]|[4, 2]|[0, 1, 2, 3, 4]",
+                render("{{ x[1:3] }}|{{ x[-2:] }}|{{ x[::-1] }}|{{ x[::-2] }}|{{ x[4:0:-2] }}|{{ x[:100] }}", "x", List.of(0L, 1L, 2L, 3L, 4L)));
+        assertEquals("olléh|éll|o|h",
+                render("{{ s[::-1] }}|{{ s[1:-1] }}|{{ s[-1] }}|{{ s[0] }}", "s", "héllo"));
+        assertEquals("assistant,user,system",
+                render("{{ messages[::-1] | map(attribute='role') | join(',') }}", "messages", List.of(map("role", "system"), map("role", "user"), map("role", "assistant"))));
+        assertEquals("(2, 3)",
+                render("{{ (1, 2, 3)[1:] }}"));
+    }
+
+    @Test
+    void namespace() {
+        assertEquals("True 3",
+                render("{% set ns = namespace(found=false, n=0) %}{% for m in ms %}{% if m == 'b' %}{% set ns.found = true %}{% endif %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.found }} {{ ns.n }}", "ms", List.of("a", "b", "c")));
+        assertEquals("0",
+                render("{% set count = 0 %}{% for m in ms %}{% set count = count + 1 %}{% endfor %}{{ count }}", "ms", List.of("a", "b")));
+        assertEquals("[0, 2, 4]",
+                render("{% set ns = namespace(items=[]) %}{% for i in range(3) %}{% set ns.items = ns.items + [i * 2] %}{% endfor %}{{ ns.items }}"));
+    }
+
+    @Test
+    void loopVariables() {
+        assertEquals("1032TrueFalse3;2121FalseFalse3;3210FalseTrue3;",
+                render("{% for x in 'abc' %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}"));
+        assertEquals("-<1>2 1<2>3 2<3>- ",
+                render("{% for x in [1, 2, 3] %}{{ loop.previtem | default('-') }}<{{ x }}>{{ loop.nextitem | default('-') }} {% endfor %}"));
+        assertEquals("2:1/2 4:2/2 ",
+                render("{% for x in [1, 2, 3, 4] if x is even %}{{ x }}:{{ loop.index }}/{{ loop.length }} {% else %}none{% endfor %}"));
+        assertEquals("empty",
+                render("{% for x in [] %}{{ x }}{% else %}empty{% endfor %}"));
+        assertEquals("a=1;b=2;",
+                render("{% for k, v in d | dictsort %}{{ k }}={{ v }};{% endfor %}", "d", map("b", 2L, "a", 1L)));
+        assertEquals("0a2a3b",
+                render("{% for x in range(6) %}{% if x == 1 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{{ loop.cycle('a', 'b') }}{% endfor %}"));
+    }
+
+    @Test
+    void filters() {
+        assertEquals("x|ABC|abc|Hello World|Hello",
+                render("{{ '  x  ' | trim }}|{{ 'abc' | upper }}|{{ 'ABC' | lower }}|{{ 'hello world' | title }}|{{ 'hELLO' | capitalize }}"));
+        assertEquals("3 3 3 2 1,2,3 [2, 1, 3]",
+                render("{{ [1, 2, 3] | length }} {{ 'abc' | count }} {{ [3, 1, 2] | first }} {{ [3, 1, 2] | last }} {{ [3, 1, 2] | sort | join(',') }} {{ [3, 1, 2] | reverse | list }}"));
+        assertEquals("None|d|d|x",
+                render("{{ none | default('d') }}|{{ missing | default('d') }}|{{ '' | default('d', true) }}|{{ missing | d('x') }}"));
+        assertEquals("4 -1 2.5 7! 3 2.67 2.0 3.0",
+                render("{{ '3' | int + 1 }} {{ 'x' | int(-1) }} {{ '2.5' | float }} {{ 7 | string ~ '!' }} {{ -3 | abs }} {{ 2.675 | round(2) }} {{ 2.5 | round }} {{ 3.7 | round(method='floor') }}"));
+        assertEquals("a+b+c a+b-c [1, 2] ['a', 'b']",
+                render("{{ 'a-b-c' | replace('-', '+') }} {{ 'a-b-c' | replace('-', '+', 1) }} {{ [1, 1, 2] | unique | list }} {{ ['b', 'a'] | sort | list }}"));
+        assertEquals("ann, bob|['ann']|1|[1, 3]|[2, 4]",
+                render("{{ users | map(attribute='name') | join(', ') }}|{{ users | selectattr('admin') | map(attribute='name') | list }}|{{ users | rejectattr('admin') | list | length }}|{{ [1, 2, 3, 4] | select('odd') | list }}|{{ [1, 2, 3, 4] | reject('odd') | list }}", "users", List.of(map("name", "ann", "admin", true), map("name", "bob", "admin", false))));
+        assertEquals("{\"z\": [1, 2.5, null, true], \"a\": \"ü\"}|{\n  \"z\": [\n    1,\n    2.5,\n    null,\n    true\n  ],\n  \"a\": \"ü\"\n}|\"é\\\"<\"",
+                render("{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ 'é\"<' | tojson }}", "d", map("z", Arrays.asList(1L, 2.5, null, true), "a", "ü")));
+        assertEquals("[('b', 1), ('a', 2)] [('b', 1), ('a', 2)] a\n  b <b> &lt;b&gt;",
+                render("{{ d | items | list }} {{ d | dictsort(reverse=true) }} {{ 'a\\nb' | indent(2) }} {{ '<b>' | safe }} {{ '<b>' | e }}", "d", map("b", 1L, "a", 2L)));
+    }
+
+    @Test
+    void tests() {
+        assertEquals("True True True True True True True True True True True",
+                render("{{ x is defined }} {{ y is undefined }} {{ n is none }} {{ 's' is string }} {{ 1 is number }} {{ 1 is integer }} {{ 1.5 is float }} {{ d is mapping }} {{ l is sequence }} {{ l is iterable }} {{ true is boolean }}", "x", 1L, "n", null, "d", map(), "l", List.of()));
+        assertEquals("True True True True True True False True True True",
+                render("{{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ 3 is eq 3 }} {{ 'a' is in 'abc' }} {{ true is true }} {{ 1 is true }} {{ false is false }} {{ 'abc' is lower }} {{ x is not defined }}"));
+    }
+
+    @Test
+    void stringMethods() {
+        assertEquals("True False answer|reason",
+                render("{{ s.startswith('<think>') }} {{ s.endswith('</think>') }} {{ s.split('</think>')[-1].lstrip('\\n') }}|{{ s.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}", "s", "<think>\nreason\n</think>\n\nanswer"));
+        assertEquals("x hi x|x hi x | x hi x|hi",
+                render("{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ s.strip(' x') }}", "s", " x hi x "));
+        assertEquals("['a', 'b', '', 'c'] ['a', 'b'] ['a', 'b c'] ['a b', 'c']",
+                render("{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'a b c'.rsplit(' ', 1) }}"));
+        assertEquals("HELLO hello They'Re Here 2 2 heLLo a and b",
+                render("{{ 'Hello'.upper() }} {{ 'Hello'.lower() }} {{ \"they're here\".title() }} {{ 'hello'.find('l') }} {{ 'hello'.count('l') }} {{ 'hello'.replace('l', 'L') }} {{ '{} and {}'.format('a', 'b') }}"));
+        assertEquals("1 dflt ['a', 'b'] [1, 2] [('a', 1), ('b', 2)]",
+                render("{{ d.get('a') }} {{ d.get('z', 'dflt') }} {{ d.keys() | list }} {{ d.values() | list }} {{ d.items() | list }}", "d", map("a", 1L, "b", 2L)));
+    }
+
+    @Test
+    void undefined() {
+        assertEquals("[] [0] [[]] [] [False] [True] [a]",
+                render("[{{ missing }}] [{{ missing | length }}] [{{ missing | list }}] [{% for x in missing %}x{% endfor %}] [{{ missing is defined }}] [{{ not missing }}] [{{ missing ~ 'a' }}]"));
+        assertEquals("[] [] [] [False]",
+                render("[{{ d.nokey }}] [{{ d['nokey'] }}] [{{ l[10] }}] [{{ d.nokey is defined }}]", "d", map("k", 1L), "l", List.of(1L)));
+    }
+
+    @Test
+    void pythonRendering() {
+        assertEquals("True False None 1.0 1e+100 1.5e-07 0.30000000000000004 2.5 2 256",
+                render("{{ true }} {{ false }} {{ none }} {{ 1.0 }} {{ 1e100 }} {{ 1.5e-7 }} {{ 0.1 + 0.2 }} {{ 10 / 4 }} {{ 10 // 4 }} {{ 2 ** 8 }}"));
+        assertEquals("['a', 1, 2.0, None, True] {'k': 'v', 'n': [1]} ('t', 1) (1,) it's [\"it's\"]",
+                render("{{ ['a', 1, 2.0, none, true] }} {{ {'k': 'v', 'n': [1]} }} {{ ('t', 1) }} {{ (1,) }} {{ \"it's\" }} {{ [\"it's\"] }}"));
+        assertEquals("{'role': 'user', 'content': 'hi\\n'}",
+                render("{{ messages[0] }}", "messages", List.of(map("role", "user", "content", "hi\n"))));
+    }
+}
