@@ -39,10 +39,11 @@ class CudaBackendTest {
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
         for (String dtype : new String[] {"float32", "bfloat16"}) {
-            list.add(Arguments.of(Architecture.QWEN2, dtype));
-            list.add(Arguments.of(Architecture.QWEN3, dtype));
-            list.add(Arguments.of(Architecture.LLAMA, dtype));
+            list.add(Arguments.of(Architecture.QWEN2, dtype, false));
+            list.add(Arguments.of(Architecture.QWEN3, dtype, false));
+            list.add(Arguments.of(Architecture.LLAMA, dtype, false));
         }
+        list.add(Arguments.of(Architecture.QWEN3, "float32", true)); // decode steps without CUDA graphs
         return list.stream();
     }
 
@@ -66,13 +67,13 @@ class CudaBackendTest {
 
     @ParameterizedTest
     @MethodSource("cases")
-    void matchesCpuBackendStepByStep(Architecture arch, String dtype, @TempDir Path dir) {
+    void matchesCpuBackendStepByStep(Architecture arch, String dtype, boolean eager, @TempDir Path dir) {
         boolean bf16 = dtype.equals("bfloat16");
         RandomCheckpoint.write(dir, spec(arch, bf16));
         ModelConfig config = ModelConfigLoader.load(dir);
         double tolerance = bf16 ? 2e-2 : 1e-4;
         EngineConfig engine = EngineConfig.builder(dir).device("cuda").dtype(dtype).maxNumSeqs(8).maxNumBatchedTokens(128)
-                .maxModelLen(512).build();
+                .maxModelLen(512).enforceEager(eager).build();
         int blockSize = 16;
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir)) {
             ModelWeights weights = WeightLoader.load(config, checkpoint);
@@ -111,6 +112,21 @@ class CudaBackendTest {
                 }
                 assertTrue(check.compared >= 20, "compared only " + check.compared + " rows");
             }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void tooLittleMemoryForOneSequenceNamesBothOptions(@TempDir Path dir) {
+        RandomCheckpoint.write(dir, spec(Architecture.QWEN2, true));
+        ModelConfig config = ModelConfigLoader.load(dir);
+        EngineConfig engine = EngineConfig.builder(dir).device("cuda").gpuMemoryUtilization(0.001).maxModelLen(512)
+                .maxNumSeqs(4).maxNumBatchedTokens(64).build();
+        try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(dir);
+             CudaBackend gpu = CudaBackend.open(config, WeightLoader.load(config, checkpoint), engine)) {
+            dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
+                    () -> gpu.allocateKvCache(16, 0));
+            assertTrue(e.getMessage().contains("gpu_memory_utilization=0.001") && e.getMessage().contains("max_model_len=512"),
+                    e.getMessage());
         }
     }
 
