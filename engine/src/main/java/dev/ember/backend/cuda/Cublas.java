@@ -59,7 +59,8 @@ final class Cublas implements AutoCloseable {
             return;
         }
         int type = cudaType(dtype);
-        // column-major view: y^T (out, rows) = w^T... cuBLAS sees w as (in, out) column-major, so op(w) = T
+        // cuBLAS is column-major: row-major y (rows, out) is y^T (out, rows) there, w (out, in) is w^T (in, out),
+        // so y^T = op_T(w^T) · x^T with x^T (in, rows) as is
         check(cublas.cublasGemmEx(handle, cublas.CUBLAS_OP_T, cublas.CUBLAS_OP_N, out, rows, in, one, new Raw(w), type, in,
                 new Raw(x), type, in, zero, new Raw(y), floatOut ? cudart.CUDA_R_32F : type, out,
                 cublas.CUBLAS_COMPUTE_32F, cublas.CUBLAS_GEMM_DEFAULT),
