@@ -41,6 +41,7 @@ public final class Tokenizer implements AutoCloseable {
             throw new ModelFormatException("tokenizer.json not found in " + dir
                     + "; Ember needs the Hugging Face fast-tokenizer file beside the weights");
         }
+        preferBundledNativeLibrary();
         ChatFormatter chat = ChatFormatter.load(dir);
         Map<String, String> options = new LinkedHashMap<>();
         options.put("addSpecialTokens", "true");
@@ -51,6 +52,17 @@ public final class Tokenizer implements AutoCloseable {
             return new Tokenizer(HuggingFaceTokenizer.newInstance(file, options), chat);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * DJL picks a CUDA build of its tokenizer library when it sees a GPU and downloads it, which fails on hosts
+     * without network (GPU executors usually are). The CPU build inside the jar does the same work, so use it unless
+     * the user chose a flavor ({@code RUST_FLAVOR} environment variable or system property).
+     */
+    private static void preferBundledNativeLibrary() {
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
         }
     }
 
