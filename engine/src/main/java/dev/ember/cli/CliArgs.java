@@ -3,6 +3,7 @@ package dev.ember.cli;
 import dev.ember.ConfigException;
 import dev.ember.engine.EngineConfig;
 import dev.ember.model.DemoModel;
+import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
 
 import java.io.IOException;
@@ -22,9 +23,7 @@ import java.util.TreeSet;
  * are {@link #SAMPLING}; each entry point names its own extra keys. An unknown name fails listing the known ones.
  */
 final class CliArgs {
-    static final Set<String> SAMPLING = Set.of("max_tokens", "min_tokens", "temperature", "top_p", "top_k", "min_p",
-            "repetition_penalty", "presence_penalty", "frequency_penalty", "seed_per_request", "stop", "logprobs",
-            "ignore_eos");
+    static final Set<String> SAMPLING = SamplingOptions.OPTIONS.keySet();
     private static final Set<String> FLAGS = Set.of("ignore_eos", "chat", "help", "quiet");
 
     final Map<String, String> values = new LinkedHashMap<>();
@@ -104,33 +103,9 @@ final class CliArgs {
 
     /** Sampling settings from the sampling options, starting from {@code base}. */
     SamplingParams sampling(SamplingParams.Builder base) {
-        for (Map.Entry<String, String> e : values.entrySet()) {
-            String k = e.getKey();
-            String v = e.getValue();
-            try {
-                switch (k) {
-                    case "max_tokens" -> base.maxTokens(Integer.parseInt(v));
-                    case "min_tokens" -> base.minTokens(Integer.parseInt(v));
-                    case "temperature" -> base.temperature(Double.parseDouble(v));
-                    case "top_p" -> base.topP(Double.parseDouble(v));
-                    case "top_k" -> base.topK(Integer.parseInt(v));
-                    case "min_p" -> base.minP(Double.parseDouble(v));
-                    case "repetition_penalty" -> base.repetitionPenalty(Double.parseDouble(v));
-                    case "presence_penalty" -> base.presencePenalty(Double.parseDouble(v));
-                    case "frequency_penalty" -> base.frequencyPenalty(Double.parseDouble(v));
-                    case "seed_per_request" -> base.seed(Long.parseLong(v));
-                    case "logprobs" -> base.logprobs(Integer.parseInt(v));
-                    case "ignore_eos" -> base.ignoreEos(Boolean.parseBoolean(v));
-                    default -> {
-                    }
-                }
-            } catch (NumberFormatException ex) {
-                throw ConfigException.invalid(k, v, "a number");
-            }
-        }
         if (!stops.isEmpty()) {
             base.stop(stops);
         }
-        return base.build();
+        return SamplingOptions.apply(values, base);
     }
 }

@@ -120,7 +120,7 @@ public final class Generate {
     private static void usage(PrintStream out) {
         out.println("usage: Generate [--model DIR] [--prompt TEXT]... [TEXT]... [--prompts FILE.jsonl] [--chat] [--json]");
         out.println("                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--stop S]...");
-        out.println("                [--seed-per-request N] [--logprobs N] [--ignore-eos] [engine options: --device cpu|cuda, --max-num-seqs N, ...]");
+        out.println("                [--request-seed N] [--logprobs N] [--ignore-eos] [engine options: --device cpu|cuda, --max-num-seqs N, ...]");
         out.println("engine options:");
         dev.ember.engine.EngineConfig.OPTIONS.forEach((k, v) -> out.printf("  --%-24s %s%n", k.replace('_', '-'), v));
     }

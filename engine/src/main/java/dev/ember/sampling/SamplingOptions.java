@@ -1,0 +1,157 @@
+package dev.ember.sampling;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ember.ConfigException;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Sampling parameters by their snake_case option names, as the command line, the Spark functions and
+ * {@code conf/engine.properties} spell them. {@link #OPTIONS} documents each with its default;
+ * {@link #apply} parses string values onto a {@link SamplingParams.Builder}, failing with the option's
+ * name, the value and what is allowed. Stateless and thread-safe.
+ */
+public final class SamplingOptions {
+    /** Every sampling option name with its default and meaning. */
+    public static final Map<String, String> OPTIONS;
+
+    static {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("max_tokens", "most tokens to generate, >= 1 (default 16)");
+        o.put("min_tokens", "EOS and stop ids suppressed until this many tokens, 0..max_tokens (default 0)");
+        o.put("temperature", "0 = greedy; otherwise logits are divided by it (default 1.0)");
+        o.put("top_p", "nucleus mass in (0, 1]; 1 disables (default 1.0)");
+        o.put("top_k", "keep the k most likely tokens; 0 or -1 disables (default 0)");
+        o.put("min_p", "drop tokens below min_p times the top probability, [0, 1]; 0 disables (default 0)");
+        o.put("repetition_penalty", "HF-style penalty on tokens of prompt and output, > 0; 1 disables (default 1.0)");
+        o.put("presence_penalty", "subtracted once from logits of tokens in the output (default 0)");
+        o.put("frequency_penalty", "subtracted per occurrence in the output (default 0)");
+        o.put("request_seed", "this request's sampling seed (default: derived from the job seed and the prompt)");
+        o.put("stop", "a stop string, or a JSON array of them; the match is cut from the text (default none)");
+        o.put("stop_token_ids", "comma-separated token ids that end generation (default none)");
+        o.put("ignore_eos", "true | false: keep generating past EOS (default false)");
+        o.put("logprobs", "top log-probabilities per generated token, 0..20 (default 0)");
+        OPTIONS = Collections.unmodifiableMap(o);
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SamplingOptions() {
+    }
+
+    /** Whether {@code name} is a sampling option. */
+    public static boolean isOption(String name) {
+        return OPTIONS.containsKey(name);
+    }
+
+    /**
+     * Applies the sampling options of {@code options} onto {@code base} and builds; other keys are ignored,
+     * so callers check unknown names themselves (they know which other names they accept).
+     */
+    public static SamplingParams apply(Map<String, String> options, SamplingParams.Builder base) {
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue() == null ? null : e.getValue().trim();
+            if (!OPTIONS.containsKey(k)) {
+                continue;
+            }
+            switch (k) {
+                case "max_tokens" -> base.maxTokens(parseInt(k, v));
+                case "min_tokens" -> base.minTokens(parseInt(k, v));
+                case "temperature" -> base.temperature(parseDouble(k, v));
+                case "top_p" -> base.topP(parseDouble(k, v));
+                case "top_k" -> base.topK(parseInt(k, v));
+                case "min_p" -> base.minP(parseDouble(k, v));
+                case "repetition_penalty" -> base.repetitionPenalty(parseDouble(k, v));
+                case "presence_penalty" -> base.presencePenalty(parseDouble(k, v));
+                case "frequency_penalty" -> base.frequencyPenalty(parseDouble(k, v));
+                case "request_seed" -> base.seed(parseLong(k, v));
+                case "stop" -> base.stop(parseStop(e.getValue()));
+                case "stop_token_ids" -> base.stopTokenIds(parseIds(k, v));
+                case "ignore_eos" -> base.ignoreEos(parseBoolean(k, v));
+                case "logprobs" -> base.logprobs(parseInt(k, v));
+                default -> throw new IllegalStateException("unhandled sampling option " + k);
+            }
+        }
+        return base.build();
+    }
+
+    public static boolean parseBoolean(String option, String v) {
+        String s = v == null ? "" : v.trim().toLowerCase(Locale.ROOT);
+        return switch (s) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw ConfigException.invalid(option, v, "true or false");
+        };
+    }
+
+    public static int parseInt(String option, String v) {
+        try {
+            return Integer.parseInt(v == null ? "" : v.trim());
+        } catch (NumberFormatException e) {
+            throw ConfigException.invalid(option, v, "an integer");
+        }
+    }
+
+    public static long parseLong(String option, String v) {
+        try {
+            return Long.parseLong(v == null ? "" : v.trim());
+        } catch (NumberFormatException e) {
+            throw ConfigException.invalid(option, v, "an integer");
+        }
+    }
+
+    public static double parseDouble(String option, String v) {
+        try {
+            return Double.parseDouble(v == null ? "" : v.trim());
+        } catch (NumberFormatException e) {
+            throw ConfigException.invalid(option, v, "a number");
+        }
+    }
+
+    private static List<String> parseStop(String v) {
+        if (v == null || v.isEmpty()) {
+            throw ConfigException.invalid("stop", v, "a non-empty string or a JSON array of non-empty strings");
+        }
+        if (!v.trim().startsWith("[")) {
+            return List.of(v);
+        }
+        try {
+            JsonNode node = JSON.readTree(v);
+            List<String> out = new ArrayList<>();
+            for (JsonNode n : node) {
+                if (!n.isTextual() || n.asText().isEmpty()) {
+                    throw ConfigException.invalid("stop", v, "a JSON array of non-empty strings");
+                }
+                out.add(n.asText());
+            }
+            return out;
+        } catch (JsonProcessingException e) {
+            throw ConfigException.invalid("stop", v, "a JSON array of strings (" + e.getOriginalMessage() + ")");
+        }
+    }
+
+    private static Set<Integer> parseIds(String option, String v) {
+        Set<Integer> ids = new LinkedHashSet<>();
+        if (v == null || v.isBlank()) {
+            return ids;
+        }
+        for (String part : v.split(",")) {
+            int id = parseInt(option, part);
+            if (id < 0) {
+                throw ConfigException.invalid(option, v, "comma-separated token ids >= 0");
+            }
+            ids.add(id);
+        }
+        return ids;
+    }
+}

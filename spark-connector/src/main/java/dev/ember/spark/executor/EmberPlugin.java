@@ -1,0 +1,58 @@
+package dev.ember.spark.executor;
+
+import dev.ember.spark.EmberOptions;
+import dev.ember.spark.EmberSettings;
+import org.apache.spark.api.plugin.DriverPlugin;
+import org.apache.spark.api.plugin.ExecutorPlugin;
+import org.apache.spark.api.plugin.PluginContext;
+import org.apache.spark.api.plugin.SparkPlugin;
+import org.apache.spark.deploy.SparkHadoopUtil;
+import scala.Tuple2;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * {@code spark.plugins=dev.ember.spark.executor.EmberPlugin}: closes the executor's engines when the executor
+ * shuts down, and with {@code spark.ember.preload=true} loads the engine of the Spark conf's options (model,
+ * engine options) when the executor starts, so the first task does not pay for the load.
+ */
+public final class EmberPlugin implements SparkPlugin {
+    private static final Logger LOG = Logger.getLogger(EmberPlugin.class.getName());
+
+    @Override
+    public DriverPlugin driverPlugin() {
+        return null;
+    }
+
+    @Override
+    public ExecutorPlugin executorPlugin() {
+        return new Executor();
+    }
+
+    static final class Executor implements ExecutorPlugin {
+        @Override
+        public void init(PluginContext ctx, Map<String, String> extraConf) {
+            Map<String, String> conf = new HashMap<>();
+            for (Tuple2<String, String> t : ctx.conf().getAll()) {
+                conf.put(t._1(), t._2());
+            }
+            if (!"true".equalsIgnoreCase(conf.get(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.PRELOAD))) {
+                return;
+            }
+            EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, Map.of(), System.getenv()));
+            Integer gpu = TaskDevice.gpuOrdinal(settings, ctx.resources());
+            try (EngineLease lease = EngineRegistry.acquire(settings, gpu,
+                    SparkHadoopUtil.get().newConfiguration(ctx.conf()))) {
+                LOG.info("Ember preloaded " + settings.model() + " on executor " + ctx.executorID() + ": "
+                        + lease.engine().backendDescription());
+            }
+        }
+
+        @Override
+        public void shutdown() {
+            EngineRegistry.closeAll();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.ember.spark.executor;
+
+import dev.ember.engine.Engine;
+import dev.ember.spark.EmberSettings;
+import org.apache.hadoop.conf.Configuration;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The executor JVM's engines: one per {@link EngineKey} (model, engine options, GPU), created lazily by the first
+ * task that needs it and shared by every concurrent task of the executor, so their requests meet in one
+ * continuous batch. {@link #acquire} hands out reference-counted {@link EngineLease}s; an engine stays loaded
+ * when its count drops to zero (the next task reuses it) and is closed by {@link #closeAll()}, which
+ * {@link EmberPlugin} calls at executor shutdown (a JVM shutdown hook covers executors without the plugin).
+ *
+ * <p>This is the connector's one piece of mutable static state. Thread-safe: creation happens under the
+ * registry's lock, so concurrent first tasks load the model once; a failed load is not cached (the next
+ * task retries and gets the same clear error).
+ */
+public final class EngineRegistry {
+    private static final Logger LOG = Logger.getLogger(EngineRegistry.class.getName());
+    private static final Map<EngineKey, Entry> ENGINES = new LinkedHashMap<>();
+    private static boolean hookInstalled;
+
+    private EngineRegistry() {
+    }
+
+    static final class Entry {
+        final Engine engine;
+        int leases;
+        long created;
+
+        Entry(Engine engine) {
+            this.engine = engine;
+            this.created = System.nanoTime();
+        }
+    }
+
+    /**
+     * A lease on the engine for {@code settings} on {@code gpuOrdinal} (null on the CPU), creating the engine on
+     * first use: the model is localized ({@link ModelCache}) and loaded. Close the lease when the task is done.
+     */
+    public static EngineLease acquire(EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf) {
+        EngineKey key = new EngineKey(settings.model(), settings.engineOptions(), gpuOrdinal);
+        synchronized (EngineRegistry.class) {
+            Entry e = ENGINES.get(key);
+            if (e == null) {
+                Path local = ModelCache.localize(settings.model(), Path.of(settings.cacheDir()), hadoopConf);
+                e = new Entry(Engine.create(settings.engineConfig(local, gpuOrdinal)));
+                ENGINES.put(key, e);
+                installShutdownHook();
+                LOG.info("Ember engine loaded for " + key + " in " + String.format("%.2f s", e.engine.loadSeconds()));
+            }
+            e.leases++;
+            return new EngineLease(key, e.engine);
+        }
+    }
+
+    static void release(EngineKey key) {
+        synchronized (EngineRegistry.class) {
+            Entry e = ENGINES.get(key);
+            if (e != null && e.leases > 0) {
+                e.leases--;
+            }
+        }
+    }
+
+    /** The engines this JVM holds now (for tests and metrics). */
+    public static synchronized Map<EngineKey, Engine> engines() {
+        Map<EngineKey, Engine> out = new LinkedHashMap<>();
+        ENGINES.forEach((k, v) -> out.put(k, v.engine));
+        return out;
+    }
+
+    /** Open leases on the engine of {@code key}; 0 when it is idle or absent. */
+    public static synchronized int leases(EngineKey key) {
+        Entry e = ENGINES.get(key);
+        return e == null ? 0 : e.leases;
+    }
+
+    /** Closes every engine (executor shutdown). Leases still open see their engine closed. Idempotent. */
+    public static void closeAll() {
+        List<Map.Entry<EngineKey, Entry>> all;
+        synchronized (EngineRegistry.class) {
+            all = new ArrayList<>(ENGINES.entrySet());
+            ENGINES.clear();
+        }
+        for (Map.Entry<EngineKey, Entry> e : all) {
+            try {
+                e.getValue().engine.close();
+            } catch (RuntimeException ex) {
+                LOG.log(Level.WARNING, "closing the Ember engine of " + e.getKey() + " failed", ex);
+            }
+        }
+    }
+
+    private static void installShutdownHook() {
+        if (!hookInstalled) {
+            hookInstalled = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(EngineRegistry::closeAll, "ember-engine-shutdown"));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package dev.ember.spark.executor;
+
+import dev.ember.ModelFormatException;
+import dev.ember.model.DemoModel;
+import dev.ember.spark.EmberSettings;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Turns a {@code model} option into a local checkpoint directory. A local path is used in place; a Hadoop
+ * FileSystem URI (hdfs://, s3a://, file://, ...) is copied once into the cache directory; {@code demo} writes
+ * the built-in demo model there. Copies are guarded by an OS file lock, so concurrent tasks and executors on
+ * one host wait for the first copy instead of racing, and a {@code .complete} marker means a copy that was
+ * interrupted is redone. Stateless; thread-safe.
+ */
+public final class ModelCache {
+    private static final String COMPLETE = ".complete";
+
+    private ModelCache() {
+    }
+
+    /** The local directory of {@code model}, copying or writing it into {@code cacheDir} first when needed. */
+    public static java.nio.file.Path localize(String model, java.nio.file.Path cacheDir, Configuration hadoopConf) {
+        if (EmberSettings.DEMO_MODEL.equals(model)) {
+            return cached(cacheDir, "demo-" + DemoModel.SEED, DemoModel::write);
+        }
+        URI uri = URI.create(model.replace(" ", "%20"));
+        if (uri.getScheme() == null || uri.getScheme().length() == 1) { // a plain path, or a Windows drive letter
+            java.nio.file.Path local = java.nio.file.Path.of(model);
+            if (!Files.isDirectory(local)) {
+                throw new ModelFormatException("model directory '" + model + "' does not exist or is not a directory;"
+                        + " give a checkpoint directory, a Hadoop URI (hdfs://, s3a://, file://) or 'demo'");
+            }
+            return local;
+        }
+        try {
+            FileSystem fs = FileSystem.get(uri, hadoopConf);
+            Path src = new Path(uri);
+            if (!fs.exists(src) || !fs.getFileStatus(src).isDirectory()) {
+                throw new ModelFormatException("model '" + model + "' does not exist or is not a directory");
+            }
+            // The key includes sizes and modification times, so a changed checkpoint is copied again.
+            StringBuilder identity = new StringBuilder(model);
+            for (FileStatus st : fs.listStatus(src)) {
+                identity.append('|').append(st.getPath().getName()).append(':').append(st.getLen())
+                        .append(':').append(st.getModificationTime());
+            }
+            String key = src.getName() + "-" + sha256(identity.toString()).substring(0, 16);
+            return cached(cacheDir, key, dir -> copy(fs, src, dir));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read model '" + model + "'", e);
+        }
+    }
+
+    /** Whether {@code model} names a local directory (as opposed to a URI or the demo model). */
+    public static boolean isLocalPath(String model) {
+        if (EmberSettings.DEMO_MODEL.equals(model)) {
+            return false;
+        }
+        String scheme = URI.create(model.replace(" ", "%20")).getScheme();
+        return scheme == null || scheme.length() == 1;
+    }
+
+    private interface Writer {
+        void write(java.nio.file.Path dir) throws IOException;
+    }
+
+    // synchronized: FileChannel.lock guards against other processes only; within this JVM a second thread
+    // would get OverlappingFileLockException, so threads queue on the class monitor instead.
+    private static synchronized java.nio.file.Path cached(java.nio.file.Path cacheDir, String key, Writer writer) {
+        java.nio.file.Path dir = cacheDir.resolve(key);
+        java.nio.file.Path marker = dir.resolve(COMPLETE);
+        if (Files.exists(marker)) {
+            return dir;
+        }
+        try {
+            Files.createDirectories(cacheDir);
+            try (FileChannel ch = FileChannel.open(cacheDir.resolve(key + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                if (!Files.exists(marker)) {
+                    deleteTree(dir);
+                    Files.createDirectories(dir);
+                    writer.write(dir);
+                    Files.writeString(marker, "ok", StandardCharsets.UTF_8);
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the model cache directory " + dir, e);
+        }
+    }
+
+    private static void copy(FileSystem fs, Path src, java.nio.file.Path dir) throws IOException {
+        for (FileStatus st : fs.listStatus(src)) {
+            if (st.isFile()) {
+                fs.copyToLocalFile(false, st.getPath(), new Path(dir.resolve(st.getPath().getName()).toUri()), true);
+            }
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    private static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
