@@ -1,0 +1,79 @@
+package dev.ember.sampling;
+
+import dev.ember.ConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SamplingOptionsTest {
+
+    @Test
+    void everyOptionIsParsedOntoItsField() {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("max_tokens", "40");
+        o.put("min_tokens", "3");
+        o.put("temperature", "0.7");
+        o.put("top_p", "0.9");
+        o.put("top_k", "50");
+        o.put("min_p", "0.05");
+        o.put("repetition_penalty", "1.1");
+        o.put("presence_penalty", "0.5");
+        o.put("frequency_penalty", "0.25");
+        o.put("request_seed", "1234");
+        o.put("stop", "[\"\\n\\n\", \"END\"]");
+        o.put("stop_token_ids", "7, 9");
+        o.put("ignore_eos", "TRUE");
+        o.put("logprobs", "2");
+        assertEquals(SamplingOptions.OPTIONS.keySet(), o.keySet(), "the test covers every option");
+        SamplingParams p = SamplingOptions.apply(o, SamplingParams.builder());
+        assertEquals(40, p.maxTokens());
+        assertEquals(3, p.minTokens());
+        assertEquals(0.7, p.temperature());
+        assertEquals(0.9, p.topP());
+        assertEquals(50, p.topK());
+        assertEquals(0.05, p.minP());
+        assertEquals(1.1, p.repetitionPenalty());
+        assertEquals(0.5, p.presencePenalty());
+        assertEquals(0.25, p.frequencyPenalty());
+        assertEquals(1234L, p.seed());
+        assertEquals(List.of("\n\n", "END"), p.stop());
+        assertEquals(Set.of(7, 9), p.stopTokenIds());
+        assertTrue(p.ignoreEos());
+        assertEquals(2, p.logprobs());
+    }
+
+    @Test
+    void aPlainStopValueIsOneStopString() {
+        SamplingParams p = SamplingOptions.apply(Map.of("stop", "a,b"), SamplingParams.builder());
+        assertEquals(List.of("a,b"), p.stop());
+    }
+
+    @Test
+    void otherKeysAreLeftToTheCallerAndDefaultsStay() {
+        SamplingParams p = SamplingOptions.apply(Map.of("device", "cuda"), SamplingParams.builder().maxTokens(5));
+        assertEquals(5, p.maxTokens());
+    }
+
+    @Test
+    void badValuesNameTheOptionTheValueAndWhatIsAllowed() {
+        assertMessage(Map.of("max_tokens", "ten"), "option 'max_tokens' is 'ten'; allowed: an integer");
+        assertMessage(Map.of("temperature", "-1"), "option 'temperature' is '-1.0'; allowed: a finite number >= 0");
+        assertMessage(Map.of("ignore_eos", "yes"), "option 'ignore_eos' is 'yes'; allowed: true or false");
+        assertMessage(Map.of("stop_token_ids", "1,-2"), "option 'stop_token_ids' is '1,-2'; allowed: comma-separated token ids >= 0");
+        assertMessage(Map.of("stop", "[1]"), "option 'stop' is '[1]'; allowed: a JSON array of non-empty strings");
+        assertMessage(Map.of("stop", "[\"a\""), "option 'stop' is '[\"a\"'; allowed: a JSON array of strings");
+        assertMessage(Map.of("top_p", "0"), "option 'top_p' is '0.0'; allowed: a number in (0, 1]");
+    }
+
+    private static void assertMessage(Map<String, String> options, String expectedStart) {
+        ConfigException e = assertThrows(ConfigException.class, () -> SamplingOptions.apply(options, SamplingParams.builder()));
+        assertTrue(e.getMessage().startsWith(expectedStart), e.getMessage());
+    }
+}

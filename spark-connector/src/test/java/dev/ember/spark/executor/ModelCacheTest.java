@@ -1,0 +1,99 @@
+package dev.ember.spark.executor;
+
+import dev.ember.ModelFormatException;
+import dev.ember.model.DemoModel;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelCacheTest {
+    private final Configuration hadoop = new Configuration(false);
+
+    @Test
+    void aLocalDirectoryIsUsedInPlace(@TempDir Path dir) {
+        Path model = DemoModel.write(dir.resolve("m"));
+        assertEquals(model, ModelCache.localize(model.toString(), dir.resolve("cache"), hadoop));
+        assertFalse(Files.exists(dir.resolve("cache")), "nothing is copied for a local path");
+        assertTrue(ModelCache.isLocalPath(model.toString()));
+        assertFalse(ModelCache.isLocalPath("hdfs://nn/models/x"));
+        assertFalse(ModelCache.isLocalPath("demo"));
+    }
+
+    @Test
+    void aMissingLocalDirectoryFailsClearly(@TempDir Path dir) {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> ModelCache.localize(dir.resolve("nope").toString(), dir, hadoop));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    @Test
+    void aHadoopUriIsCopiedOnceEvenWhenManyThreadsAskAtOnce(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("remote model"));
+        String uri = model.toUri().toString(); // file:///.../remote%20model/
+        Path cache = dir.resolve("cache");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Path>> futures = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                futures.add(pool.submit(() -> ModelCache.localize(uri, cache, hadoop)));
+            }
+            Set<Path> dirs = new HashSet<>();
+            for (Future<Path> f : futures) {
+                dirs.add(f.get());
+            }
+            assertEquals(1, dirs.size(), "every thread gets the same copy");
+            Path local = dirs.iterator().next();
+            assertTrue(local.startsWith(cache));
+            for (String name : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+                assertArrayEquals(Files.readAllBytes(model.resolve(name)), Files.readAllBytes(local.resolve(name)), name);
+            }
+            try (var entries = Files.list(cache)) {
+                assertEquals(2, entries.count(), "one copy and its lock file");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void anInterruptedCopyIsRedone(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("m"));
+        Path cache = dir.resolve("cache");
+        Path local = ModelCache.localize(model.toUri().toString(), cache, hadoop);
+        Files.delete(local.resolve(".complete"));
+        Files.writeString(local.resolve("config.json"), "{truncated");
+        Path again = ModelCache.localize(model.toUri().toString(), cache, hadoop);
+        assertEquals(local, again);
+        assertArrayEquals(Files.readAllBytes(model.resolve("config.json")), Files.readAllBytes(again.resolve("config.json")));
+    }
+
+    @Test
+    void aMissingRemoteModelFailsNamingIt(@TempDir Path dir) {
+        String uri = dir.resolve("absent").toUri().toString();
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCache.localize(uri, dir, hadoop));
+        assertTrue(e.getMessage().contains(uri), e.getMessage());
+    }
+
+    @Test
+    void theDemoModelIsWrittenIntoTheCache(@TempDir Path dir) {
+        Path local = ModelCache.localize("demo", dir, hadoop);
+        assertTrue(Files.isRegularFile(local.resolve("config.json")));
+        assertTrue(Files.isRegularFile(local.resolve(".complete")));
+    }
+}
