@@ -9,6 +9,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import static dev.ember.OptionValues.parseBoolean;
+import static dev.ember.OptionValues.parseDouble;
+import static dev.ember.OptionValues.parseInt;
+import static dev.ember.OptionValues.parseLong;
+
 /**
  * Runtime settings of one engine, immutable and validated here. {@link #fromOptions(Map)} reads the
  * snake_case option names documented in {@link #OPTIONS} (the same names the Spark connector and
@@ -144,40 +149,6 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
             }
         }
         return b.build();
-    }
-
-    static int parseInt(String key, String v) {
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException | NullPointerException ex) {
-            throw ConfigException.invalid(key, v, "an integer");
-        }
-    }
-
-    static long parseLong(String key, String v) {
-        try {
-            return Long.parseLong(v);
-        } catch (NumberFormatException | NullPointerException ex) {
-            throw ConfigException.invalid(key, v, "an integer");
-        }
-    }
-
-    static double parseDouble(String key, String v) {
-        try {
-            return Double.parseDouble(v);
-        } catch (NumberFormatException | NullPointerException ex) {
-            throw ConfigException.invalid(key, v, "a number");
-        }
-    }
-
-    static boolean parseBoolean(String key, String v) {
-        if ("true".equalsIgnoreCase(v)) {
-            return true;
-        }
-        if ("false".equalsIgnoreCase(v)) {
-            return false;
-        }
-        throw ConfigException.invalid(key, v, "true, false");
     }
 
     public Builder toBuilder() {

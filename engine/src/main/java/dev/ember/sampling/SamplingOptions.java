@@ -4,13 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
+import dev.ember.OptionValues;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -86,36 +86,19 @@ public final class SamplingOptions {
     }
 
     public static boolean parseBoolean(String option, String v) {
-        String s = v == null ? "" : v.trim().toLowerCase(Locale.ROOT);
-        return switch (s) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw ConfigException.invalid(option, v, "true or false");
-        };
+        return OptionValues.parseBoolean(option, v);
     }
 
     public static int parseInt(String option, String v) {
-        try {
-            return Integer.parseInt(v == null ? "" : v.trim());
-        } catch (NumberFormatException e) {
-            throw ConfigException.invalid(option, v, "an integer");
-        }
+        return OptionValues.parseInt(option, v);
     }
 
     public static long parseLong(String option, String v) {
-        try {
-            return Long.parseLong(v == null ? "" : v.trim());
-        } catch (NumberFormatException e) {
-            throw ConfigException.invalid(option, v, "an integer");
-        }
+        return OptionValues.parseLong(option, v);
     }
 
     public static double parseDouble(String option, String v) {
-        try {
-            return Double.parseDouble(v == null ? "" : v.trim());
-        } catch (NumberFormatException e) {
-            throw ConfigException.invalid(option, v, "a number");
-        }
+        return OptionValues.parseDouble(option, v);
     }
 
     private static List<String> parseStop(String v) {

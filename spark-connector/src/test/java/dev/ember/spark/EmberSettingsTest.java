@@ -84,7 +84,7 @@ class EmberSettingsTest {
         assertFails(Map.of("model", "demo", "onError", "skip"), "option 'onError' is 'skip'; allowed: null, fail");
         assertFails(Map.of("model", "demo", "maxInFlightPerTask", "0"), "option 'maxInFlightPerTask' is '0'; allowed: an integer >= 1");
         assertFails(Map.of("model", "demo", "pricePerGpuHour", "-2"), "option 'pricePerGpuHour' is '-2'");
-        assertFails(Map.of("model", "demo", "chat", "maybe"), "option 'chat' is 'maybe'; allowed: true or false");
+        assertFails(Map.of("model", "demo", "chat", "maybe"), "option 'chat' is 'maybe'; allowed: true, false");
         assertFails(Map.of("model", "demo", "logprobs", "3"), "option 'logprobs' is '3'; allowed: 0");
     }
 
