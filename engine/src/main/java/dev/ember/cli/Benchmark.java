@@ -29,14 +29,19 @@ public final class Benchmark {
     }
 
     public static void main(String[] args) {
+        run(args, System.out, System.err);
+    }
+
+    /** Runs the benchmark: figures as "name: value" lines, then one JSON line, on {@code out}; notes on {@code err}. */
+    static void run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
         CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup"));
         String workloadPath = cli.values.get("workload");
         if (workloadPath == null) {
             throw new dev.ember.ConfigException("--workload FILE is required (e.g. ../shared/bench/throughput-256.json)");
         }
         Workload workload = Workload.read(Path.of(workloadPath));
-        int limit = Integer.parseInt(cli.get("limit", String.valueOf(workload.requests().size())));
-        double scale = Double.parseDouble(cli.get("max_len_scale", "1"));
+        int limit = dev.ember.OptionValues.parseInt("limit", cli.get("limit", String.valueOf(workload.requests().size())));
+        double scale = dev.ember.OptionValues.parseDouble("max_len_scale", cli.get("max_len_scale", "1"));
         EngineConfig config = cli.engineConfig();
         long loadStart = System.nanoTime();
         try (Engine engine = Engine.create(config)) {
@@ -62,9 +67,9 @@ public final class Benchmark {
                 requests.add(Request.ofTokens(String.valueOf(i), prompt, params));
             }
             if (folded > 0) {
-                System.err.printf("note: %d prompt token ids were >= the model's vocabulary (%d) and were folded into it%n", folded, vocab);
+                err.printf("note: %d prompt token ids were >= the model's vocabulary (%d) and were folded into it%n", folded, vocab);
             }
-            int warmup = Integer.parseInt(cli.get("warmup", "0"));
+            int warmup = dev.ember.OptionValues.parseInt("warmup", cli.get("warmup", "0"));
             if (warmup > 0) {
                 engine.generate(requests.subList(0, Math.min(warmup, requests.size())));
             }
@@ -91,9 +96,9 @@ public final class Benchmark {
             figures.put("device", config.device());
             figures.put("backend", engine.backendDescription());
             figures.put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) >> 20);
-            figures.forEach((k, v) -> System.out.println(k.replace('_', ' ') + ": " + v));
+            figures.forEach((k, v) -> out.println(k.replace('_', ' ') + ": " + v));
             try {
-                System.out.println(new ObjectMapper().writeValueAsString(figures));
+                out.println(new ObjectMapper().writeValueAsString(figures));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

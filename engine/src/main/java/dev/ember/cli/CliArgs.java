@@ -24,7 +24,7 @@ import java.util.TreeSet;
  */
 final class CliArgs {
     static final Set<String> SAMPLING = SamplingOptions.OPTIONS.keySet();
-    private static final Set<String> FLAGS = Set.of("ignore_eos", "chat", "help", "quiet");
+    private static final Set<String> FLAGS = Set.of("ignore_eos", "chat", "help", "quiet", "json");
 
     final Map<String, String> values = new LinkedHashMap<>();
     final List<String> stops = new ArrayList<>();

@@ -33,9 +33,14 @@ public final class Generate {
     }
 
     public static void main(String[] args) throws IOException {
+        run(args, System.out, System.err);
+    }
+
+    /** Runs the command with its output on {@code out} and the summary line on {@code err}. */
+    static void run(String[] args, PrintStream out, PrintStream err) throws IOException {
         CliArgs cli = CliArgs.parse(args, Set.of("prompt", "prompts", "json"));
         if (cli.flag("help")) {
-            usage(System.out);
+            usage(out);
             return;
         }
         SamplingParams params = cli.sampling(SamplingParams.builder().maxTokens(32).temperature(0));
@@ -48,12 +53,12 @@ public final class Generate {
         try (Engine engine = Engine.create(cli.engineConfig())) {
             List<Result> results = engine.generate(requests);
             double seconds = (System.nanoTime() - start) / 1e9;
-            boolean json = "true".equalsIgnoreCase(cli.get("json", "false"));
+            boolean json = cli.flag("json");
             for (int i = 0; i < results.size(); i++) {
-                print(System.out, requests.get(i), results.get(i), json);
+                print(out, requests.get(i), results.get(i), json);
             }
             EngineMetrics m = engine.metrics();
-            System.err.printf("%d requests, %d prompt tokens, %d generated tokens in %.2f s (engine load %.2f s, %.1f generated tokens/s while busy)%n",
+            err.printf("%d requests, %d prompt tokens, %d generated tokens in %.2f s (engine load %.2f s, %.1f generated tokens/s while busy)%n",
                     results.size(), m.promptTokens(), m.generatedTokens(), seconds, engine.loadSeconds(), m.tokensPerSecond());
         }
     }
