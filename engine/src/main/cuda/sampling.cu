@@ -1,7 +1,10 @@
 // Sampling on the GPU with exactly the semantics of dev.ember.sampling.Sampler (read its class comment):
 // raw log-softmax for logprobs, penalties and min_tokens masks (apply_penalties, sparse), greedy argmax, or
-// temperature, min-p and the Gumbel-max draw keyed by Ember's Philox stream. Top-k and top-p rows are sampled
-// on the host by Sampler itself (they need a sort), so this kernel never sees them.
+// temperature, top-k, top-p, min-p and the Gumbel-max draw keyed by Ember's Philox stream.
+// Top-k and top-p need no sort: a bitwise binary search over order-preserving keys finds the k-th largest z
+// (32 counting passes) and the top-p cut (31 mass passes over the probabilities' float bits, then a search over
+// token ids inside a group of equal probabilities, so ties go to the lower id as Sampler's sort does). Every
+// pass is a fixed-order block reduction, so a row's result is deterministic.
 //
 // apply_penalties(work (rows, vocab) f32, entries (n, 8) int, n, vocab): one thread per entry
 //   entry = (row, token, output count, flags: 1 = seen in prompt or output, 2 = masked by min_tokens,
@@ -9,12 +12,13 @@
 // Each (row, token) appears at most once, so entries never race.
 //
 // sample_rows(tokens (n), logprobs (n), top_ids (n, 20), top_logprobs (n, 20), raw, work (rows, vocab) f32,
-//             params (n, 8) int, vocab): grid = n, block = 1024
+//             params (n, 12) int, vocab): grid = n, block = 1024
 //   params = (logits row, greedy, float bits of temperature, float bits of min_p, seed low, seed high,
-//             output index, number of top logprobs)
+//             output index, number of top logprobs, top_k (0 = off), double bits of top_p (low, high; 1 = off),
+//             unused)
 // Float arithmetic follows Sampler step by step (IEEE division and products, double log/exp and double sums),
-// so tokens agree except where a double sum's order moves a rounding; block reductions break ties toward the
-// lower token id as Sampler does.
+// so tokens agree except where a double sum's order moves a rounding (for top-p: where the cumulative mass lands
+// within a rounding of top_p); block reductions break ties toward the lower token id as Sampler does.
 #include "common.cuh"
 
 #define PHILOX_M0 0xD2511F53u
@@ -72,6 +76,21 @@ __device__ void block_argmax(float& v, int& i, float* sv, int* si) {
     }
 }
 
+// Unsigned keys that order like the floats (-inf lowest; -0 below +0, as Arrays.sort orders them).
+__device__ __forceinline__ uint32_t order_key(float v) {
+    uint32_t b = __float_as_uint(v);
+    return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__device__ __forceinline__ float key_value(uint32_t k) {
+    return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+// A token is a candidate when its scaled logit is neither -inf (masked) nor NaN.
+__device__ __forceinline__ bool candidate(float z) {
+    return z > -INFINITY;
+}
+
 extern "C" __global__ void apply_penalties(float* work, const int* entries, int n, int vocab) {
     int k = blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= n) return;
@@ -94,9 +113,11 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     __shared__ float sv[32];
     __shared__ int si[32];
     __shared__ double sd[32];
-    const int* pr = params + 8 * blockIdx.x;
-    const int row = pr[0], greedy = pr[1], output_index = pr[6], top_n = pr[7];
+    const int* pr = params + 12 * blockIdx.x;
+    const int row = pr[0], greedy = pr[1], output_index = pr[6], top_n = pr[7], top_k = pr[8];
     const float temperature = __int_as_float(pr[2]), min_p = __int_as_float(pr[3]);
+    // top_p stays a double: Sampler compares the cumulative mass with the double the request holds
+    const double top_p = __hiloint2double(pr[10], pr[9]);
     const uint32_t seed_lo = (uint32_t)pr[4], seed_hi = (uint32_t)pr[5];
     const float* lr = raw + (size_t)row * vocab;
     const float* lw = work + (size_t)row * vocab;
@@ -133,27 +154,103 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
             if (better(lw[i], i, bv, bi)) { bv = lw[i]; bi = i; }
         block_argmax(bv, bi, sv, si);
     } else {
+        // top-k: the k-th largest z (over the whole row, as Sampler sorts it), found key bit by key bit
+        float threshold = -INFINITY;
+        if (top_k > 0 && top_k < vocab) {
+            uint32_t prefix = 0;
+            for (int bit = 31; bit >= 0; bit--) {
+                uint32_t cand = prefix | (1u << bit);
+                double c = 0.0;
+                for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                    float z = __fdiv_rn(lw[i], temperature);
+                    if (!isnan(z) && order_key(z) >= cand) c += 1.0;
+                }
+                if (block_sum_d(c, sd) >= (double)top_k) prefix = cand;
+            }
+            threshold = key_value(prefix);
+        }
         float zmax = -INFINITY;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(lw[i], temperature);
-            if (z != -INFINITY && z >= -INFINITY) zmax = fmaxf(zmax, z);
+            if (candidate(z) && z >= threshold) zmax = fmaxf(zmax, z);
         }
         zmax = block_max(zmax, sv);
+        const bool use_p = top_p < 1.0 || min_p > 0.f;
         double zsum = 1.0;
-        float cutoff = 0.f;
-        if (min_p > 0.f) {
+        if (use_p) {
             double part = 0.0;
             for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
                 float z = __fdiv_rn(lw[i], temperature);
-                if (z != -INFINITY && z >= -INFINITY) part += exp((double)__fsub_rn(z, zmax));
+                if (candidate(z) && z >= threshold) part += exp((double)__fsub_rn(z, zmax));
             }
             zsum = block_sum_d(part, sd);
-            cutoff = __fmul_rn(min_p, (float)(1.0 / zsum));
         }
+        // top-p: the largest probability bits pt whose mass {p >= pt} reaches top_p; of the tokens with exactly
+        // that probability, the lowest ids until the cumulative mass reaches top_p (id_cut).
+        uint32_t pt = 0;
+        int id_cut = INT_MAX;
+        if (top_p < 1.0) {
+            double all = 0.0;
+            for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                float z = __fdiv_rn(lw[i], temperature);
+                if (candidate(z) && z >= threshold) all += (double)(float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+            }
+            if (block_sum_d(all, sd) >= top_p) {
+                for (int bit = 30; bit >= 0; bit--) {
+                    uint32_t cand = pt | (1u << bit);
+                    double m = 0.0;
+                    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                        float z = __fdiv_rn(lw[i], temperature);
+                        if (!candidate(z) || z < threshold) continue;
+                        float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+                        if (__float_as_uint(p) >= cand) m += (double)p;
+                    }
+                    if (block_sum_d(m, sd) >= top_p) pt = cand;
+                }
+                double above = 0.0, tied = 0.0;
+                for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                    float z = __fdiv_rn(lw[i], temperature);
+                    if (!candidate(z) || z < threshold) continue;
+                    float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+                    if (__float_as_uint(p) > pt) above += (double)p;
+                    else if (__float_as_uint(p) == pt) tied += 1.0;
+                }
+                above = block_sum_d(above, sd);
+                const int num_tied = (int)block_sum_d(tied, sd);
+                const double t = (double)__uint_as_float(pt);
+                int keep = num_tied;
+                double cumulative = above;
+                for (int j = 1; j <= num_tied; j++) {
+                    cumulative += t;
+                    if (cumulative >= top_p) { keep = j; break; }
+                }
+                if (keep < num_tied) {
+                    // id_cut: the keep-th lowest id among the tied tokens
+                    int prefix = 0;
+                    for (int bit = 31 - __clz(vocab); bit >= 0; bit--) {
+                        int cand = prefix | (1 << bit);
+                        double c = 0.0;
+                        for (int i = threadIdx.x; i < vocab && i < cand; i += blockDim.x) {
+                            float z = __fdiv_rn(lw[i], temperature);
+                            if (!candidate(z) || z < threshold) continue;
+                            if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) c += 1.0;
+                        }
+                        if (block_sum_d(c, sd) < (double)keep) prefix = cand;
+                    }
+                    id_cut = prefix;
+                }
+            }
+        }
+        const float cutoff = min_p > 0.f ? __fmul_rn(min_p, (float)(1.0 / zsum)) : 0.f;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(lw[i], temperature);
-            if (!(z >= -INFINITY) || z == -INFINITY) continue;
-            if (min_p > 0.f && (float)(exp((double)__fsub_rn(z, zmax)) / zsum) < cutoff) continue;
+            if (!candidate(z) || z < threshold) continue;
+            if (use_p) {
+                float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+                uint32_t pb = __float_as_uint(p);
+                if (top_p < 1.0 && (pb < pt || (pb == pt && i > id_cut))) continue;
+                if (min_p > 0.f && p < cutoff) continue;
+            }
             float e = (float)(-log((double)philox_uniform(seed_lo, seed_hi, output_index, i)));
             float key = __fsub_rn(z, (float)log((double)e));
             if (better(key, i, bv, bi)) { bv = key; bi = i; }

@@ -22,7 +22,8 @@ import java.util.Set;
  * throughput benchmark), waits for all, and prints output tokens, seconds and tokens/s, then one JSON line.
  * {@code --limit N} takes the first N requests; {@code --max-len-scale F} scales prompt and output lengths (for slow
  * CPU runs); token ids at or past the model's vocabulary are folded into it (id % vocab) with a note, so the
- * workload also runs on the tiny demo model. Engine load time is measured separately from the timed part.
+ * workload also runs on the tiny demo model. Sampling options ({@code --top-p 0.9}, {@code --max-tokens 8}, ...) override
+ * the workload's. Engine load time is measured separately from the timed part.
  */
 public final class Benchmark {
     private Benchmark() {
@@ -61,9 +62,10 @@ public final class Benchmark {
                     }
                     prompt[t] = id;
                 }
-                SamplingParams params = SamplingParams.builder()
+                // sampling options on the command line (e.g. --top-p 0.9) override the workload's
+                SamplingParams params = cli.sampling(SamplingParams.builder()
                         .maxTokens(Math.max(1, (int) Math.round(item.maxTokens() * scale)))
-                        .temperature(workload.temperature()).ignoreEos(workload.ignoreEos()).seed((long) i).build();
+                        .temperature(workload.temperature()).ignoreEos(workload.ignoreEos()).seed((long) i));
                 requests.add(Request.ofTokens(String.valueOf(i), prompt, params));
             }
             if (folded > 0) {

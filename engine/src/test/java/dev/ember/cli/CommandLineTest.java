@@ -100,5 +100,9 @@ class CommandLineTest {
         assertTrue(figures.get("output_tokens_per_s").asDouble() > 0);
         List<String> limited = run(true, "--model", model.toString(), "--workload", workload.toString(), "--limit", "1");
         assertEquals(4, JSON.readTree(limited.get(limited.size() - 1)).get("output_tokens").asInt());
+        List<String> overridden = run(true, "--model", model.toString(), "--workload", workload.toString(),
+                "--max-tokens", "1", "--top-p", "0.9");
+        assertEquals(3, JSON.readTree(overridden.get(overridden.size() - 1)).get("output_tokens").asInt(),
+                "sampling options on the command line override the workload's");
     }
 }

@@ -2,7 +2,6 @@ package dev.ember.backend.cuda;
 
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
-import dev.ember.sampling.Sample;
 import dev.ember.sampling.Sampler;
 import dev.ember.sampling.SamplingParams;
 import jcuda.driver.JCudaDriver;
@@ -14,18 +13,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Sampling with {@link Sampler}'s exact semantics: on the GPU (sampling.cu) for greedy, temperature and
- * min-p rows, with penalties and min_tokens masks applied there as sparse edits; rows that ask for top-k or
- * top-p (which need a sort) copy their logits to the host and go through {@link Sampler} itself. Used in two
- * phases per step: {@link #plan} before the inputs are uploaded (it writes the GPU rows' parameters there),
- * {@link #sample} after the forward pass. Not thread-safe.
+ * Sampling with {@link Sampler}'s exact semantics, on the GPU (sampling.cu): greedy, temperature, top-k, top-p
+ * and min-p rows, with penalties and min_tokens masks applied as sparse edits; only the chosen tokens and
+ * log-probabilities come back to the host. Used in two phases per step: {@link #plan} before the inputs are
+ * uploaded (it writes each row's parameters there), {@link #sample} after the forward pass. Not thread-safe.
  */
 final class GpuSampler implements AutoCloseable {
     private final Kernels kernels;
     private final Activations act;
     private final StepInputs in;
     private final CudaStream stream;
-    private final Sampler hostSampler;
     private final int[] eosIds;
     private final int vocab;
     private final int maxSeqs;
@@ -45,7 +42,6 @@ final class GpuSampler implements AutoCloseable {
         this.act = act;
         this.in = in;
         this.stream = stream;
-        this.hostSampler = new Sampler(eosTokenIds);
         this.eosIds = eosTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.vocab = vocab;
         this.maxSeqs = maxSeqs;
@@ -70,19 +66,20 @@ final class GpuSampler implements AutoCloseable {
             tokenOf[s] = b.queryStart[s + 1] - 1;
             rowOf[s] = rows;
             SamplingParams sp = b.params[s];
-            boolean host = !sp.greedy() && ((sp.topK() > 0 && sp.topK() < vocab) || sp.topP() < 1);
-            if (!host) {
-                p[0] = rows;
-                p[1] = sp.greedy() ? 1 : 0;
-                p[2] = Float.floatToRawIntBits((float) sp.temperature());
-                p[3] = Float.floatToRawIntBits((float) sp.minP());
-                p[4] = (int) b.seeds[s];
-                p[5] = (int) (b.seeds[s] >>> 32);
-                p[6] = b.outputIndex[s];
-                p[7] = sp.logprobs();
-                in.writeSampleParams(gpu, p);
-                gpuOf[s] = gpu++;
-            }
+            long topP = Double.doubleToRawLongBits(sp.topP());
+            p[0] = rows;
+            p[1] = sp.greedy() ? 1 : 0;
+            p[2] = Float.floatToRawIntBits((float) sp.temperature());
+            p[3] = Float.floatToRawIntBits((float) sp.minP());
+            p[4] = (int) b.seeds[s];
+            p[5] = (int) (b.seeds[s] >>> 32);
+            p[6] = b.outputIndex[s];
+            p[7] = sp.logprobs();
+            p[8] = sp.topK() > 0 && sp.topK() < vocab ? sp.topK() : 0;
+            p[9] = (int) topP;
+            p[10] = (int) (topP >>> 32);
+            in.writeSampleParams(gpu, p);
+            gpuOf[s] = gpu++;
             rows++;
         }
         return new Plan(tokenOf, rowOf, gpuOf, rows, gpu);
@@ -137,15 +134,6 @@ final class GpuSampler implements AutoCloseable {
                                 + g * Kernels.MAX_TOP_LOGPROBS + j));
                     }
                 }
-            } else {
-                float[] logits = new float[vocab];
-                act.logits.download((long) row * vocab * 4, logits);
-                Sample sample = hostSampler.sample(logits, b.params[i], b.seeds[i], b.outputIndex[i], b.tokenHistory[i],
-                        b.numPromptTokens[i]);
-                tokens[i] = sample.tokenId();
-                logprobs[i] = sample.logprob();
-                topTokenIds[i] = sample.topTokenIds();
-                topLogprobs[i] = sample.topLogprobs();
             }
         }
         return new StepOutput(tokens, logprobs, topTokenIds, topLogprobs);

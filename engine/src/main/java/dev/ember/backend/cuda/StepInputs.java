@@ -10,7 +10,7 @@ import java.nio.IntBuffer;
  * <pre>
  *   tokenIds, positions, slots   (maxTokens each)
  *   queryStart (maxSeqs + 1), contextLens (maxSeqs), logitRows (maxSeqs: token index whose logits are computed)
- *   sampleParams (maxSeqs, 8)     see sampling.cu
+ *   sampleParams (maxSeqs, 12)    see sampling.cu
  *   tiles (maxTiles, 3)           prefill query tiles: sequence, first token, count
  *   blockTables (maxSeqs, stride) stride chosen per step
  * </pre>
@@ -18,7 +18,7 @@ import java.nio.IntBuffer;
  */
 final class StepInputs implements AutoCloseable {
     static final int TILE_QUERIES = 16;
-    static final int SAMPLE_PARAM_INTS = 8;
+    static final int SAMPLE_PARAM_INTS = 12;
 
     final int maxTokens;
     final int maxSeqs;

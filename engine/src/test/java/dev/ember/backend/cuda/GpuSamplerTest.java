@@ -20,9 +20,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * The GPU sampling path (plan, penalties, the sampling kernel and the host fallback for top-k/top-p) against
- * {@link Sampler} on the same logits: tokens equal, logprobs and top logprobs within 1e-5, over many draws
- * (several output indexes) and every kind of setting.
+ * The GPU sampling path (plan, penalties, the sampling kernel with top-k/top-p/min-p) against {@link Sampler}
+ * on the same logits: tokens equal, logprobs and top logprobs within 1e-5, over many draws (several output
+ * indexes), every kind of setting, and logits with many exact ties (odd rounds) so top-k and top-p cut
+ * inside groups of equal values.
  */
 @Tag("gpu")
 class GpuSamplerTest {
@@ -42,7 +43,14 @@ class GpuSamplerTest {
                 SamplingParams.builder().temperature(0).minTokens(2).build(),
                 SamplingParams.builder().temperature(1.0).topK(40).logprobs(3).build(),
                 SamplingParams.builder().temperature(0.6).topP(0.9).build(),
-                SamplingParams.builder().temperature(0.6).topK(100).topP(0.8).minP(0.02).repetitionPenalty(1.1).build());
+                SamplingParams.builder().temperature(0.6).topK(100).topP(0.8).minP(0.02).repetitionPenalty(1.1).build(),
+                SamplingParams.builder().temperature(1.0).topK(1).build(),
+                SamplingParams.builder().temperature(1.0).topK(VOCAB - 1).build(),
+                SamplingParams.builder().temperature(2.0).topK(7).minTokens(4).build(),
+                SamplingParams.builder().temperature(1.5).topP(0.3).build(),
+                SamplingParams.builder().temperature(3.0).topP(0.999).logprobs(2).build(),
+                SamplingParams.builder().temperature(1.0).topP(1e-6).build(),
+                SamplingParams.builder().temperature(1.2).topK(300).topP(0.95).presencePenalty(0.5).build());
     }
 
     @Test
@@ -71,8 +79,10 @@ class GpuSamplerTest {
                     outputIndex[s] = round;
                     history[s] = r.ints(promptLen[s] + round + 3, 0, 40).toArray(); // small ids: repeats get penalized
                     seeds[s] = r.nextLong();
+                    boolean ties = round % 2 == 1;
                     for (int v = 0; v < VOCAB; v++) {
-                        logits[s][v] = (float) (r.nextGaussian() * 3);
+                        double g = r.nextGaussian() * 3;
+                        logits[s][v] = (float) (ties ? Math.round(g * 2) / 2.0 : g);
                     }
                     logits[s][history[s][0]] = 12; // a penalized token that would win without penalties
                     System.arraycopy(logits[s], 0, flat, s * VOCAB, VOCAB);
