@@ -1,10 +1,8 @@
 // Sampling on the GPU with exactly the semantics of dev.ember.sampling.Sampler (read its class comment):
 // raw log-softmax for logprobs, penalties and min_tokens masks (apply_penalties, sparse), greedy argmax, or
 // temperature, top-k, top-p, min-p and the Gumbel-max draw keyed by Ember's Philox stream.
-// Top-k and top-p need no sort: a bitwise binary search over order-preserving keys finds the k-th largest z
-// (32 counting passes) and the top-p cut (31 mass passes over the probabilities' float bits, then a search over
-// token ids inside a group of equal probabilities, so ties go to the lower id as Sampler's sort does). Every
-// pass is a fixed-order block reduction, so a row's result is deterministic.
+// Top-k needs no sort: a radix select over order-preserving keys finds the k-th largest z (4 histogram passes). Top-p sorts when top-k left at most 1024 tokens (top_p_cut_sorted: Sampler's exact order and running
+// sum); otherwise it searches (top_p_cut_search). Every reduction has a fixed order, so results are deterministic.
 //
 // apply_penalties(work (rows, vocab) f32, entries (n, 8) int, n, vocab): one thread per entry
 //   entry = (row, token, output count, flags: 1 = seen in prompt or output, 2 = masked by min_tokens,
@@ -91,6 +89,149 @@ __device__ __forceinline__ bool candidate(float z) {
     return z > -INFINITY;
 }
 
+// The order key of the k-th largest z = lw / temperature (NaN ignored): a radix select, 8 key bits per pass from
+// the top, over a 256-bin histogram in shared memory. Lanes of a warp that hit one bin add once
+// (__match_any_sync), and integer counts make the result independent of the order the adds land in.
+__device__ uint32_t kth_largest_key(const float* lw, float temperature, int k, int vocab) {
+    __shared__ int hist[256];
+    __shared__ uint32_t chosen_prefix;
+    __shared__ int chosen_k;
+    uint32_t prefix = 0, mask = 0;
+    int remaining = k;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int b = threadIdx.x; b < 256; b += blockDim.x) hist[b] = 0;
+        __syncthreads();
+        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+            float z = __fdiv_rn(lw[i], temperature);
+            uint32_t key = order_key(z);
+            int bin = !isnan(z) && (key & mask) == prefix ? (int)((key >> shift) & 255u) : -1;
+            unsigned peers = __match_any_sync(__activemask(), bin);
+            if (bin >= 0 && (threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], __popc(peers));
+        }
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            int above = 0, b = 255;
+            for (; b > 0 && above + hist[b] < remaining; b--) above += hist[b];
+            chosen_prefix = prefix | ((uint32_t)b << shift);
+            chosen_k = remaining - above;
+        }
+        __syncthreads();
+        prefix = chosen_prefix;
+        remaining = chosen_k;
+        mask |= 255u << shift;
+        __syncthreads();
+    }
+    return prefix;
+}
+
+// Sampler's top-p order: probability descending, then id ascending (p >= 0, so its bits order like its value).
+__device__ __forceinline__ uint64_t p_order_key(float p, int id) {
+    return ((uint64_t)(0x7fffffffu - __float_as_uint(p)) << 32) | (uint32_t)id;
+}
+
+#define SORT_CAPACITY 1024
+
+// top-p over at most SORT_CAPACITY kept tokens (top-k left few): gather their order keys, bitonic-sort them in
+// shared memory and let one thread add the probabilities in sorted order, exactly as Sampler does. Needs
+// blockDim.x == SORT_CAPACITY. Returns the order key of the last token kept.
+__device__ uint64_t top_p_cut_sorted(const float* lw, float temperature, float threshold, float zmax, double zsum,
+                                     double top_p, int vocab) {
+    __shared__ uint64_t keys[SORT_CAPACITY];
+    __shared__ int count;
+    __shared__ uint64_t cut;
+    if (threadIdx.x == 0) count = 0;
+    keys[threadIdx.x] = UINT64_MAX;
+    __syncthreads();
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        float z = __fdiv_rn(lw[i], temperature);
+        if (candidate(z) && z >= threshold) {
+            keys[atomicAdd(&count, 1)] = p_order_key((float)(exp((double)__fsub_rn(z, zmax)) / zsum), i);
+        }
+    }
+    __syncthreads();
+    for (int k = 2; k <= SORT_CAPACITY; k <<= 1) {
+        for (int j = k >> 1; j > 0; j >>= 1) {
+            int i = threadIdx.x, l = i ^ j;
+            if (l > i) {
+                uint64_t a = keys[i], b = keys[l];
+                if ((a > b) == ((i & k) == 0)) { keys[i] = b; keys[l] = a; }
+            }
+            __syncthreads();
+        }
+    }
+    if (threadIdx.x == 0) {
+        double cumulative = 0.0;
+        uint64_t last = keys[count - 1];
+        for (int r = 0; r < count; r++) {
+            cumulative += (double)__uint_as_float(0x7fffffffu - (uint32_t)(keys[r] >> 32));
+            if (cumulative >= top_p) { last = keys[r]; break; }
+        }
+        cut = last;
+    }
+    __syncthreads();
+    return cut;
+}
+
+// top-p over any number of kept tokens without a sort: the largest probability bits pt whose mass {p >= pt}
+// reaches top_p (31 mass passes); then, among the tokens with exactly that probability, the lowest ids until the
+// cumulative mass reaches top_p. The masses are fixed-order block sums rather than Sampler's sorted running sum,
+// so the cut can differ from Sampler's only where the cumulative mass lands within a rounding of top_p.
+__device__ uint64_t top_p_cut_search(const float* lw, float temperature, float threshold, float zmax, double zsum,
+                                     double top_p, int vocab, double* sd) {
+    double all = 0.0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        float z = __fdiv_rn(lw[i], temperature);
+        if (candidate(z) && z >= threshold) all += (double)(float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+    }
+    if (block_sum_d(all, sd) < top_p) return UINT64_MAX; // rounding left the total below top_p: keep all
+    uint32_t pt = 0;
+    for (int bit = 30; bit >= 0; bit--) {
+        uint32_t cand = pt | (1u << bit);
+        double m = 0.0;
+        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+            float z = __fdiv_rn(lw[i], temperature);
+            if (!candidate(z) || z < threshold) continue;
+            float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+            if (__float_as_uint(p) >= cand) m += (double)p;
+        }
+        if (block_sum_d(m, sd) >= top_p) pt = cand;
+    }
+    double above = 0.0, tied = 0.0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        float z = __fdiv_rn(lw[i], temperature);
+        if (!candidate(z) || z < threshold) continue;
+        float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+        if (__float_as_uint(p) > pt) above += (double)p;
+        else if (__float_as_uint(p) == pt) tied += 1.0;
+    }
+    above = block_sum_d(above, sd);
+    const int num_tied = (int)block_sum_d(tied, sd);
+    const double t = (double)__uint_as_float(pt);
+    int keep = num_tied;
+    double cumulative = above;
+    for (int j = 1; j <= num_tied; j++) {
+        cumulative += t;
+        if (cumulative >= top_p) { keep = j; break; }
+    }
+    int id_cut = INT_MAX;
+    if (keep < num_tied) {
+        // id_cut: the keep-th lowest id among the tied tokens
+        int prefix = 0;
+        for (int bit = 31 - __clz(vocab); bit >= 0; bit--) {
+            int cand = prefix | (1 << bit);
+            double c = 0.0;
+            for (int i = threadIdx.x; i < vocab && i < cand; i += blockDim.x) {
+                float z = __fdiv_rn(lw[i], temperature);
+                if (!candidate(z) || z < threshold) continue;
+                if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) c += 1.0;
+            }
+            if (block_sum_d(c, sd) < (double)keep) prefix = cand;
+        }
+        id_cut = prefix;
+    }
+    return ((uint64_t)(0x7fffffffu - pt) << 32) | (uint32_t)id_cut;
+}
+
 extern "C" __global__ void apply_penalties(float* work, const int* entries, int n, int vocab) {
     int k = blockIdx.x * blockDim.x + threadIdx.x;
     if (k >= n) return;
@@ -154,21 +295,9 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
             if (better(lw[i], i, bv, bi)) { bv = lw[i]; bi = i; }
         block_argmax(bv, bi, sv, si);
     } else {
-        // top-k: the k-th largest z (over the whole row, as Sampler sorts it), found key bit by key bit
-        float threshold = -INFINITY;
-        if (top_k > 0 && top_k < vocab) {
-            uint32_t prefix = 0;
-            for (int bit = 31; bit >= 0; bit--) {
-                uint32_t cand = prefix | (1u << bit);
-                double c = 0.0;
-                for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                    float z = __fdiv_rn(lw[i], temperature);
-                    if (!isnan(z) && order_key(z) >= cand) c += 1.0;
-                }
-                if (block_sum_d(c, sd) >= (double)top_k) prefix = cand;
-            }
-            threshold = key_value(prefix);
-        }
+        // top-k: the k-th largest z (over the whole row, as Sampler sorts it)
+        const float threshold = top_k > 0 && top_k < vocab
+                ? key_value(kth_largest_key(lw, temperature, top_k, vocab)) : -INFINITY;
         float zmax = -INFINITY;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(lw[i], temperature);
@@ -185,60 +314,22 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
             }
             zsum = block_sum_d(part, sd);
         }
-        // top-p: the largest probability bits pt whose mass {p >= pt} reaches top_p; of the tokens with exactly
-        // that probability, the lowest ids until the cumulative mass reaches top_p (id_cut).
-        uint32_t pt = 0;
-        int id_cut = INT_MAX;
+        // top-p keeps the tokens whose order key (probability descending, then id ascending: Sampler's sort
+        // key) is at most cut_key.
+        uint64_t cut_key = UINT64_MAX;
         if (top_p < 1.0) {
-            double all = 0.0;
-            for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                float z = __fdiv_rn(lw[i], temperature);
-                if (candidate(z) && z >= threshold) all += (double)(float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-            }
-            if (block_sum_d(all, sd) >= top_p) {
-                for (int bit = 30; bit >= 0; bit--) {
-                    uint32_t cand = pt | (1u << bit);
-                    double m = 0.0;
-                    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                        float z = __fdiv_rn(lw[i], temperature);
-                        if (!candidate(z) || z < threshold) continue;
-                        float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-                        if (__float_as_uint(p) >= cand) m += (double)p;
-                    }
-                    if (block_sum_d(m, sd) >= top_p) pt = cand;
-                }
-                double above = 0.0, tied = 0.0;
+            double kept_count = 0.0;
+            if (top_k > 0 && top_k < vocab && blockDim.x == SORT_CAPACITY) {
                 for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
                     float z = __fdiv_rn(lw[i], temperature);
-                    if (!candidate(z) || z < threshold) continue;
-                    float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-                    if (__float_as_uint(p) > pt) above += (double)p;
-                    else if (__float_as_uint(p) == pt) tied += 1.0;
+                    if (candidate(z) && z >= threshold) kept_count += 1.0;
                 }
-                above = block_sum_d(above, sd);
-                const int num_tied = (int)block_sum_d(tied, sd);
-                const double t = (double)__uint_as_float(pt);
-                int keep = num_tied;
-                double cumulative = above;
-                for (int j = 1; j <= num_tied; j++) {
-                    cumulative += t;
-                    if (cumulative >= top_p) { keep = j; break; }
-                }
-                if (keep < num_tied) {
-                    // id_cut: the keep-th lowest id among the tied tokens
-                    int prefix = 0;
-                    for (int bit = 31 - __clz(vocab); bit >= 0; bit--) {
-                        int cand = prefix | (1 << bit);
-                        double c = 0.0;
-                        for (int i = threadIdx.x; i < vocab && i < cand; i += blockDim.x) {
-                            float z = __fdiv_rn(lw[i], temperature);
-                            if (!candidate(z) || z < threshold) continue;
-                            if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) c += 1.0;
-                        }
-                        if (block_sum_d(c, sd) < (double)keep) prefix = cand;
-                    }
-                    id_cut = prefix;
-                }
+                kept_count = block_sum_d(kept_count, sd);
+            }
+            if (kept_count > 0.0 && kept_count <= (double)SORT_CAPACITY) {
+                cut_key = top_p_cut_sorted(lw, temperature, threshold, zmax, zsum, top_p, vocab);
+            } else {
+                cut_key = top_p_cut_search(lw, temperature, threshold, zmax, zsum, top_p, vocab, sd);
             }
         }
         const float cutoff = min_p > 0.f ? __fmul_rn(min_p, (float)(1.0 / zsum)) : 0.f;
@@ -247,8 +338,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
             if (!candidate(z) || z < threshold) continue;
             if (use_p) {
                 float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-                uint32_t pb = __float_as_uint(p);
-                if (top_p < 1.0 && (pb < pt || (pb == pt && i > id_cut))) continue;
+                if (top_p < 1.0 && p_order_key(p, i) > cut_key) continue;
                 if (min_p > 0.f && p < cutoff) continue;
             }
             float e = (float)(-log((double)philox_uniform(seed_lo, seed_hi, output_index, i)));
