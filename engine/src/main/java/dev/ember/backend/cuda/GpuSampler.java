@@ -8,8 +8,6 @@ import jcuda.driver.JCudaDriver;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,6 +26,12 @@ final class GpuSampler implements AutoCloseable {
     private final int maxSeqs;
     private final PinnedBuffer results;
     private DeviceBuffer penaltyEntries;
+    // per-token scratch of penaltyEntries, valid where tokenStamps holds the current sequence's stamp
+    private final int[] tokenStamps;
+    private final int[] tokenCounts;
+    private final int[] tokenFlags;
+    private final int[] touched;
+    private int stampCounter;
 
     /**
      * Per sequence: the token whose logits it needs (-1: none), its logits row (sampled sequences take rows
@@ -45,6 +49,10 @@ final class GpuSampler implements AutoCloseable {
         this.eosIds = eosTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.vocab = vocab;
         this.maxSeqs = maxSeqs;
+        this.tokenStamps = new int[vocab];
+        this.tokenCounts = new int[vocab];
+        this.tokenFlags = new int[vocab];
+        this.touched = new int[vocab];
         this.results = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
     }
 
@@ -141,7 +149,9 @@ final class GpuSampler implements AutoCloseable {
 
     /**
      * Sparse edits for the GPU rows: one entry per distinct (row, token) seen in the history (repetition,
-     * frequency and presence penalties) or masked by min_tokens. See sampling.cu for the layout.
+     * frequency and presence penalties) or masked by min_tokens. See sampling.cu for the layout. The distinct
+     * tokens of a sequence are collected in vocabulary-sized scratch arrays stamped per sequence (no maps, no
+     * clearing), since this runs for every penalized sequence on every step.
      */
     private int[] penaltyEntries(ForwardBatch b, Plan plan) {
         int[] out = new int[0];
@@ -157,40 +167,48 @@ final class GpuSampler implements AutoCloseable {
             if (!penalize && !mask) {
                 continue;
             }
-            Map<Integer, int[]> perToken = new HashMap<>(); // token -> {output count, flags}
+            int stamp = nextStamp();
+            int distinct = 0;
             if (penalize) {
                 int end = b.numPromptTokens[s] + b.outputIndex[s];
                 for (int i = 0; i < end; i++) {
-                    int[] e = perToken.computeIfAbsent(b.tokenHistory[s][i], t -> new int[2]);
-                    e[1] |= 1;
+                    int t = b.tokenHistory[s][i];
+                    if (t < 0 || t >= vocab) {
+                        continue;
+                    }
+                    distinct = touch(t, stamp, distinct);
+                    tokenFlags[t] |= 1;
                     if (i >= b.numPromptTokens[s]) {
-                        e[0]++;
+                        tokenCounts[t]++;
                     }
                 }
             }
             if (mask) {
                 for (int id : eosIds) {
                     if (id < vocab) {
-                        perToken.computeIfAbsent(id, t -> new int[2])[1] |= 2;
+                        distinct = touch(id, stamp, distinct);
+                        tokenFlags[id] |= 2;
                     }
                 }
                 for (int id : p.stopTokenIds()) {
                     if (id < vocab) {
-                        perToken.computeIfAbsent(id, t -> new int[2])[1] |= 2;
+                        distinct = touch(id, stamp, distinct);
+                        tokenFlags[id] |= 2;
                     }
                 }
             }
             // a token penalized only because of min_tokens must not get the penalties
             float rp = penalize && p.repetitionPenalty() != 1 ? (float) p.repetitionPenalty() : 1f;
-            if (out.length < 8 * (n + perToken.size())) {
-                out = Arrays.copyOf(out, Math.max(2 * out.length, 8 * (n + perToken.size())));
+            if (out.length < 8 * (n + distinct)) {
+                out = Arrays.copyOf(out, Math.max(2 * out.length, 8 * (n + distinct)));
             }
-            for (Map.Entry<Integer, int[]> e : perToken.entrySet()) {
+            for (int d = 0; d < distinct; d++) {
+                int token = touched[d];
                 int base = 8 * n++;
-                int flags = e.getValue()[1];
+                int flags = tokenFlags[token];
                 out[base] = thisRow;
-                out[base + 1] = e.getKey();
-                out[base + 2] = (flags & 1) != 0 ? e.getValue()[0] : 0;
+                out[base + 1] = token;
+                out[base + 2] = (flags & 1) != 0 ? tokenCounts[token] : 0;
                 out[base + 3] = (flags & 1) != 0 && p.repetitionPenalty() != 1 ? flags : flags & 2;
                 out[base + 4] = Float.floatToRawIntBits(rp);
                 out[base + 5] = Float.floatToRawIntBits(p.frequencyPenalty() != 0 ? (float) p.frequencyPenalty() : 0f);
@@ -199,6 +217,26 @@ final class GpuSampler implements AutoCloseable {
             }
         }
         return Arrays.copyOf(out, 8 * n);
+    }
+
+    /** Starts a new sequence's collection: a stamp no token carries yet. */
+    private int nextStamp() {
+        if (++stampCounter == Integer.MAX_VALUE) {
+            Arrays.fill(tokenStamps, 0);
+            stampCounter = 1;
+        }
+        return stampCounter;
+    }
+
+    /** Resets {@code token}'s scratch entry the first time this sequence sees it; returns the distinct count. */
+    private int touch(int token, int stamp, int distinct) {
+        if (tokenStamps[token] != stamp) {
+            tokenStamps[token] = stamp;
+            tokenCounts[token] = 0;
+            tokenFlags[token] = 0;
+            touched[distinct++] = token;
+        }
+        return distinct;
     }
 
     private void ensurePenaltyCapacity(int ints) {
