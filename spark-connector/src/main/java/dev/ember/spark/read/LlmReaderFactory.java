@@ -1,0 +1,53 @@
+package dev.ember.spark.read;
+
+import dev.ember.spark.EmberSettings;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.read.InputPartition;
+import org.apache.spark.sql.connector.read.PartitionReader;
+import org.apache.spark.sql.connector.read.PartitionReaderFactory;
+import org.apache.spark.sql.execution.datasources.PartitionedFile;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Function1;
+import scala.collection.Iterator;
+
+/**
+ * Shipped to the executors: the settings, the input format's reader function (input rows of {@code inputSchema},
+ * partition values appended), the prompt column's ordinal and the session's Hadoop conf (for models behind a
+ * Hadoop URI). Creates columnar readers only.
+ */
+final class LlmReaderFactory implements PartitionReaderFactory {
+    private static final long serialVersionUID = 1L;
+
+    final EmberSettings settings;
+    final Function1<PartitionedFile, Iterator<InternalRow>> readFile;
+    final StructType inputSchema;
+    final int promptOrdinal;
+    final Broadcast<SerializableConfiguration> hadoopConf;
+
+    LlmReaderFactory(EmberSettings settings, Function1<PartitionedFile, Iterator<InternalRow>> readFile,
+                     StructType inputSchema, int promptOrdinal, Broadcast<SerializableConfiguration> hadoopConf) {
+        this.settings = settings;
+        this.readFile = readFile;
+        this.inputSchema = inputSchema;
+        this.promptOrdinal = promptOrdinal;
+        this.hadoopConf = hadoopConf;
+    }
+
+    @Override
+    public boolean supportColumnarReads(InputPartition partition) {
+        return true;
+    }
+
+    @Override
+    public PartitionReader<InternalRow> createReader(InputPartition partition) {
+        throw new UnsupportedOperationException("format(\"llm\") reads columnar batches only");
+    }
+
+    @Override
+    public PartitionReader<ColumnarBatch> createColumnarReader(InputPartition partition) {
+        return new LlmReader(this, (LlmPartition) partition);
+    }
+}
