@@ -157,7 +157,7 @@ final class LlmInput {
         boolean table = TABLE_FORMAT.equalsIgnoreCase(format) || isTable(spark, input);
         try {
             return table ? spark.table(input) : spark.read().format(format).options(inputOptions).load(input);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // AnalysisException (path not found, unknown format) is a checked exception
             throw new ConfigException("format(\"llm\") cannot read input '" + input + "' as "
                     + (table ? "a table" : format + " (option " + EmberOptions.INPUT_FORMAT + ")") + ": "
                     + e.getMessage(), e);
