@@ -18,6 +18,7 @@ import org.apache.spark.sql.execution.datasources.FileFormat$;
 import org.apache.spark.sql.execution.datasources.FilePartition;
 import org.apache.spark.sql.execution.datasources.HadoopFsRelation;
 import org.apache.spark.sql.execution.datasources.PartitionedFile;
+import org.apache.spark.sql.execution.datasources.v2.BatchScanExec;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -36,10 +37,12 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The driver's plan of a {@code format("llm")} read: the validated settings, and the input dataset planned as
- * Spark's own file scan ({@link FileSourceScanExec}), whose splits become the input partitions and whose file
- * format's reader function ({@code buildReaderWithPartitionValues}, serializable, the one Spark ships to
- * executors itself) reads them on the executors. Driver-only; not serializable.
+ * The driver's plan of a {@code format("llm")} read: the validated settings, and the input dataset planned by
+ * Spark as one scan whose splits become the input partitions. A file source plans as a
+ * {@link FileSourceScanExec}: its splits are the {@code FilePartition}s of Spark's own bin packing, read on the
+ * executors by the file format's serializable reader function ({@code buildReaderWithPartitionValues}, the one
+ * Spark ships itself). A DataSource V2 input plans as a {@link BatchScanExec}: its input partitions, read by its
+ * own reader factory. Driver-only; not serializable.
  */
 final class LlmInput {
     /** Reader options with this prefix go, without it, to the input's own reader (e.g. {@code input.header}). */
@@ -47,12 +50,15 @@ final class LlmInput {
     /** {@code inputFormat=table} reads {@code input} as a table name. */
     static final String TABLE_FORMAT = "table";
 
+    private final SparkSession spark;
     private final EmberSettings settings;
-    private final FileSourceScanExec scan;
+    private final SparkPlan scan; // a FileSourceScanExec or a BatchScanExec
     private final StructType inputSchema;
     private final int promptOrdinal;
 
-    private LlmInput(EmberSettings settings, FileSourceScanExec scan, StructType inputSchema, int promptOrdinal) {
+    private LlmInput(SparkSession spark, EmberSettings settings, SparkPlan scan, StructType inputSchema,
+                     int promptOrdinal) {
+        this.spark = spark;
         this.settings = settings;
         this.scan = scan;
         this.inputSchema = inputSchema;
@@ -96,12 +102,17 @@ final class LlmInput {
                     + " (.option(\"input\", path) or .load(path)) or a table name");
         }
         checkModel(settings.model());
-        FileSourceScanExec scan = fileScan(read(spark, settings, inputOptions), settings);
-        List<StructField> fields = new ArrayList<>(List.of(scan.requiredSchema().fields()));
-        fields.addAll(List.of(scan.relation().partitionSchema().fields()));
-        StructType inputSchema = new StructType(fields.toArray(new StructField[0]));
+        SparkPlan scan = scanOf(read(spark, settings, inputOptions), settings);
+        StructType inputSchema;
+        if (scan instanceof FileSourceScanExec fileScan) { // the reader function's rows: data, then partition values
+            List<StructField> fields = new ArrayList<>(List.of(fileScan.requiredSchema().fields()));
+            fields.addAll(List.of(fileScan.relation().partitionSchema().fields()));
+            inputSchema = new StructType(fields.toArray(new StructField[0]));
+        } else {
+            inputSchema = ((BatchScanExec) scan).scan().readSchema();
+        }
         checkNoClash(inputSchema);
-        return new LlmInput(settings, scan, inputSchema, promptOrdinal(inputSchema, settings.promptColumn()));
+        return new LlmInput(spark, settings, scan, inputSchema, promptOrdinal(inputSchema, settings.promptColumn()));
     }
 
     EmberSettings settings() {
@@ -119,18 +130,34 @@ final class LlmInput {
         return new StructType(fields.toArray(new StructField[0]));
     }
 
-    /** One partition per split of Spark's own file scan of the input (the same bin packing and bucketing). */
+    /** One partition per split of Spark's own scan of the input (the same bin packing and bucketing). */
     InputPartition[] partitions() {
-        Partition[] splits = scan.inputRDD().partitions();
-        InputPartition[] out = new InputPartition[splits.length];
-        for (int i = 0; i < splits.length; i++) {
-            out[i] = new LlmPartition((FilePartition) splits[i]);
+        List<InputPartition> splits = new ArrayList<>();
+        if (scan instanceof FileSourceScanExec fileScan) {
+            for (Partition p : fileScan.inputRDD().partitions()) {
+                splits.add((FilePartition) p);
+            }
+        } else {
+            splits.addAll(CollectionConverters.asJava(((BatchScanExec) scan).inputPartitions()));
+        }
+        InputPartition[] out = new InputPartition[splits.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new LlmPartition(i, splits.get(i));
         }
         return out;
     }
 
-    /** The executors' reader factory: the format's row reader function (not batches) and the Hadoop conf. */
+    /** The executors' reader factory: how to read a split as rows, and the session's Hadoop conf. */
     LlmReaderFactory readerFactory() {
+        SplitReader splits = scan instanceof FileSourceScanExec fileScan ? fileSplits(fileScan)
+                : new V2Splits(((BatchScanExec) scan).readerFactory());
+        var hadoopConf = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(
+                ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().newHadoopConf()));
+        return new LlmReaderFactory(settings, splits, inputSchema, promptOrdinal, hadoopConf);
+    }
+
+    // The file format's row reader (returning_batch=false: rows, not columnar batches), as Spark's file scan builds it.
+    private static FileSplits fileSplits(FileSourceScanExec scan) {
         HadoopFsRelation relation = scan.relation();
         SparkSession session = relation.sparkSession();
         scala.collection.immutable.Map<String, String> readOptions =
@@ -138,9 +165,7 @@ final class LlmInput {
         Function1<PartitionedFile, Iterator<InternalRow>> readFile = relation.fileFormat().buildReaderWithPartitionValues(
                 session, relation.dataSchema(), relation.partitionSchema(), scan.requiredSchema(),
                 scan.pushedDownFilters(), readOptions, relation.getHadoopConf(session, relation.options()));
-        var hadoopConf = JavaSparkContext.fromSparkContext(session.sparkContext())
-                .broadcast(new SerializableConfiguration(relation.getHadoopConf(session)));
-        return new LlmReaderFactory(settings, readFile, inputSchema, promptOrdinal, hadoopConf);
+        return new FileSplits(readFile);
     }
 
     private static void checkModel(String model) {
@@ -176,14 +201,15 @@ final class LlmInput {
         }
     }
 
-    private static FileSourceScanExec fileScan(Dataset<Row> input, EmberSettings settings) {
+    private static SparkPlan scanOf(Dataset<Row> input, EmberSettings settings) {
         SparkPlan plan = input.queryExecution().sparkPlan();
-        if (plan instanceof FileSourceScanExec scan) {
-            return scan;
+        if (plan instanceof FileSourceScanExec
+                || plan instanceof BatchScanExec batch && batch.runtimeFilters().isEmpty()) {
+            return plan;
         }
-        throw new ConfigException("format(\"llm\") reads a file-based input split by split, but input '"
-                + settings.input() + "' plans as " + plan.nodeName() + " rather than one file scan (a view, a query"
-                + " or a non-file source); load it as a DataFrame and use generate() on its prompt column instead");
+        throw new ConfigException("format(\"llm\") reads an input split by split, but input '" + settings.input()
+                + "' plans as " + plan.nodeName() + " rather than one scan (a view or a query?); load it as a"
+                + " DataFrame and use generate() on its prompt column instead");
     }
 
     private static int promptOrdinal(StructType schema, String promptColumn) {

@@ -1,17 +1,17 @@
 package dev.ember.spark.read;
 
 import org.apache.spark.sql.connector.read.InputPartition;
-import org.apache.spark.sql.execution.datasources.FilePartition;
 
-/** One split of the input: the (parts of) files Spark's own file scan would read in one task. */
-record LlmPartition(FilePartition files) implements InputPartition {
-
-    int index() {
-        return files.index();
-    }
+/**
+ * One split of the input: the input's own partition (a {@code FilePartition} of a file scan, or a V2 source's
+ * partition), read in one task.
+ *
+ * @param index the split's position among the input's splits (for messages)
+ */
+record LlmPartition(int index, InputPartition split) implements InputPartition {
 
     @Override
     public String[] preferredLocations() {
-        return files.preferredLocations();
+        return split.preferredLocations();
     }
 }

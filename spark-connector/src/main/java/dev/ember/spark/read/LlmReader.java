@@ -50,7 +50,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
     private final EmberSettings settings;
     private final int batchRows;
     private final String requestPrefix = "llm-" + UUID.randomUUID() + "-";
-    private final SplitRows rows;
+    private final SplitReader.Rows rows;
     private final ArrayDeque<InputRow> inFlight = new ArrayDeque<>();
     private final LlmTaskMetrics metrics = new LlmTaskMetrics();
     private final RowToColumnConverter converter;
@@ -70,7 +70,6 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         this.partition = partition;
         this.settings = spec.settings;
         this.batchRows = settings.maxInFlightPerTask();
-        this.rows = new SplitRows(spec.readFile, partition.files().files());
         this.converter = new RowToColumnConverter(spec.inputSchema);
         this.inputVectors = OnHeapColumnVector.allocateColumns(Math.min(batchRows, 4096), spec.inputSchema);
         this.columns = new ColumnVector[inputVectors.length + ArrowResults.SCHEMA.getFields().size()];
@@ -78,6 +77,15 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         this.batch = new ColumnarBatch(columns);
         this.allocator = ArrowUtils.rootAllocator().newChildAllocator(
                 "ember llm reader (split " + partition.index() + ")", 0, Long.MAX_VALUE);
+        try {
+            this.rows = spec.splits.open(partition.split());
+        } catch (RuntimeException e) {
+            for (OnHeapColumnVector v : inputVectors) {
+                v.close();
+            }
+            allocator.close();
+            throw e;
+        }
     }
 
     @Override
@@ -202,7 +210,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         public RowInput next() {
             InternalRow row = rows.next().copy();
             long index = nextIndex++;
-            inFlight.addLast(new InputRow(index, row, rows.currentFile()));
+            inFlight.addLast(new InputRow(index, row, rows.position()));
             metrics.started();
             String prompt = row.isNullAt(promptOrdinal) ? null : row.getUTF8String(promptOrdinal).toString();
             return RowInput.of(settings, index, requestPrefix + index, prompt, null, null);

@@ -6,31 +6,27 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.connector.read.InputPartition;
 import org.apache.spark.sql.connector.read.PartitionReader;
 import org.apache.spark.sql.connector.read.PartitionReaderFactory;
-import org.apache.spark.sql.execution.datasources.PartitionedFile;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.util.SerializableConfiguration;
-import scala.Function1;
-import scala.collection.Iterator;
 
 /**
- * Shipped to the executors: the settings, the input format's reader function (input rows of {@code inputSchema},
- * partition values appended), the prompt column's ordinal and the session's Hadoop conf (for models behind a
+ * Shipped to the executors: the settings, how to read a split as rows of {@code inputSchema}, the prompt column's
+ * ordinal and the session's Hadoop conf (for models behind a
  * Hadoop URI). Creates columnar readers only.
  */
 final class LlmReaderFactory implements PartitionReaderFactory {
     private static final long serialVersionUID = 1L;
 
     final EmberSettings settings;
-    final Function1<PartitionedFile, Iterator<InternalRow>> readFile;
+    final SplitReader splits;
     final StructType inputSchema;
     final int promptOrdinal;
     final Broadcast<SerializableConfiguration> hadoopConf;
 
-    LlmReaderFactory(EmberSettings settings, Function1<PartitionedFile, Iterator<InternalRow>> readFile,
-                     StructType inputSchema, int promptOrdinal, Broadcast<SerializableConfiguration> hadoopConf) {
+    LlmReaderFactory(EmberSettings settings, SplitReader splits, StructType inputSchema, int promptOrdinal, Broadcast<SerializableConfiguration> hadoopConf) {
         this.settings = settings;
-        this.readFile = readFile;
+        this.splits = splits;
         this.inputSchema = inputSchema;
         this.promptOrdinal = promptOrdinal;
         this.hadoopConf = hadoopConf;

@@ -108,7 +108,7 @@ class LlmSourceErrorsTest {
         spark.range(3).selectExpr("cast(id as string) as prompt").createOrReplaceTempView("prompts_view");
         e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
                 .options(LlmTesting.options("input", "prompts_view")).load());
-        assertTrue(e.getMessage().contains("rather than one file scan"), e.getMessage());
+        assertTrue(e.getMessage().contains("rather than one scan"), e.getMessage());
 
         e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
                 .options(LlmTesting.options()).load(tmp.resolve("missing").toString()));

@@ -116,6 +116,29 @@ class LlmSourceTest {
     }
 
     @Test
+    void dataSourceV2InputsAreReadThroughTheirOwnPartitions() {
+        Map<String, String> options = LlmTesting.options("temperature", "0", "max_tokens", "4");
+        spark.conf().set("spark.sql.sources.useV1SourceList", ""); // parquet through Spark's V2 file source
+        try {
+            Dataset<Row> df = spark.read().format("llm").options(options).option("input", parquet.toString()).load();
+            int splits = spark.read().parquet(parquet.toString()).rdd().getNumPartitions();
+            List<Row> out = df.collectAsList();
+            assertEquals(splits, batchScan(df).inputPartitions().size(), "one input partition per input split");
+            Map<Long, Row> byId = byId(out, 0);
+            assertEquals(parquetRows.size(), byId.size(), "every row answered exactly once");
+            List<Result> expected = LlmTesting.generate(tmp, options,
+                    parquetRows.stream().map(r -> r.getString(1)).toList());
+            for (int i = 0; i < parquetRows.size(); i++) {
+                Row row = byId.get(parquetRows.get(i).getLong(0));
+                assertEquals(parquetRows.get(i).get(4), row.get(4), "struct column of row " + i);
+                LlmTesting.assertResult(expected.get(i), row, 5, "row " + i);
+            }
+        } finally {
+            spark.conf().unset("spark.sql.sources.useV1SourceList");
+        }
+    }
+
+    @Test
     void jsonSampledEqualsTheEngineWithOnePartitionPerSplit() {
         Map<String, String> options = LlmTesting.options("temperature", "0.8", "top_p", "0.95", "max_tokens", "5",
                 "seed", "17", "promptColumn", "question", "inputFormat", "json", "maxInFlightPerTask", "4");
