@@ -119,6 +119,12 @@ final class LlmInput {
         return settings;
     }
 
+    /** The kind of the input's scan, e.g. "file scan Parquet" or "V2 scan ParquetScan". */
+    String scanName() {
+        return scan instanceof FileSourceScanExec fileScan ? "file scan " + fileScan.relation().fileFormat()
+                : "V2 scan " + ((BatchScanExec) scan).scan().getClass().getSimpleName();
+    }
+
     String promptColumn() {
         return inputSchema.fields()[promptOrdinal].name();
     }

@@ -26,7 +26,7 @@ final class LlmScan implements Scan, Batch {
     @Override
     public String description() {
         return "Ember llm [model=" + input.settings().model() + ", input=" + input.settings().input()
-                + ", promptColumn=" + input.promptColumn() + "]";
+                + " (" + input.scanName() + "), promptColumn=" + input.promptColumn() + "]";
     }
 
     @Override

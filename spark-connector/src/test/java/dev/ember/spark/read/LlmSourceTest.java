@@ -123,7 +123,9 @@ class LlmSourceTest {
             Dataset<Row> df = spark.read().format("llm").options(options).option("input", parquet.toString()).load();
             int splits = spark.read().parquet(parquet.toString()).rdd().getNumPartitions();
             List<Row> out = df.collectAsList();
-            assertEquals(splits, batchScan(df).inputPartitions().size(), "one input partition per input split");
+            BatchScanExec scan = batchScan(df);
+            assertTrue(scan.scan().description().contains("(V2 scan ParquetScan)"), scan.scan().description());
+            assertEquals(splits, scan.inputPartitions().size(), "one input partition per input split");
             Map<Long, Row> byId = byId(out, 0);
             assertEquals(parquetRows.size(), byId.size(), "every row answered exactly once");
             List<Result> expected = LlmTesting.generate(tmp, options,
@@ -177,6 +179,7 @@ class LlmSourceTest {
         Dataset<Row> df = spark.read().format("llm").options(LlmTesting.options("max_tokens", "2"))
                 .option("input", parquet.toString()).load();
         BatchScanExec scan = batchScan(df);
+        assertTrue(scan.scan().description().contains("(file scan Parquet)"), scan.scan().description());
         assertTrue(scan.supportsColumnar());
         assertEquals(spark.read().parquet(parquet.toString()).rdd().getNumPartitions(), scan.inputPartitions().size());
         assertTrue(scan.inputPartitions().size() >= 2, "three small parquet files, packed as Spark packs them");
