@@ -42,7 +42,7 @@ import java.util.UUID;
  * Arrow memory leaked. A batch stays valid until the next call to {@link #next()}. Not thread-safe.
  */
 final class LlmReader implements PartitionReader<ColumnarBatch> {
-    private record InputRow(long index, InternalRow row, String file) {
+    private record InputRow(long index, InternalRow row, String position) {
     }
 
     private final LlmReaderFactory spec;
@@ -115,7 +115,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
             metrics.answered(r);
             if (r.error() != null && settings.onError() == EmberSettings.OnError.FAIL) {
                 throw new LlmException("format(\"llm\") with " + EmberOptions.ON_ERROR + "=fail: row " + in.index()
-                        + " of input split " + partition.index() + " (" + in.file() + ") failed: " + r.error()
+                        + " of input split " + partition.index() + " (" + in.position() + ") failed: " + r.error()
                         + "; set " + EmberOptions.ON_ERROR + "=null to get such rows with their message in the"
                         + " 'error' column");
             }

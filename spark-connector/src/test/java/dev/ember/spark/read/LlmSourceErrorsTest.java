@@ -92,6 +92,12 @@ class LlmSourceErrorsTest {
         assertMessage("column 'n' has type bigint", LlmTesting.options("promptColumn", "n"));
         assertMessage("option 'model' is '" + tmp.resolve("no-such-model") + "'",
                 LlmTesting.options("model", tmp.resolve("no-such-model").toString()));
+        spark.conf().set("spark.ember.temprature", "0.5");
+        try {
+            assertMessage("Spark conf 'spark.ember.temprature'", LlmTesting.options());
+        } finally {
+            spark.conf().unset("spark.ember.temprature");
+        }
         ConfigException noInput = assertThrows(ConfigException.class,
                 () -> spark.read().format("llm").options(LlmTesting.options()).load());
         assertTrue(noInput.getMessage().contains("option 'input'"), noInput.getMessage());

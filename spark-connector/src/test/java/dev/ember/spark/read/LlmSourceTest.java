@@ -141,6 +141,30 @@ class LlmSourceTest {
     }
 
     @Test
+    void csvWithInputOptionsAndCatalogTablesAreInputsToo() throws Exception {
+        Path csv = tmp.resolve("prompts.csv");
+        java.nio.file.Files.writeString(csv, "id,question\n1,why is the sky blue\n2,hello\n3,\n");
+        Dataset<Row> df = spark.read().format("llm")
+                .options(LlmTesting.options("inputFormat", "csv", "promptColumn", "question", "max_tokens", "2"))
+                .option("input.header", "true").load(csv.toString());
+        assertEquals(List.of("id", "question", "text"), Arrays.asList(df.columns()).subList(0, 3));
+        List<Row> rows = df.orderBy("id").collectAsList();
+        assertEquals(3, rows.size());
+        assertNotNull(rows.get(0).getAs("text"));
+        assertEquals("prompt is null", rows.get(2).getAs("error"), "csv reads an empty field as null");
+
+        spark.read().parquet(parquet.toString()).write().saveAsTable("prompts_table");
+        try {
+            Dataset<Row> fromTable = spark.read().format("llm").options(LlmTesting.options("max_tokens", "1"))
+                    .option("input", "prompts_table").load();
+            assertTrue(batchScan(fromTable).scan().description().contains("(file scan Parquet)"));
+            assertEquals(parquetRows.size(), fromTable.collectAsList().size());
+        } finally {
+            spark.sql("DROP TABLE prompts_table");
+        }
+    }
+
+    @Test
     void jsonSampledEqualsTheEngineWithOnePartitionPerSplit() {
         Map<String, String> options = LlmTesting.options("temperature", "0.8", "top_p", "0.95", "max_tokens", "5",
                 "seed", "17", "promptColumn", "question", "inputFormat", "json", "maxInFlightPerTask", "4");

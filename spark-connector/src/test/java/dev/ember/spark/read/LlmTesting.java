@@ -29,6 +29,7 @@ final class LlmTesting {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("ember-llm-source-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.sql.warehouse.dir", tmp.resolve("warehouse").toString())
                 .config(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.CACHE_DIR, tmp.resolve("models").toString())
                 .getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
