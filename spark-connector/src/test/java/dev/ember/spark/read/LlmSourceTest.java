@@ -1,13 +1,8 @@
 package dev.ember.spark.read;
 
-import dev.ember.engine.Engine;
-import dev.ember.engine.Request;
 import dev.ember.engine.Result;
 import dev.ember.spark.EmberMetrics;
-import dev.ember.spark.EmberOptions;
-import dev.ember.spark.EmberSettings;
 import dev.ember.spark.executor.EngineRegistry;
-import dev.ember.spark.executor.ModelCache;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -27,22 +22,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import scala.jdk.javaapi.CollectionConverters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.stream.Collectors;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -143,7 +136,7 @@ class LlmSourceTest {
     @Test
     void csvWithInputOptionsAndCatalogTablesAreInputsToo() throws Exception {
         Path csv = tmp.resolve("prompts.csv");
-        java.nio.file.Files.writeString(csv, "id,question\n1,why is the sky blue\n2,hello\n3,\n");
+        Files.writeString(csv, "id,question\n1,why is the sky blue\n2,hello\n3,\n");
         Dataset<Row> df = spark.read().format("llm")
                 .options(LlmTesting.options("inputFormat", "csv", "promptColumn", "question", "max_tokens", "2"))
                 .option("input.header", "true").load(csv.toString());
@@ -217,8 +210,8 @@ class LlmSourceTest {
         });
         List<String> seen = classes.collect();
         assertEquals(scan.inputPartitions().size(), seen.size(), "one batch per split (at most 24 rows, batches of 512)");
-        String input = String.join(",", java.util.Collections.nCopies(5, OnHeapColumnVector.class.getSimpleName()));
-        String generated = String.join(",", java.util.Collections.nCopies(6, ArrowColumnVector.class.getSimpleName()));
+        String input = String.join(",", Collections.nCopies(5, OnHeapColumnVector.class.getSimpleName()));
+        String generated = String.join(",", Collections.nCopies(6, ArrowColumnVector.class.getSimpleName()));
         for (String s : seen) {
             assertEquals(input + "," + generated, s);
         }
@@ -238,7 +231,7 @@ class LlmSourceTest {
                 while (reader.next()) {
                     ColumnarBatch b = reader.get();
                     first = first == null ? b : first;
-                    assertTrue(b == first, "one batch object is reused");
+                    assertSame(first, b, "one batch object is reused");
                     assertTrue(b.numRows() <= 3);
                     assertInstanceOf(ArrowColumnVector.class, b.column(5));
                     for (int r = 0; r < b.numRows(); r++) {
