@@ -1,0 +1,136 @@
+package dev.ember.spark.read;
+
+import dev.ember.ConfigException;
+import dev.ember.spark.executor.EngineRegistry;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code format("llm")}'s bad rows (error column or a failed job) and bad options (clear errors at load()). */
+class LlmSourceErrorsTest {
+    @TempDir
+    static Path tmp;
+    static SparkSession spark;
+    static Path input;
+
+    @BeforeAll
+    static void start() throws Exception {
+        spark = LlmTesting.session(tmp);
+        input = tmp.resolve("rows.json");
+        Files.writeString(input, String.join("\n",
+                "{\"id\": 0, \"prompt\": \"hello there\", \"n\": 1}",
+                "{\"id\": 1, \"prompt\": null, \"n\": 2}",
+                "{\"id\": 2, \"prompt\": \"\", \"n\": 3}",
+                "{\"id\": 3, \"prompt\": \"" + "word ".repeat(200) + "\", \"n\": 4}",
+                "{\"id\": 4, \"prompt\": \"the cat sat\", \"n\": 5}") + "\n");
+    }
+
+    @AfterAll
+    static void stop() {
+        EngineRegistry.closeAll();
+        if (spark != null) {
+            spark.stop();
+        }
+    }
+
+    private static Dataset<Row> load(Map<String, String> options) {
+        return spark.read().format("llm").option("inputFormat", "json").options(options).load(input.toString());
+    }
+
+    @Test
+    void nullEmptyAndOverLongPromptsGetTheirErrorInTheRow() {
+        List<Row> rows = load(LlmTesting.options("max_tokens", "3")).orderBy("id").collectAsList();
+        assertEquals(5, rows.size());
+        for (int id : new int[]{0, 4}) {
+            Row r = rows.get(id);
+            assertNull(r.getAs("error"), "row " + id);
+            assertNotNull(r.getAs("text"));
+            assertEquals(3, (int) r.getAs("completion_tokens"));
+        }
+        assertEquals("prompt is null", rows.get(1).getAs("error"));
+        assertEquals("prompt is empty", rows.get(2).getAs("error"));
+        String overLong = rows.get(3).getAs("error");
+        assertTrue(overLong.contains("max_model_len"), overLong);
+        for (int id : new int[]{1, 2, 3}) {
+            assertNull(rows.get(id).getAs("text"), "row " + id);
+            assertEquals("error", rows.get(id).getAs("finish_reason"));
+            assertEquals(id + 1L, (long) rows.get(id).getAs("n"), "input columns stay with their row");
+        }
+    }
+
+    @Test
+    void onErrorFailFailsTheJobNamingTheRow() {
+        Dataset<Row> df = load(LlmTesting.options("max_tokens", "2", "onError", "fail"));
+        Exception e = assertThrows(Exception.class, df::collectAsList);
+        String message = fullMessage(e);
+        assertTrue(message.contains("row 1 of input split 0"), message);
+        assertTrue(message.contains("prompt is null"), message);
+        assertTrue(message.contains("onError=fail"), message);
+    }
+
+    @Test
+    void badOptionsFailAtLoadNamingTheOption() {
+        assertMessage("unknown Ember option 'temprature'", LlmTesting.options("temprature", "0.5"));
+        assertMessage("option 'max_tokens' is '0'", LlmTesting.options("max_tokens", "0"));
+        assertMessage("option 'onError' is 'ignore'", LlmTesting.options("onError", "ignore"));
+        assertMessage("option 'promptColumn' is 'question'", LlmTesting.options("promptColumn", "question"));
+        assertMessage("column 'n' has type bigint", LlmTesting.options("promptColumn", "n"));
+        assertMessage("option 'model' is '" + tmp.resolve("no-such-model") + "'",
+                LlmTesting.options("model", tmp.resolve("no-such-model").toString()));
+        spark.conf().set("spark.ember.temprature", "0.5");
+        try {
+            assertMessage("Spark conf 'spark.ember.temprature'", LlmTesting.options());
+        } finally {
+            spark.conf().unset("spark.ember.temprature");
+        }
+        ConfigException noInput = assertThrows(ConfigException.class,
+                () -> spark.read().format("llm").options(LlmTesting.options()).load());
+        assertTrue(noInput.getMessage().contains("option 'input'"), noInput.getMessage());
+    }
+
+    @Test
+    void inputsThatCannotBeReadSplitBySplitFailClearly() throws Exception {
+        Path clash = tmp.resolve("clash.json");
+        Files.writeString(clash, "{\"prompt\": \"hi\", \"text\": \"mine\"}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
+                .options(LlmTesting.options("inputFormat", "json")).load(clash.toString()));
+        assertTrue(e.getMessage().contains("input column 'text' has the name of a generation column"), e.getMessage());
+
+        spark.range(3).selectExpr("cast(id as string) as prompt").createOrReplaceTempView("prompts_view");
+        e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
+                .options(LlmTesting.options("input", "prompts_view")).load());
+        assertTrue(e.getMessage().contains("rather than one scan"), e.getMessage());
+
+        e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
+                .options(LlmTesting.options()).load(tmp.resolve("missing").toString()));
+        assertTrue(e.getMessage().contains("cannot read input"), e.getMessage());
+    }
+
+    private static void assertMessage(String expected, Map<String, String> options) {
+        ConfigException e = assertThrows(ConfigException.class, () -> load(options));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    private static String fullMessage(Throwable e) {
+        StringBuilder s = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            s.append(t.getMessage()).append('\n');
+        }
+        return s.toString();
+    }
+}
