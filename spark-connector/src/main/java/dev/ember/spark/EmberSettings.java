@@ -21,6 +21,7 @@ import java.util.TreeMap;
  * @param model           the checkpoint as given: a local directory, a Hadoop URI, or {@code demo}
  * @param engineOptions   the engine options other than {@code model} (sorted; part of the engine's identity)
  * @param samplingOptions the sampling options every row starts from
+ * @param cacheDir        the {@code cacheDir} option, or null for the executor's default ({@link #localCacheDir()})
  */
 public record EmberSettings(String model, Map<String, String> engineOptions, Map<String, String> samplingOptions,
                             OnError onError, String systemPrompt, boolean chat, String cacheDir, boolean preload,
@@ -75,8 +76,7 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
                 onError(connector.getOrDefault(EmberOptions.ON_ERROR, "null")),
                 connector.get(EmberOptions.SYSTEM_PROMPT),
                 SamplingOptions.parseBoolean(EmberOptions.CHAT, connector.getOrDefault(EmberOptions.CHAT, "false")),
-                connector.getOrDefault(EmberOptions.CACHE_DIR,
-                        Path.of(System.getProperty("java.io.tmpdir"), "ember-models").toString()),
+                connector.get(EmberOptions.CACHE_DIR),
                 SamplingOptions.parseBoolean(EmberOptions.PRELOAD, connector.getOrDefault(EmberOptions.PRELOAD, "false")),
                 positiveInt(EmberOptions.MAX_IN_FLIGHT_PER_TASK, connector.getOrDefault(EmberOptions.MAX_IN_FLIGHT_PER_TASK, "512")),
                 nonNegative(EmberOptions.PRICE_PER_GPU_HOUR, connector.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0")),
@@ -117,6 +117,15 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
             o.put("device_ordinal", gpuOrdinal.toString());
         }
         return EngineConfig.fromOptions(o);
+    }
+
+    /**
+     * The directory remote checkpoints are copied into on this JVM: the {@code cacheDir} option, or
+     * {@code <java.io.tmpdir>/ember-models} of the executor calling this (not the driver's: its temp dir may not
+     * exist on the executors' hosts).
+     */
+    public Path localCacheDir() {
+        return cacheDir != null ? Path.of(cacheDir) : Path.of(System.getProperty("java.io.tmpdir"), "ember-models");
     }
 
     /** "cpu" or "cuda". */

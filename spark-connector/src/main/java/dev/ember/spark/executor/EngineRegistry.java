@@ -51,7 +51,7 @@ public final class EngineRegistry {
         synchronized (EngineRegistry.class) {
             Entry e = ENGINES.get(key);
             if (e == null) {
-                Path local = ModelCache.localize(settings.model(), Path.of(settings.cacheDir()), hadoopConf);
+                Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
                 e = new Entry(Engine.create(settings.engineConfig(local, gpuOrdinal)));
                 ENGINES.put(key, e);
                 installShutdownHook();
