@@ -1,8 +1,10 @@
 // Sampling on the GPU with exactly the semantics of dev.ember.sampling.Sampler (read its class comment):
 // raw log-softmax for logprobs, penalties and min_tokens masks (apply_penalties, sparse), greedy argmax, or
 // temperature, top-k, top-p, min-p and the Gumbel-max draw keyed by Ember's Philox stream.
-// Top-k needs no sort: a radix select over order-preserving keys finds the k-th largest z (4 histogram passes). Top-p sorts when top-k left at most 1024 tokens (top_p_cut_sorted: Sampler's exact order and running
-// sum); otherwise it searches (top_p_cut_search). Every reduction has a fixed order, so results are deterministic.
+// Neither top-k nor top-p sorts the vocabulary: top-k is a radix select over order-preserving keys (4 histogram
+// passes); top-p sorts only when top-k left at most 1024 tokens (top_p_cut_sorted: Sampler's exact order and
+// running sum), otherwise it radix-selects the cut over fixed-point masses (top_p_cut_search, 4 passes). Integer
+// histograms and fixed-order reductions make every result deterministic.
 //
 // apply_penalties(work (rows, vocab) f32, entries (n, 8) int, n, vocab): one thread per entry
 //   entry = (row, token, output count, flags: 1 = seen in prompt or output, 2 = masked by min_tokens,
@@ -172,46 +174,71 @@ __device__ uint64_t top_p_cut_sorted(const float* lw, float temperature, float t
     return cut;
 }
 
-// top-p over any number of kept tokens without a sort: the largest probability bits pt whose mass {p >= pt}
-// reaches top_p (31 mass passes); then, among the tokens with exactly that probability, the lowest ids until the
-// cumulative mass reaches top_p. The masses are fixed-order block sums rather than Sampler's sorted running sum,
-// so the cut can differ from Sampler's only where the cumulative mass lands within a rounding of top_p.
+// Probability mass in fixed point (2^-52 units): integer sums are exact and independent of the order the
+// atomic adds land in, so the top-p search below is deterministic.
+#define MASS_ONE 4503599627370496.0
+__device__ __forceinline__ unsigned long long mass_units(float p) {
+    return (unsigned long long)((double)p * MASS_ONE);
+}
+
+// top-p over any number of kept tokens without a sort: a radix select over the probabilities' float bits (8 bits
+// per pass, 256 mass bins in shared memory, split 8 ways by warp to spread atomic contention) finds pt, the
+// largest probability whose mass {p >= pt} reaches top_p; then, among the tokens with exactly that probability,
+// the lowest ids until the cumulative mass reaches top_p. Masses are fixed-point sums, not Sampler's sorted
+// double running sum, so the cut can differ from Sampler's only where the mass lands within 1e-13 of top_p.
 __device__ uint64_t top_p_cut_search(const float* lw, float temperature, float threshold, float zmax, double zsum,
                                      double top_p, int vocab, double* sd) {
-    double all = 0.0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        float z = __fdiv_rn(lw[i], temperature);
-        if (candidate(z) && z >= threshold) all += (double)(float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-    }
-    if (block_sum_d(all, sd) < top_p) return UINT64_MAX; // rounding left the total below top_p: keep all
-    uint32_t pt = 0;
-    for (int bit = 30; bit >= 0; bit--) {
-        uint32_t cand = pt | (1u << bit);
-        double m = 0.0;
+    __shared__ unsigned long long bins[8][256];
+    __shared__ uint32_t chosen_prefix;
+    __shared__ unsigned long long chosen_above;
+    const unsigned long long target = (unsigned long long)(top_p * MASS_ONE);
+    unsigned long long* my_bins = bins[(threadIdx.x >> 5) & 7];
+    uint32_t pt = 0, mask = 0;
+    unsigned long long above = 0;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        for (int b = threadIdx.x; b < 8 * 256; b += blockDim.x) bins[b >> 8][b & 255] = 0;
+        __syncthreads();
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(lw[i], temperature);
             if (!candidate(z) || z < threshold) continue;
             float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-            if (__float_as_uint(p) >= cand) m += (double)p;
+            uint32_t key = __float_as_uint(p);
+            if ((key & mask) == pt) atomicAdd(&my_bins[(key >> shift) & 255u], mass_units(p));
         }
-        if (block_sum_d(m, sd) >= top_p) pt = cand;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            unsigned long long acc = above;
+            int b = 255;
+            for (; b >= 0; b--) {
+                unsigned long long m = 0;
+                for (int w = 0; w < 8; w++) m += bins[w][b];
+                if (acc + m >= target) break;
+                acc += m;
+            }
+            // b < 0: even everything left misses top_p (fixed-point rounding); keep all
+            chosen_prefix = b < 0 ? 0xffffffffu : pt | ((uint32_t)b << shift);
+            chosen_above = acc;
+        }
+        __syncthreads();
+        if (chosen_prefix == 0xffffffffu) return UINT64_MAX;
+        pt = chosen_prefix;
+        above = chosen_above;
+        mask |= 255u << shift;
+        __syncthreads();
     }
-    double above = 0.0, tied = 0.0;
+    double tied = 0.0;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
         float z = __fdiv_rn(lw[i], temperature);
         if (!candidate(z) || z < threshold) continue;
-        float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
-        if (__float_as_uint(p) > pt) above += (double)p;
-        else if (__float_as_uint(p) == pt) tied += 1.0;
+        if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) tied += 1.0;
     }
-    above = block_sum_d(above, sd);
     const int num_tied = (int)block_sum_d(tied, sd);
-    const double t = (double)__uint_as_float(pt);
+    const unsigned long long t = mass_units(__uint_as_float(pt));
     int keep = num_tied;
-    double cumulative = above;
+    unsigned long long cumulative = above;
     for (int j = 1; j <= num_tied; j++) {
         cumulative += t;
-        if (cumulative >= top_p) { keep = j; break; }
+        if (cumulative >= target) { keep = j; break; }
     }
     int id_cut = INT_MAX;
     if (keep < num_tied) {

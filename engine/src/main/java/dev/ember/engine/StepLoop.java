@@ -96,6 +96,10 @@ final class StepLoop implements Runnable {
             for (RequestState r : new ArrayList<>(active.values())) {
                 if (r.requestId.equals(id) && scheduler.abort(r.sequence.seqId())) {
                     complete(r, r.aborted());
+                    // no step may follow (the batch can be empty now): keep the metrics' queue sizes current
+                    stats.running = scheduler.numRunning();
+                    stats.waiting = scheduler.numWaiting();
+                    stats.kvUsage = blockManager.usage();
                 }
             }
         }

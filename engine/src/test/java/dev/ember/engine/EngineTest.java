@@ -67,6 +67,27 @@ class EngineTest {
     }
 
     @Test
+    void abortEndsTheRequestFreesItsBlocksAndUpdatesTheMetrics() throws Exception {
+        try (Engine engine = Engine.create(config().build())) {
+            SamplingParams endless = SamplingParams.builder().maxTokens(1500).ignoreEos(true).seed(1L).build();
+            var a = engine.submit(Request.ofText("a", "abort me please", endless));
+            var b = engine.submit(Request.ofText("b", "keep me", SamplingParams.builder().maxTokens(3).seed(2L).build()));
+            assertEquals(FinishReason.LENGTH, b.get().finishReason());
+            engine.abort("a");
+            Result aborted = a.get();
+            assertEquals(FinishReason.ABORT, aborted.finishReason());
+            assertTrue(aborted.completionTokens() < 1500, "aborted early: " + aborted.completionTokens());
+            EngineMetrics m = engine.metrics();
+            assertEquals(0, m.running(), "no step follows the abort, yet the metrics see the queue empty");
+            assertEquals(0, m.waiting());
+            assertEquals(0.0, m.kvUsage(), 1e-9, "the aborted request's blocks are free");
+            engine.abort("unknown id"); // nothing to abort: no effect
+            assertEquals(FinishReason.LENGTH, engine.generate(List.of(Request.ofText("c", "after", SamplingParams.builder()
+                    .maxTokens(2).ignoreEos(true).build()))).get(0).finishReason());
+        }
+    }
+
+    @Test
     void generatesTextThatDecodesFromItsTokens() {
         try (Engine engine = Engine.create(config().build())) {
             List<Result> results = engine.generate(sampledRequests(6, 12));
