@@ -64,8 +64,10 @@ public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensi
         }
         var registry = classic.sessionState().functionRegistry();
         SqlFunctions.descriptions().forEach(d -> {
-            if (!registry.functionExists(d._1())) {
-                registry.registerFunction(d._1(), d._2(), d._3());
+            // the session registry keys built-in functions by their qualified name, as SparkSessionExtensions does
+            var id = org.apache.spark.sql.catalyst.analysis.FunctionRegistry$.MODULE$.builtinFunctionIdentifier(d._1().funcName());
+            if (!registry.functionExists(id)) {
+                registry.registerFunction(id, d._2(), d._3());
             }
         });
     }
