@@ -125,7 +125,8 @@ final class PartitionGenerator implements Serializable {
                 return rowInput(i, idPrefix + i, inputProjection.apply(row));
             }
         };
-        OrderedGenerations generations = new OrderedGenerations(engine, rowInputs, settings.maxInFlightPerTask());
+        OrderedGenerations generations = new OrderedGenerations(engine, rowInputs, settings.maxInFlightPerTask(),
+                task::killTaskIfInterrupted);
         open.add(generations);
         UnsafeProjection outputProjection = UnsafeProjection.create(
                 CollectionConverters.asJava(output).stream().map(Attribute::dataType).toArray(DataType[]::new));
