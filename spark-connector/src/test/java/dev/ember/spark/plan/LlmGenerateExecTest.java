@@ -112,6 +112,44 @@ class LlmGenerateExecTest {
         assertEquals(engine, onlyExec(out).metrics().apply(EmberMetrics.PREEMPTIONS).value());
     }
 
+    @Test
+    void cancelledJobAbortsItsRowsInFlight() throws Exception {
+        Thread job = new Thread(() -> {
+            // no thread interrupt: the task notices the kill while it waits (OrderedGenerations' check)
+            spark.sparkContext().setJobGroup("ember-cancel", "cancel test", false);
+            try {
+                spark.range(0, 40, 1, 2).selectExpr("concat('a long story ', id) AS prompt")
+                        .select(EmberFunctions.generate(col("prompt"), Map.of("seed", "7171", "max_tokens", "2000",
+                                "ignore_eos", "true", "maxInFlightPerTask", "4")).as("r")).collectAsList();
+            } catch (Exception expected) {
+                // cancelled (a SparkException)
+            }
+        });
+        job.start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!hasEngineWithTokens("7171") && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        spark.sparkContext().cancelJobGroup("ember-cancel");
+        job.join(30_000);
+        Map.Entry<EngineKey, Engine> engine = engineWithSeed("7171");
+        deadline = System.nanoTime() + 10_000_000_000L;
+        while (EngineRegistry.leases(engine.getKey()) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(0, EngineRegistry.leases(engine.getKey()), "the killed tasks closed their leases");
+        Thread.sleep(200); // the step loop takes the aborts at its next step
+        long tokens = engine.getValue().metrics().generatedTokens();
+        Thread.sleep(500);
+        assertEquals(tokens, engine.getValue().metrics().generatedTokens(), "the engine stopped: rows were aborted");
+        assertTrue(tokens < 8 * 2000, "aborted before the in-flight rows finished: " + tokens + " tokens");
+    }
+
+    private static boolean hasEngineWithTokens(String seed) {
+        return EngineRegistry.engines().entrySet().stream().anyMatch(e -> seed.equals(e.getKey().engineOptions().get("seed"))
+                && e.getValue().metrics().generatedTokens() > 0);
+    }
+
     private static LlmGenerateExec onlyExec(Dataset<Row> out) {
         List<LlmGenerateExec> execs = SparkTestSupport.generateExecs(out.queryExecution().executedPlan());
         assertEquals(1, execs.size());
