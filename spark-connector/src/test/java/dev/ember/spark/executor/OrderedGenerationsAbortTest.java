@@ -45,7 +45,7 @@ class OrderedGenerationsAbortTest {
             assertEquals("task killed", e.getMessage());
             assertTrue(System.nanoTime() - start < 5_000_000_000L, "the wait stopped at the second check");
             g.close();
-            // (the engine's running/waiting gauges are only refreshed by a step, so watch the finished count)
+            // watch the finished count: it moves only when the aborts are processed
             long deadline = System.nanoTime() + 5_000_000_000L;
             while (engine.metrics().requestsFinished() < 3 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
