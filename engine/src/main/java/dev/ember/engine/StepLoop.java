@@ -95,11 +95,12 @@ final class StepLoop implements Runnable {
         while ((id = aborts.poll()) != null) {
             for (RequestState r : new ArrayList<>(active.values())) {
                 if (r.requestId.equals(id) && scheduler.abort(r.sequence.seqId())) {
-                    complete(r, r.aborted());
-                    // no step may follow (the batch can be empty now): keep the metrics' queue sizes current
+                    // no step may follow (the batch can be empty now): keep the metrics' queue sizes current,
+                    // before the caller's future completes and it looks at them
                     stats.running = scheduler.numRunning();
                     stats.waiting = scheduler.numWaiting();
                     stats.kvUsage = blockManager.usage();
+                    complete(r, r.aborted());
                 }
             }
         }
