@@ -15,6 +15,7 @@ final class EngineStats {
     volatile double kvUsage;
     volatile long preemptions;
     volatile long cachedPromptTokens;
+    volatile int peakRunning;
 
     EngineMetrics snapshot(int numKvBlocks) {
         double busySeconds = busyNanos.get() / 1e9;
@@ -22,6 +23,6 @@ final class EngineStats {
         long prompt = promptTokens.get();
         return new EngineMetrics(requestsFinished.get(), requestErrors.get(), prompt, generated, cachedPromptTokens,
                 steps.get(), preemptions, busySeconds, busySeconds > 0 ? generated / busySeconds : 0, running, waiting,
-                kvUsage, prompt > 0 ? (double) cachedPromptTokens / prompt : 0, numKvBlocks);
+                kvUsage, prompt > 0 ? (double) cachedPromptTokens / prompt : 0, numKvBlocks, peakRunning);
     }
 }

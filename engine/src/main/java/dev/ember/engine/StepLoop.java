@@ -116,6 +116,9 @@ final class StepLoop implements Runnable {
         StepOutput out = backend.step(batch.forwardBatch());
         Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
+        if (sequences.size() > stats.peakRunning) {
+            stats.peakRunning = sequences.size();
+        }
         for (int i = 0; i < sequences.size(); i++) {
             slots.put(sequences.get(i), i);
         }

@@ -1,0 +1,78 @@
+package dev.ember.spark;
+
+import dev.ember.spark.function.SqlFunctions;
+import dev.ember.spark.plan.ExtractLlmGenerate;
+import dev.ember.spark.plan.LlmGenerateStrategy;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.rules.Rule;
+import org.apache.spark.sql.execution.SparkStrategy;
+import scala.collection.immutable.Seq;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.BoxedUnit;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code spark.sql.extensions=dev.ember.spark.EmberExtensions}: registers the SQL functions {@code llm_generate}
+ * and {@code llm_generate_chat}, the optimizer rule that moves their calls into a batched logical node
+ * ({@link ExtractLlmGenerate}) and the planner strategy that runs that node as {@code LlmGenerateExec}.
+ * Without the setting, {@link #install} adds the same to a running session (the DataFrame functions do so
+ * themselves).
+ */
+public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
+
+    @Override
+    public BoxedUnit apply(SparkSessionExtensions ext) {
+        SqlFunctions.descriptions().forEach(ext::injectFunction);
+        ext.injectOptimizerRule(session -> new ExtractLlmGenerate());
+        ext.injectPlannerStrategy(session -> new LlmGenerateStrategy());
+        return BoxedUnit.UNIT;
+    }
+
+    /** Installs into the active session, if there is one (see {@link #install}). */
+    public static void installInActiveSession() {
+        SparkSession.getActiveSession().foreach(s -> {
+            install(s);
+            return BoxedUnit.UNIT;
+        });
+    }
+
+    /**
+     * Adds Ember's functions, rule and strategy to a running session that was built without
+     * {@code spark.sql.extensions}; a no-op where they are present. Idempotent.
+     */
+    public static synchronized void install(SparkSession session) {
+        String configured = session.conf().get("spark.sql.extensions", "");
+        if (configured.contains(EmberExtensions.class.getName())) {
+            return;
+        }
+        org.apache.spark.sql.classic.SparkSession classic = (org.apache.spark.sql.classic.SparkSession) session;
+        var experimental = classic.experimental();
+        List<Rule<LogicalPlan>> rules = new ArrayList<>(CollectionConverters.asJava(experimental.extraOptimizations()));
+        if (rules.stream().noneMatch(r -> r instanceof ExtractLlmGenerate)) {
+            rules.add(new ExtractLlmGenerate());
+            experimental.extraOptimizations_$eq(seq(rules));
+        }
+        List<SparkStrategy> strategies = new ArrayList<>(CollectionConverters.asJava(experimental.extraStrategies()));
+        if (strategies.stream().noneMatch(s -> s instanceof LlmGenerateStrategy)) {
+            strategies.add(new LlmGenerateStrategy());
+            experimental.extraStrategies_$eq(seq(strategies));
+        }
+        var registry = classic.sessionState().functionRegistry();
+        SqlFunctions.descriptions().forEach(d -> {
+            // the session registry keys built-in functions by their qualified name, as SparkSessionExtensions does
+            var id = org.apache.spark.sql.catalyst.analysis.FunctionRegistry$.MODULE$.builtinFunctionIdentifier(d._1().funcName());
+            if (!registry.functionExists(id)) {
+                registry.registerFunction(id, d._2(), d._3());
+            }
+        });
+    }
+
+    private static <T> Seq<T> seq(List<T> list) {
+        return CollectionConverters.asScala(list).toSeq();
+    }
+}

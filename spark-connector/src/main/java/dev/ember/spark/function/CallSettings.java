@@ -1,0 +1,35 @@
+package dev.ember.spark.function;
+
+import dev.ember.ConfigException;
+import dev.ember.spark.EmberOptions;
+import dev.ember.spark.EmberSettings;
+import dev.ember.spark.executor.ModelCache;
+import org.apache.spark.sql.internal.SQLConf;
+import scala.jdk.javaapi.CollectionConverters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Resolves a call's options on the driver, at analysis time: the call's options over the session's
+ * {@code spark.ember.*} conf over the properties file ({@link EmberOptions#merge}), validated by
+ * {@link EmberSettings#resolve}. A local model directory that does not exist fails here, once, instead of in
+ * every task. Stateless.
+ */
+public final class CallSettings {
+    private CallSettings() {
+    }
+
+    /** The validated settings of a call with {@code callOptions}; a bad option throws a {@link ConfigException}. */
+    public static EmberSettings resolve(Map<String, String> callOptions) {
+        Map<String, String> conf = CollectionConverters.asJava(SQLConf.get().getAllConfs());
+        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, callOptions, System.getenv()));
+        if (ModelCache.isLocalPath(settings.model()) && !Files.isDirectory(Path.of(settings.model()))) {
+            throw ConfigException.invalid("model", settings.model(), "an existing checkpoint directory (this local"
+                    + " path does not exist or is not a directory on the driver), a Hadoop FileSystem URI (hdfs://,"
+                    + " s3a://, file://) or '" + EmberSettings.DEMO_MODEL + "'");
+        }
+        return settings;
+    }
+}

@@ -1,0 +1,171 @@
+package dev.ember.spark.function;
+
+import dev.ember.spark.EmberExtensions;
+import dev.ember.spark.SparkTestSupport;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad rows give an error in that row only; bad options fail at planning with the option, value and what is
+ * allowed; onError=fail fails the job naming the row. The session is built without spark.sql.extensions, so
+ * this class also covers {@link EmberExtensions#install}.
+ */
+class BadInputTest {
+    @TempDir
+    static Path cacheDir;
+    private static SparkSession spark;
+    private static Dataset<Row> input;
+
+    @BeforeAll
+    static void start() {
+        Map<String, String> base = SparkTestSupport.baseOptions(cacheDir);
+        base.put("max_model_len", "64");
+        base.put("max_tokens", "4");
+        SparkSession.Builder b = SparkSession.builder().master("local[2]").appName("ember-bad-input")
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2");
+        base.forEach((k, v) -> b.config("spark.ember." + k, v));
+        spark = b.getOrCreate();
+        EmberExtensions.install(spark);
+        String tooLong = String.join(" ", java.util.Collections.nCopies(80, "overlong"));
+        List<Row> rows = Arrays.asList(
+                RowFactory.create(0L, "hello there", "0.5"),
+                RowFactory.create(1L, null, "0.5"),
+                RowFactory.create(2L, "", "0.5"),
+                RowFactory.create(3L, tooLong, "0.5"),
+                RowFactory.create(4L, "fine again", "-1"),
+                RowFactory.create(5L, "last one", "abc"));
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("prompt", DataTypes.StringType)
+                .add("t", DataTypes.StringType);
+        input = spark.createDataFrame(rows, schema).repartition(2).sortWithinPartitions("id");
+        input.createOrReplaceTempView("bad");
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static Row[] byId(List<Row> rows) {
+        Row[] out = new Row[rows.size()];
+        rows.forEach(r -> out[(int) r.getLong(0)] = r);
+        return out;
+    }
+
+    @Test
+    void badRowsGetAnErrorAndOthersAreFine() {
+        Row[] rows = byId(input.select(col("id"), EmberFunctions.generate(col("prompt")).as("r")).collectAsList());
+        assertEquals(6, rows.length);
+        for (int ok : new int[]{0, 4, 5}) {
+            assertNull(rows[ok].getStruct(1).getAs("error"), "row " + ok);
+            assertNotNull(rows[ok].getStruct(1).getAs("text"), "row " + ok);
+        }
+        assertError(rows[1], "prompt is null");
+        assertError(rows[2], "prompt is empty");
+        assertError(rows[3], "max_model_len");
+    }
+
+    private static void assertError(Row row, String expectedPart) {
+        Row r = row.getStruct(1);
+        assertNull(r.getAs("text"), "row " + row.getLong(0));
+        assertEquals("error", r.getAs("finish_reason"));
+        String error = r.getAs("error");
+        assertNotNull(error, "row " + row.getLong(0));
+        assertTrue(error.contains(expectedPart), "row " + row.getLong(0) + ": " + error);
+    }
+
+    @Test
+    void invalidPerRowOptionIsAnErrorInThatRow() {
+        Row[] sql = byId(spark.sql("SELECT id, llm_generate(prompt, map('temperature', t)) AS r FROM bad").collectAsList());
+        Row[] df = byId(input.select(col("id"), EmberFunctions.generate(col("prompt"), Map.of(),
+                map(lit("temperature"), col("t"))).as("r")).collectAsList());
+        for (Row[] rows : List.of(sql, df)) {
+            assertNull(rows[0].getStruct(1).getAs("error"));
+            assertError(rows[4], "temperature");
+            assertError(rows[4], "-1");
+            assertError(rows[5], "'abc'");
+            assertError(rows[1], "prompt is null");
+        }
+        // a per-row option that is not a sampling option is an error in the row too
+        Row[] engineOption = byId(spark.sql("SELECT id, llm_generate(prompt, map('max_num_seqs', t)) AS r FROM bad")
+                .collectAsList());
+        assertError(engineOption[0], "only sampling options may vary per row");
+    }
+
+    @Test
+    void malformedChatMessagesAreErrorRows() {
+        Row[] rows = byId(spark.sql("SELECT id, llm_generate_chat(array(named_struct('role', 'user', 'content',"
+                + " prompt))) AS r FROM bad").collectAsList());
+        assertNull(rows[0].getStruct(1).getAs("error"));
+        assertError(rows[1], "content");
+        // an empty message is a valid chat turn
+        assertNull(rows[2].getStruct(1).getAs("error"));
+        assertError(rows[3], "max_model_len");
+    }
+
+    @Test
+    void onErrorFailFailsTheJobNamingTheRow() {
+        Exception e = assertThrows(Exception.class, () -> input.where("id <= 1")
+                .select(col("id"), EmberFunctions.generate(col("prompt"), Map.of("onError", "fail")).as("r"))
+                .collectAsList());
+        String m = SparkTestSupport.messages(e);
+        assertTrue(m.contains("row 1 of partition") || m.contains("row 0 of partition"), m);
+        assertTrue(m.contains("prompt is null"), m);
+        assertTrue(m.contains("onError=fail"), m);
+    }
+
+    @Test
+    void badOptionsFailAtPlanningBeforeAnyTask() {
+        LongAccumulator tasks = spark.sparkContext().longAccumulator();
+        spark.sparkContext().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart start) {
+                tasks.add(1);
+            }
+        });
+        long before = tasks.value();
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of("temprature", "0"))),
+                "unknown Ember option 'temprature'", "temperature");
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of("temperature", "-1"))),
+                "temperature", "-1");
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of("max_num_seqs", "abc"))),
+                "'max_num_seqs' is 'abc'", "an integer");
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('top_p', '7')) FROM bad"), "top_p", "7");
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('onError', 'ignore')) FROM bad"),
+                "'onError' is 'ignore'", "null, fail");
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(id) FROM bad"), "prompt must be a string", "bigint");
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"),
+                Map.of("model", cacheDir.resolve("no-such-model").toString()))), "no-such-model", "does not exist");
+        assertEquals(before, tasks.value(), "no task may run for a query that fails at planning");
+    }
+
+    private static void assertPlanningError(org.junit.jupiter.api.function.Executable call, String... parts) {
+        Throwable e = assertThrows(Throwable.class, call);
+        String m = SparkTestSupport.messages(e);
+        for (String p : parts) {
+            assertTrue(m.contains(p), "expected '" + p + "' in: " + m);
+        }
+    }
+}
