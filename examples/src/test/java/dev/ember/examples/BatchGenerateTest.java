@@ -45,6 +45,7 @@ class BatchGenerateTest {
         BatchGenerate.Outcome first = BatchGenerate.run(spark,
                 concat(new String[]{"--input", jsonl(dir, "a.jsonl", 0, 20).toString()}, common), QUIET);
         assertEquals(20, first.generatedRows());
+        assertEquals(20, first.report().rows());
         assertEquals(0, first.skippedRows());
         assertTrue(Files.exists(out.resolve(JobReport.FILE_NAME)), "report beside the output");
 
@@ -55,6 +56,10 @@ class BatchGenerateTest {
         assertEquals(30, second.inputRows());
         assertEquals(20, second.skippedRows());
         assertEquals(10, second.generatedRows());
+        assertEquals(10, second.report().rows(), "the report counts this run's rows only");
+        assertTrue(second.report().generatedTokens() > 0 && second.report().generatedTokens() <= 30);
+        assertEquals(second.report(), JobReport.fromJson(Files.readString(out.resolve(JobReport.FILE_NAME))),
+                "the report file is this run's");
 
         Dataset<Row> written = spark.read().parquet(out.toString());
         assertEquals(30, written.count());

@@ -28,6 +28,7 @@ class LabelDatasetTest {
                 "--output", out.toString(), "--labels", "sport, politics,science", "--model", "demo",
                 "--template", "Topic of: {text} (id {id})\\nAnswer:", "--max_tokens", "4"}, new PrintStream(printed));
         assertEquals(List.of("sport", "politics", "science", "unknown"), List.copyOf(o.distribution().keySet()));
+        assertEquals(24, o.report().rows());
         assertEquals(24L, o.distribution().values().stream().mapToLong(Long::longValue).sum());
         List<String> labels = spark.read().parquet(out.toString()).select("label").as(
                 org.apache.spark.sql.Encoders.STRING()).collectAsList();
