@@ -18,7 +18,7 @@ class SparkVsEngineTest {
     void bothSidesMeasuredPerRoundAndAsJson() throws Exception {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         SparkVsEngine.Figures f = SparkVsEngine.run(TestSpark.get(),
-                new String[]{"--prompts", "6", "--rounds", "2", "--max_tokens", "4"}, new PrintStream(printed));
+                new String[]{"--prompts", "6", "--rounds", "2", "--warmup-rounds", "0", "--max_tokens", "4"}, new PrintStream(printed));
         assertEquals(2, f.engineTokensPerSecond().size());
         assertEquals(2, f.sparkTokensPerSecond().size());
         assertTrue(f.ratio() > 0 && Double.isFinite(f.ratio()), "ratio " + f.ratio());
