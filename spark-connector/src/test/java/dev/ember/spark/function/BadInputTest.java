@@ -161,6 +161,19 @@ class BadInputTest {
         assertEquals(before, tasks.value(), "no task may run for a query that fails at planning");
     }
 
+    @Test
+    void checkpointThatFailsToLoadFailsTheJobWithTheEnginesMessage() throws Exception {
+        Path broken = java.nio.file.Files.createDirectories(cacheDir.resolve("broken-checkpoint"));
+        java.nio.file.Files.writeString(broken.resolve("config.json"), "{ not json");
+        // the directory exists, so planning passes; the executor's load fails, once per task (local mode does
+        // not retry; a cluster retries spark.task.maxFailures times, each failing fast with this message)
+        Exception e = assertThrows(Exception.class, () -> input.select(EmberFunctions.generate(col("prompt"),
+                Map.of("model", broken.toString()))).collectAsList());
+        String m = SparkTestSupport.messages(e);
+        assertTrue(m.contains("Ember could not start its engine for model '" + broken + "'"), m);
+        assertTrue(m.contains("config.json"), m);
+    }
+
     private static void assertPlanningError(org.junit.jupiter.api.function.Executable call, String... parts) {
         Throwable e = assertThrows(Throwable.class, call);
         String m = SparkTestSupport.messages(e);
