@@ -101,9 +101,16 @@ public final class BatchGenerate {
         }
         long inputRows = input.count();
         Dataset<Row> todo = input;
+        if (resume) {
+            long nullIds = input.filter(col(idColumn).isNull()).count();
+            if (nullIds > 0) {
+                throw new UsageException(nullIds + " input rows have a null --id-column '" + idColumn
+                        + "'; --resume needs a unique, non-null id per row");
+            }
+        }
         if (resume && outputHasData) {
             Dataset<Row> done = spark.read().parquet(output).select(col(idColumn)).distinct();
-            todo = input.join(done, input.col(idColumn).eqNullSafe(done.col(idColumn)), "left_anti");
+            todo = input.join(done, input.col(idColumn).equalTo(done.col(idColumn)), "left_anti");
         }
         todo = todo.persist(StorageLevel.MEMORY_AND_DISK());
         try {

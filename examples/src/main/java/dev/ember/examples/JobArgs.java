@@ -5,9 +5,9 @@ import dev.ember.spark.EmberOptions;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,7 +20,7 @@ import java.util.Set;
 final class JobArgs {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Map<String, String> options = new LinkedHashMap<>();
-    private final Set<String> flagsGiven = new java.util.HashSet<>();
+    private final Set<String> flagsGiven = new HashSet<>();
 
     private JobArgs() {
     }
@@ -155,9 +155,5 @@ final class JobArgs {
             }
         }
         return out;
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

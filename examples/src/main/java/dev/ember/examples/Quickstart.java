@@ -12,6 +12,7 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -29,7 +30,7 @@ public final class Quickstart {
     }
 
     public static void main(String[] args) {
-        JobArgs a = JobArgs.parse(args, java.util.Set.of("prompts"), java.util.Set.of());
+        JobArgs a = JobArgs.parse(args, Set.of("prompts"), Set.of());
         if (a.flag("help")) {
             System.out.println("Usage: Quickstart [--prompts N] [Ember options, e.g. --model DIR --max_tokens 32]");
             return;

@@ -86,6 +86,11 @@ class BatchGenerateTest {
         assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark,
                 new String[]{"--input", in, "--output", out, "--input-format", "csv"}, QUIET))
                 .getMessage().contains("jsonl, json or parquet"));
+        Path nullIds = dir.resolve("null-ids.jsonl");
+        Files.writeString(nullIds, "{\"id\": 1, \"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n");
+        assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark, new String[]{"--input",
+                nullIds.toString(), "--output", out, "--resume", "--model", "demo"}, QUIET))
+                .getMessage().contains("1 input rows have a null --id-column 'id'"));
         BatchGenerate.run(spark, new String[]{"--input", in, "--output", out, "--model", "demo", "--max_tokens", "2"}, QUIET);
         assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark,
                 new String[]{"--input", in, "--output", out, "--model", "demo"}, QUIET))

@@ -98,6 +98,16 @@ class EmberProgressTest {
     }
 
     @Test
+    void extraListenersConstructorReadsTheIntervalFromTheSparkConf() {
+        new EmberProgressListener(new org.apache.spark.SparkConf()
+                .set("spark.ember.progressIntervalSeconds", "0.5")).close();
+        dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
+                () -> new EmberProgressListener(new org.apache.spark.SparkConf()
+                        .set("spark.ember.progressIntervalSeconds", "0")));
+        assertTrue(e.getMessage().contains("progressIntervalSeconds"), e.getMessage());
+    }
+
+    @Test
     void progressLineAndDurations() {
         EmberTotals t = new EmberTotals(250, 2, 1000, 5000, 0, 10_000, Map.of("1", 8.0), 10.0);
         String line = EmberProgressListener.progressLine(t, 1000);
