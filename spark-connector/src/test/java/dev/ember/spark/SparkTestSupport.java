@@ -9,6 +9,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
+import org.apache.spark.sql.execution.adaptive.QueryStageExec;
 import dev.ember.spark.plan.LlmGenerateExec;
 import scala.jdk.javaapi.CollectionConverters;
 
@@ -37,14 +39,13 @@ public final class SparkTestSupport {
         return o;
     }
 
-    /** A session with Ember's extensions, the UI off, two shuffle partitions and {@code options} as spark.ember.*. */
+    /** A session with Ember's extensions, the UI off, two shuffle partitions (AQE on, Spark's default) and {@code options} as spark.ember.*. */
     public static SparkSession session(String master, Map<String, String> options) {
         SparkSession.Builder b = SparkSession.builder()
                 .master(master)
                 .appName("ember-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "2")
-                .config("spark.sql.adaptive.enabled", "false")
                 .config("spark.sql.extensions", EmberExtensions.class.getName());
         options.forEach((k, v) -> b.config(EmberOptions.SPARK_CONF_PREFIX + k, v));
         return b.getOrCreate();
@@ -107,6 +108,12 @@ public final class SparkTestSupport {
         List<LlmGenerateExec> out = new ArrayList<>();
         if (plan instanceof LlmGenerateExec e) {
             out.add(e);
+        }
+        if (plan instanceof AdaptiveSparkPlanExec a) {
+            out.addAll(generateExecs(a.executedPlan()));
+        }
+        if (plan instanceof QueryStageExec q) {
+            out.addAll(generateExecs(q.plan()));
         }
         for (SparkPlan c : CollectionConverters.asJava(plan.children())) {
             out.addAll(generateExecs(c));

@@ -8,6 +8,8 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Streams a partition's rows through a shared engine and gives the results back in input order. Up to
@@ -23,6 +25,9 @@ public final class OrderedGenerations implements Iterator<OrderedGenerations.Gen
     public record Generated(long index, Result result) {
     }
 
+    /** How often a wait for the oldest row runs the {@code whileWaiting} check. */
+    public static final long WAIT_CHECK_MS = 100;
+
     private record Pending(long index, String requestId, CompletableFuture<Result> future) {
     }
 
@@ -30,14 +35,26 @@ public final class OrderedGenerations implements Iterator<OrderedGenerations.Gen
     private final Iterator<RowInput> inputs;
     private final int window;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final Runnable whileWaiting;
 
     public OrderedGenerations(Engine engine, Iterator<RowInput> inputs, int window) {
+        this(engine, inputs, window, () -> { });
+    }
+
+    /**
+     * As {@link #OrderedGenerations(Engine, Iterator, int)}, running {@code whileWaiting} about every
+     * {@value #WAIT_CHECK_MS} ms while the oldest row is not answered yet; it may throw to stop waiting (a Spark
+     * task passes {@code TaskContext::killTaskIfInterrupted}, so a killed task stops at once, not when its oldest
+     * row finishes, and its close() aborts the rest).
+     */
+    public OrderedGenerations(Engine engine, Iterator<RowInput> inputs, int window, Runnable whileWaiting) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be >= 1, got " + window);
         }
         this.engine = engine;
         this.inputs = inputs;
         this.window = window;
+        this.whileWaiting = whileWaiting;
     }
 
     @Override
@@ -51,10 +68,11 @@ public final class OrderedGenerations implements Iterator<OrderedGenerations.Gen
         if (!hasNext()) {
             throw new NoSuchElementException();
         }
-        Pending p = pending.removeFirst();
+        // removed only once answered: a wait that throws (interrupt, killed task) leaves it for close() to abort
+        Pending p = pending.peekFirst();
         Result r;
         try {
-            r = p.future().get();
+            r = await(p.future());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for row " + p.index(), e);
@@ -65,8 +83,19 @@ public final class OrderedGenerations implements Iterator<OrderedGenerations.Gen
             }
             throw new IllegalStateException("generation of row " + p.index() + " failed", cause);
         }
+        pending.removeFirst();
         fill();
         return new Generated(p.index(), r);
+    }
+
+    private Result await(CompletableFuture<Result> future) throws InterruptedException, ExecutionException {
+        while (true) {
+            try {
+                return future.get(WAIT_CHECK_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                whileWaiting.run();
+            }
+        }
     }
 
     private void fill() {

@@ -31,7 +31,8 @@ import java.util.Objects;
  * non-deterministic so the optimizer never duplicates the call (e.g. by pushing a filter through it) — the
  * results themselves are reproducible (seeded). Immutable.
  */
-public final class LlmGenerate extends Expression implements Unevaluable {
+public final class LlmGenerate extends Expression implements Unevaluable, java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     /** What the input child holds. */
     public enum Kind {
         /** A string prompt. */

@@ -71,7 +71,11 @@ public final class SqlFunctions {
         return LlmGenerate.of(children, settings, kind);
     }
 
-    /** A map value as strings (values of any type are written with toString); null for a null map. */
+    /**
+     * A map value as strings (values of any type are written with toString); an entry with a null value is left
+     * out, so {@code map('temperature', CASE WHEN ... END)} falls back to the call's value where it is null.
+     * Null for a null map.
+     */
     public static Map<String, String> toJava(MapData map, MapType type) {
         if (map == null) {
             return null;
@@ -79,8 +83,9 @@ public final class SqlFunctions {
         Map<String, String> out = new LinkedHashMap<>();
         for (int i = 0; i < map.numElements(); i++) {
             Object k = map.keyArray().get(i, type.keyType());
-            Object v = map.valueArray().isNullAt(i) ? null : map.valueArray().get(i, type.valueType());
-            out.put(String.valueOf(k), v == null ? null : v.toString());
+            if (!map.valueArray().isNullAt(i)) {
+                out.put(String.valueOf(k), map.valueArray().get(i, type.valueType()).toString());
+            }
         }
         return out;
     }

@@ -28,6 +28,7 @@ import java.util.Objects;
  * ordering. Reports the SQL metrics named in {@link EmberMetrics}. Immutable apart from its metrics.
  */
 public final class LlmGenerateExec extends SparkPlan {
+    private static final long serialVersionUID = 1L;
     /** Metric keys (the same strings are the metrics' display names: the progress listener's contract). */
     static final List<String> METRICS = List.of(EmberMetrics.ROWS, EmberMetrics.ERROR_ROWS,
             EmberMetrics.PROMPT_TOKENS, EmberMetrics.GENERATED_TOKENS, EmberMetrics.PREEMPTIONS);

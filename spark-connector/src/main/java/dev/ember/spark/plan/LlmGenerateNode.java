@@ -18,7 +18,8 @@ import java.util.Objects;
  * output followed by {@code result}, the call's struct. Made by {@link ExtractLlmGenerate}, planned as
  * {@link LlmGenerateExec} by {@link LlmGenerateStrategy}. Immutable.
  */
-public final class LlmGenerateNode extends LogicalPlan {
+public final class LlmGenerateNode extends LogicalPlan implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private final LlmGenerate call;
     private final AttributeReference result;
     private final LogicalPlan child;

@@ -39,6 +39,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.UUID;
 
 /**
  * The per-partition work of {@link LlmGenerateExec}, shipped to the executors: leases the engine, turns each child
@@ -63,6 +64,7 @@ final class PartitionGenerator implements Serializable {
     private final SQLMetric generatedTokens;
     private final SQLMetric preemptions;
     private final SQLMetric generationMs;
+    private final String callId = "ember-" + UUID.randomUUID().toString().substring(0, 8);
 
     PartitionGenerator(LlmGenerate call, Seq<Attribute> childOutput, Seq<Attribute> output, SQLMetric rows,
                        SQLMetric errorRows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric preemptions,
@@ -88,8 +90,23 @@ final class PartitionGenerator implements Serializable {
         EngineLease lease = lease();
         Engine engine = lease.engine();
         long preemptionsAtStart = engine.metrics().preemptions();
-        String idPrefix = "ember-s" + task.stageId() + "-p" + task.partitionId() + "." + task.attemptNumber()
-                + "-t" + task.taskAttemptId() + "-" + System.identityHashCode(this) + "-";
+        long[] startNanos = {0L};
+        boolean[] finished = {false};
+        List<OrderedGenerations> open = new ArrayList<>(1);
+        // registered before anything else can fail, so the lease and the in-flight requests are always released
+        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
+            try {
+                open.forEach(OrderedGenerations::close);
+                preemptions.add(Math.max(0, engine.metrics().preemptions() - preemptionsAtStart));
+                if (startNanos[0] != 0 && !finished[0]) {
+                    generationMs.add((System.nanoTime() - startNanos[0]) / 1_000_000);
+                }
+            } finally {
+                lease.close();
+            }
+        });
+        // unique per operator, stage, partition, attempt and row, so abort(id) never touches another task's rows
+        String idPrefix = callId + "-s" + task.stageId() + "-p" + task.partitionId() + "." + task.attemptNumber() + "-";
         UnsafeProjection inputProjection = UnsafeProjection.create(inputs, childOutput);
         ArrayDeque<InternalRow> kept = new ArrayDeque<>();
         Iterator<RowInput> rowInputs = new Iterator<>() {
@@ -108,20 +125,9 @@ final class PartitionGenerator implements Serializable {
                 return rowInput(i, idPrefix + i, inputProjection.apply(row));
             }
         };
-        OrderedGenerations generations = new OrderedGenerations(engine, rowInputs, settings.maxInFlightPerTask());
-        long[] startNanos = {0L};
-        boolean[] finished = {false};
-        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
-            try {
-                generations.close();
-                preemptions.add(engine.metrics().preemptions() - preemptionsAtStart);
-                if (startNanos[0] != 0 && !finished[0]) {
-                    generationMs.add((System.nanoTime() - startNanos[0]) / 1_000_000);
-                }
-            } finally {
-                lease.close();
-            }
-        });
+        OrderedGenerations generations = new OrderedGenerations(engine, rowInputs, settings.maxInFlightPerTask(),
+                task::killTaskIfInterrupted);
+        open.add(generations);
         UnsafeProjection outputProjection = UnsafeProjection.create(
                 CollectionConverters.asJava(output).stream().map(Attribute::dataType).toArray(DataType[]::new));
         JoinedRow joined = new JoinedRow();

@@ -108,6 +108,12 @@ class BadInputTest {
             assertError(rows[5], "'abc'");
             assertError(rows[1], "prompt is null");
         }
+        // a null value leaves the option unset for that row
+        Row[] nulls = byId(spark.sql("SELECT id, llm_generate(prompt, map('temperature', CASE WHEN id = 0 THEN t END,"
+                + " 'top_k', CASE WHEN id = 4 THEN '0' END)) AS r FROM bad").collectAsList());
+        assertNull(nulls[0].getStruct(1).getAs("error"));
+        assertNull(nulls[4].getStruct(1).getAs("error"));
+        assertNull(nulls[5].getStruct(1).getAs("error"));
         // a per-row option that is not a sampling option is an error in the row too
         Row[] engineOption = byId(spark.sql("SELECT id, llm_generate(prompt, map('max_num_seqs', t)) AS r FROM bad")
                 .collectAsList());
@@ -158,6 +164,8 @@ class BadInputTest {
         assertPlanningError(() -> spark.sql("SELECT llm_generate(id) FROM bad"), "prompt must be a string", "bigint");
         assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"),
                 Map.of("model", cacheDir.resolve("no-such-model").toString()))), "no-such-model", "does not exist");
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('model', '"
+                + cacheDir.resolve("no-such-model") + "')) FROM bad"), "'model' is '", "no-such-model", "does not exist");
         assertEquals(before, tasks.value(), "no task may run for a query that fails at planning");
     }
 

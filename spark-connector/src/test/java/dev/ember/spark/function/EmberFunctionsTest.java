@@ -135,6 +135,21 @@ class EmberFunctionsTest {
     }
 
     @Test
+    void callsUnderAggregates() {
+        // the call is non-deterministic (so the optimizer never duplicates it): Spark refuses it as an aggregate
+        // function's argument or a grouping key, so it goes in a subquery
+        Row row = spark.sql("SELECT count(*), sum(r.completion_tokens) FROM (SELECT llm_generate(prompt,"
+                + " map('max_tokens', '3', 'ignore_eos', 'true')) AS r FROM prompts)").collectAsList().get(0);
+        assertEquals(ROWS, row.getLong(0));
+        assertEquals(3L * ROWS, row.getLong(1));
+        List<Row> groups = spark.sql("SELECT r.finish_reason AS f, count(*) AS n FROM (SELECT llm_generate(prompt,"
+                + " map('max_tokens', '3', 'ignore_eos', 'true')) AS r FROM prompts) GROUP BY 1").collectAsList();
+        assertEquals(1, groups.size(), groups.toString());
+        assertEquals("length", groups.get(0).getString(0));
+        assertEquals(ROWS, groups.get(0).getLong(1));
+    }
+
+    @Test
     void rowsComeBackInInputOrderWithInputColumns() {
         Dataset<Row> ordered = spark.range(0, 40, 1, 4).selectExpr("id", "concat('item ', id) AS prompt", "id * 2 AS twice");
         List<Row> rows = ordered.withColumn("r", EmberFunctions.generate(col("prompt"), Map.of("max_tokens", "4")))
