@@ -172,6 +172,11 @@ final class PartitionGenerator implements Serializable {
         };
     }
 
+    /**
+     * The task's engine lease. A model that cannot be loaded fails the task with the engine's message, naming the
+     * model and executor. Local mode does not retry; a cluster retries the task (spark.task.maxFailures, 4 by
+     * default), each retry failing fast with the same message (a failed load is not cached), then fails the job.
+     */
     private EngineLease lease() {
         try {
             return EngineRegistry.acquire(settings, TaskDevice.gpuOrdinal(settings),
