@@ -1,0 +1,133 @@
+package dev.ember.spark.report;
+
+import dev.ember.spark.EmberMetrics;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.LongAccumulator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The listener against real Spark events: tasks update accumulators named like the Ember SQL metrics, slowly, so
+ * the executor heartbeats (every 100 ms here) carry running values before the tasks end.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class EmberProgressTest {
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().master("local[2]").appName("EmberProgressTest")
+                .config("spark.ui.enabled", "false")
+                .config("spark.executor.heartbeatInterval", "100ms")
+                .config("spark.sql.shuffle.partitions", "2")
+                .getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    @Test
+    void countsRunningTasksFromHeartbeatsAndFinishedTasksOnceAndWritesTheReport(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        LongAccumulator rows = jsc.sc().longAccumulator(EmberMetrics.ROWS);
+        LongAccumulator tokens = jsc.sc().longAccumulator(EmberMetrics.GENERATED_TOKENS);
+        LongAccumulator genMs = jsc.sc().longAccumulator(EmberMetrics.GENERATION_MS);
+        LongAccumulator other = jsc.sc().longAccumulator("not ember");
+        List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        int n = 40;
+        try (EmberProgress progress = EmberProgress.attach(spark, n, Map.of("progressIntervalSeconds", "0.2",
+                "pricePerGpuHour", "3.6"), lines::add)) {
+            CompletableFuture<Void> job = CompletableFuture.runAsync(() ->
+                    jsc.parallelize(IntStream.range(0, n).boxed().toList(), 2).foreachPartition(it -> {
+                        long t0 = System.currentTimeMillis();
+                        while (it.hasNext()) {
+                            it.next();
+                            Thread.sleep(50);
+                            rows.add(1);
+                            tokens.add(3);
+                            other.add(1000);
+                        }
+                        genMs.add(System.currentTimeMillis() - t0);
+                    }));
+            long seenRunning = 0;
+            while (!job.isDone()) {
+                seenRunning = Math.max(seenRunning, progress.listener().totals().rows());
+                Thread.sleep(20);
+            }
+            job.get();
+            assertTrue(seenRunning > 0 && seenRunning <= n, "heartbeats carried running rows: " + seenRunning);
+
+            JobReport report = progress.report();
+            assertEquals(n, report.rows(), "each row once, heartbeat values replaced by final ones");
+            assertEquals(3L * n, report.generatedTokens());
+            assertEquals(0, report.errorRows());
+            assertEquals(1, report.engineSecondsByExecutor().size(), "local mode: one executor, 'driver'");
+            double engineSeconds = report.engineSecondsByExecutor().values().iterator().next();
+            // two tasks of ~1 s each ran at the same time: the engine was busy ~1 s, not ~2 s
+            assertTrue(engineSeconds > 0.8 && engineSeconds < 1.9, "busy union " + engineSeconds);
+            assertTrue(report.taskGenerationSeconds() >= engineSeconds);
+            assertEquals(report.deviceHours() * 3.6, report.estimatedCost(), 1e-12);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("Ember progress: ") && l.contains("/ 40 rows")),
+                    "progress lines: " + lines);
+
+            String file = report.writeBeside(dir.toString(), spark.sparkContext().hadoopConfiguration());
+            JobReport back = JobReport.fromJson(Files.readString(Path.of(file.replace("file:", ""))));
+            assertEquals(report, back);
+        }
+    }
+
+    @Test
+    void extraListenersConstructorReadsTheIntervalFromTheSparkConf() {
+        new EmberProgressListener(new org.apache.spark.SparkConf()
+                .set("spark.ember.progressIntervalSeconds", "0.5")).close();
+        dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
+                () -> new EmberProgressListener(new org.apache.spark.SparkConf()
+                        .set("spark.ember.progressIntervalSeconds", "0")));
+        assertTrue(e.getMessage().contains("progressIntervalSeconds"), e.getMessage());
+    }
+
+    @Test
+    void progressLineAndDurations() {
+        EmberTotals t = new EmberTotals(250, 2, 1000, 5000, 0, 10_000, Map.of("1", 8.0), 10.0);
+        String line = EmberProgressListener.progressLine(t, 1000);
+        assertEquals("Ember progress: 250 / 1,000 rows (25.0%), 2 error rows, 5,000 generated tokens, 500.0 tok/s,"
+                + " elapsed 10s, ETA 30s", line);
+        assertFalse(EmberProgressListener.progressLine(t, -1).contains("ETA"));
+        assertEquals("1h01m05s", EmberProgressListener.duration(3665));
+        assertEquals("2m05s", EmberProgressListener.duration(125));
+    }
+
+    @Test
+    void reportWithoutPriceHasNoCostAndBusyIntervalsUnion() {
+        JobReport r = JobReport.of("demo", new EmberTotals(1, 0, 1, 1, 0, 1, Map.of(), 1), 2, 0);
+        assertNull(r.estimatedCost());
+        assertFalse(r.toJson().contains("estimatedCost"));
+        BusyIntervals b = new BusyIntervals();
+        b.add(0, 10);
+        b.add(5, 15);
+        b.add(20, 30);
+        b.add(7, 7);
+        assertEquals(25, b.unionMs());
+    }
+}
