@@ -81,7 +81,7 @@ public final class SparkVsEngine {
         }
         EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, options, System.getenv()));
         List<String> prompts = prompts(n);
-        Path local = ModelCache.localize(settings.model(), Path.of(settings.cacheDir()),
+        Path local = ModelCache.localize(settings.model(), settings.localCacheDir(),
                 spark.sparkContext().hadoopConfiguration());
         List<Double> engineRates = new ArrayList<>();
         List<Double> sparkRates = new ArrayList<>();
