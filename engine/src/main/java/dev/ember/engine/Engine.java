@@ -2,10 +2,12 @@ package dev.ember.engine;
 
 import dev.ember.LlmException;
 import dev.ember.backend.Backend;
+import dev.ember.model.ModelConfig;
 import dev.ember.kv.BlockManager;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -62,6 +64,16 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Loads the model of {@code config} and starts the step loop. */
+    /**
+     * Checks, without loading the model, that {@code modelDir} would load: config.json (supported architecture,
+     * valid fields), every weight tensor's name and shape against it, a tokenizer.json. Throws the same
+     * {@link dev.ember.ModelFormatException} or {@link dev.ember.ConfigException} {@link #create} would; returns
+     * the model's configuration. For callers that plan work on one machine and run it on others (Spark's driver).
+     */
+    public static ModelConfig checkModel(Path modelDir) {
+        return LoadedModel.check(modelDir);
+    }
+
     public static Engine create(EngineConfig config) {
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(config.model());

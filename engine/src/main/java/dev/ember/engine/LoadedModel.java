@@ -31,10 +31,7 @@ final class LoadedModel implements AutoCloseable {
     }
 
     static LoadedModel open(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException("model directory " + dir + " does not exist; pass a local checkpoint directory"
-                    + " holding config.json, *.safetensors and tokenizer.json");
-        }
+        requireDirectory(dir);
         ModelConfig config = ModelConfigLoader.load(dir);
         Checkpoint checkpoint = SafetensorsCheckpoint.open(dir);
         try {
@@ -44,6 +41,31 @@ final class LoadedModel implements AutoCloseable {
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
+        }
+    }
+
+    /**
+     * What {@link #open} checks, without the tokenizer's native library and without keeping anything open: the
+     * configuration, every tensor's name and shape (headers only; the data is mapped, not read), and that
+     * tokenizer.json exists. Cheap enough for a Spark driver to run at planning time.
+     */
+    static ModelConfig check(Path dir) {
+        requireDirectory(dir);
+        ModelConfig config = ModelConfigLoader.load(dir);
+        try (Checkpoint checkpoint = SafetensorsCheckpoint.open(dir)) {
+            WeightLoader.load(config, checkpoint);
+        }
+        if (!Files.isRegularFile(dir.resolve(ModelConfigLoader.TOKENIZER))) {
+            throw new ModelFormatException("model directory " + dir + " has no " + ModelConfigLoader.TOKENIZER
+                    + "; Ember tokenizes with the checkpoint's Hugging Face tokenizer file");
+        }
+        return config;
+    }
+
+    private static void requireDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException("model directory " + dir + " does not exist; pass a local checkpoint directory"
+                    + " holding config.json, *.safetensors and tokenizer.json");
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.ember.spark.executor;
 
+import dev.ember.ConfigException;
 import dev.ember.ModelFormatException;
+import dev.ember.engine.Engine;
 import dev.ember.model.DemoModel;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
@@ -49,7 +51,8 @@ public final class ModelCache {
         }
         try {
             FileSystem fs = FileSystem.get(uri, hadoopConf);
-            Path src = new Path(uri);
+            // "hdfs://nn/models/qwen/" and ".../qwen" are one model: the cache key uses the last name
+            Path src = new Path(URI.create(uri.toString().replaceAll("(?<=[^/])/+$", "")));
             if (!fs.exists(src) || !fs.getFileStatus(src).isDirectory()) {
                 throw new ModelFormatException("model '" + model + "' does not exist or is not a directory");
             }
@@ -64,6 +67,25 @@ public final class ModelCache {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model '" + model + "'", e);
         }
+    }
+
+    /**
+     * Planning-time check of a local {@code model} directory on the driver, so a bad checkpoint fails the query
+     * once instead of every task: it must exist, and its config, tensor names and shapes, and tokenizer file must
+     * be what the engine loads ({@link Engine#checkModel}; no weights are read). URIs and the demo model are
+     * checked where they are copied, on the executors.
+     */
+    public static void checkLocal(String model) {
+        if (!isLocalPath(model)) {
+            return;
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(model);
+        if (!Files.isDirectory(dir)) {
+            throw ConfigException.invalid("model", model, "an existing checkpoint directory (config.json, *.safetensors,"
+                    + " tokenizer.json; this local path does not exist or is not a directory on the driver), a Hadoop"
+                    + " FileSystem URI (hdfs://, s3a://, file://) or '" + EmberSettings.DEMO_MODEL + "'");
+        }
+        Engine.checkModel(dir);
     }
 
     /** Whether {@code model} names a local directory (as opposed to a URI or the demo model). */

@@ -7,15 +7,13 @@ import dev.ember.spark.executor.ModelCache;
 import org.apache.spark.sql.internal.SQLConf;
 import scala.jdk.javaapi.CollectionConverters;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
  * Resolves a call's options on the driver, at analysis time: the call's options over the session's
  * {@code spark.ember.*} conf over the properties file ({@link EmberOptions#merge}), validated by
- * {@link EmberSettings#resolve}. A local model directory that does not exist fails here, once, instead of in
- * every task. Stateless.
+ * {@link EmberSettings#resolve}. A local model directory that does not exist or would not load fails here, once,
+ * instead of in every task ({@link ModelCache#checkLocal}). Stateless.
  */
 public final class CallSettings {
     private CallSettings() {
@@ -25,11 +23,7 @@ public final class CallSettings {
     public static EmberSettings resolve(Map<String, String> callOptions) {
         Map<String, String> conf = CollectionConverters.asJava(SQLConf.get().getAllConfs());
         EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, callOptions, System.getenv()));
-        if (ModelCache.isLocalPath(settings.model()) && !Files.isDirectory(Path.of(settings.model()))) {
-            throw ConfigException.invalid("model", settings.model(), "an existing checkpoint directory (this local"
-                    + " path does not exist or is not a directory on the driver), a Hadoop FileSystem URI (hdfs://,"
-                    + " s3a://, file://) or '" + EmberSettings.DEMO_MODEL + "'");
-        }
+        ModelCache.checkLocal(settings.model());
         return settings;
     }
 }

@@ -27,8 +27,6 @@ import scala.Function1;
 import scala.collection.Iterator;
 import scala.jdk.javaapi.CollectionConverters;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -175,11 +173,7 @@ final class LlmInput {
     }
 
     private static void checkModel(String model) {
-        if (ModelCache.isLocalPath(model) && !Files.isDirectory(Path.of(model))) {
-            throw ConfigException.invalid("model", model, "an existing checkpoint directory (config.json,"
-                    + " *.safetensors, tokenizer.json), a Hadoop URI (hdfs://, s3a://, file://) or '"
-                    + EmberSettings.DEMO_MODEL + "'; this directory does not exist");
-        }
+        ModelCache.checkLocal(model);
     }
 
     private static Dataset<Row> read(SparkSession spark, EmberSettings settings, Map<String, String> inputOptions) {

@@ -60,6 +60,7 @@ class ModelCacheTest {
             assertEquals(1, dirs.size(), "every thread gets the same copy");
             Path local = dirs.iterator().next();
             assertTrue(local.startsWith(cache));
+            assertTrue(local.getFileName().toString().startsWith("remote model-"), "named after the model: " + local);
             for (String name : List.of("config.json", "model.safetensors", "tokenizer.json")) {
                 assertArrayEquals(Files.readAllBytes(model.resolve(name)), Files.readAllBytes(local.resolve(name)), name);
             }

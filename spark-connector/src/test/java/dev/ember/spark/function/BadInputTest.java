@@ -170,15 +170,34 @@ class BadInputTest {
     }
 
     @Test
-    void checkpointThatFailsToLoadFailsTheJobWithTheEnginesMessage() throws Exception {
+    void aLocalCheckpointThatWouldNotLoadFailsAtPlanningOnce() throws Exception {
         Path broken = java.nio.file.Files.createDirectories(cacheDir.resolve("broken-checkpoint"));
         java.nio.file.Files.writeString(broken.resolve("config.json"), "{ not json");
-        // the directory exists, so planning passes; the executor's load fails, once per task (local mode does
-        // not retry; a cluster retries spark.task.maxFailures times, each failing fast with this message)
+        // the driver checks a local checkpoint (config, tensor shapes, tokenizer file) before any task
         Exception e = assertThrows(Exception.class, () -> input.select(EmberFunctions.generate(col("prompt"),
                 Map.of("model", broken.toString()))).collectAsList());
         String m = SparkTestSupport.messages(e);
-        assertTrue(m.contains("Ember could not start its engine for model '" + broken + "'"), m);
+        assertTrue(m.contains("config.json"), m);
+        assertTrue(!m.contains("Ember could not start its engine"), "failed at planning, not in a task: " + m);
+
+        Path noTokenizer = dev.ember.model.DemoModel.write(cacheDir.resolve("demo-without-tokenizer"));
+        java.nio.file.Files.delete(noTokenizer.resolve("tokenizer.json"));
+        Exception t = assertThrows(Exception.class, () -> input.select(EmberFunctions.generate(col("prompt"),
+                Map.of("model", noTokenizer.toString()))).collectAsList());
+        assertTrue(SparkTestSupport.messages(t).contains("has no tokenizer.json"), SparkTestSupport.messages(t));
+    }
+
+    @Test
+    void aRemoteCheckpointThatFailsToLoadFailsTheJobWithTheEnginesMessage() throws Exception {
+        Path broken = java.nio.file.Files.createDirectories(cacheDir.resolve("broken-remote"));
+        java.nio.file.Files.writeString(broken.resolve("config.json"), "{ not json");
+        String uri = broken.toUri().toString();
+        // a URI is copied and loaded on the executors, so the task fails: once in local mode; a cluster retries
+        // spark.task.maxFailures times, each failing fast with this message
+        Exception e = assertThrows(Exception.class, () -> input.select(EmberFunctions.generate(col("prompt"),
+                Map.of("model", uri))).collectAsList());
+        String m = SparkTestSupport.messages(e);
+        assertTrue(m.contains("Ember could not start its engine for model '" + uri + "'"), m);
         assertTrue(m.contains("config.json"), m);
     }
 

@@ -1,0 +1,52 @@
+package dev.ember.engine;
+
+import dev.ember.LlmException;
+import dev.ember.model.DemoModel;
+import dev.ember.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Engine.checkModel: what create() would reject, found without loading the model. */
+class CheckModelTest {
+
+    @Test
+    void aGoodCheckpointPassesAndGivesItsConfig(@TempDir Path dir) {
+        ModelConfig config = Engine.checkModel(DemoModel.write(dir.resolve("m")));
+        assertEquals(DemoModel.VOCAB_SIZE, config.vocabSize());
+    }
+
+    @Test
+    void eachBrokenPartIsNamed(@TempDir Path dir) throws Exception {
+        assertMessage(dir.resolve("absent"), "does not exist");
+
+        Path noTokenizer = DemoModel.write(dir.resolve("a"));
+        Files.delete(noTokenizer.resolve("tokenizer.json"));
+        assertMessage(noTokenizer, "has no tokenizer.json");
+
+        Path noWeights = DemoModel.write(dir.resolve("b"));
+        Files.delete(noWeights.resolve("model.safetensors"));
+        assertMessage(noWeights, "safetensors");
+
+        Path badConfig = DemoModel.write(dir.resolve("c"));
+        String json = Files.readString(badConfig.resolve("config.json"));
+        Files.writeString(badConfig.resolve("config.json"), json.replace("Qwen2ForCausalLM", "GPT2LMHeadModel"));
+        assertMessage(badConfig, "GPT2LMHeadModel");
+
+        Path truncated = DemoModel.write(dir.resolve("d"));
+        byte[] bytes = Files.readAllBytes(truncated.resolve("model.safetensors"));
+        Files.write(truncated.resolve("model.safetensors"), java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        assertMessage(truncated, "model.safetensors");
+    }
+
+    private static void assertMessage(Path dir, String part) {
+        LlmException e = assertThrows(LlmException.class, () -> Engine.checkModel(dir));
+        assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
+    }
+}
