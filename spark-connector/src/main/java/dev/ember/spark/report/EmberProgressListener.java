@@ -7,6 +7,7 @@ import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.scheduler.TaskInfo;
@@ -28,8 +29,8 @@ import java.util.logging.Logger;
 /**
  * Driver-side progress of Ember generation: sums the accumulator updates named by {@link EmberMetrics} (the SQL
  * metrics of the generate operator and of the {@code format("llm")} scan) and logs a line every
- * {@code progressIntervalSeconds}: rows done (of the total when the caller knows it), generated tokens per second
- * and the time left.
+ * {@code progressIntervalSeconds}: rows done of the total (the caller's, or "~N" estimated from the finished tasks of
+ * each Ember stage times its task count), generated tokens per second and the time left.
  *
  * <p>Running tasks count with the latest values their executor's heartbeat carried, finished tasks with their
  * final values; both are kept per task id and a task's final values replace its heartbeat values, so nothing
@@ -61,6 +62,9 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     private final Set<Long> finishedTaskIds = new HashSet<>();
     private final long[] finished = new long[METRICS.size()];
     private final Map<String, BusyIntervals> busy = new TreeMap<>();
+    // per stage: its task count, and {finished Ember tasks, their rows}: the total-rows estimate when none is given
+    private final Map<Integer, Integer> stageTasks = new HashMap<>();
+    private final Map<Integer, long[]> stageDone = new HashMap<>();
     private long firstLaunchMs = Long.MAX_VALUE;
     private long totalRows;
     private String lastCounts;
@@ -72,7 +76,7 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
      * A listener that logs a line every {@code intervalSeconds} to {@code sink} (null: the
      * {@code dev.ember.spark.report} logger at INFO); {@code intervalSeconds <= 0} logs nothing.
      *
-     * @param totalRows rows the job will answer, or a negative number when unknown (no ETA then)
+     * @param totalRows rows the job will answer, or a negative number when unknown (then estimated per stage)
      */
     public EmberProgressListener(long totalRows, double intervalSeconds, Consumer<String> sink) {
         this.totalRows = totalRows;
@@ -99,6 +103,11 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     /** Sets the rows the job will answer (negative: unknown). */
     public synchronized void setTotalRows(long totalRows) {
         this.totalRows = totalRows;
+    }
+
+    @Override
+    public synchronized void onStageSubmitted(SparkListenerStageSubmitted stageSubmitted) {
+        stageTasks.put(stageSubmitted.stageInfo().stageId(), stageSubmitted.stageInfo().numTasks());
     }
 
     @Override
@@ -147,6 +156,9 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
         for (int i = 0; i < values.length; i++) {
             finished[i] += values[i];
         }
+        long[] done = stageDone.computeIfAbsent(taskEnd.stageId(), id -> new long[2]);
+        done[0]++;
+        done[1] += values[ROWS];
         firstLaunchMs = Math.min(firstLaunchMs, info.launchTime());
         long end = info.finishTime() > 0 ? info.finishTime() : System.currentTimeMillis();
         busy.computeIfAbsent(info.executorId(), e -> new BusyIntervals()).add(end - values[GENERATION_MS], end);
@@ -174,18 +186,33 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     }
 
     /** The progress line for the totals now. */
-    public String progressLine() {
-        long total;
-        synchronized (this) {
-            total = totalRows;
+    public synchronized String progressLine() {
+        return totalRows >= 0 ? progressLine(totals(), totalRows) : progressLine(totals(), estimatedTotalRows(), true);
+    }
+
+    /**
+     * When no total was given: the rows the Ember stages seen so far will answer, estimated from each stage's
+     * finished tasks (their rows per task times the stage's task count); -1 before any Ember task finished.
+     */
+    public synchronized long estimatedTotalRows() {
+        long total = 0;
+        for (Map.Entry<Integer, long[]> e : stageDone.entrySet()) {
+            long[] done = e.getValue();
+            int tasks = stageTasks.getOrDefault(e.getKey(), (int) done[0]);
+            total += Math.round((double) done[1] / done[0] * Math.max(tasks, done[0]));
         }
-        return progressLine(totals(), total);
+        return stageDone.isEmpty() ? -1 : total;
     }
 
     static String progressLine(EmberTotals t, long totalRows) {
+        return progressLine(t, totalRows, false);
+    }
+
+    static String progressLine(EmberTotals t, long totalRows, boolean estimated) {
         StringBuilder sb = new StringBuilder("Ember progress: ");
         if (totalRows >= 0) {
-            sb.append(String.format("%,d / %,d rows (%.1f%%)", t.rows(), totalRows,
+            totalRows = estimated ? Math.max(totalRows, t.rows()) : totalRows;
+            sb.append(String.format("%,d / %s%,d rows (%.1f%%)", t.rows(), estimated ? "~" : "", totalRows,
                     totalRows == 0 ? 100.0 : 100.0 * t.rows() / totalRows));
         } else {
             sb.append(String.format("%,d rows", t.rows()));
@@ -222,7 +249,7 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
                     return;
                 }
                 lastCounts = counts;
-                line = progressLine(t, totalRows);
+                line = totalRows >= 0 ? progressLine(t, totalRows) : progressLine(t, estimatedTotalRows(), true);
             }
             sink.accept(line);
         } catch (RuntimeException e) {

@@ -98,6 +98,34 @@ class EmberProgressTest {
     }
 
     @Test
+    void withoutATotalTheRowsAreEstimatedFromEachStagesFinishedTasks() throws Exception {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        LongAccumulator rows = jsc.sc().longAccumulator(EmberMetrics.ROWS);
+        List<String> lines = Collections.synchronizedList(new ArrayList<>());
+        EmberProgressListener listener = new EmberProgressListener(-1, 0.1, lines::add);
+        spark.sparkContext().addSparkListener(listener);
+        try {
+            assertEquals(-1, listener.estimatedTotalRows());
+            // 4 tasks of 10 rows on 2 slots: once the first two end, 20 rows in 2 of 4 tasks -> ~40
+            jsc.parallelize(IntStream.range(0, 40).boxed().toList(), 4).foreachPartition(it -> {
+                while (it.hasNext()) {
+                    it.next();
+                    Thread.sleep(40);
+                    rows.add(1);
+                }
+            });
+            spark.sparkContext().listenerBus().waitUntilEmpty();
+            assertEquals(40, listener.estimatedTotalRows());
+            assertTrue(listener.progressLine().startsWith("Ember progress: 40 / ~40 rows (100.0%)"), listener.progressLine());
+            assertTrue(lines.stream().anyMatch(l -> l.contains(" / ~40 rows") && l.contains("ETA")
+                            && !l.startsWith("Ember progress: 40 ")), "an estimate while running: " + lines);
+        } finally {
+            spark.sparkContext().removeSparkListener(listener);
+            listener.close();
+        }
+    }
+
+    @Test
     void extraListenersConstructorReadsTheIntervalFromTheSparkConf() {
         new EmberProgressListener(new org.apache.spark.SparkConf()
                 .set("spark.ember.progressIntervalSeconds", "0.5")).close();
