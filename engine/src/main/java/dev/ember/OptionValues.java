@@ -34,6 +34,33 @@ public final class OptionValues {
         }
     }
 
+    /** An integer >= 1. */
+    public static int parsePositiveInt(String option, String v) {
+        int n = parseInt(option, v);
+        if (n < 1) {
+            throw ConfigException.invalid(option, v, "an integer >= 1");
+        }
+        return n;
+    }
+
+    /** A finite number > 0. */
+    public static double parsePositiveDouble(String option, String v) {
+        double d = parseDouble(option, v);
+        if (!(d > 0) || Double.isInfinite(d)) {
+            throw ConfigException.invalid(option, v, "a finite number > 0");
+        }
+        return d;
+    }
+
+    /** A finite number >= 0. */
+    public static double parseNonNegativeDouble(String option, String v) {
+        double d = parseDouble(option, v);
+        if (!(d >= 0) || Double.isInfinite(d)) {
+            throw ConfigException.invalid(option, v, "a finite number >= 0");
+        }
+        return d;
+    }
+
     public static boolean parseBoolean(String option, String v) {
         return switch (v == null ? "" : v.trim().toLowerCase(Locale.ROOT)) {
             case "true" -> true;

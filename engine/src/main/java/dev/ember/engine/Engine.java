@@ -2,8 +2,8 @@ package dev.ember.engine;
 
 import dev.ember.LlmException;
 import dev.ember.backend.Backend;
-import dev.ember.model.ModelConfig;
 import dev.ember.kv.BlockManager;
+import dev.ember.model.ModelConfig;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
@@ -63,7 +63,6 @@ public final class Engine implements AutoCloseable {
                 loadSeconds, config.model(), backend.description(), numKvBlocks, config.blockSize(), maxModelLen));
     }
 
-    /** Loads the model of {@code config} and starts the step loop. */
     /**
      * Checks, without loading the model, that {@code modelDir} would load: config.json (supported architecture,
      * valid fields), every weight tensor's name and shape against it, a tokenizer.json. Throws the same
@@ -74,6 +73,7 @@ public final class Engine implements AutoCloseable {
         return LoadedModel.check(modelDir);
     }
 
+    /** Loads the model of {@code config} and starts the step loop. */
     public static Engine create(EngineConfig config) {
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(config.model());

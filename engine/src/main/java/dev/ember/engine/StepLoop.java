@@ -97,9 +97,7 @@ final class StepLoop implements Runnable {
                 if (r.requestId.equals(id) && scheduler.abort(r.sequence.seqId())) {
                     // no step may follow (the batch can be empty now): keep the metrics' queue sizes current,
                     // before the caller's future completes and it looks at them
-                    stats.running = scheduler.numRunning();
-                    stats.waiting = scheduler.numWaiting();
-                    stats.kvUsage = blockManager.usage();
+                    publishGauges();
                     complete(r, r.aborted());
                 }
             }
@@ -142,12 +140,17 @@ final class StepLoop implements Runnable {
         }
         stats.generatedTokens.addAndGet(generated);
         stats.steps.incrementAndGet();
-        stats.running = scheduler.numRunning();
-        stats.waiting = scheduler.numWaiting();
+        publishGauges();
         stats.preemptions = scheduler.numPreemptions();
         stats.cachedPromptTokens = scheduler.numCachedPromptTokens();
-        stats.kvUsage = blockManager.usage();
         stats.busyNanos.addAndGet(System.nanoTime() - start);
+    }
+
+    /** The metrics' point-in-time readings: running and waiting sequences, KV-cache usage. */
+    private void publishGauges() {
+        stats.running = scheduler.numRunning();
+        stats.waiting = scheduler.numWaiting();
+        stats.kvUsage = blockManager.usage();
     }
 
     private void complete(RequestState state, Result result) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
-import dev.ember.OptionValues;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +12,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+
+import static dev.ember.OptionValues.parseBoolean;
+import static dev.ember.OptionValues.parseDouble;
+import static dev.ember.OptionValues.parseInt;
+import static dev.ember.OptionValues.parseLong;
 
 /**
  * Sampling parameters by their snake_case option names, as the command line, the Spark functions and
@@ -83,22 +87,6 @@ public final class SamplingOptions {
             }
         }
         return base.build();
-    }
-
-    public static boolean parseBoolean(String option, String v) {
-        return OptionValues.parseBoolean(option, v);
-    }
-
-    public static int parseInt(String option, String v) {
-        return OptionValues.parseInt(option, v);
-    }
-
-    public static long parseLong(String option, String v) {
-        return OptionValues.parseLong(option, v);
-    }
-
-    public static double parseDouble(String option, String v) {
-        return OptionValues.parseDouble(option, v);
     }
 
     private static List<String> parseStop(String v) {

@@ -14,12 +14,10 @@ import dev.ember.spark.function.EmberFunctions;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import scala.Tuple2;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -75,11 +73,8 @@ public final class SparkVsEngine {
         int rounds = a.intValue("rounds", 1, 1);
         int warmups = a.intValue("warmup-rounds", 1, 0);
         Map<String, String> options = a.optionsOver(DEFAULTS);
-        Map<String, String> conf = new HashMap<>();
-        for (Tuple2<String, String> t : spark.sparkContext().getConf().getAll()) {
-            conf.put(t._1(), t._2());
-        }
-        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, options, System.getenv()));
+        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(
+                EmberOptions.entries(spark.sparkContext().getConf()), options, System.getenv()));
         List<String> prompts = prompts(n);
         Path local = ModelCache.localize(settings.model(), settings.localCacheDir(),
                 spark.sparkContext().hadoopConfiguration());

@@ -3,6 +3,8 @@ package dev.ember.spark;
 import dev.ember.ConfigException;
 import dev.ember.engine.EngineConfig;
 import dev.ember.sampling.SamplingOptions;
+import org.apache.spark.SparkConf;
+import scala.Tuple2;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -113,6 +115,15 @@ public final class EmberOptions {
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : options.entrySet()) {
             out.put(canonical(e.getKey()), e.getValue());
+        }
+        return out;
+    }
+
+    /** Every entry of a Spark conf as a map, for {@link #merge}. */
+    public static Map<String, String> entries(SparkConf conf) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Tuple2<String, String> t : conf.getAll()) {
+            out.put(t._1(), t._2());
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.ember.spark;
 
 import dev.ember.ConfigException;
+import dev.ember.OptionValues;
 import dev.ember.engine.EngineConfig;
 import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
@@ -75,12 +76,12 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
         EmberSettings s = new EmberSettings(model.trim(), engine, sampling,
                 onError(connector.getOrDefault(EmberOptions.ON_ERROR, "null")),
                 connector.get(EmberOptions.SYSTEM_PROMPT),
-                SamplingOptions.parseBoolean(EmberOptions.CHAT, connector.getOrDefault(EmberOptions.CHAT, "false")),
+                OptionValues.parseBoolean(EmberOptions.CHAT, connector.getOrDefault(EmberOptions.CHAT, "false")),
                 connector.get(EmberOptions.CACHE_DIR),
-                SamplingOptions.parseBoolean(EmberOptions.PRELOAD, connector.getOrDefault(EmberOptions.PRELOAD, "false")),
-                positiveInt(EmberOptions.MAX_IN_FLIGHT_PER_TASK, connector.getOrDefault(EmberOptions.MAX_IN_FLIGHT_PER_TASK, "512")),
-                nonNegative(EmberOptions.PRICE_PER_GPU_HOUR, connector.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0")),
-                positive(EmberOptions.PROGRESS_INTERVAL_SECONDS, connector.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS, "10")),
+                OptionValues.parseBoolean(EmberOptions.PRELOAD, connector.getOrDefault(EmberOptions.PRELOAD, "false")),
+                OptionValues.parsePositiveInt(EmberOptions.MAX_IN_FLIGHT_PER_TASK, connector.getOrDefault(EmberOptions.MAX_IN_FLIGHT_PER_TASK, "512")),
+                OptionValues.parseNonNegativeDouble(EmberOptions.PRICE_PER_GPU_HOUR, connector.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0")),
+                OptionValues.parsePositiveDouble(EmberOptions.PROGRESS_INTERVAL_SECONDS, connector.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS, "10")),
                 connector.getOrDefault(EmberOptions.PROMPT_COLUMN, "prompt"),
                 connector.get(EmberOptions.INPUT),
                 connector.getOrDefault(EmberOptions.INPUT_FORMAT, "parquet"));
@@ -103,7 +104,7 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
             merged.put(k, e.getValue());
         }
         String logprobs = merged.get("logprobs");
-        if (logprobs != null && SamplingOptions.parseInt("logprobs", logprobs) != 0) {
+        if (logprobs != null && OptionValues.parseInt("logprobs", logprobs) != 0) {
             throw ConfigException.invalid("logprobs", logprobs, "0: the connector's result has no log-probabilities");
         }
         return SamplingOptions.apply(merged, SamplingParams.builder());
@@ -139,29 +140,5 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
             case "fail" -> OnError.FAIL;
             default -> throw ConfigException.invalid(EmberOptions.ON_ERROR, v, "null, fail");
         };
-    }
-
-    private static int positiveInt(String option, String v) {
-        int n = SamplingOptions.parseInt(option, v);
-        if (n < 1) {
-            throw ConfigException.invalid(option, v, "an integer >= 1");
-        }
-        return n;
-    }
-
-    private static double nonNegative(String option, String v) {
-        double d = SamplingOptions.parseDouble(option, v);
-        if (!(d >= 0) || Double.isInfinite(d)) {
-            throw ConfigException.invalid(option, v, "a finite number >= 0");
-        }
-        return d;
-    }
-
-    private static double positive(String option, String v) {
-        double d = SamplingOptions.parseDouble(option, v);
-        if (!(d > 0) || Double.isInfinite(d)) {
-            throw ConfigException.invalid(option, v, "a finite number > 0");
-        }
-        return d;
     }
 }

@@ -7,9 +7,7 @@ import org.apache.spark.api.plugin.ExecutorPlugin;
 import org.apache.spark.api.plugin.PluginContext;
 import org.apache.spark.api.plugin.SparkPlugin;
 import org.apache.spark.deploy.SparkHadoopUtil;
-import scala.Tuple2;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -34,10 +32,7 @@ public final class EmberPlugin implements SparkPlugin {
     static final class Executor implements ExecutorPlugin {
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
-            Map<String, String> conf = new HashMap<>();
-            for (Tuple2<String, String> t : ctx.conf().getAll()) {
-                conf.put(t._1(), t._2());
-            }
+            Map<String, String> conf = EmberOptions.entries(ctx.conf());
             if (!"true".equalsIgnoreCase(conf.get(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.PRELOAD))) {
                 return;
             }

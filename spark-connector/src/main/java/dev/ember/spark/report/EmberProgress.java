@@ -1,12 +1,9 @@
 package dev.ember.spark.report;
 
-import dev.ember.ConfigException;
-import dev.ember.sampling.SamplingOptions;
+import dev.ember.OptionValues;
 import dev.ember.spark.EmberOptions;
 import org.apache.spark.sql.SparkSession;
-import scala.Tuple2;
 
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -50,17 +47,14 @@ public final class EmberProgress implements AutoCloseable {
     /**
      * Attaches a progress listener to {@code spark}'s application.
      *
-     * @param totalRows rows the job will answer, negative when unknown (no ETA then)
+     * @param totalRows rows the job will answer, negative when unknown (then estimated from finished tasks)
      * @param options   Ember options of the job (the calls' options), merged over {@code spark.ember.*}
      * @param sink      where progress lines go; null: the {@code dev.ember.spark.report} logger at INFO
      */
     public static EmberProgress attach(SparkSession spark, long totalRows, Map<String, String> options,
                                        Consumer<String> sink) {
-        Map<String, String> conf = new HashMap<>();
-        for (Tuple2<String, String> t : spark.sparkContext().getConf().getAll()) {
-            conf.put(t._1(), t._2());
-        }
-        Map<String, String> merged = EmberOptions.merge(conf, options, System.getenv());
+        Map<String, String> merged = EmberOptions.merge(EmberOptions.entries(spark.sparkContext().getConf()), options,
+                System.getenv());
         double interval = intervalSeconds(merged.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS, "10"));
         double price = price(merged.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0"));
         EmberProgressListener listener = new EmberProgressListener(totalRows, interval, sink);
@@ -110,18 +104,10 @@ public final class EmberProgress implements AutoCloseable {
     }
 
     static double intervalSeconds(String v) {
-        double d = SamplingOptions.parseDouble(EmberOptions.PROGRESS_INTERVAL_SECONDS, v);
-        if (!(d > 0) || Double.isInfinite(d)) {
-            throw ConfigException.invalid(EmberOptions.PROGRESS_INTERVAL_SECONDS, v, "a finite number > 0");
-        }
-        return d;
+        return OptionValues.parsePositiveDouble(EmberOptions.PROGRESS_INTERVAL_SECONDS, v);
     }
 
     static double price(String v) {
-        double d = SamplingOptions.parseDouble(EmberOptions.PRICE_PER_GPU_HOUR, v);
-        if (!(d >= 0) || Double.isInfinite(d)) {
-            throw ConfigException.invalid(EmberOptions.PRICE_PER_GPU_HOUR, v, "a finite number >= 0");
-        }
-        return d;
+        return OptionValues.parseNonNegativeDouble(EmberOptions.PRICE_PER_GPU_HOUR, v);
     }
 }
