@@ -5,7 +5,6 @@
 #include "rope.cu"
 #include "activation.cu"
 #include "attention_prefill.cu"
-#include "attention_prefill2.cu"
 #include "attention_decode.cu"
-#include "attention_decode2.cu"
+#include "attention_paged.cu"
 #include "sampling.cu"

@@ -38,7 +38,5 @@ if [[ $STAGES == *bench* ]]; then
   if [[ $STAGES == *profile* ]]; then
     timeout -s KILL 100 "$D/run.sh" dev.ember.backend.cuda.StepProfile $B/m 256 600 8 1024 ${PEAKS:-989 3350} > $OUT/profile.log 2>&1
     echo "profile rc=$?" >> $OUT/summary.txt
-    echo "=== attention kernels v1 (for comparison)" >> $OUT/profile.log
-    JAVA_OPTS="-Dember.cuda.prefillKernel=1 -Dember.cuda.decodeKernel=1" timeout -s KILL 100 "$D/run.sh" dev.ember.backend.cuda.StepProfile $B/m 256 600 8 1024 ${PEAKS:-989 3350} >> $OUT/profile.log 2>&1
   fi
 fi

@@ -134,7 +134,7 @@ public final class CudaBackend implements Backend {
         int maxBlocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
         long free0 = device.memoryInfo()[0];
         act = own(new Activations(config, dtype, maxTokens, maxSeqs, CudaModel.inverseFrequencies(config)));
-        inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq));
+        inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, Kernels.prefillTileTokens(dtype, config.groupSize())));
         sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs));
         model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());
         profileRun(blockSize, maxSeqs);

@@ -51,20 +51,21 @@ final class CudaModel {
         return out;
     }
 
-    /** How a decode step splits the context: (partition, numSplits). */
-    static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext) {
-        int group = config.groupSize();
-        int maxPartition = Kernels.maxDecodePartition(group, config.headDim());
-        int partition = 512;
-        int blocks = numSeqs * config.numKvHeads();
-        while (partition > 64 && (long) blocks * ceilDiv(maxContext, partition) < 2L * multiprocessors) {
-            partition /= 2;
-        }
-        partition = Math.min(partition, maxPartition);
+    /**
+     * How a decode step splits the context: (partition, numSplits). Enough (sequence, KV head, split) blocks to
+     * give every SM about four, no split shorter than 256 keys (each split costs a partial write and a merge),
+     * none longer than 1,024 keys (so sequences of very different lengths still finish together), and within
+     * the kernel's partition limit and the split-partial buffers.
+     */
+    static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext, int maxPartition) {
+        long blocks = (long) numSeqs * config.numKvHeads();
+        long fill = (4L * multiprocessors + blocks - 1) / blocks;
+        int want = (int) Math.max(1, Math.min(Math.max(fill, ceilDiv(maxContext, 1024)), ceilDiv(maxContext, 256)));
+        int partition = Math.min(roundUp(ceilDiv(maxContext, want), 64), maxPartition);
         int splits = ceilDiv(maxContext, partition);
         if ((long) numSeqs * splits > Activations.MAX_SPLIT_ROWS) {
             splits = Math.max(1, Activations.MAX_SPLIT_ROWS / numSeqs);
-            partition = ceilDiv(ceilDiv(maxContext, splits), 64) * 64;
+            partition = roundUp(ceilDiv(maxContext, splits), 64);
             if (partition > maxPartition) {
                 throw new CudaException("a decode step of " + numSeqs + " sequences with contexts up to " + maxContext
                         + " tokens needs attention partitions of " + partition + " tokens, beyond the shared-memory limit of "
@@ -73,6 +74,10 @@ final class CudaModel {
             splits = ceilDiv(maxContext, partition);
         }
         return new int[] {partition, splits};
+    }
+
+    private static int roundUp(int a, int b) {
+        return ceilDiv(a, b) * b;
     }
 
     /**
@@ -90,7 +95,8 @@ final class CudaModel {
         int hd = c.headDim();
         int attnWidth = c.numHeads() * hd;
         int stride = in.blockTableStride();
-        int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext) : null;
+        int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext,
+                Kernels.maxDecodePartition(dtype, c.groupSize(), hd)) : null;
         mark("other");
         kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), numTokens, h);
         for (int l = 0; l < c.numLayers(); l++) {

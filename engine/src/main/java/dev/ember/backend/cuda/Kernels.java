@@ -11,14 +11,16 @@ final class Kernels {
     /** Most dynamic shared memory a decode-attention block may use: fits every GPU from sm_80 on. */
     static final int DECODE_SHARED_LIMIT = 96 * 1024;
     static final int MAX_TOP_LOGPROBS = 20;
+    /** attention_paged.cu's launch shape: 4 warps of 16 query rows, key tiles of 64, decode pipeline depth. */
+    static final int TC_THREADS = 128;
+    static final int TC_ROWS = 64;
+    static final int TC_KEYS = 64;
+    static final int TC_DECODE_STAGES = 2;
 
     private final KernelModule module;
     private final CudaStream stream;
     private final DType dtype;
     private final String suffix;
-    /** Attention kernel versions (system properties ember.cuda.prefillKernel / decodeKernel, 1 or 2; default 2). */
-    private final int prefillVersion = Integer.getInteger("ember.cuda.prefillKernel", 2);
-    private final int decodeVersion = Integer.getInteger("ember.cuda.decodeKernel", 2);
 
     Kernels(KernelModule module, CudaStream stream, DType dtype) {
         this.module = module;
@@ -26,8 +28,12 @@ final class Kernels {
         this.dtype = dtype;
         this.suffix = suffix(dtype);
         for (int hd : new int[] {64, 128}) {
-            module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
-            module.allowDynamicSharedMemory("attn_decode2_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
+            if (tensorCoreAttention()) {
+                module.allowDynamicSharedMemory("attn_prefill_tc_hd" + hd + "_" + suffix, prefillSharedBytes(hd));
+                module.allowDynamicSharedMemory("attn_decode_tc_hd" + hd + "_" + suffix, decodeSharedBytes(hd));
+            } else {
+                module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
+            }
         }
     }
 
@@ -73,50 +79,73 @@ final class Kernels {
         module.launch("silu_mul_" + suffix, grid, 1, 1, 256, 0, stream, out, gateUp, inter, total);
     }
 
-    /** Causal attention of the query tiles (tiles: (n, 3) ints of sequence, first token, count <= 16). */
+    /**
+     * Whether attention runs on tensor cores (attention_paged.cu: 16-bit dtypes) or on CUDA cores
+     * (attention_prefill.cu / attention_decode.cu: float32, whose parity with transformers is held to 2e-6).
+     */
+    boolean tensorCoreAttention() {
+        return dtype != DType.F32;
+    }
+
+    /** Query tokens per prefill tile: the tensor-core kernel packs 64 (token, head) rows of one KV head's group. */
+    static int prefillTileTokens(DType dtype, int group) {
+        return dtype == DType.F32 ? 16 : TC_ROWS / group;
+    }
+
+    /**
+     * Causal attention of the query tiles (tiles: (n, 3) ints of sequence, first token, count <=
+     * {@link #prefillTileTokens}).
+     */
     void attnPrefill(long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
                      long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
                      int blockSize, float scale) {
-        attnPrefill(prefillVersion, out, q, kCache, vCache, tiles, numTiles, queryStart, contextLens, blockTables,
-                btStride, numHeads, numKvHeads, headDim, blockSize, scale);
-    }
-
-    /** As above with an explicit kernel: 1 (CUDA cores, every dtype) or 2 (tensor cores, 16-bit dtypes; float32 uses 1). */
-    void attnPrefill(int version, long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
-                     long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
-                     int blockSize, float scale) {
-        boolean tensorCores = version == 2 && dtype != DType.F32;
-        module.launch((tensorCores ? "attn_prefill2_hd" : "attn_prefill_hd") + headDim + "_" + suffix, numTiles, numHeads,
-                1, tensorCores ? 32 : 128, 0, stream, out, q, kCache, vCache, tiles, queryStart, contextLens, blockTables,
-                btStride, numHeads, numKvHeads, blockSize, scale);
+        if (tensorCoreAttention()) {
+            module.launch("attn_prefill_tc_hd" + headDim + "_" + suffix, numTiles, numKvHeads, 1, TC_THREADS,
+                    prefillSharedBytes(headDim), stream, out, q, kCache, vCache, tiles, queryStart, contextLens,
+                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale);
+        } else {
+            module.launch("attn_prefill_hd" + headDim + "_" + suffix, numTiles, numHeads, 1, 128, 0, stream, out, q,
+                    kCache, vCache, tiles, queryStart, contextLens, blockTables, btStride, numHeads, numKvHeads,
+                    blockSize, scale);
+        }
     }
 
     /** Decode attention for {@code seqs} single-token queries, split into {@code numSplits} partitions of the context. */
     void attnDecode(long out, long partAcc, long partMl, long q, long kCache, long vCache, long contextLens,
                     long blockTables, int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize,
                     float scale, int partition, int numSplits) {
-        attnDecode(decodeVersion, out, partAcc, partMl, q, kCache, vCache, contextLens, blockTables, btStride, seqs,
-                numHeads, numKvHeads, headDim, blockSize, scale, partition, numSplits);
-    }
-
-    /** As above with an explicit kernel version (1 or 2, see attention_decode*.cu). */
-    void attnDecode(int version, long out, long partAcc, long partMl, long q, long kCache, long vCache, long contextLens,
-                    long blockTables, int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize,
-                    float scale, int partition, int numSplits) {
-        int group = numHeads / numKvHeads;
-        int shared = 4 * group * (headDim + partition);
-        module.launch((version == 2 ? "attn_decode2_hd" : "attn_decode_hd") + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128, shared, stream, out,
-                partAcc, partMl, q, kCache, vCache, contextLens, blockTables, btStride, numHeads, numKvHeads, blockSize,
-                scale, partition, numSplits);
+        if (tensorCoreAttention()) {
+            module.launch("attn_decode_tc_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, TC_THREADS,
+                    decodeSharedBytes(headDim), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
+                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
+        } else {
+            int group = numHeads / numKvHeads;
+            module.launch("attn_decode_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128,
+                    4 * group * (headDim + partition), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
+                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
+        }
         if (numSplits > 1) {
             module.launch("attn_decode_reduce_" + suffix, numHeads, seqs, 1, headDim, 0, stream, out, partAcc, partMl,
                     contextLens, numHeads, headDim, numSplits, partition);
         }
     }
 
-    /** The largest decode partition whose scores fit the shared-memory limit. */
-    static int maxDecodePartition(int group, int headDim) {
-        return (DECODE_SHARED_LIMIT / (4 * group) - headDim) / 128 * 128;
+    /**
+     * The largest decode partition the kernel for this dtype takes: the float32 kernel keeps a partition's scores
+     * in shared memory; the tensor-core kernel streams keys and has no limit.
+     */
+    static int maxDecodePartition(DType dtype, int group, int headDim) {
+        return dtype == DType.F32 ? (DECODE_SHARED_LIMIT / (4 * group) - headDim) / 128 * 128 : 1 << 24;
+    }
+
+    /** Dynamic shared memory of attn_prefill_tc (paged:: constants in attention_paged.cu): Q rows and 2 K/V stages. */
+    static int prefillSharedBytes(int headDim) {
+        return (TC_ROWS + 2 * 2 * TC_KEYS) * headDim * 2;
+    }
+
+    /** Dynamic shared memory of attn_decode_tc: 16 Q rows and DECODE_STAGES K/V stages. */
+    static int decodeSharedBytes(int headDim) {
+        return (16 + TC_DECODE_STAGES * 2 * TC_KEYS) * headDim * 2;
     }
 
     /** Applies {@code n} sparse penalty entries ((n, 8) ints, see sampling.cu) to float logits in place. */

@@ -17,13 +17,14 @@ import java.nio.IntBuffer;
  * Offsets are in ints. Owns both buffers. Not thread-safe.
  */
 final class StepInputs implements AutoCloseable {
-    static final int TILE_QUERIES = 16;
     static final int SAMPLE_PARAM_INTS = 12;
 
     final int maxTokens;
     final int maxSeqs;
     final int maxBlocksPerSeq;
     final int maxTiles;
+    /** Query tokens per prefill tile (Kernels.prefillTileTokens). */
+    final int tileTokens;
     final long tokenIds;
     final long positions;
     final long slots;
@@ -41,11 +42,12 @@ final class StepInputs implements AutoCloseable {
     private int numTiles;
     private long usedInts;
 
-    StepInputs(int maxTokens, int maxSeqs, int maxBlocksPerSeq) {
+    StepInputs(int maxTokens, int maxSeqs, int maxBlocksPerSeq, int tileTokens) {
         this.maxTokens = maxTokens;
+        this.tileTokens = tileTokens;
         this.maxSeqs = maxSeqs;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
-        this.maxTiles = maxTokens / TILE_QUERIES + maxSeqs + 1;
+        this.maxTiles = maxTokens / tileTokens + maxSeqs + 1;
         long o = 0;
         tokenIds = o;
         positions = o += maxTokens;
@@ -126,11 +128,11 @@ final class StepInputs implements AutoCloseable {
         }
         numTiles = 0;
         for (int i = 0; i < s; i++) {
-            for (int q = b.queryStart[i]; q < b.queryStart[i + 1]; q += TILE_QUERIES) {
+            for (int q = b.queryStart[i]; q < b.queryStart[i + 1]; q += tileTokens) {
                 int base = (int) tiles + 3 * numTiles++;
                 ints.put(base, i);
                 ints.put(base + 1, q);
-                ints.put(base + 2, Math.min(TILE_QUERIES, b.queryStart[i + 1] - q));
+                ints.put(base + 2, Math.min(tileTokens, b.queryStart[i + 1] - q));
             }
         }
         for (int i = 0; i < s + padSeqs; i++) {

@@ -42,17 +42,24 @@ class CudaBackendCpuOnlyTest {
         ModelConfig c = config(12, 2, 128, null);
         for (int seqs : new int[] {1, 3, 64, 256}) {
             for (int ctx : new int[] {1, 100, 2048, 32768}) {
-                int[] split = CudaModel.decodeSplits(c, 132, seqs, ctx);
+                for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                int maxPartition = Kernels.maxDecodePartition(dtype, c.groupSize(), c.headDim());
+                int[] split = CudaModel.decodeSplits(c, 132, seqs, ctx, maxPartition);
                 int partition = split[0];
                 int splits = split[1];
                 assertTrue((long) partition * splits >= ctx, "splits must cover the context");
                 assertTrue((long) partition * (splits - 1) < ctx, "no split may be entirely past the context");
-                assertTrue(partition <= Kernels.maxDecodePartition(c.groupSize(), c.headDim()));
+                assertTrue(partition <= maxPartition);
+                assertTrue(partition % 64 == 0, "partitions are whole key tiles");
                 assertTrue((long) seqs * splits <= Activations.MAX_SPLIT_ROWS);
+                }
             }
         }
         // a small batch is split finer than a large one, to fill the GPU
-        assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096)[1] > CudaModel.decodeSplits(c, 132, 256, 4096)[1]);
+        int limit = Kernels.maxDecodePartition(DType.BF16, c.groupSize(), c.headDim());
+        assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096, limit)[1] > CudaModel.decodeSplits(c, 132, 256, 4096, limit)[1]);
+        // no split is longer than 1,024 keys, so long and short sequences finish together
+        assertTrue(CudaModel.decodeSplits(c, 132, 256, 8192, limit)[0] <= 1024);
     }
 
     @Test

@@ -258,16 +258,14 @@ class CudaKernelsTest {
         assertClose("v in cache", dtype, gotV, wantV);
     }
 
-    /** dtype, head dim, GQA ratio, kernel version (2 = tensor cores for prefill in 16-bit dtypes). */
+    /** dtype, head dim, GQA ratio (16-bit dtypes run the tensor-core kernels, float32 the CUDA-core ones). */
     static Stream<Arguments> attentionCases() {
         List<Arguments> list = new ArrayList<>();
         for (DType d : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int hd : new int[] {64, 128}) {
                 for (int ratio : new int[] {1, 2, 6, 8}) {
-                    for (int version : new int[] {1, 2}) {
-                        if (d != DType.F16 || ratio == 2) {
-                            list.add(Arguments.of(d, hd, ratio, version));
-                        }
+                    if (d != DType.F16 || ratio == 2) {
+                        list.add(Arguments.of(d, hd, ratio));
                     }
                 }
             }
@@ -332,7 +330,7 @@ class CudaKernelsTest {
 
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void prefillAttentionMatchesCpu(DType dtype, int hd, int ratio, int version) {
+    void prefillAttentionMatchesCpu(DType dtype, int hd, int ratio) {
         Random r = new Random(hd * 10 + ratio);
         int nkv = 2;
         int nh = nkv * ratio;
@@ -352,10 +350,11 @@ class CudaKernelsTest {
             for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
                 positions[t] = ctx[s] - qlens[s] + (t - queryStart[s]);
             }
-            for (int t = queryStart[s]; t < queryStart[s + 1]; t += StepInputs.TILE_QUERIES) {
+            int tileTokens = Kernels.prefillTileTokens(dtype, ratio);
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
                 tiles.add(s);
                 tiles.add(t);
-                tiles.add(Math.min(StepInputs.TILE_QUERIES, queryStart[s + 1] - t));
+                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
             }
         }
         int[] numBlocks = new int[1];
@@ -368,18 +367,18 @@ class CudaKernelsTest {
         float[] q = round(random(r, tokens * nh * hd, 1f), dtype);
 
         DeviceBuffer out = gpu.poisoned((long) tokens * nh * hd, dtype);
-        gpu.kernels(dtype).attnPrefill(version, out.address(), gpu.upload(q, dtype).address(), cache.gpuK.address(),
+        gpu.kernels(dtype).attnPrefill(out.address(), gpu.upload(q, dtype).address(), cache.gpuK.address(),
                 cache.gpuV.address(), gpu.uploadInts(tiles.stream().mapToInt(Integer::intValue).toArray()).address(),
                 tiles.size() / 3, gpu.uploadInts(queryStart).address(), gpu.uploadInts(ctx).address(),
                 gpu.uploadInts(flatten(tables, stride)).address(), stride, nh, nkv, hd, bs, (float) (1 / Math.sqrt(hd)));
         float[] want = new float[tokens * nh * hd];
         CpuOps.pagedAttention(want, q, cache.cpuK, cache.cpuV, queryStart, positions, tables, bs, nh, nkv, hd, null);
-        assertClose("prefill attention v" + version + " hd=" + hd + " ratio=" + ratio, dtype, gpu.download(out, want.length, dtype), want);
+        assertClose("prefill attention " + dtype + " hd=" + hd + " ratio=" + ratio, dtype, gpu.download(out, want.length, dtype), want);
     }
 
     @ParameterizedTest
     @MethodSource("attentionCases")
-    void decodeAttentionMatchesCpuForEverySplit(DType dtype, int hd, int ratio, int version) {
+    void decodeAttentionMatchesCpuForEverySplit(DType dtype, int hd, int ratio) {
         Random r = new Random(hd * 100 + ratio);
         int nkv = 2;
         int nh = nkv * ratio;
@@ -402,16 +401,16 @@ class CudaKernelsTest {
         DeviceBuffer qd = gpu.upload(q, dtype);
         DeviceBuffer ctxd = gpu.uploadInts(ctx);
         DeviceBuffer bt = gpu.uploadInts(flatten(tables, stride));
-        int maxPartition = Kernels.maxDecodePartition(ratio, hd);
+        int maxPartition = Kernels.maxDecodePartition(dtype, ratio, hd);
         for (int partition : new int[] {64, 512, Math.min(2048, maxPartition)}) {
             int splits = (1500 + partition - 1) / partition;
             DeviceBuffer partAcc = gpu.poisoned((long) seqs * splits * nh * hd, DType.F32);
             DeviceBuffer partMl = gpu.poisoned((long) seqs * splits * nh * 2, DType.F32);
             DeviceBuffer out = gpu.poisoned((long) seqs * nh * hd, dtype);
-            gpu.kernels(dtype).attnDecode(version, out.address(), partAcc.address(), partMl.address(), qd.address(),
+            gpu.kernels(dtype).attnDecode(out.address(), partAcc.address(), partMl.address(), qd.address(),
                     cache.gpuK.address(), cache.gpuV.address(), ctxd.address(), bt.address(), stride, seqs, nh, nkv, hd, bs,
                     (float) (1 / Math.sqrt(hd)), partition, splits);
-            assertClose("decode attention v" + version + " hd=" + hd + " ratio=" + ratio + " partition=" + partition + " splits=" + splits,
+            assertClose("decode attention " + dtype + " hd=" + hd + " ratio=" + ratio + " partition=" + partition + " splits=" + splits,
                     dtype, gpu.download(out, want.length, dtype), want);
         }
     }

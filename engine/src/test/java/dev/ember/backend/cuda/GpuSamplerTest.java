@@ -65,7 +65,7 @@ class GpuSamplerTest {
         int draws = 0;
         try (GpuTestSupport gpu = new GpuTestSupport();
              Activations act = new Activations(config, DType.BF16, 64, seqs, new float[32]);
-             StepInputs in = new StepInputs(64, seqs, 4);
+             StepInputs in = new StepInputs(64, seqs, 4, 16);
              GpuSampler sampler = new GpuSampler(gpu.kernels(DType.BF16), act, in, gpu.stream, EOS, VOCAB, seqs)) {
             for (int round = 0; round < 6; round++) {
                 int[][] history = new int[seqs][];

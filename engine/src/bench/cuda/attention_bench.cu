@@ -1,0 +1,245 @@
+// Kernel benchmark of the paged attention kernels (a main for the GPU host, not part of the engine's build):
+// checks each tensor-core kernel against a plain float32 reference kernel on random bf16 data, then times it
+// against the card's measured ceilings (device copy bandwidth, and for prefill a FLOP count).
+//
+//   nvcc -std=c++17 -O3 -arch=sm_90 -I engine/src/main/cuda engine/src/bench/cuda/attention_bench.cu -o /tmp/ab
+//   /tmp/ab                  (prints one line per case)
+//
+// Shapes: Qwen2-1.5B attention (12 query heads, 2 KV heads, head_dim 128), block size 16, block tables
+// shuffled so pages are scattered as in a long-running engine.
+#include "attention_paged.cu"
+#include "attention_decode.cu"
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+#include <algorithm>
+#include <random>
+#include <cmath>
+
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
+
+typedef __nv_bfloat16 bf;
+
+// Reference: one block per (token, head), float32, two passes over the keys.
+__global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,
+                         const int* bt, int bt_stride, int nh, int nkv, int hd, int bs, float scale) {
+    extern __shared__ float sh[];
+    int tok = blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
+    int seq = seq_of[tok], pos = pos_of[tok];
+    const bf* qr = q + (size_t)tok * nh * hd + h * hd;
+    float* s = sh;  // pos + 1 scores
+    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
+        const bf* k = kc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
+        float d = 0.f;
+        for (int e = 0; e < hd; e++) d += __bfloat162float(qr[e]) * __bfloat162float(k[e]);
+        s[j] = d * scale;
+    }
+    __syncthreads();
+    __shared__ float mx, sum;
+    if (threadIdx.x == 0) {
+        float m = -INFINITY;
+        for (int j = 0; j <= pos; j++) m = fmaxf(m, s[j]);
+        float t = 0.f;
+        for (int j = 0; j <= pos; j++) t += expf(s[j] - m);
+        mx = m; sum = t;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
+        float a = 0.f;
+        for (int j = 0; j <= pos; j++) {
+            const bf* v = vc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
+            a += expf(s[j] - mx) * __bfloat162float(v[e]);
+        }
+        out[(size_t)tok * nh * hd + h * hd + e] = a / sum;
+    }
+}
+
+__global__ void fill_rand(bf* p, size_t n, unsigned seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        unsigned x = (unsigned)(i * 2654435761u) ^ seed;
+        x ^= x >> 13; x *= 0x5bd1e995; x ^= x >> 15;
+        p[i] = __float2bfloat16(((x & 0xffff) / 65536.f - 0.5f) * 4.f);
+    }
+}
+
+static float elapsed_ms(cudaEvent_t a, cudaEvent_t b) { float ms; CK(cudaEventElapsedTime(&ms, a, b)); return ms; }
+
+struct Cache {
+    int nkv, hd, bs, blocks;
+    bf *k, *v;
+};
+
+static double copy_bandwidth() {
+    size_t n = 1ull << 30;
+    void *a, *b;
+    CK(cudaMalloc(&a, n)); CK(cudaMalloc(&b, n));
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
+    cudaEventRecord(e0);
+    for (int i = 0; i < 10; i++) CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
+    cudaEventRecord(e1); cudaEventSynchronize(e1);
+    double gbs = 2.0 * n * 10 / (elapsed_ms(e0, e1) * 1e-3) / 1e9;
+    cudaFree(a); cudaFree(b);
+    return gbs;
+}
+
+static double compare(const float* ref, const std::vector<bf>& got, size_t n) {
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = std::max(worst, (double)fabsf(ref[i] - __bfloat162float(got[i])));
+    return worst;
+}
+
+// Decode: S sequences of context ctx (each its own scattered pages), one query token each.
+static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs, bool check, int sms) {
+    int nkv = c.nkv, hd = c.hd, bs = c.bs;
+    int per_seq = (ctx + bs - 1) / bs;
+    if ((long)per_seq * S > c.blocks) { printf("decode S=%d ctx=%d: cache too small\n", S, ctx); return; }
+    std::vector<int> perm(c.blocks);
+    for (int i = 0; i < c.blocks; i++) perm[i] = i;
+    std::mt19937 rng(S * 7 + ctx);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<int> bt((size_t)S * per_seq), lens(S, ctx), seq_of(S), pos_of(S);
+    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
+    for (int s = 0; s < S; s++) { seq_of[s] = s; pos_of[s] = ctx - 1; }
+    int *d_bt, *d_lens, *d_seq, *d_pos;
+    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_lens, S * 4)); CK(cudaMalloc(&d_seq, S * 4)); CK(cudaMalloc(&d_pos, S * 4));
+    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_seq, seq_of.data(), S * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_pos, pos_of.data(), S * 4, cudaMemcpyHostToDevice));
+    bf *q, *out; float *ref, *pacc, *pml;
+    CK(cudaMalloc(&q, (size_t)S * nh * hd * 2)); CK(cudaMalloc(&out, (size_t)S * nh * hd * 2));
+    CK(cudaMalloc(&ref, (size_t)S * nh * hd * 4));
+    fill_rand<<<256, 256>>>(q, (size_t)S * nh * hd, 99);
+    // splits: as CudaModel.decodeSplits chooses them
+    int partition = 64 * ((ctx + 63) / 64), splits = 1;
+    {
+        long ctas = (long)S * nkv;
+        long fill = (4L * sms + ctas - 1) / ctas;
+        int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (ctx + 1023) / 1024), (ctx + 255) / 256));
+        partition = 64 * ((((ctx + want - 1) / want) + 63) / 64);
+        splits = (ctx + partition - 1) / partition;
+    }
+    CK(cudaMalloc(&pacc, (size_t)S * splits * nh * hd * 4)); CK(cudaMalloc(&pml, (size_t)S * splits * nh * 2 * 4));
+    float scale = 1.f / sqrtf((float)hd);
+    int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
+    auto kern = hd == 128 ? attn_decode_tc_hd128_bf16 : attn_decode_tc_hd64_bf16;
+    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    auto run = [&]() {
+        kern<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
+        if (splits > 1) attn_decode_reduce_bf16<<<dim3(nh, S), hd>>>(out, pacc, pml, d_lens, nh, hd, splits, partition);
+    };
+    run();
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    double err = -1;
+    if (check) {
+        ref_attn<<<dim3(S, nh), 128, (ctx + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
+        CK(cudaDeviceSynchronize());
+        std::vector<float> r((size_t)S * nh * hd);
+        std::vector<bf> g((size_t)S * nh * hd);
+        CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
+        err = compare(r.data(), g, r.size());
+    }
+    // old kernel (v2) for comparison is not built here; time the new one
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    int iters = 50;
+    cudaEventRecord(e0);
+    for (int i = 0; i < iters; i++) run();
+    cudaEventRecord(e1); cudaEventSynchronize(e1);
+    double ms = elapsed_ms(e0, e1) / iters;
+    double bytes = 2.0 * S * ctx * nkv * hd * 2;
+    double gbs = bytes / (ms * 1e-3) / 1e9;
+    printf("decode  S=%4d ctx=%5d splits=%2d partition=%5d: %8.1f us  KV %7.1f GB/s = %5.1f%% of copy %.0f GB/s  max|err| %.2e\n",
+           S, ctx, splits, partition, ms * 1e3, gbs, 100 * gbs / copy_gbs, copy_gbs, err);
+    cudaFree(d_bt); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(q); cudaFree(out); cudaFree(ref);
+    cudaFree(pacc); cudaFree(pml);
+}
+
+// Prefill: S sequences of L new tokens each (no earlier context), causal.
+static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
+    int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
+    int per_seq = (L + bs - 1) / bs, T = S * L;
+    std::vector<int> perm(c.blocks);
+    for (int i = 0; i < c.blocks; i++) perm[i] = i;
+    std::mt19937 rng(S * 13 + L);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<int> bt((size_t)S * per_seq), qs(S + 1), lens(S, L), seq_of(T), pos_of(T), tiles;
+    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
+    int tq = 64 / G;
+    for (int s = 0; s <= S; s++) qs[s] = s * L;
+    for (int s = 0; s < S; s++) {
+        for (int t = 0; t < L; t++) { seq_of[s * L + t] = s; pos_of[s * L + t] = t; }
+        for (int t = 0; t < L; t += tq) { tiles.push_back(s); tiles.push_back(s * L + t); tiles.push_back(std::min(tq, L - t)); }
+    }
+    int ntiles = tiles.size() / 3;
+    int *d_bt, *d_qs, *d_lens, *d_seq, *d_pos, *d_tiles;
+    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_qs, (S + 1) * 4)); CK(cudaMalloc(&d_lens, S * 4));
+    CK(cudaMalloc(&d_seq, T * 4)); CK(cudaMalloc(&d_pos, T * 4)); CK(cudaMalloc(&d_tiles, tiles.size() * 4));
+    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_qs, qs.data(), (S + 1) * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_seq, seq_of.data(), T * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_pos, pos_of.data(), T * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_tiles, tiles.data(), tiles.size() * 4, cudaMemcpyHostToDevice));
+    bf *q, *out; float* ref;
+    CK(cudaMalloc(&q, (size_t)T * nh * hd * 2)); CK(cudaMalloc(&out, (size_t)T * nh * hd * 2));
+    CK(cudaMalloc(&ref, (size_t)T * nh * hd * 4));
+    fill_rand<<<256, 256>>>(q, (size_t)T * nh * hd, 7);
+    float scale = 1.f / sqrtf((float)hd);
+    int smem = (64 * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
+    auto kern = hd == 128 ? attn_prefill_tc_hd128_bf16 : attn_prefill_tc_hd64_bf16;
+    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    auto run = [&]() {
+        kern<<<dim3(ntiles, nkv), paged::THREADS, smem>>>(out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
+    };
+    run();
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    double err = -1;
+    if (check) {
+        ref_attn<<<dim3(T, nh), 128, (L + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
+        CK(cudaDeviceSynchronize());
+        std::vector<float> r((size_t)T * nh * hd);
+        std::vector<bf> g((size_t)T * nh * hd);
+        CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
+        err = compare(r.data(), g, r.size());
+    }
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    int iters = 20;
+    cudaEventRecord(e0);
+    for (int i = 0; i < iters; i++) run();
+    cudaEventRecord(e1); cudaEventSynchronize(e1);
+    double ms = elapsed_ms(e0, e1) / iters;
+    double flops = 4.0 * S * (double)L * (L + 1) / 2 * nh * hd;  // causal: QK^T and PV over the visible half
+    printf("prefill S=%d L=%d (G=%d, %d tiles): %8.1f us  %6.1f TFLOP/s (causal FLOPs)  max|err| %.2e\n", S, L, G, ntiles,
+           ms * 1e3, flops / (ms * 1e-3) / 1e12, err);
+    cudaFree(d_bt); cudaFree(d_qs); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(d_tiles);
+    cudaFree(q); cudaFree(out); cudaFree(ref);
+}
+
+int main(int argc, char** argv) {
+    cudaDeviceProp p;
+    CK(cudaGetDeviceProperties(&p, 0));
+    double copy_gbs = copy_bandwidth();
+    printf("decode stages %d\n", paged::DECODE_STAGES);
+    printf("%s, %d SMs; device copy %.0f GB/s (bytes read + written)\n", p.name, p.multiProcessorCount, copy_gbs);
+    Cache c{2, 128, 16, 0, nullptr, nullptr};
+    c.blocks = 256 * 4096 / 16 + 64;  // batch 256 x context 4096 at most
+    size_t n = (size_t)c.blocks * c.nkv * c.bs * c.hd;
+    CK(cudaMalloc(&c.k, n * 2)); CK(cudaMalloc(&c.v, n * 2));
+    fill_rand<<<1024, 256>>>(c.k, n, 1);
+    fill_rand<<<1024, 256>>>(c.v, n, 2);
+    int nh = 12;
+    bench_decode(c, 16, 1000, nh, copy_gbs, true, p.multiProcessorCount);
+    bench_decode(c, 4, 4096, nh, copy_gbs, true, p.multiProcessorCount);
+    for (int S : {16, 64, 256})
+        for (int ctx : {1024, 4096}) bench_decode(c, S, ctx, nh, copy_gbs, S <= 64, p.multiProcessorCount);
+    bench_decode(c, 256, 600, nh, copy_gbs, false, p.multiProcessorCount);
+    bench_prefill(c, 2, 300, nh, true);
+    bench_prefill(c, 8, 1024, nh, true);
+    bench_prefill(c, 8, 1024, 2 * 2, false);   // G = 2 (qwen3-0.6b style packing)
+    return 0;
+}

@@ -1,0 +1,228 @@
+// Paged attention on tensor cores for 16-bit storage types (float32 models use attention_prefill.cu and
+// attention_decode.cu). Both kernels pack the G = nh / nkv query heads that share a KV head into the rows of
+// one mma tile (row r = token * G + head), so every K/V byte read from the cache serves all of them, and
+// stream the keys in tiles of 64 through a cp.async pipeline into swizzled shared memory (attention_tc.cuh).
+// KV cache layout (blocks, nkv, block_size, D) of one layer; a sequence's blocks come from its block table.
+//
+// attn_prefill_tc_hdD_T(out (T, nh*D), q (T, nh*D), k_cache, v_cache, tiles (n, 3): (sequence, first token,
+//                       count <= tile_tokens), query_start (S + 1), context_lens (S), block_tables (S, bt_stride),
+//                       bt_stride, nh, nkv, block_size, scale)
+//   grid = (n tiles, nkv), block = 128 (4 warps x 16 rows = 64 rows: tile_tokens = 64 / G tokens), dynamic
+//   shared memory = prefill_smem(D). Causal by position: the query at position p sees keys k <= p, where
+//   p = context_len - query_len + its index in the sequence's run. Serves mixed steps too (a decode row is
+//   a one-token tile).
+//
+// attn_decode_tc_hdD_T(out (S, nh*D), part_acc (S, splits, nh, D) f32, part_ml (S, splits, nh, 2) f32,
+//                      q (S, nh*D), k_cache, v_cache, context_lens (S), block_tables, bt_stride, nh, nkv,
+//                      block_size, scale, partition, num_splits)
+//   grid = (nkv, S, num_splits), block = 128, dynamic shared memory = decode_smem(D). One block takes the
+//   context range [split * partition, + partition) of one (sequence, KV head); its 4 warps take 16 keys each
+//   of every 64-key tile (the next tile loads while this one is used) and merge their softmax states at the end. One split writes
+//   the normalized output, several write unnormalized sums and (max, sum) for attn_decode_reduce
+//   (attention_decode.cu). A context of 0 (a graph's padding row) writes zeros.
+#include "attention_tc.cuh"
+
+namespace paged {
+constexpr int BN = 64;       // keys per tile
+constexpr int WARPS = 4;
+constexpr int THREADS = WARPS * 32;
+constexpr int PREFILL_STAGES = 2;
+#ifndef EMBER_DECODE_STAGES
+#define EMBER_DECODE_STAGES 2  // 2 x 32 KiB keeps a block within the 99 KiB of sm_86 (Kernels.TC_DECODE_STAGES)
+#endif
+constexpr int DECODE_STAGES = EMBER_DECODE_STAGES;
+}  // namespace paged
+
+template <typename T, int HD>
+__device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, const T* __restrict__ kc,
+                                const T* __restrict__ vc, const int* __restrict__ tiles,
+                                const int* __restrict__ query_start, const int* __restrict__ context_lens,
+                                const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
+                                float scale) {
+    using namespace paged;
+    constexpr int ROWS = 16 * WARPS, CH = HD / 8, TILE = BN * HD;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* qs = reinterpret_cast<T*>(smem_raw);
+    T* ks = qs + ROWS * HD;
+    T* vs = ks + PREFILL_STAGES * TILE;
+    const int tile = blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int G = nh / nkv;
+    const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
+    const int qlen = query_start[seq + 1] - query_start[seq];
+    const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
+    const int kv_end = pos0 + count;
+    const int* bt = block_tables + (size_t)seq * bt_stride;
+
+    for (int i = tid; i < ROWS * CH; i += THREADS) {
+        int r = i / CH, c = i % CH, tok = r / G, g = r % G;
+        uint4 v = make_uint4(0, 0, 0, 0);
+        if (tok < count) v = *reinterpret_cast<const uint4*>(q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8);
+        *reinterpret_cast<uint4*>(qs + tc::swz<HD>(r, c)) = v;
+    }
+    const int ntiles = (kv_end + BN - 1) / BN;
+#pragma unroll
+    for (int s = 0; s < PREFILL_STAGES - 1; s++) {
+        if (s < ntiles) tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, s * BN, kv_end, kvh, nkv, bs, tid);
+        tc::cp_async_commit();
+    }
+    __syncthreads();
+    tc::WarpState<T, HD> st;
+    st.init(qs + warp * 16 * HD, lane);  // this warp's 16 rows (a multiple of 8 rows keeps the swizzle phase)
+    const int r0 = warp * 16 + (lane >> 2), r1 = r0 + 8;
+    const int lim0 = r0 / G < count ? pos0 + r0 / G : -1, lim1 = r1 / G < count ? pos0 + r1 / G : -1;
+    const int last_row = min(warp * 16 + 15, count * G - 1);
+    const int warp_limit = last_row < warp * 16 ? -1 : pos0 + last_row / G;  // the warp's furthest visible key
+    const float scale2 = scale * 1.4426950408889634f;
+    for (int i = 0; i < ntiles; i++) {
+        tc::cp_async_wait<PREFILL_STAGES - 2>();
+        __syncthreads();
+        int next = i + PREFILL_STAGES - 1;
+        if (next < ntiles) {
+            int s = next % PREFILL_STAGES;
+            tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, next * BN, kv_end, kvh, nkv, bs, tid);
+        }
+        tc::cp_async_commit();
+        if (i * BN <= warp_limit) {
+            int s = i % PREFILL_STAGES;
+            st.template step<BN>(ks + s * TILE, vs + s * TILE, 0, i * BN, lim0, lim1, scale2, lane);
+        }
+    }
+    st.finish_sums();
+    const int t = lane & 3;
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int r = half ? r1 : r0, tok = r / G, g = r % G;
+        if (tok >= count) continue;
+        float inv = st.l[half] > 0.f ? 1.f / st.l[half] : 0.f;
+        T* o = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD;
+#pragma unroll
+        for (int n = 0; n < HD / 8; n++) {
+            o[n * 8 + 2 * t] = from_float<T>(st.acc[n][2 * half] * inv);
+            o[n * 8 + 2 * t + 1] = from_float<T>(st.acc[n][2 * half + 1] * inv);
+        }
+    }
+}
+
+template <typename T, int HD>
+__device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc, float* __restrict__ part_ml,
+                               const T* __restrict__ q, const T* __restrict__ kc, const T* __restrict__ vc,
+                               const int* __restrict__ context_lens, const int* __restrict__ block_tables,
+                               int bt_stride, int nh, int nkv, int bs, float scale, int partition, int num_splits) {
+    using namespace paged;
+    constexpr int CH = HD / 8, TILE = BN * HD, WN = BN / WARPS;
+    extern __shared__ __align__(128) unsigned char smem_raw[];
+    T* qs = reinterpret_cast<T*>(smem_raw);
+    T* ks = qs + 16 * HD;
+    T* vs = ks + DECODE_STAGES * TILE;
+    const int kvh = blockIdx.x, seq = blockIdx.y, split = blockIdx.z, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int G = nh / nkv;
+    const int ctx = context_lens[seq];
+    const int start = split * partition, end = min(ctx, start + partition);
+    if (start >= end) {
+        if (num_splits > 1) {
+            if (tid < G) {
+                size_t i = ((size_t)(seq * num_splits + split) * nh + kvh * G + tid) * 2;
+                part_ml[i] = -INFINITY;
+                part_ml[i + 1] = 0.f;
+            }
+        } else {
+            for (int i = tid; i < G * HD; i += THREADS) out[(size_t)seq * nh * HD + kvh * G * HD + i] = from_float<T>(0.f);
+        }
+        return;
+    }
+    const int* bt = block_tables + (size_t)seq * bt_stride;
+    for (int i = tid; i < 16 * CH; i += THREADS) {
+        int r = i / CH, c = i % CH;
+        uint4 v = make_uint4(0, 0, 0, 0);
+        if (r < G) v = *reinterpret_cast<const uint4*>(q + (size_t)seq * nh * HD + (kvh * G + r) * HD + c * 8);
+        *reinterpret_cast<uint4*>(qs + tc::swz<HD>(r, c)) = v;
+    }
+    const int ntiles = (end - start + BN - 1) / BN;
+#pragma unroll
+    for (int s = 0; s < DECODE_STAGES - 1; s++) {
+        if (s < ntiles) tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, start + s * BN, end, kvh, nkv, bs, tid);
+        tc::cp_async_commit();
+    }
+    __syncthreads();
+    tc::WarpState<T, HD> st;
+    st.init(qs, lane);
+    const int g = lane >> 2, t = lane & 3;
+    const int lim0 = g < G ? end - 1 : -1;  // rows g + 8 >= G (G <= 8) are padding
+    const float scale2 = scale * 1.4426950408889634f;
+    for (int i = 0; i < ntiles; i++) {
+        tc::cp_async_wait<DECODE_STAGES - 2>();
+        __syncthreads();
+        int next = i + DECODE_STAGES - 1;
+        if (next < ntiles) {
+            int s = next % DECODE_STAGES;
+            tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, start + next * BN, end, kvh, nkv, bs, tid);
+        }
+        tc::cp_async_commit();
+        int key0 = start + i * BN + warp * WN;
+        if (key0 < end) {
+            int s = i % DECODE_STAGES;
+            st.template step<WN>(ks + s * TILE, vs + s * TILE, warp * WN, key0, lim0, -1, scale2, lane);
+        }
+    }
+    st.finish_sums();
+    tc::cp_async_wait<0>();
+    __syncthreads();
+    // merge the warps' states for the G real rows through shared memory (the K/V tiles are free now)
+    float* macc = reinterpret_cast<float*>(ks);       // (WARPS, 8, HD)
+    float* mml = macc + WARPS * 8 * HD;               // (WARPS, 8, 2)
+    if (g < G) {
+#pragma unroll
+        for (int n = 0; n < HD / 8; n++) {
+            macc[(warp * 8 + g) * HD + n * 8 + 2 * t] = st.acc[n][0];
+            macc[(warp * 8 + g) * HD + n * 8 + 2 * t + 1] = st.acc[n][1];
+        }
+        if (t == 0) {
+            mml[(warp * 8 + g) * 2] = st.m[0];
+            mml[(warp * 8 + g) * 2 + 1] = st.l[0];
+        }
+    }
+    __syncthreads();
+    for (int i = tid; i < G * HD; i += THREADS) {
+        int r = i / HD, d = i % HD, h = kvh * G + r;
+        float mx = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) mx = fmaxf(mx, mml[(w * 8 + r) * 2]);
+        float sum = 0.f, acc = 0.f;
+#pragma unroll
+        for (int w = 0; w < WARPS; w++) {
+            float mw = mml[(w * 8 + r) * 2];
+            float f = mw == -INFINITY ? 0.f : exp2f(mw - mx);
+            sum += mml[(w * 8 + r) * 2 + 1] * f;
+            acc += macc[(w * 8 + r) * HD + d] * f;
+        }
+        if (num_splits == 1) {
+            out[(size_t)seq * nh * HD + h * HD + d] = from_float<T>(sum > 0.f ? acc / sum : 0.f);
+        } else {
+            size_t row = (size_t)(seq * num_splits + split) * nh + h;
+            part_acc[row * HD + d] = acc;
+            if (d == 0) {
+                part_ml[row * 2] = mx * 0.6931471805599453f;  // back to natural-log units for the reduce kernel
+                part_ml[row * 2 + 1] = sum;
+            }
+        }
+    }
+}
+
+#define EMBER_PAGED_HD(S, T, D)                                                                             \
+    extern "C" __global__ void __launch_bounds__(paged::THREADS) attn_prefill_tc_hd##D##_##S(T* out,       \
+            const T* q, const T* kc, const T* vc, const int* tiles, const int* query_start,                  \
+            const int* context_lens, const int* block_tables, int bt_stride, int nh, int nkv, int bs,        \
+            float scale) {                                                                                   \
+        attn_prefill_tc<T, D>(out, q, kc, vc, tiles, query_start, context_lens, block_tables, bt_stride, nh, \
+                              nkv, bs, scale);                                                               \
+    }                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(paged::THREADS) attn_decode_tc_hd##D##_##S(T* out,        \
+            float* part_acc, float* part_ml, const T* q, const T* kc, const T* vc, const int* context_lens,   \
+            const int* block_tables, int bt_stride, int nh, int nkv, int bs, float scale, int partition,      \
+            int num_splits) {                                                                                \
+        attn_decode_tc<T, D>(out, part_acc, part_ml, q, kc, vc, context_lens, block_tables, bt_stride, nh,   \
+                             nkv, bs, scale, partition, num_splits);                                         \
+    }
+#define EMBER_PAGED(S, T) EMBER_PAGED_HD(S, T, 64) EMBER_PAGED_HD(S, T, 128)
+EMBER_PAGED(bf16, __nv_bfloat16)
+EMBER_PAGED(f16, __half)
