@@ -32,14 +32,15 @@ final class RequestState {
 
     /**
      * Takes the token the sequence just got (already appended by the scheduler). Returns true when a stop string
-     * matched, in which case the text is cut before it and the caller finishes the sequence.
+     * matched, in which case the text is cut before it and the caller finishes the sequence. Without stop strings
+     * no text is needed until the end: tokens are not decoded here (see {@link #finished}).
      */
     boolean accept(int slot, StepOutput out, boolean stoppedByToken) {
         int token = sequence.lastToken();
         if (logprobs != null && out.topTokenIds() != null && out.topTokenIds()[slot] != null) {
             logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], out.topTokenIds()[slot], out.topLogprobs()[slot]));
         }
-        if (stoppedByToken) {
+        if (stoppedByToken || stopStrings.isEmpty()) {
             return false; // EOS / stop ids are kept in token_ids but never in the text
         }
         detokenizer.append(token);
@@ -54,15 +55,39 @@ final class RequestState {
         return false;
     }
 
-    Result result() {
-        String text = finalText != null ? finalText : detokenizer.text() + detokenizer.flush();
+    /**
+     * Snapshots the finished sequence on the step-loop thread; the returned supplier builds the result (the text's
+     * decode, for requests without stop strings) and may run on any one thread afterwards.
+     */
+    java.util.function.Supplier<Result> finished() {
+        int[] output = sequence.outputTokens();
         FinishReason reason = finalText != null ? FinishReason.STOP : sequence.finishReason();
-        return new Result(requestId, text, sequence.outputTokens(), reason, sequence.numPromptTokens(),
-                sequence.numOutputTokens(), null, logprobs == null ? List.of() : List.copyOf(logprobs));
+        int numOutput = sequence.numOutputTokens();
+        String cutText = finalText;
+        boolean deferred = stopStrings.isEmpty();
+        // a stop token ends the output but is never part of the text
+        boolean dropLast = deferred && reason == FinishReason.STOP && output.length > 0;
+        List<TokenLogprobs> lps = logprobs == null ? List.of() : List.copyOf(logprobs);
+        return () -> {
+            String text;
+            if (cutText != null) {
+                text = cutText;
+            } else if (deferred) {
+                text = detokenizer.appendAll(dropLast ? java.util.Arrays.copyOf(output, output.length - 1) : output);
+            } else {
+                text = detokenizer.text() + detokenizer.flush();
+            }
+            return new Result(requestId, text, output, reason, sequence.numPromptTokens(), numOutput, null, lps);
+        };
+    }
+
+    Result result() {
+        return finished().get();
     }
 
     Result aborted() {
-        return new Result(requestId, detokenizer.text(), sequence.outputTokens(), FinishReason.ABORT,
+        String text = stopStrings.isEmpty() ? detokenizer.appendAll(sequence.outputTokens()) : detokenizer.text();
+        return new Result(requestId, text, sequence.outputTokens(), FinishReason.ABORT,
                 sequence.numPromptTokens(), sequence.numOutputTokens(), null, List.of());
     }
 }

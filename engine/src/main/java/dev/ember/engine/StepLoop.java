@@ -13,13 +13,17 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The engine's single step-loop thread: admit new requests, then repeat schedule → backend step → postprocess →
- * complete finished requests. It alone touches the scheduler, the block manager, the backend and the request states.
+ * complete finished requests. It alone touches the scheduler, the block manager, the backend and the request states;
+ * finished requests' results (their text) are built on one helper thread, off the loop.
  */
 final class StepLoop implements Runnable {
     private final Scheduler scheduler;
@@ -30,6 +34,12 @@ final class StepLoop implements Runnable {
     private final BlockingQueue<RequestState> incoming = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> aborts = new LinkedBlockingQueue<>();
     private final Map<Long, RequestState> active = new HashMap<>();
+    /** Builds finished requests' results (the text's one decode) off the step loop, in finishing order. */
+    private final ExecutorService results = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ember-results");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean stopping;
     private volatile Throwable failure;
     private boolean ended;
@@ -98,7 +108,8 @@ final class StepLoop implements Runnable {
                     // no step may follow (the batch can be empty now): keep the metrics' queue sizes current,
                     // before the caller's future completes and it looks at them
                     publishGauges();
-                    complete(r, r.aborted());
+                    Result aborted = r.aborted();
+                    complete(r, () -> aborted);
                 }
             }
         }
@@ -135,7 +146,7 @@ final class StepLoop implements Runnable {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                complete(state, state.result());
+                complete(state, state.finished());
             }
         }
         stats.generatedTokens.addAndGet(generated);
@@ -153,10 +164,16 @@ final class StepLoop implements Runnable {
         stats.kvUsage = blockManager.usage();
     }
 
-    private void complete(RequestState state, Result result) {
+    private void complete(RequestState state, Supplier<Result> result) {
         active.remove(state.sequence.seqId());
         onDone.accept(state);
-        state.future.complete(result);
+        results.execute(() -> {
+            try {
+                state.future.complete(result.get());
+            } catch (Throwable t) {
+                state.future.completeExceptionally(t);
+            }
+        });
     }
 
     /** On stop or failure: every unfinished request completes (aborted, or exceptionally with the failure). */
@@ -177,6 +194,13 @@ final class StepLoop implements Runnable {
             } else {
                 r.future.complete(r.aborted());
             }
+        }
+        // results already handed over are built before the loop counts as ended
+        results.shutdown();
+        try {
+            results.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

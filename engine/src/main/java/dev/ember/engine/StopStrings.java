@@ -11,6 +11,10 @@ final class StopStrings {
     }
 
     /** Index where the first stop string starts in {@code text}, or -1. */
+    boolean isEmpty() {
+        return stops.isEmpty();
+    }
+
     int firstMatch(String text) {
         int best = -1;
         for (String s : stops) {

@@ -46,6 +46,20 @@ public final class IncrementalDetokenizer {
         return "";
     }
 
+    /**
+     * Adds many generated tokens at once and emits their text with one decode of the window, as if each had been
+     * {@link #append appended} and then {@link #flush flushed}: the engine's path for requests whose text is only
+     * needed at the end (no stop strings), so the step loop pays no per-token decode.
+     */
+    public String appendAll(int[] tokens) {
+        if (size + tokens.length > ids.length) {
+            ids = Arrays.copyOf(ids, Math.max(ids.length * 2, size + tokens.length));
+        }
+        System.arraycopy(tokens, 0, ids, size, tokens.length);
+        size += tokens.length;
+        return flush();
+    }
+
     /** Emits whatever is held back (at the end of generation an incomplete character is shown as U+FFFD). */
     public String flush() {
         if (readOffset == size) {

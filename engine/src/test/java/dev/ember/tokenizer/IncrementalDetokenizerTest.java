@@ -13,6 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class IncrementalDetokenizerTest {
+    /** The demo model's vocabulary (DemoTokenizer): random ids below it are real tokens, specials included. */
+    private static final int DEMO_VOCAB = 704;
     @TempDir
     static Path demoDir;
 
@@ -35,6 +37,30 @@ class IncrementalDetokenizerTest {
         assertEquals(tokenizer.decode(ids), streamed.toString());
         assertEquals(text, streamed.toString());
         assertEquals(text, d.text());
+        // the engine's end-of-request path (one decode for all tokens) gives the same text
+        assertEquals(text, tokenizer.newDetokenizer(promptIds).appendAll(ids));
+    }
+
+    @Test
+    void appendAllMatchesTokenByTokenOnRandomIds() {
+        try (Tokenizer t = Tokenizer.load(demoDir)) {
+            java.util.Random r = new java.util.Random(7);
+            int[] prompt = t.encode("Say:", false);
+            for (int round = 0; round < 200; round++) {
+                int[] ids = new int[1 + r.nextInt(40)];
+                for (int i = 0; i < ids.length; i++) {
+                    ids[i] = r.nextInt(DEMO_VOCAB);
+                }
+                IncrementalDetokenizer one = t.newDetokenizer(prompt);
+                StringBuilder streamed = new StringBuilder();
+                for (int id : ids) {
+                    streamed.append(one.append(id));
+                }
+                streamed.append(one.flush());
+                assertEquals(streamed.toString(), t.newDetokenizer(prompt).appendAll(ids),
+                        "ids " + java.util.Arrays.toString(ids));
+            }
+        }
     }
 
     @Test
