@@ -13,6 +13,7 @@ import dev.ember.weights.ModelWeights;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * The CUDA backend: JCuda's driver API on the GPU's primary context, one stream, cuBLAS GEMMs (fused QKV and
@@ -49,6 +50,7 @@ public final class CudaBackend implements Backend {
     private KvCache kv;
     private long activationBytes;
     private long startMillis = -1;
+    private long graphMillis;
     private long hostPrepNanos;
     private long enqueueNanos;
     private boolean closed;
@@ -161,10 +163,35 @@ public final class CudaBackend implements Backend {
         kv = own(new KvCache(config.numLayers(), (int) blocks, blockSize, config.numKvHeads(), config.headDim(), dtype));
         if (!engine.enforceEager()) {
             graphs = own(new DecodeGraphs(stream, maxSeqs, maxBlocksPerSeq));
+            long g0 = System.nanoTime();
+            captureDecodeGraphs();
+            graphMillis = (System.nanoTime() - g0) / 1_000_000;
         }
         startMillis = (System.nanoTime() - startNanos) / 1_000_000;
         LOG.log(System.Logger.Level.INFO, description());
         return (int) blocks;
+    }
+
+    /**
+     * Captures the decode graph of every (batch, stride) bucket: per batch bucket one eager pass over padding rows
+     * (context 0: they store and read nothing) lets cuBLAS pick and load its kernels for that shape, then one
+     * capture per stride bucket.
+     */
+    private void captureDecodeGraphs() {
+        ForwardBatch empty = new ForwardBatch(0, new int[0], new int[0], new int[0], new int[] {0}, new int[0],
+                new int[0][], kv.blockSize, new boolean[0], new SamplingParams[0], new long[0], new int[0], new int[0][],
+                new int[0]);
+        for (int batch : graphs.batchBuckets()) {
+            List<Integer> strides = graphs.strideBuckets();
+            inputs.write(empty, batch, strides.get(0), new int[0]);
+            inputs.upload(stream);
+            model.forward(kv, batch, batch, batch, true, strides.get(0) * kv.blockSize);
+            for (int stride : strides) {
+                inputs.write(empty, batch, stride, new int[0]);
+                graphs.capture(batch, stride, (bb, ss) -> model.forward(kv, bb, bb, bb, true, ss * kv.blockSize));
+            }
+        }
+        stream.synchronize();
     }
 
     /** One forward pass of max_num_batched_tokens tokens over a one-block scratch cache, to measure the peak. */
@@ -312,7 +339,7 @@ public final class CudaBackend implements Backend {
                 + device.multiprocessors() + " SMs), " + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
-                + (engine.enforceEager() ? "eager" : "CUDA graphs for decode")
+                + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms")
                 + (startMillis >= 0 ? ", ready " + startMillis + " ms after the weights were handed over" : "");
     }
 

@@ -9,10 +9,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * CUDA graphs of the decode forward pass, one per (batch-size bucket, block-table stride bucket), captured
- * lazily the first time a bucket is needed (that step runs eagerly) and replayed afterwards. A graph reads its
- * inputs from the fixed regions of {@link StepInputs}, refreshed by the step's one async copy. Batch buckets:
- * 1, 2, 4, then multiples of 8; stride buckets: powers of two from 16 blocks. Owns the graphs. Not thread-safe.
+ * CUDA graphs of the decode forward pass, one per (batch-size bucket, block-table stride bucket), all captured at
+ * engine start ({@link CudaBackend}) and replayed afterwards, so no step of a run pays for a capture. A graph reads
+ * its inputs from the fixed regions of {@link StepInputs}, refreshed by the step's one async copy. Batch buckets:
+ * 1, 2, 4, 8, then multiples of 16 (as nano-vLLM: a padded row costs little next to a graph per size); stride
+ * buckets: powers of two from 16 blocks. Owns the graphs. Not thread-safe.
  */
 final class DecodeGraphs implements AutoCloseable {
     /** Captures (or replays) the decode forward of a fixed shape. */
@@ -32,8 +33,29 @@ final class DecodeGraphs implements AutoCloseable {
     }
 
     int batchBucket(int seqs) {
-        int b = seqs <= 1 ? 1 : seqs <= 2 ? 2 : seqs <= 4 ? 4 : (seqs + 7) / 8 * 8;
+        int b = seqs <= 1 ? 1 : seqs <= 2 ? 2 : seqs <= 4 ? 4 : seqs <= 8 ? 8 : (seqs + 15) / 16 * 16;
         return Math.min(b, maxSeqs);
+    }
+
+    /** Every batch bucket up to max_num_seqs, smallest first. */
+    java.util.List<Integer> batchBuckets() {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (int s = 1; s <= maxSeqs; s++) {
+            out.add(batchBucket(s));
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    /** Every stride bucket up to the longest block table, smallest first. */
+    java.util.List<Integer> strideBuckets() {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (int s = 16; ; s <<= 1) {
+            out.add(Math.min(s, maxStride));
+            if (s >= maxStride) {
+                break;
+            }
+        }
+        return java.util.List.copyOf(out);
     }
 
     int strideBucket(int blocks) {

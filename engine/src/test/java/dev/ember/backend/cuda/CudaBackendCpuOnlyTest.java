@@ -74,6 +74,14 @@ class CudaBackendCpuOnlyTest {
         assertEquals(16, graphs.strideBucket(1));
         assertEquals(128, graphs.strideBucket(100));
         assertEquals(2048, graphs.strideBucket(2048));
+        // the buckets captured at start cover every batch size and block count the engine can schedule
+        List<Integer> batches = graphs.batchBuckets();
+        assertEquals(List.of(1, 2, 4, 8, 16, 32, 48, 64, 80, 96, 100), batches);
+        for (int seqs = 1; seqs <= 100; seqs++) {
+            assertTrue(batches.contains(graphs.batchBucket(seqs)), "batch " + seqs);
+        }
+        assertEquals(List.of(16, 32, 64, 128, 256, 512, 1024, 2048), graphs.strideBuckets());
+        assertEquals(List.of(16, 32, 64, 100), new DecodeGraphs(null, 8, 100).strideBuckets());
     }
 
     @Test
