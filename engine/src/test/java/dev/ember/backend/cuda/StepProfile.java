@@ -15,7 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Per-step profile of the CUDA backend: one decode step of a large batch and one prefill step of many tokens,
+ * A profiling tool, not part of the engine (it lives with the tests so the GPU-host bundle carries it): per-step
+ * profile of the CUDA backend: one decode step of a large batch and one prefill step of many tokens,
  * with GPU time split into GEMMs, attention and other kernels (CUDA events between the ops of an eager pass),
  * the decode step's graph-replay time, the whole step() time (sampling and host work included) and the host
  * time to build and stage the step's inputs, each against what the card can do.
