@@ -21,6 +21,14 @@ __device__ void rope_store(T* __restrict__ q_out, T* __restrict__ k_cache, T* __
     const float pos = (float)positions[t];
     const int slot = slots[t];
     const T* row = qkv + (size_t)t * width;
+    // one cos/sin per rotary pair for all heads of the token (sincos of large angles is not cheap)
+    __shared__ float cs[128], sn[128];
+    for (int i = threadIdx.x; i < half; i += blockDim.x) {
+        float angle = pos * inv_freq[i];
+        cs[i] = round_to<T>(cosf(angle));
+        sn[i] = round_to<T>(sinf(angle));
+    }
+    __syncthreads();
     for (int h = warp; h < nh + 2 * nkv; h += nwarps) {
         const bool is_q = h < nh, is_k = !is_q && h < nh + nkv;
         const int base = h * hd;
@@ -56,8 +64,7 @@ __device__ void rope_store(T* __restrict__ q_out, T* __restrict__ k_cache, T* __
             for (int m = 0; m < 4; m++) {
                 int i = lane + 32 * m;
                 if (i < half) {
-                    float angle = pos * inv_freq[i];
-                    float c = round_to<T>(cosf(angle)), s = round_to<T>(sinf(angle));
+                    float c = cs[i], s = sn[i];
                     float a = x1[m], b = x2[m];
                     x1[m] = round_to<T>(a * c) - round_to<T>(b * s);
                     x2[m] = round_to<T>(b * c) + round_to<T>(a * s);

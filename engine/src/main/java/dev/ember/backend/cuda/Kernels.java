@@ -61,7 +61,9 @@ final class Kernels {
 
     /** residual = (accumulate ? residual + in : in) in float32; out = rmsnorm(residual) * weight. */
     void addRmsNorm(long out, long residual, long in, long weight, float eps, int rows, int hidden, boolean accumulate) {
-        module.launch("add_rmsnorm_" + suffix, rows, 1, 1, 512, 0, stream, out, residual, in, weight, eps, hidden,
+        // rmsnorm.cu's vector path: 8 columns a thread, at most 4 chunks a thread
+        int threads = hidden % 8 == 0 && hidden <= 8 * 4 * 256 ? 256 : 512;
+        module.launch("add_rmsnorm_" + suffix, rows, 1, 1, threads, 0, stream, out, residual, in, weight, eps, hidden,
                 accumulate ? 1 : 0);
     }
 
@@ -75,8 +77,12 @@ final class Kernels {
     /** out (rows, inter) = silu(gate) * up over gateUp (rows, 2 * inter). */
     void siluMul(long out, long gateUp, int rows, int inter) {
         long total = (long) rows * inter;
-        int grid = (int) Math.min((total + 255) / 256, 65535L * 16);
-        module.launch("silu_mul_" + suffix, grid, 1, 1, 256, 0, stream, out, gateUp, inter, total);
+        if (inter % 8 == 0 && rows <= 65535) { // activation.cu's vector path: one row per grid row, 8 columns a thread
+            module.launch("silu_mul_" + suffix, (inter / 8 + 255) / 256, rows, 1, 256, 0, stream, out, gateUp, inter, total);
+        } else {
+            int grid = (int) Math.min((total + 255) / 256, 65535L * 16);
+            module.launch("silu_mul_" + suffix, grid, 1, 1, 256, 0, stream, out, gateUp, inter, total);
+        }
     }
 
     /**

@@ -80,7 +80,7 @@ class CudaKernelsTest {
     static Stream<Arguments> dtypesAndWidths() {
         List<Arguments> list = new ArrayList<>();
         for (DType d : DType.values()) {
-            for (int width : new int[] {1536, 1001}) {
+            for (int width : new int[] {1536, 1001, 8200}) { // vector path, scalar path (odd, too wide)
                 list.add(Arguments.of(d, width));
             }
         }
@@ -113,12 +113,21 @@ class CudaKernelsTest {
         }
     }
 
+    static Stream<Arguments> dtypesAndIntermediates() {
+        List<Arguments> list = new ArrayList<>();
+        for (DType d : DType.values()) {
+            for (int inter : new int[] {999, 8960, 2056}) { // the scalar path, then the 8-column vector path
+                list.add(Arguments.of(d, inter));
+            }
+        }
+        return list.stream();
+    }
+
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void siluMulMatchesCpu(DType dtype) {
+    @MethodSource("dtypesAndIntermediates")
+    void siluMulMatchesCpu(DType dtype, int inter) {
         Random r = new Random(3);
         int rows = 5;
-        int inter = 999;
         float[] gateUp = round(random(r, rows * 2 * inter, 2f), dtype);
         float[] gate = new float[rows * inter];
         float[] up = new float[rows * inter];
