@@ -40,7 +40,7 @@ public final class Benchmark {
         CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup", "runs"));
         String workloadPath = cli.values.get("workload");
         if (workloadPath == null) {
-            throw new dev.ember.ConfigException("--workload FILE is required (e.g. ../shared/bench/throughput-256.json)");
+            throw new dev.ember.ConfigException("--workload FILE is required (e.g. bench/throughput-256.json)");
         }
         Workload workload = Workload.read(Path.of(workloadPath));
         int limit = dev.ember.OptionValues.parseInt("limit", cli.get("limit", String.valueOf(workload.requests().size())));

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A throughput workload in the shape of ../shared/bench/throughput-256.json: a temperature, ignore_eos, and
+ * A throughput workload in the shape of bench/throughput-256.json: a temperature, ignore_eos, and
  * requests of prompt token ids with their max_tokens.
  */
 record Workload(double temperature, boolean ignoreEos, List<Item> requests) {
