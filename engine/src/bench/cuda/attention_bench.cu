@@ -90,7 +90,7 @@ static double compare(const float* ref, const std::vector<bf>& got, size_t n) {
 }
 
 // Decode: S sequences of context ctx (each its own scattered pages), one query token each.
-static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs, bool check, int sms) {
+static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs, bool check, int sms, int force_splits = 0) {
     int nkv = c.nkv, hd = c.hd, bs = c.bs;
     int per_seq = (ctx + bs - 1) / bs;
     if ((long)per_seq * S > c.blocks) { printf("decode S=%d ctx=%d: cache too small\n", S, ctx); return; }
@@ -117,6 +117,7 @@ static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs
         long ctas = (long)S * nkv;
         long fill = (4L * sms + ctas - 1) / ctas;
         int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (ctx + 1023) / 1024), (ctx + 255) / 256));
+        if (force_splits > 0) want = force_splits;
         partition = 64 * ((((ctx + want - 1) / want) + 63) / 64);
         splits = (ctx + partition - 1) / partition;
     }
@@ -238,6 +239,9 @@ int main(int argc, char** argv) {
     for (int S : {16, 64, 256})
         for (int ctx : {1024, 4096}) bench_decode(c, S, ctx, nh, copy_gbs, S <= 64, p.multiProcessorCount);
     bench_decode(c, 256, 600, nh, copy_gbs, false, p.multiProcessorCount);
+    // the split policy (CudaModel.decodeSplits) against fixed split counts
+    for (int ctx : {600, 1024, 2048})
+        for (int f : {1, 2, 3, 4, 6, 8}) bench_decode(c, 256, ctx, nh, copy_gbs, false, p.multiProcessorCount, f);
     bench_prefill(c, 2, 300, nh, true);
     bench_prefill(c, 8, 1024, nh, true);
     bench_prefill(c, 8, 1024, 2 * 2, false);   // G = 2 (qwen3-0.6b style packing)
