@@ -9,3 +9,4 @@
 #include "attention_decode.cu"
 #include "attention_decode2.cu"
 #include "sampling.cu"
+#include "finite.cu"

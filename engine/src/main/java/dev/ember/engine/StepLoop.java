@@ -117,6 +117,7 @@ final class StepLoop implements Runnable {
                     + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
         }
         StepOutput out = backend.step(batch.forwardBatch());
+        failNonFiniteRows(batch, out);
         Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
         if (sequences.size() > stats.peakRunning) {
@@ -144,6 +145,28 @@ final class StepLoop implements Runnable {
         stats.preemptions = scheduler.numPreemptions();
         stats.cachedPromptTokens = scheduler.numCachedPromptTokens();
         stats.busyNanos.addAndGet(System.nanoTime() - start);
+    }
+
+    /**
+     * Ends each row whose logits were not finite ({@link StepOutput#NON_FINITE}) with an error naming the step, before
+     * postprocess (which skips finished sequences): a token drawn from NaN logits would be silent garbage.
+     */
+    private void failNonFiniteRows(ScheduledBatch batch, StepOutput out) {
+        int[] tokens = out.tokens();
+        for (int i = 0; i < tokens.length; i++) {
+            Sequence seq = batch.sequences().get(i);
+            if (tokens[i] != StepOutput.NON_FINITE || seq.isFinished()) {
+                continue;
+            }
+            RequestState state = active.get(seq.seqId());
+            scheduler.finish(seq, FinishReason.ERROR);
+            stats.requestErrors.incrementAndGet();
+            complete(state, Result.error(state.requestId, "the model's logits were NaN or infinite at engine step "
+                    + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens() + " of this request, after "
+                    + seq.numPromptTokens() + " prompt tokens): the checkpoint holds non-finite weights, or the model's"
+                    + " arithmetic overflowed (try dtype=bfloat16 or float32); no token was sampled from them",
+                    seq.numPromptTokens()));
+        }
     }
 
     /** The metrics' point-in-time readings: running and waiting sequences, KV-cache usage. */

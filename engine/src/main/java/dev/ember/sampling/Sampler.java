@@ -69,6 +69,11 @@ public final class Sampler {
             throw new IllegalArgumentException("token history of length " + tokenHistory.length + " cannot hold "
                     + numPromptTokens + " prompt and " + outputIndex + " output tokens");
         }
+        if (!allFinite(logits)) {
+            // no token drawn from such a row means anything; the blame belongs to the model, not to the masks
+            throw new IllegalArgumentException("the logits hold NaN or infinite values: the model's output is not a"
+                    + " distribution (non-finite weights, or an overflow in its arithmetic)");
+        }
         float[] work = logits.clone();
         Penalties.apply(work, params, tokenHistory, numPromptTokens, outputIndex);
         if (outputIndex < params.minTokens()) {
@@ -95,6 +100,16 @@ public final class Sampler {
             topLogprobs[i] = (float) (logits[topIds[i]] - max - logSum);
         }
         return new Sample(token, logprob, topIds, topLogprobs);
+    }
+
+    /** True when no logit is NaN or infinite; a backend checks this before {@link #sample} (see StepOutput.NON_FINITE). */
+    public static boolean allFinite(float[] logits) {
+        for (float l : logits) {
+            if (!Float.isFinite(l)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void maskStopTokens(float[] work, SamplingParams params) {

@@ -7,6 +7,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,20 @@ class SamplerTest {
     // penalties are off where this is used; it only has to be long enough for the output index
     private static final int[] NO_HISTORY = new int[64];
     private final Sampler sampler = new Sampler(List.of(4));
+
+    @Test
+    void nonFiniteLogitsAreRefusedNamingThemNotTheMasks() {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] logits = {0.5f, bad, 1f};
+            assertFalse(Sampler.allFinite(logits));
+            for (double t : new double[] {0, 0.7}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sampler.sample(logits,
+                        SamplingParams.builder().temperature(t).build(), 1L, 0, new int[] {1}, 1));
+                assertTrue(e.getMessage().contains("NaN or infinite"), e.getMessage());
+            }
+        }
+        assertTrue(Sampler.allFinite(new float[] {0.5f, -3e38f, 3e38f}));
+    }
 
     @Test
     void greedyTakesTheArgmaxAndTheLowestIdOnTies() {

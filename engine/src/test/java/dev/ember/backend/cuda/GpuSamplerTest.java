@@ -114,7 +114,7 @@ class GpuSamplerTest {
         assertEquals(0, mismatches, mismatches + " of " + draws + " sampled tokens differ from Sampler's");
     }
 
-    private static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,
+    static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,
                                             int[] outputIndex, long[] seeds) {
         int s = params.size();
         int[] ids = new int[s];
