@@ -99,7 +99,10 @@ public final class Engine implements AutoCloseable {
     public CompletableFuture<Result> submit(Request request) {
         synchronized (lifecycle) {
             if (closed) {
-                throw new LlmException("the engine is closed; create a new one to submit requests");
+                Throwable failure = loop.failure();
+                throw failure != null
+                        ? new LlmException("the engine is closed after its step loop failed: " + failure, failure)
+                        : new LlmException("the engine is closed; create a new one to submit requests");
             }
         }
         int[] prompt;
@@ -156,6 +159,14 @@ public final class Engine implements AutoCloseable {
     /** Aborts every unfinished request with this id; their futures complete with {@link FinishReason#ABORT}. */
     public void abort(String requestId) {
         loop.abort(requestId);
+    }
+
+    /**
+     * Why the step loop died, or null while it runs (or ended by {@link #close}). A failed engine answers no more
+     * requests: its owner should close it (freeing its memory) and create a new one.
+     */
+    public Throwable failure() {
+        return loop.failure();
     }
 
     public EngineMetrics metrics() {
