@@ -20,7 +20,7 @@ import java.util.Collection;
  *       ({@code rp}, {@code fp}, {@code pp} are rounded to float first; {@code fp * c} is a float product.)</li>
  *   <li><b>min_tokens</b>: while {@code outputIndex < params.minTokens()}, the model's EOS ids and
  *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf}.</li>
- *   <li><b>Greedy</b> ({@code temperature == 0}): the argmax of the penalized logits, lowest id on ties;
+ *   <li><b>Greedy</b> ({@code temperature < 1e-5}, {@link SamplingParams#greedy()}): the argmax of the penalized logits, lowest id on ties;
  *       top-k, top-p and min-p do not apply. Otherwise {@code z_i = l_i / (float) temperature}, then
  *       <ul>
  *         <li>top-k ({@code 0 < k < vocab}): keep tokens with {@code z_i >= } the k-th largest z (ties may keep

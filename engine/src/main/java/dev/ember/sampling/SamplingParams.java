@@ -10,7 +10,7 @@ import java.util.Set;
  *
  * @param maxTokens      most tokens to generate (>= 1)
  * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
- * @param temperature    0 means greedy (argmax); otherwise logits are divided by it
+ * @param temperature    0 (or below {@link #GREEDY_BELOW}) means greedy (argmax); otherwise logits are divided by it
  * @param topP           nucleus mass in (0, 1]; 1 disables
  * @param topK           keep the k most likely tokens; 0 (or -1) disables
  * @param minP           drop tokens whose probability is below minP times the top one; 0 disables
@@ -38,6 +38,9 @@ public record SamplingParams(
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
         int logprobs) {
+
+    /** Temperatures below this sample greedily (vLLM's threshold, _SAMPLING_EPS). */
+    public static final double GREEDY_BELOW = 1e-5;
 
     /** The most top log-probabilities a request may ask for. */
     public static final int MAX_LOGPROBS = 20;
@@ -87,8 +90,12 @@ public record SamplingParams(
         }
     }
 
+    /**
+     * True for temperature 0 and for any temperature below {@link #GREEDY_BELOW}: dividing logits by such a number
+     * (1e-40 is 0 as a float) overflows to infinities or divides by zero, and its limit is the argmax anyway.
+     */
     public boolean greedy() {
-        return temperature == 0;
+        return temperature < GREEDY_BELOW;
     }
 
     public static Builder builder() {

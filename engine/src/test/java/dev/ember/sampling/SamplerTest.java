@@ -18,6 +18,25 @@ class SamplerTest {
     private final Sampler sampler = new Sampler(List.of(4));
 
     @Test
+    void aTemperatureTooSmallForAFloatSamplesGreedilyNotTokenZero() {
+        java.util.Random r = new java.util.Random(3);
+        for (int round = 0; round < 20; round++) {
+            float[] logits = new float[50];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = (float) r.nextGaussian() * 5;
+            }
+            logits[0] = -20; // token 0 is never the argmax
+            int want = Sampler.argmax(logits);
+            for (double t : new double[] {1e-300, 1e-40, 1e-20, 9.9e-6}) {
+                SamplingParams p = SamplingParams.builder().temperature(t).seed((long) round).build();
+                assertTrue(p.greedy(), "temperature " + t);
+                assertEquals(want, sampler.sample(logits, p, round, 0, new int[] {1}, 1).tokenId(), "temperature " + t);
+            }
+        }
+        assertFalse(SamplingParams.builder().temperature(1e-5).build().greedy());
+    }
+
+    @Test
     void nonFiniteLogitsAreRefusedNamingThemNotTheMasks() {
         for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
             float[] logits = {0.5f, bad, 1f};
