@@ -44,10 +44,9 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.model = model;
         this.backend = backend;
-        this.maxModelLen = config.maxModelLen() > 0
-                ? Math.min(config.maxModelLen(), model.config.maxPositionEmbeddings())
-                : model.config.maxPositionEmbeddings();
         this.numKvBlocks = backend.allocateKvCache(config.blockSize(), config.numKvBlocks());
+        this.maxModelLen = ContextLimit.effective(config.maxModelLen(), model.config.maxPositionEmbeddings(), numKvBlocks,
+                config.blockSize(), LOG::warning);
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
         Scheduler scheduler = new Scheduler(blocks, config.maxNumSeqs(), config.maxNumBatchedTokens(), maxModelLen,
                 model.config.eosTokenIds());
@@ -182,6 +181,7 @@ public final class Engine implements AutoCloseable {
         return model.config.vocabSize();
     }
 
+    /** The effective context: max_model_len (or max_position_embeddings), at most what the KV cache holds for one sequence. */
     public int maxModelLen() {
         return maxModelLen;
     }
