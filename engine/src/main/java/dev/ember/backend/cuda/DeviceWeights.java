@@ -88,9 +88,10 @@ final class DeviceWeights implements AutoCloseable {
         long offset = 0;
         for (TensorView t : parts) {
             this.parts.add(new Part(t.name(), buf.address(offset), t.numElements()));
-            ByteBuffer raw = t.bytes();
-            if (t.dtype() == dtype && raw.isDirect()) {
-                buf.upload(offset, raw);
+            if (t.dtype() == dtype && t.chunk(0).isDirect()) {
+                for (int c = 0; c < t.numChunks(); c++) {
+                    buf.upload(offset + c * TensorView.CHUNK_BYTES, t.chunk(c));
+                }
             } else {
                 convertAndUpload(buf, offset, t);
             }
