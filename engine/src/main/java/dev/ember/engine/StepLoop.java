@@ -12,7 +12,9 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -30,8 +32,12 @@ final class StepLoop implements Runnable {
     private final BlockingQueue<RequestState> incoming = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> aborts = new LinkedBlockingQueue<>();
     private final Map<Long, RequestState> active = new HashMap<>();
+    /** Every queued or active request, for the stall watchdog (the only other thread that may end them). */
+    private final Set<RequestState> unsettled = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private volatile Throwable failure;
+    /** System.nanoTime() when the step now running began; 0 between steps. */
+    private volatile long stepStartNanos;
     private boolean ended;
 
     StepLoop(Scheduler scheduler, BlockManager blockManager, Backend backend, EngineStats stats, Consumer<RequestState> onDone) {
@@ -47,6 +53,7 @@ final class StepLoop implements Runnable {
         if (ended) {
             return false;
         }
+        unsettled.add(state);
         incoming.add(state);
         return true;
     }
@@ -63,10 +70,38 @@ final class StepLoop implements Runnable {
         return failure;
     }
 
+    /** Nanoseconds the current step has been running; 0 between steps. */
+    long stepRunningNanos() {
+        long start = stepStartNanos;
+        return start == 0 ? 0 : System.nanoTime() - start;
+    }
+
+    /**
+     * Called by the stall watchdog while a step hangs (a hung device, a deadlock): ends the loop with {@code cause}
+     * and fails every unfinished request with it now, from the watchdog's thread. The step thread may stay stuck;
+     * if it ever returns, it stops without touching the requests again.
+     */
+    void failStalled(Throwable cause) {
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+        }
+        failure = cause;
+        for (RequestState r : unsettled) {
+            unsettled.remove(r);
+            if (r.settle()) {
+                onDone.accept(r);
+                r.future.completeExceptionally(cause);
+            }
+        }
+    }
+
     @Override
     public void run() {
         try {
-            while (!stopping) {
+            while (!stopping && failure == null) {
                 admit();
                 if (!scheduler.hasUnfinished()) {
                     RequestState next = incoming.poll(50, TimeUnit.MILLISECONDS);
@@ -80,7 +115,9 @@ final class StepLoop implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            failure = t;
+            if (failure == null) {
+                failure = t;
+            }
         } finally {
             finishAll();
         }
@@ -111,12 +148,24 @@ final class StepLoop implements Runnable {
 
     private void step() {
         long start = System.nanoTime();
+        stepStartNanos = start;
+        try {
+            runStep(start);
+        } finally {
+            stepStartNanos = 0;
+        }
+    }
+
+    private void runStep(long start) {
         ScheduledBatch batch = scheduler.schedule();
         if (batch == null) {
             throw new IllegalStateException("scheduler has unfinished sequences but scheduled none"
                     + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
         }
         StepOutput out = backend.step(batch.forwardBatch());
+        if (failure != null) {
+            return; // the watchdog gave up on this step and already failed its requests
+        }
         failNonFiniteRows(batch, out);
         Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
@@ -178,8 +227,11 @@ final class StepLoop implements Runnable {
 
     private void complete(RequestState state, Result result) {
         active.remove(state.sequence.seqId());
-        onDone.accept(state);
-        state.future.complete(result);
+        unsettled.remove(state);
+        if (state.settle()) {
+            onDone.accept(state);
+            state.future.complete(result);
+        }
     }
 
     /** On stop or failure: every unfinished request completes (aborted, or exceptionally with the failure). */
@@ -194,6 +246,10 @@ final class StepLoop implements Runnable {
         }
         for (RequestState r : left) {
             active.remove(r.sequence.seqId());
+            unsettled.remove(r);
+            if (!r.settle()) {
+                continue;
+            }
             onDone.accept(r);
             if (failure != null) {
                 r.future.completeExceptionally(failure);
