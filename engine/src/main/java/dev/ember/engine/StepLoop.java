@@ -32,6 +32,8 @@ final class StepLoop implements Runnable {
     private final BlockingQueue<RequestState> incoming = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> aborts = new LinkedBlockingQueue<>();
     private final Map<Long, RequestState> active = new HashMap<>();
+    /** Requests that ended in the step now running, completed at its end (after the metrics are published). */
+    private final List<Map.Entry<RequestState, Result>> finishedThisStep = new ArrayList<>();
     /** Every queued or active request, for the stall watchdog (the only other thread that may end them). */
     private final Set<RequestState> unsettled = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
@@ -185,7 +187,7 @@ final class StepLoop implements Runnable {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                complete(state, state.result());
+                finishedThisStep.add(Map.entry(state, state.result()));
             }
         }
         stats.generatedTokens.addAndGet(generated);
@@ -194,6 +196,12 @@ final class StepLoop implements Runnable {
         stats.preemptions = scheduler.numPreemptions();
         stats.cachedPromptTokens = scheduler.numCachedPromptTokens();
         stats.busyNanos.addAndGet(System.nanoTime() - start);
+        // completed only now: a caller woken by its future sees metrics that already count this step (KV usage,
+        // queue sizes, tokens)
+        for (Map.Entry<RequestState, Result> done : finishedThisStep) {
+            complete(done.getKey(), done.getValue());
+        }
+        finishedThisStep.clear();
     }
 
     /**
@@ -210,11 +218,11 @@ final class StepLoop implements Runnable {
             RequestState state = active.get(seq.seqId());
             scheduler.finish(seq, FinishReason.ERROR);
             stats.requestErrors.incrementAndGet();
-            complete(state, Result.error(state.requestId, "the model's logits were NaN or infinite at engine step "
-                    + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens() + " of this request, after "
+            finishedThisStep.add(Map.entry(state, Result.error(state.requestId,
+                    "the model's logits were NaN or infinite at engine step " + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens() + " of this request, after "
                     + seq.numPromptTokens() + " prompt tokens): the checkpoint holds non-finite weights, or the model's"
                     + " arithmetic overflowed (try dtype=bfloat16 or float32); no token was sampled from them",
-                    seq.numPromptTokens()));
+                    seq.numPromptTokens())));
         }
     }
 

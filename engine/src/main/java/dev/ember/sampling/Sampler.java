@@ -42,6 +42,13 @@ import java.util.Collection;
  * <p>Immutable and thread-safe; one instance per model (it holds the EOS ids).
  */
 public final class Sampler {
+    /**
+     * The token of a row where penalties and min_tokens masked every token (-inf everywhere): there is nothing to
+     * draw, and the request ends with an error rather than with an arbitrary token (the backends report it as
+     * {@code StepOutput.NO_CANDIDATE}).
+     */
+    public static final int NO_CANDIDATE = -3;
+
     private final int[] eosTokenIds;
 
     /** @param eosTokenIds the model's EOS ids ({@code ModelConfig.eosTokenIds()}), masked while below min_tokens */
@@ -80,6 +87,9 @@ public final class Sampler {
             maskStopTokens(work, params);
         }
         int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
+        if (token == NO_CANDIDATE || work[token] == Float.NEGATIVE_INFINITY) {
+            return new Sample(NO_CANDIDATE, Float.NaN, null, null);
+        }
 
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
@@ -144,14 +154,14 @@ public final class Sampler {
         int numKept = 0;
         for (int i = 0; i < vocab; i++) {
             // a -inf logit (masked) is never a candidate, even without top-k
-            if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY) {
+            if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(z[i])) {
                 kept[i] = true;
                 numKept++;
                 zmax = Math.max(zmax, z[i]);
             }
         }
         if (numKept == 0) {
-            throw new IllegalStateException("every token is masked (all logits are -inf after penalties and min_tokens)");
+            return NO_CANDIDATE;
         }
         if (params.topP() < 1 || params.minP() > 0) {
             float[] p = softmaxKept(z, kept, zmax);

@@ -52,8 +52,10 @@ public record SamplingParams(
         if (minTokens < 0 || minTokens > maxTokens) {
             throw ConfigException.invalid("min_tokens", minTokens, "an integer in [0, max_tokens=" + maxTokens + "]");
         }
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw ConfigException.invalid("temperature", temperature, "a finite number >= 0 (0 = greedy)");
+        // sampling divides float32 logits by (float) temperature: beyond Float.MAX_VALUE it is infinite, and a masked
+        // (-inf) logit divided by it is NaN
+        if (!(temperature >= 0) || temperature > Float.MAX_VALUE) {
+            throw ConfigException.invalid("temperature", temperature, "a number in [0, 3.4e38] (0 = greedy)");
         }
         if (!(topP > 0 && topP <= 1)) {
             throw ConfigException.invalid("top_p", topP, "a number in (0, 1]");
@@ -64,8 +66,8 @@ public record SamplingParams(
         if (!(minP >= 0 && minP <= 1)) {
             throw ConfigException.invalid("min_p", minP, "a number in [0, 1]");
         }
-        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a finite number > 0 (1 = off)");
+        if (!(repetitionPenalty > 0) || repetitionPenalty > Float.MAX_VALUE || (float) repetitionPenalty == 0) {
+            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a number in (1.4e-45, 3.4e38] (1 = off)");
         }
         if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
             throw ConfigException.invalid("presence_penalty", presencePenalty, "a number in [-2, 2]");

@@ -18,6 +18,17 @@ class SamplerTest {
     private final Sampler sampler = new Sampler(List.of(4));
 
     @Test
+    void aRowWhosePenaltiesMaskEveryTokenHasNoCandidateInsteadOfFailingTheBatch() {
+        float[] logits = {-10f, -20f, -30f, -15f};
+        SamplingParams harsh = SamplingParams.builder().repetitionPenalty(3e38).build();
+        int[] history = {0, 1, 2, 3}; // every token seen: l * 3e38 overflows to -inf
+        for (double t : new double[] {0, 0.8}) {
+            Sample s = sampler.sample(logits, harsh.toBuilder().temperature(t).build(), 1L, 0, history, 4);
+            assertEquals(Sampler.NO_CANDIDATE, s.tokenId(), "temperature " + t);
+        }
+    }
+
+    @Test
     void aTemperatureTooSmallForAFloatSamplesGreedilyNotTokenZero() {
         java.util.Random r = new java.util.Random(3);
         for (int round = 0; round < 20; round++) {
