@@ -102,4 +102,35 @@ class NonFiniteGpuTest {
             assertTrue(out.tokens()[3] >= 0 && out.tokens()[3] < vocab, "the finite row samples: " + out.tokens()[3]);
         }
     }
+
+    @Test
+    void aRowWhosePenaltiesMaskEveryTokenHasNoCandidate() throws Exception {
+        int vocab = 1000;
+        ModelConfig config = new ModelConfig(Architecture.QWEN2, vocab, 64, 128, 1, 2, 1, 64, 1e-6, 1e6, null, 4096,
+                true, true, false, "bfloat16", 1, Set.of(3));
+        SamplingParams harsh = SamplingParams.builder().repetitionPenalty(3e38).build();
+        List<SamplingParams> params = List.of(harsh.toBuilder().temperature(0).build(),
+                harsh.toBuilder().temperature(0.9).build(), SamplingParams.builder().temperature(0).build());
+        int seqs = params.size();
+        float[] flat = new float[seqs * vocab];
+        for (int i = 0; i < flat.length; i++) {
+            flat[i] = -10 - (i % 7); // all negative: times 3e38 is -inf
+        }
+        int[] all = java.util.stream.IntStream.range(0, vocab).toArray();
+        try (GpuTestSupport gpu = new GpuTestSupport();
+             Activations act = new Activations(config, DType.BF16, 64, seqs, new float[32]);
+             StepInputs in = new StepInputs(64, seqs, 4);
+             GpuSampler sampler = new GpuSampler(gpu.kernels(DType.BF16), act, in, gpu.stream, Set.of(3), vocab, seqs)) {
+            ForwardBatch batch = GpuSamplerTest.decodeBatch(params, new int[][] {all, all, all},
+                    new int[] {vocab, vocab, vocab}, new int[seqs], new long[] {1, 2, 3});
+            GpuSampler.Plan plan = sampler.plan(batch);
+            in.write(batch, 0, 1, plan.logitTokenOf());
+            in.upload(gpu.stream);
+            act.logits.upload(0, flat);
+            StepOutput out = sampler.sample(batch, plan);
+            assertEquals(StepOutput.NO_CANDIDATE, out.tokens()[0]);
+            assertEquals(StepOutput.NO_CANDIDATE, out.tokens()[1]);
+            assertEquals(0, out.tokens()[2], "without penalties the greedy row takes the largest logit, id 0");
+        }
+    }
 }
