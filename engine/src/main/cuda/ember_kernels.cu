@@ -8,3 +8,4 @@
 #include "attention_decode.cu"
 #include "attention_paged.cu"
 #include "sampling.cu"
+#include "finite.cu"

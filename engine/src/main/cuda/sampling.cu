@@ -12,7 +12,9 @@
 // Each (row, token) appears at most once, so entries never race.
 //
 // sample_rows(tokens (n), logprobs (n), top_ids (n, 20), top_logprobs (n, 20), raw, work (rows, vocab) f32,
-//             params (n, 12) int, vocab): grid = n, block = 1024
+//             params (n, 12) int, vocab): grid = n, block = 1024. A row whose raw logits hold a NaN or an infinity
+//             gets token -2 (StepOutput.NON_FINITE) and a NaN logprob, and nothing else is written for it; a row
+//             whose every token is masked gets token -3 (StepOutput.NO_CANDIDATE) and a NaN logprob.
 //   params = (logits row, greedy, float bits of temperature, float bits of min_p, seed low, seed high,
 //             output index, number of top logprobs, top_k (0 = off), double bits of top_p (low, high; 1 = off),
 //             unused)
@@ -291,7 +293,20 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     const float* lw = work + (size_t)row * vocab;
 
     float mx = -INFINITY;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) mx = fmaxf(mx, lr[i]);
+    int non_finite = 0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        mx = fmaxf(mx, lr[i]);
+        non_finite |= !isfinite(lr[i]);
+    }
+    // A NaN or an infinity among the raw logits: no token drawn from the row means anything. Report the row
+    // (token -2, StepOutput.NON_FINITE) instead of sampling; the whole block leaves together.
+    if (__syncthreads_or(non_finite)) {
+        if (threadIdx.x == 0) {
+            tokens[blockIdx.x] = -2;
+            logprobs[blockIdx.x] = __int_as_float(0x7fffffff);
+        }
+        return;
+    }
     mx = block_max(mx, sv);
     double s = 0.0;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)lr[i] - (double)mx);
@@ -375,7 +390,9 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         block_argmax(bv, bi, sv, si);
     }
     if (threadIdx.x == 0) {
-        tokens[blockIdx.x] = bi;
-        logprobs[blockIdx.x] = (float)((double)lr[bi] - (double)mx - log_sum);
+        // every token masked (-inf after penalties and min_tokens): nothing to draw; token -3 (Sampler.NO_CANDIDATE)
+        const bool none = bi == INT_MAX || (greedy && bv == -INFINITY);
+        tokens[blockIdx.x] = none ? -3 : bi;
+        logprobs[blockIdx.x] = none ? __int_as_float(0x7fffffff) : (float)((double)lr[bi] - (double)mx - log_sum);
     }
 }

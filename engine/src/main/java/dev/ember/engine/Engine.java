@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import java.util.logging.Logger;
 
 /**
@@ -24,6 +25,8 @@ import java.util.logging.Logger;
  */
 public final class Engine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Engine.class.getName());
+    /** How long close() waits for a step thread after the engine failed (it may be stuck in a hung device call). */
+    private static final long STUCK_JOIN_MS = 5_000;
 
     private final EngineConfig config;
     private final LoadedModel model;
@@ -44,10 +47,9 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.model = model;
         this.backend = backend;
-        this.maxModelLen = config.maxModelLen() > 0
-                ? Math.min(config.maxModelLen(), model.config.maxPositionEmbeddings())
-                : model.config.maxPositionEmbeddings();
         this.numKvBlocks = backend.allocateKvCache(config.blockSize(), config.numKvBlocks());
+        this.maxModelLen = ContextLimit.effective(config.maxModelLen(), model.config.maxPositionEmbeddings(), numKvBlocks,
+                config.blockSize(), LOG::warning);
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
         Scheduler scheduler = new Scheduler(blocks, config.maxNumSeqs(), config.maxNumBatchedTokens(), maxModelLen,
                 model.config.eosTokenIds());
@@ -59,6 +61,11 @@ public final class Engine implements AutoCloseable {
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
         this.thread.start();
+        if (config.stallTimeoutSeconds() > 0) {
+            Thread watchdog = new Thread(this::watchForStalls, "ember-stall-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        }
         LOG.info(() -> String.format("engine ready in %.2f s: %s, %s; %d KV blocks of %d tokens, max_model_len %d",
                 loadSeconds, config.model(), backend.description(), numKvBlocks, config.blockSize(), maxModelLen));
     }
@@ -75,11 +82,16 @@ public final class Engine implements AutoCloseable {
 
     /** Loads the model of {@code config} and starts the step loop. */
     public static Engine create(EngineConfig config) {
+        return create(config, UnaryOperator.identity());
+    }
+
+    /** As {@link #create(EngineConfig)}, with the backend wrapped (tests inject device faults this way). */
+    static Engine create(EngineConfig config, UnaryOperator<Backend> wrap) {
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(config.model());
         Backend backend = null;
         try {
-            backend = BackendFactory.create(config, model.config, model.weights);
+            backend = wrap.apply(BackendFactory.create(config, model.config, model.weights));
             return new Engine(config, model, backend, start);
         } catch (RuntimeException | Error e) {
             if (backend != null) {
@@ -99,7 +111,10 @@ public final class Engine implements AutoCloseable {
     public CompletableFuture<Result> submit(Request request) {
         synchronized (lifecycle) {
             if (closed) {
-                throw new LlmException("the engine is closed; create a new one to submit requests");
+                Throwable failure = loop.failure();
+                throw failure != null
+                        ? new LlmException("the engine is closed after its step loop failed: " + failure, failure)
+                        : new LlmException("the engine is closed; create a new one to submit requests");
             }
         }
         int[] prompt;
@@ -136,6 +151,34 @@ public final class Engine implements AutoCloseable {
         return future;
     }
 
+    /**
+     * The stall watchdog: a step that runs longer than stall_timeout_s (a hung kernel, a deadlock) fails every
+     * unfinished request with a timeout naming the setting, so the caller's job fails instead of hanging; the
+     * engine then counts as failed ({@link #failure()}) and takes no more work.
+     */
+    private void watchForStalls() {
+        long limitNanos = (long) (config.stallTimeoutSeconds() * 1e9);
+        long periodMs = Math.max(5, Math.min(1000, limitNanos / 4_000_000));
+        try {
+            while (thread.isAlive() && loop.failure() == null) {
+                Thread.sleep(periodMs);
+                long running = loop.stepRunningNanos();
+                if (running > limitNanos) {
+                    LlmException stall = new LlmException(String.format("the engine made no progress for %.1f s: one"
+                            + " step ran longer than stall_timeout_s=%s (a hung device or a deadlock); its requests"
+                            + " fail and the engine takes no more. Raise stall_timeout_s if steps are legitimately this"
+                            + " slow (0 turns the check off)", running / 1e9, config.stallTimeoutSeconds()));
+                    LOG.severe(stall.getMessage());
+                    loop.failStalled(stall);
+                    thread.interrupt();
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Submits all and waits; results in input order. */
     public List<Result> generate(List<Request> requests) {
         List<CompletableFuture<Result>> futures = new ArrayList<>(requests.size());
@@ -158,6 +201,14 @@ public final class Engine implements AutoCloseable {
         loop.abort(requestId);
     }
 
+    /**
+     * Why the step loop died, or null while it runs (or ended by {@link #close}). A failed engine answers no more
+     * requests: its owner should close it (freeing its memory) and create a new one.
+     */
+    public Throwable failure() {
+        return loop.failure();
+    }
+
     public EngineMetrics metrics() {
         return stats.snapshot(numKvBlocks);
     }
@@ -171,6 +222,7 @@ public final class Engine implements AutoCloseable {
         return model.config.vocabSize();
     }
 
+    /** The effective context: max_model_len (or max_position_embeddings), at most what the KV cache holds for one sequence. */
     public int maxModelLen() {
         return maxModelLen;
     }
@@ -198,15 +250,20 @@ public final class Engine implements AutoCloseable {
         }
         loop.stop();
         try {
-            thread.join();
+            // a step thread stuck in the backend (the stall watchdog fired) may never return: do not wait forever
+            thread.join(loop.failure() != null ? STUCK_JOIN_MS : 0);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.severe("the engine's step thread is still inside the backend after close(); its device memory and"
+                    + " mapped weights are left to the process's exit rather than freed under a running step");
+            return;
+        }
+        try {
+            backend.close();
         } finally {
-            try {
-                backend.close();
-            } finally {
-                model.close();
-            }
+            model.close();
         }
     }
 }

@@ -35,11 +35,13 @@ import static dev.ember.OptionValues.parseLong;
  * @param numThreads          CPU backend threads; 0 = available processors
  * @param seed                job seed, from which requests without a seed derive theirs
  * @param enforceEager        cuda: no CUDA graphs
+ * @param stallTimeoutSeconds a step running longer than this fails the engine's requests with a timeout error
+ *                            (a hung device or a deadlock must not hang the job); 0 = never
  */
 public record EngineConfig(Path model, String device, int deviceOrdinal, String dtype, int blockSize, int maxNumSeqs,
                            int maxNumBatchedTokens, int maxModelLen, int numKvBlocks, long cpuKvCacheBytes,
                            double gpuMemoryUtilization, boolean enablePrefixCaching, int maxInFlight, int numThreads,
-                           long seed, boolean enforceEager) {
+                           long seed, boolean enforceEager, double stallTimeoutSeconds) {
 
     /** Every option name with its default and meaning; the one place options are documented. */
     public static final Map<String, String> OPTIONS;
@@ -62,6 +64,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         o.put("num_threads", "CPU backend threads; 0 = all processors (default 0)");
         o.put("seed", "job seed for requests without their own (default 0)");
         o.put("enforce_eager", "true | false: cuda without CUDA graphs (default false)");
+        o.put("stall_timeout_s", "seconds one engine step may run before its requests fail with a timeout; 0 = never (default 600)");
         OPTIONS = java.util.Collections.unmodifiableMap(o);
     }
 
@@ -108,6 +111,9 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         if (numThreads < 0) {
             throw ConfigException.invalid("num_threads", numThreads, "0 (all processors) or a positive integer");
         }
+        if (!(stallTimeoutSeconds >= 0) || Double.isInfinite(stallTimeoutSeconds)) {
+            throw ConfigException.invalid("stall_timeout_s", stallTimeoutSeconds, "a finite number of seconds >= 0 (0 = never)");
+        }
     }
 
     /** CPU threads to use: numThreads, or all processors when 0. */
@@ -144,6 +150,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 case "num_threads" -> b.numThreads(parseInt(key, v));
                 case "seed" -> b.seed(parseLong(key, v));
                 case "enforce_eager" -> b.enforceEager(parseBoolean(key, v));
+                case "stall_timeout_s" -> b.stallTimeoutSeconds(parseDouble(key, v));
                 default -> throw new ConfigException("unknown engine option '" + e.getKey() + "'; known options: "
                         + String.join(", ", OPTIONS.keySet()));
             }
@@ -156,7 +163,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 .maxNumSeqs(maxNumSeqs).maxNumBatchedTokens(maxNumBatchedTokens).maxModelLen(maxModelLen)
                 .numKvBlocks(numKvBlocks).cpuKvCacheBytes(cpuKvCacheBytes).gpuMemoryUtilization(gpuMemoryUtilization)
                 .enablePrefixCaching(enablePrefixCaching).maxInFlight(maxInFlight).numThreads(numThreads).seed(seed)
-                .enforceEager(enforceEager);
+                .enforceEager(enforceEager).stallTimeoutSeconds(stallTimeoutSeconds);
     }
 
     /** Mutable builder with the documented defaults. */
@@ -177,6 +184,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         private int numThreads;
         private long seed;
         private boolean enforceEager;
+        private double stallTimeoutSeconds = 600;
 
         public Builder model(Path v) { model = v; return this; }
         public Builder device(String v) { device = v == null ? null : v.toLowerCase(Locale.ROOT); return this; }
@@ -194,11 +202,12 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         public Builder numThreads(int v) { numThreads = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder enforceEager(boolean v) { enforceEager = v; return this; }
+        public Builder stallTimeoutSeconds(double v) { stallTimeoutSeconds = v; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(model, device, deviceOrdinal, dtype, blockSize, maxNumSeqs, maxNumBatchedTokens,
                     maxModelLen, numKvBlocks, cpuKvCacheBytes, gpuMemoryUtilization, enablePrefixCaching, maxInFlight,
-                    numThreads, seed, enforceEager);
+                    numThreads, seed, enforceEager, stallTimeoutSeconds);
         }
     }
 }

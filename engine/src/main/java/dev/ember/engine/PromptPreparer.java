@@ -42,7 +42,7 @@ final class PromptPreparer {
             } catch (LlmException e) {
                 throw new BadRequest("chat template failed: " + e.getMessage());
             }
-            ids = tokenizer.encode(rendered, false);
+            ids = encode(rendered, false);
         } else {
             if (r.prompt() == null) {
                 throw new BadRequest("prompt is null");
@@ -50,7 +50,7 @@ final class PromptPreparer {
             if (r.prompt().isEmpty()) {
                 throw new BadRequest("prompt is empty");
             }
-            ids = tokenizer.encode(r.prompt(), true);
+            ids = encode(r.prompt(), true);
         }
         if (ids.length == 0) {
             throw new BadRequest("prompt has no tokens");
@@ -64,6 +64,14 @@ final class PromptPreparer {
                     + "; raise num_kv_blocks / cpu_kv_cache_mb / gpu_memory_utilization");
         }
         return ids;
+    }
+
+    private int[] encode(String text, boolean addSpecialTokens) {
+        try {
+            return tokenizer.encode(text, addSpecialTokens);
+        } catch (LlmException e) {
+            throw new BadRequest(e.getMessage());
+        }
     }
 
     /** The request's seed, or one derived from the job seed and the prompt so retries reproduce the same rows. */

@@ -20,6 +20,7 @@ final class RequestState {
     private final StopStrings stopStrings;
     private final List<TokenLogprobs> logprobs;
     private String finalText;
+    private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
     RequestState(String requestId, Sequence sequence, CompletableFuture<Result> future, IncrementalDetokenizer detokenizer) {
         this.requestId = requestId;
@@ -53,6 +54,14 @@ final class RequestState {
             return true;
         }
         return false;
+    }
+
+    /**
+     * True exactly once: for whoever ends this request first (the step loop, or the stall watchdog on another
+     * thread), so its in-flight permit is released once and its future completed once.
+     */
+    boolean settle() {
+        return settled.compareAndSet(false, true);
     }
 
     /**

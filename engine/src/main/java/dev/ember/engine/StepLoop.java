@@ -12,7 +12,9 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,14 +36,20 @@ final class StepLoop implements Runnable {
     private final BlockingQueue<RequestState> incoming = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> aborts = new LinkedBlockingQueue<>();
     private final Map<Long, RequestState> active = new HashMap<>();
+    /** Requests that ended in the step now running, completed at its end (after the metrics are published). */
+    private final List<Map.Entry<RequestState, Supplier<Result>>> finishedThisStep = new ArrayList<>();
     /** Builds finished requests' results (the text's one decode) off the step loop, in finishing order. */
     private final ExecutorService results = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "ember-results");
         t.setDaemon(true);
         return t;
     });
+    /** Every queued or active request, for the stall watchdog (the only other thread that may end them). */
+    private final Set<RequestState> unsettled = ConcurrentHashMap.newKeySet();
     private volatile boolean stopping;
     private volatile Throwable failure;
+    /** System.nanoTime() when the step now running began; 0 between steps. */
+    private volatile long stepStartNanos;
     private boolean ended;
 
     StepLoop(Scheduler scheduler, BlockManager blockManager, Backend backend, EngineStats stats, Consumer<RequestState> onDone) {
@@ -57,6 +65,7 @@ final class StepLoop implements Runnable {
         if (ended) {
             return false;
         }
+        unsettled.add(state);
         incoming.add(state);
         return true;
     }
@@ -73,10 +82,38 @@ final class StepLoop implements Runnable {
         return failure;
     }
 
+    /** Nanoseconds the current step has been running; 0 between steps. */
+    long stepRunningNanos() {
+        long start = stepStartNanos;
+        return start == 0 ? 0 : System.nanoTime() - start;
+    }
+
+    /**
+     * Called by the stall watchdog while a step hangs (a hung device, a deadlock): ends the loop with {@code cause}
+     * and fails every unfinished request with it now, from the watchdog's thread. The step thread may stay stuck;
+     * if it ever returns, it stops without touching the requests again.
+     */
+    void failStalled(Throwable cause) {
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+        }
+        failure = cause;
+        for (RequestState r : unsettled) {
+            unsettled.remove(r);
+            if (r.settle()) {
+                onDone.accept(r);
+                r.future.completeExceptionally(cause);
+            }
+        }
+    }
+
     @Override
     public void run() {
         try {
-            while (!stopping) {
+            while (!stopping && failure == null) {
                 admit();
                 if (!scheduler.hasUnfinished()) {
                     RequestState next = incoming.poll(50, TimeUnit.MILLISECONDS);
@@ -90,7 +127,9 @@ final class StepLoop implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {
-            failure = t;
+            if (failure == null) {
+                failure = t;
+            }
         } finally {
             finishAll();
         }
@@ -122,12 +161,25 @@ final class StepLoop implements Runnable {
 
     private void step() {
         long start = System.nanoTime();
+        stepStartNanos = start;
+        try {
+            runStep(start);
+        } finally {
+            stepStartNanos = 0;
+        }
+    }
+
+    private void runStep(long start) {
         ScheduledBatch batch = scheduler.schedule();
         if (batch == null) {
             throw new IllegalStateException("scheduler has unfinished sequences but scheduled none"
                     + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
         }
         StepOutput out = backend.step(batch.forwardBatch());
+        if (failure != null) {
+            return; // the watchdog gave up on this step and already failed its requests
+        }
+        failNonFiniteRows(batch, out);
         Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
         if (sequences.size() > stats.peakRunning) {
@@ -146,7 +198,7 @@ final class StepLoop implements Runnable {
                 scheduler.finish(seq, FinishReason.STOP);
             }
             if (seq.isFinished()) {
-                complete(state, state.finished());
+                finishedThisStep.add(Map.entry(state, state.finished()));
             }
         }
         stats.generatedTokens.addAndGet(generated);
@@ -155,6 +207,35 @@ final class StepLoop implements Runnable {
         stats.preemptions = scheduler.numPreemptions();
         stats.cachedPromptTokens = scheduler.numCachedPromptTokens();
         stats.busyNanos.addAndGet(System.nanoTime() - start);
+        // completed only now: a caller woken by its future sees metrics that already count this step (KV usage,
+        // queue sizes, tokens)
+        for (Map.Entry<RequestState, Supplier<Result>> done : finishedThisStep) {
+            complete(done.getKey(), done.getValue());
+        }
+        finishedThisStep.clear();
+    }
+
+    /**
+     * Ends each row whose logits were not finite ({@link StepOutput#NON_FINITE}) with an error naming the step, before
+     * postprocess (which skips finished sequences): a token drawn from NaN logits would be silent garbage.
+     */
+    private void failNonFiniteRows(ScheduledBatch batch, StepOutput out) {
+        int[] tokens = out.tokens();
+        for (int i = 0; i < tokens.length; i++) {
+            Sequence seq = batch.sequences().get(i);
+            if (tokens[i] != StepOutput.NON_FINITE || seq.isFinished()) {
+                continue;
+            }
+            RequestState state = active.get(seq.seqId());
+            scheduler.finish(seq, FinishReason.ERROR);
+            stats.requestErrors.incrementAndGet();
+            Result error = Result.error(state.requestId,
+                    "the model's logits were NaN or infinite at engine step " + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens() + " of this request, after "
+                    + seq.numPromptTokens() + " prompt tokens): the checkpoint holds non-finite weights, or the model's"
+                    + " arithmetic overflowed (try dtype=bfloat16 or float32); no token was sampled from them",
+                    seq.numPromptTokens());
+            finishedThisStep.add(Map.entry(state, () -> error));
+        }
     }
 
     /** The metrics' point-in-time readings: running and waiting sequences, KV-cache usage. */
@@ -166,14 +247,17 @@ final class StepLoop implements Runnable {
 
     private void complete(RequestState state, Supplier<Result> result) {
         active.remove(state.sequence.seqId());
-        onDone.accept(state);
-        results.execute(() -> {
-            try {
-                state.future.complete(result.get());
-            } catch (Throwable t) {
-                state.future.completeExceptionally(t);
-            }
-        });
+        unsettled.remove(state);
+        if (state.settle()) {
+            onDone.accept(state);
+            results.execute(() -> {
+                try {
+                    state.future.complete(result.get());
+                } catch (Throwable t) {
+                    state.future.completeExceptionally(t);
+                }
+            });
+        }
     }
 
     /** On stop or failure: every unfinished request completes (aborted, or exceptionally with the failure). */
@@ -188,6 +272,10 @@ final class StepLoop implements Runnable {
         }
         for (RequestState r : left) {
             active.remove(r.sequence.seqId());
+            unsettled.remove(r);
+            if (!r.settle()) {
+                continue;
+            }
             onDone.accept(r);
             if (failure != null) {
                 r.future.completeExceptionally(failure);

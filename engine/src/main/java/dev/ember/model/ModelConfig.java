@@ -43,6 +43,16 @@ public record ModelConfig(
         positive("num_key_value_heads", numKvHeads);
         positive("head_dim", headDim);
         positive("max_position_embeddings", maxPositionEmbeddings);
+        // sane bounds, far above any real model, so that no size derived from these overflows an int or exhausts
+        // memory before the tensors are checked against them
+        atMost("num_hidden_layers", numLayers, 1 << 16);
+        atMost("num_attention_heads", numHeads, 1 << 16);
+        atMost("head_dim", headDim, 1 << 16);
+        if ((long) (numHeads + 2L * numKvHeads) * headDim > 1 << 26) {
+            throw new ModelFormatException("num_attention_heads=" + numHeads + ", num_key_value_heads=" + numKvHeads
+                    + " and head_dim=" + headDim + " in config.json give q/k/v projections " + (numHeads + 2L * numKvHeads)
+                    * headDim + " wide; expected at most " + (1 << 26));
+        }
         if (numHeads % numKvHeads != 0) {
             throw new ModelFormatException("num_attention_heads=" + numHeads + " is not a multiple of num_key_value_heads="
                     + numKvHeads + "; grouped-query attention needs whole groups");
@@ -69,6 +79,12 @@ public record ModelConfig(
     /** Width of the concatenated q, k and v projections: (numHeads + 2 * numKvHeads) * headDim. */
     public int qkvSize() {
         return (numHeads + 2 * numKvHeads) * headDim;
+    }
+
+    private static void atMost(String name, int value, int max) {
+        if (value > max) {
+            throw new ModelFormatException(name + "=" + value + " in config.json; expected at most " + max);
+        }
     }
 
     private static void positive(String name, int value) {

@@ -20,7 +20,7 @@ import java.util.Collection;
  *       ({@code rp}, {@code fp}, {@code pp} are rounded to float first; {@code fp * c} is a float product.)</li>
  *   <li><b>min_tokens</b>: while {@code outputIndex < params.minTokens()}, the model's EOS ids and
  *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf}.</li>
- *   <li><b>Greedy</b> ({@code temperature == 0}): the argmax of the penalized logits, lowest id on ties;
+ *   <li><b>Greedy</b> ({@code temperature < 1e-5}, {@link SamplingParams#greedy()}): the argmax of the penalized logits, lowest id on ties;
  *       top-k, top-p and min-p do not apply. Otherwise {@code z_i = l_i / (float) temperature}, then
  *       <ul>
  *         <li>top-k ({@code 0 < k < vocab}): keep tokens with {@code z_i >= } the k-th largest z (ties may keep
@@ -42,6 +42,13 @@ import java.util.Collection;
  * <p>Immutable and thread-safe; one instance per model (it holds the EOS ids).
  */
 public final class Sampler {
+    /**
+     * The token of a row where penalties and min_tokens masked every token (-inf everywhere): there is nothing to
+     * draw, and the request ends with an error rather than with an arbitrary token (the backends report it as
+     * {@code StepOutput.NO_CANDIDATE}).
+     */
+    public static final int NO_CANDIDATE = -3;
+
     private final int[] eosTokenIds;
 
     /** @param eosTokenIds the model's EOS ids ({@code ModelConfig.eosTokenIds()}), masked while below min_tokens */
@@ -69,12 +76,20 @@ public final class Sampler {
             throw new IllegalArgumentException("token history of length " + tokenHistory.length + " cannot hold "
                     + numPromptTokens + " prompt and " + outputIndex + " output tokens");
         }
+        if (!allFinite(logits)) {
+            // no token drawn from such a row means anything; the blame belongs to the model, not to the masks
+            throw new IllegalArgumentException("the logits hold NaN or infinite values: the model's output is not a"
+                    + " distribution (non-finite weights, or an overflow in its arithmetic)");
+        }
         float[] work = logits.clone();
         Penalties.apply(work, params, tokenHistory, numPromptTokens, outputIndex);
         if (outputIndex < params.minTokens()) {
             maskStopTokens(work, params);
         }
         int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
+        if (token == NO_CANDIDATE || work[token] == Float.NEGATIVE_INFINITY) {
+            return new Sample(NO_CANDIDATE, Float.NaN, null, null);
+        }
 
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
@@ -95,6 +110,16 @@ public final class Sampler {
             topLogprobs[i] = (float) (logits[topIds[i]] - max - logSum);
         }
         return new Sample(token, logprob, topIds, topLogprobs);
+    }
+
+    /** True when no logit is NaN or infinite; a backend checks this before {@link #sample} (see StepOutput.NON_FINITE). */
+    public static boolean allFinite(float[] logits) {
+        for (float l : logits) {
+            if (!Float.isFinite(l)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void maskStopTokens(float[] work, SamplingParams params) {
@@ -129,14 +154,14 @@ public final class Sampler {
         int numKept = 0;
         for (int i = 0; i < vocab; i++) {
             // a -inf logit (masked) is never a candidate, even without top-k
-            if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY) {
+            if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(z[i])) {
                 kept[i] = true;
                 numKept++;
                 zmax = Math.max(zmax, z[i]);
             }
         }
         if (numKept == 0) {
-            throw new IllegalStateException("every token is masked (all logits are -inf after penalties and min_tokens)");
+            return NO_CANDIDATE;
         }
         if (params.topP() < 1 || params.minP() > 0) {
             float[] p = softmaxKept(z, kept, zmax);

@@ -32,7 +32,7 @@ public final class SamplingOptions {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("max_tokens", "most tokens to generate, >= 1 (default 16)");
         o.put("min_tokens", "EOS and stop ids suppressed until this many tokens, 0..max_tokens (default 0)");
-        o.put("temperature", "0 = greedy; otherwise logits are divided by it (default 1.0)");
+        o.put("temperature", "0 (or below 1e-5) = greedy; otherwise logits are divided by it (default 1.0)");
         o.put("top_p", "nucleus mass in (0, 1]; 1 disables (default 1.0)");
         o.put("top_k", "keep the k most likely tokens; 0 or -1 disables (default 0)");
         o.put("min_p", "drop tokens below min_p times the top probability, [0, 1]; 0 disables (default 0)");

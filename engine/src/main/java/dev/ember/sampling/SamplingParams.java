@@ -10,7 +10,7 @@ import java.util.Set;
  *
  * @param maxTokens      most tokens to generate (>= 1)
  * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
- * @param temperature    0 means greedy (argmax); otherwise logits are divided by it
+ * @param temperature    0 (or below {@link #GREEDY_BELOW}) means greedy (argmax); otherwise logits are divided by it
  * @param topP           nucleus mass in (0, 1]; 1 disables
  * @param topK           keep the k most likely tokens; 0 (or -1) disables
  * @param minP           drop tokens whose probability is below minP times the top one; 0 disables
@@ -39,6 +39,9 @@ public record SamplingParams(
         boolean ignoreEos,
         int logprobs) {
 
+    /** Temperatures below this sample greedily (vLLM's threshold, _SAMPLING_EPS). */
+    public static final double GREEDY_BELOW = 1e-5;
+
     /** The most top log-probabilities a request may ask for. */
     public static final int MAX_LOGPROBS = 20;
 
@@ -49,8 +52,10 @@ public record SamplingParams(
         if (minTokens < 0 || minTokens > maxTokens) {
             throw ConfigException.invalid("min_tokens", minTokens, "an integer in [0, max_tokens=" + maxTokens + "]");
         }
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw ConfigException.invalid("temperature", temperature, "a finite number >= 0 (0 = greedy)");
+        // sampling divides float32 logits by (float) temperature: beyond Float.MAX_VALUE it is infinite, and a masked
+        // (-inf) logit divided by it is NaN
+        if (!(temperature >= 0) || temperature > Float.MAX_VALUE) {
+            throw ConfigException.invalid("temperature", temperature, "a number in [0, 3.4e38] (0 = greedy)");
         }
         if (!(topP > 0 && topP <= 1)) {
             throw ConfigException.invalid("top_p", topP, "a number in (0, 1]");
@@ -61,8 +66,8 @@ public record SamplingParams(
         if (!(minP >= 0 && minP <= 1)) {
             throw ConfigException.invalid("min_p", minP, "a number in [0, 1]");
         }
-        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a finite number > 0 (1 = off)");
+        if (!(repetitionPenalty > 0) || repetitionPenalty > Float.MAX_VALUE || (float) repetitionPenalty == 0) {
+            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a number in (1.4e-45, 3.4e38] (1 = off)");
         }
         if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
             throw ConfigException.invalid("presence_penalty", presencePenalty, "a number in [-2, 2]");
@@ -87,8 +92,12 @@ public record SamplingParams(
         }
     }
 
+    /**
+     * True for temperature 0 and for any temperature below {@link #GREEDY_BELOW}: dividing logits by such a number
+     * (1e-40 is 0 as a float) overflows to infinities or divides by zero, and its limit is the argmax anyway.
+     */
     public boolean greedy() {
-        return temperature == 0;
+        return temperature < GREEDY_BELOW;
     }
 
     public static Builder builder() {

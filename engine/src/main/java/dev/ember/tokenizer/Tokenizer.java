@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
+import dev.ember.LlmException;
 import dev.ember.ModelFormatException;
 import dev.ember.engine.ChatMessage;
 
@@ -27,11 +28,13 @@ public final class Tokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer hf;
     private final ChatFormatter chat;
+    private final Path file;
     private volatile boolean closed;
 
-    private Tokenizer(HuggingFaceTokenizer hf, ChatFormatter chat) {
+    private Tokenizer(HuggingFaceTokenizer hf, ChatFormatter chat, Path file) {
         this.hf = hf;
         this.chat = chat;
+        this.file = file;
     }
 
     /** Loads {@code dir/tokenizer.json} and, when present, the chat template of {@code dir/tokenizer_config.json}. */
@@ -49,7 +52,7 @@ public final class Tokenizer implements AutoCloseable {
         options.put("padding", "false");
         options.put("modelMaxLength", String.valueOf(Integer.MAX_VALUE));
         try {
-            return new Tokenizer(HuggingFaceTokenizer.newInstance(file, options), chat);
+            return new Tokenizer(HuggingFaceTokenizer.newInstance(file, options), chat, file);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
         }
@@ -66,9 +69,19 @@ public final class Tokenizer implements AutoCloseable {
         }
     }
 
-    /** Token ids of {@code text}; {@code addSpecialTokens} adds what the tokenizer's post-processor adds (e.g. BOS). */
+    /**
+     * Token ids of {@code text}; {@code addSpecialTokens} adds what the tokenizer's post-processor adds (e.g. BOS).
+     *
+     * @throws LlmException naming the tokenizer file when the tokenizer cannot encode the text
+     */
     public int[] encode(String text, boolean addSpecialTokens) {
-        Encoding e = hf.encode(text, addSpecialTokens, false);
+        Encoding e;
+        try {
+            e = hf.encode(text, addSpecialTokens, false);
+        } catch (RuntimeException ex) {
+            // e.g. a Unigram model without unk_id meeting a character it lacks: this text's fault, not the engine's
+            throw new LlmException("the tokenizer " + file + " cannot encode this text: " + ex.getMessage(), ex);
+        }
         long[] ids = e.getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {

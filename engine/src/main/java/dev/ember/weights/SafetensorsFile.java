@@ -124,13 +124,15 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private TensorView map(Entry entry) {
         long length = entry.end - entry.begin;
-        if (length > Integer.MAX_VALUE) {
-            throw new ModelFormatException("tensor '" + entry.name + "' in " + path + " is " + length
-                    + " bytes; Ember maps one tensor as one buffer of at most " + Integer.MAX_VALUE + " bytes");
-        }
         try {
-            MappedByteBuffer buffer = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + entry.begin, length);
-            return new TensorView(entry.name, entry.dtype, entry.shape, buffer.order(ByteOrder.LITTLE_ENDIAN));
+            // one mapping holds at most 2 GiB: a larger tensor is mapped as consecutive 1 GiB chunks
+            List<ByteBuffer> chunks = new ArrayList<>();
+            for (long at = 0; at < length || chunks.isEmpty(); at += TensorView.CHUNK_BYTES) {
+                long size = Math.min(TensorView.CHUNK_BYTES, length - at);
+                MappedByteBuffer buffer = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + entry.begin + at, size);
+                chunks.add(buffer.order(ByteOrder.LITTLE_ENDIAN));
+            }
+            return new TensorView(entry.name, entry.dtype, entry.shape, chunks);
         } catch (IOException e) {
             throw new ModelFormatException("cannot map tensor '" + entry.name + "' of " + path + ": " + e.getMessage(), e);
         }

@@ -21,7 +21,8 @@ public final class WeightLoader {
         long vocab = config.vocabSize();
         long hidden = config.hiddenSize();
         TensorView embed = shaped(checkpoint, "model.embed_tokens.weight", vocab, hidden);
-        List<LayerWeights> layers = new ArrayList<>(config.numLayers());
+        requireLayers(config, checkpoint);
+        List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             layers.add(layer(config, checkpoint, i));
         }
@@ -40,6 +41,32 @@ public final class WeightLoader {
             lmHead = shaped(checkpoint, "lm_head.weight", vocab, hidden);
         }
         return new ModelWeights(embed, layers, finalNorm, lmHead);
+    }
+
+    /**
+     * Compares num_hidden_layers with the layers the checkpoint holds before anything is sized by it: a config that
+     * claims a billion layers must fail with a message, not exhaust the heap. Extra layers in the checkpoint are
+     * allowed (a config may run fewer), as other unused tensors are.
+     */
+    private static void requireLayers(ModelConfig config, Checkpoint checkpoint) {
+        int present = 0;
+        String prefix = "model.layers.";
+        for (String name : checkpoint.names()) {
+            if (name.startsWith(prefix)) {
+                int end = name.indexOf('.', prefix.length());
+                try {
+                    present = Math.max(present, 1 + Integer.parseInt(name.substring(prefix.length(), end < 0 ? name.length() : end)));
+                } catch (NumberFormatException | ArithmeticException e) {
+                    // not a layer index: some other tensor, ignored like any unused one
+                }
+            }
+        }
+        if (config.numLayers() > present) {
+            throw new ModelFormatException("config.json has num_hidden_layers=" + config.numLayers() + ", but "
+                    + checkpoint.source() + " holds tensors of " + present + " layer" + (present == 1 ? "" : "s")
+                    + (present > 0 ? " (model.layers.0 to model.layers." + (present - 1) + ")" : "")
+                    + "; config.json does not describe these weights");
+        }
     }
 
     private static LayerWeights layer(ModelConfig c, Checkpoint ckpt, int i) {

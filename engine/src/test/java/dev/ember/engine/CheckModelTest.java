@@ -45,6 +45,32 @@ class CheckModelTest {
         assertMessage(truncated, "model.safetensors");
     }
 
+    @Test
+    void absurdSizesInConfigFailWithAMessageBeforeAnythingIsAllocated(@TempDir Path dir) throws Exception {
+        Path layers = withConfig(dir.resolve("a"), "num_hidden_layers", "1000000000");
+        assertMessage(layers, "num_hidden_layers=1000000000 in config.json; expected at most 65536");
+        assertMessage(withConfig(dir.resolve("f"), "num_hidden_layers", "60000"),
+                "num_hidden_layers=60000, but " + dir.resolve("f").resolve("model.safetensors") + " holds tensors of 2 layers (model.layers.0 to model.layers.1)");
+        LlmException onCreate = assertThrows(LlmException.class, () -> Engine.create(EngineConfig.builder(layers).build()));
+        assertTrue(onCreate.getMessage().contains("num_hidden_layers=1000000000"), onCreate.getMessage());
+        assertMessage(withConfig(dir.resolve("b"), "num_hidden_layers", "3"), "num_hidden_layers=3, but");
+        assertMessage(withConfig(dir.resolve("c"), "head_dim", "2000000000"), "head_dim=2000000000");
+        assertMessage(withConfig(dir.resolve("d"), "num_attention_heads", "2147483646"), "num_attention_heads=2147483646");
+        assertMessage(withConfig(dir.resolve("e"), "vocab_size", "2000000000"), "model.embed_tokens.weight");
+    }
+
+    private static Path withConfig(Path dir, String field, String value) throws Exception {
+        DemoModel.write(dir);
+        Path config = dir.resolve("config.json");
+        String json = Files.readString(config);
+        String changed = json.replaceFirst("\"" + field + "\"\\s*:\\s*\\d+", "\"" + field + "\": " + value);
+        if (changed.equals(json)) {
+            changed = json.replaceFirst("\\{", "{\"" + field + "\": " + value + ",");
+        }
+        Files.writeString(config, changed);
+        return dir;
+    }
+
     private static void assertMessage(Path dir, String part) {
         LlmException e = assertThrows(LlmException.class, () -> Engine.checkModel(dir));
         assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());

@@ -7,6 +7,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +16,50 @@ class SamplerTest {
     // penalties are off where this is used; it only has to be long enough for the output index
     private static final int[] NO_HISTORY = new int[64];
     private final Sampler sampler = new Sampler(List.of(4));
+
+    @Test
+    void aRowWhosePenaltiesMaskEveryTokenHasNoCandidateInsteadOfFailingTheBatch() {
+        float[] logits = {-10f, -20f, -30f, -15f};
+        SamplingParams harsh = SamplingParams.builder().repetitionPenalty(3e38).build();
+        int[] history = {0, 1, 2, 3}; // every token seen: l * 3e38 overflows to -inf
+        for (double t : new double[] {0, 0.8}) {
+            Sample s = sampler.sample(logits, harsh.toBuilder().temperature(t).build(), 1L, 0, history, 4);
+            assertEquals(Sampler.NO_CANDIDATE, s.tokenId(), "temperature " + t);
+        }
+    }
+
+    @Test
+    void aTemperatureTooSmallForAFloatSamplesGreedilyNotTokenZero() {
+        java.util.Random r = new java.util.Random(3);
+        for (int round = 0; round < 20; round++) {
+            float[] logits = new float[50];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = (float) r.nextGaussian() * 5;
+            }
+            logits[0] = -20; // token 0 is never the argmax
+            int want = Sampler.argmax(logits);
+            for (double t : new double[] {1e-300, 1e-40, 1e-20, 9.9e-6}) {
+                SamplingParams p = SamplingParams.builder().temperature(t).seed((long) round).build();
+                assertTrue(p.greedy(), "temperature " + t);
+                assertEquals(want, sampler.sample(logits, p, round, 0, new int[] {1}, 1).tokenId(), "temperature " + t);
+            }
+        }
+        assertFalse(SamplingParams.builder().temperature(1e-5).build().greedy());
+    }
+
+    @Test
+    void nonFiniteLogitsAreRefusedNamingThemNotTheMasks() {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] logits = {0.5f, bad, 1f};
+            assertFalse(Sampler.allFinite(logits));
+            for (double t : new double[] {0, 0.7}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sampler.sample(logits,
+                        SamplingParams.builder().temperature(t).build(), 1L, 0, new int[] {1}, 1));
+                assertTrue(e.getMessage().contains("NaN or infinite"), e.getMessage());
+            }
+        }
+        assertTrue(Sampler.allFinite(new float[] {0.5f, -3e38f, 3e38f}));
+    }
 
     @Test
     void greedyTakesTheArgmaxAndTheLowestIdOnTies() {

@@ -64,7 +64,8 @@ class SamplingOptionsTest {
     @Test
     void badValuesNameTheOptionTheValueAndWhatIsAllowed() {
         assertMessage(Map.of("max_tokens", "ten"), "option 'max_tokens' is 'ten'; allowed: an integer");
-        assertMessage(Map.of("temperature", "-1"), "option 'temperature' is '-1.0'; allowed: a finite number >= 0");
+        assertMessage(Map.of("temperature", "-1"), "option 'temperature' is '-1.0'; allowed: a number in [0, 3.4e38]");
+        assertMessage(Map.of("temperature", "1e300"), "option 'temperature' is '1.0E300'; allowed: a number in [0, 3.4e38]");
         assertMessage(Map.of("ignore_eos", "yes"), "option 'ignore_eos' is 'yes'; allowed: true, false");
         assertMessage(Map.of("stop_token_ids", "1,-2"), "option 'stop_token_ids' is '1,-2'; allowed: comma-separated token ids >= 0");
         assertMessage(Map.of("stop", "[1]"), "option 'stop' is '[1]'; allowed: a JSON array of non-empty strings");

@@ -15,6 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.xxhash64;
 
 /**
  * Generates for every row of a dataset and writes the rows with their generation as Parquet. A spark-submit job:
@@ -22,18 +25,26 @@ import static org.apache.spark.sql.functions.col;
  * spark-submit --class dev.ember.examples.BatchGenerate --jars ember-spark-assembly.jar ember-examples.jar \
  *   --input prompts.jsonl --output out/ --model /models/Qwen2.5-0.5B-Instruct --max_tokens 128
  * </pre>
- * With {@code --resume} the rows whose id is already in the output are skipped: each run appends Parquet files,
- * and every task commits its own file when it ends (file output committer algorithm 2), so a stopped job keeps
- * the rows of its finished tasks and the next run does not pay for them again. The job report
- * ({@link JobReport}) is written into the output folder as {@value JobReport#FILE_NAME}.
+ * With {@code --resume} the rows whose id is already in the output are skipped and the rest appended; with
+ * {@code --retry-errors} too, the rows whose generation ended in an error are first removed from the output
+ * ({@link ErrorRows}), so they are generated again and replaced, never duplicated. Output is committed by Spark's
+ * default file output committer (algorithm 1: algorithm 2 can leave a failed task's partial files visible, see
+ * SPARK-33019); with {@code --resume} the rows are written in slices of {@code --rows-per-commit}, each its own
+ * committed job, so a stopped run keeps its finished slices. Each run's report ({@link JobReport}) is written
+ * into the output folder beside the earlier runs' ({@code _ember_report-<time>.json}), the latest also as
+ * {@value JobReport#FILE_NAME}.
  */
 public final class BatchGenerate {
     static final Set<String> VALUED = Set.of("input", "input-format", "output", "prompt-column", "id-column",
-            "output-column", "rows-per-task");
-    static final Set<String> FLAGS = Set.of("resume", "overwrite");
+            "output-column", "rows-per-task", "rows-per-commit");
+    static final Set<String> FLAGS = Set.of("resume", "overwrite", "retry-errors");
 
-    /** What a run did: rows in the input, rows skipped as already done, rows generated now, the report. */
-    public record Outcome(long inputRows, long skippedRows, long generatedRows, JobReport report, String reportFile) {
+    /**
+     * What a run did: rows in the input, rows skipped as already done, rows generated now, earlier error rows
+     * removed for a retry, the report and this run's report file.
+     */
+    public record Outcome(long inputRows, long skippedRows, long generatedRows, long retriedErrors, JobReport report,
+                          String reportFile) {
     }
 
     private BatchGenerate() {
@@ -79,9 +90,15 @@ public final class BatchGenerate {
         String idColumn = a.get("id-column", "id");
         String outputColumn = a.get("output-column", "generation");
         int rowsPerTask = a.intValue("rows-per-task", 1000, 1);
+        int rowsPerCommit = a.intValue("rows-per-commit", 50_000, 1);
         boolean resume = a.flag("resume");
+        boolean retryErrors = a.flag("retry-errors");
         if (resume && a.flag("overwrite")) {
             throw new UsageException("--resume and --overwrite exclude each other");
+        }
+        if (retryErrors && !resume) {
+            throw new UsageException("--retry-errors works with --resume: it regenerates the error rows of an existing"
+                    + " output");
         }
         Map<String, String> options = a.options();
 
@@ -108,7 +125,14 @@ public final class BatchGenerate {
                         + "'; --resume needs a unique, non-null id per row");
             }
         }
+        long retried = 0;
         if (resume && outputHasData) {
+            ErrorRows.clearStaging(spark, output);
+            if (retryErrors) {
+                retried = ErrorRows.drop(spark, output, outputColumn);
+                out.printf("BatchGenerate: %,d rows that ended in an error removed from the output, to generate again%n",
+                        retried);
+            }
             Dataset<Row> done = spark.read().parquet(output).select(col(idColumn)).distinct();
             todo = input.join(done, input.col(idColumn).equalTo(done.col(idColumn)), "left_anti");
         }
@@ -117,23 +141,25 @@ public final class BatchGenerate {
             long total = todo.count();
             out.printf("BatchGenerate: %,d input rows, %,d already in the output, %,d to generate%n",
                     inputRows, inputRows - total, total);
-            int partitions = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (total + rowsPerTask - 1) / rowsPerTask));
-            Dataset<Row> parts = total > 0 && todo.rdd().getNumPartitions() != partitions
-                    ? todo.repartition(partitions) : todo;
+            // with ids, commit in slices (each a job): a stopped run keeps its finished slices for --resume
+            int slices = resume ? (int) Math.max(1, Math.min(10_000, (total + rowsPerCommit - 1) / rowsPerCommit)) : 1;
             try (EmberProgress progress = EmberProgress.attach(spark, total, options, System.err::println)) {
-                if (total > 0) {
+                for (int k = 0; k < slices && total > 0; k++) {
+                    Dataset<Row> slice = slices == 1 ? todo
+                            : todo.filter(pmod(xxhash64(col(idColumn)), lit(slices)).equalTo(k));
+                    int partitions = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
+                            (total / slices + rowsPerTask - 1) / rowsPerTask));
+                    Dataset<Row> parts = slice.rdd().getNumPartitions() != partitions ? slice.repartition(partitions) : slice;
                     parts.withColumn(outputColumn, EmberFunctions.generate(col(promptColumn), options))
                             .write()
-                            .mode(a.flag("overwrite") ? SaveMode.Overwrite : SaveMode.Append)
-                            // each task's file lands in the output when the task commits: a stopped job keeps it
-                            .option("mapreduce.fileoutputcommitter.algorithm.version", "2")
+                            .mode(a.flag("overwrite") && k == 0 ? SaveMode.Overwrite : SaveMode.Append)
                             .parquet(output);
                 }
                 JobReport report = progress.report();
                 String file = report.writeBeside(output, spark.sparkContext().hadoopConfiguration());
                 out.println(report.summary());
                 out.println("BatchGenerate: wrote " + output + " and the report " + file);
-                return new Outcome(inputRows, inputRows - total, total, report, file);
+                return new Outcome(inputRows, inputRows - total, total, retried, report, file);
             }
         } finally {
             todo.unpersist();
@@ -150,13 +176,18 @@ public final class BatchGenerate {
                 Arguments:
                   --input PATH           input dataset (any Hadoop path)
                   --input-format F       jsonl | json | parquet (default: from the extension, else parquet)
-                  --output PATH          output folder (Parquet); the job report goes in as _ember_report.json
+                  --output PATH          output folder (Parquet); each run's job report goes in as
+                                         _ember_report-<time>.json, the latest also as _ember_report.json
                   --prompt-column NAME   column with the prompts (default prompt)
                   --id-column NAME       unique row id, used by --resume (default id)
                   --output-column NAME   name of the generation struct column (default generation)
                   --rows-per-task N      rows per task (and per output file); smaller = less lost on a stop
                                          (default 1000)
+                  --rows-per-commit N    with --resume, rows per committed slice: a stopped run keeps its
+                                         finished slices (default 50000)
                   --resume               skip rows whose id is already in the output, append the rest
+                  --retry-errors         with --resume, generate again the rows that ended in an error
+                                         (they are replaced in the output, never duplicated)
                   --overwrite            replace an existing output
                   --help                 this text
 

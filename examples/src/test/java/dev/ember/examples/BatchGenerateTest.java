@@ -74,6 +74,43 @@ class BatchGenerateTest {
     }
 
     @Test
+    void retryErrorsReplacesTheRowsThatFailedAndEachRunKeepsItsReport(@TempDir Path dir) throws IOException {
+        SparkSession spark = TestSpark.get();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 21; i++) {
+            String prompt = i % 3 == 0 ? "long ".repeat(150) + i : "hi " + i;
+            lines.add("{\"id\": " + i + ", \"prompt\": \"" + prompt + "\"}");
+        }
+        Path input = Files.write(dir.resolve("in.jsonl"), lines);
+        Path out = dir.resolve("out");
+        String[] common = {"--input", input.toString(), "--output", out.toString(), "--model", "demo",
+                "--max_tokens", "3", "--rows-per-task", "4", "--option", "temperature=0"};
+        // a context too small for the long prompts: those 7 rows end in an error
+        BatchGenerate.run(spark, concat(common, new String[]{"--max_model_len", "64"}), QUIET);
+        assertEquals(7, spark.read().parquet(out.toString()).filter("generation.error IS NOT NULL").count());
+
+        // a plain resume counts them as done
+        assertEquals(0, BatchGenerate.run(spark, concat(common, new String[]{"--resume"}), QUIET).generatedRows());
+
+        BatchGenerate.Outcome retry = BatchGenerate.run(spark,
+                concat(common, new String[]{"--resume", "--retry-errors", "--rows-per-commit", "3"}), QUIET);
+        assertEquals(7, retry.retriedErrors());
+        assertEquals(7, retry.generatedRows());
+        Dataset<Row> written = spark.read().parquet(out.toString());
+        assertEquals(21, written.count(), "replaced, not duplicated");
+        assertEquals(21, written.select("id").distinct().count());
+        assertEquals(0, written.filter("generation.error IS NOT NULL").count());
+        assertEquals(7, written.filter("generation.prompt_tokens > 64").count());
+
+        try (var files = Files.list(out)) {
+            assertEquals(3, files.filter(f -> f.getFileName().toString().startsWith(JobReport.RUN_FILE_PREFIX)).count(),
+                    "one report per run");
+        }
+        assertEquals(retry.report(), JobReport.fromJson(Files.readString(Path.of(retry.reportFile().replace("file:", "")))));
+        assertThrows(UsageException.class, () -> BatchGenerate.run(spark, concat(common, new String[]{"--retry-errors"}), QUIET));
+    }
+
+    @Test
     void argumentErrorsAreClear(@TempDir Path dir) throws IOException {
         SparkSession spark = TestSpark.get();
         String in = jsonl(dir, "a.jsonl", 0, 3).toString();

@@ -105,7 +105,9 @@ public final class CpuBackend implements Backend {
         Arrays.fill(logprobs, Float.NaN);
         Parallel.forRange(pool, numSeqs, 1, (start, end) -> {
             for (int s = start; s < end; s++) {
-                if (batch.sample[s]) {
+                if (batch.sample[s] && !Sampler.allFinite(logits[s])) {
+                    tokens[s] = StepOutput.NON_FINITE;
+                } else if (batch.sample[s]) {
                     Sample sample = sampler.sample(logits[s], batch.params[s], batch.seeds[s], batch.outputIndex[s],
                             batch.tokenHistory[s], batch.numPromptTokens[s]);
                     tokens[s] = sample.tokenId();

@@ -177,7 +177,7 @@ public final class CpuOps {
                 throw new IllegalArgumentException("token id " + id + " at batch index " + t
                         + " is outside the embedding table '" + table.name() + "' of " + vocab + " rows");
             }
-            rows.read(id * hidden, hidden, out, t * hidden);
+            rows.read((long) id * hidden, hidden, out, t * hidden);
         }
     }
 

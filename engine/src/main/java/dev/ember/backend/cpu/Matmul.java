@@ -64,7 +64,7 @@ final class Matmul {
         short[] scratch = new short[WEIGHT_ROWS * in];
         for (int o = start; o < end; o += WEIGHT_ROWS) {
             int n = Math.min(WEIGHT_ROWS, end - o);
-            w.read(o * in, n * in, wBlock, 0, scratch);
+            w.read((long) o * in, n * in, wBlock, 0, scratch);
             if (n < WEIGHT_ROWS) {
                 java.util.Arrays.fill(wBlock, n * in, wBlock.length, 0f);
             }

@@ -75,6 +75,7 @@ public final class CudaBackend implements Backend {
             kernels = new Kernels(module, stream, dtype);
             blas = own(new Cublas(stream));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
+            FiniteWeights.require(kernels, stream, weights.parts(), dtype);
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -23,6 +23,10 @@ final class DeviceWeights implements AutoCloseable {
                  DeviceBuffer oProj, DeviceBuffer postAttnNorm, DeviceBuffer gateUp, DeviceBuffer down) {
     }
 
+    /** Where one checkpoint tensor landed on the device (in the compute dtype), for the finiteness check. */
+    record Part(String name, long address, long numElements) {
+    }
+
     private static final int CHUNK_ELEMENTS = 4 << 20;
 
     final DType dtype;
@@ -34,6 +38,7 @@ final class DeviceWeights implements AutoCloseable {
     final DeviceBuffer lmHead;
     final List<Layer> layers;
     private final List<DeviceBuffer> owned = new ArrayList<>();
+    private final List<Part> parts = new ArrayList<>();
     private long totalBytes;
 
     DeviceWeights(ModelConfig config, ModelWeights weights, DType dtype) {
@@ -66,6 +71,11 @@ final class DeviceWeights implements AutoCloseable {
         return totalBytes;
     }
 
+    /** Every uploaded checkpoint tensor, in upload order. */
+    List<Part> parts() {
+        return List.copyOf(parts);
+    }
+
     /** Allocates one buffer holding the parts one after another (row concatenation), converted to the dtype. */
     private DeviceBuffer upload(String label, TensorView... parts) {
         long elements = 0;
@@ -77,9 +87,11 @@ final class DeviceWeights implements AutoCloseable {
         totalBytes += buf.sizeBytes();
         long offset = 0;
         for (TensorView t : parts) {
-            ByteBuffer raw = t.bytes();
-            if (t.dtype() == dtype && raw.isDirect()) {
-                buf.upload(offset, raw);
+            this.parts.add(new Part(t.name(), buf.address(offset), t.numElements()));
+            if (t.dtype() == dtype && t.chunk(0).isDirect()) {
+                for (int c = 0; c < t.numChunks(); c++) {
+                    buf.upload(offset + c * TensorView.CHUNK_BYTES, t.chunk(c));
+                }
             } else {
                 convertAndUpload(buf, offset, t);
             }

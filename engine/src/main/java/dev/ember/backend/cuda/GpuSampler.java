@@ -133,7 +133,7 @@ final class GpuSampler implements AutoCloseable {
                 tokens[i] = r.getInt(4 * g);
                 logprobs[i] = r.getFloat(4 * (maxSeqs + g));
                 int k = b.params[i].logprobs();
-                if (k > 0) {
+                if (k > 0 && tokens[i] >= 0) {
                     topTokenIds[i] = new int[k];
                     topLogprobs[i] = new float[k];
                     for (int j = 0; j < k; j++) {

@@ -154,6 +154,12 @@ final class Kernels {
         return (16 + TC_DECODE_STAGES * 2 * TC_KEYS) * headDim * 2;
     }
 
+    /** Adds the number of NaN and infinite elements of {@code data} (n elements of the dtype) to the u64 at {@code count}. */
+    void countNonFinite(long count, long data, long n) {
+        int grid = (int) Math.min((n + 255) / 256, 8192);
+        module.launch("count_nonfinite_" + suffix, grid, 1, 1, 256, 0, stream, count, data, n);
+    }
+
     /** Applies {@code n} sparse penalty entries ((n, 8) ints, see sampling.cu) to float logits in place. */
     void applyPenalties(long work, long entries, int n, int vocab) {
         module.launch("apply_penalties", (n + 255) / 256, 1, 1, 256, 0, stream, work, entries, n, vocab);

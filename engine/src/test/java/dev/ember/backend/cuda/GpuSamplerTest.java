@@ -114,7 +114,42 @@ class GpuSamplerTest {
         assertEquals(0, mismatches, mismatches + " of " + draws + " sampled tokens differ from Sampler's");
     }
 
-    private static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,
+    @Test
+    void aTemperatureTooSmallForAFloatSamplesGreedily() throws Exception {
+        ModelConfig config = new ModelConfig(Architecture.QWEN2, VOCAB, 64, 128, 1, 2, 1, 64, 1e-6, 1e6, null, 4096,
+                true, true, false, "bfloat16", 1, EOS);
+        List<SamplingParams> params = List.of(SamplingParams.builder().temperature(1e-300).build(),
+                SamplingParams.builder().temperature(1e-40).topP(0.5).build(),
+                SamplingParams.builder().temperature(1e-20).topK(5).build());
+        int seqs = params.size();
+        Random r = new Random(9);
+        float[] flat = new float[seqs * VOCAB];
+        int[] want = new int[seqs];
+        for (int s = 0; s < seqs; s++) {
+            float[] row = GpuTestSupport.random(r, VOCAB, 4f);
+            row[0] = -50;
+            want[s] = 0;
+            for (int v = 1; v < VOCAB; v++) {
+                if (row[v] > row[want[s]]) {
+                    want[s] = v;
+                }
+            }
+            System.arraycopy(row, 0, flat, s * VOCAB, VOCAB);
+        }
+        try (GpuTestSupport gpu = new GpuTestSupport();
+             Activations act = new Activations(config, DType.BF16, 64, seqs, new float[32]);
+             StepInputs in = new StepInputs(64, seqs, 4, 16);
+             GpuSampler sampler = new GpuSampler(gpu.kernels(DType.BF16), act, in, gpu.stream, EOS, VOCAB, seqs)) {
+            ForwardBatch batch = decodeBatch(params, new int[seqs][3], new int[] {2, 2, 2}, new int[seqs], new long[] {1, 2, 3});
+            GpuSampler.Plan plan = sampler.plan(batch);
+            in.write(batch, 0, 1, plan.logitTokenOf());
+            in.upload(gpu.stream);
+            act.logits.upload(0, flat);
+            assertArrayEquals(want, sampler.sample(batch, plan).tokens());
+        }
+    }
+
+    static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,
                                             int[] outputIndex, long[] seeds) {
         int s = params.size();
         int[] ids = new int[s];

@@ -21,7 +21,8 @@ import java.util.logging.Logger;
  *
  * <p>This is the connector's one piece of mutable static state. Thread-safe: creation happens under the
  * registry's lock, so concurrent first tasks load the model once; a failed load is not cached (the next
- * task retries and gets the same clear error).
+ * task retries and gets the same clear error). An engine whose step loop failed is evicted and closed (its memory
+ * freed) when its last lease is released or the next task asks for it, so one fault never poisons the executor.
  */
 public final class EngineRegistry {
     private static final Logger LOG = Logger.getLogger(EngineRegistry.class.getName());
@@ -50,6 +51,11 @@ public final class EngineRegistry {
         EngineKey key = new EngineKey(settings.model(), settings.engineOptions(), gpuOrdinal);
         synchronized (EngineRegistry.class) {
             Entry e = ENGINES.get(key);
+            if (e != null && e.engine.failure() != null) {
+                // a dead engine would fail this task and every later one with a stale error: replace it
+                evict(key, e);
+                e = null;
+            }
             if (e == null) {
                 Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
                 e = new Entry(Engine.create(settings.engineConfig(local, gpuOrdinal)));
@@ -68,6 +74,21 @@ public final class EngineRegistry {
             if (e != null && e.leases > 0) {
                 e.leases--;
             }
+            if (e != null && e.leases == 0 && e.engine.failure() != null) {
+                evict(key, e); // frees its (GPU) memory now rather than when the next task comes
+            }
+        }
+    }
+
+    /** Removes a failed engine and closes it; tasks still leasing it get errors naming the original failure. */
+    private static void evict(EngineKey key, Entry e) {
+        ENGINES.remove(key);
+        LOG.log(Level.WARNING, "Ember engine for " + key + " failed and is replaced (" + e.leases + " tasks still held"
+                + " it): " + e.engine.failure(), e.engine.failure());
+        try {
+            e.engine.close();
+        } catch (RuntimeException ex) {
+            LOG.log(Level.WARNING, "closing the failed Ember engine of " + key + " failed", ex);
         }
     }
 

@@ -32,6 +32,8 @@ public record JobReport(String model, long rows, long errorRows, long promptToke
 
     /** The report's file name in the output directory (a leading underscore: Spark's readers skip it). */
     public static final String FILE_NAME = "_ember_report.json";
+    /** Each run's own report is {@code _ember_report-<UTC time>.json}. */
+    public static final String RUN_FILE_PREFIX = "_ember_report-";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -70,19 +72,29 @@ public record JobReport(String model, long rows, long errorRows, long promptToke
     }
 
     /**
-     * Writes the report as {@value #FILE_NAME} in {@code outputDir} (any Hadoop FileSystem path), replacing an
-     * earlier one, and returns the file's path.
+     * Writes the report into {@code outputDir} (any Hadoop FileSystem path) twice: as this run's own file
+     * {@code _ember_report-<UTC time>.json}, kept beside the reports of earlier runs (a resumed job has one per
+     * run), and as {@value #FILE_NAME}, the latest run's. Returns the path of this run's file.
      */
     public String writeBeside(String outputDir, Configuration hadoopConf) {
-        Path file = new Path(outputDir, FILE_NAME);
+        Path latest = new Path(outputDir, FILE_NAME);
         try {
-            FileSystem fs = file.getFileSystem(hadoopConf);
-            try (FSDataOutputStream out = fs.create(file, true)) {
-                out.write(toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            FileSystem fs = latest.getFileSystem(hadoopConf);
+            byte[] json = toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
+                    .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+            Path run = new Path(outputDir, RUN_FILE_PREFIX + stamp + ".json");
+            for (int n = 2; fs.exists(run); n++) {
+                run = new Path(outputDir, RUN_FILE_PREFIX + stamp + "-" + n + ".json");
             }
-            return file.toString();
+            for (Path file : new Path[] {run, latest}) {
+                try (FSDataOutputStream out = fs.create(file, true)) {
+                    out.write(json);
+                }
+            }
+            return run.toString();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the Ember job report " + file, e);
+            throw new UncheckedIOException("cannot write the Ember job report into " + outputDir, e);
         }
     }
 

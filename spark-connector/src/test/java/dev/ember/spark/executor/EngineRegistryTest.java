@@ -99,4 +99,45 @@ class EngineRegistryTest {
         assertTrue(first.getMessage().contains("does not exist"), first.getMessage());
         assertTrue(EngineRegistry.engines().isEmpty());
     }
+
+    /**
+     * A real fault inside the step loop: the checkpoint's mapped file is truncated under the running engine, so the
+     * next forward pass faults reading its weights. The dead engine must not poison the executor: the task that
+     * held it sees the original cause, the engine is evicted and closed, and the next task gets a fresh engine.
+     */
+    @Test
+    void anEngineWhoseStepLoopFailedIsEvictedClosedAndReplaced(@TempDir Path cache) throws Exception {
+        EmberSettings s = settings(cache, Map.of());
+        dev.ember.sampling.SamplingParams greedy = dev.ember.sampling.SamplingParams.builder().temperature(0).maxTokens(3).build();
+        Engine dead;
+        Path weights;
+        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
+            dead = lease.engine();
+            assertTrue(dead.generate(List.of(dev.ember.engine.Request.ofText("a", "hello", greedy))).get(0).ok());
+            try (var files = java.nio.file.Files.walk(cache)) {
+                weights = files.filter(f -> f.getFileName().toString().equals("model.safetensors")).findFirst().orElseThrow();
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(weights,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(8);
+            }
+            RuntimeException failed = assertThrows(RuntimeException.class,
+                    () -> dead.generate(List.of(dev.ember.engine.Request.ofText("b", "hello again", greedy))));
+            assertTrue(dead.failure() != null, "the step loop died: " + failed);
+            RuntimeException stale = assertThrows(RuntimeException.class,
+                    () -> dead.submit(dev.ember.engine.Request.ofText("c", "more", greedy)));
+            assertTrue(stale.getMessage().contains(String.valueOf(dead.failure())), stale.getMessage());
+        }
+        // the last lease is gone: the dead engine was evicted and closed, its memory freed
+        assertTrue(EngineRegistry.engines().isEmpty());
+        RuntimeException closed = assertThrows(RuntimeException.class,
+                () -> dead.submit(dev.ember.engine.Request.ofText("d", "more", greedy)));
+        assertTrue(closed.getMessage().contains("closed after its step loop failed: " + dead.failure()), closed.getMessage());
+
+        dev.ember.model.DemoModel.write(weights.getParent()); // the checkpoint is whole again
+        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
+            assertNotSame(dead, lease.engine());
+            assertTrue(lease.engine().generate(List.of(dev.ember.engine.Request.ofText("e", "hello", greedy))).get(0).ok());
+        }
+    }
 }

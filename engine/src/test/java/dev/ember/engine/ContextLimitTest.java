@@ -1,0 +1,73 @@
+package dev.ember.engine;
+
+import dev.ember.ConfigException;
+import dev.ember.model.DemoModel;
+import dev.ember.sampling.SamplingParams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** No row is cut at the KV cache's capacity without a word: max_model_len never exceeds what the cache holds. */
+class ContextLimitTest {
+    @Test
+    void theModelsLimitIsLoweredToTheCacheWithAWarning(@TempDir Path dir) {
+        DemoModel.write(dir); // max_position_embeddings 2048
+        List<String> warnings = new ArrayList<>();
+        Logger log = Logger.getLogger(Engine.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                warnings.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        try (Engine engine = Engine.create(EngineConfig.builder(dir).numThreads(2).blockSize(16).numKvBlocks(20).build())) {
+            assertEquals(320, engine.maxModelLen());
+            String warning = warnings.stream().filter(w -> w.startsWith("max_model_len lowered")).findFirst().orElseThrow();
+            assertTrue(warning.contains("from 2048") && warning.contains("to 320") && warning.contains("num_kv_blocks")
+                    && warning.contains("gpu_memory_utilization") && warning.contains("cpu_kv_cache_mb"), warning);
+            // a row that asks for more than the context ends at the effective max_model_len, as documented
+            Result r = engine.generate(List.of(Request.ofText("long", "hello", SamplingParams.builder().maxTokens(1000)
+                    .ignoreEos(true).temperature(0).build()))).get(0);
+            assertEquals(FinishReason.LENGTH, r.finishReason());
+            assertEquals(320, r.promptTokens() + r.completionTokens());
+            // a prompt that cannot fit is that row's error, naming max_model_len
+            Result tooLong = engine.generate(List.of(Request.ofTokens("too long", new int[400],
+                    SamplingParams.builder().maxTokens(1).build()))).get(0);
+            assertTrue(tooLong.error().contains("max_model_len) is 320"), tooLong.error());
+        } finally {
+            log.removeHandler(capture);
+        }
+    }
+
+    @Test
+    void anExplicitMaxModelLenTheCacheCannotHoldRefusesToStart(@TempDir Path dir) {
+        DemoModel.write(dir);
+        ConfigException e = assertThrows(ConfigException.class, () -> Engine.create(EngineConfig.builder(dir)
+                .numThreads(2).blockSize(16).numKvBlocks(20).maxModelLen(1000).build()));
+        assertTrue(e.getMessage().contains("max_model_len=1000 cannot be served: the KV cache holds 320 tokens (20 blocks"
+                + " of 16)") && e.getMessage().contains("set max_model_len to at most 320"), e.getMessage());
+        try (Engine engine = Engine.create(EngineConfig.builder(dir).numThreads(2).blockSize(16).numKvBlocks(20)
+                .maxModelLen(320).build())) {
+            assertEquals(320, engine.maxModelLen());
+        }
+    }
+}
