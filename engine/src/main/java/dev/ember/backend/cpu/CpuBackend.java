@@ -59,7 +59,7 @@ public final class CpuBackend implements Backend {
     }
 
     private static ForkJoinWorkerThread newWorker(ForkJoinPool pool) {
-        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        ForkJoinWorkerThread t = new Scratch.Worker(pool);
         t.setName("ember-cpu-" + t.getPoolIndex());
         t.setDaemon(true);
         return t;
@@ -137,7 +137,7 @@ public final class CpuBackend implements Backend {
         String kv = cache == null ? "KV cache not allocated"
                 : "KV cache " + cache.numBlocks + " blocks x " + cache.blockSize + " tokens ("
                 + (cache.sizeBytes() >> 20) + " MiB float32)";
-        return "cpu: float32 math, " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
+        return "cpu: float32 math (" + Simd.describe() + "), " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
     }
 
     @Override

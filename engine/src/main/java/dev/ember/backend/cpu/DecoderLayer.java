@@ -46,9 +46,8 @@ final class DecoderLayer {
         float[] q = new float[tokens * numHeads * headDim];
         float[] k = new float[tokens * numKvHeads * headDim];
         float[] v = new float[tokens * numKvHeads * headDim];
-        CpuOps.matmul(q, normed, w.qProj(), w.qBias(), tokens, pool);
-        CpuOps.matmul(k, normed, w.kProj(), w.kBias(), tokens, pool);
-        CpuOps.matmul(v, normed, w.vProj(), w.vBias(), tokens, pool);
+        Matmul.runAll(normed, tokens, pool, new Matmul.Job(q, w.qProj(), w.qBias()),
+                new Matmul.Job(k, w.kProj(), w.kBias()), new Matmul.Job(v, w.vProj(), w.vBias()));
         if (w.qNorm() != null) {
             CpuOps.headRmsnorm(q, w.qNorm(), tokens, numHeads, eps);
             CpuOps.headRmsnorm(k, w.kNorm(), tokens, numKvHeads, eps);
@@ -73,9 +72,9 @@ final class DecoderLayer {
     float[] mlp(float[] normed, int tokens) {
         float[] gate = new float[tokens * intermediate];
         float[] up = new float[tokens * intermediate];
-        CpuOps.matmul(gate, normed, w.gateProj(), null, tokens, pool);
-        CpuOps.matmul(up, normed, w.upProj(), null, tokens, pool);
-        CpuOps.siluMul(gate, gate, up, tokens * intermediate);
+        Matmul.runAll(normed, tokens, pool, new Matmul.Job(gate, w.gateProj(), null),
+                new Matmul.Job(up, w.upProj(), null));
+        CpuOps.siluMul(gate, gate, up, tokens * intermediate, pool);
         float[] out = new float[tokens * hidden];
         CpuOps.matmul(out, gate, w.downProj(), null, tokens, pool);
         return out;
