@@ -33,12 +33,11 @@ final class Matmul {
     }
 
     static void run(float[] out, float[] x, TensorView weight, TensorView bias, int rows, ForkJoinPool pool) {
-        runAll(x, rows, pool, new Job(out, weight, bias));
+        runAll(Simd.KERNELS, x, rows, pool, new Job(out, weight, bias));
     }
 
     /** Several weights over the same input {@code x} (rows, inFeatures); every weight has inFeatures columns. */
-    static void runAll(float[] x, int rows, ForkJoinPool pool, Job... jobs) {
-        Kernels kernels = Simd.KERNELS;
+    static void runAll(Kernels kernels, float[] x, int rows, ForkJoinPool pool, Job... jobs) {
         Plan[] plans = new Plan[jobs.length];
         int inFeatures = -1;
         boolean anyPacked = false;

@@ -14,7 +14,8 @@ final class PagedAttention {
     }
 
     static void run(float[] out, float[] q, float[] kCache, float[] vCache, int[] queryStart, int[] positions,
-                    int[][] blockTables, int blockSize, int numHeads, int numKvHeads, int headDim, ForkJoinPool pool) {
+                    int[][] blockTables, int blockSize, int numHeads, int numKvHeads, int headDim, ForkJoinPool pool,
+                    Kernels kernels) {
         int numSeqs = queryStart.length - 1;
         int numTokens = queryStart[numSeqs];
         int[] seqOf = new int[numTokens];
@@ -34,7 +35,6 @@ final class PagedAttention {
         int groupSize = numHeads / numKvHeads;
         int kvWidth = numKvHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        Kernels kernels = Simd.KERNELS;
         Parallel.forRange(pool, numTokens * numHeads, MIN_PAIRS_PER_TASK, (start, end) -> {
             float[] scores = Scratch.current().scores(contextCap);
             for (int pair = start; pair < end; pair++) {

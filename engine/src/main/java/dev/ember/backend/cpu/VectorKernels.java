@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * even element as a float and {@code bits & 0xffff0000} the odd one. The input is reordered once per matmul to
  * match ({@link #packBf16Input}: per chunk of {@code 2L} elements, the {@code L} even ones then the {@code L} odd
  * ones), so a chunk costs one int load, two bit operations and two FMAs per weight row, with no shuffles. The
- * micro-kernel runs four input rows against four weight rows: sixteen vector accumulators stay in registers and
- * each loaded weight vector feeds four FMAs.
+ * micro-kernel runs two input rows against four weight rows: eight accumulators, eight widened weight vectors
+ * and two input vectors stay in registers (a four-by-four variant spilled and measured slower with JDK 17's C2).
  */
 final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -63,8 +63,8 @@ final class VectorKernels implements Kernels {
             int m = Math.min(WEIGHT_ROWS, n - j);
             int w0 = j * k2;
             int r = r0;
-            for (; r + 4 <= r1; r += 4) {
-                bf16Block4x4(out, r * outStride + outOffset + j, outStride, m, xp, r * k, k, w, w0, k2, vecInts);
+            for (; r + 2 <= r1; r += 2) {
+                bf16Block2x4(out, r * outStride + outOffset + j, outStride, m, xp, r * k, k, w, w0, k2, vecInts);
             }
             for (; r < r1; r++) {
                 bf16Block1x4(out, r * outStride + outOffset + j, m, xp, r * k, w, w0, k2, vecInts);
@@ -72,18 +72,14 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    private static void bf16Block4x4(float[] out, int at, int outStride, int m, float[] xp, int x0, int k, int[] w,
+    private static void bf16Block2x4(float[] out, int at, int outStride, int m, float[] xp, int x0, int k, int[] w,
                                      int w0, int k2, int vecInts) {
         int x1 = x0 + k;
-        int x2 = x1 + k;
-        int x3 = x2 + k;
         int w1 = w0 + k2;
         int w2 = w1 + k2;
         int w3 = w2 + k2;
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         for (int c = 0; c < vecInts; c += L) {
             IntVector b0 = IntVector.fromArray(I, w, w0 + c);
             IntVector b1 = IntVector.fromArray(I, w, w1 + c);
@@ -106,30 +102,12 @@ final class VectorKernels implements Kernels {
             a11 = o1.fma(xo, e1.fma(xe, a11));
             a12 = o2.fma(xo, e2.fma(xe, a12));
             a13 = o3.fma(xo, e3.fma(xe, a13));
-            xe = FloatVector.fromArray(F, xp, x2 + xc);
-            xo = FloatVector.fromArray(F, xp, x2 + xc + L);
-            a20 = o0.fma(xo, e0.fma(xe, a20));
-            a21 = o1.fma(xo, e1.fma(xe, a21));
-            a22 = o2.fma(xo, e2.fma(xe, a22));
-            a23 = o3.fma(xo, e3.fma(xe, a23));
-            xe = FloatVector.fromArray(F, xp, x3 + xc);
-            xo = FloatVector.fromArray(F, xp, x3 + xc + L);
-            a30 = o0.fma(xo, e0.fma(xe, a30));
-            a31 = o1.fma(xo, e1.fma(xe, a31));
-            a32 = o2.fma(xo, e2.fma(xe, a32));
-            a33 = o3.fma(xo, e3.fma(xe, a33));
         }
         ScalarKernels.store(out, at, m, sum(a00, xp, x0, w, w0, vecInts, k2), sum(a01, xp, x0, w, w1, vecInts, k2),
                 sum(a02, xp, x0, w, w2, vecInts, k2), sum(a03, xp, x0, w, w3, vecInts, k2));
         at += outStride;
         ScalarKernels.store(out, at, m, sum(a10, xp, x1, w, w0, vecInts, k2), sum(a11, xp, x1, w, w1, vecInts, k2),
                 sum(a12, xp, x1, w, w2, vecInts, k2), sum(a13, xp, x1, w, w3, vecInts, k2));
-        at += outStride;
-        ScalarKernels.store(out, at, m, sum(a20, xp, x2, w, w0, vecInts, k2), sum(a21, xp, x2, w, w1, vecInts, k2),
-                sum(a22, xp, x2, w, w2, vecInts, k2), sum(a23, xp, x2, w, w3, vecInts, k2));
-        at += outStride;
-        ScalarKernels.store(out, at, m, sum(a30, xp, x3, w, w0, vecInts, k2), sum(a31, xp, x3, w, w1, vecInts, k2),
-                sum(a32, xp, x3, w, w2, vecInts, k2), sum(a33, xp, x3, w, w3, vecInts, k2));
     }
 
     /** One input row against four weight rows; even and odd halves in separate accumulators for more FMAs in flight. */
