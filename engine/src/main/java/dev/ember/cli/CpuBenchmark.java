@@ -10,6 +10,7 @@ import dev.ember.model.ModelConfig;
 import dev.ember.sampling.SamplingParams;
 
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +29,8 @@ import java.util.SplittableRandom;
  *       GFLOP/s (default 390: the vector FMA rate measured on the 2-core development machine), so output tokens
  *       come at most at {@code rate / (2 * params) * new / (prompt + new)}.</li>
  * </ul>
- * The same prompt token ids are used for every concurrency (request i always gets the same prompt), so prefix
+ * Each timed round also prints the JVM's CPU seconds and tokens per CPU second, which stay meaningful when other
+ * processes share the cores. The same prompt token ids are used for every concurrency (request i always gets the same prompt), so prefix
  * caching is off unless {@code --enable-prefix-caching true} is given. Engine options ({@code --model},
  * {@code --num-threads}, ...) pass through.
  */
@@ -73,22 +75,40 @@ public final class CpuBenchmark {
             int maxN = concurrencies.stream().mapToInt(Integer::intValue).max().orElse(1);
             List<int[]> prompts = prompts(maxN, promptTokens, Math.min(engine.vocabSize(), 10_000));
             SamplingParams params = SamplingParams.builder().maxTokens(newTokens).temperature(0).ignoreEos(true).build();
-            out.printf(Locale.ROOT, "%-9s %-7s %-9s %-10s %-13s %-13s%n", "requests", "round", "seconds", "out tok/s",
-                    "of mem ceil", "of flop ceil");
+            out.printf(Locale.ROOT, "%-9s %-7s %-9s %-10s %-13s %-13s %-8s %-12s%n", "requests", "round", "seconds",
+                    "out tok/s", "of mem ceil", "of flop ceil", "cpu s", "tok/cpu-s");
             for (int n : concurrencies) {
                 generate(engine, prompts, n, params); // warm-up: JIT and caches at this batch shape
                 double memCeiling = n * memGbs * 1e9 / weightBytes;
                 double flopCeiling = fmaGflops * 1e9 / (2.0 * matmulParams) * newTokens / (promptTokens + newTokens);
                 for (int r = 0; r < rounds; r++) {
+                    long cpuStart = processCpuNanos();
                     long start = System.nanoTime();
                     long tokens = generate(engine, prompts, n, params);
                     double seconds = (System.nanoTime() - start) / 1e9;
+                    double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
                     double rate = tokens / seconds;
-                    out.printf(Locale.ROOT, "%-9d %-7d %-9.2f %-10.1f %5.0f%% of %-5.0f %5.0f%% of %-5.0f%n", n, r + 1,
-                            seconds, rate, 100 * rate / memCeiling, memCeiling, 100 * rate / flopCeiling, flopCeiling);
+                    out.printf(Locale.ROOT, "%-9d %-7d %-9.2f %-10.1f %5.0f%% of %-5.0f %5.0f%% of %-5.0f %-8.2f %-12.2f%n",
+                            n, r + 1, seconds, rate, 100 * rate / memCeiling, memCeiling, 100 * rate / flopCeiling,
+                            flopCeiling, cpuSeconds, tokens / cpuSeconds);
                 }
             }
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            out.printf(Locale.ROOT, "JVM heap in use after the runs: %d MiB (the KV cache and activations; the weights "
+                    + "stay memory-mapped outside the heap)%n", (rt.totalMemory() - rt.freeMemory()) >> 20);
         }
+    }
+
+    /**
+     * CPU time of the whole JVM, or -1 where the platform does not say. On a machine shared with other work,
+     * tokens per CPU second show the code's speed where wall-clock figures show the neighbours' load.
+     */
+    private static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     private static long generate(Engine engine, List<int[]> prompts, int n, SamplingParams params) {
