@@ -25,6 +25,7 @@ import java.util.concurrent.ForkJoinWorkerThread;
 public final class CpuBackend implements Backend {
     private final ModelConfig config;
     private final int numThreads;
+    private final Kernels kernels;
     private final long kvCacheBytes;
     private final ForkJoinPool pool;
     private final Transformer transformer;
@@ -39,6 +40,11 @@ public final class CpuBackend implements Backend {
      * @param kvCacheBytes the KV cache budget (option {@code cpu_kv_cache_mb})
      */
     public CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes) {
+        this(config, weights, numThreads, kvCacheBytes, Simd.KERNELS);
+    }
+
+    /** As the public constructor, on the given kernels (tests run both implementations). */
+    CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes, Kernels kernels) {
         if (numThreads < 1) {
             throw ConfigException.invalid("num_threads", numThreads, "an integer >= 1 for the CPU backend");
         }
@@ -47,10 +53,11 @@ public final class CpuBackend implements Backend {
         }
         this.config = config;
         this.numThreads = numThreads;
+        this.kernels = kernels;
         this.kvCacheBytes = kvCacheBytes;
         this.pool = new ForkJoinPool(numThreads, CpuBackend::newWorker, null, false);
         try {
-            this.transformer = new Transformer(config, weights, pool);
+            this.transformer = new Transformer(config, weights, pool, kernels);
         } catch (RuntimeException e) {
             pool.shutdownNow();
             throw e;
@@ -59,7 +66,7 @@ public final class CpuBackend implements Backend {
     }
 
     private static ForkJoinWorkerThread newWorker(ForkJoinPool pool) {
-        ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        ForkJoinWorkerThread t = new Scratch.Worker(pool);
         t.setName("ember-cpu-" + t.getPoolIndex());
         t.setDaemon(true);
         return t;
@@ -139,7 +146,7 @@ public final class CpuBackend implements Backend {
         String kv = cache == null ? "KV cache not allocated"
                 : "KV cache " + cache.numBlocks + " blocks x " + cache.blockSize + " tokens ("
                 + (cache.sizeBytes() >> 20) + " MiB float32)";
-        return "cpu: float32 math, " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
+        return "cpu: float32 math (" + kernels.description() + "), " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
     }
 
     @Override

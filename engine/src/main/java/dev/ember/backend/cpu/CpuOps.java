@@ -153,10 +153,16 @@ public final class CpuOps {
      * @param out  (n), written; may be {@code gate} or {@code up}
      */
     public static void siluMul(float[] out, float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[i];
-            out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        siluMul(out, gate, up, n, null);
+    }
+
+    /** As {@link #siluMul(float[], float[], float[], int)}, split over the pool's workers (or the caller when null). */
+    public static void siluMul(float[] out, float[] gate, float[] up, int n, ForkJoinPool pool) {
+        siluMul(out, gate, up, n, pool, Simd.KERNELS);
+    }
+
+    static void siluMul(float[] out, float[] gate, float[] up, int n, ForkJoinPool pool, Kernels kernels) {
+        Parallel.forRange(pool, n, 1 << 14, (start, end) -> kernels.siluMul(out, gate, up, start, end));
     }
 
     /**
@@ -231,6 +237,6 @@ public final class CpuOps {
                                       int[] positions, int[][] blockTables, int blockSize, int numHeads,
                                       int numKvHeads, int headDim, ForkJoinPool pool) {
         PagedAttention.run(out, q, kCache, vCache, queryStart, positions, blockTables, blockSize, numHeads, numKvHeads,
-                headDim, pool);
+                headDim, pool, Simd.KERNELS);
     }
 }

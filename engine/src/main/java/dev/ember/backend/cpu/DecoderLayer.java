@@ -20,8 +20,9 @@ final class DecoderLayer {
     private final int intermediate;
     private final float eps;
     private final ForkJoinPool pool;
+    private final Kernels kernels;
 
-    DecoderLayer(LayerWeights weights, ModelConfig config, ForkJoinPool pool) {
+    DecoderLayer(LayerWeights weights, ModelConfig config, ForkJoinPool pool, Kernels kernels) {
         this.w = weights;
         this.numHeads = config.numHeads();
         this.numKvHeads = config.numKvHeads();
@@ -30,6 +31,7 @@ final class DecoderLayer {
         this.intermediate = config.intermediateSize();
         this.eps = (float) config.rmsNormEps();
         this.pool = pool;
+        this.kernels = kernels;
     }
 
     /**
@@ -46,9 +48,8 @@ final class DecoderLayer {
         float[] q = new float[tokens * numHeads * headDim];
         float[] k = new float[tokens * numKvHeads * headDim];
         float[] v = new float[tokens * numKvHeads * headDim];
-        CpuOps.matmul(q, normed, w.qProj(), w.qBias(), tokens, pool);
-        CpuOps.matmul(k, normed, w.kProj(), w.kBias(), tokens, pool);
-        CpuOps.matmul(v, normed, w.vProj(), w.vBias(), tokens, pool);
+        Matmul.runAll(kernels, normed, tokens, pool, new Matmul.Job(q, w.qProj(), w.qBias()),
+                new Matmul.Job(k, w.kProj(), w.kBias()), new Matmul.Job(v, w.vProj(), w.vBias()));
         if (w.qNorm() != null) {
             CpuOps.headRmsnorm(q, w.qNorm(), tokens, numHeads, eps);
             CpuOps.headRmsnorm(k, w.kNorm(), tokens, numKvHeads, eps);
@@ -57,10 +58,10 @@ final class DecoderLayer {
         CpuOps.rope(k, cos, sin, tokens, numKvHeads, headDim);
         CpuOps.storeKv(kCache, vCache, k, v, batch.slotMapping, numKvHeads, headDim);
         float[] context = q; // each (token, head) reads only its own q row before writing the same row
-        CpuOps.pagedAttention(context, q, kCache, vCache, batch.queryStart, batch.positions, batch.blockTables,
-                batch.blockSize, numHeads, numKvHeads, headDim, pool);
+        PagedAttention.run(context, q, kCache, vCache, batch.queryStart, batch.positions, batch.blockTables,
+                batch.blockSize, numHeads, numKvHeads, headDim, pool, kernels);
         float[] out = new float[tokens * hidden];
-        CpuOps.matmul(out, context, w.oProj(), null, tokens, pool);
+        Matmul.runAll(kernels, context, tokens, pool, new Matmul.Job(out, w.oProj(), null));
         return out;
     }
 
@@ -73,11 +74,11 @@ final class DecoderLayer {
     float[] mlp(float[] normed, int tokens) {
         float[] gate = new float[tokens * intermediate];
         float[] up = new float[tokens * intermediate];
-        CpuOps.matmul(gate, normed, w.gateProj(), null, tokens, pool);
-        CpuOps.matmul(up, normed, w.upProj(), null, tokens, pool);
-        CpuOps.siluMul(gate, gate, up, tokens * intermediate);
+        Matmul.runAll(kernels, normed, tokens, pool, new Matmul.Job(gate, w.gateProj(), null),
+                new Matmul.Job(up, w.upProj(), null));
+        CpuOps.siluMul(gate, gate, up, tokens * intermediate, pool, kernels);
         float[] out = new float[tokens * hidden];
-        CpuOps.matmul(out, gate, w.downProj(), null, tokens, pool);
+        Matmul.runAll(kernels, gate, tokens, pool, new Matmul.Job(out, w.downProj(), null));
         return out;
     }
 }

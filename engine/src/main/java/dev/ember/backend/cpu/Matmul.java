@@ -1,122 +1,151 @@
 package dev.ember.backend.cpu;
 
+import dev.ember.weights.DType;
 import dev.ember.weights.TensorView;
 
+import java.nio.IntBuffer;
+import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 
 /**
- * {@code y = x W^T (+ b)} with W read through its {@link TensorView}. Work is cut into tiles of output
- * features (and, when there are too few feature tiles to feed the workers, also of input rows). A tile converts
- * four weight rows at a time into a small float scratch and runs them against its input rows two at a time
- * (eight scalar accumulators the JIT keeps in registers; this measured about twice as fast here as a
- * vectorized axpy formulation whose accumulators live in memory).
+ * {@code y = x W^T (+ b)} over all input rows of a step at once, for one or several weights that share the input
+ * (q/k/v, gate/up), in one fork-join round. Weights stay in the checkpoint's dtype: a task copies a tile of
+ * {@link #TILE_ROWS} weight rows out of the (memory-mapped) tensor into its worker's {@link Scratch} (bf16 as
+ * raw bits for the SIMD kernels, else converted to float), then runs every input row against it in blocks that
+ * stay in the L2 cache, so each weight byte is read from memory once per step whatever the batch size.
+ *
+ * <p>Work is cut into tiles of output features, and also of input rows when there are too few feature tiles
+ * to feed the workers (small projections over a long prefill).
  */
 final class Matmul {
-    private static final int WEIGHT_ROWS = 4;
-    /** Output features per tile at least, so small matrices are not split into slivers. */
-    private static final int MIN_FEATURES_PER_TILE = 64;
+    /** Weight rows per tile: a multiple of {@link Kernels#WEIGHT_ROWS}. */
+    static final int TILE_ROWS = 16;
     /** Input rows per tile at least when rows are split too. */
     private static final int MIN_ROWS_PER_TILE = 8;
+    /** Bytes of input rows one inner block may take, so they stay in L2 next to the weight tile. */
+    private static final int ROW_BLOCK_BYTES = 192 << 10;
+
+    /** One weight of a {@link #runAll} call: {@code out} (rows, outFeatures) receives {@code x W^T + bias}. */
+    record Job(float[] out, TensorView weight, TensorView bias) {
+    }
 
     private Matmul() {
     }
 
     static void run(float[] out, float[] x, TensorView weight, TensorView bias, int rows, ForkJoinPool pool) {
-        long[] shape = weight.shape();
-        if (shape.length != 2) {
-            throw new IllegalArgumentException("matmul weight '" + weight.name() + "' must be 2-D (out, in); shape has "
-                    + shape.length + " dimensions");
-        }
-        int outFeatures = Math.toIntExact(shape[0]);
-        int inFeatures = Math.toIntExact(shape[1]);
-        if ((long) rows * inFeatures > x.length || (long) rows * outFeatures > out.length) {
-            throw new IllegalArgumentException("matmul with '" + weight.name() + "' (" + outFeatures + " x " + inFeatures
-                    + ") over " + rows + " rows needs x of " + (long) rows * inFeatures + " and out of "
-                    + (long) rows * outFeatures + " floats; got " + x.length + " and " + out.length);
-        }
-        if (bias != null && bias.numElements() != outFeatures) {
-            throw new IllegalArgumentException("bias '" + bias.name() + "' has " + bias.numElements()
-                    + " elements; expected " + outFeatures + " to match '" + weight.name() + "'");
+        runAll(Simd.KERNELS, x, rows, pool, new Job(out, weight, bias));
+    }
+
+    /** Several weights over the same input {@code x} (rows, inFeatures); every weight has inFeatures columns. */
+    static void runAll(Kernels kernels, float[] x, int rows, ForkJoinPool pool, Job... jobs) {
+        Plan[] plans = new Plan[jobs.length];
+        int inFeatures = -1;
+        boolean anyPacked = false;
+        for (int i = 0; i < jobs.length; i++) {
+            plans[i] = new Plan(jobs[i], x, rows, kernels);
+            if (inFeatures >= 0 && plans[i].in != inFeatures) {
+                throw new IllegalArgumentException("matmul weights sharing one input must have the same input width; '"
+                        + jobs[i].weight.name() + "' has " + plans[i].in + ", '" + jobs[0].weight.name() + "' has "
+                        + inFeatures);
+            }
+            inFeatures = plans[i].in;
+            anyPacked |= plans[i].bf16Native;
         }
         if (rows == 0) {
             return;
         }
-        TensorRows w = new TensorRows(weight);
-        float[] b = bias == null ? null : TensorRows.toFloats(bias);
+        float[] packed = anyPacked ? kernels.packBf16Input(x, rows, inFeatures) : null;
+        int[] firstTile = new int[jobs.length + 1];
+        for (int i = 0; i < jobs.length; i++) {
+            firstTile[i + 1] = firstTile[i] + (plans[i].outF + TILE_ROWS - 1) / TILE_ROWS;
+        }
+        int featureTiles = firstTile[jobs.length];
         int workers = pool == null ? 1 : pool.getParallelism();
-        int featureTiles = Math.max(1, Math.min(outFeatures / MIN_FEATURES_PER_TILE, workers * 4));
-        int rowTiles = Math.max(1, Math.min(workers * 4 / featureTiles, rows / MIN_ROWS_PER_TILE));
+        int rowTiles = Math.max(1, Math.min((workers * 4 + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE));
+        int rowBlock = Math.max(4, Math.min(rows, ROW_BLOCK_BYTES / (4 * inFeatures)) & ~3);
         Parallel.forRange(pool, featureTiles * rowTiles, 1, (first, last) -> {
+            Scratch scratch = Scratch.current();
+            int job = 0;
             for (int tile = first; tile < last; tile++) {
                 int f = tile / rowTiles;
                 int r = tile % rowTiles;
-                tile(out, x, w, b, inFeatures, outFeatures,
-                        (int) ((long) rows * r / rowTiles), (int) ((long) rows * (r + 1) / rowTiles),
-                        (int) ((long) outFeatures * f / featureTiles), (int) ((long) outFeatures * (f + 1) / featureTiles));
+                while (f >= firstTile[job + 1]) {
+                    job++;
+                }
+                Plan p = plans[job];
+                int o0 = (f - firstTile[job]) * TILE_ROWS;
+                p.tile(kernels, scratch, p.bf16Native ? packed : x, (int) ((long) rows * r / rowTiles),
+                        (int) ((long) rows * (r + 1) / rowTiles), o0, Math.min(o0 + TILE_ROWS, p.outF), rowBlock);
             }
         });
     }
 
-    /** Output features {@code [start, end)} of rows {@code [rowStart, rowEnd)}. */
-    private static void tile(float[] out, float[] x, TensorRows w, float[] b, int in, int outF,
-                             int rowStart, int rowEnd, int start, int end) {
-        float[] wBlock = new float[WEIGHT_ROWS * in];
-        short[] scratch = new short[WEIGHT_ROWS * in];
-        for (int o = start; o < end; o += WEIGHT_ROWS) {
-            int n = Math.min(WEIGHT_ROWS, end - o);
-            w.read((long) o * in, n * in, wBlock, 0, scratch);
-            if (n < WEIGHT_ROWS) {
-                java.util.Arrays.fill(wBlock, n * in, wBlock.length, 0f);
+    /** One weight's checked shape and how its tiles are read. */
+    private static final class Plan {
+        final float[] out;
+        final int outF;
+        final int in;
+        final boolean bf16Native;
+        final TensorRows rows;
+        final boolean sixteenBit;
+        final IntBuffer bits;
+        final float[] bias;
+
+        Plan(Job job, float[] x, int numRows, Kernels kernels) {
+            TensorView weight = job.weight;
+            long[] shape = weight.shape();
+            if (shape.length != 2) {
+                throw new IllegalArgumentException("matmul weight '" + weight.name() + "' must be 2-D (out, in); shape has "
+                        + shape.length + " dimensions");
             }
-            int r = rowStart;
-            for (; r + 1 < rowEnd; r += 2) {
-                int r1 = r + 1;
-                int x0 = r * in;
-                int x1 = r1 * in;
-                float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-                for (int i = 0; i < in; i++) {
-                    float a = x[x0 + i];
-                    float c = x[x1 + i];
-                    float w0 = wBlock[i];
-                    float w1 = wBlock[in + i];
-                    float w2 = wBlock[2 * in + i];
-                    float w3 = wBlock[3 * in + i];
-                    s00 += a * w0;
-                    s01 += a * w1;
-                    s02 += a * w2;
-                    s03 += a * w3;
-                    s10 += c * w0;
-                    s11 += c * w1;
-                    s12 += c * w2;
-                    s13 += c * w3;
+            this.outF = Math.toIntExact(shape[0]);
+            this.in = Math.toIntExact(shape[1]);
+            if ((long) numRows * in > x.length || (long) numRows * outF > job.out.length) {
+                throw new IllegalArgumentException("matmul with '" + weight.name() + "' (" + outF + " x " + in
+                        + ") over " + numRows + " rows needs x of " + (long) numRows * in + " and out of "
+                        + (long) numRows * outF + " floats; got " + x.length + " and " + job.out.length);
+            }
+            if (job.bias != null && job.bias.numElements() != outF) {
+                throw new IllegalArgumentException("bias '" + job.bias.name() + "' has " + job.bias.numElements()
+                        + " elements; expected " + outF + " to match '" + weight.name() + "'");
+            }
+            this.out = job.out;
+            // bf16 pairs are read as ints only when rows start on an int boundary (an even row length)
+            // (and only for a tensor in one mapped chunk; a tensor over TensorView.CHUNK_BYTES goes through TensorRows)
+            this.bf16Native = kernels.bf16Native() && weight.dtype() == DType.BF16 && in % 2 == 0 && weight.numChunks() == 1;
+            this.bits = bf16Native ? weight.bytes().asIntBuffer() : null;
+            this.rows = bf16Native ? null : new TensorRows(weight);
+            this.sixteenBit = weight.dtype() != DType.F32;
+            this.bias = job.bias == null ? null : TensorRows.toFloats(job.bias);
+        }
+
+        /** Output features {@code [o0, o1)} of input rows {@code [r0, r1)}. */
+        void tile(Kernels kernels, Scratch scratch, float[] x, int r0, int r1, int o0, int o1, int rowBlock) {
+            int n = o1 - o0;
+            int padded = (n + Kernels.WEIGHT_ROWS - 1) / Kernels.WEIGHT_ROWS * Kernels.WEIGHT_ROWS;
+            if (bf16Native) {
+                int k2 = in / 2;
+                int[] w = scratch.ints(padded * k2);
+                bits.get(o0 * k2, w, 0, n * k2);
+                Arrays.fill(w, n * k2, padded * k2, 0);
+                for (int r = r0; r < r1; r += rowBlock) {
+                    kernels.bf16Tile(out, outF, o0, x, in, r, Math.min(r + rowBlock, r1), w, n);
                 }
-                store(out, b, r * outF, o, n, s00, s01, s02, s03);
-                store(out, b, r1 * outF, o, n, s10, s11, s12, s13);
+            } else {
+                float[] w = scratch.floats(padded * in);
+                rows.read((long) o0 * in, n * in, w, 0, sixteenBit ? scratch.shorts(n * in) : null);
+                Arrays.fill(w, n * in, padded * in, 0f);
+                for (int r = r0; r < r1; r += rowBlock) {
+                    kernels.floatTile(out, outF, o0, x, in, r, Math.min(r + rowBlock, r1), w, n);
+                }
             }
-            if (r < rowEnd) {
-                lastRow(out, x, wBlock, b, r, in, outF, o, n);
+            if (bias != null) {
+                for (int r = r0; r < r1; r++) {
+                    for (int j = 0; j < n; j++) {
+                        out[r * outF + o0 + j] += bias[o0 + j];
+                    }
+                }
             }
-        }
-    }
-
-    /** The odd row left over (every row of a single-token decode) against the current weight block. */
-    private static void lastRow(float[] out, float[] x, float[] wBlock, float[] b, int r, int in, int outF, int o, int n) {
-        int x0 = r * in;
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (int i = 0; i < in; i++) {
-            float a = x[x0 + i];
-            s0 += a * wBlock[i];
-            s1 += a * wBlock[in + i];
-            s2 += a * wBlock[2 * in + i];
-            s3 += a * wBlock[3 * in + i];
-        }
-        store(out, b, r * outF, o, n, s0, s1, s2, s3);
-    }
-
-    private static void store(float[] out, float[] b, int rowBase, int o, int n, float s0, float s1, float s2, float s3) {
-        float[] s = {s0, s1, s2, s3};
-        for (int j = 0; j < n; j++) {
-            out[rowBase + o + j] = b == null ? s[j] : s[j] + b[o + j];
         }
     }
 }

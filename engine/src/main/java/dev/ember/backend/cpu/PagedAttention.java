@@ -2,7 +2,10 @@ package dev.ember.backend.cpu;
 
 import java.util.concurrent.ForkJoinPool;
 
-/** The loops behind {@link CpuOps#pagedAttention}: one (token, query head) pair at a time, split over workers. */
+/**
+ * The loops behind {@link CpuOps#pagedAttention}: one (token, query head) pair at a time, split over workers; the
+ * q.k dot products and the weighted sum of V rows run on {@link Simd#KERNELS} along the head dimension.
+ */
 final class PagedAttention {
     /** Pairs per task at least: a pair costs about context * headDim * 4 flops. */
     private static final int MIN_PAIRS_PER_TASK = 4;
@@ -11,7 +14,8 @@ final class PagedAttention {
     }
 
     static void run(float[] out, float[] q, float[] kCache, float[] vCache, int[] queryStart, int[] positions,
-                    int[][] blockTables, int blockSize, int numHeads, int numKvHeads, int headDim, ForkJoinPool pool) {
+                    int[][] blockTables, int blockSize, int numHeads, int numKvHeads, int headDim, ForkJoinPool pool,
+                    Kernels kernels) {
         int numSeqs = queryStart.length - 1;
         int numTokens = queryStart[numSeqs];
         int[] seqOf = new int[numTokens];
@@ -32,8 +36,7 @@ final class PagedAttention {
         int kvWidth = numKvHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Parallel.forRange(pool, numTokens * numHeads, MIN_PAIRS_PER_TASK, (start, end) -> {
-            float[] scores = new float[contextCap];
-            float[] acc = new float[headDim];
+            float[] scores = Scratch.current().scores(contextCap);
             for (int pair = start; pair < end; pair++) {
                 int t = pair / numHeads;
                 int h = pair % numHeads;
@@ -44,27 +47,22 @@ final class PagedAttention {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p < context; p++) {
                     int kBase = (blocks[p / blockSize] * blockSize + p % blockSize) * kvWidth + kvHeadOffset;
-                    float dot = 0;
-                    for (int d = 0; d < headDim; d++) {
-                        dot += q[qBase + d] * kCache[kBase + d];
-                    }
-                    float score = dot * scale;
+                    float score = kernels.dot(q, qBase, kCache, kBase, headDim) * scale;
                     scores[p] = score;
                     max = Math.max(max, score);
                 }
+                // q's row is read for the last time above: out may be q itself
+                java.util.Arrays.fill(out, qBase, qBase + headDim, 0f);
                 float sum = 0;
-                java.util.Arrays.fill(acc, 0f);
                 for (int p = 0; p < context; p++) {
                     float weight = (float) Math.exp(scores[p] - max);
                     sum += weight;
                     int vBase = (blocks[p / blockSize] * blockSize + p % blockSize) * kvWidth + kvHeadOffset;
-                    for (int d = 0; d < headDim; d++) {
-                        acc[d] += weight * vCache[vBase + d];
-                    }
+                    kernels.axpy(out, qBase, weight, vCache, vBase, headDim);
                 }
                 float inv = 1f / sum;
                 for (int d = 0; d < headDim; d++) {
-                    out[qBase + d] = acc[d] * inv;
+                    out[qBase + d] *= inv;
                 }
             }
         });

@@ -21,8 +21,9 @@ final class Transformer {
     private final int vocab;
     private final float eps;
     private final ForkJoinPool pool;
+    private final Kernels kernels;
 
-    Transformer(ModelConfig config, ModelWeights weights, ForkJoinPool pool) {
+    Transformer(ModelConfig config, ModelWeights weights, ForkJoinPool pool, Kernels kernels) {
         if (weights.layers().size() != config.numLayers()) {
             throw new IllegalArgumentException("the weights have " + weights.layers().size()
                     + " layers but the config has num_hidden_layers=" + config.numLayers());
@@ -34,13 +35,14 @@ final class Transformer {
                 throw new IllegalArgumentException("the config asks for q/k norms (" + config.architecture()
                         + ") but the layer weights have none");
             }
-            layers.add(new DecoderLayer(lw, config, pool));
+            layers.add(new DecoderLayer(lw, config, pool, kernels));
         }
         this.invFreq = CpuOps.ropeInvFreq(config.headDim(), config.ropeTheta(), config.ropeScaling());
         this.hidden = config.hiddenSize();
         this.vocab = config.vocabSize();
         this.eps = (float) config.rmsNormEps();
         this.pool = pool;
+        this.kernels = kernels;
     }
 
     /**
@@ -91,7 +93,7 @@ final class Transformer {
         }
         CpuOps.rmsnorm(last, last, weights.finalNorm(), numSampled, eps);
         float[] logits = new float[numSampled * vocab];
-        CpuOps.matmul(logits, last, weights.lmHead(), null, numSampled, pool);
+        Matmul.runAll(kernels, last, numSampled, pool, new Matmul.Job(logits, weights.lmHead(), null));
         float[][] out = new float[batch.numSeqs][];
         row = 0;
         for (int s = 0; s < batch.numSeqs; s++) {

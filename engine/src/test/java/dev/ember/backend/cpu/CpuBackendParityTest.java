@@ -51,6 +51,12 @@ class CpuBackendParityTest {
      * lengths, a one-token prompt, decodes crossing block boundaries; blocks of 4 taken in shuffled order.
      */
     private static void runScenario(ModelConfig config, DType dtype, int threads) {
+        for (Kernels kernels : TestKernels.all()) {
+            runScenario(config, dtype, threads, kernels);
+        }
+    }
+
+    private static void runScenario(ModelConfig config, DType dtype, int threads, Kernels kernels) {
         ModelWeights weights = TinyModels.weights(config, dtype, 17);
         NaiveTransformer naive = new NaiveTransformer(config, weights);
         SamplingParams greedy = SamplingParams.builder().temperature(0).logprobs(2).build();
@@ -67,7 +73,7 @@ class CpuBackendParityTest {
                 List.of(new Chunk(c, 1, true), new Chunk(a, 1, true), new Chunk(d, 1, true), new Chunk(b, 1, true)),
                 List.of(new Chunk(a, 1, true), new Chunk(c, 1, true), new Chunk(b, 1, true), new Chunk(d, 1, true)),
                 List.of(new Chunk(d, 1, true), new Chunk(c, 1, true), new Chunk(b, 1, true), new Chunk(a, 1, true)));
-        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1 << 20)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1 << 20, kernels)) {
             assertTrue(backend.allocateKvCache(4, 40) == 40);
             int compared = 0;
             for (List<Chunk> step : steps) {
@@ -93,7 +99,8 @@ class CpuBackendParityTest {
                         assertEquals(argmax(expected), out.topTokenIds()[s][0]);
                     } else {
                         assertNotNull(logits[s]);
-                        assertClose(expected, logits[s], config.architecture() + " step " + compared + " seq " + s);
+                        assertClose(expected, logits[s], kernels.description() + " " + config.architecture() + " " + dtype
+                                + " step " + compared + " seq " + s);
                     }
                 }
                 compared++;

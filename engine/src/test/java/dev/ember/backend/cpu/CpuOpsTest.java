@@ -26,22 +26,48 @@ class CpuOpsTest {
     @Test
     void matmulMatchesADirectDotProductForEveryDtypeAndOddShapes() {
         // 301 features: not a multiple of the 4-row weight blocks, several feature tiles;
-        // 43 rows of 70 features: few feature tiles, so rows are split too, into odd-sized tiles
-        for (int[] shape : new int[][] {{7, 301, 33}, {43, 70, 20}, {1, 9, 5}}) {
+        // 43 rows of 70 features: few feature tiles, so rows are split too, into odd-sized tiles;
+        // 70 and 102 inputs: whole SIMD chunks of bf16 pairs (32 or 64 elements) plus a tail; 5 rows: pairs and a last row
+        for (int[] shape : new int[][] {{7, 301, 33}, {43, 70, 20}, {1, 9, 5}, {5, 37, 70}, {6, 19, 102}, {2, 3, 128}}) {
             for (DType dtype : DType.values()) {
                 for (ForkJoinPool pool : new ForkJoinPool[] {null, POOL}) {
-                    checkMatmul(shape[0], shape[1], shape[2], dtype, pool);
+                    for (Kernels kernels : TestKernels.all()) {
+                        checkMatmul(shape[0], shape[1], shape[2], dtype, pool, kernels);
+                    }
                 }
             }
         }
     }
 
-    private void checkMatmul(int rows, int out, int in, DType dtype, ForkJoinPool pool) {
+    @Test
+    void matmulOfSeveralWeightsOverOneInputMatchesSeparateCalls() {
+        float[] x = gaussian(9 * 70);
+        TensorView q = TinyModels.tensor("q", DType.BF16, new long[] {40, 70}, gaussian(40 * 70));
+        TensorView k = TinyModels.tensor("k", DType.F16, new long[] {8, 70}, gaussian(8 * 70));
+        TensorView bias = TinyModels.tensor("kb", DType.F32, new long[] {8}, gaussian(8));
+        for (Kernels kernels : TestKernels.all()) {
+            float[] yq = new float[9 * 40];
+            float[] yk = new float[9 * 8];
+            Matmul.runAll(kernels, x, 9, POOL, new Matmul.Job(yq, q, null), new Matmul.Job(yk, k, bias));
+            float[] sq = new float[9 * 40];
+            float[] sk = new float[9 * 8];
+            Matmul.runAll(kernels, x, 9, null, new Matmul.Job(sq, q, null));
+            Matmul.runAll(kernels, x, 9, null, new Matmul.Job(sk, k, bias));
+            assertArrayEquals(sq, yq, kernels.description());
+            assertArrayEquals(sk, yk, kernels.description());
+        }
+        TensorView narrow = TinyModels.tensor("v", DType.F32, new long[] {8, 69}, gaussian(8 * 69));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Matmul.runAll(Simd.KERNELS, x, 9,
+                null, new Matmul.Job(new float[9 * 40], q, null), new Matmul.Job(new float[9 * 8], narrow, null)));
+        assertTrue(e.getMessage().contains("'v' has 69"), e.getMessage());
+    }
+
+    private void checkMatmul(int rows, int out, int in, DType dtype, ForkJoinPool pool, Kernels kernels) {
         float[] x = gaussian(rows * in);
         TensorView w = TinyModels.tensor("w", dtype, new long[] {out, in}, gaussian(out * in));
         TensorView b = TinyModels.tensor("b", dtype, new long[] {out}, gaussian(out));
         float[] y = new float[rows * out];
-        CpuOps.matmul(y, x, w, b, rows, pool);
+        Matmul.runAll(kernels, x, rows, pool, new Matmul.Job(y, w, b));
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
                 double expected = b.get(o);
@@ -49,7 +75,7 @@ class CpuOpsTest {
                     expected += (double) x[r * in + i] * w.get((long) o * in + i);
                 }
                 assertEquals(expected, y[r * out + o], 1e-5 * Math.max(1, Math.abs(expected)),
-                        dtype + " " + rows + "x" + out + "x" + in + " row " + r + " feature " + o);
+                        kernels.description() + " " + dtype + " " + rows + "x" + out + "x" + in + " row " + r + " feature " + o);
             }
         }
     }
