@@ -23,6 +23,28 @@ public interface Backend extends AutoCloseable {
     /** Runs the model over the batch's tokens, writes their K/V into the cache, and samples where asked. */
     StepOutput step(ForwardBatch batch);
 
+    /** A launched step whose output is collected later. */
+    interface Pending {
+        /** Waits for the step and returns its output (once). */
+        StepOutput collect();
+    }
+
+    /**
+     * Starts {@link #step} and returns before its output is needed, so the caller can plan and launch the next step
+     * while this one runs. A backend that {@link #runsAhead() runs ahead} accepts, in a batch launched right after
+     * another, token id {@code -(s + 1)} meaning "the token the previous launch sampled for its sequence s", resolved
+     * on the device. Default: runs the step now.
+     */
+    default Pending launch(ForwardBatch batch) {
+        StepOutput out = step(batch);
+        return () -> out;
+    }
+
+    /** Whether {@link #launch} takes placeholder token ids from the previous launch (the engine may then run ahead). */
+    default boolean runsAhead() {
+        return false;
+    }
+
     /** One line for logs: device, dtype, threads, memory plan. */
     String description();
 

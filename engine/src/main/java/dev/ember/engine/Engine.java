@@ -56,7 +56,7 @@ public final class Engine implements AutoCloseable {
         this.preparer = new PromptPreparer(model.tokenizer, model.config.vocabSize(), maxModelLen,
                 numKvBlocks * config.blockSize(), config.seed());
         this.inFlight = new Semaphore(config.maxInFlight());
-        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> inFlight.release());
+        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> inFlight.release(), config.asyncScheduling());
         this.thread = new Thread(loop, "ember-step-loop");
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;

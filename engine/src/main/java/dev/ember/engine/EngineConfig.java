@@ -35,13 +35,14 @@ import static dev.ember.OptionValues.parseLong;
  * @param numThreads          CPU backend threads; 0 = available processors
  * @param seed                job seed, from which requests without a seed derive theirs
  * @param enforceEager        cuda: no CUDA graphs
+ * @param asyncScheduling     cuda: plan and launch each decode step while the previous one runs on the GPU
  * @param stallTimeoutSeconds a step running longer than this fails the engine's requests with a timeout error
  *                            (a hung device or a deadlock must not hang the job); 0 = never
  */
 public record EngineConfig(Path model, String device, int deviceOrdinal, String dtype, int blockSize, int maxNumSeqs,
                            int maxNumBatchedTokens, int maxModelLen, int numKvBlocks, long cpuKvCacheBytes,
                            double gpuMemoryUtilization, boolean enablePrefixCaching, int maxInFlight, int numThreads,
-                           long seed, boolean enforceEager, double stallTimeoutSeconds) {
+                           long seed, boolean enforceEager, double stallTimeoutSeconds, boolean asyncScheduling) {
 
     /** Every option name with its default and meaning; the one place options are documented. */
     public static final Map<String, String> OPTIONS;
@@ -64,6 +65,8 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         o.put("num_threads", "CPU backend threads; 0 = all processors (default 0)");
         o.put("seed", "job seed for requests without their own (default 0)");
         o.put("enforce_eager", "true | false: cuda without CUDA graphs (default false)");
+        o.put("async_scheduling", "true | false: cuda plans and launches the next decode step while the GPU runs this one"
+                + " (default true; false: one step at a time, same tokens)");
         o.put("stall_timeout_s", "seconds one engine step may run before its requests fail with a timeout; 0 = never (default 600)");
         OPTIONS = java.util.Collections.unmodifiableMap(o);
     }
@@ -151,6 +154,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 case "seed" -> b.seed(parseLong(key, v));
                 case "enforce_eager" -> b.enforceEager(parseBoolean(key, v));
                 case "stall_timeout_s" -> b.stallTimeoutSeconds(parseDouble(key, v));
+                case "async_scheduling" -> b.asyncScheduling(parseBoolean(key, v));
                 default -> throw new ConfigException("unknown engine option '" + e.getKey() + "'; known options: "
                         + String.join(", ", OPTIONS.keySet()));
             }
@@ -163,7 +167,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 .maxNumSeqs(maxNumSeqs).maxNumBatchedTokens(maxNumBatchedTokens).maxModelLen(maxModelLen)
                 .numKvBlocks(numKvBlocks).cpuKvCacheBytes(cpuKvCacheBytes).gpuMemoryUtilization(gpuMemoryUtilization)
                 .enablePrefixCaching(enablePrefixCaching).maxInFlight(maxInFlight).numThreads(numThreads).seed(seed)
-                .enforceEager(enforceEager).stallTimeoutSeconds(stallTimeoutSeconds);
+                .enforceEager(enforceEager).stallTimeoutSeconds(stallTimeoutSeconds).asyncScheduling(asyncScheduling);
     }
 
     /** Mutable builder with the documented defaults. */
@@ -185,6 +189,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         private long seed;
         private boolean enforceEager;
         private double stallTimeoutSeconds = 600;
+        private boolean asyncScheduling = true;
 
         public Builder model(Path v) { model = v; return this; }
         public Builder device(String v) { device = v == null ? null : v.toLowerCase(Locale.ROOT); return this; }
@@ -203,11 +208,12 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         public Builder seed(long v) { seed = v; return this; }
         public Builder enforceEager(boolean v) { enforceEager = v; return this; }
         public Builder stallTimeoutSeconds(double v) { stallTimeoutSeconds = v; return this; }
+        public Builder asyncScheduling(boolean v) { asyncScheduling = v; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(model, device, deviceOrdinal, dtype, blockSize, maxNumSeqs, maxNumBatchedTokens,
                     maxModelLen, numKvBlocks, cpuKvCacheBytes, gpuMemoryUtilization, enablePrefixCaching, maxInFlight,
-                    numThreads, seed, enforceEager, stallTimeoutSeconds);
+                    numThreads, seed, enforceEager, stallTimeoutSeconds, asyncScheduling);
         }
     }
 }

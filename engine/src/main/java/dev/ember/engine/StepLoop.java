@@ -51,8 +51,14 @@ final class StepLoop implements Runnable {
     /** System.nanoTime() when the step now running began; 0 between steps. */
     private volatile long stepStartNanos;
     private boolean ended;
+    /** A step launched ahead (its tokens come from the step being finished) and its pending output; null if none. */
+    private ScheduledBatch launched;
+    private Backend.Pending launchedOutput;
+    private final boolean runAhead;
 
-    StepLoop(Scheduler scheduler, BlockManager blockManager, Backend backend, EngineStats stats, Consumer<RequestState> onDone) {
+    StepLoop(Scheduler scheduler, BlockManager blockManager, Backend backend, EngineStats stats, Consumer<RequestState> onDone,
+             boolean runAhead) {
+        this.runAhead = runAhead && backend.runsAhead();
         this.scheduler = scheduler;
         this.blockManager = blockManager;
         this.backend = backend;
@@ -115,7 +121,7 @@ final class StepLoop implements Runnable {
         try {
             while (!stopping && failure == null) {
                 admit();
-                if (!scheduler.hasUnfinished()) {
+                if (!scheduler.hasUnfinished() && launched == null) {
                     RequestState next = incoming.poll(50, TimeUnit.MILLISECONDS);
                     if (next != null) {
                         add(next);
@@ -169,13 +175,35 @@ final class StepLoop implements Runnable {
         }
     }
 
+    /**
+     * One step: schedule and launch (unless the previous step already launched this one ahead), then, when the
+     * scheduler allows it, plan and launch the next step before this one's tokens are back (its token ids come from
+     * this step's samples on the device), then collect and postprocess this step. The GPU so never waits for the host
+     * between decode steps; the tokens are the same either way.
+     */
     private void runStep(long start) {
-        ScheduledBatch batch = scheduler.schedule();
+        ScheduledBatch batch = launched;
+        Backend.Pending pending = launchedOutput;
+        launched = null;
+        launchedOutput = null;
         if (batch == null) {
-            throw new IllegalStateException("scheduler has unfinished sequences but scheduled none"
-                    + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
+            batch = scheduler.schedule();
+            if (batch == null) {
+                throw new IllegalStateException("scheduler has unfinished sequences but scheduled none"
+                        + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
+            }
+            pending = backend.launch(batch.forwardBatch());
         }
-        StepOutput out = backend.step(batch.forwardBatch());
+        boolean ahead = runAhead && scheduler.canRunAhead(batch);
+        if (ahead) {
+            scheduler.advance(batch);
+            ScheduledBatch next = scheduler.schedule();
+            if (next != null) {
+                launchedOutput = backend.launch(next.forwardBatch());
+                launched = next;
+            }
+        }
+        StepOutput out = pending.collect();
         if (failure != null) {
             return; // the watchdog gave up on this step and already failed its requests
         }
@@ -188,7 +216,7 @@ final class StepLoop implements Runnable {
         for (int i = 0; i < sequences.size(); i++) {
             slots.put(sequences.get(i), i);
         }
-        List<Sequence> advanced = scheduler.postprocess(batch, out);
+        List<Sequence> advanced = ahead ? scheduler.resolve(batch, out) : scheduler.postprocess(batch, out);
         int generated = 0;
         for (Sequence seq : advanced) {
             RequestState state = active.get(seq.seqId());

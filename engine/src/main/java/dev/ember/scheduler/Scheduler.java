@@ -50,6 +50,9 @@ public final class Scheduler {
     private final List<Sequence> running = new ArrayList<>(); // admission order
     private final Map<Long, Sequence> unfinished = new HashMap<>();
     private ScheduledBatch outstanding;
+    /** A batch advanced before its tokens were known (see advance), and where each sequence's placeholder sits. */
+    private ScheduledBatch ahead;
+    private int[] aheadTokenIndex;
     private long numPreemptions;
     private long numCachedPromptTokens;
 
@@ -114,7 +117,8 @@ public final class Scheduler {
      * Plans the next step and reserves its KV slots: decodes, then prefill chunks of running sequences, then (unless
      * this step preempted) admissions.
      *
-     * @return the step, or null exactly when no sequence is unfinished
+     * @return the step, or null exactly when no sequence is unfinished, or (while a batch is advanced ahead) when
+     *         every unfinished sequence still waits for that batch's tokens
      * @throws IllegalStateException if the previous batch was not postprocessed and still has unfinished sequences
      */
     public ScheduledBatch schedule() {
@@ -127,7 +131,7 @@ public final class Scheduler {
         }
         List<Sequence> planned = plan.seqs;
         if (planned.isEmpty()) {
-            if (hasUnfinished()) { // cannot happen: the oldest running or the waiting head always fits
+            if (hasUnfinished() && ahead == null) { // cannot happen: the oldest running or the waiting head always fits
                 throw new IllegalStateException("scheduler could not run any of " + running.size() + " running and "
                         + waiting.size() + " waiting sequences with " + blockManager.numFreeBlocks() + " free blocks");
             }
@@ -181,6 +185,106 @@ public final class Scheduler {
             }
         }
         return sampled;
+    }
+
+    /**
+     * Whether the step after {@code batch} (the last scheduled, not yet postprocessed) may be planned before
+     * {@code batch}'s tokens are known: a pure decode step of every running sequence, nothing waiting, room for a new
+     * block for each (so planning ahead never preempts), and no sequence whose next sampling needs the token just
+     * sampled on the host (repetition, frequency or presence penalties, or a min_tokens mask).
+     */
+    public boolean canRunAhead(ScheduledBatch batch) {
+        if (batch == null || batch != outstanding || !waiting.isEmpty()) {
+            return false;
+        }
+        ForwardBatch fb = batch.forwardBatch();
+        if (!fb.isDecodeOnly() || fb.numSeqs != running.size() || blockManager.numFreeBlocks() < running.size()) {
+            return false;
+        }
+        for (int s = 0; s < fb.numSeqs; s++) {
+            Sequence seq = batch.sequences().get(s);
+            SamplingParams p = seq.params();
+            if (seq.isFinished() || !fb.sample[s] || p.repetitionPenalty() != 1 || p.frequencyPenalty() != 0
+                    || p.presencePenalty() != 0 || seq.numOutputTokens() + 1 < p.minTokens()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The first half of {@link #postprocess} for a batch whose tokens are not known yet ({@link #canRunAhead} must
+     * hold): its tokens count as computed, and each sequence gets the placeholder token {@code -(s + 1)} (s: its
+     * index in the batch; the backend resolves it on the device), unless this token ends it by length, in which case
+     * it takes no part in the next step. {@link #schedule} may then plan the next step; {@link #resolve} finishes this
+     * one.
+     */
+    public void advance(ScheduledBatch batch) {
+        if (!canRunAhead(batch)) {
+            throw new IllegalStateException("advance takes the last scheduled batch, when canRunAhead holds");
+        }
+        outstanding = null;
+        ForwardBatch fb = batch.forwardBatch();
+        int[] index = new int[fb.numSeqs];
+        for (int s = 0; s < fb.numSeqs; s++) {
+            Sequence seq = batch.sequences().get(s);
+            seq.setNumScheduledTokens(0);
+            seq.setNumCachedTokens(seq.numCachedTokens() + fb.queryLen(s));
+            blockManager.commit(seq.blockTable(), seq.tokenArray(), seq.numCachedTokens());
+            if (endsByLengthWithNextToken(seq)) {
+                index[s] = -1;
+            } else {
+                seq.appendToken(-(s + 1));
+                index[s] = seq.numTokens() - 1;
+            }
+        }
+        ahead = batch;
+        aheadTokenIndex = index;
+    }
+
+    /**
+     * The second half of {@link #postprocess} for a batch that went through {@link #advance}: each sequence's real
+     * token replaces its placeholder and is checked for the end, exactly as postprocess would have done.
+     *
+     * @return the sequences that got a token this step, finished or not, in batch order
+     */
+    public List<Sequence> resolve(ScheduledBatch batch, StepOutput out) {
+        if (batch == null || batch != ahead) {
+            throw new IllegalStateException("resolve takes the batch of the last advance(), once");
+        }
+        ahead = null;
+        ForwardBatch fb = batch.forwardBatch();
+        if (out.tokens().length != fb.numSeqs) {
+            throw new IllegalStateException("step output has " + out.tokens().length + " tokens for " + fb.numSeqs + " sequences");
+        }
+        List<Sequence> sampled = new ArrayList<>();
+        for (int s = 0; s < fb.numSeqs; s++) {
+            Sequence seq = batch.sequences().get(s);
+            if (seq.isFinished()) {
+                continue;
+            }
+            int token = out.tokens()[s];
+            if (token < 0) {
+                throw new IllegalStateException("backend sampled no token for sequence " + seq.seqId() + " though asked");
+            }
+            if (aheadTokenIndex[s] >= 0) {
+                seq.setTokenAt(aheadTokenIndex[s], token);
+            } else {
+                seq.appendToken(token);
+            }
+            sampled.add(seq);
+            FinishReason reason = stopReason(seq, token);
+            if (reason != null) {
+                finish(seq, reason);
+            }
+        }
+        return sampled;
+    }
+
+    /** Whether the sequence's next token (not yet appended) certainly ends it by length. */
+    private boolean endsByLengthWithNextToken(Sequence seq) {
+        return seq.numOutputTokens() + 1 >= seq.params().maxTokens() || seq.numTokens() + 1 >= maxModelLen
+                || seq.numTokens() + 1 > blockManager.capacityTokens();
     }
 
     /**
@@ -250,6 +354,9 @@ public final class Scheduler {
         for (int i = 0; i < running.size() && plan.budget > 0; i++) {
             Sequence seq = running.get(i);
             int remaining = seq.numTokens() - seq.numCachedTokens();
+            if (remaining == 0) {
+                continue; // advanced ahead with its last token still to come (see advance)
+            }
             if ((remaining == 1) != decodes) {
                 continue;
             }

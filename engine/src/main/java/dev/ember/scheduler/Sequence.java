@@ -154,6 +154,14 @@ public final class Sequence {
         tokens[numTokens++] = token;
     }
 
+    /** Replaces token {@code index} (a run-ahead placeholder, see Scheduler#advance). */
+    void setTokenAt(int index, int token) {
+        if (index < numPromptTokens || index >= numTokens) {
+            throw new IllegalStateException("sequence " + seqId + ": token " + index + " is not an output token (0.." + numTokens + ")");
+        }
+        tokens[index] = token;
+    }
+
     boolean wasAdmitted() {
         return admitted;
     }

@@ -51,6 +51,8 @@ public final class CudaBackend implements Backend {
     private long activationBytes;
     private long startMillis = -1;
     private long graphMillis;
+    /** The previous launch's sampler plan: its GPU rows resolve the next step's placeholder token ids. */
+    private GpuSampler.Plan lastPlan;
     private long hostPrepNanos;
     private long enqueueNanos;
     private boolean closed;
@@ -228,8 +230,49 @@ public final class CudaBackend implements Backend {
 
     @Override
     public StepOutput step(ForwardBatch batch) {
+        return launch(batch).collect();
+    }
+
+    /**
+     * Enqueues the step (inputs, forward pass or graph replay, sampling, the copy of the results) and returns; the
+     * step's placeholder token ids name the previous launch's samples (see {@link Backend#launch}).
+     */
+    @Override
+    public Pending launch(ForwardBatch batch) {
         GpuSampler.Plan plan = forward(batch);
-        return sampler.sample(batch, plan);
+        int slot = sampler.launch(batch, plan);
+        lastPlan = plan;
+        return () -> sampler.collect(batch, plan, slot);
+    }
+
+    @Override
+    public boolean runsAhead() {
+        return true;
+    }
+
+    /**
+     * The batch's token ids for the device: a placeholder -(s + 1) (the previous launch's sample for its sequence s)
+     * becomes -(r + 1) with r that sample's row in the sampler's outputs, which the embedding kernel reads.
+     */
+    private int[] deviceTokenIds(ForwardBatch b) {
+        int[] ids = b.tokenIds;
+        int[] out = null;
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] >= 0) {
+                continue;
+            }
+            int s = -ids[t] - 1;
+            int row = lastPlan == null || s >= lastPlan.gpuIndexOf().length ? -1 : lastPlan.gpuIndexOf()[s];
+            if (row < 0) {
+                throw new IllegalStateException("token " + t + " names sequence " + s + " of the previous step, which"
+                        + " sampled nothing on the GPU");
+            }
+            if (out == null) {
+                out = ids.clone();
+            }
+            out[t] = -(row + 1);
+        }
+        return out == null ? ids : out;
     }
 
     /**
@@ -303,11 +346,13 @@ public final class CudaBackend implements Backend {
             needed = Math.max(needed, (b.contextLens[s] + kv.blockSize - 1) / kv.blockSize);
         }
         long t0 = System.nanoTime();
+        int[] tokenIds = deviceTokenIds(b);
+        inputs.beginStep();
         GpuSampler.Plan plan = sampler.plan(b);
         if (b.isDecodeOnly() && graphs != null && !eager) {
             int batch = graphs.batchBucket(b.numSeqs);
             int stride = graphs.strideBucket(needed);
-            inputs.write(b, batch - b.numSeqs, stride, plan.logitTokenOf());
+            inputs.write(b, tokenIds, batch - b.numSeqs, stride, plan.logitTokenOf());
             inputs.upload(stream);
             long t1 = System.nanoTime();
             hostPrepNanos = t1 - t0;
@@ -316,7 +361,7 @@ public final class CudaBackend implements Backend {
                 graphs.capture(batch, stride, (bb, ss) -> model.forward(kv, bb, bb, bb, true, ss * kv.blockSize));
             }
         } else {
-            inputs.write(b, 0, needed, plan.logitTokenOf());
+            inputs.write(b, tokenIds, 0, needed, plan.logitTokenOf());
             inputs.upload(stream);
             long t1 = System.nanoTime();
             hostPrepNanos = t1 - t0;

@@ -98,7 +98,9 @@ final class CudaModel {
         int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext,
                 Kernels.maxDecodePartition(dtype, c.groupSize(), hd)) : null;
         mark("other");
-        kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), numTokens, h);
+        // placeholder ids name the previous step's samples, at the start of act.outputs (GpuSampler)
+        kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), act.outputs.address(),
+                numTokens, c.vocabSize(), h);
         for (int l = 0; l < c.numLayers(); l++) {
             DeviceWeights.Layer w = weights.layers.get(l);
             mark("other");

@@ -4,6 +4,7 @@ import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
 import dev.ember.sampling.Sampler;
 import dev.ember.sampling.SamplingParams;
+import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 
 import java.nio.ByteBuffer;
@@ -24,7 +25,10 @@ final class GpuSampler implements AutoCloseable {
     private final int[] eosIds;
     private final int vocab;
     private final int maxSeqs;
-    private final PinnedBuffer results;
+    /** Results of the last two launches, used in turn, each with the event recorded after its copy. */
+    private final PinnedBuffer[] results = new PinnedBuffer[2];
+    private final CUevent[] copied = new CUevent[2];
+    private int nextSlot;
     private DeviceBuffer penaltyEntries;
     // per-token scratch of penaltyEntries, valid where tokenStamps holds the current sequence's stamp
     private final int[] tokenStamps;
@@ -53,7 +57,17 @@ final class GpuSampler implements AutoCloseable {
         this.tokenCounts = new int[vocab];
         this.tokenFlags = new int[vocab];
         this.touched = new int[vocab];
-        this.results = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
+        try {
+            for (int i = 0; i < 2; i++) {
+                results[i] = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
+                copied[i] = new CUevent();
+                Cuda.check(JCudaDriver.cuEventCreate(copied[i], jcuda.driver.CUevent_flags.CU_EVENT_DISABLE_TIMING),
+                        "cuEventCreate");
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** Assigns logits rows (in sequence order) and writes the GPU rows' parameters into the step inputs. */
@@ -95,6 +109,14 @@ final class GpuSampler implements AutoCloseable {
 
     /** Runs the penalties and the sampling kernel, then collects every sampled sequence's result. */
     StepOutput sample(ForwardBatch b, Plan plan) {
+        return collect(b, plan, launch(b, plan));
+    }
+
+    /**
+     * Enqueues the penalties, the sampling kernel and the copy of the results to the host; returns the result slot
+     * for {@link #collect}. At most two launches may be uncollected.
+     */
+    int launch(ForwardBatch b, Plan plan) {
         long raw = act.logits.address();
         long work = raw;
         int[] entries = penaltyEntries(b, plan);
@@ -112,8 +134,16 @@ final class GpuSampler implements AutoCloseable {
         long topIds = out + 8L * maxSeqs;
         long topLps = topIds + 4L * maxSeqs * Kernels.MAX_TOP_LOGPROBS;
         kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, in.address(in.sampleParams), n, vocab);
-        results.copyFromDeviceAsync(0, act.outputs, 0, (long) maxSeqs * Activations.outputInts() * 4, stream);
-        stream.synchronize();
+        int slot = nextSlot;
+        nextSlot ^= 1;
+        results[slot].copyFromDeviceAsync(0, act.outputs, 0, (long) maxSeqs * Activations.outputInts() * 4, stream);
+        Cuda.check(JCudaDriver.cuEventRecord(copied[slot], stream.handle()), "cuEventRecord(sampler results)");
+        return slot;
+    }
+
+    /** Waits for the launch's results (slot from {@link #launch}) and reads every sampled sequence's. */
+    StepOutput collect(ForwardBatch b, Plan plan, int slot) {
+        Cuda.check(JCudaDriver.cuEventSynchronize(copied[slot]), "cuEventSynchronize(sampler results)");
 
         int s = b.numSeqs;
         int[] tokens = new int[s];
@@ -122,7 +152,7 @@ final class GpuSampler implements AutoCloseable {
         float[][] topLogprobs = new float[s][];
         Arrays.fill(tokens, -1);
         Arrays.fill(logprobs, Float.NaN);
-        ByteBuffer r = results.buffer();
+        ByteBuffer r = results[slot].buffer();
         for (int i = 0; i < s; i++) {
             int row = plan.logitRowOf()[i];
             if (row < 0) {
@@ -255,7 +285,14 @@ final class GpuSampler implements AutoCloseable {
                 penaltyEntries.close();
             }
         } finally {
-            results.close();
+            for (int i = 0; i < 2; i++) {
+                if (results[i] != null) {
+                    results[i].close();
+                }
+                if (copied[i] != null) {
+                    JCudaDriver.cuEventDestroy(copied[i]);
+                }
+            }
         }
     }
 }

@@ -49,9 +49,9 @@ final class Kernels {
         return stream;
     }
 
-    /** out (rows, hidden) = table[ids[r]]. */
-    void embed(long out, long table, long ids, int rows, int hidden) {
-        module.launch("embed_" + suffix, rows, 1, 1, 256, 0, stream, out, table, ids, hidden);
+    /** out (rows, hidden) = table[ids[r]]; an id -(r + 1) takes prev[r] (the previous step's sampled token; 0: none). */
+    void embed(long out, long table, long ids, long prev, int rows, int vocab, int hidden) {
+        module.launch("embed_" + suffix, rows, 1, 1, 256, 0, stream, out, table, ids, prev, vocab, hidden);
     }
 
     /** out (rows, width) = in[rowIds[r]]. */

@@ -14,7 +14,9 @@ import java.nio.IntBuffer;
  *   tiles (maxTiles, 3)           prefill query tiles: sequence, first token, count
  *   blockTables (maxSeqs, stride) stride chosen per step
  * </pre>
- * Offsets are in ints. Owns both buffers. Not thread-safe.
+ * Offsets are in ints. The host side is two pinned buffers used in turn ({@link #beginStep}), so a step can be
+ * written while the previous one's copy may still be in flight (the engine launches a step before collecting the one
+ * before it, never two ahead). Owns all three buffers. Not thread-safe.
  */
 final class StepInputs implements AutoCloseable {
     static final int SAMPLE_PARAM_INTS = 12;
@@ -35,9 +37,12 @@ final class StepInputs implements AutoCloseable {
     final long tiles;
     final long blockTables;
     private final long totalInts;
-    private final PinnedBuffer host;
+    private final PinnedBuffer[] hosts = new PinnedBuffer[2];
     private final DeviceBuffer device;
-    private final IntBuffer ints;
+    private final IntBuffer[] hostInts = new IntBuffer[2];
+    private int current;
+    private PinnedBuffer host;
+    private IntBuffer ints;
     private int btStride = 1;
     private int numTiles;
     private long usedInts;
@@ -59,15 +64,22 @@ final class StepInputs implements AutoCloseable {
         tiles = o += (long) maxSeqs * SAMPLE_PARAM_INTS;
         blockTables = o += 3L * maxTiles;
         totalInts = o + (long) maxSeqs * maxBlocksPerSeq;
-        PinnedBuffer h = new PinnedBuffer(totalInts * 4, "step inputs (host)");
         try {
+            for (int i = 0; i < 2; i++) {
+                hosts[i] = new PinnedBuffer(totalInts * 4, "step inputs (host)");
+                hostInts[i] = hosts[i].buffer().asIntBuffer();
+            }
             device = new DeviceBuffer(totalInts * 4, "step inputs");
         } catch (RuntimeException e) {
-            h.close();
+            for (PinnedBuffer b : hosts) {
+                if (b != null) {
+                    b.close();
+                }
+            }
             throw e;
         }
-        host = h;
-        ints = host.buffer().asIntBuffer();
+        host = hosts[0];
+        ints = hostInts[0];
     }
 
     /** Device address of an int region (one of the offset fields). */
@@ -76,7 +88,14 @@ final class StepInputs implements AutoCloseable {
     }
 
     long sizeBytes() {
-        return totalInts * 8; // host and device copies
+        return totalInts * 12; // two host copies and the device copy
+    }
+
+    /** Switches to the other host buffer: call before a step's first write (sampler parameters included). */
+    void beginStep() {
+        current ^= 1;
+        host = hosts[current];
+        ints = hostInts[current];
     }
 
     int blockTableStride() {
@@ -95,6 +114,11 @@ final class StepInputs implements AutoCloseable {
      * @param logitRowOf (numSeqs) the token index whose logits each sequence needs, or -1 for none
      */
     void write(ForwardBatch b, int padSeqs, int stride, int[] logitRowOf) {
+        write(b, b.tokenIds, padSeqs, stride, logitRowOf);
+    }
+
+    /** As above with the token ids to stage in place of the batch's (placeholders resolved for the device). */
+    void write(ForwardBatch b, int[] tokenIdValues, int padSeqs, int stride, int[] logitRowOf) {
         int t = b.numTokens();
         int s = b.numSeqs;
         if (t + padSeqs > maxTokens || s + padSeqs > maxSeqs) {
@@ -106,7 +130,7 @@ final class StepInputs implements AutoCloseable {
                     + maxBlocksPerSeq);
         }
         btStride = stride;
-        ints.put((int) tokenIds, b.tokenIds, 0, t);
+        ints.put((int) tokenIds, tokenIdValues, 0, t);
         ints.put((int) positions, b.positions, 0, t);
         ints.put((int) slots, b.slotMapping, 0, t);
         ints.put((int) queryStart, b.queryStart, 0, s + 1);
@@ -164,7 +188,11 @@ final class StepInputs implements AutoCloseable {
         try {
             device.close();
         } finally {
-            host.close();
+            try {
+                hosts[0].close();
+            } finally {
+                hosts[1].close();
+            }
         }
     }
 }

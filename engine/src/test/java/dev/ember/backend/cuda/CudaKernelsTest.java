@@ -60,8 +60,15 @@ class CudaKernelsTest {
         float[] table = round(random(r, vocab * hidden, 1f), dtype);
         int[] ids = r.ints(37, 0, vocab).toArray();
         DeviceBuffer out = gpu.poisoned((long) ids.length * hidden, dtype);
-        gpu.kernels(dtype).embed(out.address(), gpu.upload(table, dtype).address(), gpu.uploadInts(ids).address(),
-                ids.length, hidden);
+        // ids -(r + 1) name the previous step's sampled token of row r: the same rows come out
+        int[] prev = new int[ids.length];
+        int[] placeholders = ids.clone();
+        for (int i = 0; i < ids.length; i += 3) {
+            prev[i] = ids[i];
+            placeholders[i] = -(i + 1);
+        }
+        gpu.kernels(dtype).embed(out.address(), gpu.upload(table, dtype).address(), gpu.uploadInts(placeholders).address(),
+                gpu.uploadInts(prev).address(), ids.length, vocab, hidden);
         float[] want = new float[ids.length * hidden];
         CpuOps.embedding(want, ids, TensorView.ofFloats("table", new long[] {vocab, hidden}, table));
         assertArrayEquals(want, gpu.download(out, want.length, dtype));
