@@ -293,6 +293,15 @@ final class StepLoop implements Runnable {
         synchronized (this) {
             ended = true;
         }
+        if (launchedOutput != null && failure == null) {
+            try {
+                launchedOutput.collect(); // let a step launched ahead finish before the backend is closed
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            launched = null;
+            launchedOutput = null;
+        }
         List<RequestState> left = new ArrayList<>(active.values());
         RequestState s;
         while ((s = incoming.poll()) != null) {
