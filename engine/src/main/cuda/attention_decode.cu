@@ -30,15 +30,7 @@ __device__ void attn_decode(T* __restrict__ out, float* __restrict__ part_acc, f
     const int ctx = context_lens[seq];
     const int start = split * partition, end = min(ctx, start + partition);
     if (start >= end) {
-        if (num_splits > 1) {
-            if (tid < G) {
-                size_t i = ((size_t)(seq * num_splits + split) * nh + kvh * G + tid) * 2;
-                part_ml[i] = -INFINITY;
-                part_ml[i + 1] = 0.f;
-            }
-        } else {
-            for (int i = tid; i < G * HD; i += blockDim.x) out[(size_t)seq * nh * HD + kvh * G * HD + i] = from_float<T>(0.f);
-        }
+        decode_empty_split(out, part_ml, seq, split, num_splits, nh, kvh, G, HD);
         return;
     }
     float* Qs = smem;

@@ -85,3 +85,20 @@ __device__ __forceinline__ double block_sum_d(double v, double* scratch) {
     v = lane < nwarps ? scratch[lane] : 0.0;
     return warp_sum_d(v);
 }
+
+// A decode-attention block whose split starts at or past its sequence's context: with several splits its partial is
+// empty (max -inf, sum 0) for the reduce; with one split the output rows of its heads are zero (a graph's padding
+// sequence). G query heads share KV head kvh.
+template <typename T>
+__device__ void decode_empty_split(T* out, float* part_ml, int seq, int split, int num_splits, int nh, int kvh, int G,
+                                   int hd) {
+    if (num_splits > 1) {
+        if ((int)threadIdx.x < G) {
+            size_t i = ((size_t)(seq * num_splits + split) * nh + kvh * G + threadIdx.x) * 2;
+            part_ml[i] = -INFINITY;
+            part_ml[i + 1] = 0.f;
+        }
+    } else {
+        for (int i = threadIdx.x; i < G * hd; i += blockDim.x) out[(size_t)seq * nh * hd + kvh * G * hd + i] = from_float<T>(0.f);
+    }
+}

@@ -19,7 +19,12 @@ if [[ $STAGES == *parity* ]]; then
   HF=$!
 fi
 if [[ $STAGES == *unit* ]]; then
-  timeout -s KILL ${UNIT_TIMEOUT:-150} $D/junit.sh ${UNIT_CLASSES:-CudaKernelsTest GpuSamplerTest CudaBackendTest} > $OUT/unit.log 2>&1
+  # every test tagged gpu (gpu-tests.sh, from bundle.sh), or the classes named in UNIT_CLASSES
+  if [ -n "${UNIT_CLASSES:-}" ]; then
+    timeout -s KILL ${UNIT_TIMEOUT:-150} $D/junit.sh $UNIT_CLASSES > $OUT/unit.log 2>&1
+  else
+    timeout -s KILL ${UNIT_TIMEOUT:-300} $D/gpu-tests.sh > $OUT/unit.log 2>&1
+  fi
   echo "unit rc=$?" >> $OUT/summary.txt
 fi
 if [[ $STAGES == *parity* ]]; then

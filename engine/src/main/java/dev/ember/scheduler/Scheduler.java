@@ -173,18 +173,29 @@ public final class Scheduler {
             if (!fb.sample[s]) {
                 continue;
             }
-            int token = out.tokens()[s];
-            if (token < 0) {
-                throw new IllegalStateException("backend sampled no token for sequence " + seq.seqId() + " though asked");
-            }
-            seq.appendToken(token);
+            takeToken(seq, out.tokens()[s], -1);
             sampled.add(seq);
-            FinishReason reason = stopReason(seq, token);
-            if (reason != null) {
-                finish(seq, reason);
-            }
         }
         return sampled;
+    }
+
+    /**
+     * Gives the sequence its sampled token (appended, or in place of its run-ahead placeholder at {@code index} when
+     * that is >= 0) and ends it if the token does.
+     */
+    private void takeToken(Sequence seq, int token, int index) {
+        if (token < 0) {
+            throw new IllegalStateException("backend sampled no token for sequence " + seq.seqId() + " though asked");
+        }
+        if (index >= 0) {
+            seq.setTokenAt(index, token);
+        } else {
+            seq.appendToken(token);
+        }
+        FinishReason reason = stopReason(seq, token);
+        if (reason != null) {
+            finish(seq, reason);
+        }
     }
 
     /**
@@ -263,20 +274,8 @@ public final class Scheduler {
             if (seq.isFinished()) {
                 continue;
             }
-            int token = out.tokens()[s];
-            if (token < 0) {
-                throw new IllegalStateException("backend sampled no token for sequence " + seq.seqId() + " though asked");
-            }
-            if (aheadTokenIndex[s] >= 0) {
-                seq.setTokenAt(aheadTokenIndex[s], token);
-            } else {
-                seq.appendToken(token);
-            }
+            takeToken(seq, out.tokens()[s], aheadTokenIndex[s]);
             sampled.add(seq);
-            FinishReason reason = stopReason(seq, token);
-            if (reason != null) {
-                finish(seq, reason);
-            }
         }
         return sampled;
     }
