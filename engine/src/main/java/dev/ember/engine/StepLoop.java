@@ -207,7 +207,7 @@ final class StepLoop implements Runnable {
         if (failure != null) {
             return; // the watchdog gave up on this step and already failed its requests
         }
-        failNonFiniteRows(batch, out);
+        failRowsWithoutAToken(batch, out);
         Map<Sequence, Integer> slots = new IdentityHashMap<>();
         List<Sequence> sequences = batch.sequences();
         if (sequences.size() > stats.peakRunning) {
@@ -244,24 +244,29 @@ final class StepLoop implements Runnable {
     }
 
     /**
-     * Ends each row whose logits were not finite ({@link StepOutput#NON_FINITE}) with an error naming the step, before
-     * postprocess (which skips finished sequences): a token drawn from NaN logits would be silent garbage.
+     * Ends each row whose logits were not finite ({@link StepOutput#NON_FINITE}) or had no token left to draw
+     * ({@link StepOutput#NO_CANDIDATE}) with an error naming the step, before postprocess (which skips finished
+     * sequences): a token drawn from NaN logits would be silent garbage, and one bad row must not end the batch.
      */
-    private void failNonFiniteRows(ScheduledBatch batch, StepOutput out) {
+    private void failRowsWithoutAToken(ScheduledBatch batch, StepOutput out) {
         int[] tokens = out.tokens();
         for (int i = 0; i < tokens.length; i++) {
             Sequence seq = batch.sequences().get(i);
-            if (tokens[i] != StepOutput.NON_FINITE || seq.isFinished()) {
+            if ((tokens[i] != StepOutput.NON_FINITE && tokens[i] != StepOutput.NO_CANDIDATE) || seq.isFinished()) {
                 continue;
             }
             RequestState state = active.get(seq.seqId());
             scheduler.finish(seq, FinishReason.ERROR);
             stats.requestErrors.incrementAndGet();
-            Result error = Result.error(state.requestId,
-                    "the model's logits were NaN or infinite at engine step " + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens() + " of this request, after "
-                    + seq.numPromptTokens() + " prompt tokens): the checkpoint holds non-finite weights, or the model's"
-                    + " arithmetic overflowed (try dtype=bfloat16 or float32); no token was sampled from them",
-                    seq.numPromptTokens());
+            String where = "at engine step " + (stats.steps.get() + 1) + " (output token " + seq.numOutputTokens()
+                    + " of this request, after " + seq.numPromptTokens() + " prompt tokens)";
+            String message = tokens[i] == StepOutput.NON_FINITE
+                    ? "the model's logits were NaN or infinite " + where + ": the checkpoint holds non-finite weights,"
+                    + " or the model's arithmetic overflowed (try dtype=bfloat16 or float32); no token was sampled"
+                    + " from them"
+                    : "every token was masked " + where + ": repetition_penalty, frequency_penalty, presence_penalty,"
+                    + " min_tokens and stop_token_ids left no token with a finite logit";
+            Result error = Result.error(state.requestId, message, seq.numPromptTokens());
             finishedThisStep.add(Map.entry(state, () -> error));
         }
     }

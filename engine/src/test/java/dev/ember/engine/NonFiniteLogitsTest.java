@@ -77,4 +77,28 @@ class NonFiniteLogitsTest {
             assertArrayEquals(reference.tokenIds(), results.get(1).tokenIds());
         }
     }
+
+    @Test
+    void aRowWithEveryTokenMaskedFailsAloneAndTheEngineGoesOn(@TempDir Path dir) {
+        checkpoint(dir);
+        java.util.Set<Integer> everyId = new java.util.HashSet<>();
+        for (int id = 0; id < RandomCheckpoint.Spec.DEFAULT_VOCAB_SIZE; id++) {
+            everyId.add(id);
+        }
+        // min_tokens masks the stop ids until one token exists: here that is the whole vocabulary
+        SamplingParams masked = SamplingParams.builder().minTokens(1).maxTokens(3).stopTokenIds(everyId).build();
+        SamplingParams fine = SamplingParams.builder().temperature(0).maxTokens(3).build();
+        try (Engine engine = engine(dir)) {
+            for (SamplingParams p : List.of(masked, masked.toBuilder().temperature(0).build())) {
+                List<Result> results = engine.generate(List.of(Request.ofText("masked", "hello", p),
+                        Request.ofText("fine", "hello", fine)));
+                assertEquals(FinishReason.ERROR, results.get(0).finishReason());
+                assertTrue(results.get(0).error().contains("every token was masked at engine step"),
+                        results.get(0).error());
+                assertNull(results.get(1).error());
+            }
+            assertNull(engine.failure());
+            assertEquals(0.0, engine.metrics().kvUsage());
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.ember.backend.cuda;
 
 import dev.ember.ModelFormatException;
 import dev.ember.weights.DType;
+import jcuda.driver.JCudaDriver;
 
 import java.util.List;
 
@@ -23,7 +24,7 @@ final class FiniteWeights {
             return;
         }
         // the uploads were synchronous copies from pageable memory, which may still be in flight when they return
-        Cuda.check(jcuda.driver.JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
+        Cuda.check(JCudaDriver.cuCtxSynchronize(), "cuCtxSynchronize");
         try (DeviceBuffer counts = new DeviceBuffer(8L * parts.size(), "non-finite weight counts")) {
             counts.fillAsync(0, counts.sizeBytes(), (byte) 0, stream);
             for (int i = 0; i < parts.size(); i++) {
