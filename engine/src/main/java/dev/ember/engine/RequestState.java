@@ -1,6 +1,7 @@
 package dev.ember.engine;
 
 import dev.ember.backend.StepOutput;
+import dev.ember.guided.TokenGuide;
 import dev.ember.scheduler.Sequence;
 import dev.ember.tokenizer.IncrementalDetokenizer;
 
@@ -58,7 +59,31 @@ final class RequestState {
         String text = finalText != null ? finalText : detokenizer.text() + detokenizer.flush();
         FinishReason reason = finalText != null ? FinishReason.STOP : sequence.finishReason();
         return new Result(requestId, text, sequence.outputTokens(), reason, sequence.numPromptTokens(),
-                sequence.numOutputTokens(), null, logprobs == null ? List.of() : List.copyOf(logprobs));
+                sequence.numOutputTokens(), constraintError(reason), logprobs == null ? List.of() : List.copyOf(logprobs));
+    }
+
+    /**
+     * Why a guided output is not valid, or null: generation can stop before the constraint is complete (max_tokens,
+     * the model's context, a stop string); such a row is never reported as valid.
+     */
+    private String constraintError(FinishReason reason) {
+        TokenGuide guide = sequence.guide();
+        if (guide == null) {
+            return null;
+        }
+        boolean complete = finalText != null ? guide.index().matches(finalText) : guide.complete();
+        if (complete) {
+            return null;
+        }
+        String what = guide.index().constraint().describe();
+        if (reason == FinishReason.LENGTH) {
+            return "generation reached its length limit (max_tokens=" + sequence.params().maxTokens()
+                    + " or the model's context) before the output satisfied " + what + "; raise max_tokens";
+        }
+        if (finalText != null) {
+            return "a stop string cut the output before it satisfied " + what;
+        }
+        return "the output does not satisfy " + what + " (the vocabulary cannot continue it)";
     }
 
     Result aborted() {

@@ -1,5 +1,7 @@
 package dev.ember.sampling;
 
+import dev.ember.guided.TokenMask;
+
 import java.util.Arrays;
 import java.util.Collection;
 
@@ -61,6 +63,17 @@ public final class Sampler {
      */
     public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
                          int numPromptTokens) {
+        return sample(logits, params, seed, outputIndex, tokenHistory, numPromptTokens, null);
+    }
+
+    /**
+     * Samples one token among those {@code mask} allows (all when null): the others get {@code -inf} after the
+     * penalties, so greedy, top-k, top-p and min-p see only allowed tokens. Log-probabilities stay those of the raw
+     * distribution. When the mask allows only end-of-sequence ids ({@link TokenMask#endOnly()}), min_tokens does
+     * not apply (the output is complete).
+     */
+    public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
+                         int numPromptTokens, TokenMask mask) {
         int vocab = logits.length;
         if (vocab == 0) {
             throw new IllegalArgumentException("cannot sample from empty logits");
@@ -71,8 +84,11 @@ public final class Sampler {
         }
         float[] work = logits.clone();
         Penalties.apply(work, params, tokenHistory, numPromptTokens, outputIndex);
-        if (outputIndex < params.minTokens()) {
+        if (outputIndex < params.minTokens() && (mask == null || !mask.endOnly())) {
             maskStopTokens(work, params);
+        }
+        if (mask != null) {
+            applyMask(work, mask.bits());
         }
         int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
 
@@ -95,6 +111,16 @@ public final class Sampler {
             topLogprobs[i] = (float) (logits[topIds[i]] - max - logSum);
         }
         return new Sample(token, logprob, topIds, topLogprobs);
+    }
+
+    /** Disallowed tokens (bit clear) get -inf; tokens past the mask's words too. */
+    static void applyMask(float[] work, long[] bits) {
+        for (int i = 0; i < work.length; i++) {
+            int w = i >>> 6;
+            if (w >= bits.length || (bits[w] & (1L << i)) == 0) {
+                work[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
     }
 
     private void maskStopTokens(float[] work, SamplingParams params) {

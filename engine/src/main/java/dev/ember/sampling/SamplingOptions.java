@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
+import dev.ember.guided.Constraint;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -44,6 +45,9 @@ public final class SamplingOptions {
         o.put("stop_token_ids", "comma-separated token ids that end generation (default none)");
         o.put("ignore_eos", "true | false: keep generating past EOS (default false)");
         o.put("logprobs", "top log-probabilities per generated token, 0..20 (default 0)");
+        o.put("guided_choice", "the output is exactly one of these strings: a JSON array of strings (default none)");
+        o.put("guided_regex", "the output fully matches this regular expression (default none)");
+        o.put("guided_json", "the output is compact JSON valid under this JSON Schema (default none)");
         OPTIONS = Collections.unmodifiableMap(o);
     }
 
@@ -62,6 +66,7 @@ public final class SamplingOptions {
      * so callers check unknown names themselves (they know which other names they accept).
      */
     public static SamplingParams apply(Map<String, String> options, SamplingParams.Builder base) {
+        String guidedBy = null;
         for (Map.Entry<String, String> e : options.entrySet()) {
             String k = e.getKey();
             String v = e.getValue() == null ? null : e.getValue().trim();
@@ -83,10 +88,51 @@ public final class SamplingOptions {
                 case "stop_token_ids" -> base.stopTokenIds(parseIds(k, v));
                 case "ignore_eos" -> base.ignoreEos(parseBoolean(k, v));
                 case "logprobs" -> base.logprobs(parseInt(k, v));
+                case "guided_choice", "guided_regex", "guided_json" -> {
+                    if (guidedBy != null) {
+                        throw ConfigException.invalid(k, v, "one of guided_choice, guided_regex, guided_json per"
+                                + " request (" + guidedBy + " is set too)");
+                    }
+                    guidedBy = k;
+                    base.guided(parseGuided(k, e.getValue()));
+                }
                 default -> throw new IllegalStateException("unhandled sampling option " + k);
             }
         }
         return base.build();
+    }
+
+    /** A constraint from its option; a null value clears it (a per-row map may turn a default off). */
+    public static Constraint parseGuided(String option, String v) {
+        if (v == null) {
+            return null;
+        }
+        return switch (option) {
+            case "guided_regex" -> Constraint.regex(v);
+            case "guided_json" -> Constraint.json(v);
+            case "guided_choice" -> Constraint.choice(parseChoices(v));
+            default -> throw new IllegalArgumentException("not a guided option: " + option);
+        };
+    }
+
+    private static List<String> parseChoices(String v) {
+        String allowed = "a JSON array of non-empty strings, e.g. [\"positive\",\"negative\"]";
+        try {
+            JsonNode node = JSON.readTree(v);
+            if (node == null || !node.isArray()) {
+                throw ConfigException.invalid("guided_choice", v, allowed);
+            }
+            List<String> out = new ArrayList<>();
+            for (JsonNode n : node) {
+                if (!n.isTextual()) {
+                    throw ConfigException.invalid("guided_choice", v, allowed);
+                }
+                out.add(n.asText());
+            }
+            return out;
+        } catch (JsonProcessingException e) {
+            throw ConfigException.invalid("guided_choice", v, allowed + " (" + e.getOriginalMessage() + ")");
+        }
     }
 
     private static List<String> parseStop(String v) {

@@ -1,6 +1,7 @@
 package dev.ember.sampling;
 
 import dev.ember.ConfigException;
+import dev.ember.guided.Constraint;
 
 import java.util.List;
 import java.util.Set;
@@ -22,6 +23,7 @@ import java.util.Set;
  * @param stopTokenIds   extra token ids that end generation (kept in token_ids, not in text)
  * @param ignoreEos      keep generating past EOS ids (benchmarks)
  * @param logprobs       number of top log-probabilities to return per generated token; 0 = none
+ * @param guided         what the output must be (guided_choice, guided_regex or guided_json), or null for free text
  */
 public record SamplingParams(
         int maxTokens,
@@ -37,7 +39,8 @@ public record SamplingParams(
         List<String> stop,
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
-        int logprobs) {
+        int logprobs,
+        Constraint guided) {
 
     /** The most top log-probabilities a request may ask for. */
     public static final int MAX_LOGPROBS = 20;
@@ -111,6 +114,7 @@ public record SamplingParams(
         b.stopTokenIds = stopTokenIds;
         b.ignoreEos = ignoreEos;
         b.logprobs = logprobs;
+        b.guided = guided;
         return b;
     }
 
@@ -130,6 +134,7 @@ public record SamplingParams(
         private Set<Integer> stopTokenIds = Set.of();
         private boolean ignoreEos;
         private int logprobs;
+        private Constraint guided;
 
         public Builder maxTokens(int v) { maxTokens = v; return this; }
         public Builder minTokens(int v) { minTokens = v; return this; }
@@ -145,10 +150,12 @@ public record SamplingParams(
         public Builder stopTokenIds(Set<Integer> v) { stopTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(int v) { logprobs = v; return this; }
+        /** Sets the output constraint; null clears it. */
+        public Builder guided(Constraint v) { guided = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, repetitionPenalty,
-                    presencePenalty, frequencyPenalty, seed, stop, stopTokenIds, ignoreEos, logprobs);
+                    presencePenalty, frequencyPenalty, seed, stop, stopTokenIds, ignoreEos, logprobs, guided);
         }
     }
 }
