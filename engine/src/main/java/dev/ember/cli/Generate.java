@@ -38,7 +38,7 @@ public final class Generate {
 
     /** Runs the command with its output on {@code out} and the summary line on {@code err}. */
     static void run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        CliArgs cli = CliArgs.parse(args, Set.of("prompt", "prompts", "json"));
+        CliArgs cli = CliArgs.parse(args, Set.of("prompt", "prompts", "json", "return_type"));
         if (cli.flag("help")) {
             usage(out);
             return;
@@ -126,6 +126,8 @@ public final class Generate {
         out.println("usage: Generate [--model DIR] [--prompt TEXT]... [TEXT]... [--prompts FILE.jsonl] [--chat] [--json]");
         out.println("                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--stop S]...");
         out.println("                [--request-seed N] [--logprobs N] [--ignore-eos] [engine options: --device cpu|cuda, --max-num-seqs N, ...]");
+        out.println("                [--guided-choice '[\"a\",\"b\"]' | --guided-choice a,b | --guided-regex RE | --guided-json FILE"
+                + " | --return-type 'STRUCT<label: STRING, score: INT>']");
         out.println("engine options:");
         dev.ember.engine.EngineConfig.OPTIONS.forEach((k, v) -> out.printf("  --%-24s %s%n", k.replace('_', '-'), v));
     }

@@ -45,7 +45,8 @@ public final class SamplingOptions {
         o.put("stop_token_ids", "comma-separated token ids that end generation (default none)");
         o.put("ignore_eos", "true | false: keep generating past EOS (default false)");
         o.put("logprobs", "top log-probabilities per generated token, 0..20 (default 0)");
-        o.put("guided_choice", "the output is exactly one of these strings: a JSON array of strings (default none)");
+        o.put("guided_choice", "the output is exactly one of these strings: a JSON array of strings, or"
+                + " comma-separated (default none)");
         o.put("guided_regex", "the output fully matches this regular expression (default none)");
         o.put("guided_json", "the output is compact JSON valid under this JSON Schema (default none)");
         OPTIONS = Collections.unmodifiableMap(o);
@@ -116,7 +117,15 @@ public final class SamplingOptions {
     }
 
     private static List<String> parseChoices(String v) {
-        String allowed = "a JSON array of non-empty strings, e.g. [\"positive\",\"negative\"]";
+        String allowed = "a JSON array of non-empty strings, e.g. [\"positive\",\"negative\"],"
+                + " or comma-separated strings";
+        if (!v.trim().startsWith("[")) {
+            List<String> out = new ArrayList<>();
+            for (String part : v.split(",")) {
+                out.add(part.trim());
+            }
+            return out;
+        }
         try {
             JsonNode node = JSON.readTree(v);
             if (node == null || !node.isArray()) {
