@@ -35,7 +35,7 @@ public final class Benchmark {
 
     /** Runs the benchmark: figures as "name: value" lines, then one JSON line, on {@code out}; notes on {@code err}. */
     static void run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
-        CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup", "return_type"));
+        CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup"));
         String workloadPath = cli.values.get("workload");
         if (workloadPath == null) {
             throw new dev.ember.ConfigException("--workload FILE is required (e.g. ../shared/bench/throughput-256.json)");

@@ -2,7 +2,6 @@ package dev.ember.cli;
 
 import dev.ember.ConfigException;
 import dev.ember.engine.EngineConfig;
-import dev.ember.guided.ReturnType;
 import dev.ember.model.DemoModel;
 import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
@@ -104,8 +103,8 @@ final class CliArgs {
 
     /**
      * Sampling settings from the sampling options, starting from {@code base}. {@code --guided-json} takes a file
-     * holding the schema (or the schema itself when it starts with '{'); {@code --return-type} a Spark DDL type,
-     * turned into its JSON Schema.
+     * holding the schema (or the schema itself when it starts with '{'); {@code --return-type} (a sampling option) a Spark
+     * DDL type, turned into its JSON Schema.
      */
     SamplingParams sampling(SamplingParams.Builder base) {
         if (!stops.isEmpty()) {
@@ -119,15 +118,6 @@ final class CliArgs {
             } catch (IOException e) {
                 throw ConfigException.invalid("guided_json", schema, "a JSON Schema file that can be read (" + e + ")");
             }
-        }
-        String returnType = options.remove("return_type");
-        if (returnType != null) {
-            if (options.containsKey("guided_json") || options.containsKey("guided_regex")
-                    || options.containsKey("guided_choice")) {
-                throw ConfigException.invalid("return_type", returnType,
-                        "return_type alone: it sets the JSON Schema itself (drop --guided-*)");
-            }
-            options.put("guided_json", ReturnType.parse(returnType).jsonSchema());
         }
         return SamplingOptions.apply(options, base);
     }

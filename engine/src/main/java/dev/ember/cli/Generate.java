@@ -38,7 +38,7 @@ public final class Generate {
 
     /** Runs the command with its output on {@code out} and the summary line on {@code err}. */
     static void run(String[] args, PrintStream out, PrintStream err) throws IOException {
-        CliArgs cli = CliArgs.parse(args, Set.of("prompt", "prompts", "json", "return_type"));
+        CliArgs cli = CliArgs.parse(args, Set.of("prompt", "prompts", "json"));
         if (cli.flag("help")) {
             usage(out);
             return;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
 import dev.ember.guided.Constraint;
+import dev.ember.guided.ReturnType;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,6 +50,8 @@ public final class SamplingOptions {
                 + " comma-separated (default none)");
         o.put("guided_regex", "the output fully matches this regular expression (default none)");
         o.put("guided_json", "the output is compact JSON valid under this JSON Schema (default none)");
+        o.put("return_type", "a Spark DDL type (STRING, INT, ARRAY<STRING>, STRUCT<label: STRING, score: INT>, ...):"
+                + " the output is its compact JSON, constrained by the derived JSON Schema (default none)");
         OPTIONS = Collections.unmodifiableMap(o);
     }
 
@@ -89,9 +92,9 @@ public final class SamplingOptions {
                 case "stop_token_ids" -> base.stopTokenIds(parseIds(k, v));
                 case "ignore_eos" -> base.ignoreEos(parseBoolean(k, v));
                 case "logprobs" -> base.logprobs(parseInt(k, v));
-                case "guided_choice", "guided_regex", "guided_json" -> {
+                case "guided_choice", "guided_regex", "guided_json", "return_type" -> {
                     if (guidedBy != null) {
-                        throw ConfigException.invalid(k, v, "one of guided_choice, guided_regex, guided_json per"
+                        throw ConfigException.invalid(k, v, "one of guided_choice, guided_regex, guided_json, return_type per"
                                 + " request (" + guidedBy + " is set too)");
                     }
                     guidedBy = k;
@@ -111,6 +114,7 @@ public final class SamplingOptions {
         return switch (option) {
             case "guided_regex" -> Constraint.regex(v);
             case "guided_json" -> Constraint.json(v);
+            case "return_type" -> Constraint.json(ReturnType.parse(v).jsonSchema());
             case "guided_choice" -> Constraint.choice(parseChoices(v));
             default -> throw new IllegalArgumentException("not a guided option: " + option);
         };
