@@ -85,7 +85,14 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
                 connector.getOrDefault(EmberOptions.PROMPT_COLUMN, "prompt"),
                 connector.get(EmberOptions.INPUT),
                 connector.getOrDefault(EmberOptions.INPUT_FORMAT, "parquet"));
-        s.samplingParams(Map.of());
+        SamplingParams params = s.samplingParams(Map.of());
+        if (params.guided() != null) {
+            // a regex or schema Ember cannot enforce fails the query here, naming the keyword or construct
+            params.guided().check();
+        }
+        if (sampling.containsKey("return_type")) {
+            dev.ember.spark.TypedValues.sparkType(sampling.get("return_type"));
+        }
         return s;
     }
 
@@ -100,6 +107,10 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
             if (!SamplingOptions.isOption(k)) {
                 throw ConfigException.invalid(k, e.getValue(), "only sampling options may vary per row ("
                         + String.join(", ", SamplingOptions.OPTIONS.keySet()) + ")");
+            }
+            if (k.equals("return_type")) {
+                throw ConfigException.invalid(k, e.getValue(), "return_type per call only: it sets the type of the"
+                        + " result's value column (per row, use guided_json)");
             }
             merged.put(k, e.getValue());
         }

@@ -5,6 +5,7 @@ import dev.ember.engine.Result;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -25,18 +26,59 @@ public final class GenerationSchema {
             DataTypes.createStructField(ArrowResults.ERROR, DataTypes.StringType, true),
     });
 
+    /** Name of the typed field a {@code return_type} call adds. */
+    public static final String VALUE = "value";
+
     private GenerationSchema() {
+    }
+
+    /**
+     * The result struct of a call: {@link #STRUCT}, plus a {@code value} field of the return type when the call
+     * sets {@code return_type}.
+     */
+    public static StructType structFor(EmberSettings settings) {
+        DataType valueType = valueType(settings);
+        return valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
+    }
+
+    /** The Spark type of the call's {@code return_type}, or null. */
+    public static DataType valueType(EmberSettings settings) {
+        String ddl = settings.samplingOptions().get("return_type");
+        return ddl == null ? null : TypedValues.sparkType(ddl);
     }
 
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
-        return new GenericInternalRow(new Object[]{
+        return toRow(r, null);
+    }
+
+    /**
+     * One result as a row of {@link #structFor}: with {@code valueType}, the text parsed into the typed
+     * {@code value}; a row whose text does not parse (or that has an error) gets a null value, and the parse
+     * failure becomes its error.
+     */
+    public static InternalRow toRow(Result r, DataType valueType) {
+        String error = r.error();
+        Object value = null;
+        if (valueType != null && error == null && r.text() != null) {
+            try {
+                value = TypedValues.fromJson(r.text(), valueType);
+            } catch (IllegalArgumentException e) {
+                error = "return_type " + valueType.simpleString() + ": " + e.getMessage();
+            }
+        }
+        Object[] fields = {
                 r.text() == null ? null : UTF8String.fromString(r.text()),
                 UnsafeArrayData.fromPrimitiveArray(r.tokenIds()),
                 UTF8String.fromString(r.finishReason().wireName()),
                 r.promptTokens(),
                 r.completionTokens(),
-                r.error() == null ? null : UTF8String.fromString(r.error()),
-        });
+                error == null ? null : UTF8String.fromString(error),
+        };
+        if (valueType != null) {
+            fields = java.util.Arrays.copyOf(fields, fields.length + 1);
+            fields[fields.length - 1] = value;
+        }
+        return new GenericInternalRow(fields);
     }
 }

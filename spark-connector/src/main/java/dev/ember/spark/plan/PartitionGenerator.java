@@ -55,6 +55,7 @@ final class PartitionGenerator implements Serializable {
     private final Seq<Attribute> childOutput;
     private final Seq<Attribute> output;
     private final EmberSettings settings;
+    private final org.apache.spark.sql.types.DataType valueType; // return_type's Spark type, or null
     private final LlmGenerate.Kind kind;
     private final DataType inputType;
     private final MapType rowOptionsType;
@@ -73,6 +74,7 @@ final class PartitionGenerator implements Serializable {
         this.childOutput = childOutput;
         this.output = output;
         this.settings = call.settings();
+        this.valueType = GenerationSchema.valueType(settings);
         this.kind = call.kind();
         this.inputType = call.input().dataType();
         this.rowOptionsType = call.rowOptions() == null ? null : (MapType) call.rowOptions().dataType();
@@ -166,7 +168,7 @@ final class PartitionGenerator implements Serializable {
                                 + " error in its result's 'error' field instead)");
                     }
                 }
-                resultHolder.update(0, GenerationSchema.toRow(r));
+                resultHolder.update(0, GenerationSchema.toRow(r, valueType));
                 return outputProjection.apply(joined.apply(row, resultHolder));
             }
         };
