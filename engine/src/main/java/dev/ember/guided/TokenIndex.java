@@ -96,6 +96,11 @@ public final class TokenIndex {
         return new TokenMask(bits, count == 0);
     }
 
+    /** The byte automaton (for tests). */
+    ByteDfa dfa() {
+        return dfa;
+    }
+
     /** DFA states built so far (for tests and benchmarks). */
     int numDfaStates() {
         return dfa.numStates();

@@ -112,10 +112,8 @@ class TokenIndexBruteForceTest {
         assertTrue(end.endOnly() && end.allows(IM_END));
     }
 
-    private static ByteDfa dfaOf(TokenIndex index) throws Exception {
-        java.lang.reflect.Field f = TokenIndex.class.getDeclaredField("dfa");
-        f.setAccessible(true);
-        return (ByteDfa) f.get(index);
+    private static ByteDfa dfaOf(TokenIndex index) {
+        return index.dfa();
     }
 
     private static boolean reference(Pattern java, ByteDfa dfa, int state, byte[] prefix, byte[] token) {
