@@ -80,7 +80,7 @@ final class TokenTrie {
                 int node = nodes[--sp];
                 int st = states[sp];
                 for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
-                    int next = dfa.step(st, label[c]);
+                    int next = dfa.stepHeld(st, label[c]);
                     if (next == ByteDfa.DEAD) {
                         continue;
                     }

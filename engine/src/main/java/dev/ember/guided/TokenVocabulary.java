@@ -38,11 +38,45 @@ public final class TokenVocabulary {
         Path file = tokenizerJson.toFile().isDirectory() ? tokenizerJson.resolve("tokenizer.json") : tokenizerJson;
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = readWithoutMerges(file);
         } catch (IOException e) {
             throw new ModelFormatException("cannot read the vocabulary of " + file + ": " + e.getMessage(), e);
         }
         return fromJson(root, file.toString());
+    }
+
+    /**
+     * The parts of tokenizer.json a vocabulary needs (model type and vocab, added tokens, decoder, pre-tokenizer),
+     * streamed so the merges list, as large as the vocabulary, is skipped rather than built as a tree.
+     */
+    private static JsonNode readWithoutMerges(Path file) throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode root = JSON.createObjectNode();
+        try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(file.toFile())) {
+            if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                throw new IOException("not a JSON object");
+            }
+            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                p.nextToken();
+                if (name.equals("model") && p.currentToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+                    com.fasterxml.jackson.databind.node.ObjectNode model = root.putObject("model");
+                    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                        String field = p.currentName();
+                        p.nextToken();
+                        if (field.equals("merges")) {
+                            p.skipChildren();
+                        } else {
+                            model.set(field, p.readValueAsTree());
+                        }
+                    }
+                } else if (name.equals("added_tokens") || name.equals("decoder") || name.equals("pre_tokenizer")) {
+                    root.set(name, p.readValueAsTree());
+                } else {
+                    p.skipChildren();
+                }
+            }
+        }
+        return root;
     }
 
     static TokenVocabulary fromJson(JsonNode root, String source) {
