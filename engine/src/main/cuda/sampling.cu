@@ -18,7 +18,8 @@
 //             mask row (-1 = unconstrained))
 //   masks: one packed bitmask per guided row (bit i & 31 of word i >> 5 set = token i allowed), uploaded per step;
 //   a disallowed token reads as -inf from work wherever the kernel reads it (guided decoding, as Sampler masks
-//   after the penalties), so greedy, top-k, top-p and min-p see only allowed tokens; raw (logprobs) is unmasked.
+//   after the penalties), so greedy, top-k, top-p and min-p see only allowed tokens; a guided row's
+//   logprobs are the log-softmax of raw over its allowed tokens, as Sampler's.
 // Float arithmetic follows Sampler step by step (IEEE division and products, double log/exp and double sums),
 // so tokens agree except where a double sum's order moves a rounding (for top-p: where the cumulative mass lands
 // within a rounding of top_p); block reductions break ties toward the lower token id as Sampler does.
@@ -299,11 +300,12 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     const float* lw = work + (size_t)row * vocab;
     const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
 
+    // logprobs: log-softmax of the raw logits, over the allowed tokens for a guided row (as Sampler)
     float mx = -INFINITY;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) mx = fmaxf(mx, lr[i]);
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) mx = fmaxf(mx, wl(lr, allowed, i));
     mx = block_max(mx, sv);
     double s = 0.0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)lr[i] - (double)mx);
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)wl(lr, allowed, i) - (double)mx);
     const double log_sum = log(block_sum_d(s, sd));
 
     float pv = INFINITY;
@@ -312,7 +314,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         float bv = -INFINITY;
         int bi = INT_MAX;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float v = lr[i];
+            float v = wl(lr, allowed, i);
             if ((v < pv || (v == pv && i > pi)) && better(v, i, bv, bi)) { bv = v; bi = i; }
         }
         block_argmax(bv, bi, sv, si);
@@ -385,6 +387,6 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     }
     if (threadIdx.x == 0) {
         tokens[blockIdx.x] = bi;
-        logprobs[blockIdx.x] = (float)((double)lr[bi] - (double)mx - log_sum);
+        logprobs[blockIdx.x] = (float)((double)wl(lr, allowed, bi) - (double)mx - log_sum);
     }
 }

@@ -68,8 +68,10 @@ public final class Sampler {
 
     /**
      * Samples one token among those {@code mask} allows (all when null): the others get {@code -inf} after the
-     * penalties, so greedy, top-k, top-p and min-p see only allowed tokens. Log-probabilities stay those of the raw
-     * distribution. When the mask allows only end-of-sequence ids ({@link TokenMask#endOnly()}), min_tokens does
+     * penalties, so greedy, top-k, top-p and min-p see only allowed tokens. Log-probabilities (of the sampled token
+     * and the top ones) are those of the raw distribution restricted to the allowed tokens: the log-softmax of the
+     * raw logits over the allowed set, so a guided output's summed logprob is the model's probability of that
+     * path among the valid outputs (its confidence). When the mask allows only end-of-sequence ids ({@link TokenMask#endOnly()}), min_tokens does
      * not apply (the output is complete).
      */
     public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
@@ -91,6 +93,11 @@ public final class Sampler {
             applyMask(work, mask.bits());
         }
         int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
+        if (mask != null) {
+            // a guided row's log-probabilities are of the distribution over the tokens it may take
+            logits = logits.clone();
+            applyMask(logits, mask.bits());
+        }
 
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {

@@ -1,6 +1,7 @@
 package dev.ember.sampling;
 
 import dev.ember.ConfigException;
+import dev.ember.guided.Constraint;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;
@@ -31,7 +32,10 @@ class SamplingOptionsTest {
         o.put("stop_token_ids", "7, 9");
         o.put("ignore_eos", "TRUE");
         o.put("logprobs", "2");
-        assertEquals(SamplingOptions.OPTIONS.keySet(), o.keySet(), "the test covers every option");
+        // the four guided options exclude each other: guidedOptionsSetTheConstraint covers them
+        Set<String> covered = new java.util.LinkedHashSet<>(o.keySet());
+        covered.addAll(List.of("guided_choice", "guided_regex", "guided_json", "return_type"));
+        assertEquals(SamplingOptions.OPTIONS.keySet(), covered, "the test covers every option");
         SamplingParams p = SamplingOptions.apply(o, SamplingParams.builder());
         assertEquals(40, p.maxTokens());
         assertEquals(3, p.minTokens());
@@ -47,6 +51,28 @@ class SamplingOptionsTest {
         assertEquals(Set.of(7, 9), p.stopTokenIds());
         assertTrue(p.ignoreEos());
         assertEquals(2, p.logprobs());
+    }
+
+    @Test
+    void guidedOptionsSetTheConstraint() {
+        assertEquals(Constraint.choice(List.of("a", "b c")),
+                SamplingOptions.apply(Map.of("guided_choice", "[\"a\",\"b c\"]"), SamplingParams.builder()).guided());
+        assertEquals(Constraint.choice(List.of("x", "y")),
+                SamplingOptions.apply(Map.of("guided_choice", "x, y"), SamplingParams.builder()).guided());
+        assertEquals(Constraint.regex("[0-9]+"),
+                SamplingOptions.apply(Map.of("guided_regex", "[0-9]+"), SamplingParams.builder()).guided());
+        assertEquals(Constraint.json("{\"type\":\"boolean\"}"),
+                SamplingOptions.apply(Map.of("guided_json", "{\"type\":\"boolean\"}"), SamplingParams.builder()).guided());
+        Constraint typed = SamplingOptions.apply(Map.of("return_type", "STRUCT<ok: BOOLEAN>"), SamplingParams.builder())
+                .guided();
+        assertEquals(Constraint.Kind.JSON, typed.kind());
+        assertTrue(typed.pattern().contains("\"required\":[\"ok\"]"), typed.pattern());
+        Map<String, String> two = new LinkedHashMap<>();
+        two.put("guided_regex", "a");
+        two.put("guided_choice", "a,b");
+        ConfigException e = assertThrows(ConfigException.class, () -> SamplingOptions.apply(two, SamplingParams.builder()));
+        assertTrue(e.getMessage().contains("guided_regex is set too"), e.getMessage());
+        assertThrows(ConfigException.class, () -> SamplingOptions.apply(Map.of("guided_choice", "[1]"), SamplingParams.builder()));
     }
 
     @Test

@@ -114,10 +114,6 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
             }
             merged.put(k, e.getValue());
         }
-        String logprobs = merged.get("logprobs");
-        if (logprobs != null && OptionValues.parseInt("logprobs", logprobs) != 0) {
-            throw ConfigException.invalid("logprobs", logprobs, "0: the connector's result has no log-probabilities");
-        }
         return SamplingOptions.apply(merged, SamplingParams.builder());
     }
 

@@ -28,6 +28,10 @@ public final class GenerationSchema {
 
     /** Name of the typed field a {@code return_type} call adds. */
     public static final String VALUE = "value";
+    /** Per generated token, its log-probability: fields a call with {@code logprobs > 0} adds. */
+    public static final String LOGPROBS = "logprobs";
+    /** exp(sum of the tokens' logprobs): the probability of this output (for a guided call, among valid outputs). */
+    public static final String CONFIDENCE = "confidence";
 
     private GenerationSchema() {
     }
@@ -38,7 +42,18 @@ public final class GenerationSchema {
      */
     public static StructType structFor(EmberSettings settings) {
         DataType valueType = valueType(settings);
-        return valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
+        StructType s = valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
+        if (withLogprobs(settings)) {
+            s = s.add(LOGPROBS, DataTypes.createArrayType(DataTypes.FloatType, false), true)
+                    .add(CONFIDENCE, DataTypes.DoubleType, true);
+        }
+        return s;
+    }
+
+    /** Whether the call asks for log-probabilities (option logprobs > 0). */
+    public static boolean withLogprobs(EmberSettings settings) {
+        String v = settings.samplingOptions().get("logprobs");
+        return v != null && dev.ember.OptionValues.parseInt("logprobs", v) > 0;
     }
 
     /** The Spark type of the call's {@code return_type}, or null. */
@@ -49,7 +64,7 @@ public final class GenerationSchema {
 
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
-        return toRow(r, null);
+        return toRow(r, null, false);
     }
 
     /**
@@ -57,7 +72,7 @@ public final class GenerationSchema {
      * {@code value}; a row whose text does not parse (or that has an error) gets a null value, and the parse
      * failure becomes its error.
      */
-    public static InternalRow toRow(Result r, DataType valueType) {
+    public static InternalRow toRow(Result r, DataType valueType, boolean logprobs) {
         String error = r.error();
         Object value = null;
         if (valueType != null && error == null && r.text() != null) {
@@ -75,10 +90,20 @@ public final class GenerationSchema {
                 r.completionTokens(),
                 error == null ? null : UTF8String.fromString(error),
         };
+        java.util.List<Object> all = new java.util.ArrayList<>(java.util.Arrays.asList(fields));
         if (valueType != null) {
-            fields = java.util.Arrays.copyOf(fields, fields.length + 1);
-            fields[fields.length - 1] = value;
+            all.add(value);
         }
-        return new GenericInternalRow(fields);
+        if (logprobs) {
+            float[] lp = new float[r.logprobs().size()];
+            double sum = 0;
+            for (int i = 0; i < lp.length; i++) {
+                lp[i] = r.logprobs().get(i).logprob();
+                sum += lp[i];
+            }
+            all.add(UnsafeArrayData.fromPrimitiveArray(lp));
+            all.add(lp.length == 0 ? null : Math.exp(sum));
+        }
+        return new GenericInternalRow(all.toArray());
     }
 }

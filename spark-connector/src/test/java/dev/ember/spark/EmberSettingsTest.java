@@ -85,7 +85,7 @@ class EmberSettingsTest {
         assertFails(Map.of("model", "demo", "maxInFlightPerTask", "0"), "option 'maxInFlightPerTask' is '0'; allowed: an integer >= 1");
         assertFails(Map.of("model", "demo", "pricePerGpuHour", "-2"), "option 'pricePerGpuHour' is '-2'");
         assertFails(Map.of("model", "demo", "chat", "maybe"), "option 'chat' is 'maybe'; allowed: true, false");
-        assertFails(Map.of("model", "demo", "logprobs", "3"), "option 'logprobs' is '3'; allowed: 0");
+        assertFails(Map.of("model", "demo", "logprobs", "21"), "option 'logprobs' is '21'; allowed: an integer in [0, 20]");
     }
 
     @Test

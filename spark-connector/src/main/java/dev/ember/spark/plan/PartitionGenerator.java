@@ -56,6 +56,7 @@ final class PartitionGenerator implements Serializable {
     private final Seq<Attribute> output;
     private final EmberSettings settings;
     private final org.apache.spark.sql.types.DataType valueType; // return_type's Spark type, or null
+    private final boolean logprobs; // the result struct carries logprobs and confidence
     private final LlmGenerate.Kind kind;
     private final DataType inputType;
     private final MapType rowOptionsType;
@@ -75,6 +76,7 @@ final class PartitionGenerator implements Serializable {
         this.output = output;
         this.settings = call.settings();
         this.valueType = GenerationSchema.valueType(settings);
+        this.logprobs = GenerationSchema.withLogprobs(settings);
         this.kind = call.kind();
         this.inputType = call.input().dataType();
         this.rowOptionsType = call.rowOptions() == null ? null : (MapType) call.rowOptions().dataType();
@@ -168,7 +170,7 @@ final class PartitionGenerator implements Serializable {
                                 + " error in its result's 'error' field instead)");
                     }
                 }
-                resultHolder.update(0, GenerationSchema.toRow(r, valueType));
+                resultHolder.update(0, GenerationSchema.toRow(r, valueType, logprobs));
                 return outputProjection.apply(joined.apply(row, resultHolder));
             }
         };

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Guided options through Spark: guided_choice per call and per row, return_type to a typed Parquet column. */
 class GuidedSparkTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int ROWS = 12;
+    private static final int ROWS = 8;
     @TempDir
     static Path dir;
     private static SparkSession spark;
@@ -99,6 +99,29 @@ class GuidedSparkTest {
             long id = r.getLong(0);
             assertTrue(r.getStruct(1).getString(0).matches("[0-9]{" + (id % 3 + 1) + "}"), r.toString());
         }
+    }
+
+    @Test
+    void guidedChoiceWithLogprobsGivesEachRowItsConfidence() {
+        List<Row> rows = spark.sql("SELECT id, llm_generate(prompt, map('guided_choice', 'yes,no,maybe',"
+                + " 'logprobs', '1', 'temperature', '1')) AS g FROM guided_prompts").collectAsList();
+        double[] seen = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            Row g = rows.get(i).getStruct(1);
+            List<Float> lps = g.getList(g.fieldIndex("logprobs"));
+            assertEquals((int) g.getAs("completion_tokens"), lps.size(), g.toString());
+            double sum = 0;
+            for (float lp : lps) {
+                assertTrue(lp <= 0, g.toString());
+                sum += lp;
+            }
+            double confidence = g.getDouble(g.fieldIndex("confidence"));
+            assertEquals(Math.exp(sum), confidence, 1e-9);
+            assertTrue(confidence > 0 && confidence <= 1, g.toString());
+            seen[i] = confidence;
+        }
+        // a labeler keeps rows above a threshold: the confidences differ from row to row
+        assertTrue(java.util.Arrays.stream(seen).distinct().count() > 1, java.util.Arrays.toString(seen));
     }
 
     @Test
