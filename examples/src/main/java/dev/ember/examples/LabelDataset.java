@@ -2,6 +2,7 @@ package dev.ember.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.function.EmberFunctions;
 import dev.ember.spark.report.EmberProgress;
 import dev.ember.spark.report.JobReport;
@@ -92,7 +93,7 @@ public final class LabelDataset {
         long rows = input.count();
         UDF1<String, String> toLabel = matcher::match;
         try (EmberProgress progress = EmberProgress.attach(spark, rows, options, System.err::println)) {
-            input.withColumn("generation", EmberFunctions.generate(prompt, options))
+            input.withColumn("generation", EmberFunctions.generate(prompt, EmberOptions.only(options, EmberOptions.CALL_SCOPES)))
                     .withColumn(labelColumn, udf(toLabel, DataTypes.StringType).apply(col("generation.text")))
                     .write().mode(SaveMode.Overwrite).parquet(output);
             JobReport report = progress.report();
