@@ -14,8 +14,10 @@ import java.util.Objects;
  * @param kind    which option set it
  * @param pattern the regular expression or the schema's JSON text; null for a choice
  * @param choices the allowed outputs, in order; empty unless a choice
+ * @param returnType the Spark DDL type a {@code return_type} option gave (its JSON Schema is {@code pattern}), or null
  */
-public record Constraint(Kind kind, String pattern, List<String> choices) {
+public record Constraint(Kind kind, String pattern, List<String> choices, String returnType)
+        implements java.io.Serializable {
     public enum Kind {
         CHOICE("guided_choice"), REGEX("guided_regex"), JSON("guided_json");
 
@@ -53,15 +55,20 @@ public record Constraint(Kind kind, String pattern, List<String> choices) {
     }
 
     public static Constraint choice(List<String> choices) {
-        return new Constraint(Kind.CHOICE, null, choices);
+        return new Constraint(Kind.CHOICE, null, choices, null);
     }
 
     public static Constraint regex(String regex) {
-        return new Constraint(Kind.REGEX, regex, null);
+        return new Constraint(Kind.REGEX, regex, null, null);
     }
 
     public static Constraint json(String schema) {
-        return new Constraint(Kind.JSON, schema, null);
+        return new Constraint(Kind.JSON, schema, null, null);
+    }
+
+    /** The compact JSON of a Spark DDL type: its JSON Schema, remembering the DDL (the Spark result's value type). */
+    public static Constraint returnType(String ddl) {
+        return new Constraint(Kind.JSON, ReturnType.parse(ddl).jsonSchema(), null, ddl.trim());
     }
 
     /**
@@ -91,6 +98,9 @@ public record Constraint(Kind kind, String pattern, List<String> choices) {
 
     /** A short description for messages: the option and the start of its value. */
     public String describe() {
+        if (returnType != null) {
+            return "return_type " + RegexParser.quote(returnType);
+        }
         return kind.option() + " " + (kind == Kind.CHOICE ? choices.toString() : RegexParser.quote(pattern));
     }
 }

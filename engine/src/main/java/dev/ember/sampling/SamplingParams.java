@@ -3,11 +3,25 @@ package dev.ember.sampling;
 import dev.ember.ConfigException;
 import dev.ember.guided.Constraint;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 
+import static dev.ember.sampling.SamplingOptions.FREQUENCY_PENALTY;
+import static dev.ember.sampling.SamplingOptions.IGNORE_EOS;
+import static dev.ember.sampling.SamplingOptions.LOGPROBS;
+import static dev.ember.sampling.SamplingOptions.MAX_TOKENS;
+import static dev.ember.sampling.SamplingOptions.MIN_P;
+import static dev.ember.sampling.SamplingOptions.MIN_TOKENS;
+import static dev.ember.sampling.SamplingOptions.PRESENCE_PENALTY;
+import static dev.ember.sampling.SamplingOptions.REPETITION_PENALTY;
+import static dev.ember.sampling.SamplingOptions.TEMPERATURE;
+import static dev.ember.sampling.SamplingOptions.TOP_K;
+import static dev.ember.sampling.SamplingOptions.TOP_P;
+
 /**
- * Per-request sampling settings, immutable and validated here; a bad value fails with the parameter's name.
+ * Per-request sampling settings, immutable and validated here with the checks of {@link SamplingOptions}; a bad
+ * value fails with the option's name. Serializable (the Spark connector ships a call's defaults to executors).
  *
  * @param maxTokens      most tokens to generate (>= 1)
  * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
@@ -40,42 +54,25 @@ public record SamplingParams(
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
         int logprobs,
-        Constraint guided) {
+        Constraint guided) implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** The most top log-probabilities a request may ask for. */
     public static final int MAX_LOGPROBS = 20;
 
     public SamplingParams {
-        if (maxTokens < 1) {
-            throw ConfigException.invalid("max_tokens", maxTokens, "an integer >= 1");
-        }
+        MAX_TOKENS.check(maxTokens);
         if (minTokens < 0 || minTokens > maxTokens) {
             throw ConfigException.invalid("min_tokens", minTokens, "an integer in [0, max_tokens=" + maxTokens + "]");
         }
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-            throw ConfigException.invalid("temperature", temperature, "a finite number >= 0 (0 = greedy)");
-        }
-        if (!(topP > 0 && topP <= 1)) {
-            throw ConfigException.invalid("top_p", topP, "a number in (0, 1]");
-        }
-        if (topK < -1) {
-            throw ConfigException.invalid("top_k", topK, "-1 or 0 (disabled) or a positive integer");
-        }
-        if (!(minP >= 0 && minP <= 1)) {
-            throw ConfigException.invalid("min_p", minP, "a number in [0, 1]");
-        }
-        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a finite number > 0 (1 = off)");
-        }
-        if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
-            throw ConfigException.invalid("presence_penalty", presencePenalty, "a number in [-2, 2]");
-        }
-        if (!(frequencyPenalty >= -2 && frequencyPenalty <= 2)) {
-            throw ConfigException.invalid("frequency_penalty", frequencyPenalty, "a number in [-2, 2]");
-        }
-        if (logprobs < 0 || logprobs > MAX_LOGPROBS) {
-            throw ConfigException.invalid("logprobs", logprobs, "an integer in [0, " + MAX_LOGPROBS + "]");
-        }
+        TEMPERATURE.check(temperature);
+        TOP_P.check(topP);
+        TOP_K.check(topK);
+        MIN_P.check(minP);
+        REPETITION_PENALTY.check(repetitionPenalty);
+        PRESENCE_PENALTY.check(presencePenalty);
+        FREQUENCY_PENALTY.check(frequencyPenalty);
+        LOGPROBS.check(logprobs);
         stop = stop == null ? List.of() : List.copyOf(stop);
         for (String s : stop) {
             if (s.isEmpty()) {
@@ -120,20 +117,20 @@ public record SamplingParams(
 
     /** Defaults: 16 tokens, temperature 1, no filtering, no penalties, derived seed. */
     public static final class Builder {
-        private int maxTokens = 16;
-        private int minTokens = 0;
-        private double temperature = 1.0;
-        private double topP = 1.0;
-        private int topK = 0;
-        private double minP = 0.0;
-        private double repetitionPenalty = 1.0;
-        private double presencePenalty = 0.0;
-        private double frequencyPenalty = 0.0;
+        private int maxTokens = MAX_TOKENS.defaultValue();
+        private int minTokens = MIN_TOKENS.defaultValue();
+        private double temperature = TEMPERATURE.defaultValue();
+        private double topP = TOP_P.defaultValue();
+        private int topK = TOP_K.defaultValue();
+        private double minP = MIN_P.defaultValue();
+        private double repetitionPenalty = REPETITION_PENALTY.defaultValue();
+        private double presencePenalty = PRESENCE_PENALTY.defaultValue();
+        private double frequencyPenalty = FREQUENCY_PENALTY.defaultValue();
         private Long seed;
         private List<String> stop = List.of();
         private Set<Integer> stopTokenIds = Set.of();
-        private boolean ignoreEos;
-        private int logprobs;
+        private boolean ignoreEos = IGNORE_EOS.defaultValue();
+        private int logprobs = LOGPROBS.defaultValue();
         private Constraint guided;
 
         public Builder maxTokens(int v) { maxTokens = v; return this; }

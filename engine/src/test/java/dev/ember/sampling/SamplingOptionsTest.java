@@ -35,7 +35,8 @@ class SamplingOptionsTest {
         // the four guided options exclude each other: guidedOptionsSetTheConstraint covers them
         Set<String> covered = new java.util.LinkedHashSet<>(o.keySet());
         covered.addAll(List.of("guided_choice", "guided_regex", "guided_json", "return_type"));
-        assertEquals(SamplingOptions.OPTIONS.keySet(), covered, "the test covers every option");
+        assertEquals(SamplingOptions.ALL.all().stream().map(x -> x.name()).collect(java.util.stream.Collectors.toSet()),
+                covered, "the test covers every option");
         SamplingParams p = SamplingOptions.apply(o, SamplingParams.builder());
         assertEquals(40, p.maxTokens());
         assertEquals(3, p.minTokens());
@@ -90,12 +91,12 @@ class SamplingOptionsTest {
     @Test
     void badValuesNameTheOptionTheValueAndWhatIsAllowed() {
         assertMessage(Map.of("max_tokens", "ten"), "option 'max_tokens' is 'ten'; allowed: an integer");
-        assertMessage(Map.of("temperature", "-1"), "option 'temperature' is '-1.0'; allowed: a finite number >= 0");
+        assertMessage(Map.of("temperature", "-1"), "option 'temperature' is '-1'; allowed: a finite number >= 0");
         assertMessage(Map.of("ignore_eos", "yes"), "option 'ignore_eos' is 'yes'; allowed: true, false");
         assertMessage(Map.of("stop_token_ids", "1,-2"), "option 'stop_token_ids' is '1,-2'; allowed: comma-separated token ids >= 0");
         assertMessage(Map.of("stop", "[1]"), "option 'stop' is '[1]'; allowed: a JSON array of non-empty strings");
         assertMessage(Map.of("stop", "[\"a\""), "option 'stop' is '[\"a\"'; allowed: a JSON array of strings");
-        assertMessage(Map.of("top_p", "0"), "option 'top_p' is '0.0'; allowed: a number in (0, 1]");
+        assertMessage(Map.of("top_p", "0"), "option 'top_p' is '0'; allowed: a number in (0, 1]");
     }
 
     private static void assertMessage(Map<String, String> options, String expectedStart) {

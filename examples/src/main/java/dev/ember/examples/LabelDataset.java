@@ -2,6 +2,7 @@ package dev.ember.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.function.EmberFunctions;
 import dev.ember.spark.report.EmberProgress;
 import dev.ember.spark.report.JobReport;
@@ -97,7 +98,7 @@ public final class LabelDataset {
         var prompt = PromptTemplate.column(a.get("template", DEFAULT_TEMPLATE), columns, labels);
         long rows = input.count();
         try (EmberProgress progress = EmberProgress.attach(spark, rows, options, System.err::println)) {
-            input.withColumn("generation", EmberFunctions.generate(prompt, options))
+            input.withColumn("generation", EmberFunctions.generate(prompt, EmberOptions.only(options, EmberOptions.CALL_SCOPES)))
                     .withColumn(labelColumn, when(col("generation.error").isNull(), col("generation.text")))
                     .write().mode(SaveMode.Overwrite).parquet(output);
             JobReport report = progress.report();

@@ -2,6 +2,7 @@ package dev.ember.spark;
 
 import dev.ember.arrow.ArrowResults;
 import dev.ember.engine.Result;
+import dev.ember.guided.Constraint;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
@@ -52,14 +53,13 @@ public final class GenerationSchema {
 
     /** Whether the call asks for log-probabilities (option logprobs > 0). */
     public static boolean withLogprobs(EmberSettings settings) {
-        String v = settings.samplingOptions().get("logprobs");
-        return v != null && dev.ember.OptionValues.parseInt("logprobs", v) > 0;
+        return settings.sampling().logprobs() > 0;
     }
 
     /** The Spark type of the call's {@code return_type}, or null. */
     public static DataType valueType(EmberSettings settings) {
-        String ddl = settings.samplingOptions().get("return_type");
-        return ddl == null ? null : TypedValues.sparkType(ddl);
+        Constraint c = settings.sampling().guided();
+        return c == null || c.returnType() == null ? null : TypedValues.sparkType(c.returnType());
     }
 
     /** One result as a row of {@link #STRUCT}. */

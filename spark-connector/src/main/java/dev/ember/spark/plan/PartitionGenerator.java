@@ -164,9 +164,9 @@ final class PartitionGenerator implements Serializable {
                 generatedTokens.add(r.completionTokens());
                 if (!r.ok()) {
                     errorRows.add(1);
-                    if (settings.onError() == EmberSettings.OnError.FAIL) {
+                    if (settings.failOnError()) {
                         throw new LlmException("Ember: row " + g.index() + " of partition " + partition
-                                + " failed: " + r.error() + " (onError=fail; with onError=null the row would get the"
+                                + " failed: " + r.error() + " (fail_on_error=true; with fail_on_error=false the row would get the"
                                 + " error in its result's 'error' field instead)");
                     }
                 }
