@@ -19,9 +19,12 @@ public final class TokenGuide {
         return index;
     }
 
-    /** The tokens allowed next. */
+    /**
+     * The tokens allowed next. After a token the constraint did not allow (which a sampler honoring the masks
+     * never picks), the state is dead and only EOS is allowed, so the row ends and reports the invalid output.
+     */
     public TokenMask mask() {
-        return index.mask(Math.max(state, 0));
+        return index.mask(state);
     }
 
     /** Takes a generated token: an EOS id ends the output; any other token advances the state. */

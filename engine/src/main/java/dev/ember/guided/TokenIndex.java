@@ -69,7 +69,7 @@ public final class TokenIndex {
         return dfa.matches(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The tokens allowed in {@code state} (>= 0). */
+    /** The tokens allowed in {@code state}; for {@link ByteDfa#DEAD}, only the EOS ids. */
     public TokenMask mask(int state) {
         TokenMask m = masks.get(state);
         if (m != null) {

@@ -110,6 +110,12 @@ class TokenIndexBruteForceTest {
         assertTrue(index.accepting(done));
         TokenMask end = index.mask(done);
         assertTrue(end.endOnly() && end.allows(IM_END));
+        // a token the constraint does not allow leaves only EOS, and the output is not complete
+        TokenGuide guide = index.newGuide();
+        guide.accept(279); // " the"
+        assertFalse(guide.complete());
+        TokenMask dead = guide.mask();
+        assertTrue(dead.endOnly() && dead.allows(IM_END) && !dead.allows(positive));
     }
 
     private static ByteDfa dfaOf(TokenIndex index) {
