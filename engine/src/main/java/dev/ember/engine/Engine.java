@@ -1,7 +1,6 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
-import dev.ember.ConfigException;
 import dev.ember.backend.Backend;
 import dev.ember.guided.ConstraintCache;
 import dev.ember.guided.TokenGuide;
@@ -126,7 +125,8 @@ public final class Engine implements AutoCloseable {
         if (request.params().guided() != null) {
             try {
                 guide = constraints().get(request.params().guided()).newGuide();
-            } catch (ConfigException e) {
+            } catch (LlmException e) {
+                // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
                 inFlight.release();
                 stats.requestErrors.incrementAndGet();
                 stats.requestsFinished.incrementAndGet();

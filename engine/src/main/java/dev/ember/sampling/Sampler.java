@@ -21,7 +21,10 @@ import java.util.Collection;
  *       {@code l = l - fp * c}; presence penalty {@code pp}: {@code l = l - pp} where {@code c > 0}.
  *       ({@code rp}, {@code fp}, {@code pp} are rounded to float first; {@code fp * c} is a float product.)</li>
  *   <li><b>min_tokens</b>: while {@code outputIndex < params.minTokens()}, the model's EOS ids and
- *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf}.</li>
+ *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf} (not when a guided row's mask
+ *       allows only EOS: its output is complete).</li>
+ *   <li><b>Guided decoding</b>: a row with a {@link TokenMask} gets {@code -inf} on every token the mask does not
+ *       allow; its log-probabilities (step 1) are then taken over the allowed tokens only.</li>
  *   <li><b>Greedy</b> ({@code temperature == 0}): the argmax of the penalized logits, lowest id on ties;
  *       top-k, top-p and min-p do not apply. Otherwise {@code z_i = l_i / (float) temperature}, then
  *       <ul>
