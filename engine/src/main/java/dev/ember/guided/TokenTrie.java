@@ -15,6 +15,11 @@ final class TokenTrie {
     private int[] firstToken; // per node: first token ending here, -1 none
     private final int[] nextToken; // per token: next token ending at the same node
     final TokenVocabulary vocabulary;
+    // The walk's layout, renumbered breadth-first so each node's children are contiguous: node n's children are
+    // [childStart[n], childStart[n + 1]); walking them is a linear scan instead of chasing sibling links.
+    private final int[] childStart;
+    private final int[] nodeLabel;
+    private final int[] nodeToken;
 
     TokenTrie(TokenVocabulary vocabulary) {
         this.vocabulary = vocabulary;
@@ -39,6 +44,28 @@ final class TokenTrie {
             nextToken[id] = firstToken[node];
             firstToken[node] = id;
         }
+        int[] order = new int[numNodes]; // new number -> old
+        childStart = new int[numNodes + 1];
+        int tail = 1;
+        for (int head = 0; head < numNodes; head++) {
+            int old = order[head];
+            childStart[head] = tail;
+            for (int c = firstChild[old]; c >= 0; c = nextSibling[c]) {
+                order[tail++] = c;
+            }
+        }
+        childStart[numNodes] = tail;
+        nodeLabel = new int[numNodes];
+        nodeToken = new int[numNodes];
+        for (int n = 0; n < numNodes; n++) {
+            nodeLabel[n] = label[order[n]];
+            nodeToken[n] = firstToken[order[n]];
+        }
+        // the build-time arrays are not needed by the walk
+        firstChild = null;
+        nextSibling = null;
+        label = null;
+        firstToken = null;
     }
 
     private int child(int node, int b) {
@@ -79,18 +106,18 @@ final class TokenTrie {
             while (sp > 0) {
                 int node = nodes[--sp];
                 int st = states[sp];
-                for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
-                    int next = dfa.stepHeld(st, label[c]);
+                for (int c = childStart[node], end = childStart[node + 1]; c < end; c++) {
+                    int next = dfa.stepHeld(st, nodeLabel[c]);
                     if (next == ByteDfa.DEAD) {
                         continue;
                     }
-                    for (int t = firstToken[c]; t >= 0; t = nextToken[t]) {
+                    for (int t = nodeToken[c]; t >= 0; t = nextToken[t]) {
                         if (t < maskBits) {
                             mask[t >>> 6] |= 1L << t;
                             count++;
                         }
                     }
-                    if (firstChild[c] >= 0) {
+                    if (childStart[c + 1] > childStart[c]) {
                         if (sp == nodes.length) {
                             nodes = Arrays.copyOf(nodes, sp * 2);
                             states = Arrays.copyOf(states, sp * 2);
