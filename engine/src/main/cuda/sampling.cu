@@ -12,12 +12,17 @@
 // Each (row, token) appears at most once, so entries never race.
 //
 // sample_rows(tokens (n), logprobs (n), top_ids (n, 20), top_logprobs (n, 20), raw, work (rows, vocab) f32,
-//             params (n, 12) int, vocab): grid = n, block = 1024. A row whose raw logits hold a NaN or an infinity
-//             gets token -2 (StepOutput.NON_FINITE) and a NaN logprob, and nothing else is written for it; a row
-//             whose every token is masked gets token -3 (StepOutput.NO_CANDIDATE) and a NaN logprob.
+//             params (n, 12) int, masks (mask rows, 2 * ceil(vocab / 64)) uint32, vocab): grid = n, block = 1024.
+//             A row whose raw logits hold a NaN or an infinity gets token -2 (StepOutput.NON_FINITE) and a NaN
+//             logprob, and nothing else is written for it; a row whose every token is masked gets token -3
+//             (StepOutput.NO_CANDIDATE) and a NaN logprob.
 //   params = (logits row, greedy, float bits of temperature, float bits of min_p, seed low, seed high,
 //             output index, number of top logprobs, top_k (0 = off), double bits of top_p (low, high; 1 = off),
-//             unused)
+//             mask row (-1 = unconstrained))
+//   masks: one packed bitmask per guided row (bit i & 31 of word i >> 5 set = token i allowed), uploaded per step;
+//   a disallowed token reads as -inf from work wherever the kernel reads it (guided decoding, as Sampler masks
+//   after the penalties), so greedy, top-k, top-p and min-p see only allowed tokens; a guided row's
+//   logprobs are the log-softmax of raw over its allowed tokens, as Sampler's.
 // Float arithmetic follows Sampler step by step (IEEE division and products, double log/exp and double sums),
 // so tokens agree except where a double sum's order moves a rounding (for top-p: where the cumulative mass lands
 // within a rounding of top_p); block reductions break ties toward the lower token id as Sampler does.
@@ -88,6 +93,11 @@ __device__ __forceinline__ float key_value(uint32_t k) {
     return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
 }
 
+// The penalized logit of token i, or -inf where the row's guided-decoding mask (null: none) disallows it.
+__device__ __forceinline__ float wl(const float* lw, const uint32_t* allowed, int i) {
+    return allowed == nullptr || ((allowed[i >> 5] >> (i & 31)) & 1u) ? lw[i] : -INFINITY;
+}
+
 // A token is a candidate when its scaled logit is neither -inf (masked) nor NaN.
 __device__ __forceinline__ bool candidate(float z) {
     return z > -INFINITY;
@@ -96,7 +106,7 @@ __device__ __forceinline__ bool candidate(float z) {
 // The order key of the k-th largest z = lw / temperature (NaN ignored): a radix select, 8 key bits per pass from
 // the top, over a 256-bin histogram in shared memory. Lanes of a warp that hit one bin add once
 // (__match_any_sync), and integer counts make the result independent of the order the adds land in.
-__device__ uint32_t kth_largest_key(const float* lw, float temperature, int k, int vocab) {
+__device__ uint32_t kth_largest_key(const float* lw, const uint32_t* allowed, float temperature, int k, int vocab) {
     __shared__ int hist[256];
     __shared__ uint32_t chosen_prefix;
     __shared__ int chosen_k;
@@ -106,7 +116,7 @@ __device__ uint32_t kth_largest_key(const float* lw, float temperature, int k, i
         for (int b = threadIdx.x; b < 256; b += blockDim.x) hist[b] = 0;
         __syncthreads();
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float z = __fdiv_rn(lw[i], temperature);
+            float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             uint32_t key = order_key(z);
             int bin = !isnan(z) && (key & mask) == prefix ? (int)((key >> shift) & 255u) : -1;
             unsigned peers = __match_any_sync(__activemask(), bin);
@@ -138,7 +148,7 @@ __device__ __forceinline__ uint64_t p_order_key(float p, int id) {
 // top-p over at most SORT_CAPACITY kept tokens (top-k left few): gather their order keys, bitonic-sort them in
 // shared memory and let one thread add the probabilities in sorted order, exactly as Sampler does. Needs
 // blockDim.x == SORT_CAPACITY. Returns the order key of the last token kept.
-__device__ uint64_t top_p_cut_sorted(const float* lw, float temperature, float threshold, float zmax, double zsum,
+__device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax, double zsum,
                                      double top_p, int vocab) {
     __shared__ uint64_t keys[SORT_CAPACITY];
     __shared__ int count;
@@ -147,7 +157,7 @@ __device__ uint64_t top_p_cut_sorted(const float* lw, float temperature, float t
     keys[threadIdx.x] = UINT64_MAX;
     __syncthreads();
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        float z = __fdiv_rn(lw[i], temperature);
+        float z = __fdiv_rn(wl(lw, allowed, i), temperature);
         if (candidate(z) && z >= threshold) {
             keys[atomicAdd(&count, 1)] = p_order_key((float)(exp((double)__fsub_rn(z, zmax)) / zsum), i);
         }
@@ -188,7 +198,7 @@ __device__ __forceinline__ unsigned long long mass_units(float p) {
 // largest probability whose mass {p >= pt} reaches top_p; then, among the tokens with exactly that probability,
 // the lowest ids until the cumulative mass reaches top_p. Masses are fixed-point sums, not Sampler's sorted
 // double running sum, so the cut can differ from Sampler's only where the mass lands within 1e-13 of top_p.
-__device__ uint64_t top_p_cut_search(const float* lw, float temperature, float threshold, float zmax, double zsum,
+__device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax, double zsum,
                                      double top_p, int vocab, double* sd) {
     __shared__ unsigned long long bins[8][256];
     __shared__ uint32_t chosen_prefix;
@@ -201,7 +211,7 @@ __device__ uint64_t top_p_cut_search(const float* lw, float temperature, float t
         for (int b = threadIdx.x; b < 8 * 256; b += blockDim.x) bins[b >> 8][b & 255] = 0;
         __syncthreads();
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float z = __fdiv_rn(lw[i], temperature);
+            float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (!candidate(z) || z < threshold) continue;
             float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
             uint32_t key = __float_as_uint(p);
@@ -230,7 +240,7 @@ __device__ uint64_t top_p_cut_search(const float* lw, float temperature, float t
     }
     double tied = 0.0;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        float z = __fdiv_rn(lw[i], temperature);
+        float z = __fdiv_rn(wl(lw, allowed, i), temperature);
         if (!candidate(z) || z < threshold) continue;
         if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) tied += 1.0;
     }
@@ -250,7 +260,7 @@ __device__ uint64_t top_p_cut_search(const float* lw, float temperature, float t
             int cand = prefix | (1 << bit);
             double c = 0.0;
             for (int i = threadIdx.x; i < vocab && i < cand; i += blockDim.x) {
-                float z = __fdiv_rn(lw[i], temperature);
+                float z = __fdiv_rn(wl(lw, allowed, i), temperature);
                 if (!candidate(z) || z < threshold) continue;
                 if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) c += 1.0;
             }
@@ -279,7 +289,7 @@ extern "C" __global__ void apply_penalties(float* work, const int* entries, int 
 }
 
 extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, float* logprobs, int* top_ids,
-        float* top_logprobs, const float* raw, const float* work, const int* params, int vocab) {
+        float* top_logprobs, const float* raw, const float* work, const int* params, const uint32_t* masks, int vocab) {
     __shared__ float sv[32];
     __shared__ int si[32];
     __shared__ double sd[32];
@@ -291,11 +301,13 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     const uint32_t seed_lo = (uint32_t)pr[4], seed_hi = (uint32_t)pr[5];
     const float* lr = raw + (size_t)row * vocab;
     const float* lw = work + (size_t)row * vocab;
+    const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
 
+    // logprobs: log-softmax of the raw logits, over the allowed tokens for a guided row (as Sampler)
     float mx = -INFINITY;
     int non_finite = 0;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        mx = fmaxf(mx, lr[i]);
+        mx = fmaxf(mx, wl(lr, allowed, i));
         non_finite |= !isfinite(lr[i]);
     }
     // A NaN or an infinity among the raw logits: no token drawn from the row means anything. Report the row
@@ -309,7 +321,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     }
     mx = block_max(mx, sv);
     double s = 0.0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)lr[i] - (double)mx);
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)wl(lr, allowed, i) - (double)mx);
     const double log_sum = log(block_sum_d(s, sd));
 
     float pv = INFINITY;
@@ -318,7 +330,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         float bv = -INFINITY;
         int bi = INT_MAX;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float v = lr[i];
+            float v = wl(lr, allowed, i);
             if ((v < pv || (v == pv && i > pi)) && better(v, i, bv, bi)) { bv = v; bi = i; }
         }
         block_argmax(bv, bi, sv, si);
@@ -334,15 +346,15 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     int bi = INT_MAX;
     if (greedy) {
         for (int i = threadIdx.x; i < vocab; i += blockDim.x)
-            if (better(lw[i], i, bv, bi)) { bv = lw[i]; bi = i; }
+            if (better(wl(lw, allowed, i), i, bv, bi)) { bv = wl(lw, allowed, i); bi = i; }
         block_argmax(bv, bi, sv, si);
     } else {
         // top-k: the k-th largest z (over the whole row, as Sampler sorts it)
         const float threshold = top_k > 0 && top_k < vocab
-                ? key_value(kth_largest_key(lw, temperature, top_k, vocab)) : -INFINITY;
+                ? key_value(kth_largest_key(lw, allowed, temperature, top_k, vocab)) : -INFINITY;
         float zmax = -INFINITY;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float z = __fdiv_rn(lw[i], temperature);
+            float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (candidate(z) && z >= threshold) zmax = fmaxf(zmax, z);
         }
         zmax = block_max(zmax, sv);
@@ -351,7 +363,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         if (use_p) {
             double part = 0.0;
             for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                float z = __fdiv_rn(lw[i], temperature);
+                float z = __fdiv_rn(wl(lw, allowed, i), temperature);
                 if (candidate(z) && z >= threshold) part += exp((double)__fsub_rn(z, zmax));
             }
             zsum = block_sum_d(part, sd);
@@ -363,20 +375,20 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
             double kept_count = 0.0;
             if (top_k > 0 && top_k < vocab && blockDim.x == SORT_CAPACITY) {
                 for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                    float z = __fdiv_rn(lw[i], temperature);
+                    float z = __fdiv_rn(wl(lw, allowed, i), temperature);
                     if (candidate(z) && z >= threshold) kept_count += 1.0;
                 }
                 kept_count = block_sum_d(kept_count, sd);
             }
             if (kept_count > 0.0 && kept_count <= (double)SORT_CAPACITY) {
-                cut_key = top_p_cut_sorted(lw, temperature, threshold, zmax, zsum, top_p, vocab);
+                cut_key = top_p_cut_sorted(lw, allowed, temperature, threshold, zmax, zsum, top_p, vocab);
             } else {
-                cut_key = top_p_cut_search(lw, temperature, threshold, zmax, zsum, top_p, vocab, sd);
+                cut_key = top_p_cut_search(lw, allowed, temperature, threshold, zmax, zsum, top_p, vocab, sd);
             }
         }
         const float cutoff = min_p > 0.f ? __fmul_rn(min_p, (float)(1.0 / zsum)) : 0.f;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            float z = __fdiv_rn(lw[i], temperature);
+            float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (!candidate(z) || z < threshold) continue;
             if (use_p) {
                 float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
@@ -390,9 +402,11 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         block_argmax(bv, bi, sv, si);
     }
     if (threadIdx.x == 0) {
-        // every token masked (-inf after penalties and min_tokens): nothing to draw; token -3 (Sampler.NO_CANDIDATE)
+        // every token masked (-inf after penalties, min_tokens and a guided mask): nothing to draw; token -3
+        // (Sampler.NO_CANDIDATE)
         const bool none = bi == INT_MAX || (greedy && bv == -INFINITY);
         tokens[blockIdx.x] = none ? -3 : bi;
-        logprobs[blockIdx.x] = none ? __int_as_float(0x7fffffff) : (float)((double)lr[bi] - (double)mx - log_sum);
+        logprobs[blockIdx.x] = none ? __int_as_float(0x7fffffff)
+                                    : (float)((double)wl(lr, allowed, bi) - (double)mx - log_sum);
     }
 }

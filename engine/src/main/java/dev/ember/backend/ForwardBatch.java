@@ -1,5 +1,6 @@
 package dev.ember.backend;
 
+import dev.ember.guided.TokenMask;
 import dev.ember.sampling.SamplingParams;
 
 /**
@@ -46,15 +47,26 @@ public final class ForwardBatch {
     public final int[][] tokenHistory;
     /** (S) prompt length of each sequence. */
     public final int[] numPromptTokens;
+    /** (S) the tokens a guided sequence may sample this step; null where unconstrained or not sampled. */
+    public final TokenMask[] tokenMasks;
 
     public ForwardBatch(int numSeqs, int[] tokenIds, int[] positions, int[] slotMapping, int[] queryStart,
                         int[] contextLens, int[][] blockTables, int blockSize, boolean[] sample, SamplingParams[] params,
                         long[] seeds, int[] outputIndex, int[][] tokenHistory, int[] numPromptTokens) {
+        this(numSeqs, tokenIds, positions, slotMapping, queryStart, contextLens, blockTables, blockSize, sample, params,
+                seeds, outputIndex, tokenHistory, numPromptTokens, new TokenMask[numSeqs]);
+    }
+
+    public ForwardBatch(int numSeqs, int[] tokenIds, int[] positions, int[] slotMapping, int[] queryStart,
+                        int[] contextLens, int[][] blockTables, int blockSize, boolean[] sample, SamplingParams[] params,
+                        long[] seeds, int[] outputIndex, int[][] tokenHistory, int[] numPromptTokens,
+                        TokenMask[] tokenMasks) {
         int t = tokenIds.length;
         if (positions.length != t || slotMapping.length != t || queryStart.length != numSeqs + 1
                 || queryStart[numSeqs] != t || contextLens.length != numSeqs || blockTables.length != numSeqs
                 || sample.length != numSeqs || params.length != numSeqs || seeds.length != numSeqs
-                || outputIndex.length != numSeqs || tokenHistory.length != numSeqs || numPromptTokens.length != numSeqs) {
+                || outputIndex.length != numSeqs || tokenHistory.length != numSeqs || numPromptTokens.length != numSeqs
+                || tokenMasks.length != numSeqs) {
             throw new IllegalArgumentException("inconsistent ForwardBatch: " + numSeqs + " sequences, " + t + " tokens");
         }
         this.numSeqs = numSeqs;
@@ -71,6 +83,7 @@ public final class ForwardBatch {
         this.outputIndex = outputIndex;
         this.tokenHistory = tokenHistory;
         this.numPromptTokens = numPromptTokens;
+        this.tokenMasks = tokenMasks;
     }
 
     /** Total new tokens T. */

@@ -2,6 +2,8 @@ package dev.ember.cli;
 
 import dev.ember.ConfigException;
 import dev.ember.engine.EngineConfig;
+import dev.ember.engine.EngineOptions;
+import dev.ember.option.OptionSet;
 import dev.ember.model.DemoModel;
 import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
@@ -19,11 +21,13 @@ import java.util.TreeSet;
 
 /**
  * Command-line arguments shared by the entry points: {@code --name value} pairs (dashes and underscores alike),
- * flags, and positional arguments. Engine options are the names of {@link EngineConfig#OPTIONS}; sampling options
- * are {@link #SAMPLING}; each entry point names its own extra keys. An unknown name fails listing the known ones.
+ * flags, and positional arguments. Engine and sampling options are those of {@link #OPTIONS} (the same registry the
+ * Spark connector and {@code conf/engine.properties} use); each entry point names its own extra keys. An unknown
+ * name fails suggesting the closest known one.
  */
 final class CliArgs {
-    static final Set<String> SAMPLING = SamplingOptions.OPTIONS.keySet();
+    /** The options the command line takes by name: the engine's and the sampling options. */
+    static final OptionSet OPTIONS = OptionSet.union(EngineOptions.ALL, SamplingOptions.ALL);
     private static final Set<String> FLAGS = Set.of("ignore_eos", "chat", "help", "quiet", "json");
 
     final Map<String, String> values = new LinkedHashMap<>();
@@ -33,9 +37,8 @@ final class CliArgs {
 
     static CliArgs parse(String[] args, Set<String> extraKeys) {
         CliArgs a = new CliArgs();
-        Set<String> known = new TreeSet<>(EngineConfig.OPTIONS.keySet());
-        known.addAll(SAMPLING);
-        known.addAll(extraKeys);
+        Set<String> known = new TreeSet<>(extraKeys);
+        known.addAll(FLAGS);
         known.addAll(FLAGS);
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -51,7 +54,7 @@ final class CliArgs {
                 key = key.substring(0, eq);
             }
             if (!known.contains(key)) {
-                throw new ConfigException("unknown option --" + key + "; known: --" + String.join(", --", known));
+                key = option(key);
             }
             if (FLAGS.contains(key) && value == null) {
                 a.values.put(key, "true");
@@ -72,6 +75,17 @@ final class CliArgs {
         return a;
     }
 
+    /** The canonical name of option {@code --key}; an unknown one fails suggesting the closest name. */
+    private static String option(String key) {
+        try {
+            return OPTIONS.get(key).name();
+        } catch (ConfigException e) {
+            String close = OPTIONS.suggest(key);
+            throw new ConfigException("unknown option --" + key.replace('_', '-') + "; "
+                    + (close != null ? "did you mean --" + close.replace('_', '-') + "?" : "see --help for the options"));
+        }
+    }
+
     boolean flag(String key) {
         return "true".equalsIgnoreCase(values.get(key));
     }
@@ -84,7 +98,7 @@ final class CliArgs {
     EngineConfig engineConfig() {
         Map<String, String> options = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : values.entrySet()) {
-            if (EngineConfig.OPTIONS.containsKey(e.getKey())) {
+            if (EngineOptions.ALL.contains(e.getKey())) {
                 options.put(e.getKey(), e.getValue());
             }
         }
@@ -101,11 +115,24 @@ final class CliArgs {
         return EngineConfig.fromOptions(options);
     }
 
-    /** Sampling settings from the sampling options, starting from {@code base}. */
+    /**
+     * Sampling settings from the sampling options, starting from {@code base}. {@code --guided-json} takes a file
+     * holding the schema (or the schema itself when it starts with '{'); {@code --return-type} (a sampling option) a Spark
+     * DDL type, turned into its JSON Schema.
+     */
     SamplingParams sampling(SamplingParams.Builder base) {
         if (!stops.isEmpty()) {
             base.stop(stops);
         }
-        return SamplingOptions.apply(values, base);
+        Map<String, String> options = new LinkedHashMap<>(values);
+        String schema = options.get("guided_json");
+        if (schema != null && !schema.trim().startsWith("{")) {
+            try {
+                options.put("guided_json", Files.readString(Path.of(schema)));
+            } catch (IOException e) {
+                throw ConfigException.invalid("guided_json", schema, "a JSON Schema file that can be read (" + e + ")");
+            }
+        }
+        return SamplingOptions.apply(options, base);
     }
 }

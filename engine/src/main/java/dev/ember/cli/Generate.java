@@ -126,7 +126,9 @@ public final class Generate {
         out.println("usage: Generate [--model DIR] [--prompt TEXT]... [TEXT]... [--prompts FILE.jsonl] [--chat] [--json]");
         out.println("                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--stop S]...");
         out.println("                [--request-seed N] [--logprobs N] [--ignore-eos] [engine options: --device cpu|cuda, --max-num-seqs N, ...]");
-        out.println("engine options:");
-        dev.ember.engine.EngineConfig.OPTIONS.forEach((k, v) -> out.printf("  --%-24s %s%n", k.replace('_', '-'), v));
+        out.println("                [--guided-choice '[\"a\",\"b\"]' | --guided-choice a,b | --guided-regex RE | --guided-json FILE"
+                + " | --return-type 'STRUCT<label: STRING, score: INT>']");
+        out.println("options (the names of conf/engine.properties and of the Spark connector):");
+        CliArgs.OPTIONS.all().forEach(o -> out.printf("  --%-24s %s%n", o.name().replace('_', '-'), o.describe()));
     }
 }

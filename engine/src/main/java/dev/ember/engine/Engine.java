@@ -2,6 +2,9 @@ package dev.ember.engine;
 
 import dev.ember.LlmException;
 import dev.ember.backend.Backend;
+import dev.ember.guided.ConstraintCache;
+import dev.ember.guided.TokenGuide;
+import dev.ember.guided.TokenVocabulary;
 import dev.ember.kv.BlockManager;
 import dev.ember.model.ModelConfig;
 import dev.ember.scheduler.Scheduler;
@@ -41,6 +44,7 @@ public final class Engine implements AutoCloseable {
     private final int maxModelLen;
     private final double loadSeconds;
     private final Object lifecycle = new Object();
+    private volatile ConstraintCache constraints;
     private boolean closed;
 
     private Engine(EngineConfig config, LoadedModel model, Backend backend, long startNanos) {
@@ -132,7 +136,20 @@ public final class Engine implements AutoCloseable {
             throw new LlmException("interrupted while waiting for room in the engine (max_in_flight="
                     + config.maxInFlight() + ")", e);
         }
-        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, request.params(), preparer.seed(request, prompt));
+        TokenGuide guide = null;
+        if (request.params().guided() != null) {
+            try {
+                guide = constraints().get(request.params().guided()).newGuide();
+            } catch (LlmException e) {
+                // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
+                inFlight.release();
+                stats.requestErrors.incrementAndGet();
+                stats.requestsFinished.incrementAndGet();
+                return CompletableFuture.completedFuture(Result.error(request.requestId(), e.getMessage(), prompt.length));
+            }
+        }
+        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, request.params(), preparer.seed(request, prompt),
+                guide);
         CompletableFuture<Result> future = new CompletableFuture<>();
         RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt));
         boolean queued;
@@ -177,6 +194,25 @@ public final class Engine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The engine's compiled output constraints; the vocabulary is read from the model's tokenizer.json on first use,
+     * so engines that never see a constraint pay nothing.
+     */
+    public ConstraintCache constraints() {
+        ConstraintCache c = constraints;
+        if (c == null) {
+            synchronized (this) {
+                c = constraints;
+                if (c == null) {
+                    c = new ConstraintCache(TokenVocabulary.load(config.model()), model.config.eosTokenIds(),
+                            model.config.vocabSize());
+                    constraints = c;
+                }
+            }
+        }
+        return c;
     }
 
     /** Submits all and waits; results in input order. */

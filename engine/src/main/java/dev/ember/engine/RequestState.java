@@ -1,6 +1,7 @@
 package dev.ember.engine;
 
 import dev.ember.backend.StepOutput;
+import dev.ember.guided.TokenGuide;
 import dev.ember.scheduler.Sequence;
 import dev.ember.tokenizer.IncrementalDetokenizer;
 
@@ -77,6 +78,7 @@ final class RequestState {
         // a stop token ends the output but is never part of the text
         boolean dropLast = deferred && reason == FinishReason.STOP && output.length > 0;
         List<TokenLogprobs> lps = logprobs == null ? List.of() : List.copyOf(logprobs);
+        String error = constraintError(reason); // the guide's state is the step loop's
         return () -> {
             String text;
             if (cutText != null) {
@@ -86,12 +88,36 @@ final class RequestState {
             } else {
                 text = detokenizer.text() + detokenizer.flush();
             }
-            return new Result(requestId, text, output, reason, sequence.numPromptTokens(), numOutput, null, lps);
+            return new Result(requestId, text, output, reason, sequence.numPromptTokens(), numOutput, error, lps);
         };
     }
 
     Result result() {
         return finished().get();
+    }
+
+    /**
+     * Why a guided output is not valid, or null: generation can stop before the constraint is complete (max_tokens,
+     * the model's context, a stop string); such a row is never reported as valid.
+     */
+    private String constraintError(FinishReason reason) {
+        TokenGuide guide = sequence.guide();
+        if (guide == null) {
+            return null;
+        }
+        boolean complete = finalText != null ? guide.index().matches(finalText) : guide.complete();
+        if (complete) {
+            return null;
+        }
+        String what = guide.index().constraint().describe();
+        if (reason == FinishReason.LENGTH) {
+            return "generation reached its length limit (max_tokens=" + sequence.params().maxTokens()
+                    + " or the model's context) before the output satisfied " + what + "; raise max_tokens";
+        }
+        if (finalText != null) {
+            return "a stop string cut the output before it satisfied " + what;
+        }
+        return "the output does not satisfy " + what + " (the vocabulary cannot continue it)";
     }
 
     Result aborted() {

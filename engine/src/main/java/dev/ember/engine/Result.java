@@ -3,8 +3,10 @@ package dev.ember.engine;
 import java.util.List;
 
 /**
- * The outcome of one request. On {@link FinishReason#ERROR}, {@code text} is null and {@code error} says why;
- * otherwise {@code error} is null.
+ * The outcome of one request. On {@link FinishReason#ERROR}, {@code text} is null and {@code error} says why.
+ * A guided request that stopped before its constraint was satisfied (finish reason {@code length}, or a stop
+ * string) keeps its text and carries an {@code error} saying so: it is never reported as valid. Otherwise
+ * {@code error} is null.
  *
  * @param tokenIds  generated token ids (stop ids included, prompt excluded)
  * @param logprobs  one entry per generated token when the request asked for logprobs, else an empty list

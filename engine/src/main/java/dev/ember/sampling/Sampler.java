@@ -1,5 +1,7 @@
 package dev.ember.sampling;
 
+import dev.ember.guided.TokenMask;
+
 import java.util.Arrays;
 import java.util.Collection;
 
@@ -19,7 +21,10 @@ import java.util.Collection;
  *       {@code l = l - fp * c}; presence penalty {@code pp}: {@code l = l - pp} where {@code c > 0}.
  *       ({@code rp}, {@code fp}, {@code pp} are rounded to float first; {@code fp * c} is a float product.)</li>
  *   <li><b>min_tokens</b>: while {@code outputIndex < params.minTokens()}, the model's EOS ids and
- *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf}.</li>
+ *       {@code params.stopTokenIds()} (those inside the vocabulary) get {@code -inf} (not when a guided row's mask
+ *       allows only EOS: its output is complete).</li>
+ *   <li><b>Guided decoding</b>: a row with a {@link TokenMask} gets {@code -inf} on every token the mask does not
+ *       allow; its log-probabilities (step 1) are then taken over the allowed tokens only.</li>
  *   <li><b>Greedy</b> ({@code temperature < 1e-5}, {@link SamplingParams#greedy()}): the argmax of the penalized logits, lowest id on ties;
  *       top-k, top-p and min-p do not apply. Otherwise {@code z_i = l_i / (float) temperature}, then
  *       <ul>
@@ -68,6 +73,19 @@ public final class Sampler {
      */
     public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
                          int numPromptTokens) {
+        return sample(logits, params, seed, outputIndex, tokenHistory, numPromptTokens, null);
+    }
+
+    /**
+     * Samples one token among those {@code mask} allows (all when null): the others get {@code -inf} after the
+     * penalties, so greedy, top-k, top-p and min-p see only allowed tokens. Log-probabilities (of the sampled token
+     * and the top ones) are those of the raw distribution restricted to the allowed tokens: the log-softmax of the
+     * raw logits over the allowed set, so a guided output's summed logprob is the model's probability of that
+     * path among the valid outputs (its confidence). When the mask allows only end-of-sequence ids ({@link TokenMask#endOnly()}), min_tokens does
+     * not apply (the output is complete).
+     */
+    public Sample sample(float[] logits, SamplingParams params, long seed, int outputIndex, int[] tokenHistory,
+                         int numPromptTokens, TokenMask mask) {
         int vocab = logits.length;
         if (vocab == 0) {
             throw new IllegalArgumentException("cannot sample from empty logits");
@@ -83,12 +101,20 @@ public final class Sampler {
         }
         float[] work = logits.clone();
         Penalties.apply(work, params, tokenHistory, numPromptTokens, outputIndex);
-        if (outputIndex < params.minTokens()) {
+        if (outputIndex < params.minTokens() && (mask == null || !mask.endOnly())) {
             maskStopTokens(work, params);
+        }
+        if (mask != null) {
+            applyMask(work, mask.bits());
         }
         int token = params.greedy() ? argmax(work) : draw(work, params, seed, outputIndex);
         if (token == NO_CANDIDATE || work[token] == Float.NEGATIVE_INFINITY) {
             return new Sample(NO_CANDIDATE, Float.NaN, null, null);
+        }
+        if (mask != null) {
+            // a guided row's log-probabilities are of the distribution over the tokens it may take
+            logits = logits.clone();
+            applyMask(logits, mask.bits());
         }
 
         double max = Double.NEGATIVE_INFINITY;
@@ -120,6 +146,16 @@ public final class Sampler {
             }
         }
         return true;
+    }
+
+    /** Disallowed tokens (bit clear) get -inf; tokens past the mask's words too. */
+    static void applyMask(float[] work, long[] bits) {
+        for (int i = 0; i < work.length; i++) {
+            int w = i >>> 6;
+            if (w >= bits.length || (bits[w] & (1L << i)) == 0) {
+                work[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
     }
 
     private void maskStopTokens(float[] work, SamplingParams params) {

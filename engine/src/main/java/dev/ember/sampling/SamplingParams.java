@@ -1,12 +1,27 @@
 package dev.ember.sampling;
 
 import dev.ember.ConfigException;
+import dev.ember.guided.Constraint;
 
+import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 
+import static dev.ember.sampling.SamplingOptions.FREQUENCY_PENALTY;
+import static dev.ember.sampling.SamplingOptions.IGNORE_EOS;
+import static dev.ember.sampling.SamplingOptions.LOGPROBS;
+import static dev.ember.sampling.SamplingOptions.MAX_TOKENS;
+import static dev.ember.sampling.SamplingOptions.MIN_P;
+import static dev.ember.sampling.SamplingOptions.MIN_TOKENS;
+import static dev.ember.sampling.SamplingOptions.PRESENCE_PENALTY;
+import static dev.ember.sampling.SamplingOptions.REPETITION_PENALTY;
+import static dev.ember.sampling.SamplingOptions.TEMPERATURE;
+import static dev.ember.sampling.SamplingOptions.TOP_K;
+import static dev.ember.sampling.SamplingOptions.TOP_P;
+
 /**
- * Per-request sampling settings, immutable and validated here; a bad value fails with the parameter's name.
+ * Per-request sampling settings, immutable and validated here with the checks of {@link SamplingOptions}; a bad
+ * value fails with the option's name. Serializable (the Spark connector ships a call's defaults to executors).
  *
  * @param maxTokens      most tokens to generate (>= 1)
  * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
@@ -22,6 +37,7 @@ import java.util.Set;
  * @param stopTokenIds   extra token ids that end generation (kept in token_ids, not in text)
  * @param ignoreEos      keep generating past EOS ids (benchmarks)
  * @param logprobs       number of top log-probabilities to return per generated token; 0 = none
+ * @param guided         what the output must be (guided_choice, guided_regex or guided_json), or null for free text
  */
 public record SamplingParams(
         int maxTokens,
@@ -37,7 +53,9 @@ public record SamplingParams(
         List<String> stop,
         Set<Integer> stopTokenIds,
         boolean ignoreEos,
-        int logprobs) {
+        int logprobs,
+        Constraint guided) implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** Temperatures below this sample greedily (vLLM's threshold, _SAMPLING_EPS). */
     public static final double GREEDY_BELOW = 1e-5;
@@ -46,38 +64,18 @@ public record SamplingParams(
     public static final int MAX_LOGPROBS = 20;
 
     public SamplingParams {
-        if (maxTokens < 1) {
-            throw ConfigException.invalid("max_tokens", maxTokens, "an integer >= 1");
-        }
+        MAX_TOKENS.check(maxTokens);
         if (minTokens < 0 || minTokens > maxTokens) {
             throw ConfigException.invalid("min_tokens", minTokens, "an integer in [0, max_tokens=" + maxTokens + "]");
         }
-        // sampling divides float32 logits by (float) temperature: beyond Float.MAX_VALUE it is infinite, and a masked
-        // (-inf) logit divided by it is NaN
-        if (!(temperature >= 0) || temperature > Float.MAX_VALUE) {
-            throw ConfigException.invalid("temperature", temperature, "a number in [0, 3.4e38] (0 = greedy)");
-        }
-        if (!(topP > 0 && topP <= 1)) {
-            throw ConfigException.invalid("top_p", topP, "a number in (0, 1]");
-        }
-        if (topK < -1) {
-            throw ConfigException.invalid("top_k", topK, "-1 or 0 (disabled) or a positive integer");
-        }
-        if (!(minP >= 0 && minP <= 1)) {
-            throw ConfigException.invalid("min_p", minP, "a number in [0, 1]");
-        }
-        if (!(repetitionPenalty > 0) || repetitionPenalty > Float.MAX_VALUE || (float) repetitionPenalty == 0) {
-            throw ConfigException.invalid("repetition_penalty", repetitionPenalty, "a number in (1.4e-45, 3.4e38] (1 = off)");
-        }
-        if (!(presencePenalty >= -2 && presencePenalty <= 2)) {
-            throw ConfigException.invalid("presence_penalty", presencePenalty, "a number in [-2, 2]");
-        }
-        if (!(frequencyPenalty >= -2 && frequencyPenalty <= 2)) {
-            throw ConfigException.invalid("frequency_penalty", frequencyPenalty, "a number in [-2, 2]");
-        }
-        if (logprobs < 0 || logprobs > MAX_LOGPROBS) {
-            throw ConfigException.invalid("logprobs", logprobs, "an integer in [0, " + MAX_LOGPROBS + "]");
-        }
+        TEMPERATURE.check(temperature);
+        TOP_P.check(topP);
+        TOP_K.check(topK);
+        MIN_P.check(minP);
+        REPETITION_PENALTY.check(repetitionPenalty);
+        PRESENCE_PENALTY.check(presencePenalty);
+        FREQUENCY_PENALTY.check(frequencyPenalty);
+        LOGPROBS.check(logprobs);
         stop = stop == null ? List.of() : List.copyOf(stop);
         for (String s : stop) {
             if (s.isEmpty()) {
@@ -120,25 +118,27 @@ public record SamplingParams(
         b.stopTokenIds = stopTokenIds;
         b.ignoreEos = ignoreEos;
         b.logprobs = logprobs;
+        b.guided = guided;
         return b;
     }
 
     /** Defaults: 16 tokens, temperature 1, no filtering, no penalties, derived seed. */
     public static final class Builder {
-        private int maxTokens = 16;
-        private int minTokens = 0;
-        private double temperature = 1.0;
-        private double topP = 1.0;
-        private int topK = 0;
-        private double minP = 0.0;
-        private double repetitionPenalty = 1.0;
-        private double presencePenalty = 0.0;
-        private double frequencyPenalty = 0.0;
+        private int maxTokens = MAX_TOKENS.defaultValue();
+        private int minTokens = MIN_TOKENS.defaultValue();
+        private double temperature = TEMPERATURE.defaultValue();
+        private double topP = TOP_P.defaultValue();
+        private int topK = TOP_K.defaultValue();
+        private double minP = MIN_P.defaultValue();
+        private double repetitionPenalty = REPETITION_PENALTY.defaultValue();
+        private double presencePenalty = PRESENCE_PENALTY.defaultValue();
+        private double frequencyPenalty = FREQUENCY_PENALTY.defaultValue();
         private Long seed;
         private List<String> stop = List.of();
         private Set<Integer> stopTokenIds = Set.of();
-        private boolean ignoreEos;
-        private int logprobs;
+        private boolean ignoreEos = IGNORE_EOS.defaultValue();
+        private int logprobs = LOGPROBS.defaultValue();
+        private Constraint guided;
 
         public Builder maxTokens(int v) { maxTokens = v; return this; }
         public Builder minTokens(int v) { minTokens = v; return this; }
@@ -154,10 +154,12 @@ public record SamplingParams(
         public Builder stopTokenIds(Set<Integer> v) { stopTokenIds = v; return this; }
         public Builder ignoreEos(boolean v) { ignoreEos = v; return this; }
         public Builder logprobs(int v) { logprobs = v; return this; }
+        /** Sets the output constraint; null clears it. */
+        public Builder guided(Constraint v) { guided = v; return this; }
 
         public SamplingParams build() {
             return new SamplingParams(maxTokens, minTokens, temperature, topP, topK, minP, repetitionPenalty,
-                    presencePenalty, frequencyPenalty, seed, stop, stopTokenIds, ignoreEos, logprobs);
+                    presencePenalty, frequencyPenalty, seed, stop, stopTokenIds, ignoreEos, logprobs, guided);
         }
     }
 }

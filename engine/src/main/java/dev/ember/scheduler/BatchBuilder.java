@@ -1,6 +1,7 @@
 package dev.ember.scheduler;
 
 import dev.ember.backend.ForwardBatch;
+import dev.ember.guided.TokenMask;
 import dev.ember.kv.BlockTable;
 import dev.ember.sampling.SamplingParams;
 
@@ -33,6 +34,7 @@ final class BatchBuilder {
         int[] outputIndex = new int[numSeqs];
         int[][] tokenHistory = new int[numSeqs][];
         int[] numPromptTokens = new int[numSeqs];
+        TokenMask[] masks = new TokenMask[numSeqs];
         for (int s = 0; s < numSeqs; s++) {
             Sequence seq = seqs.get(s);
             BlockTable table = seq.blockTable();
@@ -52,8 +54,11 @@ final class BatchBuilder {
             outputIndex[s] = seq.numOutputTokens();
             tokenHistory[s] = tokens;
             numPromptTokens[s] = seq.numPromptTokens();
+            if (sample[s] && seq.guide() != null) {
+                masks[s] = seq.guide().mask();
+            }
         }
         return new ForwardBatch(numSeqs, tokenIds, positions, slotMapping, queryStart, contextLens, blockTables,
-                blockSize, sample, params, seeds, outputIndex, tokenHistory, numPromptTokens);
+                blockSize, sample, params, seeds, outputIndex, tokenHistory, numPromptTokens, masks);
     }
 }

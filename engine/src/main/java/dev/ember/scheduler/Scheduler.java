@@ -202,7 +202,8 @@ public final class Scheduler {
      * Whether the step after {@code batch} (the last scheduled, not yet postprocessed) may be planned before
      * {@code batch}'s tokens are known: a pure decode step of every running sequence, nothing waiting, room for a new
      * block for each (so planning ahead never preempts), and no sequence whose next sampling needs the token just
-     * sampled on the host (repetition, frequency or presence penalties, or a min_tokens mask).
+     * sampled on the host (repetition, frequency or presence penalties, a min_tokens mask, or a guided constraint,
+     * whose next mask follows that token).
      */
     public boolean canRunAhead(ScheduledBatch batch) {
         if (batch == null || batch != outstanding || !waiting.isEmpty()) {
@@ -215,7 +216,8 @@ public final class Scheduler {
         for (int s = 0; s < fb.numSeqs; s++) {
             Sequence seq = batch.sequences().get(s);
             SamplingParams p = seq.params();
-            if (seq.isFinished() || !fb.sample[s] || p.repetitionPenalty() != 1 || p.frequencyPenalty() != 0
+            if (seq.isFinished() || !fb.sample[s] || seq.guide() != null || p.repetitionPenalty() != 1
+                    || p.frequencyPenalty() != 0
                     || p.presencePenalty() != 0 || seq.numOutputTokens() + 1 < p.minTokens()) {
                 return false;
             }

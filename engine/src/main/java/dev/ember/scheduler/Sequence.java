@@ -1,6 +1,7 @@
 package dev.ember.scheduler;
 
 import dev.ember.engine.FinishReason;
+import dev.ember.guided.TokenGuide;
 import dev.ember.kv.BlockTable;
 import dev.ember.sampling.SamplingParams;
 
@@ -25,6 +26,7 @@ public final class Sequence {
     private final BlockTable blockTable = new BlockTable();
     private int numScheduledTokens; // tokens planned for the step being built
     private boolean admitted;
+    private final TokenGuide guide;
 
     /**
      * @param seqId        engine-wide unique id
@@ -33,6 +35,15 @@ public final class Sequence {
      * @param seed         the effective sampling seed (the engine derives one when the request had none)
      */
     public Sequence(long seqId, int[] promptTokens, SamplingParams params, long seed) {
+        this(seqId, promptTokens, params, seed, null);
+    }
+
+    /**
+     * @param guide the request's position in its output constraint, advanced by every appended token; null when
+     *              the output is unconstrained
+     */
+    public Sequence(long seqId, int[] promptTokens, SamplingParams params, long seed, TokenGuide guide) {
+        this.guide = guide;
         Objects.requireNonNull(promptTokens, "promptTokens");
         this.params = Objects.requireNonNull(params, "params");
         if (promptTokens.length == 0) {
@@ -55,6 +66,11 @@ public final class Sequence {
 
     public long seqId() {
         return seqId;
+    }
+
+    /** The output constraint's cursor, or null. */
+    public TokenGuide guide() {
+        return guide;
     }
 
     public SamplingParams params() {
@@ -152,6 +168,9 @@ public final class Sequence {
             tokens = Arrays.copyOf(tokens, tokens.length + Math.max(64, tokens.length >> 1));
         }
         tokens[numTokens++] = token;
+        if (guide != null) {
+            guide.accept(token);
+        }
     }
 
     /** Replaces token {@code index} (a run-ahead placeholder, see Scheduler#advance). */

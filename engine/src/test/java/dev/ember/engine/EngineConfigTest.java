@@ -53,7 +53,8 @@ class EngineConfigTest {
         assertMessage(Map.of("model", "/m", "gpu_memory_utilization", "1.5"), "option 'gpu_memory_utilization' is '1.5'");
         assertMessage(Map.of("model", "/m", "enable_prefix_caching", "yes"), "allowed: true, false");
         assertMessage(Map.of("model", "/m", "max_num_batched_tokens", "8"), "allowed: an integer >= block_size (16)");
-        assertMessage(Map.of("model", "/m", "flux_capacitor", "1"), "unknown engine option 'flux_capacitor'; known options: model, device");
+        assertMessage(Map.of("model", "/m", "flux_capacitor", "1"), "unknown Ember option 'flux_capacitor'; known options: async_scheduling, block_size, ");
+        assertMessage(Map.of("model", "/m", "maxNumSeqs", "1"), "unknown Ember option 'maxNumSeqs'; did you mean 'max_num_seqs'?");
         assertMessage(Map.of("device", "cpu"), "option 'model' is 'null'");
     }
 
@@ -62,7 +63,20 @@ class EngineConfigTest {
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
 
-    /** conf/engine.properties documents exactly the engine's options, with their real defaults. */
+    /** The builder's defaults are the registry's: one place says what an option defaults to. */
+    @Test
+    void builderDefaultsAreTheRegistryDefaults() {
+        Map<String, String> defaults = new java.util.HashMap<>();
+        for (var o : EngineOptions.ALL.all()) {
+            if (o.defaultValue() != null) {
+                defaults.put(o.name(), String.valueOf(o.defaultValue()));
+            }
+        }
+        defaults.put("model", "/m");
+        assertEquals(EngineConfig.builder(Path.of("/m")).build(), EngineConfig.fromOptions(defaults));
+    }
+
+    /** conf/engine.properties documents the engine's options, with their real defaults. */
     @Test
     void confTemplateMatchesTheOptions() throws Exception {
         Path conf = Path.of("..", "conf", "engine.properties");
@@ -71,11 +85,11 @@ class EngineConfigTest {
             p.load(r);
         }
         String text = Files.readString(conf);
-        for (String key : EngineConfig.OPTIONS.keySet()) {
+        for (String key : EngineOptions.ALL.all().stream().map(o -> o.name()).toList()) {
             assertTrue(p.containsKey(key) || text.contains("#" + key + "="), "conf/engine.properties lacks " + key);
         }
         for (String key : new TreeSet<>(p.stringPropertyNames())) {
-            assertTrue(EngineConfig.OPTIONS.containsKey(key), "conf/engine.properties has unknown key " + key);
+            assertTrue(EngineOptions.ALL.contains(key), "conf/engine.properties sets " + key + ": it is a template, all commented out");
         }
         p.setProperty("model", "/m");
         Map<String, String> options = new java.util.HashMap<>();

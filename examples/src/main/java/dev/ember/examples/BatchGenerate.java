@@ -1,5 +1,6 @@
 package dev.ember.examples;
 
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.function.EmberFunctions;
 import dev.ember.spark.report.EmberProgress;
 import dev.ember.spark.report.JobReport;
@@ -150,7 +151,8 @@ public final class BatchGenerate {
                     int partitions = (int) Math.max(1, Math.min(Integer.MAX_VALUE,
                             (total / slices + rowsPerTask - 1) / rowsPerTask));
                     Dataset<Row> parts = slice.rdd().getNumPartitions() != partitions ? slice.repartition(partitions) : slice;
-                    parts.withColumn(outputColumn, EmberFunctions.generate(col(promptColumn), options))
+                    parts.withColumn(outputColumn, EmberFunctions.generate(col(promptColumn),
+                            EmberOptions.only(options, EmberOptions.CALL_SCOPES)))
                             .write()
                             .mode(a.flag("overwrite") && k == 0 ? SaveMode.Overwrite : SaveMode.Append)
                             .parquet(output);
@@ -193,7 +195,7 @@ public final class BatchGenerate {
 
                 Ember options (--option name=value, repeatable, or --name value), e.g.
                   --model /models/Qwen2.5-0.5B-Instruct (or demo)  --device cuda  --max_tokens 128
-                  --temperature 0  --chat true  --onError fail  --pricePerGpuHour 2.5
+                  --temperature 0  --chat true  --fail_on_error true  --price_per_gpu_hour 2.5
                 Every option: spark-connector/README.md. spark.ember.<name> in the Spark conf sets defaults.
                 """;
     }

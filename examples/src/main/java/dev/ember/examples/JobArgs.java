@@ -15,7 +15,7 @@ import java.util.Set;
  * The command line of an example job: the job's own arguments ({@code --input PATH}, flags such as
  * {@code --resume}) and Ember options, given as {@code --option name=value} (repeatable) or as
  * {@code --name value} for any name of {@link EmberOptions#all()} ({@code --max_tokens 8}, {@code --max-tokens 8}
- * and {@code --onError fail} all work). Anything else fails with a {@link UsageException} naming it.
+ * and {@code --fail-on-error true} all work). Anything else fails with a {@link UsageException} naming it.
  */
 final class JobArgs {
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -74,32 +74,15 @@ final class JobArgs {
         return a;
     }
 
-    /** The canonical Ember option for a command-line name, or a {@link UsageException}. */
+    /** The canonical Ember option for a command-line name ({@code --max-tokens}), or a {@link UsageException}. */
     private static String emberOption(String name) {
-        List<String> candidates = List.of(name, name.replace('-', '_'), camel(name));
-        for (String c : candidates) {
-            try {
-                return EmberOptions.canonical(c);
-            } catch (ConfigException e) {
-                // try the next spelling
-            }
+        try {
+            return EmberOptions.canonical(name);
+        } catch (ConfigException e) {
+            throw new UsageException("unknown argument --" + name + " (neither an argument of this job nor an Ember"
+                    + " option" + (EmberOptions.REGISTRY.suggest(name) != null ? "; did you mean --"
+                    + EmberOptions.REGISTRY.suggest(name).replace('_', '-') + "?" : "; --help lists both") + ")");
         }
-        throw new UsageException("unknown argument --" + name + " (neither an argument of this job nor an Ember"
-                + " option; --help lists both)");
-    }
-
-    private static String camel(String name) {
-        StringBuilder sb = new StringBuilder();
-        boolean up = false;
-        for (char c : name.toCharArray()) {
-            if (c == '-' || c == '_') {
-                up = true;
-            } else {
-                sb.append(up ? Character.toUpperCase(c) : c);
-                up = false;
-            }
-        }
-        return sb.toString();
     }
 
     boolean flag(String name) {

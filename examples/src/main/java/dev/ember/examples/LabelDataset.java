@@ -2,6 +2,7 @@ package dev.ember.examples;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.function.EmberFunctions;
 import dev.ember.spark.report.EmberProgress;
 import dev.ember.spark.report.JobReport;
@@ -11,8 +12,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.types.DataTypes;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,11 +23,12 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
 
 /**
  * Labels each row of a dataset with one of the given labels: the prompt is a template over the row's columns,
- * the model's answer is mapped to the first label it names ({@link LabelMatcher}, "unknown" when none). Writes
+ * and decoding is constrained with {@code guided_choice} so the model's answer is exactly one of the labels
+ * (a row whose generation failed has a null label and its reason in {@code generation.error}). Writes
  * the input's columns plus {@code label} and the generation struct as Parquet, prints the label distribution and
  * writes it ({@value #DISTRIBUTION_FILE}) and the job report beside the data. Defaults to greedy decoding of at
  * most 8 tokens ({@code --max_tokens}, {@code --temperature} change that).
@@ -75,9 +75,16 @@ public final class LabelDataset {
         String inputPath = a.required("input");
         String output = a.required("output");
         List<String> labels = JobArgs.list(a.required("labels"));
-        LabelMatcher matcher = new LabelMatcher(labels);
+        if (labels.isEmpty()) {
+            throw new UsageException("--labels needs at least one label");
+        }
         String labelColumn = a.get("label-column", "label");
-        Map<String, String> options = a.optionsOver(Map.of("max_tokens", "8", "temperature", "0"));
+        Map<String, String> options = new LinkedHashMap<>(a.optionsOver(Map.of("max_tokens", "16", "temperature", "0")));
+        try {
+            options.put("guided_choice", new ObjectMapper().writeValueAsString(labels));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
 
         Dataset<Row> input = InputData.read(spark, inputPath, InputData.format(a.get("input-format", null), inputPath));
         Set<String> columns = Set.of(input.columns());
@@ -90,22 +97,28 @@ public final class LabelDataset {
         }
         var prompt = PromptTemplate.column(a.get("template", DEFAULT_TEMPLATE), columns, labels);
         long rows = input.count();
-        UDF1<String, String> toLabel = matcher::match;
         try (EmberProgress progress = EmberProgress.attach(spark, rows, options, System.err::println)) {
-            input.withColumn("generation", EmberFunctions.generate(prompt, options))
-                    .withColumn(labelColumn, udf(toLabel, DataTypes.StringType).apply(col("generation.text")))
+            input.withColumn("generation", EmberFunctions.generate(prompt, EmberOptions.only(options, EmberOptions.CALL_SCOPES)))
+                    .withColumn(labelColumn, when(col("generation.error").isNull(), col("generation.text")))
                     .write().mode(SaveMode.Overwrite).parquet(output);
             JobReport report = progress.report();
             // The distribution is read back from the written files: the generation is not run twice.
             Map<String, Long> distribution = new LinkedHashMap<>();
             labels.forEach(l -> distribution.put(l, 0L));
-            distribution.put(LabelMatcher.UNKNOWN, 0L);
+            long failed = 0;
             for (Row r : spark.read().parquet(output).groupBy(labelColumn).count().collectAsList()) {
-                distribution.put(r.getString(0), r.getLong(1));
+                if (r.isNullAt(0)) {
+                    failed = r.getLong(1);
+                } else {
+                    distribution.put(r.getString(0), r.getLong(1));
+                }
             }
             out.println("LabelDataset: label distribution over " + rows + " rows");
             distribution.forEach((label, n) -> out.printf("  %-20s %,8d  %5.1f%%%n", label, n,
                     rows == 0 ? 0.0 : 100.0 * n / rows));
+            if (failed > 0) {
+                out.printf("  %,d rows failed (null label; see generation.error)%n", failed);
+            }
             report.writeBeside(output, spark.sparkContext().hadoopConfiguration());
             writeDistribution(spark, output, rows, distribution);
             out.println(report.summary());
@@ -130,9 +143,10 @@ public final class LabelDataset {
         return """
                 Usage: LabelDataset --input PATH --output PATH --labels a,b,c [arguments] [Ember options]
 
-                Asks the model to label each row, maps its answer to the first label it names ("unknown" when
-                none), writes the input's columns plus label and generation as Parquet, and prints the label
-                distribution (also written to the output as _ember_labels.json, with _ember_report.json).
+                Asks the model to label each row, with decoding constrained (guided_choice) so the answer is
+                exactly one of the labels, writes the input's columns plus label and generation as Parquet, and
+                prints the label distribution (also written to the output as _ember_labels.json, with
+                _ember_report.json). A row whose generation failed has a null label (see generation.error).
 
                 Arguments:
                   --input PATH          input dataset
@@ -145,7 +159,7 @@ public final class LabelDataset {
                   --overwrite           replace an existing output
                   --help                this text
 
-                Ember options (--option name=value or --name value); defaults here: --max_tokens 8 --temperature 0.
+                Ember options (--option name=value or --name value); defaults here: --max_tokens 16 --temperature 0.
                 """;
     }
 }

@@ -1,5 +1,6 @@
 package dev.ember.examples;
 
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.function.EmberFunctions;
 import dev.ember.spark.report.EmberProgress;
 import dev.ember.spark.report.JobReport;
@@ -58,7 +59,7 @@ public final class Quickstart {
         try (EmberProgress progress = EmberProgress.attach(spark, n, options, System.err::println)) {
             // The DataFrame API: one struct column (text, token_ids, finish_reason, prompt_tokens,
             // completion_tokens, error) per row; each executor streams its partition through one shared engine.
-            rows = df.withColumn("generation", EmberFunctions.generate(col("prompt"), options))
+            rows = df.withColumn("generation", EmberFunctions.generate(col("prompt"), EmberOptions.only(options, EmberOptions.CALL_SCOPES)))
                     .select(col("prompt"), col("generation.text"), col("generation.finish_reason"),
                             col("generation.prompt_tokens"), col("generation.completion_tokens"))
                     .collectAsList();

@@ -90,7 +90,7 @@ public final class SparkVsEngine {
                 sparkRun(spark, options, prompts);
             }
             out.printf("SparkVsEngine: %d prompts, max_tokens %s, model %s, Spark master %s%n", n,
-                    settings.samplingOptions().get("max_tokens"), settings.model(), spark.sparkContext().master());
+                    settings.sampling().maxTokens(), settings.model(), spark.sparkContext().master());
             out.printf("%-6s %16s %16s %8s%n", "round", "engine tok/s", "spark tok/s", "ratio");
             for (int r = 0; r < rounds; r++) {
                 // alternate the order so drift in machine load does not favour one side
@@ -117,7 +117,7 @@ public final class SparkVsEngine {
         ObjectMapper m = new ObjectMapper();
         ObjectNode json = m.createObjectNode().put("benchmark", "spark_vs_engine").put("prompts", n)
                 .put("model", settings.model()).put("master", spark.sparkContext().master())
-                .put("max_tokens", settings.samplingOptions().get("max_tokens"))
+                .put("max_tokens", settings.sampling().maxTokens())
                 .put("engine_tok_s_median", round(engineMedian)).put("spark_tok_s_median", round(sparkMedian))
                 .put("ratio_median", Math.round(ratio * 1000) / 1000.0).put("warmup_rounds", warmups);
         ArrayNode e = json.putArray("engine_tok_s");
@@ -145,7 +145,7 @@ public final class SparkVsEngine {
     private static double sparkRun(SparkSession spark, Map<String, String> options, List<String> prompts) {
         long t0 = System.nanoTime();
         List<Row> rows = spark.createDataset(prompts, Encoders.STRING()).toDF("prompt")
-                .select(EmberFunctions.generate(col("prompt"), options).getField("completion_tokens"))
+                .select(EmberFunctions.generate(col("prompt"), EmberOptions.only(options, EmberOptions.CALL_SCOPES)).getField("completion_tokens"))
                 .collectAsList();
         long tokens = rows.stream().mapToLong(r -> r.isNullAt(0) ? 0 : r.getInt(0)).sum();
         return tokens / ((System.nanoTime() - t0) / 1e9);

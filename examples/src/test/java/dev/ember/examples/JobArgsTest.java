@@ -16,12 +16,12 @@ class JobArgsTest {
     @Test
     void jobArgumentsFlagsAndEmberOptionsInEverySpelling() {
         JobArgs a = JobArgs.parse(new String[]{"--input", "in.jsonl", "--output=out", "--resume",
-                "--option", "temperature=0.5", "--max-tokens", "8", "--on-error", "fail", "--MODEL", "demo",
+                "--option", "temperature=0.5", "--max-tokens", "8", "--fail-on-error", "true", "--MODEL", "demo",
                 "--option=stop=END"}, VALUED, FLAGS);
         assertEquals("in.jsonl", a.required("input"));
         assertEquals("out", a.required("output"));
         assertTrue(a.flag("resume"));
-        assertEquals(Map.of("temperature", "0.5", "max_tokens", "8", "onError", "fail", "model", "demo",
+        assertEquals(Map.of("temperature", "0.5", "max_tokens", "8", "fail_on_error", "true", "model", "demo",
                 "stop", "END"), a.options());
         assertEquals("1", a.optionsOver(Map.of("temperature", "0", "seed", "1")).get("seed"));
         assertEquals("0.5", a.optionsOver(Map.of("temperature", "0")).get("temperature"));

@@ -26,14 +26,15 @@ class LabelDatasetTest {
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         LabelDataset.Outcome o = LabelDataset.run(spark, new String[]{"--input", in.toString(),
                 "--output", out.toString(), "--labels", "sport, politics,science", "--model", "demo",
-                "--template", "Topic of: {text} (id {id})\\nAnswer:", "--max_tokens", "4"}, new PrintStream(printed));
-        assertEquals(List.of("sport", "politics", "science", "unknown"), List.copyOf(o.distribution().keySet()));
+                "--template", "Topic of: {text} (id {id})\\nAnswer:", "--temperature", "1"}, new PrintStream(printed));
+        assertEquals(List.of("sport", "politics", "science"), List.copyOf(o.distribution().keySet()),
+                "guided_choice: no 'unknown' bucket");
         assertEquals(24, o.report().rows());
         assertEquals(24L, o.distribution().values().stream().mapToLong(Long::longValue).sum());
         List<String> labels = spark.read().parquet(out.toString()).select("label").as(
                 org.apache.spark.sql.Encoders.STRING()).collectAsList();
         assertEquals(24, labels.size());
-        assertTrue(o.distribution().keySet().containsAll(labels), labels.toString());
+        assertTrue(List.of("sport", "politics", "science").containsAll(labels), labels.toString());
         assertTrue(Files.exists(out.resolve(LabelDataset.DISTRIBUTION_FILE)));
         assertTrue(printed.toString().contains("label distribution over 24 rows"), printed.toString());
     }

@@ -5,6 +5,8 @@ import dev.ember.spark.plan.ExtractLlmGenerate;
 import dev.ember.spark.plan.LlmGenerateStrategy;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.SparkSessionExtensionsProvider;
+import dev.ember.spark.plan.LlmGenerateChecks;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.execution.SparkStrategy;
@@ -17,17 +19,24 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code spark.sql.extensions=dev.ember.spark.EmberExtensions}: registers the SQL functions {@code llm_generate}
- * and {@code llm_generate_chat}, the optimizer rule that moves their calls into a batched logical node
- * ({@link ExtractLlmGenerate}) and the planner strategy that runs that node as {@code LlmGenerateExec}.
- * Without the setting, {@link #install} adds the same to a running session (the DataFrame functions do so
- * themselves).
+ * Ember's session extensions: the SQL functions {@code llm_generate} and {@code llm_generate_chat}, the optimizer
+ * rule that moves their calls into a batched logical node ({@link ExtractLlmGenerate}), the planner strategy that
+ * runs that node as {@code LlmGenerateExec}, and an analysis check ({@link LlmGenerateChecks}) that refuses calls
+ * in GROUP BY or inside aggregates with a clear message.
+ *
+ * <p>Every session gets them as soon as Ember's jar is on the driver's class path: the class is a
+ * {@link SparkSessionExtensionsProvider} listed in {@code META-INF/services}, which Spark loads when it builds a
+ * session. So SQL resolves {@code llm_generate} with or without a prior DataFrame call, and without
+ * {@code spark.sql.extensions} (setting it too is harmless: the rule and the check are idempotent).
+ * {@link #install} remains for sessions built before the jar was loaded.
  */
-public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
+public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit>
+        implements SparkSessionExtensionsProvider {
 
     @Override
     public BoxedUnit apply(SparkSessionExtensions ext) {
         SqlFunctions.descriptions().forEach(ext::injectFunction);
+        ext.injectResolutionRule(session -> new LlmGenerateChecks());
         ext.injectOptimizerRule(session -> new ExtractLlmGenerate());
         ext.injectPlannerStrategy(session -> new LlmGenerateStrategy());
         return BoxedUnit.UNIT;

@@ -1,8 +1,10 @@
 package dev.ember.spark;
 
 import dev.ember.ConfigException;
-import dev.ember.OptionValues;
 import dev.ember.engine.EngineConfig;
+import dev.ember.engine.EngineOptions;
+import dev.ember.option.Option;
+import dev.ember.option.Scope;
 import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
 
@@ -15,99 +17,101 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The resolved, validated options of one generation call (a function call, a reader, a transformer), shipped
- * from the driver to the executors. Built by {@link #resolve} at planning time so that a bad option fails the
- * query before any task runs, naming the option, the value and what is allowed. Immutable and serializable.
+ * The resolved, typed options of one generation call (a function call, a reader, a transformer), shipped from the
+ * driver to the executors. Built by {@link #resolve} at planning time so that a bad option fails the query before
+ * any task runs, naming the option, the value and what is allowed. Per-row options merge onto {@link #sampling}.
+ * Immutable and serializable.
  *
- * @param model           the checkpoint as given: a local directory, a Hadoop URI, or {@code demo}
- * @param engineOptions   the engine options other than {@code model} (sorted; part of the engine's identity)
- * @param samplingOptions the sampling options every row starts from
- * @param cacheDir        the {@code cacheDir} option, or null for the executor's default ({@link #localCacheDir()})
+ * @param model              the checkpoint as given: a local directory, a Hadoop URI, or {@code demo}
+ * @param engineOptions      the engine options other than {@code model}, canonical and checked (sorted; part of
+ *                           the engine's identity)
+ * @param sampling           the sampling parameters every row starts from
+ * @param failOnError        a bad row fails the job (true) or gets its message in 'error' (false)
+ * @param cacheDir           the {@code cache_dir} option, or null for the executor's default ({@link #localCacheDir()})
+ * @param input              format("llm"): the input dataset, or null (only the reader requires it)
  */
-public record EmberSettings(String model, Map<String, String> engineOptions, Map<String, String> samplingOptions,
-                            OnError onError, String systemPrompt, boolean chat, String cacheDir, boolean preload,
-                            int maxInFlightPerTask, double pricePerGpuHour, double progressIntervalSeconds,
-                            String promptColumn, String input, String inputFormat) implements Serializable {
+public record EmberSettings(String model, Map<String, String> engineOptions, SamplingParams sampling,
+                            boolean failOnError, String systemPrompt, boolean chat, String cacheDir,
+                            int maxInFlightPerTask, String promptColumn, String input, String inputFormat)
+        implements Serializable {
 
     /** The model value that selects the built-in tiny demo model (random weights). */
     public static final String DEMO_MODEL = "demo";
 
-    /** What a bad row does. */
-    public enum OnError {
-        /** The row's result has a null text and the message in 'error'; the job goes on. */
-        NULL,
-        /** The job fails with the row's index and message. */
-        FAIL
-    }
-
     public EmberSettings {
         engineOptions = Collections.unmodifiableMap(new TreeMap<>(engineOptions));
-        samplingOptions = Collections.unmodifiableMap(new TreeMap<>(samplingOptions));
     }
 
-    /** Validates merged options ({@link EmberOptions#merge}); a bad value fails naming the option. */
+    /**
+     * Checks and types merged options ({@link EmberOptions#merge}); a bad value fails naming the option. Options
+     * the connector does not read (scope {@link Scope#ENGINE_REQUEST}) fail; job and executor options (read from
+     * the same Spark conf and file by {@code EmberProgress} and {@code EmberPlugin}) are checked and left out.
+     */
     public static EmberSettings resolve(Map<String, String> merged) {
         Map<String, String> options = EmberOptions.canonicalize(merged);
-        String model = options.get("model");
+        String model = options.get(EngineOptions.MODEL.name());
         if (model == null || model.isBlank()) {
             throw ConfigException.invalid("model", model, "a checkpoint directory, a Hadoop FileSystem URI"
                     + " (hdfs://, s3a://, file://) or '" + DEMO_MODEL + "' (set it as an option or spark.ember.model)");
         }
         Map<String, String> engine = new TreeMap<>();
         Map<String, String> sampling = new TreeMap<>();
-        Map<String, String> connector = new LinkedHashMap<>();
+        Map<String, Object> connector = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : options.entrySet()) {
-            String k = e.getKey();
-            if (k.equals("model")) {
-                continue;
-            }
-            if (EngineConfig.OPTIONS.containsKey(k)) {
-                engine.put(k, e.getValue());
-            } else if (SamplingOptions.isOption(k)) {
-                sampling.put(k, e.getValue());
-            } else {
-                connector.put(k, e.getValue());
+            Option<?> o = EmberOptions.REGISTRY.get(e.getKey());
+            switch (o.scope()) {
+                case ENGINE -> {
+                    if (o != EngineOptions.MODEL) {
+                        engine.put(o.name(), e.getValue());
+                    }
+                }
+                case REQUEST -> sampling.put(o.name(), e.getValue());
+                case ENGINE_REQUEST -> throw new ConfigException("option '" + o.name() + "' is " + o.scope().description()
+                        + "; the Spark connector's result has no field for it: remove it from the options, the"
+                        + " spark.ember.* conf and the properties file");
+                default -> connector.put(o.name(), o.parse(e.getValue()));
             }
         }
         // The engine options are checked here with a placeholder model path; the executor resolves the real one.
         Map<String, String> probe = new TreeMap<>(engine);
         probe.put("model", ".");
         EngineConfig.fromOptions(probe);
-        EmberSettings s = new EmberSettings(model.trim(), engine, sampling,
-                onError(connector.getOrDefault(EmberOptions.ON_ERROR, "null")),
-                connector.get(EmberOptions.SYSTEM_PROMPT),
-                OptionValues.parseBoolean(EmberOptions.CHAT, connector.getOrDefault(EmberOptions.CHAT, "false")),
-                connector.get(EmberOptions.CACHE_DIR),
-                OptionValues.parseBoolean(EmberOptions.PRELOAD, connector.getOrDefault(EmberOptions.PRELOAD, "false")),
-                OptionValues.parsePositiveInt(EmberOptions.MAX_IN_FLIGHT_PER_TASK, connector.getOrDefault(EmberOptions.MAX_IN_FLIGHT_PER_TASK, "512")),
-                OptionValues.parseNonNegativeDouble(EmberOptions.PRICE_PER_GPU_HOUR, connector.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0")),
-                OptionValues.parsePositiveDouble(EmberOptions.PROGRESS_INTERVAL_SECONDS, connector.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS, "10")),
-                connector.getOrDefault(EmberOptions.PROMPT_COLUMN, "prompt"),
-                connector.get(EmberOptions.INPUT),
-                connector.getOrDefault(EmberOptions.INPUT_FORMAT, "parquet"));
-        s.samplingParams(Map.of());
-        return s;
+        SamplingParams params = SamplingOptions.apply(sampling, SamplingParams.builder());
+        if (params.guided() != null) {
+            // a regex or schema Ember cannot enforce fails the query here, naming the keyword or construct
+            params.guided().check();
+            if (params.guided().returnType() != null) {
+                TypedValues.sparkType(params.guided().returnType());
+            }
+        }
+        return new EmberSettings(model.trim(), engine, params,
+                get(connector, EmberOptions.FAIL_ON_ERROR), get(connector, EmberOptions.SYSTEM_PROMPT),
+                get(connector, EmberOptions.CHAT), get(connector, EmberOptions.CACHE_DIR),
+                get(connector, EmberOptions.MAX_IN_FLIGHT_PER_TASK), get(connector, EmberOptions.PROMPT_COLUMN),
+                get(connector, EmberOptions.INPUT), get(connector, EmberOptions.INPUT_FORMAT));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T get(Map<String, Object> parsed, Option<T> option) {
+        Object v = parsed.get(option.name());
+        return v != null ? (T) v : option.defaultValue();
     }
 
     /**
-     * The sampling parameters of one row: the call's sampling options overridden by {@code rowOptions}
-     * (sampling option names only). A bad value throws a {@link ConfigException} naming the option.
+     * The sampling parameters of one row: {@link #sampling} with {@code rowOptions} merged on (sampling options
+     * only). A bad value throws a {@link ConfigException} naming the option.
      */
     public SamplingParams samplingParams(Map<String, String> rowOptions) {
-        Map<String, String> merged = new LinkedHashMap<>(samplingOptions);
-        for (Map.Entry<String, String> e : rowOptions.entrySet()) {
-            String k = EmberOptions.canonical(e.getKey());
-            if (!SamplingOptions.isOption(k)) {
-                throw ConfigException.invalid(k, e.getValue(), "only sampling options may vary per row ("
-                        + String.join(", ", SamplingOptions.OPTIONS.keySet()) + ")");
-            }
-            merged.put(k, e.getValue());
+        if (rowOptions.isEmpty()) {
+            return sampling;
         }
-        String logprobs = merged.get("logprobs");
-        if (logprobs != null && OptionValues.parseInt("logprobs", logprobs) != 0) {
-            throw ConfigException.invalid("logprobs", logprobs, "0: the connector's result has no log-probabilities");
+        Map<String, String> row = EmberOptions.checkGivenTo("a per-row options map (only sampling options may vary"
+                + " per row)", rowOptions, EmberOptions.ROW_SCOPES);
+        if (row.containsKey(SamplingOptions.RETURN_TYPE.name())) {
+            throw ConfigException.invalid(SamplingOptions.RETURN_TYPE.name(), row.get(SamplingOptions.RETURN_TYPE.name()),
+                    "return_type per call only: it sets the type of the result's value field (per row, use guided_json)");
         }
-        return SamplingOptions.apply(merged, SamplingParams.builder());
+        return SamplingOptions.apply(row, sampling.toBuilder());
     }
 
     /** The engine configuration for a local checkpoint directory and, on a GPU, the task's device ordinal. */
@@ -121,7 +125,7 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
     }
 
     /**
-     * The directory remote checkpoints are copied into on this JVM: the {@code cacheDir} option, or
+     * The directory remote checkpoints are copied into on this JVM: the {@code cache_dir} option, or
      * {@code <java.io.tmpdir>/ember-models} of the executor calling this (not the driver's: its temp dir may not
      * exist on the executors' hosts).
      */
@@ -132,13 +136,5 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Map
     /** "cpu" or "cuda". */
     public String device() {
         return engineOptions.getOrDefault("device", "cpu").trim().toLowerCase(Locale.ROOT);
-    }
-
-    private static OnError onError(String v) {
-        return switch (v.trim().toLowerCase(Locale.ROOT)) {
-            case "null" -> OnError.NULL;
-            case "fail" -> OnError.FAIL;
-            default -> throw ConfigException.invalid(EmberOptions.ON_ERROR, v, "null, fail");
-        };
     }
 }

@@ -2,9 +2,11 @@ package dev.ember.spark;
 
 import dev.ember.arrow.ArrowResults;
 import dev.ember.engine.Result;
+import dev.ember.guided.Constraint;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -25,18 +27,83 @@ public final class GenerationSchema {
             DataTypes.createStructField(ArrowResults.ERROR, DataTypes.StringType, true),
     });
 
+    /** Name of the typed field a {@code return_type} call adds. */
+    public static final String VALUE = "value";
+    /** Per generated token, its log-probability: fields a call with {@code logprobs > 0} adds. */
+    public static final String LOGPROBS = "logprobs";
+    /** exp(sum of the tokens' logprobs): the probability of this output (for a guided call, among valid outputs). */
+    public static final String CONFIDENCE = "confidence";
+
     private GenerationSchema() {
+    }
+
+    /**
+     * The result struct of a call: {@link #STRUCT}, plus a {@code value} field of the return type when the call
+     * sets {@code return_type}.
+     */
+    public static StructType structFor(EmberSettings settings) {
+        DataType valueType = valueType(settings);
+        StructType s = valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
+        if (withLogprobs(settings)) {
+            s = s.add(LOGPROBS, DataTypes.createArrayType(DataTypes.FloatType, false), true)
+                    .add(CONFIDENCE, DataTypes.DoubleType, true);
+        }
+        return s;
+    }
+
+    /** Whether the call asks for log-probabilities (option logprobs > 0). */
+    public static boolean withLogprobs(EmberSettings settings) {
+        return settings.sampling().logprobs() > 0;
+    }
+
+    /** The Spark type of the call's {@code return_type}, or null. */
+    public static DataType valueType(EmberSettings settings) {
+        Constraint c = settings.sampling().guided();
+        return c == null || c.returnType() == null ? null : TypedValues.sparkType(c.returnType());
     }
 
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
-        return new GenericInternalRow(new Object[]{
+        return toRow(r, null, false);
+    }
+
+    /**
+     * One result as a row of {@link #structFor}: with {@code valueType}, the text parsed into the typed
+     * {@code value}; a row whose text does not parse (or that has an error) gets a null value, and the parse
+     * failure becomes its error.
+     */
+    public static InternalRow toRow(Result r, DataType valueType, boolean logprobs) {
+        String error = r.error();
+        Object value = null;
+        if (valueType != null && error == null && r.text() != null) {
+            try {
+                value = TypedValues.fromJson(r.text(), valueType);
+            } catch (IllegalArgumentException e) {
+                error = "return_type " + valueType.simpleString() + ": " + e.getMessage();
+            }
+        }
+        Object[] fields = {
                 r.text() == null ? null : UTF8String.fromString(r.text()),
                 UnsafeArrayData.fromPrimitiveArray(r.tokenIds()),
                 UTF8String.fromString(r.finishReason().wireName()),
                 r.promptTokens(),
                 r.completionTokens(),
-                r.error() == null ? null : UTF8String.fromString(r.error()),
-        });
+                error == null ? null : UTF8String.fromString(error),
+        };
+        java.util.List<Object> all = new java.util.ArrayList<>(java.util.Arrays.asList(fields));
+        if (valueType != null) {
+            all.add(value);
+        }
+        if (logprobs) {
+            float[] lp = new float[r.logprobs().size()];
+            double sum = 0;
+            for (int i = 0; i < lp.length; i++) {
+                lp[i] = r.logprobs().get(i).logprob();
+                sum += lp[i];
+            }
+            all.add(UnsafeArrayData.fromPrimitiveArray(lp));
+            all.add(lp.length == 0 ? null : Math.exp(sum));
+        }
+        return new GenericInternalRow(all.toArray());
     }
 }

@@ -9,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,20 +23,20 @@ class EmberSettingsTest {
         Path props = dir.resolve("engine.properties");
         Files.writeString(props, "model=/from/file\nmax_tokens=7\ntemperature=0.5\nmax_num_seqs=8\n");
         Map<String, String> conf = Map.of(
-                "spark.ember.confFile", props.toString(),
+                "spark.ember.conf_file", props.toString(),
                 "spark.ember.max_tokens", "9",
                 "spark.app.name", "ignored",
-                "spark.ember.ONERROR", "fail");
+                "spark.ember.FAIL_ON_ERROR", "true");
         Map<String, String> merged = EmberOptions.merge(conf, Map.of("Max_Tokens", "11", "model", "demo"), Map.of());
         assertEquals("demo", merged.get("model"));
         assertEquals("11", merged.get("max_tokens"));
         assertEquals("0.5", merged.get("temperature"));
         assertEquals("8", merged.get("max_num_seqs"));
-        assertEquals("fail", merged.get("onError"));
+        assertEquals("true", merged.get("fail_on_error"));
 
         EmberSettings s = EmberSettings.resolve(merged);
         assertEquals("demo", s.model());
-        assertEquals(EmberSettings.OnError.FAIL, s.onError());
+        assertTrue(s.failOnError());
         assertEquals(Map.of("max_num_seqs", "8"), s.engineOptions());
         SamplingParams p = s.samplingParams(Map.of());
         assertEquals(11, p.maxTokens());
@@ -55,12 +54,10 @@ class EmberSettingsTest {
     @Test
     void defaultsOfTheConnectorOptions() {
         EmberSettings s = EmberSettings.resolve(Map.of("model", "demo"));
-        assertEquals(EmberSettings.OnError.NULL, s.onError());
+        assertEquals(false, s.failOnError());
         assertEquals(512, s.maxInFlightPerTask());
         assertEquals("prompt", s.promptColumn());
         assertEquals("parquet", s.inputFormat());
-        assertEquals(10.0, s.progressIntervalSeconds());
-        assertEquals(0.0, s.pricePerGpuHour());
         assertNull(s.systemPrompt());
         assertEquals("cpu", s.device());
         assertEquals(16, s.samplingParams(Map.of()).maxTokens());
@@ -76,16 +73,18 @@ class EmberSettingsTest {
 
     @Test
     void badOptionsFailNamingOptionValueAndAllowed() {
-        assertFails(Map.of("model", "demo", "temprature", "0"), "unknown Ember option 'temprature'; known options: ");
+        assertFails(Map.of("model", "demo", "temprature", "0"), "unknown Ember option 'temprature'; did you mean 'temperature'?");
+        assertFails(Map.of("model", "demo", "maxTokens", "4"), "unknown Ember option 'maxTokens'; did you mean 'max_tokens'?");
         assertFails(Map.of("max_tokens", "4"), "option 'model' is 'null'; allowed: a checkpoint directory");
-        assertFails(Map.of("model", "demo", "temperature", "-1"), "option 'temperature' is '-1.0'");
+        assertFails(Map.of("model", "demo", "temperature", "-1"), "option 'temperature' is '-1'");
         assertFails(Map.of("model", "demo", "max_num_seqs", "abc"), "option 'max_num_seqs' is 'abc'; allowed: an integer");
         assertFails(Map.of("model", "demo", "device", "tpu"), "option 'device' is 'tpu'");
-        assertFails(Map.of("model", "demo", "onError", "skip"), "option 'onError' is 'skip'; allowed: null, fail");
-        assertFails(Map.of("model", "demo", "maxInFlightPerTask", "0"), "option 'maxInFlightPerTask' is '0'; allowed: an integer >= 1");
-        assertFails(Map.of("model", "demo", "pricePerGpuHour", "-2"), "option 'pricePerGpuHour' is '-2'");
+        assertFails(Map.of("model", "demo", "fail_on_error", "skip"), "option 'fail_on_error' is 'skip'; allowed: true, false");
+        assertFails(Map.of("model", "demo", "onError", "fail"), "unknown Ember option 'onError'; did you mean 'fail_on_error'?");
+        assertFails(Map.of("model", "demo", "max_in_flight_per_task", "0"), "option 'max_in_flight_per_task' is '0'; allowed: an integer >= 1");
+        assertFails(Map.of("model", "demo", "price_per_gpu_hour", "-2"), "option 'price_per_gpu_hour' is '-2'");
         assertFails(Map.of("model", "demo", "chat", "maybe"), "option 'chat' is 'maybe'; allowed: true, false");
-        assertFails(Map.of("model", "demo", "logprobs", "3"), "option 'logprobs' is '3'; allowed: 0");
+        assertFails(Map.of("model", "demo", "logprobs", "21"), "option 'logprobs' is '21'; allowed: an integer in [0, 20]");
     }
 
     @Test
@@ -99,20 +98,52 @@ class EmberSettingsTest {
     void perRowOptionsMayOnlyBeSamplingOptions() {
         EmberSettings s = EmberSettings.resolve(Map.of("model", "demo"));
         ConfigException e = assertThrows(ConfigException.class, () -> s.samplingParams(Map.of("device", "cuda")));
-        assertTrue(e.getMessage().startsWith("option 'device' is 'cuda'; allowed: only sampling options may vary per row"),
+        assertTrue(e.getMessage().startsWith("option 'device' is an engine option; a per-row options map (only sampling options may vary per row) does not read it"),
                 e.getMessage());
     }
 
     @Test
-    void everyOptionIsDocumentedOnce() {
-        Map<String, String> all = EmberOptions.all();
-        Map<String, String> lower = new HashMap<>();
-        for (String k : all.keySet()) {
-            String prev = lower.put(k.toLowerCase(java.util.Locale.ROOT), k);
-            assertNull(prev, "two options differ only in case: " + k + " and " + prev);
-            assertTrue(all.get(k).contains("default") || all.get(k).contains("required"),
-                    "option " + k + " documents its default: " + all.get(k));
+    void optionsGivenWhereTheyHaveNoEffectAreRefusedThere() {
+        ConfigException price = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
+                Map.of("price_per_gpu_hour", "2"), EmberOptions.CALL_SCOPES));
+        assertTrue(price.getMessage().startsWith("option 'price_per_gpu_hour' is a job option, read by EmberProgress"),
+                price.getMessage());
+        ConfigException input = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
+                Map.of("input", "x"), EmberOptions.CALL_SCOPES));
+        assertTrue(input.getMessage().contains("only; generate() does not read it"), input.getMessage());
+        assertEquals(Map.of("input", "x", "max_tokens", "3"), EmberOptions.checkGivenTo("format(\"llm\")",
+                Map.of("INPUT", "x", "max_tokens", "3"), EmberOptions.READER_SCOPES));
+    }
+
+    /** The connector guide's options table is generated from the registry; -Dember.writeConf=true rewrites it. */
+    @Test
+    void guideTableIsTheRegistry() throws Exception {
+        Path guide = Path.of("README.md");
+        String text = Files.readString(guide);
+        String begin = "<!-- options table: generated by EmberSettingsTest -->\n";
+        String end = "<!-- end of options table -->";
+        int from = text.indexOf(begin) + begin.length();
+        int to = text.indexOf(end);
+        assertTrue(from >= begin.length() && to >= from, "spark-connector/README.md lacks the options table markers");
+        String want = EmberOptions.markdownTable();
+        if (Boolean.getBoolean("ember.writeConf")) {
+            Files.writeString(guide, text.substring(0, from) + want + text.substring(to));
+            text = Files.readString(guide);
         }
+        assertEquals(want, text.substring(from, text.indexOf(end)), "the options table of spark-connector/README.md"
+                + " is out of date: mvn -o -pl spark-connector test -Dtest=EmberSettingsTest -Dember.writeConf=true");
+    }
+
+    /** conf/engine.properties is generated from the registry; -Dember.writeConf=true rewrites it. */
+    @Test
+    void confTemplateIsTheRegistry() throws Exception {
+        Path conf = Path.of("..", "conf", "engine.properties");
+        String want = EmberOptions.propertiesTemplate();
+        if (Boolean.getBoolean("ember.writeConf")) {
+            Files.writeString(conf, want);
+        }
+        assertEquals(want, Files.readString(conf), "conf/engine.properties is out of date: regenerate it with"
+                + " mvn -o -pl spark-connector test -Dtest=EmberSettingsTest -Dember.writeConf=true");
     }
 
     private static void assertFails(Map<String, String> options, String expectedStart) {

@@ -32,7 +32,7 @@ public final class SparkTestSupport {
     public static Map<String, String> baseOptions(Path cacheDir) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("model", "demo");
-        o.put("cacheDir", cacheDir.toString());
+        o.put("cache_dir", cacheDir.toString());
         o.put("cpu_kv_cache_mb", "16");
         o.put("num_threads", "1");
         o.put("max_tokens", "8");

@@ -116,7 +116,7 @@ public final class CpuBackend implements Backend {
                     tokens[s] = StepOutput.NON_FINITE;
                 } else if (batch.sample[s]) {
                     Sample sample = sampler.sample(logits[s], batch.params[s], batch.seeds[s], batch.outputIndex[s],
-                            batch.tokenHistory[s], batch.numPromptTokens[s]);
+                            batch.tokenHistory[s], batch.numPromptTokens[s], batch.tokenMasks[s]);
                     tokens[s] = sample.tokenId();
                     logprobs[s] = sample.logprob();
                     topIds[s] = sample.topTokenIds();

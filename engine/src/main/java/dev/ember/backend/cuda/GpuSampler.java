@@ -29,6 +29,9 @@ final class GpuSampler implements AutoCloseable {
     private final PinnedBuffer[] results = new PinnedBuffer[2];
     private final CUevent[] copied = new CUevent[2];
     private int nextSlot;
+    private final int maskLongs; // 64-bit words per guided row (the kernel reads them as pairs of 32-bit words)
+    private PinnedBuffer hostMasks;
+    private DeviceBuffer deviceMasks;
     private DeviceBuffer penaltyEntries;
     // per-token scratch of penaltyEntries, valid where tokenStamps holds the current sequence's stamp
     private final int[] tokenStamps;
@@ -57,6 +60,7 @@ final class GpuSampler implements AutoCloseable {
         this.tokenCounts = new int[vocab];
         this.tokenFlags = new int[vocab];
         this.touched = new int[vocab];
+        this.maskLongs = (vocab + 63) >>> 6;
         try {
             for (int i = 0; i < 2; i++) {
                 results[i] = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
@@ -77,6 +81,7 @@ final class GpuSampler implements AutoCloseable {
         int[] gpuOf = new int[b.numSeqs];
         int rows = 0;
         int gpu = 0;
+        int maskRows = 0;
         int[] p = new int[StepInputs.SAMPLE_PARAM_INTS];
         for (int s = 0; s < b.numSeqs; s++) {
             gpuOf[s] = -1;
@@ -100,6 +105,7 @@ final class GpuSampler implements AutoCloseable {
             p[8] = sp.topK() > 0 && sp.topK() < vocab ? sp.topK() : 0;
             p[9] = (int) topP;
             p[10] = (int) (topP >>> 32);
+            p[11] = b.tokenMasks[s] != null ? maskRows++ : -1;
             in.writeSampleParams(gpu, p);
             gpuOf[s] = gpu++;
             rows++;
@@ -130,10 +136,12 @@ final class GpuSampler implements AutoCloseable {
             kernels.applyPenalties(work, penaltyEntries.address(), entries.length / 8, vocab);
         }
         int n = plan.numGpuRows();
+        long masks = uploadMasks(b, plan);
         long out = act.outputs.address();
         long topIds = out + 8L * maxSeqs;
         long topLps = topIds + 4L * maxSeqs * Kernels.MAX_TOP_LOGPROBS;
-        kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, in.address(in.sampleParams), n, vocab);
+        kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, in.address(in.sampleParams), masks, n,
+                vocab);
         int slot = nextSlot;
         nextSlot ^= 1;
         results[slot].copyFromDeviceAsync(0, act.outputs, 0, (long) maxSeqs * Activations.outputInts() * 4, stream);
@@ -178,6 +186,63 @@ final class GpuSampler implements AutoCloseable {
     }
 
     /**
+     * Packs the guided rows' masks (in GPU row order, as plan numbered them) into pinned memory and copies them to
+     * the device in one async copy: ceil(vocab / 64) 64-bit words per guided row (little-endian, so word w of the
+     * kernel's 32-bit view holds tokens 32w..32w+31), nothing for unconstrained rows. Returns
+     * the device address, or 0 when no row is guided.
+     */
+    private long uploadMasks(ForwardBatch b, Plan plan) {
+        int rows = 0;
+        for (int s = 0; s < b.numSeqs; s++) {
+            if (plan.gpuIndexOf()[s] >= 0 && b.tokenMasks[s] != null) {
+                rows++;
+            }
+        }
+        if (rows == 0) {
+            return 0;
+        }
+        long bytes = 8L * maskLongs * rows;
+        if (hostMasks == null || deviceMasks.sizeBytes() < bytes) {
+            closeMasks();
+            long capacity = Math.max(bytes, 8L * maskLongs * Math.min(maxSeqs, 16));
+            hostMasks = new PinnedBuffer(capacity, "guided masks (host)");
+            deviceMasks = new DeviceBuffer(capacity, "guided masks");
+        }
+        ByteBuffer h = hostMasks.buffer();
+        int row = 0;
+        for (int s = 0; s < b.numSeqs; s++) {
+            if (plan.gpuIndexOf()[s] < 0 || b.tokenMasks[s] == null) {
+                continue;
+            }
+            long[] bits = b.tokenMasks[s].bits();
+            int base = 8 * maskLongs * row++;
+            int n = Math.min(bits.length, maskLongs);
+            h.position(base);
+            h.asLongBuffer().put(bits, 0, n); // a bulk copy, no per-token work
+            for (int w = n; w < maskLongs; w++) {
+                h.putLong(base + 8 * w, 0L);
+            }
+        }
+        h.position(0);
+        hostMasks.copyToDeviceAsync(deviceMasks, 0, bytes, stream);
+        return deviceMasks.address();
+    }
+
+    private void closeMasks() {
+        try {
+            if (hostMasks != null) {
+                hostMasks.close();
+            }
+        } finally {
+            if (deviceMasks != null) {
+                deviceMasks.close();
+            }
+            hostMasks = null;
+            deviceMasks = null;
+        }
+    }
+
+    /**
      * Sparse edits for the GPU rows: one entry per distinct (row, token) seen in the history (repetition,
      * frequency and presence penalties) or masked by min_tokens. See sampling.cu for the layout. The distinct
      * tokens of a sequence are collected in vocabulary-sized scratch arrays stamped per sequence (no maps, no
@@ -193,7 +258,8 @@ final class GpuSampler implements AutoCloseable {
             }
             SamplingParams p = b.params[s];
             boolean penalize = p.repetitionPenalty() != 1 || p.frequencyPenalty() != 0 || p.presencePenalty() != 0;
-            boolean mask = b.outputIndex[s] < p.minTokens();
+            // min_tokens yields when the guided output is complete (only EOS allowed), as in Sampler
+            boolean mask = b.outputIndex[s] < p.minTokens() && (b.tokenMasks[s] == null || !b.tokenMasks[s].endOnly());
             if (!penalize && !mask) {
                 continue;
             }
@@ -285,12 +351,16 @@ final class GpuSampler implements AutoCloseable {
                 penaltyEntries.close();
             }
         } finally {
-            for (int i = 0; i < 2; i++) {
-                if (results[i] != null) {
-                    results[i].close();
-                }
-                if (copied[i] != null) {
-                    JCudaDriver.cuEventDestroy(copied[i]);
+            try {
+                closeMasks();
+            } finally {
+                for (int i = 0; i < 2; i++) {
+                    if (results[i] != null) {
+                        results[i].close();
+                    }
+                    if (copied[i] != null) {
+                        JCudaDriver.cuEventDestroy(copied[i]);
+                    }
                 }
             }
         }

@@ -166,9 +166,10 @@ final class Kernels {
     }
 
     /** Samples {@code n} rows (params: (n, 8) ints, see sampling.cu) from float logits. */
-    void sampleRows(long tokens, long logprobs, long topIds, long topLogprobs, long raw, long work, long params, int n,
-                    int vocab) {
+    /** @param masks packed guided-decoding bitmasks, one row per params' mask row (0 when no row has one) */
+    void sampleRows(long tokens, long logprobs, long topIds, long topLogprobs, long raw, long work, long params,
+                    long masks, int n, int vocab) {
         module.launch("sample_rows", n, 1, 1, 1024, 0, stream, tokens, logprobs, topIds, topLogprobs, raw, work, params,
-                vocab);
+                masks, vocab);
     }
 }

@@ -33,7 +33,7 @@ public final class EmberPlugin implements SparkPlugin {
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
             Map<String, String> conf = EmberOptions.entries(ctx.conf());
-            if (!"true".equalsIgnoreCase(conf.get(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.PRELOAD))) {
+            if (!"true".equalsIgnoreCase(conf.get(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.PRELOAD.name()))) {
                 return;
             }
             EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, Map.of(), System.getenv()));

@@ -22,7 +22,9 @@ public final class CallSettings {
     /** The validated settings of a call with {@code callOptions}; a bad option throws a {@link ConfigException}. */
     public static EmberSettings resolve(Map<String, String> callOptions) {
         Map<String, String> conf = CollectionConverters.asJava(SQLConf.get().getAllConfs());
-        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, callOptions, System.getenv()));
+        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf,
+                EmberOptions.checkGivenTo("generate()/llm_generate", callOptions, EmberOptions.CALL_SCOPES),
+                System.getenv()));
         ModelCache.checkLocal(settings.model());
         return settings;
     }

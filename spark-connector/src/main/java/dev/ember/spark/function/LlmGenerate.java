@@ -122,7 +122,7 @@ public final class LlmGenerate extends Expression implements Unevaluable, java.i
 
     @Override
     public DataType dataType() {
-        return GenerationSchema.STRUCT;
+        return GenerationSchema.structFor(settings);
     }
 
     @Override

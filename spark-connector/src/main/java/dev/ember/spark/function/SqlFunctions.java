@@ -30,20 +30,48 @@ public final class SqlFunctions {
     private SqlFunctions() {
     }
 
-    /** The descriptions {@code SparkSessionExtensions.injectFunction} takes. */
+    private static final String OPTIONS_ARGUMENT = ""
+            + "      * options - optional map<string, string> of Ember options (snake_case names, see the connector\n"
+            + "          guide's table). A constant map is checked when the query is analyzed (model, engine, sampling\n"
+            + "          and per-call options: map('model', '/models/qwen', 'max_tokens', '64', 'temperature', '0'));\n"
+            + "          a map computed per row holds per-row sampling options, and a bad one gives that row an error.\n"
+            + "          Options not given come from spark.ember.* in the Spark conf.\n  ";
+    private static final String RESULT_NOTE = "\n"
+            + "    Returns struct<text string, token_ids array<int>, finish_reason string, prompt_tokens int,\n"
+            + "    completion_tokens int, error string>; a bad row (null, empty or too long prompt) gets a null text\n"
+            + "    and its message in error, or fails the query with fail_on_error=true. Not allowed in GROUP BY or\n"
+            + "    inside aggregate functions: generate in a subquery first.\n  ";
+
+    /** The descriptions {@code SparkSessionExtensions.injectFunction} takes; DESCRIBE FUNCTION EXTENDED shows them. */
     public static List<Tuple3<FunctionIdentifier, ExpressionInfo, Function1<Seq<Expression>, Expression>>> descriptions() {
         return List.of(
-                new Tuple3<>(FunctionIdentifier.apply(GENERATE), new ExpressionInfo(LlmGenerate.class.getName(), null,
-                        GENERATE, "_FUNC_(prompt [, options]) - generates text for a string prompt with Ember's engine;"
-                        + " options is a map of Ember options (constant: checked at planning) or of per-row sampling"
-                        + " options. Returns struct<text, token_ids, finish_reason, prompt_tokens, completion_tokens,"
-                        + " error>.", "", "", "", "misc_funcs", "", "", "built-in"),
+                new Tuple3<>(FunctionIdentifier.apply(GENERATE), info(GENERATE,
+                        "_FUNC_(prompt [, options]) - Generates text for a string prompt with Ember's engine, batched"
+                                + " per partition on the executor's shared engine.",
+                        "\n    Arguments:\n"
+                                + "      * prompt - a string column: the prompt (rendered through the model's chat template\n"
+                                + "          with the chat or system_prompt option).\n" + OPTIONS_ARGUMENT,
+                        "\n    Examples:\n"
+                                + "      > SELECT _FUNC_(question, map('max_tokens', '64', 'temperature', '0')).text FROM questions;\n"
+                                + "      > SELECT r.text, r.finish_reason FROM (SELECT _FUNC_(question) AS r FROM questions);\n"
+                                + "      > SELECT _FUNC_(question, map('temperature', CAST(t AS STRING))) FROM questions;\n  "),
                         args -> build(GENERATE, LlmGenerate.Kind.TEXT, args)),
-                new Tuple3<>(FunctionIdentifier.apply(GENERATE_CHAT), new ExpressionInfo(LlmGenerate.class.getName(),
-                        null, GENERATE_CHAT, "_FUNC_(messages [, options]) - generates the answer to chat messages,"
-                        + " array<struct<role string, content string>>, rendered with the model's chat template.",
-                        "", "", "", "misc_funcs", "", "", "built-in"),
+                new Tuple3<>(FunctionIdentifier.apply(GENERATE_CHAT), info(GENERATE_CHAT,
+                        "_FUNC_(messages [, options]) - Generates the answer to chat messages, rendered with the"
+                                + " model's chat template.",
+                        "\n    Arguments:\n"
+                                + "      * messages - array<struct<role string, content string>>, e.g.\n"
+                                + "          array(named_struct('role', 'user', 'content', question)).\n" + OPTIONS_ARGUMENT,
+                        "\n    Examples:\n"
+                                + "      > SELECT _FUNC_(array(named_struct('role', 'system', 'content', 'Be brief.'),\n"
+                                + "          named_struct('role', 'user', 'content', question))).text FROM questions;\n  "),
                         args -> build(GENERATE_CHAT, LlmGenerate.Kind.CHAT, args)));
+    }
+
+    private static ExpressionInfo info(String name, String usage, String arguments, String examples) {
+        // ExpressionInfo requires the arguments and examples blocks to start with "\n    Arguments:" / "Examples:"
+        return new ExpressionInfo(LlmGenerate.class.getName(), null, name, usage, arguments, examples, RESULT_NOTE,
+                "misc_funcs", "", "", "built-in");
     }
 
     static Expression build(String name, LlmGenerate.Kind kind, Seq<Expression> args) {

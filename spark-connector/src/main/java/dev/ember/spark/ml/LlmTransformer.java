@@ -1,8 +1,12 @@
 package dev.ember.spark.ml;
 
+import dev.ember.ConfigException;
+import dev.ember.option.Option;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.function.EmberFunctions;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
@@ -18,17 +22,21 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructType;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A Spark ML {@link Transformer} that adds a column of generations ({@link GenerationSchema#STRUCT}) for a string
  * input column: {@code transform} is {@code withColumn(outputCol, EmberFunctions.generate(col(inputCol), options))}.
- * Params: inputCol, outputCol (default {@code generation}), model, maxTokens, temperature, topP, topK,
- * requestSeed, stop, systemPrompt, and {@code options} (any other Ember option; the named params win). Unset
- * params fall back to the session's {@code spark.ember.*} conf. Savable in pipelines
- * ({@link DefaultParamsWritable}); load with {@link #load(String)} or through {@code PipelineModel.load}.
+ * Params: inputCol, outputCol (default {@code generation}), and one param per Ember option a call reads (engine,
+ * sampling and per-call connector options of {@link EmberOptions#REGISTRY}), named like the option
+ * ({@code max_tokens}, {@code temperature}, {@code model}, ...) and typed like it (IntParam, DoubleParam, ...).
+ * Unset params fall back to the session's {@code spark.ember.*} conf. Set them with {@link #setOption} or the typed
+ * setters. Savable in pipelines ({@link DefaultParamsWritable}); load with {@link #load(String)} or through
+ * {@code PipelineModel.load}.
  */
 public final class LlmTransformer extends Transformer implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
@@ -36,15 +44,9 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
     private final String uid;
     private final Param<String> inputCol;
     private final Param<String> outputCol;
-    private final Param<String> model;
-    private final IntParam maxTokens;
-    private final DoubleParam temperature;
-    private final DoubleParam topP;
-    private final IntParam topK;
-    private final LongParam requestSeed;
-    private final Param<String> stop;
-    private final Param<String> systemPrompt;
-    private final StringMapParam options;
+    /** One param per option, by option name; built from the registry, so a new option gets its param. */
+    private final Map<String, Param<?>> optionParams = new LinkedHashMap<>();
+    private final Param<?>[] allParams;
 
     public LlmTransformer() {
         this(Identifiable.randomUID("llm"));
@@ -55,17 +57,37 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
         this.uid = uid;
         inputCol = new Param<>(this, "inputCol", "the string column holding the prompts");
         outputCol = new Param<>(this, "outputCol", "the struct column of generations to add (default generation)");
-        model = new Param<>(this, "model", "checkpoint directory, Hadoop URI or 'demo' (default: spark.ember.model)");
-        maxTokens = new IntParam(this, "maxTokens", "most tokens to generate, >= 1 (option max_tokens)");
-        temperature = new DoubleParam(this, "temperature", "0 = greedy (option temperature)");
-        topP = new DoubleParam(this, "topP", "nucleus mass in (0, 1] (option top_p)");
-        topK = new IntParam(this, "topK", "keep the k most likely tokens; 0 disables (option top_k)");
-        requestSeed = new LongParam(this, "requestSeed", "every row's sampling seed (option request_seed)");
-        stop = new Param<>(this, "stop", "a stop string or a JSON array of them (option stop)");
-        systemPrompt = new Param<>(this, "systemPrompt", "a system message; the prompt becomes the user turn");
-        options = new StringMapParam(this, "options", "any other Ember options by name; the named params win");
+        List<Param<?>> all = new ArrayList<>(List.of(inputCol, outputCol));
+        for (Option<?> o : EmberOptions.REGISTRY.all()) {
+            if (EmberOptions.CALL_SCOPES.contains(o.scope())) {
+                Param<?> p = param(o);
+                optionParams.put(o.name(), p);
+                all.add(p);
+            }
+        }
+        allParams = all.toArray(new Param<?>[0]);
         setDefault(outputCol, "generation");
-        setDefault(options, Map.of());
+    }
+
+    private Param<?> param(Option<?> o) {
+        String doc = o.describe();
+        Class<?> t = o.type();
+        if (t == Integer.class) {
+            return new IntParam(this, o.name(), doc);
+        } else if (t == Long.class) {
+            return new LongParam(this, o.name(), doc);
+        } else if (t == Double.class) {
+            return new DoubleParam(this, o.name(), doc);
+        } else if (t == Boolean.class) {
+            return new BooleanParam(this, o.name(), doc);
+        }
+        return new Param<String>(this, o.name(), doc);
+    }
+
+    /** Spark ML finds params by reflection over getters; the option params are built at run time, so list them. */
+    @Override
+    public Param<?>[] params() {
+        return allParams.clone();
     }
 
     @Override
@@ -75,52 +97,61 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
 
     public Param<String> inputCol() { return inputCol; }
     public Param<String> outputCol() { return outputCol; }
-    public Param<String> model() { return model; }
-    public IntParam maxTokens() { return maxTokens; }
-    public DoubleParam temperature() { return temperature; }
-    public DoubleParam topP() { return topP; }
-    public IntParam topK() { return topK; }
-    public LongParam requestSeed() { return requestSeed; }
-    public Param<String> stop() { return stop; }
-    public Param<String> systemPrompt() { return systemPrompt; }
-    public StringMapParam options() { return options; }
+
+    /** The param of option {@code name} (any spelling the registry accepts); an unknown name suggests one. */
+    public Param<?> optionParam(String name) {
+        String canonical = EmberOptions.canonical(name);
+        Param<?> p = optionParams.get(canonical);
+        if (p == null) {
+            throw new ConfigException("option '" + canonical + "' is " + EmberOptions.REGISTRY.get(canonical).scope()
+                    .description() + "; LlmTransformer does not read it");
+        }
+        return p;
+    }
+
+    /**
+     * Sets option {@code name}: {@code value} is the option's type (a number, a boolean, a string) or its string
+     * form, checked now against the option's rule so a bad value fails here, naming the option.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public LlmTransformer setOption(String name, Object value) {
+        Param p = optionParam(name);
+        Option<?> o = EmberOptions.REGISTRY.get(p.name());
+        Object typed = o.parse(String.valueOf(value));
+        set(p, o.type() == Integer.class || o.type() == Long.class || o.type() == Double.class
+                || o.type() == Boolean.class ? typed : String.valueOf(value));
+        return this;
+    }
 
     public LlmTransformer setInputCol(String v) { set(inputCol, v); return this; }
     public LlmTransformer setOutputCol(String v) { set(outputCol, v); return this; }
-    public LlmTransformer setModel(String v) { set(model, v); return this; }
-    public LlmTransformer setMaxTokens(int v) { set(maxTokens, v); return this; }
-    public LlmTransformer setTemperature(double v) { set(temperature, v); return this; }
-    public LlmTransformer setTopP(double v) { set(topP, v); return this; }
-    public LlmTransformer setTopK(int v) { set(topK, v); return this; }
-    public LlmTransformer setRequestSeed(long v) { set(requestSeed, v); return this; }
-    public LlmTransformer setStop(String v) { set(stop, v); return this; }
-    public LlmTransformer setSystemPrompt(String v) { set(systemPrompt, v); return this; }
-    public LlmTransformer setOptions(Map<String, String> v) { set(options, new LinkedHashMap<>(v)); return this; }
+    public LlmTransformer setModel(String v) { return setOption("model", v); }
+    public LlmTransformer setMaxTokens(int v) { return setOption("max_tokens", v); }
+    public LlmTransformer setTemperature(double v) { return setOption("temperature", v); }
+    public LlmTransformer setSystemPrompt(String v) { return setOption("system_prompt", v); }
+    /** Sets every option of {@code options} ({@link #setOption}). */
+    public LlmTransformer setOptions(Map<String, String> options) {
+        options.forEach(this::setOption);
+        return this;
+    }
 
     public String getInputCol() { return $(inputCol); }
     public String getOutputCol() { return $(outputCol); }
-    public int getMaxTokens() { return (Integer) $(maxTokens); }
-    public double getTemperature() { return (Double) $(temperature); }
-    public Map<String, String> getOptions() { return $(options); }
-
-    /** The Ember options of this transformer's call: {@code options}, then the named params that are set. */
-    public Map<String, String> emberOptions() {
-        Map<String, String> o = new LinkedHashMap<>($(options));
-        put(o, "model", model);
-        put(o, "max_tokens", maxTokens);
-        put(o, "temperature", temperature);
-        put(o, "top_p", topP);
-        put(o, "top_k", topK);
-        put(o, "request_seed", requestSeed);
-        put(o, "stop", stop);
-        put(o, "systemPrompt", systemPrompt);
-        return o;
+    /** The value of option {@code name}, or null where it is not set. */
+    public Object getOption(String name) {
+        Param<?> p = optionParam(name);
+        return isDefined(p) ? $(p) : null;
     }
 
-    private void put(Map<String, String> o, String option, Param<?> p) {
-        if (isDefined(p)) {
-            o.put(option, String.valueOf($(p)));
+    /** The Ember options of this transformer's call: every option param that is set, by option name. */
+    public Map<String, String> emberOptions() {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (Map.Entry<String, Param<?>> e : optionParams.entrySet()) {
+            if (isDefined(e.getValue())) {
+                o.put(e.getKey(), String.valueOf($(e.getValue())));
+            }
         }
+        return o;
     }
 
     @Override

@@ -74,7 +74,7 @@ public final class ExtractLlmGenerate extends Rule<LogicalPlan> {
 
     private static void collectInnermost(Expression e, Map<LlmGenerate, AttributeReference> calls) {
         if (e instanceof LlmGenerate g && CollectionConverters.asJava(g.children()).stream().noneMatch(ExtractLlmGenerate::contains)) {
-            calls.computeIfAbsent(g, k -> new AttributeReference(k.prettyName() + "_result", GenerationSchema.STRUCT,
+            calls.computeIfAbsent(g, k -> new AttributeReference(k.prettyName() + "_result", k.dataType(),
                     false, Metadata.empty(), NamedExpression.newExprId(),
                     CollectionConverters.asScala(List.<String>of()).toSeq()));
             return;

@@ -55,6 +55,8 @@ final class PartitionGenerator implements Serializable {
     private final Seq<Attribute> childOutput;
     private final Seq<Attribute> output;
     private final EmberSettings settings;
+    private final org.apache.spark.sql.types.DataType valueType; // return_type's Spark type, or null
+    private final boolean logprobs; // the result struct carries logprobs and confidence
     private final LlmGenerate.Kind kind;
     private final DataType inputType;
     private final MapType rowOptionsType;
@@ -73,6 +75,8 @@ final class PartitionGenerator implements Serializable {
         this.childOutput = childOutput;
         this.output = output;
         this.settings = call.settings();
+        this.valueType = GenerationSchema.valueType(settings);
+        this.logprobs = GenerationSchema.withLogprobs(settings);
         this.kind = call.kind();
         this.inputType = call.input().dataType();
         this.rowOptionsType = call.rowOptions() == null ? null : (MapType) call.rowOptions().dataType();
@@ -160,13 +164,13 @@ final class PartitionGenerator implements Serializable {
                 generatedTokens.add(r.completionTokens());
                 if (!r.ok()) {
                     errorRows.add(1);
-                    if (settings.onError() == EmberSettings.OnError.FAIL) {
+                    if (settings.failOnError()) {
                         throw new LlmException("Ember: row " + g.index() + " of partition " + partition
-                                + " failed: " + r.error() + " (onError=fail; with onError=null the row would get the"
+                                + " failed: " + r.error() + " (fail_on_error=true; with fail_on_error=false the row would get the"
                                 + " error in its result's 'error' field instead)");
                     }
                 }
-                resultHolder.update(0, GenerationSchema.toRow(r));
+                resultHolder.update(0, GenerationSchema.toRow(r, valueType, logprobs));
                 return outputProjection.apply(joined.apply(row, resultHolder));
             }
         };

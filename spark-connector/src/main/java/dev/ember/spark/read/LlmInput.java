@@ -80,23 +80,24 @@ final class LlmInput {
             } else if (k.equalsIgnoreCase("path")) {
                 path = e.getValue();
             } else if (k.equalsIgnoreCase("paths")) {
-                throw new ConfigException("format(\"llm\") reads one input: give it as option '" + EmberOptions.INPUT
+                throw new ConfigException("format(\"llm\") reads one input: give it as option '" + EmberOptions.INPUT.name()
                         + "' or load(path), not load(path1, path2, ...)");
             } else {
                 call.put(k, e.getValue());
             }
         }
         if (path != null) {
-            if (call.keySet().stream().anyMatch(EmberOptions.INPUT::equalsIgnoreCase)) {
+            if (call.keySet().stream().anyMatch(EmberOptions.INPUT.name()::equalsIgnoreCase)) {
                 throw new ConfigException("format(\"llm\") got both load(\"" + path + "\") and option '"
-                        + EmberOptions.INPUT + "'; give the input once");
+                        + EmberOptions.INPUT.name() + "'; give the input once");
             }
-            call.put(EmberOptions.INPUT, path);
+            call.put(EmberOptions.INPUT.name(), path);
         }
         Map<String, String> sparkConf = CollectionConverters.asJava(spark.conf().getAll());
-        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(sparkConf, call, System.getenv()));
+        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(sparkConf,
+                EmberOptions.checkGivenTo("format(\"llm\")", call, EmberOptions.READER_SCOPES), System.getenv()));
         if (settings.input() == null || settings.input().isBlank()) {
-            throw ConfigException.invalid(EmberOptions.INPUT, settings.input(), "the input dataset: a path"
+            throw ConfigException.invalid(EmberOptions.INPUT.name(), settings.input(), "the input dataset: a path"
                     + " (.option(\"input\", path) or .load(path)) or a table name");
         }
         checkModel(settings.model());
@@ -184,7 +185,7 @@ final class LlmInput {
             return table ? spark.table(input) : spark.read().format(format).options(inputOptions).load(input);
         } catch (Exception e) { // AnalysisException (path not found, unknown format) is a checked exception
             throw new ConfigException("format(\"llm\") cannot read input '" + input + "' as "
-                    + (table ? "a table" : format + " (option " + EmberOptions.INPUT_FORMAT + ")") + ": "
+                    + (table ? "a table" : format + " (option " + EmberOptions.INPUT_FORMAT.name() + ")") + ": "
                     + e.getMessage(), e);
         }
     }
@@ -225,11 +226,11 @@ final class LlmInput {
             }
         }
         if (found < 0) {
-            throw ConfigException.invalid(EmberOptions.PROMPT_COLUMN, promptColumn, "a string column of the input;"
+            throw ConfigException.invalid(EmberOptions.PROMPT_COLUMN.name(), promptColumn, "a string column of the input;"
                     + " its columns are " + describe(schema));
         }
         if (!(fields[found].dataType() instanceof StringType)) {
-            throw ConfigException.invalid(EmberOptions.PROMPT_COLUMN, promptColumn, "a string column; column '"
+            throw ConfigException.invalid(EmberOptions.PROMPT_COLUMN.name(), promptColumn, "a string column; column '"
                     + fields[found].name() + "' has type " + fields[found].dataType().simpleString()
                     + " (cast it to string in the input, or choose another column)");
         }

@@ -113,10 +113,10 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
             }
             Result r = g.result();
             metrics.answered(r);
-            if (r.error() != null && settings.onError() == EmberSettings.OnError.FAIL) {
-                throw new LlmException("format(\"llm\") with " + EmberOptions.ON_ERROR + "=fail: row " + in.index()
+            if (r.error() != null && settings.failOnError()) {
+                throw new LlmException("format(\"llm\") with " + EmberOptions.FAIL_ON_ERROR.name() + "=true: row " + in.index()
                         + " of input split " + partition.index() + " (" + in.position() + ") failed: " + r.error()
-                        + "; set " + EmberOptions.ON_ERROR + "=null to get such rows with their message in the"
+                        + "; set " + EmberOptions.FAIL_ON_ERROR.name() + "=false to get such rows with their message in the"
                         + " 'error' column");
             }
             converter.convert(in.row(), inputVectors);

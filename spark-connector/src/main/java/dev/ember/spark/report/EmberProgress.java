@@ -1,6 +1,5 @@
 package dev.ember.spark.report;
 
-import dev.ember.OptionValues;
 import dev.ember.spark.EmberOptions;
 import org.apache.spark.sql.SparkSession;
 
@@ -17,9 +16,9 @@ import java.util.logging.Logger;
  *     progress.report().writeBeside(out, spark.sparkContext().hadoopConfiguration());
  * }
  * }</pre>
- * {@link #attach} registers an {@link EmberProgressListener} that logs every {@code progressIntervalSeconds}
- * ({@code spark.ember.progressIntervalSeconds} or the given options; default 10); {@link #close()} removes it.
- * The report's cost uses {@code pricePerGpuHour} from the same places. Not thread-safe.
+ * {@link #attach} registers an {@link EmberProgressListener} that logs every {@code progress_interval_seconds}
+ * ({@code spark.ember.progress_interval_seconds} or the given options; default 10); {@link #close()} removes it.
+ * The report's cost uses {@code price_per_gpu_hour} from the same places. Not thread-safe.
  */
 public final class EmberProgress implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EmberProgress.class.getName());
@@ -55,8 +54,8 @@ public final class EmberProgress implements AutoCloseable {
                                        Consumer<String> sink) {
         Map<String, String> merged = EmberOptions.merge(EmberOptions.entries(spark.sparkContext().getConf()), options,
                 System.getenv());
-        double interval = intervalSeconds(merged.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS, "10"));
-        double price = price(merged.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR, "0"));
+        double interval = intervalSeconds(merged.getOrDefault(EmberOptions.PROGRESS_INTERVAL_SECONDS.name(), "10"));
+        double price = price(merged.getOrDefault(EmberOptions.PRICE_PER_GPU_HOUR.name(), "0"));
         EmberProgressListener listener = new EmberProgressListener(totalRows, interval, sink);
         spark.sparkContext().addSparkListener(listener);
         return new EmberProgress(spark, listener, price, merged.get("model"));
@@ -104,10 +103,10 @@ public final class EmberProgress implements AutoCloseable {
     }
 
     static double intervalSeconds(String v) {
-        return OptionValues.parsePositiveDouble(EmberOptions.PROGRESS_INTERVAL_SECONDS, v);
+        return EmberOptions.PROGRESS_INTERVAL_SECONDS.parse(v);
     }
 
     static double price(String v) {
-        return OptionValues.parseNonNegativeDouble(EmberOptions.PRICE_PER_GPU_HOUR, v);
+        return EmberOptions.PRICE_PER_GPU_HOUR.parse(v);
     }
 }

@@ -97,7 +97,7 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     /** For {@code spark.extraListeners}: total unknown, interval from {@code spark.ember.progressIntervalSeconds}. */
     public EmberProgressListener(SparkConf conf) {
         this(-1, EmberProgress.intervalSeconds(conf.get(EmberOptions.SPARK_CONF_PREFIX
-                + EmberOptions.PROGRESS_INTERVAL_SECONDS, "10")), null);
+                + EmberOptions.PROGRESS_INTERVAL_SECONDS.name(), "10")), null);
     }
 
     /** Sets the rows the job will answer (negative: unknown). */

@@ -34,7 +34,7 @@ class EngineRegistryTest {
     private static EmberSettings settings(Path cache, Map<String, String> extra) {
         Map<String, String> o = new java.util.HashMap<>(extra);
         o.put("model", "demo");
-        o.put("cacheDir", cache.toString());
+        o.put("cache_dir", cache.toString());
         return EmberSettings.resolve(o);
     }
 

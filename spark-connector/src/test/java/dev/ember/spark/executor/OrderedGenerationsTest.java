@@ -129,7 +129,7 @@ class OrderedGenerationsTest {
 
     @Test
     void chatAndSystemPromptSettingsMakeChatRequests() {
-        EmberSettings sys = EmberSettings.resolve(Map.of("model", "demo", "systemPrompt", "Be brief."));
+        EmberSettings sys = EmberSettings.resolve(Map.of("model", "demo", "system_prompt", "Be brief."));
         RowInput in = RowInput.of(sys, 0, "c", "Hello", null, null);
         assertEquals(2, in.request().messages().size());
         assertEquals("system", in.request().messages().get(0).role());

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Bad rows give an error in that row only; bad options fail at planning with the option, value and what is
- * allowed; onError=fail fails the job naming the row. The session is built without spark.sql.extensions, so
+ * allowed; fail_on_error=true fails the job naming the row. The session is built without spark.sql.extensions, so
  * this class also covers {@link EmberExtensions#install}.
  */
 class BadInputTest {
@@ -132,14 +132,14 @@ class BadInputTest {
     }
 
     @Test
-    void onErrorFailFailsTheJobNamingTheRow() {
+    void failOnErrorFailsTheJobNamingTheRow() {
         Exception e = assertThrows(Exception.class, () -> input.where("id <= 1")
-                .select(col("id"), EmberFunctions.generate(col("prompt"), Map.of("onError", "fail")).as("r"))
+                .select(col("id"), EmberFunctions.generate(col("prompt"), Map.of("fail_on_error", "true")).as("r"))
                 .collectAsList());
         String m = SparkTestSupport.messages(e);
         assertTrue(m.contains("row 1 of partition") || m.contains("row 0 of partition"), m);
         assertTrue(m.contains("prompt is null"), m);
-        assertTrue(m.contains("onError=fail"), m);
+        assertTrue(m.contains("fail_on_error=true"), m);
     }
 
     @Test
@@ -159,8 +159,8 @@ class BadInputTest {
         assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of("max_num_seqs", "abc"))),
                 "'max_num_seqs' is 'abc'", "an integer");
         assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('top_p', '7')) FROM bad"), "top_p", "7");
-        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('onError', 'ignore')) FROM bad"),
-                "'onError' is 'ignore'", "null, fail");
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('fail_on_error', 'ignore')) FROM bad"),
+                "'fail_on_error' is 'ignore'", "true, false");
         assertPlanningError(() -> spark.sql("SELECT llm_generate(id) FROM bad"), "prompt must be a string", "bigint");
         assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"),
                 Map.of("model", cacheDir.resolve("no-such-model").toString()))), "no-such-model", "does not exist");

@@ -191,7 +191,7 @@ class EmberFunctionsTest {
         }
         // the systemPrompt option renders the same chat from a plain prompt
         List<Row> viaOption = byId(prompts.select(col("id"), EmberFunctions.generate(col("prompt"),
-                Map.of("temperature", "0.8", "systemPrompt", "Be brief.")).as("r")).collectAsList());
+                Map.of("temperature", "0.8", "system_prompt", "Be brief.")).as("r")).collectAsList());
         for (int i = 0; i < ROWS; i++) {
             assertSameResult(expected.get(i), viaOption.get(i).getStruct(1), "systemPrompt option row " + i);
         }

@@ -65,8 +65,9 @@ class LlmTransformerTest {
         fitted.write().overwrite().save(path);
         PipelineModel loaded = PipelineModel.load(path);
         LlmTransformer reloaded = (LlmTransformer) loaded.stages()[0];
-        assertEquals(6, reloaded.getMaxTokens());
-        assertEquals(0.8, reloaded.getTemperature());
+        assertEquals(6, reloaded.getOption("max_tokens"));
+        assertEquals(0.8, reloaded.getOption("temperature"));
+        assertEquals("max_tokens", reloaded.optionParam("MAX_TOKENS").name(), "params are named like the options");
         assertEquals(llm.emberOptions(), reloaded.emberOptions());
 
         Map<String, String> all = new LinkedHashMap<>(engineOptions);

@@ -55,7 +55,7 @@ class LlmGenerateExecTest {
         int window = 2;
         Dataset<Row> input = spark.range(0, 48, 1, 4).selectExpr("id", "concat('tell me about item ', id) AS prompt");
         Dataset<Row> out = input.select(col("id"), EmberFunctions.generate(col("prompt"), Map.of("seed", "4242",
-                "maxInFlightPerTask", String.valueOf(window), "max_tokens", "16", "ignore_eos", "true",
+                "max_in_flight_per_task", String.valueOf(window), "max_tokens", "16", "ignore_eos", "true",
                 "temperature", "0")).as("r"));
         List<Row> rows = out.collectAsList();
         assertEquals(48, rows.size());
@@ -120,7 +120,7 @@ class LlmGenerateExecTest {
             try {
                 spark.range(0, 40, 1, 2).selectExpr("concat('a long story ', id) AS prompt")
                         .select(EmberFunctions.generate(col("prompt"), Map.of("seed", "7171", "max_tokens", "2000",
-                                "ignore_eos", "true", "maxInFlightPerTask", "4")).as("r")).collectAsList();
+                                "ignore_eos", "true", "max_in_flight_per_task", "4")).as("r")).collectAsList();
             } catch (Exception expected) {
                 // cancelled (a SparkException)
             }

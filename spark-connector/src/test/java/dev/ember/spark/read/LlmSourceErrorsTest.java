@@ -49,7 +49,7 @@ class LlmSourceErrorsTest {
     }
 
     private static Dataset<Row> load(Map<String, String> options) {
-        return spark.read().format("llm").option("inputFormat", "json").options(options).load(input.toString());
+        return spark.read().format("llm").option("input_format", "json").options(options).load(input.toString());
     }
 
     @Test
@@ -74,22 +74,22 @@ class LlmSourceErrorsTest {
     }
 
     @Test
-    void onErrorFailFailsTheJobNamingTheRow() {
-        Dataset<Row> df = load(LlmTesting.options("max_tokens", "2", "onError", "fail"));
+    void failOnErrorFailsTheJobNamingTheRow() {
+        Dataset<Row> df = load(LlmTesting.options("max_tokens", "2", "fail_on_error", "true"));
         Exception e = assertThrows(Exception.class, df::collectAsList);
         String message = fullMessage(e);
         assertTrue(message.contains("row 1 of input split 0"), message);
         assertTrue(message.contains("prompt is null"), message);
-        assertTrue(message.contains("onError=fail"), message);
+        assertTrue(message.contains("fail_on_error=true"), message);
     }
 
     @Test
     void badOptionsFailAtLoadNamingTheOption() {
         assertMessage("unknown Ember option 'temprature'", LlmTesting.options("temprature", "0.5"));
         assertMessage("option 'max_tokens' is '0'", LlmTesting.options("max_tokens", "0"));
-        assertMessage("option 'onError' is 'ignore'", LlmTesting.options("onError", "ignore"));
-        assertMessage("option 'promptColumn' is 'question'", LlmTesting.options("promptColumn", "question"));
-        assertMessage("column 'n' has type bigint", LlmTesting.options("promptColumn", "n"));
+        assertMessage("option 'fail_on_error' is 'ignore'", LlmTesting.options("fail_on_error", "ignore"));
+        assertMessage("option 'prompt_column' is 'question'", LlmTesting.options("prompt_column", "question"));
+        assertMessage("column 'n' has type bigint", LlmTesting.options("prompt_column", "n"));
         assertMessage("option 'model' is '" + tmp.resolve("no-such-model") + "'",
                 LlmTesting.options("model", tmp.resolve("no-such-model").toString()));
         spark.conf().set("spark.ember.temprature", "0.5");
@@ -108,7 +108,7 @@ class LlmSourceErrorsTest {
         Path clash = tmp.resolve("clash.json");
         Files.writeString(clash, "{\"prompt\": \"hi\", \"text\": \"mine\"}\n");
         ConfigException e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
-                .options(LlmTesting.options("inputFormat", "json")).load(clash.toString()));
+                .options(LlmTesting.options("input_format", "json")).load(clash.toString()));
         assertTrue(e.getMessage().contains("input column 'text' has the name of a generation column"), e.getMessage());
 
         spark.range(3).selectExpr("cast(id as string) as prompt").createOrReplaceTempView("prompts_view");

@@ -138,7 +138,7 @@ class LlmSourceTest {
         Path csv = tmp.resolve("prompts.csv");
         Files.writeString(csv, "id,question\n1,why is the sky blue\n2,hello\n3,\n");
         Dataset<Row> df = spark.read().format("llm")
-                .options(LlmTesting.options("inputFormat", "csv", "promptColumn", "question", "max_tokens", "2"))
+                .options(LlmTesting.options("input_format", "csv", "prompt_column", "question", "max_tokens", "2"))
                 .option("input.header", "true").load(csv.toString());
         assertEquals(List.of("id", "question", "text"), Arrays.asList(df.columns()).subList(0, 3));
         List<Row> rows = df.orderBy("id").collectAsList();
@@ -160,7 +160,7 @@ class LlmSourceTest {
     @Test
     void jsonSampledEqualsTheEngineWithOnePartitionPerSplit() {
         Map<String, String> options = LlmTesting.options("temperature", "0.8", "top_p", "0.95", "max_tokens", "5",
-                "seed", "17", "promptColumn", "question", "inputFormat", "json", "maxInFlightPerTask", "4");
+                "seed", "17", "prompt_column", "question", "input_format", "json", "max_in_flight_per_task", "4");
         spark.conf().set("spark.sql.files.maxPartitionBytes", "300");
         try {
             Dataset<Row> df = spark.read().format("llm").options(options).load(json.toString());
@@ -219,7 +219,7 @@ class LlmSourceTest {
 
     @Test
     void readerHandsOutArrowBatchesReusesTheBatchAndFreesEverything() throws Exception {
-        Map<String, String> options = LlmTesting.options("max_tokens", "3", "maxInFlightPerTask", "3");
+        Map<String, String> options = LlmTesting.options("max_tokens", "3", "max_in_flight_per_task", "3");
         options.put("input", parquet.toString());
         LlmInput input = LlmInput.plan(spark, options);
         LlmReaderFactory factory = input.readerFactory();

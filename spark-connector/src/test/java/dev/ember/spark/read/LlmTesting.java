@@ -24,13 +24,13 @@ final class LlmTesting {
     private LlmTesting() {
     }
 
-    /** local[2], no UI; the models' cache directory comes from the session conf (spark.ember.cacheDir). */
+    /** local[2], no UI; the models' cache directory comes from the session conf (spark.ember.cache_dir). */
     static SparkSession session(Path tmp) {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("ember-llm-source-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.sql.warehouse.dir", tmp.resolve("warehouse").toString())
-                .config(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.CACHE_DIR, tmp.resolve("models").toString())
+                .config(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.CACHE_DIR.name(), tmp.resolve("models").toString())
                 .getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         return spark;
@@ -57,7 +57,7 @@ final class LlmTesting {
     /** The engine's own answers for {@code prompts} under {@code options}, from a separate engine. */
     static List<Result> generate(Path tmp, Map<String, String> options, List<String> prompts) {
         Map<String, String> o = new LinkedHashMap<>(options);
-        o.put(EmberOptions.CACHE_DIR, tmp.resolve("models").toString());
+        o.put(EmberOptions.CACHE_DIR.name(), tmp.resolve("models").toString());
         EmberSettings settings = EmberSettings.resolve(o);
         Path model = ModelCache.localize(settings.model(), Path.of(settings.cacheDir()), new Configuration());
         try (Engine engine = Engine.create(settings.engineConfig(model, null))) {

@@ -56,8 +56,8 @@ class EmberProgressTest {
         LongAccumulator other = jsc.sc().longAccumulator("not ember");
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         int n = 40;
-        try (EmberProgress progress = EmberProgress.attach(spark, n, Map.of("progressIntervalSeconds", "0.2",
-                "pricePerGpuHour", "3.6"), lines::add)) {
+        try (EmberProgress progress = EmberProgress.attach(spark, n, Map.of("progress_interval_seconds", "0.2",
+                "price_per_gpu_hour", "3.6"), lines::add)) {
             CompletableFuture<Void> job = CompletableFuture.runAsync(() ->
                     jsc.parallelize(IntStream.range(0, n).boxed().toList(), 2).foreachPartition(it -> {
                         long t0 = System.currentTimeMillis();
@@ -128,11 +128,11 @@ class EmberProgressTest {
     @Test
     void extraListenersConstructorReadsTheIntervalFromTheSparkConf() {
         new EmberProgressListener(new org.apache.spark.SparkConf()
-                .set("spark.ember.progressIntervalSeconds", "0.5")).close();
+                .set("spark.ember.progress_interval_seconds", "0.5")).close();
         dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
                 () -> new EmberProgressListener(new org.apache.spark.SparkConf()
-                        .set("spark.ember.progressIntervalSeconds", "0")));
-        assertTrue(e.getMessage().contains("progressIntervalSeconds"), e.getMessage());
+                        .set("spark.ember.progress_interval_seconds", "0")));
+        assertTrue(e.getMessage().contains("progress_interval_seconds"), e.getMessage());
     }
 
     @Test

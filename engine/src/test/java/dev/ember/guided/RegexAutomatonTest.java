@@ -1,0 +1,81 @@
+package dev.ember.guided;
+
+import dev.ember.ConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The byte DFA of a regex accepts exactly what java.util.regex's full match accepts, on random strings. */
+class RegexAutomatonTest {
+    private static final List<String> PATTERNS = List.of(
+            "abc", "a|b|cd", "(ab)*c?", "[a-c]+x{2,3}", "\\d{3}-\\d{4}", "[^ab]*", "(?:yes|no|maybe)",
+            "\\w+@\\w+\\.com", "\\s*\\S+", "[é-ü]+", "é|日本|😀+", ".{0,3}", "x{2}", "x{2,}y?", "(a|ab)(c|bcd)",
+            "^a+b$", "[\\-a]+", "\\x41\\u00e9", "(?<n>q)r", "[]a]", "[.]", "\\.+", "(a*)*");
+    private static final String ALPHABET = "abcdxyq-@.é日本😀 \t\n0123456789ü]{},";
+
+    private static ByteDfa dfa(String pattern) {
+        return new ByteDfa(new ByteNfa(RegexParser.parse("guided_regex", pattern), pattern), pattern);
+    }
+
+    @Test
+    void agreesWithJavaRegexOnRandomStrings() {
+        Random random = new Random(42);
+        int[] alphabet = ALPHABET.codePoints().toArray();
+        for (String p : PATTERNS) {
+            ByteDfa dfa = dfa(p);
+            Pattern java = Pattern.compile(p);
+            int positives = 0;
+            for (int i = 0; i < 3000; i++) {
+                StringBuilder sb = new StringBuilder();
+                int len = random.nextInt(8);
+                for (int k = 0; k < len; k++) {
+                    sb.appendCodePoint(alphabet[random.nextInt(alphabet.length)]);
+                }
+                String s = sb.toString();
+                boolean expected = java.matcher(s).matches();
+                positives += expected ? 1 : 0;
+                assertEquals(expected, dfa.matches(s.getBytes(StandardCharsets.UTF_8)), p + " on '" + s + "'");
+            }
+        }
+    }
+
+    @Test
+    void deadPrefixesAreDeadAndLivePrefixesCanComplete() {
+        ByteDfa dfa = dfa("ab(c|d)e");
+        assertEquals(ByteDfa.DEAD, dfa.walk(dfa.start(), "ax".getBytes(StandardCharsets.UTF_8)));
+        int s = dfa.walk(dfa.start(), "abd".getBytes(StandardCharsets.UTF_8));
+        assertTrue(s >= 0);
+        assertTrue(dfa.accepting(dfa.step(s, 'e')));
+    }
+
+    @Test
+    void multiByteCharactersSplitAcrossBytes() {
+        ByteDfa dfa = dfa("[\u00e0-\u00ff\u4e00-\u9fff]+");
+        byte[] ri = "日".getBytes(StandardCharsets.UTF_8);
+        int s = dfa.step(dfa.start(), ri[0] & 0xff);
+        assertTrue(s >= 0 && !dfa.accepting(s), "a lead byte alone is a live, incomplete prefix");
+        assertTrue(dfa.accepting(dfa.walk(s, new byte[] {ri[1], ri[2]})));
+        // an invalid continuation (ASCII after a lead byte) is dead
+        assertEquals(ByteDfa.DEAD, dfa.step(s, 'a'));
+    }
+
+    @Test
+    void unsupportedSyntaxNamesTheConstruct() {
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "(a)\\1"));
+        assertTrue(e.getMessage().contains("\\1") && e.getMessage().contains("guided_regex"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "(?=a)b"));
+        assertTrue(e.getMessage().contains("look-around"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "\\bword"));
+        assertTrue(e.getMessage().contains("word boundary"), e.getMessage());
+        assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "(ab"));
+        assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a{5,2}"));
+        assertThrows(ConfigException.class, () -> Constraint.regex("[^\\x00-\\x{10FFFF}]").check());
+    }
+}
