@@ -7,6 +7,9 @@ import dev.ember.model.ModelConfig;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
 
 /**
  * The inference engine: one step-loop thread running a continuous batch over a paged KV cache.
@@ -23,7 +25,7 @@ import java.util.logging.Logger;
  * and backend (weights, KV cache, device memory); {@link #close()} aborts unfinished requests and frees all of it.
  */
 public final class Engine implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
     private final LoadedModel model;
@@ -59,8 +61,16 @@ public final class Engine implements AutoCloseable {
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
         this.thread.start();
-        LOG.info(() -> String.format("engine ready in %.2f s: %s, %s; %d KV blocks of %d tokens, max_model_len %d",
-                loadSeconds, config.model(), backend.description(), numKvBlocks, config.blockSize(), maxModelLen));
+        LOG.info(readyMessage(loadSeconds, config.model(), backend.description(), maxModelLen));
+    }
+
+    /**
+     * The one line logged when an engine is ready: load time, model, the backend's own description (device, dtype,
+     * memory, KV cache: each figure once) and the context limit.
+     */
+    static String readyMessage(double loadSeconds, Path model, String backendDescription, int maxModelLen) {
+        return String.format(java.util.Locale.ROOT, "engine ready in %.2f s: model %s, %s, max_model_len %d",
+                loadSeconds, model, backendDescription, maxModelLen);
     }
 
     /**
@@ -186,6 +196,13 @@ public final class Engine implements AutoCloseable {
 
     public EngineConfig config() {
         return config;
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        synchronized (lifecycle) {
+            return closed;
+        }
     }
 
     @Override
