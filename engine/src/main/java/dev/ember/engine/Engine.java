@@ -10,6 +10,9 @@ import dev.ember.model.ModelConfig;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +21,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
-import java.util.logging.Logger;
 
 /**
  * The inference engine: one step-loop thread running a continuous batch over a paged KV cache.
@@ -27,7 +29,7 @@ import java.util.logging.Logger;
  * and backend (weights, KV cache, device memory); {@link #close()} aborts unfinished requests and frees all of it.
  */
 public final class Engine implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** How long close() waits for a step thread after the engine failed (it may be stuck in a hung device call). */
     private static final long STUCK_JOIN_MS = 5_000;
 
@@ -53,7 +55,7 @@ public final class Engine implements AutoCloseable {
         this.backend = backend;
         this.numKvBlocks = backend.allocateKvCache(config.blockSize(), config.numKvBlocks());
         this.maxModelLen = ContextLimit.effective(config.maxModelLen(), model.config.maxPositionEmbeddings(), numKvBlocks,
-                config.blockSize(), LOG::warning);
+                config.blockSize(), LOG::warn);
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
         Scheduler scheduler = new Scheduler(blocks, config.maxNumSeqs(), config.maxNumBatchedTokens(), maxModelLen,
                 model.config.eosTokenIds());
@@ -70,8 +72,16 @@ public final class Engine implements AutoCloseable {
             watchdog.setDaemon(true);
             watchdog.start();
         }
-        LOG.info(() -> String.format("engine ready in %.2f s: %s, %s; %d KV blocks of %d tokens, max_model_len %d",
-                loadSeconds, config.model(), backend.description(), numKvBlocks, config.blockSize(), maxModelLen));
+        LOG.info(readyMessage(loadSeconds, config.model(), backend.description(), maxModelLen));
+    }
+
+    /**
+     * The one line logged when an engine is ready: load time, model, the backend's own description (device, dtype,
+     * memory, KV cache: each figure once) and the context limit.
+     */
+    static String readyMessage(double loadSeconds, Path model, String backendDescription, int maxModelLen) {
+        return String.format(java.util.Locale.ROOT, "engine ready in %.2f s: model %s, %s, max_model_len %d",
+                loadSeconds, model, backendDescription, maxModelLen);
     }
 
     /**
@@ -185,7 +195,7 @@ public final class Engine implements AutoCloseable {
                             + " step ran longer than stall_timeout_s=%s (a hung device or a deadlock); its requests"
                             + " fail and the engine takes no more. Raise stall_timeout_s if steps are legitimately this"
                             + " slow (0 turns the check off)", running / 1e9, config.stallTimeoutSeconds()));
-                    LOG.severe(stall.getMessage());
+                    LOG.error(stall.getMessage());
                     loop.failStalled(stall);
                     thread.interrupt();
                     return;
@@ -276,6 +286,13 @@ public final class Engine implements AutoCloseable {
         return config;
     }
 
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        synchronized (lifecycle) {
+            return closed;
+        }
+    }
+
     @Override
     public void close() {
         synchronized (lifecycle) {
@@ -292,7 +309,7 @@ public final class Engine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         if (thread.isAlive()) {
-            LOG.severe("the engine's step thread is still inside the backend after close(); its device memory and"
+            LOG.error("the engine's step thread is still inside the backend after close(); its device memory and"
                     + " mapped weights are left to the process's exit rather than freed under a running step");
             return;
         }

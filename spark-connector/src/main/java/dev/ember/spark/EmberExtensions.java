@@ -45,7 +45,9 @@ public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensi
     /** Installs into the active session, if there is one (see {@link #install}). */
     public static void installInActiveSession() {
         SparkSession.getActiveSession().foreach(s -> {
-            install(s);
+            if (s instanceof org.apache.spark.sql.classic.SparkSession) {
+                install(s);
+            }
             return BoxedUnit.UNIT;
         });
     }
@@ -74,11 +76,28 @@ public final class EmberExtensions extends AbstractFunction1<SparkSessionExtensi
         var registry = classic.sessionState().functionRegistry();
         SqlFunctions.descriptions().forEach(d -> {
             // the session registry keys built-in functions by their qualified name, as SparkSessionExtensions does
-            var id = org.apache.spark.sql.catalyst.analysis.FunctionRegistry$.MODULE$.builtinFunctionIdentifier(d._1().funcName());
+            var id = builtinIdentifier(d._1());
             if (!registry.functionExists(id)) {
                 registry.registerFunction(id, d._2(), d._3());
             }
         });
+    }
+
+    /**
+     * The key Spark's function registry files a built-in function under: qualified since Spark 4.1
+     * ({@code FunctionRegistry.builtinFunctionIdentifier}), the bare name in Spark 4.0.
+     */
+    private static org.apache.spark.sql.catalyst.FunctionIdentifier builtinIdentifier(
+            org.apache.spark.sql.catalyst.FunctionIdentifier bare) {
+        try {
+            Object registry = org.apache.spark.sql.catalyst.analysis.FunctionRegistry$.MODULE$;
+            return (org.apache.spark.sql.catalyst.FunctionIdentifier) registry.getClass()
+                    .getMethod("builtinFunctionIdentifier", String.class).invoke(registry, bare.funcName());
+        } catch (NoSuchMethodException e) {
+            return bare;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Spark's FunctionRegistry.builtinFunctionIdentifier failed", e);
+        }
     }
 
     private static <T> Seq<T> seq(List<T> list) {

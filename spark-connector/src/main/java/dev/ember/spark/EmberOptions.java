@@ -61,7 +61,7 @@ public final class EmberOptions {
             Check.nonBlank("a path or a table name"), "format(\"llm\"): the input dataset (or load(path))")
             .defaultShownAs("required there");
     public static final Option<String> INPUT_FORMAT = Option.string("input_format", Scope.READER, "parquet",
-            Check.nonBlank("a Spark source name (parquet, json, jsonl, csv, orc, text, ...) or table"),
+            Check.nonBlank("a Spark source name (parquet, json, csv, orc, text, ...), jsonl (JSON Lines, as the examples read it) or table"),
             "format(\"llm\"): the input's format");
     public static final Option<String> PROMPT_COLUMN = Option.string("prompt_column", Scope.READER, "prompt",
             Check.nonBlank("a column name"), "format(\"llm\"): the input's string column of prompts");

@@ -26,7 +26,6 @@ import java.util.List;
  * context current on the calling thread). {@code close()} is idempotent.
  */
 public final class CudaBackend implements Backend {
-    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
     /** Device memory kept out of the KV cache for CUDA graphs and the sampler's small buffers. */
     static final long RESERVE_BYTES = 256L << 20;
 
@@ -49,6 +48,8 @@ public final class CudaBackend implements Backend {
     private DecodeGraphs graphs;
     private KvCache kv;
     private long activationBytes;
+    /** Free device memory right after the device was opened: what this engine allocates is measured from it. */
+    private long freeAtOpen;
     private long startMillis = -1;
     private long graphMillis;
     /** The previous launch's sampler plan: its GPU rows resolve the next step's placeholder token ids. */
@@ -72,6 +73,7 @@ public final class CudaBackend implements Backend {
         device = CudaDevice.open(engine.deviceOrdinal());
         owned.push(device);
         try {
+            freeAtOpen = device.memoryInfo()[0];
             stream = own(new CudaStream());
             KernelModule module = own(new KernelModule());
             kernels = new Kernels(module, stream, dtype);
@@ -147,8 +149,9 @@ public final class CudaBackend implements Backend {
         activationBytes = free0 - mem[0];
 
         long perBlock = KvCache.bytesPerBlock(config.numLayers(), blockSize, config.numKvHeads(), config.headDim(), dtype);
-        long used = mem[1] - mem[0];
-        long budget = (long) (mem[1] * engine.gpuMemoryUtilization()) - used - RESERVE_BYTES;
+        long[] plan = kvBudget(mem[1], mem[0], freeAtOpen, engine.gpuMemoryUtilization());
+        long budget = plan[0];
+        long used = plan[1];
         long blocks = Math.max(0, budget / perBlock);
         if (maxBlocks > 0) {
             blocks = Math.min(blocks, maxBlocks);
@@ -158,8 +161,9 @@ public final class CudaBackend implements Backend {
             throw new ConfigException("the GPU cannot hold the KV cache of one sequence of max_model_len=" + maxModelLen
                     + " tokens (" + maxBlocksPerSeq + " blocks of " + perBlock + " bytes) under gpu_memory_utilization="
                     + engine.gpuMemoryUtilization() + ": " + (mem[1] >> 20) + " MiB total, " + (used >> 20)
-                    + " MiB in use after weights (" + (weights.totalBytes() >> 20) + " MiB) and activations ("
-                    + (activationBytes >> 20) + " MiB), room for " + blocks + " blocks; raise gpu_memory_utilization,"
+                    + " MiB this engine's (weights " + (weights.totalBytes() >> 20) + " MiB, activations "
+                    + (activationBytes >> 20) + " MiB), " + (mem[0] >> 20) + " MiB free (other engines or processes"
+                    + " hold the rest), room for " + blocks + " blocks; raise gpu_memory_utilization,"
                     + " lower max_model_len, max_num_batched_tokens or max_num_seqs, or set num_kv_blocks"
                     + (maxBlocks > 0 ? " (now " + maxBlocks + ")" : ""));
         }
@@ -171,7 +175,6 @@ public final class CudaBackend implements Backend {
             graphMillis = (System.nanoTime() - g0) / 1_000_000;
         }
         startMillis = (System.nanoTime() - startNanos) / 1_000_000;
-        LOG.log(System.Logger.Level.INFO, description());
         return (int) blocks;
     }
 
@@ -195,6 +198,20 @@ public final class CudaBackend implements Backend {
             }
         }
         stream.synchronize();
+    }
+
+    /**
+     * The KV cache's byte budget and this engine's own use: gpu_memory_utilization bounds what this engine allocates
+     * itself (weights, activations, cache: measured from the free memory when its device was opened, as vLLM's
+     * per-instance limit), and the cache never takes more than is free. So a second engine on a GPU that another
+     * engine or process already fills gets what is left instead of "room for 0 blocks".
+     *
+     * @return {budget bytes (may be negative), bytes this engine holds}
+     */
+    static long[] kvBudget(long totalBytes, long freeBytes, long freeAtOpenBytes, double gpuMemoryUtilization) {
+        long own = Math.max(0, freeAtOpenBytes - freeBytes);
+        long byUtilization = (long) (totalBytes * gpuMemoryUtilization) - own - RESERVE_BYTES;
+        return new long[] {Math.min(byUtilization, freeBytes - RESERVE_BYTES), own};
     }
 
     /** One forward pass of max_num_batched_tokens tokens over a one-block scratch cache, to measure the peak. */

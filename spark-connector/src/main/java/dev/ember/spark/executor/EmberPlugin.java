@@ -2,6 +2,8 @@ package dev.ember.spark.executor;
 
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.spark.api.plugin.DriverPlugin;
 import org.apache.spark.api.plugin.ExecutorPlugin;
 import org.apache.spark.api.plugin.PluginContext;
@@ -9,7 +11,6 @@ import org.apache.spark.api.plugin.SparkPlugin;
 import org.apache.spark.deploy.SparkHadoopUtil;
 
 import java.util.Map;
-import java.util.logging.Logger;
 
 /**
  * {@code spark.plugins=dev.ember.spark.executor.EmberPlugin}: closes the executor's engines when the executor
@@ -17,7 +18,7 @@ import java.util.logging.Logger;
  * engine options) when the executor starts, so the first task does not pay for the load.
  */
 public final class EmberPlugin implements SparkPlugin {
-    private static final Logger LOG = Logger.getLogger(EmberPlugin.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EmberPlugin.class);
 
     @Override
     public DriverPlugin driverPlugin() {
@@ -40,8 +41,7 @@ public final class EmberPlugin implements SparkPlugin {
             Integer gpu = TaskDevice.gpuOrdinal(settings, ctx.resources());
             try (EngineLease lease = EngineRegistry.acquire(settings, gpu,
                     SparkHadoopUtil.get().newConfiguration(ctx.conf()))) {
-                LOG.info("Ember preloaded " + settings.model() + " on executor " + ctx.executorID() + ": "
-                        + lease.engine().backendDescription());
+                LOG.info("Ember preloaded engine {} on executor {}", lease.key().describe(), ctx.executorID());
             }
         }
 

@@ -11,4 +11,10 @@ public record EngineKey(String model, Map<String, String> engineOptions, Integer
     public EngineKey {
         engineOptions = Map.copyOf(new TreeMap<>(engineOptions));
     }
+
+    /** "model demo on GPU 0 {max_num_seqs=8}": for log lines, without the record's field names. */
+    public String describe() {
+        return "model " + model + (gpuOrdinal == null ? " on the CPU" : " on GPU " + gpuOrdinal)
+                + (engineOptions.isEmpty() ? "" : " " + new TreeMap<>(engineOptions));
+    }
 }

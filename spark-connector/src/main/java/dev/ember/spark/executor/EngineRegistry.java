@@ -3,14 +3,14 @@ package dev.ember.spark.executor;
 import dev.ember.engine.Engine;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The executor JVM's engines: one per {@link EngineKey} (model, engine options, GPU), created lazily by the first
@@ -19,13 +19,19 @@ import java.util.logging.Logger;
  * when its count drops to zero (the next task reuses it) and is closed by {@link #closeAll()}, which
  * {@link EmberPlugin} calls at executor shutdown (a JVM shutdown hook covers executors without the plugin).
  *
+ * <p>Several engines, one GPU: before a new engine is created on a GPU, the idle engines (no lease) of other option
+ * sets on that GPU are closed, so an engine a query no longer uses never holds the memory the new one needs; each
+ * closing is logged, naming the engine. Engines still leased stay, and the new engine sizes its KV cache from the
+ * memory they leave (the CUDA backend counts its own allocations against gpu_memory_utilization and never takes
+ * more than is free).
+ *
  * <p>This is the connector's one piece of mutable static state. Thread-safe: creation happens under the
  * registry's lock, so concurrent first tasks load the model once; a failed load is not cached (the next
  * task retries and gets the same clear error). An engine whose step loop failed is evicted and closed (its memory
  * freed) when its last lease is released or the next task asks for it, so one fault never poisons the executor.
  */
 public final class EngineRegistry {
-    private static final Logger LOG = Logger.getLogger(EngineRegistry.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EngineRegistry.class);
     private static final Map<EngineKey, Entry> ENGINES = new LinkedHashMap<>();
     private static boolean hookInstalled;
 
@@ -58,13 +64,52 @@ public final class EngineRegistry {
             }
             if (e == null) {
                 Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
+                makeRoomOnGpu(key);
                 e = new Entry(Engine.create(settings.engineConfig(local, gpuOrdinal)));
                 ENGINES.put(key, e);
                 installShutdownHook();
-                LOG.info("Ember engine loaded for " + key + " in " + String.format("%.2f s", e.engine.loadSeconds()));
+                LOG.info("Ember engine {} created; {} engine(s) resident in this executor", key.describe(),
+                        ENGINES.size());
             }
             e.leases++;
             return new EngineLease(key, e.engine);
+        }
+    }
+
+    /**
+     * Closes the idle engines of other keys on {@code incoming}'s GPU (none on the CPU, where engines do not
+     * compete for device memory), logging each. Caller holds the registry's lock.
+     */
+    private static void makeRoomOnGpu(EngineKey incoming) {
+        if (incoming.gpuOrdinal() == null) {
+            return;
+        }
+        List<String> busy = new ArrayList<>();
+        for (var it = ENGINES.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<EngineKey, Entry> r = it.next();
+            if (!incoming.gpuOrdinal().equals(r.getKey().gpuOrdinal())) {
+                continue;
+            }
+            if (r.getValue().leases == 0) {
+                it.remove();
+                LOG.info("Ember closes idle engine {} to free GPU {} for engine {}", r.getKey().describe(),
+                        incoming.gpuOrdinal(), incoming.describe());
+                closeQuietly(r.getKey(), r.getValue().engine);
+            } else {
+                busy.add(r.getKey().describe());
+            }
+        }
+        if (!busy.isEmpty()) {
+            LOG.info("Ember engine {} shares GPU {} with engine(s) in use: {}; its KV cache gets the memory they leave",
+                    incoming.describe(), incoming.gpuOrdinal(), String.join("; ", busy));
+        }
+    }
+
+    private static void closeQuietly(EngineKey key, Engine engine) {
+        try {
+            engine.close();
+        } catch (RuntimeException ex) {
+            LOG.warn("closing the Ember engine {} failed", key.describe(), ex);
         }
     }
 
@@ -83,12 +128,12 @@ public final class EngineRegistry {
     /** Removes a failed engine and closes it; tasks still leasing it get errors naming the original failure. */
     private static void evict(EngineKey key, Entry e) {
         ENGINES.remove(key);
-        LOG.log(Level.WARNING, "Ember engine for " + key + " failed and is replaced (" + e.leases + " tasks still held"
-                + " it): " + e.engine.failure(), e.engine.failure());
+        LOG.warn("Ember engine {} failed and is replaced ({} tasks still held it): {}", key.describe(), e.leases,
+                e.engine.failure(), e.engine.failure());
         try {
             e.engine.close();
         } catch (RuntimeException ex) {
-            LOG.log(Level.WARNING, "closing the failed Ember engine of " + key + " failed", ex);
+            LOG.warn("closing the failed Ember engine {} failed", key.describe(), ex);
         }
     }
 
@@ -113,11 +158,7 @@ public final class EngineRegistry {
             ENGINES.clear();
         }
         for (Map.Entry<EngineKey, Entry> e : all) {
-            try {
-                e.getValue().engine.close();
-            } catch (RuntimeException ex) {
-                LOG.log(Level.WARNING, "closing the Ember engine of " + e.getKey() + " failed", ex);
-            }
+            closeQuietly(e.getKey(), e.getValue().engine);
         }
     }
 

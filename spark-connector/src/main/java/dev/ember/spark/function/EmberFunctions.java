@@ -1,8 +1,10 @@
 package dev.ember.spark.function;
 
+import dev.ember.ConfigException;
 import dev.ember.spark.EmberExtensions;
 import dev.ember.spark.EmberSettings;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.classic.ExpressionUtils;
 import org.apache.spark.sql.functions;
@@ -21,6 +23,7 @@ import java.util.Map;
  * engine; that needs {@code spark.sql.extensions=dev.ember.spark.EmberExtensions}, and where it is not set these
  * functions install Ember's rules into the active session themselves ({@link EmberExtensions#install}).
  * The same calls exist in SQL as {@code llm_generate(prompt [, map])} and {@code llm_generate_chat(messages [, map])}.
+ * Over Spark Connect (a client session) the calls are sent as those SQL functions and resolved by the server.
  */
 public final class EmberFunctions {
     private EmberFunctions() {
@@ -82,6 +85,9 @@ public final class EmberFunctions {
     }
 
     private static Column call(LlmGenerate.Kind kind, Column input, Column rowOptions, Map<String, String> options) {
+        if (SparkSession.getActiveSession().exists(s -> !(s instanceof org.apache.spark.sql.classic.SparkSession))) {
+            return sqlCall(kind, input, rowOptions, options);
+        }
         EmberExtensions.installInActiveSession();
         EmberSettings settings = CallSettings.resolve(options);
         List<Expression> children = new ArrayList<>(2);
@@ -90,6 +96,33 @@ public final class EmberFunctions {
             children.add(expression(rowOptions));
         }
         return ExpressionUtils.column(LlmGenerate.of(children, settings, kind));
+    }
+
+    /**
+     * Spark Connect: a client cannot build Ember's Catalyst expression, so the call is sent as the SQL function
+     * ({@code llm_generate(input [, map])}), which the server's Ember extensions resolve, check and plan the same way
+     * (options are checked on the server at analysis, still before any task). SQL takes one map: constant call options
+     * or a per-row map, not both.
+     */
+    static Column sqlCall(LlmGenerate.Kind kind, Column input, Column rowOptions, Map<String, String> options) {
+        String name = kind == LlmGenerate.Kind.CHAT ? SqlFunctions.GENERATE_CHAT : SqlFunctions.GENERATE;
+        if (rowOptions != null && !options.isEmpty()) {
+            throw new ConfigException("over Spark Connect, " + name + " takes either call options or a per-row"
+                    + " options map, not both: set the call options as spark.ember.* on the server (or in the"
+                    + " session conf) and pass the per-row map alone");
+        }
+        if (rowOptions != null) {
+            return functions.call_function(name, input, rowOptions);
+        }
+        if (options.isEmpty()) {
+            return functions.call_function(name, input);
+        }
+        List<Column> entries = new ArrayList<>();
+        new java.util.TreeMap<>(options).forEach((k, v) -> {
+            entries.add(functions.lit(k));
+            entries.add(functions.lit(v));
+        });
+        return functions.call_function(name, input, functions.map(entries.toArray(new Column[0])));
     }
 
     private static Expression expression(Column c) {

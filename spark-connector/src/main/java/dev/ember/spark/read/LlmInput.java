@@ -47,6 +47,7 @@ final class LlmInput {
     static final String INPUT_OPTION_PREFIX = "input.";
     /** {@code inputFormat=table} reads {@code input} as a table name. */
     static final String TABLE_FORMAT = "table";
+    static final String JSONL_FORMAT = "jsonl";
 
     private final SparkSession spark;
     private final EmberSettings settings;
@@ -169,7 +170,9 @@ final class LlmInput {
                 relation.options().updated(FileFormat$.MODULE$.OPTION_RETURNING_BATCH(), "false");
         Function1<PartitionedFile, Iterator<InternalRow>> readFile = relation.fileFormat().buildReaderWithPartitionValues(
                 session, relation.dataSchema(), relation.partitionSchema(), scan.requiredSchema(),
-                scan.pushedDownFilters(), readOptions, relation.getHadoopConf(session, relation.options()));
+                scan.pushedDownFilters(), readOptions,
+                // what FileSourceScanExec does (Spark 4.0 has no HadoopFsRelation.getHadoopConf)
+                relation.sparkSession().sessionState().newHadoopConfWithOptions(relation.options()));
         return new FileSplits(readFile);
     }
 
@@ -180,6 +183,9 @@ final class LlmInput {
     private static Dataset<Row> read(SparkSession spark, EmberSettings settings, Map<String, String> inputOptions) {
         String input = settings.input().trim();
         String format = settings.inputFormat().trim();
+        if (format.equalsIgnoreCase(JSONL_FORMAT)) {
+            format = "json"; // Spark's json source reads JSON Lines: the examples' jsonl
+        }
         boolean table = TABLE_FORMAT.equalsIgnoreCase(format) || isTable(spark, input);
         try {
             return table ? spark.table(input) : spark.read().format(format).options(inputOptions).load(input);

@@ -144,7 +144,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         return metrics.values();
     }
 
-    @Override
+    /** Spark 4.1+ hands a retried reader its earlier values (no @Override: Spark 4.0's interface lacks it). */
     public void initMetricsValues(CustomTaskMetric[] metrics) {
         this.metrics.addPrior(metrics);
     }

@@ -1,12 +1,13 @@
 package dev.ember.spark.report;
 
 import dev.ember.spark.EmberOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.spark.sql.SparkSession;
 
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.logging.Logger;
 
 /**
  * Progress lines and the job report for a block of code that runs Ember generation:
@@ -21,7 +22,7 @@ import java.util.logging.Logger;
  * The report's cost uses {@code price_per_gpu_hour} from the same places. Not thread-safe.
  */
 public final class EmberProgress implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(EmberProgress.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EmberProgress.class);
     private static final long LISTENER_BUS_WAIT_MS = 30_000;
 
     private final SparkSession spark;
@@ -86,7 +87,7 @@ public final class EmberProgress implements AutoCloseable {
             // listenerBus is private[spark] in Scala, public in bytecode; it is how Spark's own tests wait for events.
             spark.sparkContext().listenerBus().waitUntilEmpty(LISTENER_BUS_WAIT_MS);
         } catch (TimeoutException e) {
-            LOG.warning("Spark's listener bus did not drain in " + LISTENER_BUS_WAIT_MS
+            LOG.warn("Spark's listener bus did not drain in " + LISTENER_BUS_WAIT_MS
                     + " ms; the Ember report may miss the last tasks");
         }
     }

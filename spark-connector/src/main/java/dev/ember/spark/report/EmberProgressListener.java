@@ -2,6 +2,8 @@ package dev.ember.spark.report;
 
 import dev.ember.spark.EmberMetrics;
 import dev.ember.spark.EmberOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.spark.SparkConf;
 import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
@@ -24,7 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.logging.Logger;
 
 /**
  * Driver-side progress of Ember generation: sums the accumulator updates named by {@link EmberMetrics} (the SQL
@@ -43,7 +44,7 @@ import java.util.logging.Logger;
  * listener bus and the timer thread meet under the instance's lock.
  */
 public final class EmberProgressListener extends SparkListener implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(EmberProgressListener.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(EmberProgressListener.class);
     static final List<String> METRICS = List.of(EmberMetrics.ROWS, EmberMetrics.ERROR_ROWS,
             EmberMetrics.PROMPT_TOKENS, EmberMetrics.GENERATED_TOKENS, EmberMetrics.PREEMPTIONS,
             EmberMetrics.GENERATION_MS);
@@ -254,7 +255,7 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
             sink.accept(line);
         } catch (RuntimeException e) {
             // The timer thread must survive a bad sink; the next tick tries again.
-            LOG.warning("Ember progress line failed: " + e);
+            LOG.warn("Ember progress line failed: " + e);
         }
     }
 

@@ -140,4 +140,38 @@ class EngineRegistryTest {
             assertTrue(lease.engine().generate(List.of(dev.ember.engine.Request.ofText("e", "hello", greedy))).get(0).ok());
         }
     }
+
+    /**
+     * Several engines, one GPU: a new engine of another option set closes the idle engines on its GPU first, keeps
+     * the ones in use, and leaves other GPUs alone. CPU engines keyed on a GPU ordinal stand in for CUDA engines
+     * (the policy looks only at keys and leases), so this runs without a GPU.
+     */
+    @Test
+    void aNewEngineClosesIdleEnginesOfOtherOptionSetsOnItsGpuOnly(@TempDir Path cache) {
+        EmberSettings a = settings(cache, Map.of("seed", "1"));
+        EmberSettings b = settings(cache, Map.of("seed", "2"));
+        EmberSettings c = settings(cache, Map.of("seed", "3"));
+        Engine idleOnGpu0;
+        try (EngineLease first = EngineRegistry.acquire(a, 0, hadoop)) {
+            idleOnGpu0 = first.engine();
+        }
+        Engine otherGpu;
+        try (EngineLease onGpu1 = EngineRegistry.acquire(a, 1, hadoop)) {
+            otherGpu = onGpu1.engine();
+        }
+        try (EngineLease cpu = EngineRegistry.acquire(a, null, hadoop)) {
+            assertEquals(3, EngineRegistry.engines().size());
+        }
+        try (EngineLease busy = EngineRegistry.acquire(b, 0, hadoop)) {
+            assertTrue(idleOnGpu0.isClosed(), "the idle engine of another option set on GPU 0 was closed first");
+            assertTrue(!otherGpu.isClosed(), "GPU 1's engine is not in the way");
+            assertEquals(3, EngineRegistry.engines().size(), "GPU 1 and the CPU keep theirs");
+            // b is leased: a third option set on GPU 0 must share the GPU with it, not close it
+            try (EngineLease third = EngineRegistry.acquire(c, 0, hadoop)) {
+                assertTrue(!busy.engine().isClosed(), "an engine in use is never closed");
+                assertNotSame(busy.engine(), third.engine());
+                assertEquals(4, EngineRegistry.engines().size());
+            }
+        }
+    }
 }

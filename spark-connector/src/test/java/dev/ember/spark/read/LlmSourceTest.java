@@ -146,6 +146,14 @@ class LlmSourceTest {
         assertNotNull(rows.get(0).getAs("text"));
         assertEquals("prompt is null", rows.get(2).getAs("error"), "csv reads an empty field as null");
 
+        Path jsonl = tmp.resolve("prompts.jsonl");
+        Files.writeString(jsonl, "{\"id\": 1, \"prompt\": \"why\"}\n{\"id\": 2, \"prompt\": \"hello\"}\n");
+        List<Row> fromJsonl = spark.read().format("llm")
+                .options(LlmTesting.options("input_format", "jsonl", "max_tokens", "2")).load(jsonl.toString())
+                .orderBy("id").collectAsList();
+        assertEquals(2, fromJsonl.size(), "jsonl, as the examples read it");
+        assertNotNull(fromJsonl.get(1).getAs("text"));
+
         spark.read().parquet(parquet.toString()).write().saveAsTable("prompts_table");
         try {
             Dataset<Row> fromTable = spark.read().format("llm").options(LlmTesting.options("max_tokens", "1"))
