@@ -9,9 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,28 +19,14 @@ class ContextLimitTest {
     @Test
     void theModelsLimitIsLoweredToTheCacheWithAWarning(@TempDir Path dir) {
         DemoModel.write(dir); // max_position_embeddings 2048
+        // the warning the engine logs (through SLF4J) when it lowers the model's limit
         List<String> warnings = new ArrayList<>();
-        Logger log = Logger.getLogger(Engine.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                warnings.add(r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        log.addHandler(capture);
+        assertEquals(320, ContextLimit.effective(0, 2048, 20, 16, warnings::add));
+        String warning = warnings.stream().filter(w -> w.startsWith("max_model_len lowered")).findFirst().orElseThrow();
+        assertTrue(warning.contains("from 2048") && warning.contains("to 320") && warning.contains("num_kv_blocks")
+                && warning.contains("gpu_memory_utilization") && warning.contains("cpu_kv_cache_mb"), warning);
         try (Engine engine = Engine.create(EngineConfig.builder(dir).numThreads(2).blockSize(16).numKvBlocks(20).build())) {
             assertEquals(320, engine.maxModelLen());
-            String warning = warnings.stream().filter(w -> w.startsWith("max_model_len lowered")).findFirst().orElseThrow();
-            assertTrue(warning.contains("from 2048") && warning.contains("to 320") && warning.contains("num_kv_blocks")
-                    && warning.contains("gpu_memory_utilization") && warning.contains("cpu_kv_cache_mb"), warning);
             // a row that asks for more than the context ends at the effective max_model_len, as documented
             Result r = engine.generate(List.of(Request.ofText("long", "hello", SamplingParams.builder().maxTokens(1000)
                     .ignoreEos(true).temperature(0).build()))).get(0);
@@ -53,8 +36,6 @@ class ContextLimitTest {
             Result tooLong = engine.generate(List.of(Request.ofTokens("too long", new int[400],
                     SamplingParams.builder().maxTokens(1).build()))).get(0);
             assertTrue(tooLong.error().contains("max_model_len) is 320"), tooLong.error());
-        } finally {
-            log.removeHandler(capture);
         }
     }
 
