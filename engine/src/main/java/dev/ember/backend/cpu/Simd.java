@@ -20,7 +20,9 @@ final class Simd {
         // the incubator module is only resolved when asked for on the command line
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
-                return new VectorKernels();
+                Kernels kernels = new VectorKernels();
+                kernels.warmUp(); // once per JVM, when the first CPU operation needs the kernels
+                return kernels;
             } catch (LinkageError | RuntimeException e) {
                 LOG.warning("the Vector API is present but failed to start (" + e + "); the CPU backend runs its "
                         + "scalar kernels, several times slower");
