@@ -16,10 +16,6 @@ interface Kernels {
     /** One line for logs. */
     String description();
 
-    /** Runs every loop on small inputs so the JIT compiles them before the first real step. */
-    default void warmUp() {
-    }
-
     /**
      * Whether bf16 weights are multiplied straight from their raw bits ({@link #packBf16Input} and
      * {@link #bf16Tile}); if not, they are converted into float tiles first.

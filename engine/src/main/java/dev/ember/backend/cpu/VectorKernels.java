@@ -33,30 +33,6 @@ final class VectorKernels implements Kernels {
         return "Vector API kernels, " + L + " float lanes";
     }
 
-    /**
-     * Until C2 compiles them, Vector API calls run as allocating Java fallbacks, a hundred times slower than the
-     * compiled loops: a short job (the Quickstart's few seconds of engine time) would spend most of it there. A few
-     * thousand calls on tiny inputs reach the compile thresholds in tens of milliseconds (once per JVM, by {@link Simd}).
-     */
-    @Override
-    public void warmUp() {
-        int k = 4 * L + 2;
-        float[] x = new float[3 * k];
-        java.util.Arrays.fill(x, 0.5f);
-        float[] xp = packBf16Input(x, 3, k);
-        int[] w = new int[WEIGHT_ROWS * k / 2];
-        float[] wf = new float[WEIGHT_ROWS * k];
-        float[] out = new float[3 * WEIGHT_ROWS];
-        float[] silu = new float[2 * L + 1];
-        for (int i = 0; i < 6_000; i++) {
-            bf16Tile(out, WEIGHT_ROWS, 0, xp, k, 0, 3, w, WEIGHT_ROWS);
-            floatTile(out, WEIGHT_ROWS, 0, x, k, 0, 3, wf, WEIGHT_ROWS);
-            out[0] += dot(x, 0, wf, 0, k);
-            axpy(wf, 0, 0f, x, 0, k);
-            siluMul(silu, x, x, 0, silu.length);
-        }
-    }
-
     @Override
     public boolean bf16Native() {
         return true;
