@@ -40,7 +40,7 @@ public final class CpuBackend implements Backend {
      * @param kvCacheBytes the KV cache budget (option {@code cpu_kv_cache_mb})
      */
     public CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes) {
-        this(config, weights, numThreads, kvCacheBytes, Simd.KERNELS);
+        this(config, weights, numThreads, kvCacheBytes, Simd.forHiddenSize(config.hiddenSize()));
     }
 
     /** As the public constructor, on the given kernels (tests run both implementations). */

@@ -22,6 +22,8 @@ final class Matmul {
     static final int TILE_ROWS = 16;
     /** Input rows per tile at least when rows are split too. */
     private static final int MIN_ROWS_PER_TILE = 8;
+    /** Work one task should have at least (about 20 microseconds of vector FMAs). */
+    private static final long MIN_FLOPS_PER_TASK = 2_000_000;
     /** Bytes of input rows one inner block may take, so they stay in L2 next to the weight tile. */
     private static final int ROW_BLOCK_BYTES = 192 << 10;
 
@@ -60,10 +62,14 @@ final class Matmul {
             firstTile[i + 1] = firstTile[i] + (plans[i].outF + TILE_ROWS - 1) / TILE_ROWS;
         }
         int featureTiles = firstTile[jobs.length];
-        int workers = pool == null ? 1 : pool.getParallelism();
-        int rowTiles = Math.max(1, Math.min((workers * 4 + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE));
+        long flops = 2L * rows * inFeatures * featureTiles * TILE_ROWS;
+        // no more tasks than the work pays for: waking a parked worker costs tens of microseconds, far more on a
+        // loaded machine, which small models (the demo, the tests) would otherwise pay on every matmul
+        int tasks = (int) Math.max(1, Math.min(Parallel.workers(pool) * 4L, flops / MIN_FLOPS_PER_TASK));
+        int rowTiles = Math.max(1, Math.min((tasks + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE));
         int rowBlock = Math.max(4, Math.min(rows, ROW_BLOCK_BYTES / (4 * inFeatures)) & ~3);
-        Parallel.forRange(pool, featureTiles * rowTiles, 1, (first, last) -> {
+        int numTiles = featureTiles * rowTiles;
+        Parallel.forRange(pool, numTiles, (numTiles + tasks - 1) / tasks, (first, last) -> {
             Scratch scratch = Scratch.current();
             int job = 0;
             for (int tile = first; tile < last; tile++) {

@@ -9,6 +9,8 @@ import java.util.concurrent.ForkJoinPool;
 final class PagedAttention {
     /** Pairs per task at least: a pair costs about context * headDim * 4 flops. */
     private static final int MIN_PAIRS_PER_TASK = 4;
+    /** Work per task at least, so short contexts (small models, first tokens) stay on the calling thread. */
+    private static final long MIN_FLOPS_PER_TASK = 1_000_000;
 
     private PagedAttention() {
     }
@@ -35,7 +37,13 @@ final class PagedAttention {
         int groupSize = numHeads / numKvHeads;
         int kvWidth = numKvHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        Parallel.forRange(pool, numTokens * numHeads, MIN_PAIRS_PER_TASK, (start, end) -> {
+        long flops = 0;
+        for (int t = 0; t < numTokens; t++) {
+            flops += 4L * (positions[t] + 1) * headDim * numHeads;
+        }
+        int pairs = numTokens * numHeads;
+        int tasks = (int) Math.max(1, Math.min(Parallel.workers(pool) * 4L, flops / MIN_FLOPS_PER_TASK));
+        Parallel.forRange(pool, pairs, Math.max(MIN_PAIRS_PER_TASK, (pairs + tasks - 1) / tasks), (start, end) -> {
             float[] scores = Scratch.current().scores(contextCap);
             for (int pair = start; pair < end; pair++) {
                 int t = pair / numHeads;

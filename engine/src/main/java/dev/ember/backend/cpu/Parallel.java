@@ -17,6 +17,11 @@ final class Parallel {
     private Parallel() {
     }
 
+    /** Workers of {@code pool}; 1 for null (the caller). */
+    static int workers(ForkJoinPool pool) {
+        return pool == null ? 1 : pool.getParallelism();
+    }
+
     /**
      * Runs {@code body} over {@code [0, n)} in contiguous chunks of at least {@code minChunk} indexes, a few per
      * worker so uneven chunks balance; returns when all are done and rethrows the first failure.

@@ -7,7 +7,7 @@ package dev.ember.backend.cpu;
 final class ScalarKernels implements Kernels {
     @Override
     public String description() {
-        return "scalar kernels (no " + Simd.ENABLE_FLAG + ")";
+        return "scalar kernels";
     }
 
     @Override
