@@ -54,7 +54,7 @@ public final class EngineRegistry {
      * first use: the model is localized ({@link ModelCache}) and loaded. Close the lease when the task is done.
      */
     public static EngineLease acquire(EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf) {
-        EngineKey key = new EngineKey(settings.model(), settings.engineOptions(), gpuOrdinal);
+        EngineKey key = new EngineKey(modelIdentity(settings), settings.engineOptions(), gpuOrdinal);
         synchronized (EngineRegistry.class) {
             Entry e = ENGINES.get(key);
             if (e != null && e.engine.failure() != null) {
@@ -123,6 +123,23 @@ public final class EngineRegistry {
                 evict(key, e); // frees its (GPU) memory now rather than when the next task comes
             }
         }
+    }
+
+    /**
+     * The model as the key knows it: a local directory by its path; a checkpoint that is copied or written first
+     * ('demo', a Hadoop URI) together with the cache it lands in, since two caches hold two copies (an engine must
+     * never outlive the files it reads lazily, such as tokenizer.json for guided decoding).
+     */
+    static String modelIdentity(EmberSettings settings) {
+        String model = settings.model();
+        try {
+            if (java.nio.file.Files.isDirectory(java.nio.file.Path.of(model))) {
+                return model;
+            }
+        } catch (java.nio.file.InvalidPathException e) {
+            // a URI that is no local path: copied into the cache
+        }
+        return model + " (cache " + settings.localCacheDir() + ")";
     }
 
     /** Removes a failed engine and closes it; tasks still leasing it get errors naming the original failure. */
