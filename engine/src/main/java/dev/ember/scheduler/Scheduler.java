@@ -157,10 +157,7 @@ public final class Scheduler {
             throw new IllegalStateException("postprocess takes the batch of the last schedule(), once");
         }
         outstanding = null;
-        ForwardBatch fb = batch.forwardBatch();
-        if (out.tokens().length != fb.numSeqs) {
-            throw new IllegalStateException("step output has " + out.tokens().length + " tokens for " + fb.numSeqs + " sequences");
-        }
+        ForwardBatch fb = outputOf(batch, out);
         List<Sequence> sampled = new ArrayList<>();
         for (int s = 0; s < fb.numSeqs; s++) {
             Sequence seq = batch.sequences().get(s);
@@ -266,10 +263,7 @@ public final class Scheduler {
             throw new IllegalStateException("resolve takes the batch of the last advance(), once");
         }
         ahead = null;
-        ForwardBatch fb = batch.forwardBatch();
-        if (out.tokens().length != fb.numSeqs) {
-            throw new IllegalStateException("step output has " + out.tokens().length + " tokens for " + fb.numSeqs + " sequences");
-        }
+        ForwardBatch fb = outputOf(batch, out);
         List<Sequence> sampled = new ArrayList<>();
         for (int s = 0; s < fb.numSeqs; s++) {
             Sequence seq = batch.sequences().get(s);
@@ -280,6 +274,15 @@ public final class Scheduler {
             sampled.add(seq);
         }
         return sampled;
+    }
+
+    /** The batch's ForwardBatch, once the step output is checked to have one token slot per sequence. */
+    private static ForwardBatch outputOf(ScheduledBatch batch, StepOutput out) {
+        ForwardBatch fb = batch.forwardBatch();
+        if (out.tokens().length != fb.numSeqs) {
+            throw new IllegalStateException("step output has " + out.tokens().length + " tokens for " + fb.numSeqs + " sequences");
+        }
+        return fb;
     }
 
     /** Whether the sequence's next token (not yet appended) certainly ends it by length. */
