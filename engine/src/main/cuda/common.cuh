@@ -49,7 +49,7 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-__device__ __forceinline__ double warp_sum_d(double v) {
+__device__ __forceinline__ unsigned long long warp_sum_u64(unsigned long long v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
@@ -76,14 +76,15 @@ __device__ __forceinline__ float block_max(float v, float* scratch) {
     return warp_max(v);
 }
 
-__device__ __forceinline__ double block_sum_d(double v, double* scratch) {
+// Block-wide integer sum (fixed-point masses): exact, so independent of the order the adds happen in.
+__device__ __forceinline__ unsigned long long block_sum_u64(unsigned long long v, unsigned long long* scratch) {
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = (blockDim.x + 31) >> 5;
-    v = warp_sum_d(v);
+    v = warp_sum_u64(v);
     __syncthreads();
     if (lane == 0) scratch[warp] = v;
     __syncthreads();
-    v = lane < nwarps ? scratch[lane] : 0.0;
-    return warp_sum_d(v);
+    v = lane < nwarps ? scratch[lane] : 0ull;
+    return warp_sum_u64(v);
 }
 
 // A decode-attention block whose split starts at or past its sequence's context: with several splits its partial is

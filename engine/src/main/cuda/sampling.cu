@@ -23,9 +23,15 @@
 //   a disallowed token reads as -inf from work wherever the kernel reads it (guided decoding, as Sampler masks
 //   after the penalties), so greedy, top-k, top-p and min-p see only allowed tokens; a guided row's
 //   logprobs are the log-softmax of raw over its allowed tokens, as Sampler's.
-// Float arithmetic follows Sampler step by step (IEEE division and products, double log/exp and double sums),
-// so tokens agree except where a double sum's order moves a rounding (for top-p: where the cumulative mass lands
-// within a rounding of top_p); block reductions break ties toward the lower token id as Sampler does.
+// Float arithmetic follows Sampler step by step: IEEE-rounded float adds, products and divisions (the __f*_rn
+// intrinsics, never contracted into FMAs), Ember's own float exp and log (ember_exp, ember_log = FloatMath) and
+// fixed-point sums of probabilities (FloatMath.MASS_ONE units; integer sums do not depend on their order), so the
+// kernel draws exactly Sampler's token, top-p cut included. No double arithmetic runs per vocabulary entry (the
+// RTX 3090 runs fp64 at 1/64 rate); only the per-row log of the softmax sum is a double. Block reductions break
+// ties toward the lower token id as Sampler does.
+// Passes over a row: a greedy row or a plain temperature row (no top-k, top-p or min-p: the Gumbel keys need no
+// normalization) takes its token in the same pass as the logits' maximum, then one more for the softmax sum of its
+// logprob; top-k, top-p and min-p add their own passes.
 #include "common.cuh"
 
 #define PHILOX_M0 0xD2511F53u
@@ -138,6 +144,72 @@ __device__ uint32_t kth_largest_key(const float* lw, const uint32_t* allowed, fl
     return prefix;
 }
 
+// Ember's float exp and log: FloatMath.exp and FloatMath.log step by step (read there), so CPU and GPU agree bit for bit.
+#define EMBER_LOG2E 1.44269502f
+#define EMBER_LN2_HI 0.693359375f
+#define EMBER_LN2_LO -2.12194440e-4f
+#define EMBER_LN2 0.693147182f
+#define EMBER_SQRT2 1.41421354f
+#define EMBER_MASS_ONE 1099511627776.0f
+
+__device__ __forceinline__ float ember_exp(float x) {
+    if (x != x) return x;
+    if (x < -87.33f) return 0.f;
+    if (x > 88.72f) return INFINITY;
+    const float n = floorf(__fadd_rn(__fmul_rn(x, EMBER_LOG2E), 0.5f));
+    const float r = __fsub_rn(__fsub_rn(x, __fmul_rn(n, EMBER_LN2_HI)), __fmul_rn(n, EMBER_LN2_LO));
+    float p = __fadd_rn(1.38888892e-3f, __fmul_rn(r, 1.98412701e-4f));
+    p = __fadd_rn(8.33333377e-3f, __fmul_rn(r, p));
+    p = __fadd_rn(4.16666679e-2f, __fmul_rn(r, p));
+    p = __fadd_rn(1.66666672e-1f, __fmul_rn(r, p));
+    p = __fadd_rn(0.5f, __fmul_rn(r, p));
+    p = __fadd_rn(1.f, __fmul_rn(r, p));
+    p = __fadd_rn(1.f, __fmul_rn(r, p));
+    int e = (int)n;
+    if (e > 127) {
+        p = __fmul_rn(p, 2.f);
+        e = 127;
+    }
+    return __fmul_rn(p, __int_as_float((e + 127) << 23));
+}
+
+__device__ __forceinline__ float ember_log(float x) {
+    if (!(x > 0.f)) return x == 0.f ? -INFINITY : __int_as_float(0x7fffffff);
+    if (x == INFINITY) return x;
+    int bits = __float_as_int(x);
+    int e = 0;
+    if (bits < 0x00800000) {
+        x = __fmul_rn(x, 8388608.f);
+        bits = __float_as_int(x);
+        e = -23;
+    }
+    e += (int)((unsigned)bits >> 23) - 127;
+    float m = __int_as_float((bits & 0x007fffff) | 0x3f800000);
+    if (m > EMBER_SQRT2) {
+        m = __fmul_rn(m, 0.5f);
+        e++;
+    }
+    const float f = __fsub_rn(m, 1.f);
+    const float s = __fdiv_rn(f, __fadd_rn(2.f, f));
+    const float s2 = __fmul_rn(s, s);
+    float series = __fadd_rn(2.85714298e-1f, __fmul_rn(s2, 2.22222224e-1f));
+    series = __fadd_rn(4.00000006e-1f, __fmul_rn(s2, series));
+    series = __fadd_rn(6.66666687e-1f, __fmul_rn(s2, series));
+    series = __fmul_rn(s2, series);
+    const float logm = __fsub_rn(f, __fmul_rn(s, __fsub_rn(f, series)));
+    return __fadd_rn(__fmul_rn((float)e, EMBER_LN2), logm);
+}
+
+// FloatMath.mass: a value in [0, 1] in fixed point, truncated to 2^-40 units.
+__device__ __forceinline__ unsigned long long mass_units(float v) {
+    return (unsigned long long)__fmul_rn(v, EMBER_MASS_ONE);
+}
+
+// The softmax probability of a kept token, as Sampler: exp(z - zmax) / sum, the sum a fixed-point total.
+__device__ __forceinline__ float kept_p(float z, float zmax, float zsum) {
+    return __fdiv_rn(ember_exp(__fsub_rn(z, zmax)), zsum);
+}
+
 // Sampler's top-p order: probability descending, then id ascending (p >= 0, so its bits order like its value).
 __device__ __forceinline__ uint64_t p_order_key(float p, int id) {
     return ((uint64_t)(0x7fffffffu - __float_as_uint(p)) << 32) | (uint32_t)id;
@@ -146,10 +218,10 @@ __device__ __forceinline__ uint64_t p_order_key(float p, int id) {
 #define SORT_CAPACITY 1024
 
 // top-p over at most SORT_CAPACITY kept tokens (top-k left few): gather their order keys, bitonic-sort them in
-// shared memory and let one thread add the probabilities in sorted order, exactly as Sampler does. Needs
+// shared memory and let one thread add the masses in sorted order, exactly as Sampler does. Needs
 // blockDim.x == SORT_CAPACITY. Returns the order key of the last token kept.
-__device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax, double zsum,
-                                     double top_p, int vocab) {
+__device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax,
+                                     float zsum, unsigned long long target, int vocab) {
     __shared__ uint64_t keys[SORT_CAPACITY];
     __shared__ int count;
     __shared__ uint64_t cut;
@@ -158,9 +230,7 @@ __device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, f
     __syncthreads();
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
         float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-        if (candidate(z) && z >= threshold) {
-            keys[atomicAdd(&count, 1)] = p_order_key((float)(exp((double)__fsub_rn(z, zmax)) / zsum), i);
-        }
+        if (candidate(z) && z >= threshold) keys[atomicAdd(&count, 1)] = p_order_key(kept_p(z, zmax, zsum), i);
     }
     __syncthreads();
     for (int k = 2; k <= SORT_CAPACITY; k <<= 1) {
@@ -174,11 +244,11 @@ __device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, f
         }
     }
     if (threadIdx.x == 0) {
-        double cumulative = 0.0;
+        unsigned long long cumulative = 0;
         uint64_t last = keys[count - 1];
         for (int r = 0; r < count; r++) {
-            cumulative += (double)__uint_as_float(0x7fffffffu - (uint32_t)(keys[r] >> 32));
-            if (cumulative >= top_p) { last = keys[r]; break; }
+            cumulative += mass_units(__uint_as_float(0x7fffffffu - (uint32_t)(keys[r] >> 32)));
+            if (cumulative >= target) { last = keys[r]; break; }
         }
         cut = last;
     }
@@ -186,24 +256,16 @@ __device__ uint64_t top_p_cut_sorted(const float* lw, const uint32_t* allowed, f
     return cut;
 }
 
-// Probability mass in fixed point (2^-52 units): integer sums are exact and independent of the order the
-// atomic adds land in, so the top-p search below is deterministic.
-#define MASS_ONE 4503599627370496.0
-__device__ __forceinline__ unsigned long long mass_units(float p) {
-    return (unsigned long long)((double)p * MASS_ONE);
-}
-
 // top-p over any number of kept tokens without a sort: a radix select over the probabilities' float bits (8 bits
 // per pass, 256 mass bins in shared memory, split 8 ways by warp to spread atomic contention) finds pt, the
 // largest probability whose mass {p >= pt} reaches top_p; then, among the tokens with exactly that probability,
-// the lowest ids until the cumulative mass reaches top_p. Masses are fixed-point sums, not Sampler's sorted
-// double running sum, so the cut can differ from Sampler's only where the mass lands within 1e-13 of top_p.
-__device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax, double zsum,
-                                     double top_p, int vocab, double* sd) {
+// the lowest ids until the cumulative mass reaches top_p. The masses are Sampler's fixed-point masses and their
+// sums exact, so the cut is the one Sampler's sorted running sum finds.
+__device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, float temperature, float threshold, float zmax,
+                                     float zsum, unsigned long long target, int vocab, float* sf) {
     __shared__ unsigned long long bins[8][256];
     __shared__ uint32_t chosen_prefix;
     __shared__ unsigned long long chosen_above;
-    const unsigned long long target = (unsigned long long)(top_p * MASS_ONE);
     unsigned long long* my_bins = bins[(threadIdx.x >> 5) & 7];
     uint32_t pt = 0, mask = 0;
     unsigned long long above = 0;
@@ -213,7 +275,7 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (!candidate(z) || z < threshold) continue;
-            float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+            float p = kept_p(z, zmax, zsum);
             uint32_t key = __float_as_uint(p);
             if ((key & mask) == pt) atomicAdd(&my_bins[(key >> shift) & 255u], mass_units(p));
         }
@@ -227,7 +289,7 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
                 if (acc + m >= target) break;
                 acc += m;
             }
-            // b < 0: even everything left misses top_p (fixed-point rounding); keep all
+            // b < 0: even everything left misses top_p (fixed-point truncation); keep all
             chosen_prefix = b < 0 ? 0xffffffffu : pt | ((uint32_t)b << shift);
             chosen_above = acc;
         }
@@ -238,13 +300,14 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
         mask |= 255u << shift;
         __syncthreads();
     }
-    double tied = 0.0;
+    // counts below 2^24 are exact float sums
+    float tied = 0.f;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
         float z = __fdiv_rn(wl(lw, allowed, i), temperature);
         if (!candidate(z) || z < threshold) continue;
-        if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) tied += 1.0;
+        if (__float_as_uint(kept_p(z, zmax, zsum)) == pt) tied += 1.f;
     }
-    const int num_tied = (int)block_sum_d(tied, sd);
+    const int num_tied = (int)block_sum(tied, sf);
     const unsigned long long t = mass_units(__uint_as_float(pt));
     int keep = num_tied;
     unsigned long long cumulative = above;
@@ -258,17 +321,23 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
         int prefix = 0;
         for (int bit = 31 - __clz(vocab); bit >= 0; bit--) {
             int cand = prefix | (1 << bit);
-            double c = 0.0;
+            float c = 0.f;
             for (int i = threadIdx.x; i < vocab && i < cand; i += blockDim.x) {
                 float z = __fdiv_rn(wl(lw, allowed, i), temperature);
                 if (!candidate(z) || z < threshold) continue;
-                if (__float_as_uint((float)(exp((double)__fsub_rn(z, zmax)) / zsum)) == pt) c += 1.0;
+                if (__float_as_uint(kept_p(z, zmax, zsum)) == pt) c += 1.f;
             }
-            if (block_sum_d(c, sd) < (double)keep) prefix = cand;
+            if (block_sum(c, sf) < (float)keep) prefix = cand;
         }
         id_cut = prefix;
     }
     return ((uint64_t)(0x7fffffffu - pt) << 32) | (uint32_t)id_cut;
+}
+
+// The Gumbel-max key of a kept token: z - log(-log(u)), u from Ember's Philox stream (Sampler.draw).
+__device__ __forceinline__ float gumbel_key(float z, uint32_t seed_lo, uint32_t seed_hi, int output_index, int i) {
+    const float e = -ember_log(philox_uniform(seed_lo, seed_hi, output_index, i));
+    return __fsub_rn(z, ember_log(e));
 }
 
 extern "C" __global__ void apply_penalties(float* work, const int* entries, int n, int vocab) {
@@ -292,23 +361,41 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         float* top_logprobs, const float* raw, const float* work, const int* params, const uint32_t* masks, int vocab) {
     __shared__ float sv[32];
     __shared__ int si[32];
-    __shared__ double sd[32];
+    __shared__ unsigned long long su[32];
     const int* pr = params + 12 * blockIdx.x;
     const int row = pr[0], greedy = pr[1], output_index = pr[6], top_n = pr[7], top_k = pr[8];
     const float temperature = __int_as_float(pr[2]), min_p = __int_as_float(pr[3]);
-    // top_p stays a double: Sampler compares the cumulative mass with the double the request holds
+    // top_p stays a double: Sampler compares the cumulative mass with the double the request holds (once per row)
     const double top_p = __hiloint2double(pr[10], pr[9]);
     const uint32_t seed_lo = (uint32_t)pr[4], seed_hi = (uint32_t)pr[5];
     const float* lr = raw + (size_t)row * vocab;
     const float* lw = work + (size_t)row * vocab;
     const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
+    const bool filtered = top_k > 0 && top_k < vocab;
+    const bool use_p = top_p < 1.0 || min_p > 0.f;
+    // greedy and plain temperature rows take their token in the first pass (Gumbel keys need no normalization)
+    const bool early = greedy || (!filtered && !use_p);
 
-    // logprobs: log-softmax of the raw logits, over the allowed tokens for a guided row (as Sampler)
+    // pass 1: the raw logits' maximum (over the allowed tokens for a guided row: its logprobs are of that
+    // distribution, as Sampler), the finiteness check, and an early row's token
     float mx = -INFINITY;
     int non_finite = 0;
+    float bv = -INFINITY;
+    int bi = INT_MAX;
     for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+        const float l = lr[i];
         mx = fmaxf(mx, wl(lr, allowed, i));
-        non_finite |= !isfinite(lr[i]);
+        non_finite |= !isfinite(l);
+        if (greedy) {
+            const float v = wl(lw, allowed, i);
+            if (better(v, i, bv, bi)) { bv = v; bi = i; }
+        } else if (early) {
+            const float z = __fdiv_rn(wl(lw, allowed, i), temperature);
+            if (candidate(z)) {
+                const float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
+                if (better(key, i, bv, bi)) { bv = key; bi = i; }
+            }
+        }
     }
     // A NaN or an infinity among the raw logits: no token drawn from the row means anything. Report the row
     // (token -2, StepOutput.NON_FINITE) instead of sampling; the whole block leaves together.
@@ -320,83 +407,79 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         return;
     }
     mx = block_max(mx, sv);
-    double s = 0.0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) s += exp((double)wl(lr, allowed, i) - (double)mx);
-    const double log_sum = log(block_sum_d(s, sd));
+    if (early) block_argmax(bv, bi, sv, si);
+
+    // pass 2: the softmax sum of the logprobs, in fixed point
+    unsigned long long part = 0;
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+    const double log_sum = log((double)block_sum_u64(part, su) * (1.0 / EMBER_MASS_ONE));
 
     float pv = INFINITY;
     int pi = -1;
     for (int k = 0; k < top_n; k++) {
-        float bv = -INFINITY;
-        int bi = INT_MAX;
+        float tv = -INFINITY;
+        int ti = INT_MAX;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float v = wl(lr, allowed, i);
-            if ((v < pv || (v == pv && i > pi)) && better(v, i, bv, bi)) { bv = v; bi = i; }
+            if ((v < pv || (v == pv && i > pi)) && better(v, i, tv, ti)) { tv = v; ti = i; }
         }
-        block_argmax(bv, bi, sv, si);
+        block_argmax(tv, ti, sv, si);
         if (threadIdx.x == 0) {
-            top_ids[blockIdx.x * 20 + k] = bi;
-            top_logprobs[blockIdx.x * 20 + k] = (float)((double)bv - (double)mx - log_sum);
+            top_ids[blockIdx.x * 20 + k] = ti;
+            top_logprobs[blockIdx.x * 20 + k] = (float)((double)tv - (double)mx - log_sum);
         }
-        pv = bv;
-        pi = bi;
+        pv = tv;
+        pi = ti;
     }
 
-    float bv = -INFINITY;
-    int bi = INT_MAX;
-    if (greedy) {
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x)
-            if (better(wl(lw, allowed, i), i, bv, bi)) { bv = wl(lw, allowed, i); bi = i; }
-        block_argmax(bv, bi, sv, si);
-    } else {
+    if (!early) {
         // top-k: the k-th largest z (over the whole row, as Sampler sorts it)
-        const float threshold = top_k > 0 && top_k < vocab
-                ? key_value(kth_largest_key(lw, allowed, temperature, top_k, vocab)) : -INFINITY;
+        const float threshold = filtered ? key_value(kth_largest_key(lw, allowed, temperature, top_k, vocab)) : -INFINITY;
         float zmax = -INFINITY;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (candidate(z) && z >= threshold) zmax = fmaxf(zmax, z);
         }
         zmax = block_max(zmax, sv);
-        const bool use_p = top_p < 1.0 || min_p > 0.f;
-        double zsum = 1.0;
+        float zsum = 1.f;
         if (use_p) {
-            double part = 0.0;
+            unsigned long long zpart = 0;
             for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
                 float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-                if (candidate(z) && z >= threshold) part += exp((double)__fsub_rn(z, zmax));
+                if (candidate(z) && z >= threshold) zpart += mass_units(ember_exp(__fsub_rn(z, zmax)));
             }
-            zsum = block_sum_d(part, sd);
+            zsum = __fmul_rn(__ull2float_rn(block_sum_u64(zpart, su)), 1.f / EMBER_MASS_ONE);
         }
         // top-p keeps the tokens whose order key (probability descending, then id ascending: Sampler's sort
         // key) is at most cut_key.
         uint64_t cut_key = UINT64_MAX;
         if (top_p < 1.0) {
-            double kept_count = 0.0;
-            if (top_k > 0 && top_k < vocab && blockDim.x == SORT_CAPACITY) {
+            const unsigned long long target = (unsigned long long)(top_p * (double)EMBER_MASS_ONE);
+            float kept_count = 0.f;
+            if (filtered && blockDim.x == SORT_CAPACITY) {
                 for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
                     float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-                    if (candidate(z) && z >= threshold) kept_count += 1.0;
+                    if (candidate(z) && z >= threshold) kept_count += 1.f;
                 }
-                kept_count = block_sum_d(kept_count, sd);
+                kept_count = block_sum(kept_count, sv);
             }
-            if (kept_count > 0.0 && kept_count <= (double)SORT_CAPACITY) {
-                cut_key = top_p_cut_sorted(lw, allowed, temperature, threshold, zmax, zsum, top_p, vocab);
+            if (kept_count > 0.f && kept_count <= (float)SORT_CAPACITY) {
+                cut_key = top_p_cut_sorted(lw, allowed, temperature, threshold, zmax, zsum, target, vocab);
             } else {
-                cut_key = top_p_cut_search(lw, allowed, temperature, threshold, zmax, zsum, top_p, vocab, sd);
+                cut_key = top_p_cut_search(lw, allowed, temperature, threshold, zmax, zsum, target, vocab, sv);
             }
         }
-        const float cutoff = min_p > 0.f ? __fmul_rn(min_p, (float)(1.0 / zsum)) : 0.f;
+        // min-p: Sampler's pmax is the kept maximum's p = exp(0) / zsum
+        const float cutoff = min_p > 0.f ? __fmul_rn(min_p, __fdiv_rn(1.f, zsum)) : 0.f;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
             float z = __fdiv_rn(wl(lw, allowed, i), temperature);
             if (!candidate(z) || z < threshold) continue;
             if (use_p) {
-                float p = (float)(exp((double)__fsub_rn(z, zmax)) / zsum);
+                float p = kept_p(z, zmax, zsum);
                 if (top_p < 1.0 && p_order_key(p, i) > cut_key) continue;
                 if (min_p > 0.f && p < cutoff) continue;
             }
-            float e = (float)(-log((double)philox_uniform(seed_lo, seed_hi, output_index, i)));
-            float key = __fsub_rn(z, (float)log((double)e));
+            float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
             if (better(key, i, bv, bi)) { bv = key; bi = i; }
         }
         block_argmax(bv, bi, sv, si);

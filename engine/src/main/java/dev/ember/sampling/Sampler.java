@@ -7,11 +7,14 @@ import java.util.Collection;
 
 /**
  * Chooses the next token of one sequence from its raw float32 logits. These are the sampling semantics every
- * backend must reproduce (the CUDA sampler implements the same steps in the same float32 arithmetic):
+ * backend must reproduce (the CUDA sampler implements the same steps in the same float32 arithmetic; {@link FloatMath}'s
+ * exp and log and fixed-point sums make the two agree bit for bit, and keep double arithmetic out of the loops over
+ * the vocabulary):
  *
  * <ol>
  *   <li><b>Log-probabilities</b> are the log-softmax of the <em>raw</em> logits (before penalties, masking and
- *       temperature): {@code logprob_i = (l_i - max) - log(sum_j exp(l_j - max))}, the sum accumulated in double.
+ *       temperature): {@code logprob_i = (l_i - max) - log(sum_j exp(l_j - max))}, exp in float32, the sum in fixed point
+ *       ({@link FloatMath#mass}), its log and the subtraction in double (once per row).
  *       The chosen token's logprob is always returned; the top {@code params.logprobs()} tokens of the raw
  *       distribution (most likely first, ties by lower id) when asked.</li>
  *   <li><b>Penalties</b>, on a float32 copy of the logits, in this order:
@@ -30,16 +33,18 @@ import java.util.Collection;
  *       <ul>
  *         <li>top-k ({@code 0 < k < vocab}): keep tokens with {@code z_i >= } the k-th largest z (ties may keep
  *             more than k);</li>
- *         <li>softmax over the kept tokens: {@code p_i = (float) (exp(z_i - zmax) / sum)}, sum in double;</li>
+ *         <li>softmax over the kept tokens: {@code p_i = exp(z_i - zmax) / sum} in float32, the sum of the
+ *             exp terms in fixed point and rounded to float;</li>
  *         <li>top-p ({@code top_p < 1}): order kept tokens by p descending, ties by lower id; keep the shortest
- *             prefix whose cumulative mass (accumulated in double) reaches {@code top_p} (at least one token);</li>
+ *             prefix whose cumulative mass (fixed-point masses {@link FloatMath#mass} of the p, an exact integer sum)
+ *             reaches {@code top_p} (at least one token);</li>
  *         <li>min-p ({@code min_p > 0}): drop kept tokens with {@code p_i < (float) min_p * pmax}, where
  *             {@code pmax} is the largest p (the probabilities are not renormalized in between: renormalizing
  *             changes neither this ratio test nor the draw below).</li>
  *       </ul></li>
  *   <li><b>Draw</b> by the Gumbel-max trick (the exponential race): among the kept tokens, the one with the
  *       largest {@code key_i = z_i - log(-log(u_i))}, with {@code u_i = Philox.uniform(seed, outputIndex, i)}
- *       (see {@link Philox}), in float32: {@code e = (float) -log(u); key = z - (float) log(e)}; ties go to the
+ *       (see {@link Philox}), in float32: {@code e = -log(u); key = z - log(e)} with {@link FloatMath#log}; ties go to the
  *       lowest id. Because {@code z_i = log p_i + const}, the token is distributed exactly as {@code p}, and it
  *       is a pure function of (seed, outputIndex, logits), whatever else shares the batch.</li>
  * </ol>
@@ -117,23 +122,23 @@ public final class Sampler {
             applyMask(logits, mask.bits());
         }
 
-        double max = Double.NEGATIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
         for (float l : logits) {
             max = Math.max(max, l);
         }
-        double sum = 0;
+        long sum = 0;
         for (float l : logits) {
-            sum += Math.exp(l - max);
+            sum += FloatMath.mass(FloatMath.exp(l - max));
         }
-        double logSum = Math.log(sum);
-        float logprob = (float) (logits[token] - max - logSum);
+        double logSum = Math.log(sum / (double) FloatMath.MASS_ONE);
+        float logprob = (float) (logits[token] - (double) max - logSum);
         if (params.logprobs() == 0) {
             return new Sample(token, logprob, null, null);
         }
         int[] topIds = topIndices(logits, Math.min(params.logprobs(), vocab));
         float[] topLogprobs = new float[topIds.length];
         for (int i = 0; i < topIds.length; i++) {
-            topLogprobs[i] = (float) (logits[topIds[i]] - max - logSum);
+            topLogprobs[i] = (float) (logits[topIds[i]] - (double) max - logSum);
         }
         return new Sample(token, logprob, topIds, topLogprobs);
     }
@@ -212,8 +217,8 @@ public final class Sampler {
         float bestKey = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
             if (kept[i]) {
-                float e = (float) -Math.log(Philox.uniform(seed, outputIndex, i));
-                float key = z[i] - (float) Math.log(e);
+                float e = -FloatMath.log(Philox.uniform(seed, outputIndex, i));
+                float key = z[i] - FloatMath.log(e);
                 if (best < 0 || key > bestKey) {
                     best = i;
                     bestKey = key;
@@ -225,15 +230,17 @@ public final class Sampler {
 
     private static float[] softmaxKept(float[] z, boolean[] kept, float zmax) {
         float[] p = new float[z.length];
-        double sum = 0;
+        long sum = 0;
         for (int i = 0; i < z.length; i++) {
             if (kept[i]) {
-                sum += Math.exp(z[i] - zmax);
+                p[i] = FloatMath.exp(z[i] - zmax);
+                sum += FloatMath.mass(p[i]);
             }
         }
+        float total = (float) sum * (1f / FloatMath.MASS_ONE);
         for (int i = 0; i < z.length; i++) {
             if (kept[i]) {
-                p[i] = (float) (Math.exp(z[i] - zmax) / sum);
+                p[i] = p[i] / total;
             }
         }
         return p;
@@ -249,11 +256,12 @@ public final class Sampler {
             }
         }
         Arrays.sort(order);
-        double cumulative = 0;
+        long target = (long) (topP * FloatMath.MASS_ONE);
+        long cumulative = 0;
         int keep = numKept;
         for (int r = 0; r < numKept; r++) {
-            cumulative += p[(int) order[r]];
-            if (cumulative >= topP) {
+            cumulative += FloatMath.mass(p[(int) order[r]]);
+            if (cumulative >= target) {
                 keep = r + 1;
                 break;
             }

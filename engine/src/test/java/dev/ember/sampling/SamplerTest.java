@@ -211,8 +211,8 @@ class SamplerTest {
             int best = -1;
             float bestKey = 0;
             for (int i = 0; i < logits.length; i++) {
-                float e = (float) -Math.log(Philox.uniform(5, index, i));
-                float key = logits[i] / 0.5f - (float) Math.log(e);
+                float e = -FloatMath.log(Philox.uniform(5, index, i));
+                float key = logits[i] / 0.5f - FloatMath.log(e);
                 if (best < 0 || key > bestKey) {
                     best = i;
                     bestKey = key;

@@ -23,6 +23,7 @@ final class Cublas implements AutoCloseable {
     private final FloatPointer one = new FloatPointer(1f);
     private final FloatPointer zero = new FloatPointer(0f);
     private final DeviceBuffer workspace;
+    private final GemmPlans plans;
     private boolean closed;
 
     Cublas(CudaStream stream) {
@@ -33,11 +34,13 @@ final class Cublas implements AutoCloseable {
                     + " must be on the loader path, e.g. LD_LIBRARY_PATH=/usr/local/cuda/lib64): " + e.getMessage(), e);
         }
         DeviceBuffer ws = null;
+        GemmPlans lt = null;
         try {
             ws = new DeviceBuffer(WORKSPACE_BYTES, "cuBLAS workspace");
             check(cublas.cublasSetStream_v2(handle, new CUstream_st(new Raw(stream.address()))), "cublasSetStream");
             check(cublas.cublasSetWorkspace_v2(handle, new Raw(ws.address()), WORKSPACE_BYTES), "cublasSetWorkspace");
             check(cublas.cublasSetMathMode(handle, cublas.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+            lt = new GemmPlans(stream, ws.address(), WORKSPACE_BYTES);
         } catch (RuntimeException e) {
             cublas.cublasDestroy_v2(handle);
             if (ws != null) {
@@ -46,6 +49,7 @@ final class Cublas implements AutoCloseable {
             throw e;
         }
         this.workspace = ws;
+        this.plans = lt;
     }
 
     /**
@@ -55,9 +59,27 @@ final class Cublas implements AutoCloseable {
      * @param floatOut  write y as float32 (the logits)
      */
     void linear(long y, long x, long w, int rows, int out, int in, DType dtype, boolean floatOut) {
-        if (rows == 0) {
+        if (rows == 0 || plans.run(y, x, w, rows, out, in, dtype, floatOut)) {
             return;
         }
+        defaultLinear(y, x, w, rows, out, in, dtype, floatOut);
+    }
+
+    /**
+     * Chooses by timing the algorithm of this exact shape (see {@link GemmPlans}); {@link #linear} then uses it.
+     * Synchronizes the stream: never while a graph is being captured. Float32 keeps cuBLAS's default (its GEMMs
+     * are for validation, not speed).
+     *
+     * @param weights the matrices of this shape, one per layer, read in turn as a forward pass reads them
+     */
+    GemmPlans.Tuning tune(long y, long x, long[] weights, int rows, int out, int in, DType dtype, boolean floatOut,
+                          int iterations) {
+        return plans.tune(y, x, weights, rows, out, in, dtype, floatOut, iterations,
+                (yy, xx, ww) -> defaultLinear(yy, xx, ww, rows, out, in, dtype, floatOut));
+    }
+
+    /** {@link #linear} with cuBLAS's default algorithm choice. */
+    void defaultLinear(long y, long x, long w, int rows, int out, int in, DType dtype, boolean floatOut) {
         int type = cudaType(dtype);
         // cuBLAS is column-major: row-major y (rows, out) is y^T (out, rows) there, w (out, in) is w^T (in, out),
         // so y^T = op_T(w^T) · x^T with x^T (in, rows) as is
@@ -67,7 +89,7 @@ final class Cublas implements AutoCloseable {
                 "cublasGemmEx(" + rows + "x" + in + " · " + out + "x" + in + "ᵀ, " + dtype + ")");
     }
 
-    private static int cudaType(DType dtype) {
+    static int cudaType(DType dtype) {
         return switch (dtype) {
             case F32 -> cudart.CUDA_R_32F;
             case BF16 -> cudart.CUDA_R_16BF;
@@ -86,6 +108,7 @@ final class Cublas implements AutoCloseable {
         if (!closed) {
             closed = true;
             try {
+                plans.close();
                 check(cublas.cublasDestroy_v2(handle), "cublasDestroy");
             } finally {
                 one.close();
@@ -96,7 +119,7 @@ final class Cublas implements AutoCloseable {
     }
 
     /** A JavaCPP pointer at a raw address owned elsewhere (JCuda): never deallocated by JavaCPP. */
-    private static final class Raw extends Pointer {
+    static final class Raw extends Pointer {
         Raw(long address) {
             this.address = address;
         }

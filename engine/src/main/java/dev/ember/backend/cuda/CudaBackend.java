@@ -12,6 +12,7 @@ import dev.ember.weights.DType;
 import dev.ember.weights.ModelWeights;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
@@ -52,6 +53,8 @@ public final class CudaBackend implements Backend {
     private long freeAtOpen;
     private long startMillis = -1;
     private long graphMillis;
+    private long tuneMillis;
+    private final List<GemmPlans.Tuning> tunings = new ArrayList<>();
     /** The previous launch's sampler plan: its GPU rows resolve the next step's placeholder token ids. */
     private GpuSampler.Plan lastPlan;
     private long hostPrepNanos;
@@ -179,7 +182,8 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Captures the decode graph of every (batch, stride) bucket: per batch bucket one eager pass over padding rows
+     * Captures the decode graph of every (batch, stride) bucket: per batch bucket the GEMM algorithms are chosen by
+     * timing (CudaModel.tuneGemms), then one eager pass over padding rows
      * (context 0: they store and read nothing) lets cuBLAS pick and load its kernels for that shape, then one
      * capture per stride bucket.
      */
@@ -188,6 +192,11 @@ public final class CudaBackend implements Backend {
                 new int[0][], kv.blockSize, new boolean[0], new SamplingParams[0], new long[0], new int[0], new int[0][],
                 new int[0]);
         for (int batch : graphs.batchBuckets()) {
+            long t0 = System.nanoTime();
+            if (GEMM_TUNING) {
+                tunings.addAll(model.tuneGemms(batch, TUNE_ITERATIONS));
+            }
+            tuneMillis += (System.nanoTime() - t0) / 1_000_000;
             List<Integer> strides = graphs.strideBuckets();
             inputs.write(empty, batch, strides.get(0), new int[0]);
             inputs.upload(stream);
@@ -394,6 +403,34 @@ public final class CudaBackend implements Backend {
                 kv == null ? 0 : kv.numBlocks};
     }
 
+    static final int TUNE_ITERATIONS = 8;
+    /** Benchmarks only: {@code -Dember.cuda.gemmTuning=false} keeps cuBLAS's default choice, to compare the two. */
+    private static final boolean GEMM_TUNING = !"false".equals(System.getProperty("ember.cuda.gemmTuning"));
+
+    /** The GEMM tunings of engine start (batch bucket x linear layer), for benchmarks. */
+    List<GemmPlans.Tuning> gemmTunings() {
+        return List.copyOf(tunings);
+    }
+
+    /** The decode step's GEMM time at the largest batch bucket, cuBLAS's default against the tuned choice. */
+    private String tuningSummary() {
+        if (tunings.isEmpty()) {
+            return "none";
+        }
+        int rows = tunings.stream().mapToInt(GemmPlans.Tuning::rows).max().getAsInt();
+        double dflt = 0;
+        double tuned = 0;
+        for (GemmPlans.Tuning t : tunings) {
+            if (t.rows() == rows) {
+                int times = t.out() == config.vocabSize() ? 1 : config.numLayers();
+                dflt += times * t.defaultMicros();
+                tuned += times * Math.min(t.bestMicros(), t.defaultMicros());
+            }
+        }
+        return String.format("a %d-row decode step's GEMMs %.0f µs with cuBLAS's default, %.0f µs tuned", rows, dflt,
+                tuned);
+    }
+
     @Override
     public String description() {
         String kvText = kv == null ? "KV cache not allocated"
@@ -402,7 +439,8 @@ public final class CudaBackend implements Backend {
                 + device.multiprocessors() + " SMs), " + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
-                + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms")
+                + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "
+                        + tuneMillis + " ms: " + tuningSummary() + ")")
                 + (startMillis >= 0 ? ", ready " + startMillis + " ms after the weights were handed over" : "");
     }
 

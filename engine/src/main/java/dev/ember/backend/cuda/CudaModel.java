@@ -5,6 +5,10 @@ import dev.ember.model.ModelConfig;
 import dev.ember.model.RopeScaling;
 import dev.ember.weights.DType;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
 /**
  * The decoder's forward pass on the GPU for the inputs staged in {@link StepInputs}: embeddings, then per
  * layer [add+RMSNorm, fused QKV GEMM, bias/q-k-norm/RoPE + KV store, paged attention, O GEMM, add+RMSNorm,
@@ -95,7 +99,9 @@ final class CudaModel {
         int hd = c.headDim();
         int attnWidth = c.numHeads() * hd;
         int stride = in.blockTableStride();
-        int[] split = decode ? decodeSplits(config, multiprocessors, numSeqs, maxContext,
+        // a mixed step's leading single-token sequences (decodes) go through the decode kernel too
+        int decodeSeqs = decode ? numSeqs : in.decodePrefix();
+        int[] split = decodeSeqs > 0 ? decodeSplits(config, multiprocessors, decodeSeqs, maxContext,
                 Kernels.maxDecodePartition(dtype, c.groupSize(), hd)) : null;
         mark("other");
         // placeholder ids name the previous step's samples, at the start of act.outputs (GpuSampler)
@@ -113,11 +119,12 @@ final class CudaModel {
                     addressOrZero(w.qNorm()), addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots),
                     act.invFreq.address(), numTokens, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, eps);
             mark("attention");
-            if (decode) {
+            if (decodeSeqs > 0) {
                 kernels.attnDecode(act.attn.address(), act.partAcc.address(), act.partMl.address(), act.q.address(),
-                        kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride, numSeqs,
-                        c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1]);
-            } else {
+                        kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride,
+                        decodeSeqs, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1]);
+            }
+            if (!decode && in.numTiles() > 0) {
                 kernels.attnPrefill(act.attn.address(), act.q.address(), kv.keys(l), kv.values(l), in.address(in.tiles),
                         in.numTiles(), in.address(in.queryStart), in.address(in.contextLens), in.address(in.blockTables),
                         stride, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale);
@@ -146,6 +153,40 @@ final class CudaModel {
                     dtype, true);
         }
         mark(null);
+    }
+
+    /**
+     * Chooses the GEMM algorithm of every linear layer at {@code rows} rows by timing (see {@link GemmPlans}), so a
+     * decode step of that batch bucket runs the fastest candidate. Writes the activation buffers: run it before a
+     * forward pass, never while a graph is being captured. Float32 models keep cuBLAS's default.
+     */
+    List<GemmPlans.Tuning> tuneGemms(int rows, int iterations) {
+        if (dtype == DType.F32) {
+            return List.of();
+        }
+        ModelConfig c = config;
+        int h = c.hiddenSize();
+        List<DeviceWeights.Layer> layers = weights.layers;
+        List<GemmPlans.Tuning> out = new ArrayList<>();
+        out.add(blas.tune(act.qkv.address(), act.normed.address(), addresses(layers, DeviceWeights.Layer::qkv), rows,
+                c.qkvSize(), h, dtype, false, iterations));
+        out.add(blas.tune(act.hidden.address(), act.attn.address(), addresses(layers, DeviceWeights.Layer::oProj), rows,
+                h, c.numHeads() * c.headDim(), dtype, false, iterations));
+        out.add(blas.tune(act.gateUp.address(), act.normed.address(), addresses(layers, DeviceWeights.Layer::gateUp),
+                rows, 2 * c.intermediateSize(), h, dtype, false, iterations));
+        out.add(blas.tune(act.hidden.address(), act.act.address(), addresses(layers, DeviceWeights.Layer::down), rows,
+                h, c.intermediateSize(), dtype, false, iterations));
+        out.add(blas.tune(act.logits.address(), act.last.address(), new long[] {weights.lmHead.address()}, rows,
+                c.vocabSize(), h, dtype, true, iterations));
+        return out;
+    }
+
+    private static long[] addresses(List<DeviceWeights.Layer> layers, Function<DeviceWeights.Layer, DeviceBuffer> of) {
+        long[] out = new long[layers.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = of.apply(layers.get(i)).address();
+        }
+        return out;
     }
 
     /** Profiling: charge the GPU time of the following passes to categories (null: off). Eager passes only. */

@@ -11,7 +11,8 @@ import java.nio.IntBuffer;
  *   tokenIds, positions, slots   (maxTokens each)
  *   queryStart (maxSeqs + 1), contextLens (maxSeqs), logitRows (maxSeqs: token index whose logits are computed)
  *   sampleParams (maxSeqs, 12)    see sampling.cu
- *   tiles (maxTiles, 3)           prefill query tiles: sequence, first token, count
+ *   tiles (maxTiles, 3)           prefill query tiles: sequence, first token, count (not for the leading
+ *                                 single-token sequences: the decode kernel runs those)
  *   blockTables (maxSeqs, stride) stride chosen per step
  * </pre>
  * Offsets are in ints. The host side is two pinned buffers used in turn ({@link #beginStep}), so a step can be
@@ -45,6 +46,7 @@ final class StepInputs implements AutoCloseable {
     private IntBuffer ints;
     private int btStride = 1;
     private int numTiles;
+    private int decodePrefix;
     private long usedInts;
 
     StepInputs(int maxTokens, int maxSeqs, int maxBlocksPerSeq, int tileTokens) {
@@ -107,6 +109,14 @@ final class StepInputs implements AutoCloseable {
     }
 
     /**
+     * The leading sequences of the step with one query token each (the scheduler puts decodes first): sequence i
+     * of them has token i, so the decode kernel runs them in a mixed step; the prefill tiles cover the rest.
+     */
+    int decodePrefix() {
+        return decodePrefix;
+    }
+
+    /**
      * Writes the batch's inputs, padded with {@code padSeqs} empty single-token sequences (context 0, slot -1:
      * they store nothing and attend to nothing) so a captured graph of a larger batch can run it.
      *
@@ -150,8 +160,12 @@ final class StepInputs implements AutoCloseable {
             ints.put((int) contextLens + s + p, 0);
             ints.put((int) logitRows + rows++, tok);
         }
+        decodePrefix = 0;
+        while (decodePrefix < s && b.queryStart[decodePrefix + 1] - b.queryStart[decodePrefix] == 1) {
+            decodePrefix++;
+        }
         numTiles = 0;
-        for (int i = 0; i < s; i++) {
+        for (int i = decodePrefix; i < s; i++) {
             for (int q = b.queryStart[i]; q < b.queryStart[i + 1]; q += tileTokens) {
                 int base = (int) tiles + 3 * numTiles++;
                 ints.put(base, i);

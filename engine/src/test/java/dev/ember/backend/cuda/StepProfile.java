@@ -50,6 +50,7 @@ public final class StepProfile {
              CudaBackend gpu = CudaBackend.open(c, WeightLoader.load(c, checkpoint), engine)) {
             gpu.allocateKvCache(bs, blocksNeeded + 16);
             System.out.println(gpu.description());
+            gemmTable(gpu, c, peakTflops, peakGBs);
             long weightParams = (long) c.numLayers() * ((long) c.qkvSize() * c.hiddenSize()
                     + (long) c.numHeads() * c.headDim() * c.hiddenSize() + 3L * c.intermediateSize() * c.hiddenSize());
             long lmHead = (long) c.vocabSize() * c.hiddenSize();
@@ -82,6 +83,38 @@ public final class StepProfile {
             System.out.printf(Locale.ROOT, "decode step as a CUDA graph: %.3f ms GPU; whole step() with GPU sampling and"
                     + " host work: %.3f ms (%.0f tokens/s at this batch)%n", graphMs, stepMs, decodeBatch / stepMs * 1000);
         }
+    }
+
+    /**
+     * The decode GEMMs of engine start's tuning (GemmPlans) against their floors: the weight, input and output bytes
+     * at the copy bandwidth, or the FLOPs at the GEMM rate, whichever is longer. Each call read another layer's
+     * weights (the L2 cache does not hold them between calls, as in a forward pass).
+     */
+    private static void gemmTable(CudaBackend gpu, ModelConfig c, double peakTflops, double peakGBs) {
+        System.out.println("decode GEMMs (engine start's tuning; us per call; floor = max(bytes at " + peakGBs
+                + " GB/s, FLOPs at " + peakTflops + " TFLOP/s)):");
+        System.out.printf(Locale.ROOT, "  %5s %14s %9s %9s %9s %9s %7s %7s %s%n", "rows", "out x in", "floor", "default",
+                "lt first", "tuned", "dflt", "tuned", "(of floor; chosen candidate)");
+        int e = c.torchDtype().equals("float32") ? 4 : 2;
+        java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>();
+        for (GemmPlans.Tuning t : gpu.gemmTunings()) {
+            boolean logits = t.out() == c.vocabSize();
+            double bytes = (double) t.out() * t.in() * e + (double) t.rows() * t.in() * e
+                    + (double) t.rows() * t.out() * (logits ? 4 : e);
+            double floor = Math.max(bytes / (peakGBs * 1e3), 2.0 * t.rows() * t.out() * t.in() / (peakTflops * 1e6));
+            double tuned = Math.min(t.bestMicros(), t.defaultMicros());
+            System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% #%d of %d%n", t.rows(),
+                    t.out() + " x " + t.in(), floor, t.defaultMicros(), t.firstMicros(), tuned,
+                    100 * floor / t.defaultMicros(), 100 * floor / tuned, t.bestIndex(), t.candidates());
+            int times = logits ? 1 : c.numLayers();
+            double[] sum = perStep.computeIfAbsent(t.rows(), r -> new double[3]);
+            sum[0] += times * floor;
+            sum[1] += times * t.defaultMicros();
+            sum[2] += times * tuned;
+        }
+        System.out.println("  a decode step's GEMMs (all layers + LM head): rows, floor, default, tuned (us)");
+        perStep.forEach((rows, s) -> System.out.printf(Locale.ROOT, "  %5d %9.1f %9.1f (%3.0f%%) %9.1f (%3.0f%%)%n", rows,
+                s[0], s[1], 100 * s[0] / s[1], s[2], 100 * s[0] / s[2]));
     }
 
     private static int arg(String[] args, int i, int dflt) {

@@ -1,0 +1,261 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.CudaException;
+import dev.ember.weights.DType;
+import jcuda.driver.CUevent;
+import jcuda.driver.JCudaDriver;
+import org.bytedeco.cuda.cublas.cublasLtContext;
+import org.bytedeco.cuda.cublas.cublasLtMatmulAlgo_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulDescOpaque_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulHeuristicResult_t;
+import org.bytedeco.cuda.cublas.cublasLtMatmulPreferenceOpaque_t;
+import org.bytedeco.cuda.cublas.cublasLtMatrixLayoutOpaque_t;
+import org.bytedeco.cuda.cudart.CUstream_st;
+import org.bytedeco.cuda.global.cublas;
+import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * cuBLASLt matmuls whose algorithm was chosen by timing, one plan per exact shape (the decode batch buckets). At a
+ * decode batch of up to 256 rows cuBLAS's default choice leaves much of the GPU idle for the narrow projections
+ * (a 2,048 x 1,536 QKV matrix at 128 x 128 tiles is 32 CTAs for 132 SMs), and which split-K or stream-K variant
+ * wins depends on the shape; so {@link #tune} times cuBLASLt's heuristic candidates on the real weights (a
+ * different layer's matrix for each call, as a forward pass reads them, so the L2 cache does not flatter small
+ * matrices) and keeps the fastest. Prefill shapes are not tuned: large M runs near the GEMM rate with the default.
+ * Row-major {@code y (rows, out) = x (rows, in) · w (out, in)ᵀ} as {@link Cublas#linear}. Owns its handle, plans
+ * and events. Not thread-safe; {@code close()} is idempotent.
+ */
+final class GemmPlans implements AutoCloseable {
+    /**
+     * How a shape's timing went: cuBLAS's default, cuBLASLt's first heuristic, the fastest candidate (µs); the plan
+     * is kept only when that candidate beats the default.
+     */
+    record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, int bestIndex,
+                  int candidates) {
+    }
+
+    private record Key(int rows, int out, int in, DType dtype, boolean floatOut) {
+    }
+
+    private static final int MAX_CANDIDATES = 16;
+
+    private final cublasLtContext handle = new cublasLtContext();
+    private final CUstream_st stream;
+    private final CudaStream cudaStream;
+    private final long workspace;
+    private final long workspaceBytes;
+    private final FloatPointer one = new FloatPointer(1f);
+    private final FloatPointer zero = new FloatPointer(0f);
+    private final Map<Key, Plan> plans = new HashMap<>();
+    private boolean closed;
+
+    GemmPlans(CudaStream stream, long workspace, long workspaceBytes) {
+        check(cublas.cublasLtCreate(handle), "cublasLtCreate");
+        this.cudaStream = stream;
+        this.stream = new CUstream_st(new Cublas.Raw(stream.address()));
+        this.workspace = workspace;
+        this.workspaceBytes = workspaceBytes;
+    }
+
+    /** Runs the tuned plan of this exact shape and returns true, or returns false when the shape has none. */
+    boolean run(long y, long x, long w, int rows, int out, int in, DType dtype, boolean floatOut) {
+        Plan p = plans.get(new Key(rows, out, in, dtype, floatOut));
+        if (p == null) {
+            return false;
+        }
+        p.run(y, x, w, p.algo);
+        return true;
+    }
+
+    /**
+     * Times cuBLASLt's candidates for one shape and keeps the fastest as that shape's plan. Must not run while a
+     * graph is being captured (it synchronizes the stream). Every candidate writes {@code y}.
+     *
+     * @param weights the matrices of this shape, one per layer: call i reads {@code weights[i % length]}
+     * @param dflt    cuBLAS's default algorithm on the same call, timed for comparison
+     */
+    Tuning tune(long y, long x, long[] weights, int rows, int out, int in, DType dtype, boolean floatOut, int iterations,
+                Gemm dflt) {
+        Key key = new Key(rows, out, in, dtype, floatOut);
+        Plan p = new Plan(key);
+        try {
+            cublasLtMatmulHeuristicResult_t results = new cublasLtMatmulHeuristicResult_t(MAX_CANDIDATES);
+            int[] found = new int[1];
+            check(cublas.cublasLtMatmulAlgoGetHeuristic(handle, p.desc, p.a, p.b, p.c, p.c, p.preference, MAX_CANDIDATES,
+                    results, found), "cublasLtMatmulAlgoGetHeuristic" + shape(key));
+            if (found[0] == 0) {
+                throw new CudaException("cuBLASLt offers no algorithm for" + shape(key));
+            }
+            double defaultMicros = time(iterations, i -> dflt.run(y, x, weights[i % weights.length]));
+            double first = 0;
+            double best = Double.MAX_VALUE;
+            int bestIndex = -1;
+            for (int a = 0; a < found[0]; a++) {
+                cublasLtMatmulHeuristicResult_t r = results.getPointer(a);
+                if (r.state() != cublas.CUBLAS_STATUS_SUCCESS || r.workspaceSize() > workspaceBytes) {
+                    continue;
+                }
+                cublasLtMatmulAlgo_t algo = r.algo();
+                double t = time(iterations, i -> p.run(y, x, weights[i % weights.length], algo));
+                if (a == 0) {
+                    first = t;
+                }
+                if (t < best) {
+                    best = t;
+                    bestIndex = a;
+                }
+            }
+            Tuning tuning = new Tuning(rows, out, in, defaultMicros, first, best, bestIndex, found[0]);
+            Plan old = plans.remove(key);
+            if (old != null) {
+                old.close();
+            }
+            if (bestIndex >= 0 && best < defaultMicros) {
+                Pointer.memcpy(p.algo, results.getPointer(bestIndex).algo(), p.algo.sizeof());
+                plans.put(key, p);
+            } else {
+                p.close();  // cuBLAS's default stays the faster choice: linear() falls back to it
+            }
+            results.close();
+            return tuning;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    int size() {
+        return plans.size();
+    }
+
+    /** One GEMM call on a given weight matrix (for timing). */
+    interface Gemm {
+        void run(long y, long x, long w);
+    }
+
+    private interface Call {
+        void run(int i);
+    }
+
+    /** Mean microseconds of one call over {@code iterations} calls back to back, after two untimed ones. */
+    private double time(int iterations, Call call) {
+        CUevent start = new CUevent();
+        CUevent end = new CUevent();
+        Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+        Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
+        try {
+            call.run(0);
+            call.run(1);
+            Cuda.check(JCudaDriver.cuEventRecord(start, cudaStream.handle()), "cuEventRecord");
+            for (int i = 0; i < iterations; i++) {
+                call.run(i);
+            }
+            Cuda.check(JCudaDriver.cuEventRecord(end, cudaStream.handle()), "cuEventRecord");
+            Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
+            float[] ms = new float[1];
+            Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
+            return ms[0] * 1000.0 / iterations;
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+            JCudaDriver.cuEventDestroy(end);
+        }
+    }
+
+    private static String shape(Key k) {
+        return " (" + k.rows + "x" + k.in + " · " + k.out + "x" + k.in + "ᵀ, " + k.dtype + (k.floatOut ? " -> f32" : "")
+                + ")";
+    }
+
+    /** The descriptors of one shape and its chosen algorithm. */
+    private final class Plan implements AutoCloseable {
+        final Key key;
+        final cublasLtMatmulDescOpaque_t desc;
+        final cublasLtMatrixLayoutOpaque_t a;
+        final cublasLtMatrixLayoutOpaque_t b;
+        final cublasLtMatrixLayoutOpaque_t c;
+        final cublasLtMatmulPreferenceOpaque_t preference;
+        final cublasLtMatmulAlgo_t algo = new cublasLtMatmulAlgo_t();
+
+        Plan(Key k) {
+            this.key = k;
+            int type = Cublas.cudaType(k.dtype);
+            // column-major as Cublas.linear: y^T (out, rows) = op_T(w^T (in, out)) · x^T (in, rows)
+            desc = new cublasLtMatmulDescOpaque_t(create(pp -> cublas.cublasLtMatmulDescCreate(pp,
+                    cublas.CUBLAS_COMPUTE_32F, cudart.CUDA_R_32F), "cublasLtMatmulDescCreate"));
+            try (IntPointer t = new IntPointer(1)) {
+                t.put(cublas.CUBLAS_OP_T);
+                check(cublas.cublasLtMatmulDescSetAttribute(desc, cublas.CUBLASLT_MATMUL_DESC_TRANSA, t, 4), "TRANSA");
+                t.put(cublas.CUBLAS_OP_N);
+                check(cublas.cublasLtMatmulDescSetAttribute(desc, cublas.CUBLASLT_MATMUL_DESC_TRANSB, t, 4), "TRANSB");
+            }
+            a = layout(type, k.in, k.out);
+            b = layout(type, k.in, k.rows);
+            c = layout(k.floatOut ? cudart.CUDA_R_32F : type, k.out, k.rows);
+            preference = new cublasLtMatmulPreferenceOpaque_t(create(cublas::cublasLtMatmulPreferenceCreate,
+                    "cublasLtMatmulPreferenceCreate"));
+            try (LongPointer ws = new LongPointer(1)) {
+                ws.put(workspaceBytes);
+                check(cublas.cublasLtMatmulPreferenceSetAttribute(preference,
+                        cublas.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8), "MAX_WORKSPACE_BYTES");
+            }
+        }
+
+        void run(long y, long x, long w, cublasLtMatmulAlgo_t with) {
+            check(cublas.cublasLtMatmul(handle, desc, one, new Cublas.Raw(w), a, new Cublas.Raw(x), b, zero, new Cublas.Raw(y), c, new Cublas.Raw(y), c,
+                    with, new Cublas.Raw(workspace), workspaceBytes, stream), "cublasLtMatmul" + shape(key));
+        }
+
+        private static cublasLtMatrixLayoutOpaque_t layout(int type, long rows, long cols) {
+            return new cublasLtMatrixLayoutOpaque_t(create(pp -> cublas.cublasLtMatrixLayoutCreate(pp, type, rows, cols,
+                    rows), "cublasLtMatrixLayoutCreate"));
+        }
+
+        @Override
+        public void close() {
+            cublas.cublasLtMatmulDescDestroy(desc);
+            cublas.cublasLtMatrixLayoutDestroy(a);
+            cublas.cublasLtMatrixLayoutDestroy(b);
+            cublas.cublasLtMatrixLayoutDestroy(c);
+            cublas.cublasLtMatmulPreferenceDestroy(preference);
+            algo.close();
+        }
+    }
+
+    private interface Create {
+        int run(PointerPointer<?> out);
+    }
+
+    private static Pointer create(Create create, String call) {
+        try (PointerPointer<?> pp = new PointerPointer<>(1)) {
+            check(create.run(pp), call);
+            return pp.get(0);
+        }
+    }
+
+    private static void check(int status, String call) {
+        if (status != cublas.CUBLAS_STATUS_SUCCESS) {
+            throw new CudaException(call + " failed: " + cublas.cublasGetStatusName(status).getString());
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            for (Plan p : plans.values()) {
+                p.close();
+            }
+            plans.clear();
+            cublas.cublasLtDestroy(handle);
+            one.close();
+            zero.close();
+        }
+    }
+}
