@@ -341,6 +341,24 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Profiling: GPU milliseconds of sampling alone (penalties, the sampling kernel, the copy of the results) over
+     * the logits of one forward pass of {@code b}, averaged over {@code reps} launches.
+     */
+    double profileSampling(ForwardBatch b, int reps) {
+        GpuSampler.Plan plan = forward(b);
+        stream.synchronize();
+        try (KernelTimer timer = new KernelTimer(stream)) {
+            for (int i = 0; i < reps; i++) {
+                timer.mark("sampling");
+                int slot = sampler.launch(b, plan);
+                timer.mark(null);
+                sampler.collect(b, plan, slot);
+            }
+            return timer.totals().get("sampling") / reps;
+        }
+    }
+
     /** Profiling: the forward pass as step() runs it (a graph replay for decode), then waits for the GPU. */
     void forwardAndWait(ForwardBatch b) {
         forward(b, false);

@@ -73,6 +73,12 @@ public final class StepProfile {
                     * (c.torchDtype().equals("float32") ? 4 : 2);
             report("decode batch " + decodeBatch + ", context " + decodeContext + " (eager)", d, decodeGemm, 0, kvBytes,
                     peakTflops, peakGBs, timeHost(gpu, decode));
+            gpu.profileSampling(decode, 2);
+            double sampleMs = gpu.profileSampling(decode, 20);
+            double logitBytes = (double) decodeBatch * c.vocabSize() * 4;
+            System.out.printf(Locale.ROOT, "sampling of %d rows (temperature 0.6): %.3f ms GPU; one read of the float32"
+                    + " logits (%.0f MB) at %.0f GB/s takes %.3f ms (%.1fx that floor)%n", decodeBatch, sampleMs,
+                    logitBytes / 1e6, peakGBs, logitBytes / (peakGBs * 1e6), sampleMs / (logitBytes / (peakGBs * 1e6)));
             gpu.forwardAndWait(decode); // capture the graph
             double graphMs = gpuMillis(gpu, () -> gpu.forwardAndWait(decode), 20);
             long t0 = System.nanoTime();
