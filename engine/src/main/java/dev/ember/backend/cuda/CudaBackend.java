@@ -55,6 +55,7 @@ public final class CudaBackend implements Backend {
     private long graphMillis;
     private long tuneMillis;
     private final List<GemmPlans.Tuning> tunings = new ArrayList<>();
+    private StepTimeline timeline;
     /** The previous launch's sampler plan: its GPU rows resolve the next step's placeholder token ids. */
     private GpuSampler.Plan lastPlan;
     private long hostPrepNanos;
@@ -178,6 +179,9 @@ public final class CudaBackend implements Backend {
             graphMillis = (System.nanoTime() - g0) / 1_000_000;
         }
         startMillis = (System.nanoTime() - startNanos) / 1_000_000;
+        if (Boolean.getBoolean("ember.cuda.timeline")) {
+            timeline = own(new StepTimeline(stream));
+        }
         return (int) blocks;
     }
 
@@ -265,8 +269,14 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public Pending launch(ForwardBatch batch) {
+        if (timeline != null) {
+            timeline.begin();
+        }
         GpuSampler.Plan plan = forward(batch);
         int slot = sampler.launch(batch, plan);
+        if (timeline != null) {
+            timeline.end();
+        }
         lastPlan = plan;
         return () -> sampler.collect(batch, plan, slot);
     }
