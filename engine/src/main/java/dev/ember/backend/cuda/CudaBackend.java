@@ -270,7 +270,8 @@ public final class CudaBackend implements Backend {
     @Override
     public Pending launch(ForwardBatch batch) {
         if (timeline != null) {
-            timeline.begin();
+            device.makeCurrent(); // the step loop's thread: forward() makes it current too, but after this event
+            timeline.begin(batch);
         }
         GpuSampler.Plan plan = forward(batch);
         int slot = sampler.launch(batch, plan);

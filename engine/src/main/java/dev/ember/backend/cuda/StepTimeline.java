@@ -1,5 +1,6 @@
 package dev.ember.backend.cuda;
 
+import dev.ember.backend.ForwardBatch;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 import org.slf4j.Logger;
@@ -23,12 +24,16 @@ final class StepTimeline implements AutoCloseable {
     private final CudaStream stream;
     private final List<CUevent> starts = new ArrayList<>();
     private final List<CUevent> ends = new ArrayList<>();
+    /** Per step: its decode batch size, or -(tokens) for a step with prefill tokens. */
+    private final List<Integer> shapes = new ArrayList<>();
 
     StepTimeline(CudaStream stream) {
         this.stream = stream;
     }
 
-    void begin() {
+    void begin(ForwardBatch batch) {
+        int tokens = batch.tokenIds.length;
+        shapes.add(tokens == batch.numSeqs ? batch.numSeqs : -tokens);
         starts.add(record());
     }
 
@@ -63,6 +68,33 @@ final class StepTimeline implements AutoCloseable {
         return new double[] {gaps[gaps.length / 2], gaps[(int) (gaps.length * 0.9)], total, ms[0] * 1000.0};
     }
 
+    /**
+     * GPU time from each step's start to its end event, summed by kind: decode steps by batch size (1-32, 33-64,
+     * 65-128, 129-256, larger) and steps with prefill tokens; count and mean per kind.
+     */
+    String breakdown() {
+        int n = Math.min(starts.size(), ends.size());
+        String[] names = {"decode 1-32", "decode 33-64", "decode 65-128", "decode 129-256", "decode >256", "prefill"};
+        double[] sum = new double[names.length];
+        int[] count = new int[names.length];
+        float[] ms = new float[1];
+        for (int i = 0; i < n; i++) {
+            Cuda.check(JCudaDriver.cuEventElapsedTime(ms, starts.get(i), ends.get(i)), "cuEventElapsedTime");
+            int shape = shapes.get(i);
+            int k = shape < 0 ? 5 : shape <= 32 ? 0 : shape <= 64 ? 1 : shape <= 128 ? 2 : shape <= 256 ? 3 : 4;
+            sum[k] += ms[0];
+            count[k]++;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int k = 0; k < names.length; k++) {
+            if (count[k] > 0) {
+                out.append(String.format(Locale.ROOT, "%s%s: %d steps, %.1f ms, mean %.3f ms", out.length() > 0 ? "; " : "",
+                        names[k], count[k], sum[k], sum[k] / count[k]));
+            }
+        }
+        return out.toString();
+    }
+
     @Override
     public void close() {
         try {
@@ -70,6 +102,7 @@ final class StepTimeline implements AutoCloseable {
             LOG.info(String.format(Locale.ROOT, "step timeline: %d steps; GPU idle between consecutive steps: median"
                     + " %.1f µs, p90 %.1f µs, %.1f ms in all of %.1f ms", Math.min(starts.size(), ends.size()), s[0],
                     s[1], s[2] / 1000, s[3] / 1000));
+            LOG.info("step timeline by step kind: " + breakdown());
         } finally {
             starts.forEach(JCudaDriver::cuEventDestroy);
             ends.forEach(JCudaDriver::cuEventDestroy);
