@@ -9,3 +9,4 @@
 #include "attention_paged.cu"
 #include "sampling.cu"
 #include "finite.cu"
+#include "gemm_skinny.cu"

@@ -27,6 +27,11 @@ final class Cublas implements AutoCloseable {
     private boolean closed;
 
     Cublas(CudaStream stream) {
+        this(stream, null);
+    }
+
+    /** @param skinny Ember's skinny decode GEMMs, raced against cuBLASLt when a shape is tuned; null: none */
+    Cublas(CudaStream stream, SkinnyGemm skinny) {
         try {
             check(cublas.cublasCreate_v2(handle), "cublasCreate");
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
@@ -40,7 +45,7 @@ final class Cublas implements AutoCloseable {
             check(cublas.cublasSetStream_v2(handle, new CUstream_st(new Raw(stream.address()))), "cublasSetStream");
             check(cublas.cublasSetWorkspace_v2(handle, new Raw(ws.address()), WORKSPACE_BYTES), "cublasSetWorkspace");
             check(cublas.cublasSetMathMode(handle, cublas.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-            lt = new GemmPlans(stream, ws.address(), WORKSPACE_BYTES);
+            lt = new GemmPlans(stream, ws.address(), WORKSPACE_BYTES, skinny);
         } catch (RuntimeException e) {
             cublas.cublasDestroy_v2(handle);
             if (ws != null) {

@@ -81,7 +81,7 @@ public final class CudaBackend implements Backend {
             stream = own(new CudaStream());
             KernelModule module = own(new KernelModule());
             kernels = new Kernels(module, stream, dtype);
-            blas = own(new Cublas(stream));
+            blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);
         } catch (RuntimeException e) {
@@ -435,6 +435,8 @@ public final class CudaBackend implements Backend {
     static final int TUNE_ITERATIONS = 8;
     /** Benchmarks only: {@code -Dember.cuda.gemmTuning=false} keeps cuBLAS's default choice, to compare the two. */
     private static final boolean GEMM_TUNING = !"false".equals(System.getProperty("ember.cuda.gemmTuning"));
+    /** Benchmarks only: {@code -Dember.cuda.skinnyGemm=false} keeps Ember's skinny GEMMs out of the tuning race. */
+    private static final boolean SKINNY_GEMMS = !"false".equals(System.getProperty("ember.cuda.skinnyGemm"));
 
     /** The GEMM tunings of engine start (batch bucket x linear layer), for benchmarks. */
     List<GemmPlans.Tuning> gemmTunings() {

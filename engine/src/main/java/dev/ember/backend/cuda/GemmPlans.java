@@ -28,17 +28,17 @@ import java.util.Map;
  * (a 2,048 x 1,536 QKV matrix at 128 x 128 tiles is 32 CTAs for 132 SMs), and which split-K or stream-K variant
  * wins depends on the shape; so {@link #tune} times cuBLASLt's heuristic candidates on the real weights (a
  * different layer's matrix for each call, as a forward pass reads them, so the L2 cache does not flatter small
- * matrices) and keeps the fastest. Prefill shapes are not tuned: large M runs near the GEMM rate with the default.
+ * matrices) and keeps the fastest; Ember's own skinny kernels ({@link SkinnyGemm}, decode batches up to 64 rows)
+ * compete in the same race. Prefill shapes are not tuned: large M runs near the GEMM rate with the default.
  * Row-major {@code y (rows, out) = x (rows, in) · w (out, in)ᵀ} as {@link Cublas#linear}. Owns its handle, plans
  * and events. Not thread-safe; {@code close()} is idempotent.
  */
 final class GemmPlans implements AutoCloseable {
     /**
-     * How a shape's timing went: cuBLAS's default, cuBLASLt's first heuristic, the fastest candidate (µs); the plan
-     * is kept only when that candidate beats the default.
+     * How a shape's timing went: cuBLAS's default, cuBLASLt's first heuristic, the fastest candidate (µs), and which
+     * candidate that was; the plan is kept only when that candidate beats the default.
      */
-    record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, int bestIndex,
-                  int candidates) {
+    record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, String chosen) {
     }
 
     private record Key(int rows, int out, int in, DType dtype, boolean floatOut) {
@@ -53,10 +53,13 @@ final class GemmPlans implements AutoCloseable {
     private final long workspaceBytes;
     private final FloatPointer one = new FloatPointer(1f);
     private final FloatPointer zero = new FloatPointer(0f);
-    private final Map<Key, Plan> plans = new HashMap<>();
+    private final SkinnyGemm skinny;
+    private final Map<Key, Choice> plans = new HashMap<>();
     private boolean closed;
 
-    GemmPlans(CudaStream stream, long workspace, long workspaceBytes) {
+    /** @param skinny Ember's skinny kernels as candidates, or null for cuBLASLt's alone */
+    GemmPlans(CudaStream stream, long workspace, long workspaceBytes, SkinnyGemm skinny) {
+        this.skinny = skinny;
         check(cublas.cublasLtCreate(handle), "cublasLtCreate");
         this.cudaStream = stream;
         this.stream = new CUstream_st(new Cublas.Raw(stream.address()));
@@ -66,11 +69,11 @@ final class GemmPlans implements AutoCloseable {
 
     /** Runs the tuned plan of this exact shape and returns true, or returns false when the shape has none. */
     boolean run(long y, long x, long w, int rows, int out, int in, DType dtype, boolean floatOut) {
-        Plan p = plans.get(new Key(rows, out, in, dtype, floatOut));
-        if (p == null) {
+        Choice c = plans.get(new Key(rows, out, in, dtype, floatOut));
+        if (c == null) {
             return false;
         }
-        p.run(y, x, w, p.algo);
+        c.run(y, x, w);
         return true;
     }
 
@@ -112,19 +115,36 @@ final class GemmPlans implements AutoCloseable {
                     bestIndex = a;
                 }
             }
-            Tuning tuning = new Tuning(rows, out, in, defaultMicros, first, best, bestIndex, found[0]);
-            Plan old = plans.remove(key);
+            String chosen = "cuBLASLt #" + bestIndex + " of " + found[0];
+            SkinnyGemm.Variant bestSkinny = null;
+            if (skinny != null) {
+                for (SkinnyGemm.Variant v : SkinnyGemm.candidates(rows, out, in, dtype)) {
+                    double t = time(iterations, i -> skinny.run(v, y, x, weights[i % weights.length], rows, out, in,
+                            dtype, floatOut));
+                    if (t < best) {
+                        best = t;
+                        bestSkinny = v;
+                        chosen = v.toString();
+                    }
+                }
+            }
+            Choice old = plans.remove(key);
             if (old != null) {
                 old.close();
             }
-            if (bestIndex >= 0 && best < defaultMicros) {
+            if (best >= defaultMicros) {
+                chosen = "cuBLAS default";
+                p.close();  // linear() falls back to cuBLAS's default choice
+            } else if (bestSkinny != null) {
+                SkinnyGemm.Variant v = bestSkinny;
+                plans.put(key, (yy, xx, ww) -> skinny.run(v, yy, xx, ww, rows, out, in, dtype, floatOut));
+                p.close();
+            } else {
                 Pointer.memcpy(p.algo, results.getPointer(bestIndex).algo(), p.algo.sizeof());
                 plans.put(key, p);
-            } else {
-                p.close();  // cuBLAS's default stays the faster choice: linear() falls back to it
             }
             results.close();
-            return tuning;
+            return new Tuning(rows, out, in, defaultMicros, first, best, chosen);
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -173,8 +193,17 @@ final class GemmPlans implements AutoCloseable {
                 + ")";
     }
 
-    /** The descriptors of one shape and its chosen algorithm. */
-    private final class Plan implements AutoCloseable {
+    /** How one tuned shape runs. */
+    private interface Choice extends AutoCloseable {
+        void run(long y, long x, long w);
+
+        @Override
+        default void close() {
+        }
+    }
+
+    /** The descriptors of one shape and its chosen cuBLASLt algorithm. */
+    private final class Plan implements Choice {
         final Key key;
         final cublasLtMatmulDescOpaque_t desc;
         final cublasLtMatrixLayoutOpaque_t a;
@@ -205,6 +234,11 @@ final class GemmPlans implements AutoCloseable {
                 check(cublas.cublasLtMatmulPreferenceSetAttribute(preference,
                         cublas.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, ws, 8), "MAX_WORKSPACE_BYTES");
             }
+        }
+
+        @Override
+        public void run(long y, long x, long w) {
+            run(y, x, w, algo);
         }
 
         void run(long y, long x, long w, cublasLtMatmulAlgo_t with) {
@@ -249,8 +283,8 @@ final class GemmPlans implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            for (Plan p : plans.values()) {
-                p.close();
+            for (Choice c : plans.values()) {
+                c.close();
             }
             plans.clear();
             cublas.cublasLtDestroy(handle);

@@ -7,6 +7,7 @@ import dev.ember.weights.TensorView;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -24,6 +25,7 @@ import static dev.ember.backend.cuda.GpuTestSupport.relativeError;
 import static dev.ember.backend.cuda.GpuTestSupport.round;
 import static dev.ember.backend.cuda.GpuTestSupport.tolerance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -169,6 +171,69 @@ class CudaKernelsTest {
                     assertClose("linear rows=" + rows + " floatOut=" + floatOut, dtype, gpu.download(y, want.length, outType),
                             want);
                 }
+            }
+        }
+    }
+
+    /**
+     * Every skinny-GEMM variant on a shape it supports, against the CPU matmul: token counts that fill and that
+     * leave padding in the last 8-row tile, an inner size that is not a multiple of the warps' stride, both outputs.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void skinnyGemmMatchesCpuMatmul(DType dtype) {
+        Random r = new Random(5);
+        SkinnyGemm skinny = new SkinnyGemm(gpu.module, gpu.stream);
+        int out = 96;
+        int in = 352;  // 11 chunks of 32: the warps' loop ends unevenly
+        float[] w = round(random(r, out * in, 0.05f), dtype);
+        DeviceBuffer wDev = gpu.upload(w, dtype);
+        for (int rows : new int[] {1, 5, 8, 13, 32, 40, 64}) {
+            float[] x = round(random(r, rows * in, 1f), dtype);
+            DeviceBuffer xDev = gpu.upload(x, dtype);
+            float[] want = new float[rows * out];
+            CpuOps.matmul(want, x, TensorView.ofFloats("w", new long[] {out, in}, w), null, rows, null);
+            List<SkinnyGemm.Variant> variants = SkinnyGemm.candidates(rows, out, in, dtype);
+            assertTrue(variants.size() >= 2, "variants for " + rows + " rows: " + variants);
+            for (SkinnyGemm.Variant v : variants) {
+                for (boolean floatOut : new boolean[] {false, true}) {
+                    DType outType = floatOut ? DType.F32 : dtype;
+                    DeviceBuffer y = gpu.poisoned((long) rows * out, outType);
+                    skinny.run(v, y.address(), xDev.address(), wDev.address(), rows, out, in, dtype, floatOut);
+                    assertClose("skinny " + v + " rows=" + rows + " floatOut=" + floatOut, dtype,
+                            gpu.download(y, want.length, outType), want);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> skinny.run(new SkinnyGemm.Variant(1, 1, 4), 0, 0, 0, 9, out,
+                in, dtype, false), "9 rows need two token tiles");
+        assertTrue(SkinnyGemm.candidates(65, out, in, dtype).isEmpty());
+        assertTrue(SkinnyGemm.candidates(8, out, in + 16, dtype).isEmpty());
+    }
+
+    /** A tuned shape gives cuBLAS's result whichever candidate won the race (a skinny kernel or cuBLASLt's). */
+    @Test
+    void tunedLinearMatchesCpuMatmul() {
+        DType dtype = DType.BF16;
+        Random r = new Random(6);
+        try (Cublas blas = new Cublas(gpu.stream, new SkinnyGemm(gpu.module, gpu.stream))) {
+            for (int rows : new int[] {4, 24, 64, 96}) {
+                int out = 512;
+                int in = 1024;
+                float[] x = round(random(r, rows * in, 1f), dtype);
+                float[] w = round(random(r, out * in, 0.05f), dtype);
+                float[] want = new float[rows * out];
+                CpuOps.matmul(want, x, TensorView.ofFloats("w", new long[] {out, in}, w), null, rows, null);
+                DeviceBuffer xDev = gpu.upload(x, dtype);
+                DeviceBuffer wDev = gpu.upload(w, dtype);
+                DeviceBuffer y = gpu.poisoned((long) rows * out, dtype);
+                GemmPlans.Tuning t = blas.tune(y.address(), xDev.address(), new long[] {wDev.address()}, rows, out, in,
+                        dtype, false, 4);
+                assertTrue(t.bestMicros() > 0 && t.defaultMicros() > 0, t.toString());
+                y = gpu.poisoned((long) rows * out, dtype);
+                blas.linear(y.address(), xDev.address(), wDev.address(), rows, out, in, dtype, false);
+                assertClose("tuned linear rows=" + rows + " (" + t.chosen() + ")", dtype, gpu.download(y, want.length,
+                        dtype), want);
             }
         }
     }

@@ -109,9 +109,9 @@ public final class StepProfile {
                     + (double) t.rows() * t.out() * (logits ? 4 : e);
             double floor = Math.max(bytes / (peakGBs * 1e3), 2.0 * t.rows() * t.out() * t.in() / (peakTflops * 1e6));
             double tuned = Math.min(t.bestMicros(), t.defaultMicros());
-            System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% #%d of %d%n", t.rows(),
+            System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% %s%n", t.rows(),
                     t.out() + " x " + t.in(), floor, t.defaultMicros(), t.firstMicros(), tuned,
-                    100 * floor / t.defaultMicros(), 100 * floor / tuned, t.bestIndex(), t.candidates());
+                    100 * floor / t.defaultMicros(), 100 * floor / tuned, t.chosen());
             int times = logits ? 1 : c.numLayers();
             double[] sum = perStep.computeIfAbsent(t.rows(), r -> new double[3]);
             sum[0] += times * floor;
