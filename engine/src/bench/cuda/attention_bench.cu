@@ -242,6 +242,9 @@ int main(int argc, char** argv) {
     // the split policy (CudaModel.decodeSplits) against fixed split counts
     for (int ctx : {600, 1024, 2048})
         for (int f : {1, 2, 3, 4, 6, 8}) bench_decode(c, 256, ctx, nh, copy_gbs, false, p.multiProcessorCount, f);
+    // small batches at long contexts (the end of a throughput run): is a 256-key floor on the split too coarse?
+    for (int S : {8, 16, 32, 64})
+        for (int f : {0, 4, 6, 8, 12, 16, 24}) bench_decode(c, S, 1536, nh, copy_gbs, false, p.multiProcessorCount, f);
     bench_prefill(c, 2, 300, nh, true);
     bench_prefill(c, 8, 1024, nh, true);
     bench_prefill(c, 8, 1024, 2 * 2, false);   // G = 2 (qwen3-0.6b style packing)

@@ -432,7 +432,8 @@ public final class CudaBackend implements Backend {
                 kv == null ? 0 : kv.numBlocks};
     }
 
-    static final int TUNE_ITERATIONS = 8;
+    /** Fewest calls of a GEMM timing (GemmPlans makes more for small matrices). */
+    static final int TUNE_ITERATIONS = 2;
     /** Benchmarks only: {@code -Dember.cuda.gemmTuning=false} keeps cuBLAS's default choice, to compare the two. */
     private static final boolean GEMM_TUNING = !"false".equals(System.getProperty("ember.cuda.gemmTuning"));
     /** Benchmarks only: {@code -Dember.cuda.skinnyGemm=false} keeps Ember's skinny GEMMs out of the tuning race. */

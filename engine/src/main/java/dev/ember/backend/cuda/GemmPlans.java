@@ -3,6 +3,9 @@ package dev.ember.backend.cuda;
 import dev.ember.CudaException;
 import dev.ember.weights.DType;
 import jcuda.driver.CUevent;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 import org.bytedeco.cuda.cublas.cublasLtContext;
 import org.bytedeco.cuda.cublas.cublasLtMatmulAlgo_t;
@@ -45,6 +48,9 @@ final class GemmPlans implements AutoCloseable {
     }
 
     private static final int MAX_CANDIDATES = 16;
+    /** Weight bytes a timing reads: 2.5 times the 50 MB L2 cache of an H100 or H200 (a 3090's is 6 MB). */
+    private static final long FLUSH_BYTES = 128L << 20;
+    private static final int MAX_CALLS = 64;
 
     private final cublasLtContext handle = new cublasLtContext();
     private final CUstream_st stream;
@@ -78,14 +84,23 @@ final class GemmPlans implements AutoCloseable {
     }
 
     /**
-     * Times cuBLASLt's candidates for one shape and keeps the fastest as that shape's plan. Must not run while a
-     * graph is being captured (it synchronizes the stream). Every candidate writes {@code y}.
+     * Times cuBLASLt's candidates (and the skinny kernels') for one shape and keeps the fastest as that shape's plan.
+     * Must not run while a graph is being captured (it synchronizes the stream). Every candidate writes {@code y}.
      *
-     * @param weights the matrices of this shape, one per layer: call i reads {@code weights[i % length]}
-     * @param dflt    cuBLAS's default algorithm on the same call, timed for comparison
+     * @param weights    the matrices of this shape, one per layer: call i reads {@code weights[i % length]}
+     * @param iterations the fewest calls a timing makes; more when the matrices are small, so that the calls read
+     *                   {@value #FLUSH_BYTES} bytes of weights and the L2 cache cannot flatter a candidate
+     * @param dflt       cuBLAS's default algorithm on the same call, timed for comparison
      */
     Tuning tune(long y, long x, long[] weights, int rows, int out, int in, DType dtype, boolean floatOut, int iterations,
                 Gemm dflt) {
+        long matrixBytes = (long) out * in * dtype.sizeBytes();
+        int calls = (int) Math.min(MAX_CALLS, Math.max(iterations, (FLUSH_BYTES + matrixBytes - 1) / matrixBytes));
+        return tune(y, x, weights, rows, out, in, dtype, floatOut, dflt, calls);
+    }
+
+    private Tuning tune(long y, long x, long[] weights, int rows, int out, int in, DType dtype, boolean floatOut,
+                        Gemm dflt, int iterations) {
         Key key = new Key(rows, out, in, dtype, floatOut);
         Plan p = new Plan(key);
         try {
@@ -164,27 +179,45 @@ final class GemmPlans implements AutoCloseable {
         void run(int i);
     }
 
-    /** Mean microseconds of one call over {@code iterations} calls back to back, after two untimed ones. */
+    /**
+     * Mean microseconds of one call, timed as a decode step runs it: {@code iterations} calls captured into a CUDA
+     * graph, replayed once untimed and twice timed. Timing eager launches instead would measure the host: a small
+     * GEMM's launch through JNI takes longer than the GPU's work, and the graphs never pay it.
+     */
     private double time(int iterations, Call call) {
-        CUevent start = new CUevent();
-        CUevent end = new CUevent();
-        Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
-        Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
+        CUgraph graph = new CUgraph();
+        Cuda.check(JCudaDriver.cuStreamBeginCapture(cudaStream.handle(),
+                CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL), "cuStreamBeginCapture");
         try {
-            call.run(0);
-            call.run(1);
-            Cuda.check(JCudaDriver.cuEventRecord(start, cudaStream.handle()), "cuEventRecord");
             for (int i = 0; i < iterations; i++) {
                 call.run(i);
             }
+        } catch (RuntimeException e) {
+            JCudaDriver.cuStreamEndCapture(cudaStream.handle(), new CUgraph());
+            throw e;
+        }
+        Cuda.check(JCudaDriver.cuStreamEndCapture(cudaStream.handle(), graph), "cuStreamEndCapture");
+        CUgraphExec exec = new CUgraphExec();
+        CUevent start = new CUevent();
+        CUevent end = new CUevent();
+        try {
+            Cuda.check(JCudaDriver.cuGraphInstantiate(exec, graph, 0), "cuGraphInstantiate(GEMM timing)");
+            Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
+            Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
+            Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
+            Cuda.check(JCudaDriver.cuEventRecord(start, cudaStream.handle()), "cuEventRecord");
+            Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
+            Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
             Cuda.check(JCudaDriver.cuEventRecord(end, cudaStream.handle()), "cuEventRecord");
             Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
             float[] ms = new float[1];
             Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
-            return ms[0] * 1000.0 / iterations;
+            return ms[0] * 1000.0 / (2.0 * iterations);
         } finally {
             JCudaDriver.cuEventDestroy(start);
             JCudaDriver.cuEventDestroy(end);
+            JCudaDriver.cuGraphExecDestroy(exec);
+            JCudaDriver.cuGraphDestroy(graph);
         }
     }
 
