@@ -12,7 +12,8 @@
 // Each (row, token) appears at most once, so entries never race.
 //
 // sample_rows(tokens (n), logprobs (n), top_ids (n, 20), top_logprobs (n, 20), raw, work (rows, vocab) f32,
-//             params (n, 12) int, masks (mask rows, 2 * ceil(vocab / 64)) uint32, vocab): grid = n, block = 1024.
+//             params (n, 12) int, masks (mask rows, 2 * ceil(vocab / 64)) uint32, vocab, parts, splits): grid = n,
+//             block = 1024; splits > 1 when the split kernels ran first for the one-pass rows (see Split rows).
 //             A row whose raw logits hold a NaN or an infinity gets token -2 (StepOutput.NON_FINITE) and a NaN
 //             logprob, and nothing else is written for it; a row whose every token is masked gets token -3
 //             (StepOutput.NO_CANDIDATE) and a NaN logprob.
@@ -32,6 +33,15 @@
 // Passes over a row: a greedy row or a plain temperature row (no top-k, top-p or min-p: the Gumbel keys need no
 // normalization) takes its token in the same pass as the logits' maximum, then one more for the softmax sum of its
 // logprob; top-k, top-p and min-p add their own passes.
+//
+// Split rows: with few rows a CTA per row leaves most SMs idle while each walks 150k entries (a Philox draw and
+// two logs each), so GpuSampler may split each such one-pass row (greedy or plain temperature) over `splits`
+// CTAs of 256 threads: sample_split_scan(parts (n, splits), raw, work, params, masks, vocab) takes each chunk's
+// maximum, finiteness and best (key, id); sample_split_sum(parts, raw, params, masks, vocab) each chunk's
+// fixed-point softmax sum against the row's maximum; sample_rows(..., parts, splits) merges them in place of its
+// own two passes. A maximum, a best key with ties to the lower id and an integer sum do not depend on the order
+// they are combined in, so a split row's token and logprob are bit for bit the unsplit ones. Rows that filter
+// (top-k, top-p, min-p) ignore the split kernels and take the one-CTA path.
 #include "common.cuh"
 
 #define PHILOX_M0 0xD2511F53u
@@ -357,8 +367,96 @@ extern "C" __global__ void apply_penalties(float* work, const int* entries, int 
     *p = l;
 }
 
+// One chunk of a split row (see the header).
+struct SplitPart {
+    float mx;
+    float bv;
+    int bi;
+    int non_finite;
+    unsigned long long sum;
+};
+
+// A row whose token comes out of the maximum's pass: greedy, or temperature with no top-k, top-p or min-p.
+__device__ __forceinline__ bool one_pass_row(const int* pr, int vocab) {
+    const int top_k = pr[8];
+    const double top_p = __hiloint2double(pr[10], pr[9]);
+    return pr[1] || (!(top_k > 0 && top_k < vocab) && !(top_p < 1.0 || __int_as_float(pr[3]) > 0.f));
+}
+
+// Pass 1 of sample_rows over [begin, end) with stride blockDim.x: the raw maximum, non-finite raw logits, and the
+// best (value, id) of a greedy row or (Gumbel key, id) of a temperature row.
+__device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
+                                           float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
+                                           int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
+        const float l = lr[i];
+        mx = fmaxf(mx, wl(lr, allowed, i));
+        non_finite |= !isfinite(l);
+        if (greedy) {
+            const float v = wl(lw, allowed, i);
+            if (better(v, i, bv, bi)) { bv = v; bi = i; }
+        } else {
+            const float z = __fdiv_rn(wl(lw, allowed, i), temperature);
+            if (candidate(z)) {
+                const float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
+                if (better(key, i, bv, bi)) { bv = key; bi = i; }
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) sample_split_scan(SplitPart* parts, const float* raw,
+        const float* work, const int* params, const uint32_t* masks, int vocab) {
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    const int* pr = params + 12 * blockIdx.x;
+    if (!one_pass_row(pr, vocab)) return;
+    const int row = pr[0];
+    const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
+    const int chunk = (vocab + gridDim.y - 1) / gridDim.y;
+    const int begin = blockIdx.y * chunk;
+    float mx = -INFINITY, bv = -INFINITY;
+    int non_finite = 0, bi = INT_MAX;
+    first_pass(raw + (size_t)row * vocab, work + (size_t)row * vocab, allowed, pr[1], __int_as_float(pr[2]),
+               (uint32_t)pr[4], (uint32_t)pr[5], pr[6], begin, min(vocab, begin + chunk), mx, non_finite, bv, bi);
+    non_finite = __syncthreads_or(non_finite);
+    mx = block_max(mx, sv);
+    block_argmax(bv, bi, sv, si);
+    if (threadIdx.x == 0) {
+        SplitPart& p = parts[blockIdx.x * gridDim.y + blockIdx.y];
+        p.mx = mx;
+        p.bv = bv;
+        p.bi = bi;
+        p.non_finite = non_finite;
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(256) sample_split_sum(SplitPart* parts, const float* raw,
+        const int* params, const uint32_t* masks, int vocab) {
+    __shared__ unsigned long long su[32];
+    const int* pr = params + 12 * blockIdx.x;
+    if (!one_pass_row(pr, vocab)) return;
+    SplitPart* row_parts = parts + blockIdx.x * gridDim.y;
+    float mx = -INFINITY;
+    int non_finite = 0;
+    for (int c = 0; c < gridDim.y; c++) {
+        mx = fmaxf(mx, row_parts[c].mx);
+        non_finite |= row_parts[c].non_finite;
+    }
+    if (non_finite) return;  // sample_rows reports the row
+    const float* lr = raw + (size_t)pr[0] * vocab;
+    const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
+    const int chunk = (vocab + gridDim.y - 1) / gridDim.y;
+    const int begin = blockIdx.y * chunk, end = min(vocab, begin + chunk);
+    unsigned long long part = 0;
+    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+    part = block_sum_u64(part, su);
+    if (threadIdx.x == 0) row_parts[blockIdx.y].sum = part;
+}
+
 extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, float* logprobs, int* top_ids,
-        float* top_logprobs, const float* raw, const float* work, const int* params, const uint32_t* masks, int vocab) {
+        float* top_logprobs, const float* raw, const float* work, const int* params, const uint32_t* masks, int vocab,
+        const SplitPart* parts, int splits) {
     __shared__ float sv[32];
     __shared__ int si[32];
     __shared__ unsigned long long su[32];
@@ -377,42 +475,54 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     const bool early = greedy || (!filtered && !use_p);
 
     // pass 1: the raw logits' maximum (over the allowed tokens for a guided row: its logprobs are of that
-    // distribution, as Sampler), the finiteness check, and an early row's token
+    // distribution, as Sampler), the finiteness check, and an early row's token; pass 2: the softmax sum of the
+    // logprobs, in fixed point. A split row (see the header) merges its chunks' results instead.
     float mx = -INFINITY;
     int non_finite = 0;
     float bv = -INFINITY;
     int bi = INT_MAX;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-        const float l = lr[i];
-        mx = fmaxf(mx, wl(lr, allowed, i));
-        non_finite |= !isfinite(l);
-        if (greedy) {
-            const float v = wl(lw, allowed, i);
-            if (better(v, i, bv, bi)) { bv = v; bi = i; }
-        } else if (early) {
-            const float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-            if (candidate(z)) {
-                const float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
-                if (better(key, i, bv, bi)) { bv = key; bi = i; }
+    unsigned long long total = 0;
+    const bool split = splits > 1 && early;
+    if (split) {
+        // every thread merges the row's few chunks in the same order: nothing to broadcast
+        const SplitPart* rp = parts + blockIdx.x * splits;
+        for (int c = 0; c < splits; c++) {
+            mx = fmaxf(mx, rp[c].mx);
+            non_finite |= rp[c].non_finite;
+            if (better(rp[c].bv, rp[c].bi, bv, bi)) { bv = rp[c].bv; bi = rp[c].bi; }
+            total += rp[c].sum;
+        }
+    } else {
+        if (early) {
+            first_pass(lr, lw, allowed, greedy, temperature, seed_lo, seed_hi, output_index, 0, vocab, mx, non_finite,
+                       bv, bi);
+        } else {
+            for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                mx = fmaxf(mx, wl(lr, allowed, i));
+                non_finite |= !isfinite(lr[i]);
             }
         }
+        non_finite = __syncthreads_or(non_finite);
     }
     // A NaN or an infinity among the raw logits: no token drawn from the row means anything. Report the row
     // (token -2, StepOutput.NON_FINITE) instead of sampling; the whole block leaves together.
-    if (__syncthreads_or(non_finite)) {
+    if (non_finite) {
         if (threadIdx.x == 0) {
             tokens[blockIdx.x] = -2;
             logprobs[blockIdx.x] = __int_as_float(0x7fffffff);
         }
         return;
     }
-    mx = block_max(mx, sv);
-    if (early) block_argmax(bv, bi, sv, si);
-
-    // pass 2: the softmax sum of the logprobs, in fixed point
-    unsigned long long part = 0;
-    for (int i = threadIdx.x; i < vocab; i += blockDim.x) part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
-    const double log_sum = log((double)block_sum_u64(part, su) * (1.0 / EMBER_MASS_ONE));
+    if (!split) {
+        mx = block_max(mx, sv);
+        if (early) block_argmax(bv, bi, sv, si);
+        unsigned long long part = 0;
+        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+            part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+        }
+        total = block_sum_u64(part, su);
+    }
+    const double log_sum = log((double)total * (1.0 / EMBER_MASS_ONE));
 
     float pv = INFINITY;
     int pi = -1;

@@ -146,7 +146,8 @@ public final class CudaBackend implements Backend {
         long free0 = device.memoryInfo()[0];
         act = own(new Activations(config, dtype, maxTokens, maxSeqs, CudaModel.inverseFrequencies(config)));
         inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, Kernels.prefillTileTokens(dtype, config.groupSize())));
-        sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs));
+        sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs,
+                device.multiprocessors()));
         model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());
         profileRun(blockSize, maxSeqs);
         long[] mem = device.memoryInfo();

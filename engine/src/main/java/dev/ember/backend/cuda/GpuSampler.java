@@ -25,6 +25,9 @@ final class GpuSampler implements AutoCloseable {
     private final int[] eosIds;
     private final int vocab;
     private final int maxSeqs;
+    private final int multiprocessors;
+    /** sampling.cu's SplitParts of split rows: (maxSeqs, MAX_SPLITS) of 24 bytes. */
+    private final DeviceBuffer splitParts;
     /** Results of the last two launches, used in turn, each with the event recorded after its copy. */
     private final PinnedBuffer[] results = new PinnedBuffer[2];
     private final CUevent[] copied = new CUevent[2];
@@ -47,8 +50,20 @@ final class GpuSampler implements AutoCloseable {
     record Plan(int[] logitTokenOf, int[] logitRowOf, int[] gpuIndexOf, int numLogitRows, int numGpuRows) {
     }
 
+    static final int MAX_SPLITS = 32;
+    private static final int SPLIT_PART_BYTES = 24;
+
     GpuSampler(Kernels kernels, Activations act, StepInputs in, CudaStream stream, Set<Integer> eosTokenIds, int vocab,
                int maxSeqs) {
+        this(kernels, act, in, stream, eosTokenIds, vocab, maxSeqs, 0);
+    }
+
+    /**
+     * @param multiprocessors the GPU's SMs, which a small batch's one-pass rows are split to fill (see
+     *                        {@link #splits}); 0: never split
+     */
+    GpuSampler(Kernels kernels, Activations act, StepInputs in, CudaStream stream, Set<Integer> eosTokenIds, int vocab,
+               int maxSeqs, int multiprocessors) {
         this.kernels = kernels;
         this.act = act;
         this.in = in;
@@ -56,11 +71,13 @@ final class GpuSampler implements AutoCloseable {
         this.eosIds = eosTokenIds.stream().mapToInt(Integer::intValue).sorted().toArray();
         this.vocab = vocab;
         this.maxSeqs = maxSeqs;
+        this.multiprocessors = multiprocessors;
         this.tokenStamps = new int[vocab];
         this.tokenCounts = new int[vocab];
         this.tokenFlags = new int[vocab];
         this.touched = new int[vocab];
         this.maskLongs = (vocab + 63) >>> 6;
+        this.splitParts = new DeviceBuffer((long) maxSeqs * MAX_SPLITS * SPLIT_PART_BYTES, "sampler split parts");
         try {
             for (int i = 0; i < 2; i++) {
                 results[i] = new PinnedBuffer((long) maxSeqs * Activations.outputInts() * 4, "sampler outputs (host)");
@@ -119,6 +136,19 @@ final class GpuSampler implements AutoCloseable {
     }
 
     /**
+     * How many CTAs each one-pass row (greedy or plain temperature) of a batch of {@code rows} is split over: with
+     * fewer rows than two per SM a CTA per row leaves SMs idle while each walks the whole vocabulary, so the rows
+     * are split to give about four CTAs of 256 threads per SM, at most {@value #MAX_SPLITS} each (sampling.cu's
+     * "Split rows"; the result is bit for bit the unsplit one).
+     */
+    static int splits(int rows, int multiprocessors) {
+        if (multiprocessors <= 0 || rows <= 0 || rows >= 2 * multiprocessors) {
+            return 1;
+        }
+        return Math.min(MAX_SPLITS, (4 * multiprocessors + rows - 1) / rows);
+    }
+
+    /**
      * Enqueues the penalties, the sampling kernel and the copy of the results to the host; returns the result slot
      * for {@link #collect}. At most two launches may be uncollected.
      */
@@ -140,8 +170,13 @@ final class GpuSampler implements AutoCloseable {
         long out = act.outputs.address();
         long topIds = out + 8L * maxSeqs;
         long topLps = topIds + 4L * maxSeqs * Kernels.MAX_TOP_LOGPROBS;
-        kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, in.address(in.sampleParams), masks, n,
-                vocab);
+        long params = in.address(in.sampleParams);
+        int splits = splits(n, multiprocessors);
+        if (splits > 1) {
+            kernels.sampleSplit(splitParts.address(), raw, work, params, masks, n, vocab, splits);
+        }
+        kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, params, masks, n, vocab,
+                splitParts.address(), splits);
         int slot = nextSlot;
         nextSlot ^= 1;
         results[slot].copyFromDeviceAsync(0, act.outputs, 0, (long) maxSeqs * Activations.outputInts() * 4, stream);
@@ -362,6 +397,7 @@ final class GpuSampler implements AutoCloseable {
                         JCudaDriver.cuEventDestroy(copied[i]);
                     }
                 }
+                splitParts.close();
             }
         }
     }

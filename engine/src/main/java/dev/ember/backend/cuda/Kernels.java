@@ -167,9 +167,19 @@ final class Kernels {
 
     /** Samples {@code n} rows (params: (n, 8) ints, see sampling.cu) from float logits. */
     /** @param masks packed guided-decoding bitmasks, one row per params' mask row (0 when no row has one) */
+    /**
+     * @param parts  the split kernels' chunk results ({@link #sampleSplit}), read when {@code splits > 1}
+     * @param splits chunks each one-pass row was split into (1: none)
+     */
     void sampleRows(long tokens, long logprobs, long topIds, long topLogprobs, long raw, long work, long params,
-                    long masks, int n, int vocab) {
+                    long masks, int n, int vocab, long parts, int splits) {
         module.launch("sample_rows", n, 1, 1, 1024, 0, stream, tokens, logprobs, topIds, topLogprobs, raw, work, params,
-                masks, vocab);
+                masks, vocab, parts, splits);
+    }
+
+    /** The two chunk passes of split one-pass rows (sampling.cu's "Split rows"), before {@link #sampleRows}. */
+    void sampleSplit(long parts, long raw, long work, long params, long masks, int n, int vocab, int splits) {
+        module.launch("sample_split_scan", n, splits, 1, 256, 0, stream, parts, raw, work, params, masks, vocab);
+        module.launch("sample_split_sum", n, splits, 1, 256, 0, stream, parts, raw, params, masks, vocab);
     }
 }

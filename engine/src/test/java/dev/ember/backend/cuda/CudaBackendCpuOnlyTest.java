@@ -38,6 +38,16 @@ class CudaBackendCpuOnlyTest {
     }
 
     @Test
+    void samplerSplitsSmallBatchesToFillTheSms() {
+        assertEquals(1, GpuSampler.splits(16, 0), "0 SMs: never split");
+        assertEquals(1, GpuSampler.splits(264, 132), "two rows per SM: a CTA each");
+        assertEquals(3, GpuSampler.splits(263, 132), "ceil(528 / 263)");
+        assertEquals(5, GpuSampler.splits(128, 132));
+        assertEquals(GpuSampler.MAX_SPLITS, GpuSampler.splits(1, 132));
+        assertEquals(GpuSampler.MAX_SPLITS, GpuSampler.splits(16, 132), "ceil(528 / 16) = 33 is capped");
+    }
+
+    @Test
     void decodeSplitsCoverTheContextWithinTheLimits() {
         ModelConfig c = config(12, 2, 128, null);
         for (int seqs : new int[] {1, 3, 64, 256}) {

@@ -10,6 +10,8 @@ import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.DType;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.Random;
@@ -53,8 +55,10 @@ class GpuSamplerTest {
                 SamplingParams.builder().temperature(1.2).topK(300).topP(0.95).presencePenalty(0.5).build());
     }
 
-    @Test
-    void gpuSamplingMatchesSamplerExactly() throws Exception {
+    /** 0: one CTA a row; 8 SMs: the 14 rows split in 3; 10,000 SMs: in 32, chunks of a few dozen tokens. */
+    @ParameterizedTest(name = "multiprocessors {0}")
+    @ValueSource(ints = {0, 8, 10_000})
+    void gpuSamplingMatchesSamplerExactly(int multiprocessors) throws Exception {
         ModelConfig config = new ModelConfig(Architecture.QWEN2, VOCAB, 64, 128, 1, 2, 1, 64, 1e-6, 1e6, null, 4096,
                 true, true, false, "bfloat16", 1, EOS);
         List<SamplingParams> settings = settings();
@@ -66,7 +70,8 @@ class GpuSamplerTest {
         try (GpuTestSupport gpu = new GpuTestSupport();
              Activations act = new Activations(config, DType.BF16, 64, seqs, new float[32]);
              StepInputs in = new StepInputs(64, seqs, 4, 16);
-             GpuSampler sampler = new GpuSampler(gpu.kernels(DType.BF16), act, in, gpu.stream, EOS, VOCAB, seqs)) {
+             GpuSampler sampler = new GpuSampler(gpu.kernels(DType.BF16), act, in, gpu.stream, EOS, VOCAB, seqs,
+                     multiprocessors)) {
             for (int round = 0; round < 6; round++) {
                 int[][] history = new int[seqs][];
                 int[] promptLen = new int[seqs];
