@@ -116,7 +116,8 @@ static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs
     {
         long ctas = (long)S * nkv;
         long fill = (4L * sms + ctas - 1) / ctas;
-        int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (ctx + 1023) / 1024), (ctx + 255) / 256));
+        int shortest = ctas * ((ctx + 255) / 256) < 2L * sms ? 128 : 256;
+        int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (ctx + 1023) / 1024), (ctx + shortest - 1) / shortest));
         if (force_splits > 0) want = force_splits;
         partition = 64 * ((((ctx + want - 1) / want) + 63) / 64);
         splits = (ctx + partition - 1) / partition;

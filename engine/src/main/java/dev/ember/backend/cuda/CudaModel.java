@@ -57,14 +57,17 @@ final class CudaModel {
 
     /**
      * How a decode step splits the context: (partition, numSplits). Enough (sequence, KV head, split) blocks to
-     * give every SM about four, no split shorter than 256 keys (each split costs a partial write and a merge),
-     * none longer than 1,024 keys (so sequences of very different lengths still finish together), and within
-     * the kernel's partition limit and the split-partial buffers.
+     * give every SM about four, no split shorter than 256 keys (each split costs a partial write and a merge)
+     * unless 256-key splits would leave the SMs short of two blocks each (then 128: a batch of 8 or 16 at
+     * 1,536 keys runs 17-18 % faster, the kernel benchmark's sweep), none longer than 1,024 keys (so sequences of
+     * very different lengths still finish together), and within the kernel's partition limit and the
+     * split-partial buffers.
      */
     static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext, int maxPartition) {
         long blocks = (long) numSeqs * config.numKvHeads();
         long fill = (4L * multiprocessors + blocks - 1) / blocks;
-        int want = (int) Math.max(1, Math.min(Math.max(fill, ceilDiv(maxContext, 1024)), ceilDiv(maxContext, 256)));
+        int shortest = blocks * ceilDiv(maxContext, 256) < 2L * multiprocessors ? 128 : 256;
+        int want = (int) Math.max(1, Math.min(Math.max(fill, ceilDiv(maxContext, 1024)), ceilDiv(maxContext, shortest)));
         int partition = Math.min(roundUp(ceilDiv(maxContext, want), 64), maxPartition);
         int splits = ceilDiv(maxContext, partition);
         if ((long) numSeqs * splits > Activations.MAX_SPLIT_ROWS) {

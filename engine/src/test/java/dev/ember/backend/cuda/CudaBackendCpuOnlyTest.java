@@ -68,6 +68,9 @@ class CudaBackendCpuOnlyTest {
         // a small batch is split finer than a large one, to fill the GPU
         int limit = Kernels.maxDecodePartition(DType.BF16, c.groupSize(), c.headDim());
         assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096, limit)[1] > CudaModel.decodeSplits(c, 132, 256, 4096, limit)[1]);
+        // 128-key splits only where 256-key ones leave SMs idle: 16 x 2 heads x 6 splits = 192 < 264 blocks
+        assertEquals(128, CudaModel.decodeSplits(c, 132, 16, 1536, limit)[0]);
+        assertEquals(256, CudaModel.decodeSplits(c, 132, 32, 1536, limit)[0]);
         // no split is longer than 1,024 keys, so long and short sequences finish together
         assertTrue(CudaModel.decodeSplits(c, 132, 256, 8192, limit)[0] <= 1024);
     }
