@@ -2,11 +2,13 @@ package dev.ember.engine;
 
 import dev.ember.LlmException;
 import dev.ember.backend.Backend;
+import dev.ember.guided.Constraint;
 import dev.ember.guided.ConstraintCache;
 import dev.ember.guided.TokenGuide;
 import dev.ember.guided.TokenVocabulary;
 import dev.ember.kv.BlockManager;
 import dev.ember.model.ModelConfig;
+import dev.ember.sampling.SamplingParams;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
@@ -158,10 +160,16 @@ public final class Engine implements AutoCloseable {
                 return CompletableFuture.completedFuture(Result.error(request.requestId(), e.getMessage(), prompt.length));
             }
         }
-        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, request.params(), preparer.seed(request, prompt),
-                guide);
+        SamplingParams params = request.params();
+        if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
+            // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
+            // still carries only the top log-probabilities asked for)
+            params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
+        }
+        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt), guide);
         CompletableFuture<Result> future = new CompletableFuture<>();
-        RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt));
+        RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt),
+                request.params().logprobs());
         boolean queued;
         synchronized (lifecycle) {
             queued = !closed && loop.enqueue(state);

@@ -60,6 +60,11 @@ public final class TokenIndex {
         return dfa.accepting(state);
     }
 
+    /** The bytes {@code token} adds to the output; null for a special token or an id past the vocabulary. */
+    public byte[] tokenBytes(int token) {
+        return token < 0 ? null : trie.vocabulary.bytes(token);
+    }
+
     public boolean isEos(int token) {
         return Arrays.binarySearch(eosIds, token) >= 0;
     }
