@@ -5,6 +5,7 @@ import dev.ember.backend.Backend;
 import dev.ember.guided.Constraint;
 import dev.ember.guided.ConstraintCache;
 import dev.ember.guided.TokenGuide;
+import dev.ember.guided.TokenIndex;
 import dev.ember.guided.TokenVocabulary;
 import dev.ember.kv.BlockManager;
 import dev.ember.model.ModelConfig;
@@ -151,7 +152,11 @@ public final class Engine implements AutoCloseable {
         TokenGuide guide = null;
         if (request.params().guided() != null) {
             try {
-                guide = constraints().get(request.params().guided()).newGuide();
+                TokenIndex index = constraints().get(request.params().guided());
+                guide = index.newGuide();
+                if (config.guidedMaskThreads() > 0) {
+                    index.requestMask(index.start()); // built in the background while the prompt waits its turn
+                }
             } catch (LlmException e) {
                 // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
                 inFlight.release();
@@ -225,7 +230,7 @@ public final class Engine implements AutoCloseable {
                 c = constraints;
                 if (c == null) {
                     c = new ConstraintCache(TokenVocabulary.load(config.model()), model.config.eosTokenIds(),
-                            model.config.vocabSize());
+                            model.config.vocabSize(), config.guidedMaskThreads());
                     constraints = c;
                 }
             }
@@ -324,7 +329,18 @@ public final class Engine implements AutoCloseable {
         try {
             backend.close();
         } finally {
+            closeConstraints();
             model.close();
+        }
+    }
+
+    private void closeConstraints() {
+        ConstraintCache c;
+        synchronized (this) {
+            c = constraints;
+        }
+        if (c != null) {
+            c.close();
         }
     }
 }

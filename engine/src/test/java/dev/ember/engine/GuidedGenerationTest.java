@@ -1,6 +1,7 @@
 package dev.ember.engine;
 
 import dev.ember.guided.Constraint;
+import dev.ember.guided.TokenIndex;
 import dev.ember.guided.TokenVocabulary;
 import dev.ember.model.DemoModel;
 import dev.ember.sampling.SamplingParams;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -119,6 +121,53 @@ class GuidedGenerationTest {
             Result free = engine.generate(List.of(Request.ofText("f", "x", SamplingParams.builder().logprobs(1)
                     .guided(Constraint.regex("[a-z]{3}")).build()))).get(0);
             assertTrue(free.choiceProbs().isEmpty(), "only guided_choice requests carry choice probabilities");
+        }
+    }
+
+    @Test
+    void masksBuiltOffTheStepLoopGiveTheSameTokensAsMasksBuiltOnIt() {
+        List<Request> requests = new ArrayList<>();
+        String schema = "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"spam\",\"ham\"]},"
+                + "\"n\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":99}},\"required\":[\"label\",\"n\"]}";
+        for (int i = 0; i < 24; i++) {
+            SamplingParams.Builder p = SamplingParams.builder().maxTokens(24).temperature(i % 4 == 0 ? 0 : 1.0)
+                    .seed(500L + i);
+            switch (i % 4) {
+                case 0 -> p.guided(Constraint.choice(List.of("positive", "negative", "neutral")));
+                case 1 -> p.guided(Constraint.regex("[a-z]{2,6}( [0-9]{1,3})?"));
+                case 2 -> p.guided(Constraint.json(schema));
+                default -> { } // unconstrained rows share the batch
+            }
+            requests.add(Request.ofText("m" + i, "row " + i + " says ", p.build()));
+        }
+        List<Result> inline;
+        List<Result> background;
+        try (Engine engine = Engine.create(EngineConfig.builder(modelDir).numThreads(2).cpuKvCacheBytes(16L << 20)
+                .guidedMaskThreads(0).build())) {
+            inline = engine.generate(requests);
+            for (Request r : requests) {
+                if (r.params().guided() != null) {
+                    TokenIndex index = engine.constraints().get(r.params().guided());
+                    assertEquals(0, index.masksBuiltInBackground(), "guided_mask_threads=0 builds on the step loop");
+                    assertTrue(index.masksBuiltInline() > 0);
+                }
+            }
+        }
+        try (Engine engine = engine()) {
+            assertEquals(2, engine.config().guidedMaskThreads(), "the default");
+            background = engine.generate(requests);
+            for (Request r : requests) {
+                if (r.params().guided() != null) {
+                    TokenIndex index = engine.constraints().get(r.params().guided());
+                    assertEquals(0, index.masksBuiltInline(), "no mask is built on the step loop");
+                    assertTrue(index.masksBuiltInBackground() > 1, r.params().guided().describe());
+                }
+            }
+        }
+        for (int i = 0; i < requests.size(); i++) {
+            assertArrayEquals(inline.get(i).tokenIds(), background.get(i).tokenIds(), requests.get(i).requestId());
+            assertEquals(inline.get(i).text(), background.get(i).text());
+            assertEquals(inline.get(i).error(), background.get(i).error());
         }
     }
 
