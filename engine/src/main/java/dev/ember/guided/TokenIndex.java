@@ -202,7 +202,7 @@ public final class TokenIndex {
     }
 
     /** DFA states built so far (for tests and benchmarks). */
-    int numDfaStates() {
+    public int numDfaStates() {
         return dfa.numStates();
     }
 
