@@ -155,12 +155,12 @@ public final class Benchmark {
         long t2 = System.nanoTime();
         TokenIndex index = cache.get(guided);
         long t3 = System.nanoTime();
-        figures.put("guided", guided.describe());
+        figures.put("guided", guided.describe().replaceAll("\\s+", " "));
         figures.put("guided_vocabulary_seconds", round((t1 - t0) / 1e9, 3));
         figures.put("guided_trie_seconds", round((t2 - t1) / 1e9, 3));
         figures.put("guided_compile_ms", round((t3 - t2) / 1e6, 2));
         err.printf("guided: vocabulary %.3f s, trie %.3f s, %s compiled in %.2f ms%n", (t1 - t0) / 1e9,
-                (t2 - t1) / 1e9, guided.describe(), (t3 - t2) / 1e6);
+                (t2 - t1) / 1e9, guided.describe().replaceAll("\\s+", " "), (t3 - t2) / 1e6);
         return index;
     }
 
