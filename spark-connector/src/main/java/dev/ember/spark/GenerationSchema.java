@@ -50,9 +50,15 @@ public final class GenerationSchema {
      * sets {@code return_type}.
      */
     public static StructType structFor(EmberSettings settings) {
-        DataType valueType = valueType(settings);
+        return structFor(settings.sampling());
+    }
+
+    /** {@link #structFor(EmberSettings)} from a call's sampling settings alone (all the struct depends on). */
+    public static StructType structFor(dev.ember.sampling.SamplingParams sampling) {
+        Constraint c = sampling.guided();
+        DataType valueType = c == null || c.returnType() == null ? null : TypedValues.sparkType(c.returnType());
         StructType s = valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
-        if (withLogprobs(settings)) {
+        if (sampling.logprobs() > 0) {
             s = s.add(LOGPROBS, DataTypes.createArrayType(DataTypes.FloatType, false), true)
                     .add(CONFIDENCE, DataTypes.DoubleType, true)
                     .add(CHOICE_PROBS, DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), true);
