@@ -64,8 +64,11 @@ final class RequestState {
                 choiceProbs.step(token, out.logprobs()[slot], topIds, topLps);
             }
             int n = Math.min(numTopLogprobs, topIds.length);
-            logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], java.util.Arrays.copyOf(topIds, n),
-                    java.util.Arrays.copyOf(topLps, n)));
+            if (n < topIds.length) { // the sampler reported more than asked, for the choice probabilities
+                topIds = java.util.Arrays.copyOf(topIds, n);
+                topLps = java.util.Arrays.copyOf(topLps, n);
+            }
+            logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], topIds, topLps));
         }
         if (stoppedByToken || stopStrings.isEmpty()) {
             return false; // EOS / stop ids are kept in token_ids but never in the text
