@@ -161,8 +161,10 @@ class GuidedSamplingGpuTest {
                 case 1 -> Constraint.regex("[A-Z][a-z]{1,8}( [a-z]{1,8}){0,3}\\.");
                 default -> Constraint.json(schema);
             };
+            // choice rows with logprobs: the sampler reports 20 allowed tokens a step for their choice probabilities
             SamplingParams p = SamplingParams.builder().maxTokens(48).temperature(i % 4 == 0 ? 0 : 0.8)
-                    .topK(i % 5 == 1 ? 20 : 0).topP(i % 5 == 2 ? 0.9 : 1.0).seed(500L + i).guided(c).build();
+                    .topK(i % 5 == 1 ? 20 : 0).topP(i % 5 == 2 ? 0.9 : 1.0).seed(500L + i).guided(c)
+                    .logprobs(i % 3 == 0 && i % 2 == 0 ? 1 : 0).build();
             requests.add(Request.ofText("r" + i, "item " + i + " says: ", p));
         }
         List<Result> cpu;
@@ -177,7 +179,12 @@ class GuidedSamplingGpuTest {
             assertArrayEquals(cpu.get(i).tokenIds(), cuda.get(i).tokenIds(), "request " + i + ": cpu '"
                     + cpu.get(i).text() + "' vs cuda '" + cuda.get(i).text() + "'");
             assertEquals(cpu.get(i).error(), cuda.get(i).error());
+            assertEquals(cpu.get(i).choiceProbs().keySet(), cuda.get(i).choiceProbs().keySet(), "request " + i);
+            for (var e : cpu.get(i).choiceProbs().entrySet()) {
+                assertEquals(e.getValue(), cuda.get(i).choiceProbs().get(e.getKey()), 1e-4, "request " + i + " " + e);
+            }
         }
+        assertTrue(cpu.stream().anyMatch(r -> !r.choiceProbs().isEmpty()), "some rows carry choice probabilities");
     }
 
     private static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,
