@@ -16,10 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * keep the output completable (found by walking the vocabulary trie), plus the EOS ids where the state accepts.
  * Masks are built lazily, the first time a generation reaches a state, on the constraint cache's background pool
  * (so the engine's step loop goes on with other sequences meanwhile, see {@link #requestMask}), and cached up to a
- * byte budget. When a
- * state allows no token (a vocabulary that cannot spell what the constraint needs) the EOS ids are allowed so the
- * row ends, and its result reports the incomplete output. Thread-safe; shared by every request with an equal
- * constraint.
+ * byte budget. When a state allows no token (a vocabulary that cannot spell what the constraint needs) the EOS ids
+ * are allowed so the row ends, and its result reports the incomplete output. Thread-safe; shared by every request
+ * with an equal constraint.
  */
 public final class TokenIndex {
     /** Masks kept per constraint before the cache is cleared (they are rebuilt on demand). */
