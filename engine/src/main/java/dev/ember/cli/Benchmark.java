@@ -5,6 +5,9 @@ import dev.ember.engine.EngineConfig;
 import dev.ember.engine.EngineMetrics;
 import dev.ember.engine.Request;
 import dev.ember.engine.Result;
+import dev.ember.guided.Constraint;
+import dev.ember.guided.ConstraintCache;
+import dev.ember.guided.TokenIndex;
 import dev.ember.sampling.SamplingParams;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -25,7 +28,12 @@ import java.util.Set;
  * workload also runs on the tiny demo model. {@code --warmup N} first runs the workload's first N requests untimed;
  * {@code --runs N} times the whole workload N times and reports the median run (each run on its own too). Later
  * runs find the prompts in the prefix cache (the engine's default), as a repeated job would. Sampling options ({@code --top-p 0.9}, {@code --max-tokens 8}, ...) override
- * the workload's. Engine load time is measured separately from the timed part.
+ * the workload's. Engine load time is measured separately from the timed part. {@code --rows N} repeats the
+ * workload's requests (each row its own seed) up to N rows. A guided option ({@code --guided-json FILE},
+ * {@code --guided-choice a,b,c}, {@code --guided-regex RE}, {@code --return-type DDL}) constrains every row; the
+ * constraint is compiled before the timed part, and the benchmark prints what that cost (reading the vocabulary,
+ * its trie, the constraint) and, after the runs, the masks built, the rows whose output satisfies the constraint
+ * and, for a choice, how many rows took each label.
  */
 public final class Benchmark {
     private Benchmark() {
@@ -37,7 +45,7 @@ public final class Benchmark {
 
     /** Runs the benchmark: figures as "name: value" lines, then one JSON line, on {@code out}; notes on {@code err}. */
     static void run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
-        CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup", "runs"));
+        CliArgs cli = CliArgs.parse(args, Set.of("workload", "limit", "max_len_scale", "warmup", "runs", "rows"));
         String workloadPath = cli.values.get("workload");
         if (workloadPath == null) {
             throw new dev.ember.ConfigException("--workload FILE is required (e.g. bench/throughput-256.json)");
@@ -52,8 +60,10 @@ public final class Benchmark {
             int vocab = vocabOf(engine);
             List<Request> requests = new ArrayList<>();
             int folded = 0;
-            for (int i = 0; i < Math.min(limit, workload.requests().size()); i++) {
-                Workload.Item item = workload.requests().get(i);
+            int distinct = Math.min(limit, workload.requests().size());
+            int rows = dev.ember.OptionValues.parsePositiveInt("rows", cli.get("rows", String.valueOf(distinct)));
+            for (int i = 0; i < rows; i++) {
+                Workload.Item item = workload.requests().get(i % distinct);
                 int promptLen = Math.max(1, (int) Math.round(item.promptTokenIds().length * scale));
                 int[] prompt = new int[promptLen];
                 for (int t = 0; t < promptLen; t++) {
@@ -70,6 +80,9 @@ public final class Benchmark {
                         .temperature(workload.temperature()).ignoreEos(workload.ignoreEos()).seed((long) i));
                 requests.add(Request.ofTokens(String.valueOf(i), prompt, params));
             }
+            Map<String, Object> guidedFigures = new LinkedHashMap<>();
+            Constraint guided = requests.get(0).params().guided();
+            TokenIndex index = guided == null ? null : compile(engine, guided, guidedFigures, err);
             if (folded > 0) {
                 err.printf("note: %d prompt token ids were >= the model's vocabulary (%d) and were folded into it%n", folded, vocab);
             }
@@ -119,6 +132,10 @@ public final class Benchmark {
             figures.put("device", config.device());
             figures.put("backend", engine.backendDescription());
             figures.put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) >> 20);
+            if (index != null) {
+                figures.putAll(guidedFigures);
+                figures.putAll(guidedResults(index, results));
+            }
             figures.forEach((k, v) -> out.println(k.replace('_', ' ') + ": " + v));
             try {
                 out.println(new ObjectMapper().writeValueAsString(figures));
@@ -126,6 +143,43 @@ public final class Benchmark {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    /** Compiles the rows' constraint before the timed part, timing its three costs into {@code figures}. */
+    private static TokenIndex compile(Engine engine, Constraint guided, Map<String, Object> figures,
+                                      java.io.PrintStream err) {
+        long t0 = System.nanoTime();
+        ConstraintCache cache = engine.constraints();
+        long t1 = System.nanoTime();
+        cache.warm();
+        long t2 = System.nanoTime();
+        TokenIndex index = cache.get(guided);
+        long t3 = System.nanoTime();
+        figures.put("guided", guided.describe().replaceAll("\\s+", " "));
+        figures.put("guided_vocabulary_seconds", round((t1 - t0) / 1e9, 3));
+        figures.put("guided_trie_seconds", round((t2 - t1) / 1e9, 3));
+        figures.put("guided_compile_ms", round((t3 - t2) / 1e6, 2));
+        err.printf("guided: vocabulary %.3f s, trie %.3f s, %s compiled in %.2f ms%n", (t1 - t0) / 1e9,
+                (t2 - t1) / 1e9, guided.describe().replaceAll("\\s+", " "), (t3 - t2) / 1e6);
+        return index;
+    }
+
+    /** What the runs did under the constraint: masks, DFA states, valid rows, and per label for a choice. */
+    private static Map<String, Object> guidedResults(TokenIndex index, List<Result> results) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("guided_masks_built_in_background", index.masksBuiltInBackground());
+        figures.put("guided_masks_built_on_step_loop", index.masksBuiltInline());
+        figures.put("guided_dfa_states", index.numDfaStates());
+        long valid = results.stream().filter(r -> r.ok() && r.text() != null && index.matches(r.text())).count();
+        figures.put("guided_valid_rows", valid);
+        if (index.constraint().kind() == Constraint.Kind.CHOICE) {
+            Map<String, Long> labels = new java.util.TreeMap<>();
+            for (Result r : results) {
+                labels.merge(r.ok() ? r.text() : "(error)", 1L, Long::sum);
+            }
+            figures.put("guided_labels", labels);
+        }
+        return figures;
     }
 
     private static double round(double v, int digits) {

@@ -14,7 +14,7 @@ import java.util.Locale;
 
 /**
  * Writes a random checkpoint of a real architecture's shape, for benchmarks and manual runs (no weights can be
- * downloaded here). {@code --preset tiny-qwen2 | tiny-qwen3 | tiny-llama | qwen2.5-0.5b}, {@code --out DIR},
+ * downloaded here). {@code --preset tiny-qwen2 | tiny-qwen3 | tiny-llama | tiny-qwen2-151k | qwen2.5-0.5b}, {@code --out DIR},
  * optionally {@code --tokenizer DIR} to copy a real tokenizer.json / tokenizer_config.json beside the weights
  * (otherwise the demo tokenizer is written, which covers only the first ids of a large vocabulary).
  */
@@ -54,13 +54,17 @@ public final class MakeCheckpoint {
             case "tiny-qwen2" -> RandomCheckpoint.Spec.tiny(Architecture.QWEN2);
             case "tiny-qwen3" -> RandomCheckpoint.Spec.tiny(Architecture.QWEN3);
             case "tiny-llama" -> RandomCheckpoint.Spec.tiny(Architecture.LLAMA);
+            // tiny-qwen2's layers over Qwen's 151,936-entry vocabulary and special ids: with --tokenizer pointing at
+            // a Qwen tokenizer, a fast model for what the vocabulary costs (guided decoding's masks)
+            case "tiny-qwen2-151k" -> RandomCheckpoint.Spec.builder(Architecture.QWEN2).vocabSize(151936)
+                    .bosTokenId(151643).eosTokenIds(List.of(151645, 151643)).withTokenizer(demoTokenizer).build();
             // Qwen2.5-0.5B's published shape: 24 layers, hidden 896, 14 query heads and 2 KV heads of 64, tied embeddings
             case "qwen2.5-0.5b" -> RandomCheckpoint.Spec.builder(Architecture.QWEN2).vocabSize(151936).hiddenSize(896)
                     .intermediateSize(4864).numLayers(24).numHeads(14).numKvHeads(2).headDim(64).rmsNormEps(1e-6)
                     .ropeTheta(1_000_000).maxPositionEmbeddings(32768).tieWordEmbeddings(true).dtype(DType.BF16)
                     .std(0.02).embeddingStd(0.02).bosTokenId(151643).eosTokenIds(List.of(151645, 151643))
                     .withTokenizer(demoTokenizer).build();
-            default -> throw ConfigException.invalid("--preset", preset, "tiny-qwen2, tiny-qwen3, tiny-llama, qwen2.5-0.5b");
+            default -> throw ConfigException.invalid("--preset", preset, "tiny-qwen2, tiny-qwen3, tiny-llama, tiny-qwen2-151k, qwen2.5-0.5b");
         };
     }
 }

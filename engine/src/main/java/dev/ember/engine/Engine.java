@@ -2,11 +2,14 @@ package dev.ember.engine;
 
 import dev.ember.LlmException;
 import dev.ember.backend.Backend;
+import dev.ember.guided.Constraint;
 import dev.ember.guided.ConstraintCache;
 import dev.ember.guided.TokenGuide;
+import dev.ember.guided.TokenIndex;
 import dev.ember.guided.TokenVocabulary;
 import dev.ember.kv.BlockManager;
 import dev.ember.model.ModelConfig;
+import dev.ember.sampling.SamplingParams;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
 
@@ -149,7 +152,11 @@ public final class Engine implements AutoCloseable {
         TokenGuide guide = null;
         if (request.params().guided() != null) {
             try {
-                guide = constraints().get(request.params().guided()).newGuide();
+                TokenIndex index = constraints().get(request.params().guided());
+                guide = index.newGuide();
+                if (config.guidedMaskThreads() > 0) {
+                    index.requestMask(index.start()); // built in the background while the prompt waits its turn
+                }
             } catch (LlmException e) {
                 // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
                 inFlight.release();
@@ -158,10 +165,16 @@ public final class Engine implements AutoCloseable {
                 return CompletableFuture.completedFuture(Result.error(request.requestId(), e.getMessage(), prompt.length));
             }
         }
-        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, request.params(), preparer.seed(request, prompt),
-                guide);
+        SamplingParams params = request.params();
+        if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
+            // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
+            // still carries only the top log-probabilities asked for)
+            params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
+        }
+        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt), guide);
         CompletableFuture<Result> future = new CompletableFuture<>();
-        RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt));
+        RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt),
+                request.params().logprobs());
         boolean queued;
         synchronized (lifecycle) {
             queued = !closed && loop.enqueue(state);
@@ -217,7 +230,7 @@ public final class Engine implements AutoCloseable {
                 c = constraints;
                 if (c == null) {
                     c = new ConstraintCache(TokenVocabulary.load(config.model()), model.config.eosTokenIds(),
-                            model.config.vocabSize());
+                            model.config.vocabSize(), config.guidedMaskThreads());
                     constraints = c;
                 }
             }
@@ -316,7 +329,18 @@ public final class Engine implements AutoCloseable {
         try {
             backend.close();
         } finally {
+            closeConstraints();
             model.close();
+        }
+    }
+
+    private void closeConstraints() {
+        ConstraintCache c;
+        synchronized (this) {
+            c = constraints;
+        }
+        if (c != null) {
+            c.close();
         }
     }
 }

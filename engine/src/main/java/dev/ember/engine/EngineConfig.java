@@ -22,6 +22,7 @@ import static dev.ember.engine.EngineOptions.MAX_NUM_BATCHED_TOKENS;
 import static dev.ember.engine.EngineOptions.MAX_NUM_SEQS;
 import static dev.ember.engine.EngineOptions.NUM_KV_BLOCKS;
 import static dev.ember.engine.EngineOptions.NUM_THREADS;
+import static dev.ember.engine.EngineOptions.GUIDED_MASK_THREADS;
 import static dev.ember.engine.EngineOptions.SEED;
 import static dev.ember.engine.EngineOptions.STALL_TIMEOUT_S;
 
@@ -48,11 +49,13 @@ import static dev.ember.engine.EngineOptions.STALL_TIMEOUT_S;
  * @param enforceEager        cuda: no CUDA graphs
  * @param stallTimeoutSeconds a step running longer than this fails the engine's requests with a timeout error (0: never)
  * @param asyncScheduling     cuda: plan and launch each decode step while the previous one runs on the GPU
+ * @param guidedMaskThreads   threads building guided decoding's token masks off the step loop; 0 = on the step loop
  */
 public record EngineConfig(Path model, String device, int deviceOrdinal, String dtype, int blockSize, int maxNumSeqs,
                            int maxNumBatchedTokens, int maxModelLen, int numKvBlocks, long cpuKvCacheBytes,
                            double gpuMemoryUtilization, boolean enablePrefixCaching, int maxInFlight, int numThreads,
-                           long seed, boolean enforceEager, double stallTimeoutSeconds, boolean asyncScheduling) {
+                           long seed, boolean enforceEager, double stallTimeoutSeconds, boolean asyncScheduling,
+                           int guidedMaskThreads) {
 
     public EngineConfig {
         if (model == null) {
@@ -75,6 +78,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         MAX_IN_FLIGHT.check(maxInFlight);
         NUM_THREADS.check(numThreads);
         STALL_TIMEOUT_S.check(stallTimeoutSeconds);
+        GUIDED_MASK_THREADS.check(guidedMaskThreads);
     }
 
     /** CPU threads to use: numThreads, or all processors when 0. */
@@ -114,6 +118,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 case "enforce_eager" -> b.enforceEager(ENFORCE_EAGER.parse(v));
                 case "stall_timeout_s" -> b.stallTimeoutSeconds(STALL_TIMEOUT_S.parse(v));
                 case "async_scheduling" -> b.asyncScheduling(ASYNC_SCHEDULING.parse(v));
+                case "guided_mask_threads" -> b.guidedMaskThreads(GUIDED_MASK_THREADS.parse(v));
                 default -> throw new IllegalStateException("engine option " + key + " is declared but not read");
             }
         }
@@ -125,7 +130,8 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
                 .maxNumSeqs(maxNumSeqs).maxNumBatchedTokens(maxNumBatchedTokens).maxModelLen(maxModelLen)
                 .numKvBlocks(numKvBlocks).cpuKvCacheBytes(cpuKvCacheBytes).gpuMemoryUtilization(gpuMemoryUtilization)
                 .enablePrefixCaching(enablePrefixCaching).maxInFlight(maxInFlight).numThreads(numThreads).seed(seed)
-                .enforceEager(enforceEager).stallTimeoutSeconds(stallTimeoutSeconds).asyncScheduling(asyncScheduling);
+                .enforceEager(enforceEager).stallTimeoutSeconds(stallTimeoutSeconds).asyncScheduling(asyncScheduling)
+                .guidedMaskThreads(guidedMaskThreads);
     }
 
     /** Mutable builder with the documented defaults. */
@@ -148,6 +154,7 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         private boolean enforceEager = ENFORCE_EAGER.defaultValue();
         private double stallTimeoutSeconds = STALL_TIMEOUT_S.defaultValue();
         private boolean asyncScheduling = ASYNC_SCHEDULING.defaultValue();
+        private int guidedMaskThreads = GUIDED_MASK_THREADS.defaultValue();
 
         public Builder model(Path v) { model = v; return this; }
         public Builder device(String v) { device = v == null ? null : v.toLowerCase(Locale.ROOT); return this; }
@@ -167,11 +174,12 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
         public Builder enforceEager(boolean v) { enforceEager = v; return this; }
         public Builder stallTimeoutSeconds(double v) { stallTimeoutSeconds = v; return this; }
         public Builder asyncScheduling(boolean v) { asyncScheduling = v; return this; }
+        public Builder guidedMaskThreads(int v) { guidedMaskThreads = v; return this; }
 
         public EngineConfig build() {
             return new EngineConfig(model, device, deviceOrdinal, dtype, blockSize, maxNumSeqs, maxNumBatchedTokens,
                     maxModelLen, numKvBlocks, cpuKvCacheBytes, gpuMemoryUtilization, enablePrefixCaching, maxInFlight,
-                    numThreads, seed, enforceEager, stallTimeoutSeconds, asyncScheduling);
+                    numThreads, seed, enforceEager, stallTimeoutSeconds, asyncScheduling, guidedMaskThreads);
         }
     }
 }

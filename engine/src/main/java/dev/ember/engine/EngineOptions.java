@@ -50,6 +50,10 @@ public final class EngineOptions {
             Check.atLeast(0).described("0 (all processors) or a positive integer"),
             "CPU backend threads; 0 = all processors the JVM sees (container limits apply). One pool per engine, shared"
                     + " by all tasks of a Spark executor; where executors share a host, set it to spark.executor.cores");
+    public static final Option<Integer> GUIDED_MASK_THREADS = Option.integer("guided_mask_threads", S, 2,
+            Check.between(0, 64).described("0 (on the step loop) or an integer in [1, 64]"),
+            "threads that build guided decoding's token masks off the step loop (a request waits for its mask while"
+                    + " others run); 0 builds them on the step loop");
     public static final Option<Long> SEED = Option.longInt("seed", S, 0L,
             "job seed, from which requests without their own seed derive theirs");
     public static final Option<Boolean> ENFORCE_EAGER = Option.bool("enforce_eager", S, false,
@@ -63,7 +67,8 @@ public final class EngineOptions {
     /** Every engine option, in the order the docs list them. */
     public static final OptionSet ALL = OptionSet.of(List.of(MODEL, DEVICE, DEVICE_ORDINAL, DTYPE, BLOCK_SIZE,
             MAX_NUM_SEQS, MAX_NUM_BATCHED_TOKENS, MAX_MODEL_LEN, NUM_KV_BLOCKS, CPU_KV_CACHE_MB, GPU_MEMORY_UTILIZATION,
-            ENABLE_PREFIX_CACHING, MAX_IN_FLIGHT, NUM_THREADS, SEED, ENFORCE_EAGER, ASYNC_SCHEDULING, STALL_TIMEOUT_S));
+            ENABLE_PREFIX_CACHING, MAX_IN_FLIGHT, NUM_THREADS, SEED, ENFORCE_EAGER, ASYNC_SCHEDULING, STALL_TIMEOUT_S,
+            GUIDED_MASK_THREADS));
 
     private EngineOptions() {
     }

@@ -1,6 +1,8 @@
 package dev.ember.engine;
 
 import dev.ember.backend.StepOutput;
+import dev.ember.guided.ChoiceProbabilities;
+import dev.ember.guided.Constraint;
 import dev.ember.guided.TokenGuide;
 import dev.ember.scheduler.Sequence;
 import dev.ember.tokenizer.IncrementalDetokenizer;
@@ -20,16 +22,32 @@ final class RequestState {
     private final IncrementalDetokenizer detokenizer;
     private final StopStrings stopStrings;
     private final List<TokenLogprobs> logprobs;
+    /** How many top log-probabilities the caller asked for (the sequence may compute more, see Engine#submit). */
+    private final int numTopLogprobs;
+    private final ChoiceProbabilities choiceProbs; // a guided_choice request with logprobs; else null
     private String finalText;
     private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
     RequestState(String requestId, Sequence sequence, CompletableFuture<Result> future, IncrementalDetokenizer detokenizer) {
+        this(requestId, sequence, future, detokenizer, sequence.params().logprobs());
+    }
+
+    /**
+     * @param numTopLogprobs the top log-probabilities per token the request asked for; the sequence's params may ask
+     *                       the sampler for more (a guided_choice request's choice probabilities use them)
+     */
+    RequestState(String requestId, Sequence sequence, CompletableFuture<Result> future, IncrementalDetokenizer detokenizer,
+                 int numTopLogprobs) {
         this.requestId = requestId;
         this.sequence = sequence;
         this.future = future;
         this.detokenizer = detokenizer;
         this.stopStrings = new StopStrings(sequence.params().stop());
-        this.logprobs = sequence.params().logprobs() > 0 ? new ArrayList<>() : null;
+        this.numTopLogprobs = numTopLogprobs;
+        this.logprobs = numTopLogprobs > 0 ? new ArrayList<>() : null;
+        TokenGuide guide = sequence.guide();
+        this.choiceProbs = numTopLogprobs > 0 && guide != null && guide.index().constraint().kind() == Constraint.Kind.CHOICE
+                ? ChoiceProbabilities.of(guide.index()) : null;
     }
 
     /**
@@ -40,7 +58,17 @@ final class RequestState {
     boolean accept(int slot, StepOutput out, boolean stoppedByToken) {
         int token = sequence.lastToken();
         if (logprobs != null && out.topTokenIds() != null && out.topTokenIds()[slot] != null) {
-            logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], out.topTokenIds()[slot], out.topLogprobs()[slot]));
+            int[] topIds = out.topTokenIds()[slot];
+            float[] topLps = out.topLogprobs()[slot];
+            if (choiceProbs != null) {
+                choiceProbs.step(token, out.logprobs()[slot], topIds, topLps);
+            }
+            int n = Math.min(numTopLogprobs, topIds.length);
+            if (n < topIds.length) { // the sampler reported more than asked, for the choice probabilities
+                topIds = java.util.Arrays.copyOf(topIds, n);
+                topLps = java.util.Arrays.copyOf(topLps, n);
+            }
+            logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], topIds, topLps));
         }
         if (stoppedByToken || stopStrings.isEmpty()) {
             return false; // EOS / stop ids are kept in token_ids but never in the text
@@ -79,6 +107,7 @@ final class RequestState {
         boolean dropLast = deferred && reason == FinishReason.STOP && output.length > 0;
         List<TokenLogprobs> lps = logprobs == null ? List.of() : List.copyOf(logprobs);
         String error = constraintError(reason); // the guide's state is the step loop's
+        java.util.Map<String, Double> probs = choiceProbs == null ? java.util.Map.of() : choiceProbs.probabilities();
         return () -> {
             String text;
             if (cutText != null) {
@@ -88,7 +117,7 @@ final class RequestState {
             } else {
                 text = detokenizer.text() + detokenizer.flush();
             }
-            return new Result(requestId, text, output, reason, sequence.numPromptTokens(), numOutput, error, lps);
+            return new Result(requestId, text, output, reason, sequence.numPromptTokens(), numOutput, error, lps, probs);
         };
     }
 

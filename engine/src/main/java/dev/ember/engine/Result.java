@@ -1,6 +1,7 @@
 package dev.ember.engine;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The outcome of one request. On {@link FinishReason#ERROR}, {@code text} is null and {@code error} says why.
@@ -10,9 +11,23 @@ import java.util.List;
  *
  * @param tokenIds  generated token ids (stop ids included, prompt excluded)
  * @param logprobs  one entry per generated token when the request asked for logprobs, else an empty list
+ * @param choiceProbs for a {@code guided_choice} request with logprobs &gt; 0: each choice's probability under the
+ *                  model among the valid outputs, in the constraint's order (a lower bound where a branch the
+ *                  generation did not take could still become several choices; exactly what is computed:
+ *                  {@link dev.ember.guided.ChoiceProbabilities}); else an empty map
  */
 public record Result(String requestId, String text, int[] tokenIds, FinishReason finishReason, int promptTokens,
-                     int completionTokens, String error, List<TokenLogprobs> logprobs) {
+                     int completionTokens, String error, List<TokenLogprobs> logprobs, Map<String, Double> choiceProbs) {
+
+    public Result {
+        choiceProbs = choiceProbs == null ? Map.of() : choiceProbs;
+    }
+
+    /** A result without choice probabilities. */
+    public Result(String requestId, String text, int[] tokenIds, FinishReason finishReason, int promptTokens,
+                  int completionTokens, String error, List<TokenLogprobs> logprobs) {
+        this(requestId, text, tokenIds, finishReason, promptTokens, completionTokens, error, logprobs, Map.of());
+    }
 
     public static Result error(String requestId, String message, int promptTokens) {
         return new Result(requestId, null, new int[0], FinishReason.ERROR, promptTokens, 0, message, List.of());

@@ -55,6 +55,8 @@ final class StepLoop implements Runnable {
     private ScheduledBatch launched;
     private Backend.Pending launchedOutput;
     private final boolean runAhead;
+    /** Longest wait for a guided mask before the loop looks at new requests again. */
+    private static final long MASK_WAIT_MS = 20;
 
     StepLoop(Scheduler scheduler, BlockManager blockManager, Backend backend, EngineStats stats, Consumer<RequestState> onDone,
              boolean runAhead) {
@@ -188,6 +190,10 @@ final class StepLoop implements Runnable {
         launchedOutput = null;
         if (batch == null) {
             batch = scheduler.schedule();
+            if (batch == null && scheduler.waitsForMasks()) {
+                awaitMasks();
+                return;
+            }
             if (batch == null) {
                 throw new IllegalStateException("scheduler has unfinished sequences but scheduled none"
                         + " (running=" + scheduler.numRunning() + ", waiting=" + scheduler.numWaiting() + ")");
@@ -241,6 +247,21 @@ final class StepLoop implements Runnable {
             complete(done.getKey(), done.getValue());
         }
         finishedThisStep.clear();
+    }
+
+    /**
+     * Every sequence that could run waits for a guided mask being built in the background: wait for one (briefly,
+     * so new requests and aborts are still taken in), then the loop schedules again. A failed build is rethrown by
+     * the next schedule.
+     */
+    private void awaitMasks() {
+        try {
+            scheduler.maskWait().get(MASK_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // schedule again: new requests may have come, and a failed build surfaces there
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the watchdog ended the loop: run() sees the failure and stops
+        }
     }
 
     /**

@@ -13,7 +13,10 @@ import java.util.Map;
  * and its transitions are made the first time a walk needs them, so compiling a constraint costs only its NFA,
  * and a schema whose full DFA would be large costs only the states generations visit. {@link #DEAD} is the state
  * of every byte string that cannot be extended to a match; every other state can still reach an accepting one.
- * Thread-safe (the lazily filled tables are guarded by this object's lock).
+ * Thread-safe: the lazily filled tables are guarded by this object's lock, which a mask build holds for its whole
+ * trie walk (tens of milliseconds on a large vocabulary); {@link #walk} and {@link #accepting} read transitions
+ * already made without it, so the step loop advancing a guide along a token its mask allowed (whose transitions
+ * that mask's build made) never waits for another build.
  */
 final class ByteDfa {
     static final int DEAD = -1;
@@ -27,6 +30,10 @@ final class ByteDfa {
     private final Map<Key, Integer> ids = new HashMap<>();
     private int[] trans = new int[256 * 64];
     private boolean[] accepting = new boolean[64];
+    // The tables as last published (replaced under the lock after every growth, once filled) for lock-free reads:
+    // an entry is UNKNOWN or its final value, never anything else, so a stale read only sends the reader to the lock.
+    private volatile int[] transView = new int[0];
+    private volatile boolean[] acceptingView = new boolean[0];
     private final int[] stamp;
     private int stampCounter;
     private final int start;
@@ -44,8 +51,17 @@ final class ByteDfa {
         return start;
     }
 
-    synchronized boolean accepting(int state) {
-        return state >= 0 && accepting[state];
+    boolean accepting(int state) {
+        if (state < 0) {
+            return false;
+        }
+        boolean[] a = acceptingView;
+        if (state < a.length && a[state]) {
+            return true;
+        }
+        synchronized (this) {
+            return accepting[state];
+        }
     }
 
     /** The state after {@code b} (0..255), or {@link #DEAD}. */
@@ -70,11 +86,26 @@ final class ByteDfa {
     }
 
     /** The state after all of {@code bytes}, or {@link #DEAD}. */
-    synchronized int walk(int state, byte[] bytes) {
-        for (int i = 0; i < bytes.length && state >= 0; i++) {
-            state = stepHeld(state, bytes[i] & 0xff);
+    int walk(int state, byte[] bytes) {
+        int[] view = transView;
+        int i = 0;
+        for (; i < bytes.length && state >= 0; i++) {
+            int at = state * 256 + (bytes[i] & 0xff);
+            int t = at < view.length ? view[at] : UNKNOWN;
+            if (t == UNKNOWN) {
+                break; // not made yet (or not seen yet): the rest under the lock
+            }
+            state = t;
         }
-        return state;
+        if (i == bytes.length || state < 0) {
+            return state;
+        }
+        synchronized (this) {
+            for (; i < bytes.length && state >= 0; i++) {
+                state = stepHeld(state, bytes[i] & 0xff);
+            }
+            return state;
+        }
     }
 
     /** Whether the whole of {@code bytes} is matched (for validation and tests). */
@@ -170,6 +201,12 @@ final class ByteDfa {
             Arrays.fill(trans, UNKNOWN);
         }
         accepting[s] = Arrays.binarySearch(set, nfa.accept) >= 0;
+        if (transView != trans) {
+            transView = trans;
+        }
+        if (acceptingView != accepting) {
+            acceptingView = accepting;
+        }
         return s;
     }
 

@@ -3,16 +3,22 @@ package dev.ember.guided;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One constraint compiled against one vocabulary: its byte DFA and, per DFA state, the mask of tokens whose bytes
  * keep the output completable (found by walking the vocabulary trie), plus the EOS ids where the state accepts.
- * Masks are built lazily, the first time a generation reaches a state, and cached up to a byte budget. When a
- * state allows no token (a vocabulary that cannot spell what the constraint needs) the EOS ids are allowed so the
- * row ends, and its result reports the incomplete output. Thread-safe; shared by every request with an equal
- * constraint.
+ * Masks are built lazily, the first time a generation reaches a state, on the constraint cache's background pool
+ * (so the engine's step loop goes on with other sequences meanwhile, see {@link #requestMask}), and cached up to a
+ * byte budget. When a state allows no token (a vocabulary that cannot spell what the constraint needs) the EOS ids
+ * are allowed so the row ends, and its result reports the incomplete output. Thread-safe; shared by every request
+ * with an equal constraint.
  */
 public final class TokenIndex {
     /** Masks kept per constraint before the cache is cleared (they are rebuilt on demand). */
@@ -23,10 +29,20 @@ public final class TokenIndex {
     private final TokenTrie trie;
     private final int[] eosIds;
     private final int maskBits;
-    private final ConcurrentHashMap<Integer, TokenMask> masks = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, CompletableFuture<TokenMask>> masks = new ConcurrentHashMap<>();
     private final AtomicLong maskBytes = new AtomicLong();
+    private final Executor builders; // null: masks are built by the thread that asks
+    private final TokenMask deadMask;
+    private final AtomicInteger builtInBackground = new AtomicInteger();
+    private final AtomicInteger builtInline = new AtomicInteger();
 
     TokenIndex(Constraint constraint, TokenTrie trie, Set<Integer> eosIds, int maskBits) {
+        this(constraint, trie, eosIds, maskBits, null);
+    }
+
+    /** @param builders the pool that builds masks {@link #requestMask} asks for; null to build them inline */
+    TokenIndex(Constraint constraint, TokenTrie trie, Set<Integer> eosIds, int maskBits, Executor builders) {
+        this.builders = builders;
         this.constraint = constraint;
         ByteNfa nfa = new ByteNfa(constraint.toRx(), constraint.describe());
         this.dfa = new ByteDfa(nfa, constraint.describe());
@@ -36,6 +52,7 @@ public final class TokenIndex {
         this.trie = trie;
         this.eosIds = eosIds.stream().mapToInt(Integer::intValue).filter(i -> i >= 0 && i < maskBits).sorted().toArray();
         this.maskBits = maskBits;
+        this.deadMask = buildMask(ByteDfa.DEAD);
     }
 
     public Constraint constraint() {
@@ -60,6 +77,11 @@ public final class TokenIndex {
         return dfa.accepting(state);
     }
 
+    /** The bytes {@code token} adds to the output; null for a special token or an id past the vocabulary. */
+    public byte[] tokenBytes(int token) {
+        return token < 0 ? null : trie.vocabulary.bytes(token);
+    }
+
     public boolean isEos(int token) {
         return Arrays.binarySearch(eosIds, token) >= 0;
     }
@@ -69,20 +91,87 @@ public final class TokenIndex {
         return dfa.matches(text.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The tokens allowed in {@code state}; for {@link ByteDfa#DEAD}, only the EOS ids. */
+    /**
+     * The tokens allowed in {@code state}; for {@link ByteDfa#DEAD}, only the EOS ids. Builds the mask on this thread
+     * when no one has (or waits for a build under way): the step loop asks {@link #requestMask} first, so that it
+     * never waits here.
+     */
     public TokenMask mask(int state) {
-        TokenMask m = masks.get(state);
-        if (m != null) {
-            return m;
+        if (state < 0) {
+            return deadMask;
         }
-        m = buildMask(state);
+        CompletableFuture<TokenMask> f = masks.get(state);
+        if (f == null) {
+            CompletableFuture<TokenMask> mine = new CompletableFuture<>();
+            f = masks.putIfAbsent(state, mine);
+            if (f == null) {
+                build(mine, state, false);
+                f = mine;
+            }
+        }
+        return joined(f);
+    }
+
+    /**
+     * The mask of {@code state}, built or under way: its build starts on the background pool unless it was built or
+     * started before. Without a pool (guided_mask_threads=0) it is built now, on this thread. A build that failed
+     * (an automaton too large to enforce) completes the future exceptionally.
+     */
+    public CompletableFuture<TokenMask> requestMask(int state) {
+        if (state < 0) {
+            return CompletableFuture.completedFuture(deadMask);
+        }
+        CompletableFuture<TokenMask> f = masks.get(state);
+        if (f != null) {
+            return f;
+        }
+        CompletableFuture<TokenMask> mine = new CompletableFuture<>();
+        f = masks.putIfAbsent(state, mine);
+        if (f != null) {
+            return f;
+        }
+        if (builders == null) {
+            build(mine, state, false);
+            return mine;
+        }
+        try {
+            builders.execute(() -> build(mine, state, true));
+        } catch (RejectedExecutionException e) {
+            build(mine, state, false); // the pool is closed (the engine is closing): nothing else would build it
+        }
+        return mine;
+    }
+
+    /** The mask of {@code f}, rethrowing the build's own exception. */
+    static TokenMask joined(CompletableFuture<TokenMask> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    private void build(CompletableFuture<TokenMask> f, int state, boolean inBackground) {
+        TokenMask m;
+        try {
+            m = buildMask(state);
+        } catch (RuntimeException | Error e) {
+            masks.remove(state, f);
+            f.completeExceptionally(e);
+            return;
+        }
+        (inBackground ? builtInBackground : builtInline).incrementAndGet();
         long bytes = 16L + 8L * m.bits().length;
         if (maskBytes.addAndGet(bytes) > MASK_BUDGET_BYTES) {
+            // holders of a cleared future keep their mask; others rebuild it on demand
             masks.clear();
             maskBytes.set(bytes);
+            masks.put(state, f);
         }
-        masks.put(state, m);
-        return m;
+        f.complete(m);
     }
 
     private TokenMask buildMask(int state) {
@@ -96,13 +185,23 @@ public final class TokenIndex {
         return new TokenMask(bits, count == 0);
     }
 
+    /** Masks built on the background pool so far (for tests and benchmarks). */
+    public int masksBuiltInBackground() {
+        return builtInBackground.get();
+    }
+
+    /** Masks built on the thread that asked for them so far (for tests and benchmarks). */
+    public int masksBuiltInline() {
+        return builtInline.get();
+    }
+
     /** The byte automaton (for tests). */
     ByteDfa dfa() {
         return dfa;
     }
 
     /** DFA states built so far (for tests and benchmarks). */
-    int numDfaStates() {
+    public int numDfaStates() {
         return dfa.numStates();
     }
 

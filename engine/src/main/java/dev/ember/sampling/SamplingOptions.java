@@ -61,10 +61,11 @@ public final class SamplingOptions {
             (Class<Set<Integer>>) (Class) Set.class, null, "comma-separated token ids >= 0",
             SamplingOptions::parseIds, "token ids that end generation");
     public static final Option<Boolean> IGNORE_EOS = Option.bool("ignore_eos", S, false, "keep generating past EOS");
-    // per row in Spark too: the connector's result carries per-token logprobs and a confidence when > 0
+    // per row in Spark too: the connector's result carries per-token logprobs, a confidence and (guided_choice) each
+    // choice's probability when > 0
     public static final Option<Integer> LOGPROBS = Option.integer("logprobs", S, 0,
             Check.between(0, SamplingParams.MAX_LOGPROBS),
-            "top log-probabilities per generated token; in Spark, > 0 adds logprobs and confidence to the result");
+            "top log-probabilities per generated token; in Spark, > 0 adds logprobs, confidence and choice_probs to the result");
     // guided decoding: at most one of the four per request (apply refuses two)
     public static final Option<Constraint> GUIDED_CHOICE = Option.custom("guided_choice", S, Constraint.class, null,
             "a JSON array of non-empty strings, e.g. [\"positive\",\"negative\"], or comma-separated strings",

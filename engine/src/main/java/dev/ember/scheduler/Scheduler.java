@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The continuous batch: decides, step by step, which sequences run and which of their tokens, within
@@ -27,6 +28,11 @@ import java.util.Set;
  * decodes and the rest follows in later steps (chunked prefill). A token is sampled for a sequence only in the step
  * that computes the last of its known tokens. An admitted sequence first takes the longest cached run of its full
  * blocks from the prefix cache ({@link BlockManager}), so only the rest is computed.
+ *
+ * <p>A guided sequence samples only once the mask of its constraint's next state is built (on the constraint
+ * cache's background pool, {@code TokenGuide#maskReady}): until then a decode sits steps out while the others run,
+ * a prompt computes all but its last token, and an admission at the head of the queue waits. When nothing else can
+ * run, {@link #schedule} returns null and {@link #maskWait} says when to try again.
  *
  * <p>When a running sequence needs a KV block and none is free, the most recently admitted running sequence is
  * preempted (possibly the one asking): its blocks are freed, it keeps its output and goes back to the front of
@@ -55,6 +61,8 @@ public final class Scheduler {
     private int[] aheadTokenIndex;
     private long numPreemptions;
     private long numCachedPromptTokens;
+    /** The masks the last schedule() left sequences waiting for. */
+    private final List<CompletableFuture<?>> maskWaits = new ArrayList<>();
 
     /**
      * @param blockManager        the KV block bookkeeping; this scheduler is its only user
@@ -118,11 +126,13 @@ public final class Scheduler {
      * this step preempted) admissions.
      *
      * @return the step, or null exactly when no sequence is unfinished, or (while a batch is advanced ahead) when
-     *         every unfinished sequence still waits for that batch's tokens
+     *         every unfinished sequence still waits for that batch's tokens, or when every sequence that could run
+     *         waits for its constraint's next mask ({@link #maskWait})
      * @throws IllegalStateException if the previous batch was not postprocessed and still has unfinished sequences
      */
     public ScheduledBatch schedule() {
         checkOutstandingDone();
+        maskWaits.clear();
         StepPlan plan = new StepPlan(maxNumBatchedTokens);
         scheduleRunning(plan, true);
         scheduleRunning(plan, false);
@@ -131,7 +141,8 @@ public final class Scheduler {
         }
         List<Sequence> planned = plan.seqs;
         if (planned.isEmpty()) {
-            if (hasUnfinished() && ahead == null) { // cannot happen: the oldest running or the waiting head always fits
+            if (hasUnfinished() && ahead == null && maskWaits.isEmpty()) {
+                // cannot happen: the oldest running or the waiting head always fits
                 throw new IllegalStateException("scheduler could not run any of " + running.size() + " running and "
                         + waiting.size() + " waiting sequences with " + blockManager.numFreeBlocks() + " free blocks");
             }
@@ -139,6 +150,32 @@ public final class Scheduler {
         }
         outstanding = new ScheduledBatch(planned, BatchBuilder.build(planned, blockManager.blockSize()));
         return outstanding;
+    }
+
+    /**
+     * Completes when one of the masks the last {@link #schedule} left sequences waiting for is built (at once when it
+     * left none): a step loop that got no step waits on it, briefly, before scheduling again.
+     */
+    public CompletableFuture<?> maskWait() {
+        return maskWaits.isEmpty() ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.anyOf(maskWaits.toArray(new CompletableFuture<?>[0]));
+    }
+
+    /** Whether the last {@link #schedule} left a sequence out because its next mask was not built yet. */
+    public boolean waitsForMasks() {
+        return !maskWaits.isEmpty();
+    }
+
+    /**
+     * Whether {@code seq} may sample now: unconstrained, or its next mask is built. Otherwise its build is under way
+     * and noted for {@link #maskWait}.
+     */
+    private boolean maskReady(Sequence seq) {
+        if (seq.guide() == null || seq.guide().maskReady()) {
+            return true;
+        }
+        maskWaits.add(seq.guide().maskBuilt());
+        return false;
     }
 
     /**
@@ -365,6 +402,12 @@ public final class Scheduler {
                 continue;
             }
             int n = Math.min(remaining, plan.budget);
+            if (n == remaining && !maskReady(seq)) {
+                if (n == 1) {
+                    continue; // a decode whose mask is being built: the others run without it
+                }
+                n--; // the prompt's last token waits with the sampling
+            }
             int target = seq.numCachedTokens() + n;
             while (!blockManager.canAppend(seq.blockTable(), target)) {
                 Sequence victim = running.get(running.size() - 1);
@@ -387,6 +430,12 @@ public final class Scheduler {
             PrefixHit hit = blockManager.lookup(seq.tokenArray(), seq.numTokens());
             int hitTokens = hit.numBlocks() * blockManager.blockSize();
             int n = Math.min(seq.numTokens() - hitTokens, plan.budget);
+            if (hitTokens + n == seq.numTokens() && !maskReady(seq)) {
+                if (n == 1) {
+                    return; // nothing to compute before its sampling: it is admitted once its mask is built
+                }
+                n--;
+            }
             if (!blockManager.canAllocate(hit, hitTokens + n)) {
                 return;
             }

@@ -105,4 +105,35 @@ class CommandLineTest {
         assertEquals(3, JSON.readTree(overridden.get(overridden.size() - 1)).get("output_tokens").asInt(),
                 "sampling options on the command line override the workload's");
     }
+
+    @Test
+    void benchmarkConstrainsEveryRowAndReportsTheGuidedFigures() throws Exception {
+        Path workload = dir.resolve("wg.json");
+        Files.writeString(workload, "{\"temperature\": 1.0, \"ignore_eos\": true, \"requests\": ["
+                + "{\"prompt_token_ids\": [1, 2, 3], \"max_tokens\": 4},"
+                + "{\"prompt_token_ids\": [5, 6, 7, 8, 9], \"max_tokens\": 7}]}");
+        List<String> lines = run(true, "--model", model.toString(), "--workload", workload.toString(), "--rows", "9",
+                "--guided-choice", "positive,negative,neutral", "--ignore-eos=false", "--max-tokens", "12");
+        JsonNode figures = JSON.readTree(lines.get(lines.size() - 1));
+        assertEquals(9, figures.get("requests").asInt(), "--rows repeats the workload's requests");
+        assertEquals(9, figures.get("guided_valid_rows").asInt(), figures.toString());
+        assertTrue(figures.get("guided").asText().startsWith("guided_choice"), figures.toString());
+        assertTrue(figures.get("guided_compile_ms").asDouble() >= 0, figures.toString());
+        assertTrue(figures.get("guided_masks_built_in_background").asInt() > 0, figures.toString());
+        assertEquals(0, figures.get("guided_masks_built_on_step_loop").asInt(), figures.toString());
+        long labelled = 0;
+        for (JsonNode n : figures.get("guided_labels")) {
+            labelled += n.asLong();
+        }
+        assertEquals(9, labelled, figures.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("guided compile ms: ")), String.join("\n", lines));
+
+        Path schema = Path.of("..", "bench", "labeling-schema.json");
+        List<String> json = run(true, "--model", model.toString(), "--workload", workload.toString(),
+                "--guided-json", schema.toString(), "--ignore-eos=false", "--max-tokens", "200");
+        JsonNode jf = JSON.readTree(json.get(json.size() - 1));
+        assertTrue(jf.get("guided").asText().startsWith("guided_json"), jf.toString());
+        assertEquals(jf.get("requests").asInt() - jf.get("errors").asInt(), jf.get("guided_valid_rows").asInt(),
+                "every row that ended without an error satisfies the schema: " + jf);
+    }
 }

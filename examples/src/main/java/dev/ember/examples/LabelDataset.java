@@ -40,7 +40,7 @@ public final class LabelDataset {
             "label-column");
     static final Set<String> FLAGS = Set.of("overwrite");
 
-    /** The label counts (every label, then "unknown"; zeros included) and the report. */
+    /** The label counts (every label, zeros included; failed rows are not counted) and the report. */
     public record Outcome(Map<String, Long> distribution, JobReport report) {
     }
 

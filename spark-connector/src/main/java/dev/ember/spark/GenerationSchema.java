@@ -6,6 +6,9 @@ import dev.ember.guided.Constraint;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayBasedMapData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.catalyst.util.MapData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -33,6 +36,11 @@ public final class GenerationSchema {
     public static final String LOGPROBS = "logprobs";
     /** exp(sum of the tokens' logprobs): the probability of this output (for a guided call, among valid outputs). */
     public static final String CONFIDENCE = "confidence";
+    /**
+     * map&lt;string, double&gt;: for a {@code guided_choice} row, each choice's probability among the valid outputs
+     * ({@code dev.ember.guided.ChoiceProbabilities} says exactly what is computed); null for other rows.
+     */
+    public static final String CHOICE_PROBS = "choice_probs";
 
     private GenerationSchema() {
     }
@@ -42,11 +50,18 @@ public final class GenerationSchema {
      * sets {@code return_type}.
      */
     public static StructType structFor(EmberSettings settings) {
-        DataType valueType = valueType(settings);
+        return structFor(settings.sampling());
+    }
+
+    /** {@link #structFor(EmberSettings)} from a call's sampling settings alone (all the struct depends on). */
+    public static StructType structFor(dev.ember.sampling.SamplingParams sampling) {
+        Constraint c = sampling.guided();
+        DataType valueType = c == null || c.returnType() == null ? null : TypedValues.sparkType(c.returnType());
         StructType s = valueType == null ? STRUCT : STRUCT.add(VALUE, valueType, true);
-        if (withLogprobs(settings)) {
+        if (sampling.logprobs() > 0) {
             s = s.add(LOGPROBS, DataTypes.createArrayType(DataTypes.FloatType, false), true)
-                    .add(CONFIDENCE, DataTypes.DoubleType, true);
+                    .add(CONFIDENCE, DataTypes.DoubleType, true)
+                    .add(CHOICE_PROBS, DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType, false), true);
         }
         return s;
     }
@@ -60,6 +75,21 @@ public final class GenerationSchema {
     public static DataType valueType(EmberSettings settings) {
         Constraint c = settings.sampling().guided();
         return c == null || c.returnType() == null ? null : TypedValues.sparkType(c.returnType());
+    }
+
+    /** The choices' probabilities as a Spark map, in the constraint's order; null when the row has none. */
+    private static MapData choiceProbs(java.util.Map<String, Double> probs) {
+        if (probs.isEmpty()) {
+            return null;
+        }
+        UTF8String[] keys = new UTF8String[probs.size()];
+        double[] values = new double[probs.size()];
+        int i = 0;
+        for (java.util.Map.Entry<String, Double> e : probs.entrySet()) {
+            keys[i] = UTF8String.fromString(e.getKey());
+            values[i++] = e.getValue();
+        }
+        return new ArrayBasedMapData(new GenericArrayData(keys), UnsafeArrayData.fromPrimitiveArray(values));
     }
 
     /** One result as a row of {@link #STRUCT}. */
@@ -103,6 +133,7 @@ public final class GenerationSchema {
             }
             all.add(UnsafeArrayData.fromPrimitiveArray(lp));
             all.add(lp.length == 0 ? null : Math.exp(sum));
+            all.add(choiceProbs(r.choiceProbs()));
         }
         return new GenericInternalRow(all.toArray());
     }

@@ -9,13 +9,12 @@ import dev.ember.engine.Result;
 import dev.ember.guided.Constraint;
 import dev.ember.guided.TokenMask;
 import dev.ember.model.Architecture;
-import dev.ember.model.DemoModel;
+import dev.ember.model.RandomCheckpoint;
 import dev.ember.model.ModelConfig;
 import dev.ember.sampling.Sample;
 import dev.ember.sampling.Sampler;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.DType;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,10 +146,11 @@ class GuidedSamplingGpuTest {
     }
 
     @Test
-    @Disabled("failed on the H200 (2026-12-03): the demo model has head_dim 16, which the CUDA attention kernels refuse;"
-            + " needs a RandomCheckpoint with head_dim 64 and a tokenizer")
     void cudaAndCpuEnginesGiveIdenticalGuidedTokens() {
-        DemoModel.write(modelDir);
+        // the demo model's head_dim 16 is no CUDA attention shape: CudaBackendTest's Qwen2 shape (head_dim 64, float32
+        // weights' scale) with the demo tokenizer, whose vocabulary the constraints are indexed against
+        RandomCheckpoint.write(modelDir, CudaBackendTest.spec(Architecture.QWEN2, false).toBuilder()
+                .withTokenizer(true).build());
         List<Request> requests = new ArrayList<>();
         String schema = "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"spam\",\"ham\"]},"
                 + "\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":6},\"maxItems\":3},"
@@ -161,8 +161,10 @@ class GuidedSamplingGpuTest {
                 case 1 -> Constraint.regex("[A-Z][a-z]{1,8}( [a-z]{1,8}){0,3}\\.");
                 default -> Constraint.json(schema);
             };
+            // choice rows with logprobs: the sampler reports 20 allowed tokens a step for their choice probabilities
             SamplingParams p = SamplingParams.builder().maxTokens(48).temperature(i % 4 == 0 ? 0 : 0.8)
-                    .topK(i % 5 == 1 ? 20 : 0).topP(i % 5 == 2 ? 0.9 : 1.0).seed(500L + i).guided(c).build();
+                    .topK(i % 5 == 1 ? 20 : 0).topP(i % 5 == 2 ? 0.9 : 1.0).seed(500L + i).guided(c)
+                    .logprobs(i % 3 == 0 && i % 2 == 0 ? 1 : 0).build();
             requests.add(Request.ofText("r" + i, "item " + i + " says: ", p));
         }
         List<Result> cpu;
@@ -177,7 +179,12 @@ class GuidedSamplingGpuTest {
             assertArrayEquals(cpu.get(i).tokenIds(), cuda.get(i).tokenIds(), "request " + i + ": cpu '"
                     + cpu.get(i).text() + "' vs cuda '" + cuda.get(i).text() + "'");
             assertEquals(cpu.get(i).error(), cuda.get(i).error());
+            assertEquals(cpu.get(i).choiceProbs().keySet(), cuda.get(i).choiceProbs().keySet(), "request " + i);
+            for (var e : cpu.get(i).choiceProbs().entrySet()) {
+                assertEquals(e.getValue(), cuda.get(i).choiceProbs().get(e.getKey()), 1e-4, "request " + i + " " + e);
+            }
         }
+        assertTrue(cpu.stream().anyMatch(r -> !r.choiceProbs().isEmpty()), "some rows carry choice probabilities");
     }
 
     private static ForwardBatch decodeBatch(List<SamplingParams> params, int[][] history, int[] promptLen,

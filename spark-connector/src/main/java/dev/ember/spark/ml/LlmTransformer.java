@@ -2,6 +2,8 @@ package dev.ember.spark.ml;
 
 import dev.ember.ConfigException;
 import dev.ember.option.Option;
+import dev.ember.sampling.SamplingOptions;
+import dev.ember.sampling.SamplingParams;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.function.EmberFunctions;
@@ -180,7 +182,19 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
         if (Arrays.asList(schema.fieldNames()).contains(out)) {
             throw new IllegalArgumentException("LlmTransformer " + uid + ": output column '" + out + "' already exists");
         }
-        return schema.add(out, GenerationSchema.STRUCT, false);
+        return schema.add(out, generationStruct(), false);
+    }
+
+    /**
+     * The struct transform's column has: the sampling options (this transformer's over the session's
+     * {@code spark.ember.*} conf) decide its typed {@code value} (return_type) and its logprobs, confidence and
+     * choice_probs fields. Resolved without the model, so a schema can be asked for before one is set.
+     */
+    private StructType generationStruct() {
+        Map<String, String> conf = scala.jdk.javaapi.CollectionConverters.asJava(
+                org.apache.spark.sql.internal.SQLConf.get().getAllConfs());
+        Map<String, String> merged = EmberOptions.merge(conf, emberOptions(), System.getenv());
+        return GenerationSchema.structFor(SamplingOptions.apply(merged, SamplingParams.builder()));
     }
 
     @Override

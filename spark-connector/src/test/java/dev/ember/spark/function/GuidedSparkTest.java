@@ -119,9 +119,33 @@ class GuidedSparkTest {
             assertEquals(Math.exp(sum), confidence, 1e-9);
             assertTrue(confidence > 0 && confidence <= 1, g.toString());
             seen[i] = confidence;
+            // yes, no and maybe start with different bytes: every first token decides the label, so the
+            // probabilities cover the whole distribution, and the label chosen is at least as likely as its path
+            Map<String, Double> probs = g.getJavaMap(g.fieldIndex("choice_probs"));
+            assertEquals(List.of("yes", "no", "maybe"), List.copyOf(probs.keySet()), g.toString());
+            assertEquals(1.0, probs.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-4, g.toString());
+            assertTrue(probs.get(g.getString(0)) >= confidence - 1e-9, g.toString());
         }
         // a labeler keeps rows above a threshold: the confidences differ from row to row
         assertTrue(java.util.Arrays.stream(seen).distinct().count() > 1, java.util.Arrays.toString(seen));
+    }
+
+    @Test
+    void aLabelerKeepsTheRowsWhoseLabelIsLikelyEnough() {
+        Map<String, String> options = Map.of("guided_choice", "yes,no,maybe", "logprobs", "1", "temperature", "0");
+        Dataset<Row> labelled = prompts.withColumn("g", EmberFunctions.generate(col("prompt"), options))
+                .select(col("id"), col("g.text").as("label"),
+                        col("g.choice_probs").getItem(col("g.text")).as("p"), col("g.choice_probs").as("probs"));
+        List<Row> all = labelled.collectAsList();
+        double threshold = all.stream().mapToDouble(r -> r.getDouble(2)).sorted().toArray()[all.size() / 2];
+        long expected = all.stream().filter(r -> r.getDouble(2) >= threshold).count();
+        List<Row> kept = labelled.where(col("p").geq(threshold)).collectAsList();
+        assertEquals(expected, kept.size());
+        assertTrue(kept.size() < all.size() && !kept.isEmpty(), "the threshold splits the rows: " + all);
+        for (Row r : kept) {
+            Map<String, Double> probs = r.getJavaMap(3);
+            assertEquals(probs.get(r.getString(1)), r.getDouble(2), 0.0, r.toString());
+        }
     }
 
     @Test

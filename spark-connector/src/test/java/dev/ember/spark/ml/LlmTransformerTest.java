@@ -98,4 +98,25 @@ class LlmTransformerTest {
         StructType out = new LlmTransformer().setInputCol("text").transformSchema(input.schema());
         assertEquals("generation", out.fieldNames()[2]);
     }
+
+    @Test
+    void returnTypeAndLogprobsTypeTheOutputStructAsGenerateDoes() {
+        Map<String, String> engineOptions = new LinkedHashMap<>(SparkTestSupport.baseOptions(dir.resolve("cache")));
+        engineOptions.remove("model");
+        LlmTransformer llm = new LlmTransformer().setInputCol("text").setModel("demo").setOptions(engineOptions)
+                .setOption("return_type", "INT").setOption("logprobs", 1).setMaxTokens(8);
+        StructType declared = llm.transformSchema(input.schema());
+        Dataset<Row> out = llm.transform(input);
+        assertEquals(declared, out.schema(), "transformSchema says what transform gives");
+        StructType gen = (StructType) declared.apply("generation").dataType();
+        assertEquals(DataTypes.IntegerType, gen.apply("value").dataType());
+        assertTrue(List.of(gen.fieldNames()).containsAll(List.of("logprobs", "confidence", "choice_probs")),
+                gen.toString());
+        for (Row r : out.collectAsList()) {
+            Row g = r.getStruct(2);
+            if (g.isNullAt(g.fieldIndex("error"))) {
+                assertEquals(Integer.parseInt(g.getString(0)), g.getInt(g.fieldIndex("value")), g.toString());
+            }
+        }
+    }
 }
