@@ -147,7 +147,7 @@ public final class CudaBackend implements Backend {
         act = own(new Activations(config, dtype, maxTokens, maxSeqs, CudaModel.inverseFrequencies(config)));
         inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, Kernels.prefillTileTokens(dtype, config.groupSize())));
         sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs,
-                device.multiprocessors()));
+                SAMPLER_SPLIT ? device.multiprocessors() : 0));
         model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());
         profileRun(blockSize, maxSeqs);
         long[] mem = device.memoryInfo();
@@ -437,6 +437,8 @@ public final class CudaBackend implements Backend {
     static final int TUNE_ITERATIONS = 2;
     /** Benchmarks only: {@code -Dember.cuda.gemmTuning=false} keeps cuBLAS's default choice, to compare the two. */
     private static final boolean GEMM_TUNING = !"false".equals(System.getProperty("ember.cuda.gemmTuning"));
+    /** Benchmarks only: {@code -Dember.cuda.samplerSplit=false} keeps one sampling CTA per row at every batch. */
+    private static final boolean SAMPLER_SPLIT = !"false".equals(System.getProperty("ember.cuda.samplerSplit"));
     /** Benchmarks only: {@code -Dember.cuda.skinnyGemm=false} keeps Ember's skinny GEMMs out of the tuning race. */
     private static final boolean SKINNY_GEMMS = !"false".equals(System.getProperty("ember.cuda.skinnyGemm"));
 
