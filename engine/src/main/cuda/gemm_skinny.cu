@@ -117,8 +117,12 @@ __device__ __forceinline__ void gemm(O* __restrict__ y, const T* __restrict__ x,
 
 }  // namespace skinny
 
+// Blocks of up to 16 warps where the accumulators leave registers for it (more loads in flight when a shape has
+// fewer CTAs than SMs), else 8; SkinnyGemm.maxWarps mirrors this.
+#define EMBER_SKINNY_THREADS(MT, NT) ((MT) * (NT) <= 4 ? 512 : 256)
 #define EMBER_SKINNY(SUFFIX, T, OSUFFIX, O, MT, NT)                                                                  \
-    extern "C" __global__ void __launch_bounds__(256) gemm_skinny_##SUFFIX##OSUFFIX##_m##MT##_n##NT(               \
+    extern "C" __global__ void __launch_bounds__(EMBER_SKINNY_THREADS(MT, NT))                                     \
+        gemm_skinny_##SUFFIX##OSUFFIX##_m##MT##_n##NT(                                                              \
         O* y, const T* x, const T* w, int rows, int out, int in) {                                                  \
         skinny::gemm<T, O, MT, NT>(y, x, w, rows, out, in);                                                          \
     }

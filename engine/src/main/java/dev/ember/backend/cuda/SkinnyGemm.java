@@ -56,14 +56,19 @@ final class SkinnyGemm {
             if (out % (16 * mTiles) != 0) {
                 continue;
             }
-            for (int warps : new int[] {4, 8}) {
+            for (int warps : new int[] {4, 8, 16}) {
                 Variant v = new Variant(mTiles, nTiles, warps);
-                if (v.sharedBytes() <= SHARED_LIMIT) {
+                if (warps <= maxWarps(mTiles, nTiles) && v.sharedBytes() <= SHARED_LIMIT) {
                     out16.add(v);
                 }
             }
         }
         return out16;
+    }
+
+    /** The most warps a variant's kernel was compiled for (gemm_skinny.cu's EMBER_SKINNY_THREADS). */
+    static int maxWarps(int mTiles, int nTiles) {
+        return mTiles * nTiles <= 4 ? 16 : 8;
     }
 
     /** Token tiles of 8 rows a variant needs for {@code rows}: 1, 2, 4 or 8. */
@@ -73,7 +78,8 @@ final class SkinnyGemm {
     }
 
     void run(Variant v, long y, long x, long w, int rows, int out, int in, DType dtype, boolean floatOut) {
-        if (!supports(rows, out, in, dtype) || v.nTiles < nTiles(rows) || out % (16 * v.mTiles) != 0) {
+        if (!supports(rows, out, in, dtype) || v.nTiles < nTiles(rows) || out % (16 * v.mTiles) != 0
+                || v.warps > maxWarps(v.mTiles, v.nTiles)) {
             throw new IllegalArgumentException("gemm_skinny " + v + " cannot run " + rows + "x" + in + " · " + out + "x"
                     + in + "ᵀ (" + dtype + ")");
         }

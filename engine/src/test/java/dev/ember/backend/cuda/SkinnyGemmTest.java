@@ -29,6 +29,7 @@ class SkinnyGemmTest {
         for (SkinnyGemm.Variant v : qkv) {
             assertTrue(v.sharedBytes() <= 48 * 1024, v.toString());
             assertEquals(8, v.nTiles());
+            assertTrue(v.warps() <= SkinnyGemm.maxWarps(v.mTiles(), v.nTiles()), v.toString());
         }
         // 16 output features but not 32: only one-tile CTAs
         assertTrue(SkinnyGemm.candidates(4, 48, 64, DType.F16).stream().allMatch(v -> v.mTiles() == 1));
