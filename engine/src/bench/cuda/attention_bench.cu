@@ -123,14 +123,13 @@ static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs
         splits = (ctx + partition - 1) / partition;
     }
     CK(cudaMalloc(&pacc, (size_t)S * splits * nh * hd * 4)); CK(cudaMalloc(&pml, (size_t)S * splits * nh * 2 * 4));
-    int* counters;  // the last split merges (no reduce kernel); it leaves them at 0
-    CK(cudaMalloc(&counters, (size_t)S * nkv * 4)); CK(cudaMemset(counters, 0, (size_t)S * nkv * 4));
     float scale = 1.f / sqrtf((float)hd);
     int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
     auto kern = hd == 128 ? attn_decode_tc_hd128_bf16 : attn_decode_tc_hd64_bf16;
     CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
     auto run = [&]() {
-        kern<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits, counters);
+        kern<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
+        if (splits > 1) attn_decode_reduce_bf16<<<dim3(nh, S), hd>>>(out, pacc, pml, d_lens, nh, hd, splits, partition);
     };
     run();
     CK(cudaGetLastError());
@@ -157,7 +156,7 @@ static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs
     printf("decode  S=%4d ctx=%5d splits=%2d partition=%5d: %8.1f us  KV %7.1f GB/s = %5.1f%% of copy %.0f GB/s  max|err| %.2e\n",
            S, ctx, splits, partition, ms * 1e3, gbs, 100 * gbs / copy_gbs, copy_gbs, err);
     cudaFree(d_bt); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(q); cudaFree(out); cudaFree(ref);
-    cudaFree(pacc); cudaFree(pml); cudaFree(counters);
+    cudaFree(pacc); cudaFree(pml);
 }
 
 // Prefill: S sequences of L new tokens each (no earlier context), causal.

@@ -14,13 +14,12 @@
 //
 // attn_decode_tc_hdD_T(out (S, nh*D), part_acc (S, splits, nh, D) f32, part_ml (S, splits, nh, 2) f32,
 //                      q (S, nh*D), k_cache, v_cache, context_lens (S), block_tables, bt_stride, nh, nkv,
-//                      block_size, scale, partition, num_splits, counters (S, nkv) int, all 0 between launches)
+//                      block_size, scale, partition, num_splits)
 //   grid = (nkv, S, num_splits), block = 128, dynamic shared memory = decode_smem(D). One block takes the
 //   context range [split * partition, + partition) of one (sequence, KV head); its 4 warps take 16 keys each
 //   of every 64-key tile (the next tile loads while this one is used) and merge their softmax states at the end. One split writes
-//   the normalized output; several write unnormalized sums and (max, sum), and the last of a (sequence, KV
-//   head)'s splits to finish (a counter it resets) merges them as attn_decode_reduce (attention_decode.cu) would,
-//   in the same order, so no second kernel runs. A context of 0 (a graph's padding row) writes zeros.
+//   the normalized output, several write unnormalized sums and (max, sum) for attn_decode_reduce
+//   (attention_decode.cu). A context of 0 (a graph's padding row) writes zeros.
 #include "attention_tc.cuh"
 
 namespace paged {
@@ -108,8 +107,7 @@ template <typename T, int HD>
 __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc, float* __restrict__ part_ml,
                                const T* __restrict__ q, const T* __restrict__ kc, const T* __restrict__ vc,
                                const int* __restrict__ context_lens, const int* __restrict__ block_tables,
-                               int bt_stride, int nh, int nkv, int bs, float scale, int partition, int num_splits,
-                               int* __restrict__ counters) {
+                               int bt_stride, int nh, int nkv, int bs, float scale, int partition, int num_splits) {
     using namespace paged;
     constexpr int CH = HD / 8, TILE = BN * HD, WN = BN / WARPS;
     extern __shared__ __align__(128) unsigned char smem_raw[];
@@ -122,9 +120,6 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
     const int start = split * partition, end = min(ctx, start + partition);
     if (start >= end) {
         decode_empty_split(out, part_ml, seq, split, num_splits, nh, kvh, G, HD);
-        if (ctx == 0 && split == 0 && num_splits > 1) {  // no split merges: zeros, as one split writes
-            for (int i = tid; i < G * HD; i += THREADS) out[(size_t)seq * nh * HD + kvh * G * HD + i] = from_float<T>(0.f);
-        }
         return;
     }
     const int* bt = block_tables + (size_t)seq * bt_stride;
@@ -198,38 +193,8 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
             size_t row = (size_t)(seq * num_splits + split) * nh + h;
             part_acc[row * HD + d] = acc;
             if (d == 0) {
-                part_ml[row * 2] = mx * 0.6931471805599453f;  // back to natural-log units for the merge
+                part_ml[row * 2] = mx * 0.6931471805599453f;  // back to natural-log units for the reduce kernel
                 part_ml[row * 2 + 1] = sum;
-            }
-        }
-    }
-    if (num_splits > 1) {
-        // the last split of this (sequence, KV head) to finish merges all of them: the fence makes this block's
-        // partials visible before its ticket, and the last block reads the others' past L1 (__ldcg)
-        __shared__ int last;
-        const int used = min(num_splits, (ctx + partition - 1) / partition);
-        __threadfence();
-        __syncthreads();
-        if (tid == 0) {
-            int* c = counters + seq * nkv + kvh;
-            last = atomicAdd(c, 1) == used - 1;
-            if (last) *c = 0;  // ready for the next launch: graph replays reuse the counters
-        }
-        __syncthreads();
-        if (last) {
-            __threadfence();
-            for (int i = tid; i < G * HD; i += THREADS) {
-                const int h = kvh * G + i / HD, d = i % HD;
-                float m = -INFINITY;
-                for (int sp = 0; sp < used; sp++) m = fmaxf(m, __ldcg(part_ml + ((size_t)(seq * num_splits + sp) * nh + h) * 2));
-                float total = 0.f, acc = 0.f;
-                for (int sp = 0; sp < used; sp++) {
-                    const size_t r = (size_t)(seq * num_splits + sp) * nh + h;
-                    const float w = expf(__ldcg(part_ml + r * 2) - m);
-                    total += __ldcg(part_ml + r * 2 + 1) * w;
-                    acc += __ldcg(part_acc + r * HD + d) * w;
-                }
-                out[(size_t)seq * nh * HD + h * HD + d] = from_float<T>(total > 0.f ? acc / total : 0.f);
             }
         }
     }
@@ -246,9 +211,9 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
     extern "C" __global__ void __launch_bounds__(paged::THREADS) attn_decode_tc_hd##D##_##S(T* out,        \
             float* part_acc, float* part_ml, const T* q, const T* kc, const T* vc, const int* context_lens,   \
             const int* block_tables, int bt_stride, int nh, int nkv, int bs, float scale, int partition,      \
-            int num_splits, int* counters) {                                                                 \
+            int num_splits) {                                                                                \
         attn_decode_tc<T, D>(out, part_acc, part_ml, q, kc, vc, context_lens, block_tables, bt_stride, nh,   \
-                             nkv, bs, scale, partition, num_splits, counters);                               \
+                             nkv, bs, scale, partition, num_splits);                                         \
     }
 #define EMBER_PAGED(S, T) EMBER_PAGED_HD(S, T, 64) EMBER_PAGED_HD(S, T, 128)
 EMBER_PAGED(bf16, __nv_bfloat16)

@@ -38,8 +38,6 @@ final class Activations implements AutoCloseable {
     final DeviceBuffer logitsWork;
     final DeviceBuffer partAcc;
     final DeviceBuffer partMl;
-    /** Per (sequence, KV head): how many decode splits have finished (attention_paged.cu); 0 between launches. */
-    final DeviceBuffer splitCounters;
     final DeviceBuffer outputs;
     final DeviceBuffer invFreq;
     private final List<DeviceBuffer> all = new ArrayList<>();
@@ -62,8 +60,6 @@ final class Activations implements AutoCloseable {
             logitsWork = add((long) maxSeqs * c.vocabSize() * 4, "penalized logits");
             partAcc = add((long) MAX_SPLIT_ROWS * attnWidth * 4, "attention split partials");
             partMl = add((long) MAX_SPLIT_ROWS * c.numHeads() * 2 * 4, "attention split maxima");
-            splitCounters = add((long) maxSeqs * c.numKvHeads() * 4, "attention split counters");
-            splitCounters.upload(0, new int[maxSeqs * c.numKvHeads()]);
             outputs = add((long) maxSeqs * outputInts() * 4, "sampler outputs");
             invFreq = add(invFreqValues.length * 4L, "rope inverse frequencies");
             invFreq.upload(0, invFreqValues);

@@ -125,8 +125,7 @@ final class CudaModel {
             if (decodeSeqs > 0) {
                 kernels.attnDecode(act.attn.address(), act.partAcc.address(), act.partMl.address(), act.q.address(),
                         kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride,
-                        decodeSeqs, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1],
-                        act.splitCounters.address());
+                        decodeSeqs, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1]);
             }
             if (!decode && in.numTiles() > 0) {
                 kernels.attnPrefill(act.attn.address(), act.q.address(), kv.keys(l), kv.values(l), in.address(in.tiles),

@@ -116,25 +116,20 @@ final class Kernels {
         }
     }
 
-    /**
-     * Decode attention for {@code seqs} single-token queries, split into {@code numSplits} partitions of the context.
-     *
-     * @param counters (seqs, numKvHeads) ints, all 0: the tensor-core kernel's last split merges the others and
-     *                 resets them, so no reduce kernel runs (the float32 kernel still launches one)
-     */
+    /** Decode attention for {@code seqs} single-token queries, split into {@code numSplits} partitions of the context. */
     void attnDecode(long out, long partAcc, long partMl, long q, long kCache, long vCache, long contextLens,
                     long blockTables, int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize,
-                    float scale, int partition, int numSplits, long counters) {
+                    float scale, int partition, int numSplits) {
         if (tensorCoreAttention()) {
             module.launch("attn_decode_tc_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, TC_THREADS,
                     decodeSharedBytes(headDim), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
-                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits, counters);
-            return;
+                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
+        } else {
+            int group = numHeads / numKvHeads;
+            module.launch("attn_decode_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128,
+                    4 * group * (headDim + partition), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
+                    blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
         }
-        int group = numHeads / numKvHeads;
-        module.launch("attn_decode_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, 128,
-                4 * group * (headDim + partition), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
-                blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
         if (numSplits > 1) {
             module.launch("attn_decode_reduce_" + suffix, numHeads, seqs, 1, headDim, 0, stream, out, partAcc, partMl,
                     contextLens, numHeads, headDim, numSplits, partition);
