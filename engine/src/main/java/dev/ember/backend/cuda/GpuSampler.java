@@ -136,16 +136,17 @@ final class GpuSampler implements AutoCloseable {
     }
 
     /**
-     * How many CTAs each one-pass row (greedy or plain temperature) of a batch of {@code rows} is split over: with
-     * fewer rows than two per SM a CTA per row leaves SMs idle while each walks the whole vocabulary, so the rows
-     * are split to give about four CTAs of 256 threads per SM, at most {@value #MAX_SPLITS} each (sampling.cu's
-     * "Split rows"; the result is bit for bit the unsplit one).
+     * How many CTAs each one-pass row (greedy or plain temperature) of a batch of {@code rows} is split over: about
+     * four CTAs of 256 threads per SM, at least 2 and at most {@value #MAX_SPLITS} a row (sampling.cu's "Split
+     * rows"; the result is bit for bit the unsplit one). With few rows a CTA per row leaves SMs idle while each walks
+     * the whole vocabulary; with many, sample_rows' 1,024-thread blocks fit one per SM by registers and run in
+     * waves, where 256-thread chunks all fit at once.
      */
     static int splits(int rows, int multiprocessors) {
-        if (multiprocessors <= 0 || rows <= 0 || rows >= 2 * multiprocessors) {
+        if (multiprocessors <= 0 || rows <= 0) {
             return 1;
         }
-        return Math.min(MAX_SPLITS, (4 * multiprocessors + rows - 1) / rows);
+        return Math.max(2, Math.min(MAX_SPLITS, (4 * multiprocessors + rows - 1) / rows));
     }
 
     /**

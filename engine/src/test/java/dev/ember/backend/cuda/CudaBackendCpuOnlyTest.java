@@ -40,8 +40,9 @@ class CudaBackendCpuOnlyTest {
     @Test
     void samplerSplitsSmallBatchesToFillTheSms() {
         assertEquals(1, GpuSampler.splits(16, 0), "0 SMs: never split");
-        assertEquals(1, GpuSampler.splits(264, 132), "two rows per SM: a CTA each");
+        assertEquals(2, GpuSampler.splits(264, 132), "ceil(528 / 264)");
         assertEquals(3, GpuSampler.splits(263, 132), "ceil(528 / 263)");
+        assertEquals(2, GpuSampler.splits(1024, 132), "never fewer than 2 with SMs known");
         assertEquals(5, GpuSampler.splits(128, 132));
         assertEquals(GpuSampler.MAX_SPLITS, GpuSampler.splits(1, 132));
         assertEquals(GpuSampler.MAX_SPLITS, GpuSampler.splits(16, 132), "ceil(528 / 16) = 33 is capped");
