@@ -2,16 +2,18 @@
 # Compiles Ember's CUDA kernels into one fatbin (cubins for sm_80, sm_86, sm_89, sm_90 and PTX for
 # compute_80, which newer GPUs JIT-compile), written where the jar picks it up as a resource.
 # Run by the engine's Maven build (process-resources). Without nvcc it prints why and skips: the engine then
-# refuses device=cuda with a clear error. NVCC overrides the compiler (default: nvcc on the PATH, then
-# /usr/local/cuda/bin/nvcc).
+# compiles the sources the jar carries with NVRTC at first use (backend.cuda.KernelImage). NVCC overrides the
+# compiler (default: nvcc on the PATH, then /usr/local/cuda/bin/nvcc); NVCC=none builds without a fatbin, as a
+# machine without nvcc does.
 #
 #   build.sh SOURCE_DIR OUTPUT_FATBIN
 set -euo pipefail
 src=$1 out=$2
 nvcc=${NVCC:-$(command -v nvcc || true)}
 [ -n "$nvcc" ] || { [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc; }
-if [ -z "$nvcc" ]; then
-  echo "[ember] nvcc not found (set NVCC or put it on the PATH): CUDA kernels NOT built; device=cuda will be refused"
+if [ -z "$nvcc" ] || [ "$nvcc" = none ]; then
+  rm -f "$out"
+  echo "[ember] nvcc not found or NVCC=none: no fatbin built; device=cuda compiles the kernels with NVRTC at first use"
   exit 0
 fi
 if [ -f "$out" ] && [ -z "$(find "$src" -newer "$out" \( -name '*.cu' -o -name '*.cuh' -o -name build.sh \) | head -1)" ]; then

@@ -6,7 +6,16 @@
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#ifdef __CUDACC_RTC__
+// NVRTC (backend.cuda.KernelImage's fallback) has no C library: the fixed-width types come from CCCL's libcu++
+#include <cuda/std/cstdint>
+#include <cuda/std/limits>
+using cuda::std::uint32_t;
+using cuda::std::uint64_t;
+#define INFINITY (cuda::std::numeric_limits<float>::infinity())  // math.h's, which NVRTC lacks
+#else
 #include <stdint.h>
+#endif
 
 #define EMBER_FOR_TYPES(X) X(f32, float) X(bf16, __nv_bfloat16) X(f16, __half)
 

@@ -1,5 +1,6 @@
 package dev.ember.examples;
 
+import dev.ember.spark.read.InputFormats;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -10,30 +11,29 @@ import org.apache.spark.sql.SparkSession;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.Locale;
+import java.util.Map;
 
-/** Reading the examples' inputs (jsonl, json, parquet) and checking their columns and output folders. */
+/** Reading the examples' inputs (the formats of {@link InputFormats}) and checking their columns and output folders. */
 final class InputData {
     private InputData() {
     }
 
-    /** The format for {@code --input-format}, or guessed from the path's extension (default parquet). */
+    /**
+     * The format for {@code --input-format}, or from the path's extension (default parquet): the names and
+     * meanings of {@code format("llm")}'s {@code input_format} ({@link InputFormats}).
+     */
     static String format(String given, String path) {
-        String f = given != null ? given.trim().toLowerCase(Locale.ROOT)
-                : path.endsWith(".jsonl") ? "jsonl" : path.endsWith(".json") ? "json" : "parquet";
-        if (!f.equals("jsonl") && !f.equals("json") && !f.equals("parquet")) {
-            throw new UsageException("--input-format must be jsonl, json or parquet, got '" + given + "'");
+        String f = InputFormats.resolve(given, path);
+        if (!InputFormats.known(f)) {
+            throw new UsageException("--input-format must be one of " + String.join(", ", InputFormats.NAMES)
+                    + ", got '" + given + "'");
         }
         return f;
     }
 
-    /** jsonl: one JSON object per line; json: a JSON document (an array of objects, multi-line); parquet. */
+    /** {@code path} read as {@code format} ({@link InputFormats#read}: jsonl = JSON Lines, json = a JSON document). */
     static Dataset<Row> read(SparkSession spark, String path, String format) {
-        return switch (format) {
-            case "jsonl" -> spark.read().json(path);
-            case "json" -> spark.read().option("multiLine", "true").json(path);
-            default -> spark.read().parquet(path);
-        };
+        return InputFormats.read(spark, path, format, Map.of());
     }
 
     /** Fails naming the column and the columns there are when {@code df} has no column {@code name}. */

@@ -121,8 +121,8 @@ class BatchGenerateTest {
         assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark,
                 new String[]{"--output", out}, QUIET)).getMessage().contains("--input is required"));
         assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark,
-                new String[]{"--input", in, "--output", out, "--input-format", "csv"}, QUIET))
-                .getMessage().contains("jsonl, json or parquet"));
+                new String[]{"--input", in, "--output", out, "--input-format", "xml"}, QUIET))
+                .getMessage().contains("must be one of jsonl, json, parquet, csv, orc, text, got 'xml'"));
         Path nullIds = dir.resolve("null-ids.jsonl");
         Files.writeString(nullIds, "{\"id\": 1, \"prompt\": \"a\"}\n{\"prompt\": \"b\"}\n");
         assertTrue(assertThrows(UsageException.class, () -> BatchGenerate.run(spark, new String[]{"--input",

@@ -60,11 +60,16 @@ public final class EmberOptions {
     public static final Option<String> INPUT = Option.string("input", Scope.READER, null,
             Check.nonBlank("a path or a table name"), "format(\"llm\"): the input dataset (or load(path))")
             .defaultShownAs("required there");
-    public static final Option<String> INPUT_FORMAT = Option.string("input_format", Scope.READER, "parquet",
-            Check.nonBlank("a Spark source name (parquet, json, csv, orc, text, ...), jsonl (JSON Lines, as the examples read it) or table"),
-            "format(\"llm\"): the input's format");
+    public static final Option<String> INPUT_FORMAT = Option.string("input_format", Scope.READER, null,
+            Check.nonBlank(dev.ember.spark.read.InputFormats.DESCRIPTION),
+            "format(\"llm\"): the input's format (dev.ember.spark.read.InputFormats, as the examples read it)")
+            .defaultShownAs("from the input's extension (.jsonl, .json, .csv, .orc, .txt), else parquet; a name the"
+                    + " catalog knows is a table");
     public static final Option<String> PROMPT_COLUMN = Option.string("prompt_column", Scope.READER, "prompt",
             Check.nonBlank("a column name"), "format(\"llm\"): the input's string column of prompts");
+    public static final Option<String> OUTPUT_COLUMN = Option.string("output_column", Scope.READER, "generation",
+            Check.nonBlank("a column name"), "format(\"llm\"): the struct column of each row's generation, after"
+                    + " the input's columns");
     public static final Option<Boolean> PRELOAD = Option.bool("preload", Scope.EXECUTOR, false,
             "EmberPlugin loads the engine of the spark.ember.* options when the executor starts");
     public static final Option<Double> PRICE_PER_GPU_HOUR = Option.number("price_per_gpu_hour", Scope.JOB, 0.0,
@@ -74,7 +79,7 @@ public final class EmberOptions {
 
     /** The connector's own options. */
     public static final OptionSet CONNECTOR = OptionSet.of(List.of(FAIL_ON_ERROR, SYSTEM_PROMPT, CHAT, CACHE_DIR,
-            MAX_IN_FLIGHT_PER_TASK, CONF_FILE, INPUT, INPUT_FORMAT, PROMPT_COLUMN, PRELOAD, PRICE_PER_GPU_HOUR,
+            MAX_IN_FLIGHT_PER_TASK, CONF_FILE, INPUT, INPUT_FORMAT, PROMPT_COLUMN, OUTPUT_COLUMN, PRELOAD, PRICE_PER_GPU_HOUR,
             PROGRESS_INTERVAL_SECONDS));
 
     /** Every option the connector knows: engine, sampling, connector. */

@@ -28,11 +28,14 @@ import java.util.TreeMap;
  * @param sampling           the sampling parameters every row starts from
  * @param failOnError        a bad row fails the job (true) or gets its message in 'error' (false)
  * @param cacheDir           the {@code cache_dir} option, or null for the executor's default ({@link #localCacheDir()})
+ * @param outputColumn       format("llm"): the name of the generation struct column
  * @param input              format("llm"): the input dataset, or null (only the reader requires it)
+ * @param inputFormat        format("llm"): the input's format, or null to take it from the input's name
  */
 public record EmberSettings(String model, Map<String, String> engineOptions, SamplingParams sampling,
                             boolean failOnError, String systemPrompt, boolean chat, String cacheDir,
-                            int maxInFlightPerTask, String promptColumn, String input, String inputFormat)
+                            int maxInFlightPerTask, String promptColumn, String outputColumn, String input,
+                            String inputFormat)
         implements Serializable {
 
     /** The model value that selects the built-in tiny demo model (random weights). */
@@ -88,6 +91,7 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Sam
                 get(connector, EmberOptions.FAIL_ON_ERROR), get(connector, EmberOptions.SYSTEM_PROMPT),
                 get(connector, EmberOptions.CHAT), get(connector, EmberOptions.CACHE_DIR),
                 get(connector, EmberOptions.MAX_IN_FLIGHT_PER_TASK), get(connector, EmberOptions.PROMPT_COLUMN),
+                get(connector, EmberOptions.OUTPUT_COLUMN),
                 get(connector, EmberOptions.INPUT), get(connector, EmberOptions.INPUT_FORMAT));
     }
 

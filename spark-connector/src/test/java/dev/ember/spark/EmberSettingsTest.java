@@ -57,7 +57,8 @@ class EmberSettingsTest {
         assertEquals(false, s.failOnError());
         assertEquals(512, s.maxInFlightPerTask());
         assertEquals("prompt", s.promptColumn());
-        assertEquals("parquet", s.inputFormat());
+        assertNull(s.inputFormat(), "taken from the input's extension, else parquet");
+        assertEquals("generation", s.outputColumn());
         assertNull(s.systemPrompt());
         assertEquals("cpu", s.device());
         assertEquals(16, s.samplingParams(Map.of()).maxTokens());

@@ -39,6 +39,7 @@ public final class CudaBackend implements Backend {
     private final CudaDevice device;
     private final CudaStream stream;
     private final Kernels kernels;
+    private final String kernelOrigin; // the nvcc fatbin, or NVRTC and its cache file
     private final Cublas blas;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
@@ -69,18 +70,18 @@ public final class CudaBackend implements Backend {
         this.maxModelLen = engine.maxModelLen() > 0 ? engine.maxModelLen() : config.maxPositionEmbeddings();
         this.maxTokens = Math.max(engine.maxNumBatchedTokens(), engine.maxNumSeqs());
         checkSupported(config);
-        if (!KernelModule.available()) {
-            throw new CudaException("device=cuda is not available in this build: the CUDA kernels were not compiled ("
-                    + KernelModule.RESOURCE + " is missing because nvcc was not found when the engine was built);"
-                    + " rebuild with nvcc on the PATH, or use device=cpu");
+        if (!KernelImage.available()) {
+            throw new CudaException("device=cuda is not available in this build: " + KernelImage.unavailableReason()
+                    + "; or use device=cpu");
         }
         device = CudaDevice.open(engine.deviceOrdinal());
         owned.push(device);
         try {
             freeAtOpen = device.memoryInfo()[0];
             stream = own(new CudaStream());
-            KernelModule module = own(new KernelModule());
+            KernelModule module = own(new KernelModule(device));
             kernels = new Kernels(module, stream, dtype);
+            kernelOrigin = module.origin();
             blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);
@@ -471,7 +472,7 @@ public final class CudaBackend implements Backend {
         String kvText = kv == null ? "KV cache not allocated"
                 : "KV cache " + (kv.sizeBytes() >> 20) + " MiB = " + kv.numBlocks + " blocks x " + kv.blockSize + " tokens";
         return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
-                + device.multiprocessors() + " SMs), " + dtype + ", weights " + (weights.totalBytes() >> 20)
+                + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", " + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

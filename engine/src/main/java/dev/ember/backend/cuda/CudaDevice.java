@@ -104,6 +104,14 @@ final class CudaDevice implements AutoCloseable {
         return multiprocessors;
     }
 
+    int computeMajor() {
+        return computeMajor;
+    }
+
+    int computeMinor() {
+        return computeMinor;
+    }
+
     String computeCapability() {
         return computeMajor + "." + computeMinor;
     }

@@ -1,49 +1,38 @@
 package dev.ember.backend.cuda;
 
-import dev.ember.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Ember's kernels: the fatbin that the Maven build compiles with nvcc (engine/src/main/cuda/build.sh) and
- * packs as a class-path resource, loaded with cuModuleLoadData into the current context. Launches go to
- * one stream; arguments are raw values (a device pointer is a {@code long} address). Not thread-safe.
+ * Ember's kernels loaded with cuModuleLoadData into the current context, from the image {@link KernelImage} chooses
+ * (the build's nvcc fatbin, or the jar's sources compiled with NVRTC). Launches go to one stream; arguments are raw
+ * values (a device pointer is a {@code long} address). Not thread-safe.
  */
 final class KernelModule implements AutoCloseable {
-    static final String RESOURCE = "/dev/ember/backend/cuda/ember_kernels.fatbin";
-
     private final CUmodule module = new CUmodule();
     private final Map<String, CUfunction> functions = new HashMap<>();
+    private final String origin;
     private boolean closed;
 
-    KernelModule() {
-        byte[] image = readImage();
-        Cuda.check(JCudaDriver.cuModuleLoadData(module, image), "cuModuleLoadData(" + RESOURCE + ")");
+    /** The kernels for {@code device} (its context current on this thread). */
+    KernelModule(CudaDevice device) {
+        this(KernelImage.forDevice(device.computeMajor(), device.computeMinor()));
     }
 
-    /** True when this build carries the compiled kernels (nvcc was found at build time). */
-    static boolean available() {
-        return KernelModule.class.getResource(RESOURCE) != null;
+    KernelModule(KernelImage.Loaded image) {
+        this.origin = image.origin();
+        Cuda.check(JCudaDriver.cuModuleLoadData(module, image.bytes()), "cuModuleLoadData(" + origin + ")");
     }
 
-    private static byte[] readImage() {
-        try (InputStream in = KernelModule.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new CudaException("this Ember build has no CUDA kernels (" + RESOURCE + " is missing: nvcc was not"
-                        + " found when the engine was built); rebuild with nvcc on the PATH or use device=cpu");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new CudaException("cannot read " + RESOURCE + ": " + e.getMessage(), e);
-        }
+    /** Where the loaded image came from (the fatbin resource, or NVRTC and its cache file). */
+    String origin() {
+        return origin;
     }
 
     CUfunction function(String name) {

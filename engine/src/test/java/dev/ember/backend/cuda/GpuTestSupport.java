@@ -22,7 +22,7 @@ final class GpuTestSupport implements AutoCloseable {
     GpuTestSupport() {
         device = CudaDevice.open(0);
         stream = new CudaStream();
-        module = new KernelModule();
+        module = new KernelModule(device);
     }
 
     Kernels kernels(DType dtype) {

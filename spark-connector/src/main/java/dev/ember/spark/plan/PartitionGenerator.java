@@ -1,16 +1,11 @@
 package dev.ember.spark.plan;
 
-import dev.ember.LlmException;
 import dev.ember.engine.ChatMessage;
-import dev.ember.engine.Engine;
 import dev.ember.engine.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.GenerationSchema;
-import dev.ember.spark.executor.EngineLease;
-import dev.ember.spark.executor.EngineRegistry;
-import dev.ember.spark.executor.OrderedGenerations;
 import dev.ember.spark.executor.RowInput;
-import dev.ember.spark.executor.TaskDevice;
+import dev.ember.spark.executor.TaskSession;
 import dev.ember.spark.function.LlmGenerate;
 import dev.ember.spark.function.SqlFunctions;
 import org.apache.spark.SparkEnv;
@@ -33,20 +28,17 @@ import scala.collection.immutable.Seq;
 import scala.jdk.javaapi.CollectionConverters;
 
 import java.io.Serializable;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.UUID;
 
 /**
- * The per-partition work of {@link LlmGenerateExec}, shipped to the executors: leases the engine, turns each child
- * row into a {@link RowInput} as the window needs it (copying the rows it keeps), streams them through
- * {@link OrderedGenerations} and joins each row with its result. The lease and the in-flight requests are
- * released by a task-completion listener, so a killed or failed task aborts its rows. Serializable; each
- * {@link #generate} call is one task's and runs on that task's thread.
+ * The per-partition work of {@link LlmGenerateExec}, shipped to the executors: turns each child row into a
+ * {@link RowInput} (text or chat, per-row options), runs the partition through a {@link TaskSession} (engine lease,
+ * in-flight window, metrics, fail_on_error) and joins each row with its result struct. The session is closed by a
+ * task-completion listener, so a killed or failed task aborts its rows. Serializable; each {@link #generate} call
+ * is one task's and runs on that task's thread.
  */
 final class PartitionGenerator implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -66,7 +58,6 @@ final class PartitionGenerator implements Serializable {
     private final SQLMetric generatedTokens;
     private final SQLMetric preemptions;
     private final SQLMetric generationMs;
-    private final String callId = "ember-" + UUID.randomUUID().toString().substring(0, 8);
 
     PartitionGenerator(LlmGenerate call, Seq<Attribute> childOutput, Seq<Attribute> output, SQLMetric rows,
                        SQLMetric errorRows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric preemptions,
@@ -91,104 +82,73 @@ final class PartitionGenerator implements Serializable {
     /** One task's output rows: child row + result struct, in input order. */
     Iterator<InternalRow> generate(Iterator<InternalRow> childRows) {
         TaskContext task = TaskContext.get();
-        EngineLease lease = lease();
-        Engine engine = lease.engine();
-        long preemptionsAtStart = engine.metrics().preemptions();
-        long[] startNanos = {0L};
-        boolean[] finished = {false};
-        List<OrderedGenerations> open = new ArrayList<>(1);
-        // registered before anything else can fail, so the lease and the in-flight requests are always released
-        task.addTaskCompletionListener((TaskCompletionListener) ctx -> {
-            try {
-                open.forEach(OrderedGenerations::close);
-                preemptions.add(Math.max(0, engine.metrics().preemptions() - preemptionsAtStart));
-                if (startNanos[0] != 0 && !finished[0]) {
-                    generationMs.add((System.nanoTime() - startNanos[0]) / 1_000_000);
-                }
-            } finally {
-                lease.close();
-            }
-        });
-        // unique per operator, stage, partition, attempt and row, so abort(id) never touches another task's rows
-        String idPrefix = callId + "-s" + task.stageId() + "-p" + task.partitionId() + "." + task.attemptNumber() + "-";
+        int partition = task.partitionId();
         UnsafeProjection inputProjection = UnsafeProjection.create(inputs, childOutput);
-        ArrayDeque<InternalRow> kept = new ArrayDeque<>();
-        Iterator<RowInput> rowInputs = new Iterator<>() {
-            long index;
-
+        // the window keeps a copy of each row (the child may reuse its row objects) until its result is back
+        Iterator<InternalRow> copies = new Iterator<>() {
             @Override
             public boolean hasNext() {
                 return childRows.hasNext();
             }
 
             @Override
-            public RowInput next() {
-                InternalRow row = childRows.next();
-                kept.addLast(row.copy());
-                long i = index++;
-                return rowInput(i, idPrefix + i, inputProjection.apply(row));
+            public InternalRow next() {
+                return childRows.next().copy();
             }
         };
-        OrderedGenerations generations = new OrderedGenerations(engine, rowInputs, settings.maxInFlightPerTask(),
-                task::killTaskIfInterrupted);
-        open.add(generations);
+        TaskSession.RowInputs<InternalRow> rowInputs = new TaskSession.RowInputs<>() {
+            @Override
+            public RowInput input(InternalRow row, long index, String requestId) {
+                return rowInput(index, requestId, inputProjection.apply(row));
+            }
+
+            @Override
+            public String where(InternalRow row, long index) {
+                return "partition " + partition;
+            }
+        };
+        TaskSession<InternalRow> session = TaskSession.inTask(settings,
+                () -> SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf()), copies, rowInputs, metrics());
+        // registered before anything can fail, so the lease and the in-flight requests are always released
+        task.addTaskCompletionListener((TaskCompletionListener) ctx -> session.close());
         UnsafeProjection outputProjection = UnsafeProjection.create(
                 CollectionConverters.asJava(output).stream().map(Attribute::dataType).toArray(DataType[]::new));
         JoinedRow joined = new JoinedRow();
         GenericInternalRow resultHolder = new GenericInternalRow(1);
-        int partition = task.partitionId();
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
-                if (startNanos[0] == 0) {
-                    startNanos[0] = System.nanoTime();
-                }
-                boolean more = generations.hasNext();
-                if (!more && !finished[0]) {
-                    finished[0] = true;
-                    generationMs.add((System.nanoTime() - startNanos[0]) / 1_000_000);
-                }
-                return more;
+                return session.hasNext();
             }
 
             @Override
             public InternalRow next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                OrderedGenerations.Generated g = generations.next();
-                InternalRow row = kept.removeFirst();
-                Result r = g.result();
+                TaskSession.Generated<InternalRow> g = session.next();
+                resultHolder.update(0, GenerationSchema.toRow(g.result(), valueType, logprobs));
+                return outputProjection.apply(joined.apply(g.row(), resultHolder));
+            }
+        };
+    }
+
+    /** The task's figures as this operator's SQL metrics (updated per row, so progress shows while it runs). */
+    private TaskSession.Metrics metrics() {
+        return new TaskSession.Metrics() {
+            @Override
+            public void answered(Result r) {
                 rows.add(1);
                 promptTokens.add(r.promptTokens());
                 generatedTokens.add(r.completionTokens());
                 if (!r.ok()) {
                     errorRows.add(1);
-                    if (settings.failOnError()) {
-                        throw new LlmException("Ember: row " + g.index() + " of partition " + partition
-                                + " failed: " + r.error() + " (fail_on_error=true; with fail_on_error=false the row would get the"
-                                + " error in its result's 'error' field instead)");
-                    }
                 }
-                resultHolder.update(0, GenerationSchema.toRow(r, valueType, logprobs));
-                return outputProjection.apply(joined.apply(row, resultHolder));
+            }
+
+            @Override
+            public void finished(long ms, long enginePreemptions) {
+                generationMs.add(ms);
+                preemptions.add(enginePreemptions);
             }
         };
-    }
-
-    /**
-     * The task's engine lease. A model that cannot be loaded fails the task with the engine's message, naming the
-     * model and executor. Local mode does not retry; a cluster retries the task (spark.task.maxFailures, 4 by
-     * default), each retry failing fast with the same message (a failed load is not cached), then fails the job.
-     */
-    private EngineLease lease() {
-        try {
-            return EngineRegistry.acquire(settings, TaskDevice.gpuOrdinal(settings),
-                    SparkHadoopUtil.get().newConfiguration(SparkEnv.get().conf()));
-        } catch (RuntimeException e) {
-            throw new LlmException("Ember could not start its engine for model '" + settings.model() + "' on executor "
-                    + SparkEnv.get().executorId() + ": " + e.getMessage(), e);
-        }
     }
 
     /** The row's input; a malformed chat (null role or content) becomes an error row. */

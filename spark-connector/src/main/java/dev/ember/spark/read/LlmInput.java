@@ -47,7 +47,6 @@ final class LlmInput {
     static final String INPUT_OPTION_PREFIX = "input.";
     /** {@code inputFormat=table} reads {@code input} as a table name. */
     static final String TABLE_FORMAT = "table";
-    static final String JSONL_FORMAT = "jsonl";
 
     private final SparkSession spark;
     private final EmberSettings settings;
@@ -68,7 +67,7 @@ final class LlmInput {
      * Validates the reader's options (merged with the session's {@code spark.ember.*} conf) and plans the input.
      * Fails with a {@link ConfigException} naming the option: unknown option, bad value, no input, a local model
      * directory that does not exist, an input that is not a file scan, a missing or non-string prompt column, an
-     * input column named like a generation column.
+     * input column named like the generation column ({@code output_column}).
      */
     static LlmInput plan(SparkSession spark, Map<String, String> options) {
         Map<String, String> call = new LinkedHashMap<>();
@@ -111,7 +110,7 @@ final class LlmInput {
         } else {
             inputSchema = ((BatchScanExec) scan).scan().readSchema();
         }
-        checkNoClash(inputSchema);
+        checkNoClash(inputSchema, settings.outputColumn());
         return new LlmInput(spark, settings, scan, inputSchema, promptOrdinal(inputSchema, settings.promptColumn()));
     }
 
@@ -129,11 +128,12 @@ final class LlmInput {
         return inputSchema.fields()[promptOrdinal].name();
     }
 
-    /** The input's columns, then the generation columns. */
+    /**
+     * The input's columns, then the generation struct column ({@code output_column}): the same struct as
+     * {@code generate()}'s ({@link GenerationSchema#structFor}), so no input column can clash with a result field.
+     */
     StructType outputSchema() {
-        List<StructField> fields = new ArrayList<>(List.of(inputSchema.fields()));
-        fields.addAll(List.of(GenerationSchema.STRUCT.fields()));
-        return new StructType(fields.toArray(new StructField[0]));
+        return inputSchema.add(settings.outputColumn(), GenerationSchema.structFor(settings), false);
     }
 
     /** One partition per split of Spark's own scan of the input (the same bin packing and bucketing). */
@@ -159,7 +159,7 @@ final class LlmInput {
                 : new V2Splits(((BatchScanExec) scan).readerFactory());
         var hadoopConf = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(new SerializableConfiguration(
                 ((org.apache.spark.sql.classic.SparkSession) spark).sessionState().newHadoopConf()));
-        return new LlmReaderFactory(settings, splits, inputSchema, promptOrdinal, hadoopConf);
+        return new LlmReaderFactory(settings, splits, inputSchema, outputSchema(), promptOrdinal, hadoopConf);
     }
 
     // The file format's row reader (returning_batch=false: rows, not columnar batches), as Spark's file scan builds it.
@@ -182,17 +182,15 @@ final class LlmInput {
 
     private static Dataset<Row> read(SparkSession spark, EmberSettings settings, Map<String, String> inputOptions) {
         String input = settings.input().trim();
-        String format = settings.inputFormat().trim();
-        if (format.equalsIgnoreCase(JSONL_FORMAT)) {
-            format = "json"; // Spark's json source reads JSON Lines: the examples' jsonl
-        }
-        boolean table = TABLE_FORMAT.equalsIgnoreCase(format) || isTable(spark, input);
+        String given = settings.inputFormat();
+        boolean table = given == null ? isTable(spark, input) : TABLE_FORMAT.equalsIgnoreCase(given.trim());
+        String format = table ? TABLE_FORMAT : InputFormats.resolve(given, input);
         try {
-            return table ? spark.table(input) : spark.read().format(format).options(inputOptions).load(input);
+            return table ? spark.table(input) : InputFormats.read(spark, input, format, inputOptions);
         } catch (Exception e) { // AnalysisException (path not found, unknown format) is a checked exception
             throw new ConfigException("format(\"llm\") cannot read input '" + input + "' as "
-                    + (table ? "a table" : format + " (option " + EmberOptions.INPUT_FORMAT.name() + ")") + ": "
-                    + e.getMessage(), e);
+                    + (table ? "a table" : format + " (option " + EmberOptions.INPUT_FORMAT.name() + ": "
+                    + InputFormats.DESCRIPTION + ", or table)") + ": " + e.getMessage(), e);
         }
     }
 
@@ -243,14 +241,12 @@ final class LlmInput {
         return found;
     }
 
-    private static void checkNoClash(StructType inputSchema) {
+    private static void checkNoClash(StructType inputSchema, String outputColumn) {
         for (StructField f : inputSchema.fields()) {
-            for (String generated : GenerationSchema.STRUCT.fieldNames()) {
-                if (f.name().equalsIgnoreCase(generated)) {
-                    throw new ConfigException("format(\"llm\"): input column '" + f.name() + "' has the name of a"
-                            + " generation column (" + String.join(", ", GenerationSchema.STRUCT.fieldNames())
-                            + "); rename it in the input, or load the input as a DataFrame and use generate()");
-                }
+            if (f.name().equalsIgnoreCase(outputColumn)) {
+                throw new ConfigException("format(\"llm\"): the input already has a column '" + f.name() + "', the name"
+                        + " of the generation column; choose another with option '" + EmberOptions.OUTPUT_COLUMN.name()
+                        + "' (e.g. .option(\"" + EmberOptions.OUTPUT_COLUMN.name() + "\", \"" + outputColumn + "_1\"))");
             }
         }
     }

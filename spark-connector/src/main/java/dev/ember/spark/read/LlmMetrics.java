@@ -18,7 +18,7 @@ public final class LlmMetrics {
     /** The metrics the scan reports, in {@link LlmTaskMetrics} order. */
     static CustomMetric[] all() {
         return new CustomMetric[]{new Rows(), new ErrorRows(), new PromptTokens(), new GeneratedTokens(),
-                new GenerationMs()};
+                new Preemptions(), new GenerationMs()};
     }
 
     /** A task's value of one metric. */
@@ -68,6 +68,13 @@ public final class LlmMetrics {
     public static final class GeneratedTokens extends Named {
         public GeneratedTokens() {
             super(EmberMetrics.GENERATED_TOKENS);
+        }
+    }
+
+    /** {@link EmberMetrics#PREEMPTIONS}. */
+    public static final class Preemptions extends Named {
+        public Preemptions() {
+            super(EmberMetrics.PREEMPTIONS);
         }
     }
 

@@ -11,9 +11,9 @@ import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.util.SerializableConfiguration;
 
 /**
- * Shipped to the executors: the settings, how to read a split as rows of {@code inputSchema}, the prompt column's
- * ordinal and the session's Hadoop conf (for models behind a
- * Hadoop URI). Creates columnar readers only.
+ * Shipped to the executors: the settings, how to read a split as rows of {@code inputSchema}, the output schema
+ * (input columns, then the generation struct), the prompt column's ordinal and the session's Hadoop conf (for models
+ * behind a Hadoop URI). Creates columnar readers only.
  */
 final class LlmReaderFactory implements PartitionReaderFactory {
     private static final long serialVersionUID = 1L;
@@ -21,13 +21,16 @@ final class LlmReaderFactory implements PartitionReaderFactory {
     final EmberSettings settings;
     final SplitReader splits;
     final StructType inputSchema;
+    final StructType outputSchema;
     final int promptOrdinal;
     final Broadcast<SerializableConfiguration> hadoopConf;
 
-    LlmReaderFactory(EmberSettings settings, SplitReader splits, StructType inputSchema, int promptOrdinal, Broadcast<SerializableConfiguration> hadoopConf) {
+    LlmReaderFactory(EmberSettings settings, SplitReader splits, StructType inputSchema, StructType outputSchema,
+                     int promptOrdinal, Broadcast<SerializableConfiguration> hadoopConf) {
         this.settings = settings;
         this.splits = splits;
         this.inputSchema = inputSchema;
+        this.outputSchema = outputSchema;
         this.promptOrdinal = promptOrdinal;
         this.hadoopConf = hadoopConf;
     }

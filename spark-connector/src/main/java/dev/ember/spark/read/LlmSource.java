@@ -11,9 +11,9 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 import java.util.Map;
 
 /**
- * {@code spark.read.format("llm")}: reads an input dataset split by split and returns its columns plus the
- * generation columns (text, token_ids, finish_reason, prompt_tokens, completion_tokens, error) of its prompt
- * column, generated on the executors by the shared engine. Options are checked when the DataFrame is loaded
+ * {@code spark.read.format("llm")}: reads an input dataset split by split and returns its columns plus one struct
+ * column ({@code output_column}, default {@code generation}) holding its prompt column's generation, the struct
+ * {@code generate()} returns, generated on the executors by the shared engine. Options are checked when the DataFrame is loaded
  * (see {@link LlmInput#plan}); the scan is columnar, one input partition per split of the input.
  *
  * <p>Spark creates one provider per {@code load()}; it plans the input once for both {@link #inferSchema} and

@@ -2,35 +2,35 @@ package dev.ember.spark.read;
 
 import dev.ember.engine.Result;
 import dev.ember.spark.EmberMetrics;
+import dev.ember.spark.executor.TaskSession;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 
 /**
- * One reader's running totals of the {@link LlmMetrics}. Generation time runs from the first submitted row to the
- * latest result. Not thread-safe: the task's thread updates and reads it.
+ * One reader's running totals of the {@link LlmMetrics}, fed by its {@link TaskSession}. Not thread-safe: the
+ * task's thread updates and reads it.
  */
-final class LlmTaskMetrics {
+final class LlmTaskMetrics implements TaskSession.Metrics {
     private long rows;
     private long errorRows;
     private long promptTokens;
     private long generatedTokens;
-    private long priorGenerationMs;
-    private long firstSubmitNanos = -1;
-    private long lastResultNanos = -1;
+    private long preemptions;
+    private long generationMs;
 
-    void started() {
-        if (firstSubmitNanos < 0) {
-            firstSubmitNanos = System.nanoTime();
-        }
-    }
-
-    void answered(Result r) {
+    @Override
+    public void answered(Result r) {
         rows++;
-        if (r.error() != null) {
+        if (!r.ok()) {
             errorRows++;
         }
         promptTokens += r.promptTokens();
         generatedTokens += r.completionTokens();
-        lastResultNanos = System.nanoTime();
+    }
+
+    @Override
+    public void finished(long ms, long enginePreemptions) {
+        generationMs += ms;
+        preemptions += enginePreemptions;
     }
 
     /** Adds the values of an earlier reader of the same task (Spark's {@code initMetricsValues}). */
@@ -41,27 +41,21 @@ final class LlmTaskMetrics {
                 case EmberMetrics.ERROR_ROWS -> errorRows += m.value();
                 case EmberMetrics.PROMPT_TOKENS -> promptTokens += m.value();
                 case EmberMetrics.GENERATED_TOKENS -> generatedTokens += m.value();
-                case EmberMetrics.GENERATION_MS -> priorGenerationMs += m.value();
+                case EmberMetrics.PREEMPTIONS -> preemptions += m.value();
+                case EmberMetrics.GENERATION_MS -> generationMs += m.value();
                 default -> {
                 }
             }
         }
     }
 
-    long rows() {
-        return rows;
-    }
-
     CustomTaskMetric[] values() {
-        long generationMs = priorGenerationMs;
-        if (firstSubmitNanos >= 0 && lastResultNanos >= firstSubmitNanos) {
-            generationMs += (lastResultNanos - firstSubmitNanos) / 1_000_000;
-        }
         return new CustomTaskMetric[]{
                 new LlmMetrics.TaskValue(EmberMetrics.ROWS, rows),
                 new LlmMetrics.TaskValue(EmberMetrics.ERROR_ROWS, errorRows),
                 new LlmMetrics.TaskValue(EmberMetrics.PROMPT_TOKENS, promptTokens),
                 new LlmMetrics.TaskValue(EmberMetrics.GENERATED_TOKENS, generatedTokens),
+                new LlmMetrics.TaskValue(EmberMetrics.PREEMPTIONS, preemptions),
                 new LlmMetrics.TaskValue(EmberMetrics.GENERATION_MS, generationMs),
         };
     }

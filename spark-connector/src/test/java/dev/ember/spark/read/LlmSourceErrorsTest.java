@@ -49,7 +49,7 @@ class LlmSourceErrorsTest {
     }
 
     private static Dataset<Row> load(Map<String, String> options) {
-        return spark.read().format("llm").option("input_format", "json").options(options).load(input.toString());
+        return spark.read().format("llm").option("input_format", "jsonl").options(options).load(input.toString());
     }
 
     @Test
@@ -57,18 +57,19 @@ class LlmSourceErrorsTest {
         List<Row> rows = load(LlmTesting.options("max_tokens", "3")).orderBy("id").collectAsList();
         assertEquals(5, rows.size());
         for (int id : new int[]{0, 4}) {
-            Row r = rows.get(id);
-            assertNull(r.getAs("error"), "row " + id);
-            assertNotNull(r.getAs("text"));
-            assertEquals(3, (int) r.getAs("completion_tokens"));
+            Row g = LlmSourceTest.generation(rows.get(id));
+            assertNull(g.getAs("error"), "row " + id);
+            assertNotNull(g.getAs("text"));
+            assertEquals(3, (int) g.getAs("completion_tokens"));
         }
-        assertEquals("prompt is null", rows.get(1).getAs("error"));
-        assertEquals("prompt is empty", rows.get(2).getAs("error"));
-        String overLong = rows.get(3).getAs("error");
+        assertEquals("prompt is null", LlmSourceTest.generation(rows.get(1)).getAs("error"));
+        assertEquals("prompt is empty", LlmSourceTest.generation(rows.get(2)).getAs("error"));
+        String overLong = LlmSourceTest.generation(rows.get(3)).getAs("error");
         assertTrue(overLong.contains("max_model_len"), overLong);
         for (int id : new int[]{1, 2, 3}) {
-            assertNull(rows.get(id).getAs("text"), "row " + id);
-            assertEquals("error", rows.get(id).getAs("finish_reason"));
+            Row g = LlmSourceTest.generation(rows.get(id));
+            assertNull(g.getAs("text"), "row " + id);
+            assertEquals("error", g.getAs("finish_reason"));
             assertEquals(id + 1L, (long) rows.get(id).getAs("n"), "input columns stay with their row");
         }
     }
@@ -88,6 +89,7 @@ class LlmSourceErrorsTest {
         assertMessage("unknown Ember option 'temprature'", LlmTesting.options("temprature", "0.5"));
         assertMessage("option 'max_tokens' is '0'", LlmTesting.options("max_tokens", "0"));
         assertMessage("option 'fail_on_error' is 'ignore'", LlmTesting.options("fail_on_error", "ignore"));
+        assertMessage("option 'output_column' is ' '", LlmTesting.options("output_column", " "));
         assertMessage("option 'prompt_column' is 'question'", LlmTesting.options("prompt_column", "question"));
         assertMessage("column 'n' has type bigint", LlmTesting.options("prompt_column", "n"));
         assertMessage("option 'model' is '" + tmp.resolve("no-such-model") + "'",
@@ -105,11 +107,12 @@ class LlmSourceErrorsTest {
 
     @Test
     void inputsThatCannotBeReadSplitBySplitFailClearly() throws Exception {
-        Path clash = tmp.resolve("clash.json");
-        Files.writeString(clash, "{\"prompt\": \"hi\", \"text\": \"mine\"}\n");
+        Path clash = tmp.resolve("clash.jsonl");
+        Files.writeString(clash, "{\"prompt\": \"hi\", \"generation\": \"mine\"}\n");
         ConfigException e = assertThrows(ConfigException.class, () -> spark.read().format("llm")
-                .options(LlmTesting.options("input_format", "json")).load(clash.toString()));
-        assertTrue(e.getMessage().contains("input column 'text' has the name of a generation column"), e.getMessage());
+                .options(LlmTesting.options()).load(clash.toString()));
+        assertTrue(e.getMessage().contains("the input already has a column 'generation', the name of the generation"
+                + " column; choose another with option 'output_column'"), e.getMessage());
 
         spark.range(3).selectExpr("cast(id as string) as prompt").createOrReplaceTempView("prompts_view");
         e = assertThrows(ConfigException.class, () -> spark.read().format("llm")

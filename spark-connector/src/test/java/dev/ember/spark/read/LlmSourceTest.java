@@ -2,6 +2,8 @@ package dev.ember.spark.read;
 
 import dev.ember.engine.Result;
 import dev.ember.spark.EmberMetrics;
+import dev.ember.spark.EmberSettings;
+import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.executor.EngineRegistry;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -14,7 +16,6 @@ import org.apache.spark.sql.execution.datasources.v2.BatchScanExec;
 import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.sql.vectorized.ArrowColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,7 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code format("llm")} end to end in local[2] on the demo model: results equal the engine's own, one input
- * partition per input split, a columnar scan of Arrow vectors, and the custom metrics.
+ * partition per input split, one generation struct column, a columnar scan, and the custom metrics.
  */
 class LlmSourceTest {
     @TempDir
@@ -89,8 +90,9 @@ class LlmSourceTest {
     void parquetGreedyEqualsTheEngineRowForRowWithInputColumnsIntact() {
         Map<String, String> options = LlmTesting.options("temperature", "0", "max_tokens", "6");
         Dataset<Row> df = spark.read().format("llm").options(options).option("input", parquet.toString()).load();
-        assertEquals(List.of("id", "prompt", "score", "tags", "meta", "text", "token_ids", "finish_reason",
-                "prompt_tokens", "completion_tokens", "error"), Arrays.asList(df.columns()));
+        assertEquals(List.of("id", "prompt", "score", "tags", "meta", "generation"), Arrays.asList(df.columns()));
+        assertEquals(GenerationSchema.STRUCT, df.schema().apply("generation").dataType(),
+                "the same result struct as generate()");
         List<Row> out = df.collectAsList();
 
         Map<Long, Row> byId = byId(out, 0);
@@ -140,11 +142,11 @@ class LlmSourceTest {
         Dataset<Row> df = spark.read().format("llm")
                 .options(LlmTesting.options("input_format", "csv", "prompt_column", "question", "max_tokens", "2"))
                 .option("input.header", "true").load(csv.toString());
-        assertEquals(List.of("id", "question", "text"), Arrays.asList(df.columns()).subList(0, 3));
+        assertEquals(List.of("id", "question", "generation"), Arrays.asList(df.columns()));
         List<Row> rows = df.orderBy("id").collectAsList();
         assertEquals(3, rows.size());
-        assertNotNull(rows.get(0).getAs("text"));
-        assertEquals("prompt is null", rows.get(2).getAs("error"), "csv reads an empty field as null");
+        assertNotNull(generation(rows.get(0)).getAs("text"));
+        assertEquals("prompt is null", generation(rows.get(2)).getAs("error"), "csv reads an empty field as null");
 
         Path jsonl = tmp.resolve("prompts.jsonl");
         Files.writeString(jsonl, "{\"id\": 1, \"prompt\": \"why\"}\n{\"id\": 2, \"prompt\": \"hello\"}\n");
@@ -152,7 +154,7 @@ class LlmSourceTest {
                 .options(LlmTesting.options("input_format", "jsonl", "max_tokens", "2")).load(jsonl.toString())
                 .orderBy("id").collectAsList();
         assertEquals(2, fromJsonl.size(), "jsonl, as the examples read it");
-        assertNotNull(fromJsonl.get(1).getAs("text"));
+        assertNotNull(generation(fromJsonl.get(1)).getAs("text"));
 
         spark.read().parquet(parquet.toString()).write().saveAsTable("prompts_table");
         try {
@@ -168,7 +170,7 @@ class LlmSourceTest {
     @Test
     void jsonSampledEqualsTheEngineWithOnePartitionPerSplit() {
         Map<String, String> options = LlmTesting.options("temperature", "0.8", "top_p", "0.95", "max_tokens", "5",
-                "seed", "17", "prompt_column", "question", "input_format", "json", "max_in_flight_per_task", "4");
+                "seed", "17", "prompt_column", "question", "input_format", "jsonl", "max_in_flight_per_task", "4");
         spark.conf().set("spark.sql.files.maxPartitionBytes", "300");
         try {
             Dataset<Row> df = spark.read().format("llm").options(options).load(json.toString());
@@ -200,7 +202,7 @@ class LlmSourceTest {
     }
 
     @Test
-    void parquetFilesAreSplitsAndTheScanIsColumnarArrow() {
+    void parquetFilesAreSplitsAndTheScanIsColumnar() {
         Dataset<Row> df = spark.read().format("llm").options(LlmTesting.options("max_tokens", "2"))
                 .option("input", parquet.toString()).load();
         BatchScanExec scan = batchScan(df);
@@ -218,15 +220,14 @@ class LlmSourceTest {
         });
         List<String> seen = classes.collect();
         assertEquals(scan.inputPartitions().size(), seen.size(), "one batch per split (at most 24 rows, batches of 512)");
-        String input = String.join(",", Collections.nCopies(5, OnHeapColumnVector.class.getSimpleName()));
-        String generated = String.join(",", Collections.nCopies(6, ArrowColumnVector.class.getSimpleName()));
+        String all = String.join(",", Collections.nCopies(6, OnHeapColumnVector.class.getSimpleName()));
         for (String s : seen) {
-            assertEquals(input + "," + generated, s);
+            assertEquals(all, s, "five input columns and the generation struct");
         }
     }
 
     @Test
-    void readerHandsOutArrowBatchesReusesTheBatchAndFreesEverything() throws Exception {
+    void readerReusesOneBatchAndClosesWithRowsInFlight() throws Exception {
         Map<String, String> options = LlmTesting.options("max_tokens", "3", "max_in_flight_per_task", "3");
         options.put("input", parquet.toString());
         LlmInput input = LlmInput.plan(spark, options);
@@ -241,22 +242,55 @@ class LlmSourceTest {
                     first = first == null ? b : first;
                     assertSame(first, b, "one batch object is reused");
                     assertTrue(b.numRows() <= 3);
-                    assertInstanceOf(ArrowColumnVector.class, b.column(5));
                     for (int r = 0; r < b.numRows(); r++) {
-                        assertNotNull(b.column(5).getUTF8String(r), "text");
-                        assertTrue(b.column(6).getArray(r).numElements() > 0, "token ids");
+                        assertNotNull(b.column(5).getStruct(r).getUTF8String(0), "text");
+                        assertTrue(b.column(5).getStruct(r).getArray(1).numElements() > 0, "token ids");
                     }
                     total += b.numRows();
                 }
-            } // close() fails if an Arrow buffer leaked
+            }
         }
         assertEquals(parquetRows.size(), total);
 
-        // Closed after the first batch, with rows still in flight: aborts them and frees the Arrow memory.
+        // Closed after the first batch, with rows still in flight: aborts them and releases the engine.
         try (var reader = factory.createColumnarReader(partitions[0])) {
             assertTrue(reader.next());
             assertEquals(3, reader.get().numRows());
         }
+        assertTrue(EngineRegistry.engines().keySet().stream().allMatch(k -> EngineRegistry.leases(k) == 0),
+                "every reader released its lease");
+    }
+
+    @Test
+    void inputColumnsNamedLikeResultFieldsStayAndFormatsAreTheExamples() throws Exception {
+        // a JSON document (json, as the examples read it): an array over several lines, with text and error columns
+        Path doc = tmp.resolve("doc.json");
+        Files.writeString(doc, "[\n {\"id\": 1, \"prompt\": \"the cat\", \"text\": \"mine\", \"error\": \"none\"},\n"
+                + " {\"id\": 2, \"prompt\": \"a dog\", \"text\": \"also mine\", \"error\": null}\n]\n");
+        Map<String, String> options = LlmTesting.options("temperature", "0", "max_tokens", "3", "output_column", "answer");
+        Dataset<Row> df = spark.read().format("llm").options(options).load(doc.toString());
+        assertEquals(List.of("error", "id", "prompt", "text", "answer"), Arrays.asList(df.columns()),
+                "input columns, then the struct under output_column; format json from the extension");
+        List<Row> rows = df.orderBy("id").collectAsList();
+        assertEquals(2, rows.size(), "both objects of the document");
+        assertEquals("mine", rows.get(0).getAs("text"), "the input's own text column is untouched");
+        List<Result> expected = LlmTesting.generate(tmp, options, List.of("the cat", "a dog"));
+        for (int i = 0; i < 2; i++) {
+            LlmTesting.assertResult(expected.get(i), rows.get(i), 4, "row " + i);
+        }
+
+        // JSON Lines from the extension; the struct carries what the options add, as generate()'s does
+        Path lines = tmp.resolve("lines.jsonl");
+        Files.writeString(lines, "{\"id\": 1, \"prompt\": \"pick one\"}\n{\"id\": 2, \"prompt\": \"again\"}\n");
+        Dataset<Row> withLogprobs = spark.read().format("llm")
+                .options(LlmTesting.options("max_tokens", "2", "logprobs", "1")).load(lines.toString());
+        assertEquals(GenerationSchema.structFor(EmberSettings.resolve(LlmTesting.options("max_tokens", "2", "logprobs", "1"))),
+                withLogprobs.schema().apply("generation").dataType());
+        List<Row> out = withLogprobs.orderBy("id").collectAsList();
+        assertEquals(2, out.size());
+        Row g = generation(out.get(0));
+        assertEquals(2, g.getList(g.fieldIndex(GenerationSchema.LOGPROBS)).size());
+        assertNotNull(g.getAs(GenerationSchema.CONFIDENCE));
     }
 
     @Test
@@ -271,9 +305,9 @@ class LlmSourceTest {
         Dataset<Row> df = spark.read().format("llm").options(LlmTesting.options("max_tokens", "4"))
                 .option("input", in.toString()).load();
         List<Row> out = df.collectAsList();
-        long errors = out.stream().filter(r -> !r.isNullAt(r.fieldIndex("error"))).count();
-        long promptTokens = out.stream().mapToLong(r -> r.getInt(r.fieldIndex("prompt_tokens"))).sum();
-        long generated = out.stream().mapToLong(r -> r.getInt(r.fieldIndex("completion_tokens"))).sum();
+        long errors = out.stream().filter(r -> generation(r).getAs("error") != null).count();
+        long promptTokens = out.stream().mapToLong(r -> generation(r).<Integer>getAs("prompt_tokens")).sum();
+        long generated = out.stream().mapToLong(r -> generation(r).<Integer>getAs("completion_tokens")).sum();
         assertEquals(3, errors, "the null prompts");
         assertTrue(promptTokens > 0 && generated > 0);
 
@@ -283,8 +317,13 @@ class LlmSourceTest {
         assertEquals(promptTokens, metrics.apply(EmberMetrics.PROMPT_TOKENS).value());
         assertEquals(generated, metrics.apply(EmberMetrics.GENERATED_TOKENS).value());
         assertTrue(metrics.apply(EmberMetrics.GENERATION_MS).value() >= 0);
+        assertTrue(metrics.apply(EmberMetrics.PREEMPTIONS).value() >= 0, "reported like generate()'s");
         assertEquals(EmberMetrics.ROWS, metrics.apply(EmberMetrics.ROWS).name().get(),
                 "the accumulator carries the contract name the progress listener looks for");
+    }
+
+    static Row generation(Row row) {
+        return row.getStruct(row.fieldIndex("generation"));
     }
 
     static BatchScanExec batchScan(Dataset<Row> df) {

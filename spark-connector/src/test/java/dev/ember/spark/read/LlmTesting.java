@@ -5,6 +5,7 @@ import dev.ember.engine.Request;
 import dev.ember.engine.Result;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
+import dev.ember.spark.SparkTestSupport;
 import dev.ember.spark.executor.ModelCache;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
@@ -16,8 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Shared fixtures of the format("llm") tests: the session, the demo model's options, the engine's own answers. */
 final class LlmTesting {
@@ -69,14 +68,8 @@ final class LlmTesting {
         }
     }
 
-    /** The generation columns of {@code row}, starting at column {@code first}, equal {@code expected}. */
-    static void assertResult(Result expected, Row row, int first, String what) {
-        assertEquals(expected.text(), row.getString(first), what + " text");
-        List<Integer> ids = row.getList(first + 1);
-        assertArrayEquals(expected.tokenIds(), ids.stream().mapToInt(Integer::intValue).toArray(), what + " token_ids");
-        assertEquals(expected.finishReason().wireName(), row.getString(first + 2), what + " finish_reason");
-        assertEquals(expected.promptTokens(), row.getInt(first + 3), what + " prompt_tokens");
-        assertEquals(expected.completionTokens(), row.getInt(first + 4), what + " completion_tokens");
-        assertEquals(expected.error(), row.getString(first + 5), what + " error");
+    /** The generation struct of {@code row}, at column {@code column}, equals {@code expected} field by field. */
+    static void assertResult(Result expected, Row row, int column, String what) {
+        SparkTestSupport.assertSameResult(expected, row.getStruct(column), what);
     }
 }
