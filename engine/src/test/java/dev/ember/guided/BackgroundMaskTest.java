@@ -117,7 +117,7 @@ class BackgroundMaskTest {
         ScheduledBatch s4 = sched.schedule();
         assertEquals(List.of(plain), s4.sequences());
         sched.postprocess(s4, tokens(s4.forwardBatch(), 14));
-        sched.finish(plain, dev.ember.engine.FinishReason.STOP);
+        sched.finish(plain, dev.ember.api.FinishReason.STOP);
 
         // with only the waiting guided sequence left, there is no step: the loop waits on maskWait
         assertNull(sched.schedule());
