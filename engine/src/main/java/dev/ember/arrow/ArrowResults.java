@@ -1,6 +1,6 @@
 package dev.ember.arrow;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;

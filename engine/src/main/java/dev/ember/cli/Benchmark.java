@@ -1,10 +1,10 @@
 package dev.ember.cli;
 
 import dev.ember.engine.Engine;
-import dev.ember.engine.EngineConfig;
+import dev.ember.api.EngineConfig;
 import dev.ember.engine.EngineMetrics;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.sampling.SamplingParams;
 
 import com.fasterxml.jackson.core.JsonProcessingException;

@@ -1,10 +1,10 @@
 package dev.ember.cli;
 
 import dev.ember.ConfigException;
-import dev.ember.engine.EngineConfig;
-import dev.ember.engine.EngineOptions;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.EngineOptions;
 import dev.ember.option.OptionSet;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingOptions;
 import dev.ember.sampling.SamplingParams;
 

@@ -3,9 +3,9 @@ package dev.ember.cli;
 import dev.ember.ConfigException;
 import dev.ember.OptionValues;
 import dev.ember.engine.Engine;
-import dev.ember.engine.EngineConfig;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.model.ModelConfig;
 import dev.ember.sampling.SamplingParams;
 

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.ConfigException;
-import dev.ember.engine.ChatMessage;
+import dev.ember.api.ChatMessage;
 import dev.ember.engine.Engine;
 import dev.ember.engine.EngineMetrics;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.sampling.SamplingParams;
 
 import java.io.IOException;

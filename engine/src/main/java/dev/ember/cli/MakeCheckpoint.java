@@ -2,7 +2,7 @@ package dev.ember.cli;
 
 import dev.ember.ConfigException;
 import dev.ember.model.Architecture;
-import dev.ember.model.RandomCheckpoint;
+import dev.ember.demo.RandomCheckpoint;
 import dev.ember.weights.DType;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.ember.engine;
 
+import dev.ember.api.EngineConfig;
 import dev.ember.backend.Backend;
 import dev.ember.backend.cpu.CpuBackend;
 import dev.ember.backend.cuda.CudaBackend;

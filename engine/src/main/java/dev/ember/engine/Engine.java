@@ -1,6 +1,10 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.backend.Backend;
 import dev.ember.guided.ConstraintCache;
 import dev.ember.guided.TokenGuide;

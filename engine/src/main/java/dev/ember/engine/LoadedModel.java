@@ -7,7 +7,7 @@ import dev.ember.tokenizer.Tokenizer;
 import dev.ember.weights.Checkpoint;
 import dev.ember.weights.ModelWeights;
 import dev.ember.weights.SafetensorsCheckpoint;
-import dev.ember.weights.WeightLoader;
+import dev.ember.model.WeightLoader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

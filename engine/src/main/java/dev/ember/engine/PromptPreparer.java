@@ -1,6 +1,7 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
+import dev.ember.api.Request;
 import dev.ember.tokenizer.Tokenizer;
 
 /**

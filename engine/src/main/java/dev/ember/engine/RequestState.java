@@ -1,5 +1,8 @@
 package dev.ember.engine;
 
+import dev.ember.api.FinishReason;
+import dev.ember.api.Result;
+import dev.ember.api.TokenLogprobs;
 import dev.ember.backend.StepOutput;
 import dev.ember.guided.TokenGuide;
 import dev.ember.scheduler.Sequence;

@@ -1,5 +1,7 @@
 package dev.ember.engine;
 
+import dev.ember.api.FinishReason;
+import dev.ember.api.Result;
 import dev.ember.backend.Backend;
 import dev.ember.backend.StepOutput;
 import dev.ember.kv.BlockManager;

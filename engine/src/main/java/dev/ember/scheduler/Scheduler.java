@@ -3,7 +3,7 @@ package dev.ember.scheduler;
 import dev.ember.LlmException;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
-import dev.ember.engine.FinishReason;
+import dev.ember.api.FinishReason;
 import dev.ember.kv.BlockManager;
 import dev.ember.kv.PrefixHit;
 import dev.ember.sampling.SamplingParams;

@@ -1,6 +1,6 @@
 package dev.ember.scheduler;
 
-import dev.ember.engine.FinishReason;
+import dev.ember.api.FinishReason;
 import dev.ember.guided.TokenGuide;
 import dev.ember.kv.BlockTable;
 import dev.ember.sampling.SamplingParams;

@@ -2,7 +2,7 @@ package dev.ember.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ember.ModelFormatException;
-import dev.ember.engine.ChatMessage;
+import dev.ember.api.ChatMessage;
 import dev.ember.template.ChatTemplate;
 
 import java.nio.file.Files;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
 import dev.ember.LlmException;
 import dev.ember.ModelFormatException;
-import dev.ember.engine.ChatMessage;
+import dev.ember.api.ChatMessage;
 
 import java.io.IOException;
 import java.nio.file.Files;

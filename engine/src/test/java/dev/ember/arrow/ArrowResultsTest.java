@@ -1,7 +1,7 @@
 package dev.ember.arrow;
 
-import dev.ember.engine.FinishReason;
-import dev.ember.engine.Result;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Result;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;

@@ -1,7 +1,8 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
-import dev.ember.model.DemoModel;
+import dev.ember.api.EngineConfig;
+import dev.ember.demo.DemoModel;
 import dev.ember.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,13 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
-import dev.ember.model.DemoModel;
+import dev.ember.api.ChatMessage;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
+import dev.ember.api.TokenLogprobs;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

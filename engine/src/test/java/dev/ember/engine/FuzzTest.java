@@ -1,8 +1,13 @@
 package dev.ember.engine;
 
 import dev.ember.ConfigException;
+import dev.ember.api.ChatMessage;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.arrow.ArrowResults;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;

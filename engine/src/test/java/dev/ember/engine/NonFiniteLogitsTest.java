@@ -1,7 +1,11 @@
 package dev.ember.engine;
 
+import dev.ember.api.EngineConfig;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.model.Architecture;
-import dev.ember.model.RandomCheckpoint;
+import dev.ember.demo.RandomCheckpoint;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.SafetensorsCheckpoint;
 import dev.ember.weights.TensorPoke;

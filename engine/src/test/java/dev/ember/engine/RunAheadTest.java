@@ -1,9 +1,12 @@
 package dev.ember.engine;
 
+import dev.ember.api.EngineConfig;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

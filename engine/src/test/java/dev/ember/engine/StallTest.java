@@ -1,10 +1,13 @@
 package dev.ember.engine;
 
 import dev.ember.LlmException;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,6 +1,10 @@
 package dev.ember.engine;
 
-import dev.ember.model.DemoModel;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
+import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package dev.ember.option;
 
 import dev.ember.ConfigException;
-import dev.ember.engine.EngineOptions;
+import dev.ember.api.EngineOptions;
 import dev.ember.sampling.SamplingOptions;
 import org.junit.jupiter.api.Test;
 

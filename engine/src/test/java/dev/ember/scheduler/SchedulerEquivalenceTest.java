@@ -1,7 +1,7 @@
 package dev.ember.scheduler;
 
 import dev.ember.backend.ForwardBatch;
-import dev.ember.engine.FinishReason;
+import dev.ember.api.FinishReason;
 import dev.ember.kv.BlockManager;
 import dev.ember.kv.TestBlockManagers;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.ember.scheduler;
 
-import dev.ember.engine.FinishReason;
+import dev.ember.api.FinishReason;
 import dev.ember.sampling.SamplingParams;
 
 import java.util.ArrayList;

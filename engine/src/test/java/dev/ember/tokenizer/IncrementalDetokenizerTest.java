@@ -1,6 +1,6 @@
 package dev.ember.tokenizer;
 
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

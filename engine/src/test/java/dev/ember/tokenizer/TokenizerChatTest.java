@@ -2,7 +2,7 @@ package dev.ember.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ember.engine.ChatMessage;
+import dev.ember.api.ChatMessage;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package dev.ember.examples;
 
-import dev.ember.spark.read.InputFormats;
+import dev.ember.spark.InputFormats;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;

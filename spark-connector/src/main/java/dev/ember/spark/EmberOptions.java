@@ -1,7 +1,7 @@
 package dev.ember.spark;
 
 import dev.ember.ConfigException;
-import dev.ember.engine.EngineOptions;
+import dev.ember.api.EngineOptions;
 import dev.ember.option.Check;
 import dev.ember.option.Option;
 import dev.ember.option.OptionSet;
@@ -61,8 +61,8 @@ public final class EmberOptions {
             Check.nonBlank("a path or a table name"), "format(\"llm\"): the input dataset (or load(path))")
             .defaultShownAs("required there");
     public static final Option<String> INPUT_FORMAT = Option.string("input_format", Scope.READER, null,
-            Check.nonBlank(dev.ember.spark.read.InputFormats.DESCRIPTION),
-            "format(\"llm\"): the input's format (dev.ember.spark.read.InputFormats, as the examples read it)")
+            Check.nonBlank(dev.ember.spark.InputFormats.DESCRIPTION),
+            "format(\"llm\"): the input's format (dev.ember.spark.InputFormats, as the examples read it)")
             .defaultShownAs("from the input's extension (.jsonl, .json, .csv, .orc, .txt), else parquet; a name the"
                     + " catalog knows is a table");
     public static final Option<String> PROMPT_COLUMN = Option.string("prompt_column", Scope.READER, "prompt",

@@ -1,8 +1,8 @@
 package dev.ember.spark;
 
 import dev.ember.ConfigException;
-import dev.ember.engine.EngineConfig;
-import dev.ember.engine.EngineOptions;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.EngineOptions;
 import dev.ember.option.Option;
 import dev.ember.option.Scope;
 import dev.ember.sampling.SamplingOptions;

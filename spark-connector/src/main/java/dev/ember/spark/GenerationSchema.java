@@ -1,7 +1,7 @@
 package dev.ember.spark;
 
 import dev.ember.arrow.ArrowResults;
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.guided.Constraint;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;

@@ -1,8 +1,8 @@
 package dev.ember.spark;
 
 import dev.ember.engine.Engine;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.spark.executor.ModelCache;
 import dev.ember.spark.executor.RowInput;
 import org.apache.hadoop.conf.Configuration;

@@ -5,7 +5,7 @@ import dev.ember.CudaException;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
-import dev.ember.engine.EngineConfig;
+import dev.ember.api.EngineConfig;
 import dev.ember.model.ModelConfig;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.DType;

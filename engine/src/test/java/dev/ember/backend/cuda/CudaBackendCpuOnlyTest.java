@@ -2,7 +2,7 @@ package dev.ember.backend.cuda;
 
 import dev.ember.CudaException;
 import dev.ember.backend.cpu.CpuOps;
-import dev.ember.engine.EngineConfig;
+import dev.ember.api.EngineConfig;
 import dev.ember.model.Architecture;
 import dev.ember.model.ModelConfig;
 import dev.ember.model.RopeScaling;

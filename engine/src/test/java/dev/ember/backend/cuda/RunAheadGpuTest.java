@@ -1,11 +1,11 @@
 package dev.ember.backend.cuda;
 
 import dev.ember.engine.Engine;
-import dev.ember.engine.EngineConfig;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.EngineConfig;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.model.Architecture;
-import dev.ember.model.RandomCheckpoint;
+import dev.ember.demo.RandomCheckpoint;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.DType;
 import org.junit.jupiter.api.Tag;

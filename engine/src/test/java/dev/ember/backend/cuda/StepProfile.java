@@ -1,12 +1,12 @@
 package dev.ember.backend.cuda;
 
 import dev.ember.backend.ForwardBatch;
-import dev.ember.engine.EngineConfig;
+import dev.ember.api.EngineConfig;
 import dev.ember.model.ModelConfig;
 import dev.ember.model.ModelConfigLoader;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.SafetensorsCheckpoint;
-import dev.ember.weights.WeightLoader;
+import dev.ember.model.WeightLoader;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
 

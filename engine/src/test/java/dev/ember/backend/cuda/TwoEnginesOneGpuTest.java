@@ -1,12 +1,12 @@
 package dev.ember.backend.cuda;
 
-import dev.ember.engine.EngineConfig;
+import dev.ember.api.EngineConfig;
 import dev.ember.model.Architecture;
 import dev.ember.model.ModelConfig;
 import dev.ember.model.ModelConfigLoader;
-import dev.ember.model.RandomCheckpoint;
+import dev.ember.demo.RandomCheckpoint;
 import dev.ember.weights.SafetensorsCheckpoint;
-import dev.ember.weights.WeightLoader;
+import dev.ember.model.WeightLoader;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

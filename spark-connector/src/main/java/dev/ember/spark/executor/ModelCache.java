@@ -3,7 +3,7 @@ package dev.ember.spark.executor;
 import dev.ember.ConfigException;
 import dev.ember.ModelFormatException;
 import dev.ember.engine.Engine;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;

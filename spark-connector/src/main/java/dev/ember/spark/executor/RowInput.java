@@ -1,7 +1,7 @@
 package dev.ember.spark.executor;
 
-import dev.ember.engine.ChatMessage;
-import dev.ember.engine.Request;
+import dev.ember.api.ChatMessage;
+import dev.ember.api.Request;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.spark.EmberSettings;
 

@@ -2,7 +2,7 @@ package dev.ember.spark.executor;
 
 import dev.ember.LlmException;
 import dev.ember.engine.Engine;
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;

@@ -1,7 +1,7 @@
 package dev.ember.spark.plan;
 
-import dev.ember.engine.ChatMessage;
-import dev.ember.engine.Result;
+import dev.ember.api.ChatMessage;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.executor.RowInput;

@@ -4,6 +4,7 @@ import dev.ember.ConfigException;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.GenerationSchema;
+import dev.ember.spark.InputFormats;
 import dev.ember.spark.executor.ModelCache;
 import org.apache.spark.Partition;
 import org.apache.spark.api.java.JavaSparkContext;

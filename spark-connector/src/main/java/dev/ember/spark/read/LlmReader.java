@@ -1,6 +1,6 @@
 package dev.ember.spark.read;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.executor.RowInput;

@@ -1,6 +1,6 @@
 package dev.ember.spark.read;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberMetrics;
 import dev.ember.spark.executor.TaskSession;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;

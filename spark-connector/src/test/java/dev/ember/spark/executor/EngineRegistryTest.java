@@ -91,7 +91,7 @@ class EngineRegistryTest {
         }
         EngineRegistry.closeAll();
         assertTrue(EngineRegistry.engines().isEmpty());
-        assertThrows(RuntimeException.class, () -> e.submit(dev.ember.engine.Request.ofText("x", "hi",
+        assertThrows(RuntimeException.class, () -> e.submit(dev.ember.api.Request.ofText("x", "hi",
                 dev.ember.sampling.SamplingParams.builder().build())));
 
         EmberSettings missing = EmberSettings.resolve(Map.of("model", cache.resolve("absent").toString()));
@@ -113,7 +113,7 @@ class EngineRegistryTest {
         Path weights;
         try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
             dead = lease.engine();
-            assertTrue(dead.generate(List.of(dev.ember.engine.Request.ofText("a", "hello", greedy))).get(0).ok());
+            assertTrue(dead.generate(List.of(dev.ember.api.Request.ofText("a", "hello", greedy))).get(0).ok());
             try (var files = java.nio.file.Files.walk(cache)) {
                 weights = files.filter(f -> f.getFileName().toString().equals("model.safetensors")).findFirst().orElseThrow();
             }
@@ -122,22 +122,22 @@ class EngineRegistryTest {
                 ch.truncate(8);
             }
             RuntimeException failed = assertThrows(RuntimeException.class,
-                    () -> dead.generate(List.of(dev.ember.engine.Request.ofText("b", "hello again", greedy))));
+                    () -> dead.generate(List.of(dev.ember.api.Request.ofText("b", "hello again", greedy))));
             assertTrue(dead.failure() != null, "the step loop died: " + failed);
             RuntimeException stale = assertThrows(RuntimeException.class,
-                    () -> dead.submit(dev.ember.engine.Request.ofText("c", "more", greedy)));
+                    () -> dead.submit(dev.ember.api.Request.ofText("c", "more", greedy)));
             assertTrue(stale.getMessage().contains(String.valueOf(dead.failure())), stale.getMessage());
         }
         // the last lease is gone: the dead engine was evicted and closed, its memory freed
         assertTrue(EngineRegistry.engines().isEmpty());
         RuntimeException closed = assertThrows(RuntimeException.class,
-                () -> dead.submit(dev.ember.engine.Request.ofText("d", "more", greedy)));
+                () -> dead.submit(dev.ember.api.Request.ofText("d", "more", greedy)));
         assertTrue(closed.getMessage().contains("closed after its step loop failed: " + dead.failure()), closed.getMessage());
 
-        dev.ember.model.DemoModel.write(weights.getParent()); // the checkpoint is whole again
+        dev.ember.demo.DemoModel.write(weights.getParent()); // the checkpoint is whole again
         try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
             assertNotSame(dead, lease.engine());
-            assertTrue(lease.engine().generate(List.of(dev.ember.engine.Request.ofText("e", "hello", greedy))).get(0).ok());
+            assertTrue(lease.engine().generate(List.of(dev.ember.api.Request.ofText("e", "hello", greedy))).get(0).ok());
         }
     }
 

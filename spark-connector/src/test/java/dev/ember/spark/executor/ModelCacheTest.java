@@ -1,7 +1,7 @@
 package dev.ember.spark.executor;
 
 import dev.ember.ModelFormatException;
-import dev.ember.model.DemoModel;
+import dev.ember.demo.DemoModel;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

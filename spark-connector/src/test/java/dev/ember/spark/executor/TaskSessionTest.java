@@ -2,9 +2,9 @@ package dev.ember.spark.executor;
 
 import dev.ember.LlmException;
 import dev.ember.engine.Engine;
-import dev.ember.engine.FinishReason;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.FinishReason;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.SparkTestSupport;
 import org.apache.hadoop.conf.Configuration;

@@ -180,7 +180,7 @@ class BadInputTest {
         assertTrue(m.contains("config.json"), m);
         assertTrue(!m.contains("Ember could not start its engine"), "failed at planning, not in a task: " + m);
 
-        Path noTokenizer = dev.ember.model.DemoModel.write(cacheDir.resolve("demo-without-tokenizer"));
+        Path noTokenizer = dev.ember.demo.DemoModel.write(cacheDir.resolve("demo-without-tokenizer"));
         java.nio.file.Files.delete(noTokenizer.resolve("tokenizer.json"));
         Exception t = assertThrows(Exception.class, () -> input.select(EmberFunctions.generate(col("prompt"),
                 Map.of("model", noTokenizer.toString()))).collectAsList());

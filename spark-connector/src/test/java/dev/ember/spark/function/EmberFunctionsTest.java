@@ -1,8 +1,8 @@
 package dev.ember.spark.function;
 
-import dev.ember.engine.ChatMessage;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.ChatMessage;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.SparkTestSupport;
 import dev.ember.spark.executor.RowInput;

@@ -1,6 +1,6 @@
 package dev.ember.spark.function;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.SparkTestSupport;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

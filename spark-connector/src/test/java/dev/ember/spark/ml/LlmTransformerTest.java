@@ -1,6 +1,6 @@
 package dev.ember.spark.ml;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.SparkTestSupport;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;

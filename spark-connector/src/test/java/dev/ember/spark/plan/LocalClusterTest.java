@@ -1,7 +1,7 @@
 package dev.ember.spark.plan;
 
 import dev.ember.engine.Engine;
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.SparkTestSupport;
 import dev.ember.spark.executor.EngineKey;
 import dev.ember.spark.executor.EngineRegistry;

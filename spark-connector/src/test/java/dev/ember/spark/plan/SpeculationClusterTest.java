@@ -1,6 +1,6 @@
 package dev.ember.spark.plan;
 
-import dev.ember.engine.Result;
+import dev.ember.api.Result;
 import dev.ember.spark.SparkTestSupport;
 import dev.ember.spark.function.EmberFunctions;
 import org.apache.spark.SparkConf;

@@ -1,8 +1,8 @@
 package dev.ember.spark.read;
 
 import dev.ember.engine.Engine;
-import dev.ember.engine.Request;
-import dev.ember.engine.Result;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.SparkTestSupport;

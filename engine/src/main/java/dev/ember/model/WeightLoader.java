@@ -1,8 +1,12 @@
-package dev.ember.weights;
+package dev.ember.model;
 
 import dev.ember.ModelFormatException;
 import dev.ember.model.ModelConfig;
 
+import dev.ember.weights.Checkpoint;
+import dev.ember.weights.LayerWeights;
+import dev.ember.weights.ModelWeights;
+import dev.ember.weights.TensorView;
 import java.util.ArrayList;
 import java.util.List;
 

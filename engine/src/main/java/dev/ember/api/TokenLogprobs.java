@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.api;
 
 /**
  * Log-probabilities for one generated token (raw model distribution).

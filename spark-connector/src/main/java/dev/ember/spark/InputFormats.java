@@ -1,4 +1,4 @@
-package dev.ember.spark.read;
+package dev.ember.spark;
 
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;

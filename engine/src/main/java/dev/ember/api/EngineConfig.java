@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.api;
 
 import dev.ember.ConfigException;
 
@@ -7,23 +7,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-import static dev.ember.engine.EngineOptions.ASYNC_SCHEDULING;
-import static dev.ember.engine.EngineOptions.BLOCK_SIZE;
-import static dev.ember.engine.EngineOptions.CPU_KV_CACHE_MB;
-import static dev.ember.engine.EngineOptions.DEVICE;
-import static dev.ember.engine.EngineOptions.DEVICE_ORDINAL;
-import static dev.ember.engine.EngineOptions.DTYPE;
-import static dev.ember.engine.EngineOptions.ENABLE_PREFIX_CACHING;
-import static dev.ember.engine.EngineOptions.ENFORCE_EAGER;
-import static dev.ember.engine.EngineOptions.GPU_MEMORY_UTILIZATION;
-import static dev.ember.engine.EngineOptions.MAX_IN_FLIGHT;
-import static dev.ember.engine.EngineOptions.MAX_MODEL_LEN;
-import static dev.ember.engine.EngineOptions.MAX_NUM_BATCHED_TOKENS;
-import static dev.ember.engine.EngineOptions.MAX_NUM_SEQS;
-import static dev.ember.engine.EngineOptions.NUM_KV_BLOCKS;
-import static dev.ember.engine.EngineOptions.NUM_THREADS;
-import static dev.ember.engine.EngineOptions.SEED;
-import static dev.ember.engine.EngineOptions.STALL_TIMEOUT_S;
+import static dev.ember.api.EngineOptions.ASYNC_SCHEDULING;
+import static dev.ember.api.EngineOptions.BLOCK_SIZE;
+import static dev.ember.api.EngineOptions.CPU_KV_CACHE_MB;
+import static dev.ember.api.EngineOptions.DEVICE;
+import static dev.ember.api.EngineOptions.DEVICE_ORDINAL;
+import static dev.ember.api.EngineOptions.DTYPE;
+import static dev.ember.api.EngineOptions.ENABLE_PREFIX_CACHING;
+import static dev.ember.api.EngineOptions.ENFORCE_EAGER;
+import static dev.ember.api.EngineOptions.GPU_MEMORY_UTILIZATION;
+import static dev.ember.api.EngineOptions.MAX_IN_FLIGHT;
+import static dev.ember.api.EngineOptions.MAX_MODEL_LEN;
+import static dev.ember.api.EngineOptions.MAX_NUM_BATCHED_TOKENS;
+import static dev.ember.api.EngineOptions.MAX_NUM_SEQS;
+import static dev.ember.api.EngineOptions.NUM_KV_BLOCKS;
+import static dev.ember.api.EngineOptions.NUM_THREADS;
+import static dev.ember.api.EngineOptions.SEED;
+import static dev.ember.api.EngineOptions.STALL_TIMEOUT_S;
 
 /**
  * Runtime settings of one engine, immutable and validated here with the checks of {@link EngineOptions}.

@@ -1,4 +1,4 @@
-package dev.ember.model;
+package dev.ember.demo;
 
 /**
  * One tensor of a {@link RandomCheckpoint}: its name, shape and how its values are drawn. Values come from a

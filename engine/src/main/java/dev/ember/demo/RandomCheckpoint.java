@@ -1,4 +1,4 @@
-package dev.ember.model;
+package dev.ember.demo;
 
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import dev.ember.ConfigException;
 import dev.ember.LlmException;
+import dev.ember.model.Architecture;
+import dev.ember.model.ModelConfig;
+import dev.ember.model.ModelConfigLoader;
+import dev.ember.model.RopeScaling;
 import dev.ember.weights.DType;
 import dev.ember.weights.SafetensorsCheckpoint;
 import dev.ember.weights.SafetensorsWriter;

@@ -1,4 +1,4 @@
-package dev.ember.model;
+package dev.ember.demo;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;

@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.api;
 
 /** Why a request stopped; {@link #wireName()} is what the Arrow/Spark {@code finish_reason} column holds. */
 public enum FinishReason {

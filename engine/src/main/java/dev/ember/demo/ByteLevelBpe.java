@@ -1,4 +1,4 @@
-package dev.ember.model;
+package dev.ember.demo;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.ember.model;
+package dev.ember.demo;
 
 /**
  * Plain English the demo tokenizer's merges are learned from: everyday words, numbers, punctuation and a

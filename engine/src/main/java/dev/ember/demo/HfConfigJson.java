@@ -1,5 +1,6 @@
-package dev.ember.model;
+package dev.ember.demo;
 
+import dev.ember.model.RopeScaling;
 import dev.ember.weights.DType;
 
 import java.util.List;

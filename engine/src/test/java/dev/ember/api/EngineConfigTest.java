@@ -1,4 +1,4 @@
-package dev.ember.engine;
+package dev.ember.api;
 
 import dev.ember.ConfigException;
 import org.junit.jupiter.api.Test;
