@@ -50,6 +50,11 @@ MODULE_POM = """<?xml version="1.0" encoding="UTF-8"?>
   <name>Ember {name}</name>
   <description>{description}</description>
 
+  <properties>
+    <!-- the README's `mvn -pl template,engine compile exec:java ...` runs the engine's main class: nothing here -->
+    <exec.skip>true</exec.skip>
+  </properties>
+
   <dependencies>
     <dependency>
       <groupId>com.fasterxml.jackson.core</groupId>
