@@ -21,7 +21,6 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
-import org.bytedeco.javacpp.SizeTPointer;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -52,11 +51,6 @@ final class GemmPlans implements AutoCloseable {
     /** Weight bytes a timing reads: 2.5 times the 50 MB L2 cache of an H100 or H200 (a 3090's is 6 MB). */
     private static final long FLUSH_BYTES = 128L << 20;
     private static final int MAX_CALLS = 64;
-    private static final int[] SPLIT_K = {2, 3, 4, 6, 8};
-    /** Benchmarks only: {@code -Dember.cuda.splitK=false} leaves the split-K variants out of the race. */
-    private static final boolean SPLIT_K_TUNING = !"false".equals(System.getProperty("ember.cuda.splitK"));
-    /** The fewest inner-dimension elements a split-K part keeps. */
-    private static final int MIN_SPLIT_K_DEPTH = 256;
 
     private final cublasLtContext handle = new cublasLtContext();
     private final CUstream_st stream;
@@ -137,33 +131,6 @@ final class GemmPlans implements AutoCloseable {
                 }
             }
             String chosen = "cuBLASLt #" + bestIndex + " of " + found[0];
-            // the heuristic offers few split-K variants for these skinny shapes (a 1,536 x 8,960 down projection
-            // at 256 rows is 24 output tiles for 132 SMs): try the fastest candidate split along K, reduced in
-            // float32 (the compute type), as cuBLASLt would with a deterministic reduction kernel
-            cublasLtMatmulAlgo_t bestSplit = null;
-            if (bestIndex >= 0 && SPLIT_K_TUNING) {
-                cublasLtMatmulAlgo_t base = results.getPointer(bestIndex).algo();
-                for (int k : SPLIT_K) {
-                    if (in / k < MIN_SPLIT_K_DEPTH) {
-                        break;
-                    }
-                    cublasLtMatmulAlgo_t algo = splitK(p, base, k);
-                    if (algo == null) {
-                        continue;
-                    }
-                    double t = time(iterations, i -> p.run(y, x, weights[i % weights.length], algo));
-                    if (t < best) {
-                        best = t;
-                        if (bestSplit != null) {
-                            bestSplit.close();
-                        }
-                        bestSplit = algo;
-                        chosen = "cuBLASLt #" + bestIndex + " of " + found[0] + ", split-K " + k;
-                    } else {
-                        algo.close();
-                    }
-                }
-            }
             SkinnyGemm.Variant bestSkinny = null;
             if (skinny != null) {
                 for (SkinnyGemm.Variant v : SkinnyGemm.candidates(rows, out, in, dtype)) {
@@ -188,12 +155,8 @@ final class GemmPlans implements AutoCloseable {
                 plans.put(key, (yy, xx, ww) -> skinny.run(v, yy, xx, ww, rows, out, in, dtype, floatOut));
                 p.close();
             } else {
-                Pointer.memcpy(p.algo, bestSplit != null ? bestSplit : results.getPointer(bestIndex).algo(),
-                        p.algo.sizeof());
+                Pointer.memcpy(p.algo, results.getPointer(bestIndex).algo(), p.algo.sizeof());
                 plans.put(key, p);
-            }
-            if (bestSplit != null) {
-                bestSplit.close();
             }
             results.close();
             return new Tuning(rows, out, in, defaultMicros, first, best, chosen);
@@ -205,42 +168,6 @@ final class GemmPlans implements AutoCloseable {
 
     int size() {
         return plans.size();
-    }
-
-    /**
-     * A copy of {@code base} that splits K in {@code k} parts reduced in the compute type (float32), or null when
-     * the algorithm cannot (no split-K support, no such reduction, or more workspace than ours).
-     */
-    private cublasLtMatmulAlgo_t splitK(Plan p, cublasLtMatmulAlgo_t base, int k) {
-        try (IntPointer cap = new IntPointer(1); SizeTPointer written = new SizeTPointer(1)) {
-            if (cublas.cublasLtMatmulAlgoCapGetAttribute(base, cublas.CUBLASLT_ALGO_CAP_SPLITK_SUPPORT, cap, 4, written)
-                    != cublas.CUBLAS_STATUS_SUCCESS || cap.get() == 0) {
-                return null;
-            }
-            if (cublas.cublasLtMatmulAlgoCapGetAttribute(base, cublas.CUBLASLT_ALGO_CAP_REDUCTION_SCHEME_MASK, cap, 4,
-                    written) != cublas.CUBLAS_STATUS_SUCCESS
-                    || (cap.get() & cublas.CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE) == 0) {
-                return null;
-            }
-        }
-        cublasLtMatmulAlgo_t algo = new cublasLtMatmulAlgo_t();
-        Pointer.memcpy(algo, base, algo.sizeof());
-        try (IntPointer v = new IntPointer(1);
-             cublasLtMatmulHeuristicResult_t checked = new cublasLtMatmulHeuristicResult_t()) {
-            v.put(k);
-            boolean ok = cublas.cublasLtMatmulAlgoConfigSetAttribute(algo, cublas.CUBLASLT_ALGO_CONFIG_SPLITK_NUM, v, 4)
-                    == cublas.CUBLAS_STATUS_SUCCESS;
-            v.put(cublas.CUBLASLT_REDUCTION_SCHEME_COMPUTE_TYPE);
-            ok = ok && cublas.cublasLtMatmulAlgoConfigSetAttribute(algo, cublas.CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME,
-                    v, 4) == cublas.CUBLAS_STATUS_SUCCESS;
-            ok = ok && cublas.cublasLtMatmulAlgoCheck(handle, p.desc, p.a, p.b, p.c, p.c, algo, checked)
-                    == cublas.CUBLAS_STATUS_SUCCESS && checked.workspaceSize() <= workspaceBytes;
-            if (!ok) {
-                algo.close();
-                return null;
-            }
-            return algo;
-        }
     }
 
     /** One GEMM call on a given weight matrix (for timing). */
