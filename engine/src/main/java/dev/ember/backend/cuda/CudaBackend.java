@@ -460,7 +460,7 @@ public final class CudaBackend implements Backend {
             if (t.rows() == rows) {
                 int times = t.out() == config.vocabSize() ? 1 : config.numLayers();
                 dflt += times * t.defaultMicros();
-                tuned += times * Math.min(t.bestMicros(), t.defaultMicros());
+                tuned += times * t.runMicros();
             }
         }
         return String.format("a %d-row decode step's GEMMs %.0f µs with cuBLAS's default, %.0f µs tuned", rows, dflt,

@@ -41,7 +41,12 @@ final class GemmPlans implements AutoCloseable {
      * How a shape's timing went: cuBLAS's default, cuBLASLt's first heuristic, the fastest candidate (µs), and which
      * candidate that was; the plan is kept only when that candidate beats the default by {@link #MARGIN}.
      */
-    record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, String chosen) {
+    record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, String chosen,
+                  boolean replaced) {
+        /** What a call of this shape now takes: the chosen candidate's time, or the default's. */
+        double runMicros() {
+            return replaced ? bestMicros : defaultMicros;
+        }
     }
 
     private record Key(int rows, int out, int in, DType dtype, boolean floatOut) {
@@ -153,7 +158,8 @@ final class GemmPlans implements AutoCloseable {
             if (old != null) {
                 old.close();
             }
-            if (best > defaultMicros * (1 - MARGIN)) {
+            boolean replaced = best <= defaultMicros * (1 - MARGIN);
+            if (!replaced) {
                 chosen = "cuBLAS default";
                 p.close();  // linear() falls back to cuBLAS's default choice
             } else if (bestSkinny != null) {
@@ -165,7 +171,7 @@ final class GemmPlans implements AutoCloseable {
                 plans.put(key, p);
             }
             results.close();
-            return new Tuning(rows, out, in, defaultMicros, first, best, chosen);
+            return new Tuning(rows, out, in, defaultMicros, first, best, chosen, replaced);
         } catch (RuntimeException e) {
             p.close();
             throw e;

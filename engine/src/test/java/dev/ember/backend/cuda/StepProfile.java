@@ -108,7 +108,7 @@ public final class StepProfile {
             double bytes = (double) t.out() * t.in() * e + (double) t.rows() * t.in() * e
                     + (double) t.rows() * t.out() * (logits ? 4 : e);
             double floor = Math.max(bytes / (peakGBs * 1e3), 2.0 * t.rows() * t.out() * t.in() / (peakTflops * 1e6));
-            double tuned = Math.min(t.bestMicros(), t.defaultMicros());
+            double tuned = t.runMicros();
             System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% %s%n", t.rows(),
                     t.out() + " x " + t.in(), floor, t.defaultMicros(), t.firstMicros(), tuned,
                     100 * floor / t.defaultMicros(), 100 * floor / tuned, t.chosen());
