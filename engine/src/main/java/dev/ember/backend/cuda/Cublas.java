@@ -102,7 +102,8 @@ final class Cublas implements AutoCloseable {
         };
     }
 
-    private static void check(int status, String call) {
+    /** Throws when a cuBLAS or cuBLASLt call did not succeed, naming the call and the status. */
+    static void check(int status, String call) {
         if (status != cublas.CUBLAS_STATUS_SUCCESS) {
             throw new CudaException(call + " failed: " + cublas.cublasGetStatusName(status).getString());
         }

@@ -319,9 +319,7 @@ final class GemmPlans implements AutoCloseable {
     }
 
     private static void check(int status, String call) {
-        if (status != cublas.CUBLAS_STATUS_SUCCESS) {
-            throw new CudaException(call + " failed: " + cublas.cublasGetStatusName(status).getString());
-        }
+        Cublas.check(status, call);
     }
 
     @Override
