@@ -193,7 +193,7 @@ final class GemmPlans implements AutoCloseable {
 
     /**
      * Mean microseconds of one call, timed as a decode step runs it: {@code iterations} calls captured into a CUDA
-     * graph, replayed once untimed and twice timed. Timing eager launches instead would measure the host: a small
+     * graph, replayed once untimed and once timed. Timing eager launches instead would measure the host: a small
      * GEMM's launch through JNI takes longer than the GPU's work, and the graphs never pay it.
      */
     private double time(int iterations, Call call) {
@@ -219,12 +219,11 @@ final class GemmPlans implements AutoCloseable {
             Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
             Cuda.check(JCudaDriver.cuEventRecord(start, cudaStream.handle()), "cuEventRecord");
             Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
-            Cuda.check(JCudaDriver.cuGraphLaunch(exec, cudaStream.handle()), "cuGraphLaunch");
             Cuda.check(JCudaDriver.cuEventRecord(end, cudaStream.handle()), "cuEventRecord");
             Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
             float[] ms = new float[1];
             Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
-            return ms[0] * 1000.0 / (2.0 * iterations);
+            return ms[0] * 1000.0 / iterations;
         } finally {
             JCudaDriver.cuEventDestroy(start);
             JCudaDriver.cuEventDestroy(end);
