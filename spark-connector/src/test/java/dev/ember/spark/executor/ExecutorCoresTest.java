@@ -2,7 +2,12 @@ package dev.ember.spark.executor;
 
 import dev.ember.ConfigException;
 import dev.ember.engine.EngineConfig;
+import dev.ember.spark.EmberSettings;
+import dev.ember.spark.SparkTestSupport;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -78,5 +83,31 @@ class ExecutorCoresTest {
         assertSame(explicit, EngineRegistry.withExecutorThreads(explicit));
         EngineConfig cuda = EngineConfig.builder(Path.of("m")).device("cuda").build();
         assertSame(cuda, EngineRegistry.withExecutorThreads(cuda));
+    }
+
+    @Test
+    void anEngineInALocalSessionGetsTheMastersThreads(@TempDir Path cache) {
+        SparkSession spark = SparkTestSupport.session("local[1]", Map.of());
+        try {
+            String master = spark.sparkContext().master();
+            int expected = threads(Runtime.getRuntime().availableProcessors(), "spark.master", master);
+            assertEquals(expected, ExecutorCores.current(), "from SparkEnv's conf, master " + master);
+            Map<String, String> options = new java.util.HashMap<>(Map.of("model", "demo", "cache_dir", cache.toString(),
+                    "cpu_kv_cache_mb", "16"));
+            try (EngineLease lease = EngineRegistry.acquire(EmberSettings.resolve(options), null,
+                    new Configuration(false))) {
+                String description = lease.engine().backendDescription();
+                assertTrue(description.contains(", " + expected + " threads,"), description);
+            }
+            options.put("num_threads", "3");
+            try (EngineLease lease = EngineRegistry.acquire(EmberSettings.resolve(options), null,
+                    new Configuration(false))) {
+                String description = lease.engine().backendDescription();
+                assertTrue(description.contains(", 3 threads,"), "an explicit num_threads wins: " + description);
+            }
+        } finally {
+            EngineRegistry.closeAll();
+            spark.stop();
+        }
     }
 }
