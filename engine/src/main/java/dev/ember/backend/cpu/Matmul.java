@@ -86,9 +86,8 @@ final class Matmul {
         int cacheRows = Math.max(MIN_ROWS_PER_TILE, X_BLOCK_BYTES / (4 * inFeatures));
         int rowTiles = Math.max(Math.min((tasks + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE),
                 (rows + cacheRows - 1) / cacheRows);
-        int numRowTiles = Math.max(1, rowTiles);
         int rowBlock = Math.max(4, Math.min(rows, ROW_BLOCK_BYTES / (4 * inFeatures)) & ~3);
-        int numTiles = featureTiles * numRowTiles;
+        int numTiles = featureTiles * rowTiles;
         Parallel.forRange(pool, numTiles, (numTiles + tasks - 1) / tasks, (first, last) -> {
             Scratch scratch = Scratch.current();
             for (int tile = first; tile < last; tile++) {
@@ -100,8 +99,8 @@ final class Matmul {
                 }
                 Plan p = plans[job];
                 int o0 = (f - firstTile[job]) * TILE_ROWS;
-                p.tile(kernels, scratch, p.bf16Native ? packed : x, (int) ((long) rows * r / numRowTiles),
-                        (int) ((long) rows * (r + 1) / numRowTiles), o0, Math.min(o0 + TILE_ROWS, p.outF), rowBlock);
+                p.tile(kernels, scratch, p.bf16Native ? packed : x, (int) ((long) rows * r / rowTiles),
+                        (int) ((long) rows * (r + 1) / rowTiles), o0, Math.min(o0 + TILE_ROWS, p.outF), rowBlock);
             }
         });
     }
