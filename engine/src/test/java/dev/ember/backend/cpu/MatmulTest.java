@@ -30,41 +30,53 @@ class MatmulTest {
 
     @Test
     void everyCutOfTheWorkGivesTheDotProducts() {
-        int in = 2048; // 64 rows of float32 inputs per 512 KiB block: 200 rows make four row blocks
-        for (Kernels kernels : TestKernels.all()) {
-            for (int rows : new int[] {1, 3, 40, 200}) {
+        int in = 2048; // 64 rows of float32 inputs per 512 KiB block: 150 rows make three row blocks
+        TensorView a = TinyModels.tensor("a", DType.BF16, new long[] {21, in}, gaussian(21 * in));
+        TensorView b = TinyModels.tensor("b", DType.F32, new long[] {5, in}, gaussian(5 * in));
+        TensorView bias = TinyModels.tensor("bias", DType.F32, new long[] {5}, gaussian(5));
+        for (int rows : new int[] {1, 3, 40, 150}) {
+            float[] x = gaussian(rows * in);
+            double[][] wantA = reference(x, a, null, rows, in);
+            double[][] wantB = reference(x, b, bias, rows, in);
+            for (Kernels kernels : TestKernels.all()) {
                 for (ForkJoinPool pool : new ForkJoinPool[] {POOL, null}) {
-                    float[] x = gaussian(rows * in);
-                    TensorView a = TinyModels.tensor("a", DType.BF16, new long[] {70, in}, gaussian(70 * in));
-                    TensorView b = TinyModels.tensor("b", DType.F32, new long[] {37, in}, gaussian(37 * in));
-                    TensorView bias = TinyModels.tensor("bias", DType.F32, new long[] {37}, gaussian(37));
-                    float[] outA = new float[rows * 70];
-                    float[] outB = new float[rows * 37];
+                    float[] outA = new float[rows * 21];
+                    float[] outB = new float[rows * 5];
                     Matmul.runAll(kernels, x, rows, pool, new Matmul.Job(outA, a, null), new Matmul.Job(outB, b, bias));
                     String what = kernels.description() + ", " + rows + " rows, " + (pool == null ? "caller" : "pool");
-                    check(outA, x, a, null, rows, in, what);
-                    check(outB, x, b, bias, rows, in, what);
+                    check(outA, wantA, what + ": a");
+                    check(outB, wantB, what + ": b");
                 }
             }
         }
     }
 
-    private static void check(float[] out, float[] x, TensorView w, TensorView bias, int rows, int in, String what) {
+    /** (2, rows * outFeatures): the double-precision result, and the sum of its terms' magnitudes. */
+    private static double[][] reference(float[] x, TensorView w, TensorView bias, int rows, int in) {
         int outF = (int) w.shape()[0];
+        float[] weights = w.toFloats();
+        double[][] want = new double[2][rows * outF];
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < outF; o++) {
-                double expected = bias == null ? 0 : bias.get(o);
-                double magnitude = Math.abs(expected);
+                double sum = bias == null ? 0 : bias.get(o);
+                double magnitude = Math.abs(sum);
                 for (int i = 0; i < in; i++) {
-                    double term = (double) x[r * in + i] * w.get((long) o * in + i);
-                    expected += term;
+                    double term = (double) x[r * in + i] * weights[o * in + i];
+                    sum += term;
                     magnitude += Math.abs(term);
                 }
-                // float32 sums of 2,048 terms in any order stay within a few ulps of the terms' magnitudes; a wrong
-                // tile, row or bias would be off by whole terms
-                assertEquals(expected, out[r * outF + o], 1e-6 * magnitude,
-                        what + ": " + w.name() + " row " + r + " feature " + o);
+                want[0][r * outF + o] = sum;
+                want[1][r * outF + o] = magnitude;
             }
+        }
+        return want;
+    }
+
+    private static void check(float[] out, double[][] want, String what) {
+        for (int i = 0; i < out.length; i++) {
+            // float32 sums of 2,048 terms in any order stay within a few ulps of the terms' magnitudes; a wrong
+            // tile, row or bias would be off by whole terms
+            assertEquals(want[0][i], out[i], 1e-6 * want[1][i], what + ", output " + i);
         }
     }
 
