@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  * task: {@code (spark.executor.cores / spark.task.cpus) * spark.task.cpus}, the cores of the task slots (a remainder
  * Spark never schedules is left alone). The executor's cores come from the master for {@code local[N]},
  * {@code local[N,F]}, {@code local[*]} and {@code local-cluster[n,c,m]} (local mode ignores
- * {@code spark.executor.cores}), else from {@code spark.executor.cores}; without either (standalone's default, an
- * executor per worker with all its cores) the JVM's available processors. The result never exceeds the available
+ * {@code spark.executor.cores}), else from {@code spark.executor.cores}; without it, Spark's own default: 1 on YARN
+ * and Kubernetes, and in standalone mode (an executor per worker with all its cores) the JVM's available
+ * processors. The result never exceeds the available
  * processors, which container limits cap, so {@code local[16]} on a 2-core laptop runs 2 threads.
  *
  * <p>Stateless and thread-safe.
@@ -76,7 +77,9 @@ public final class ExecutorCores {
         if (cluster.matches()) {
             return Math.max(1, Integer.parseInt(cluster.group(1)));
         }
-        return positive(conf, "spark.executor.cores", available);
+        // Spark's own default where the setting is absent: 1 core on YARN and Kubernetes, a whole worker in standalone
+        boolean oneByDefault = master.startsWith("yarn") || master.startsWith("k8s://");
+        return positive(conf, "spark.executor.cores", oneByDefault ? 1 : available);
     }
 
     private static int positive(Map<String, String> conf, String key, int absent) {

@@ -49,9 +49,13 @@ class ExecutorCoresTest {
     }
 
     @Test
-    void withoutACoresSettingTheJvmsProcessorsCount() {
+    void withoutACoresSettingSparksOwnDefaultCounts() {
+        // standalone: one executor per worker, with all its cores
         assertEquals(12, threads(12, "spark.master", "spark://host:7077"));
         assertEquals(12, threads(12));
+        // YARN and Kubernetes give an executor one core unless told otherwise
+        assertEquals(1, threads(12, "spark.master", "yarn"));
+        assertEquals(1, threads(12, "spark.master", "k8s://https://api:6443"));
     }
 
     @Test
