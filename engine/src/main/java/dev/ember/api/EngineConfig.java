@@ -44,7 +44,7 @@ import static dev.ember.api.EngineOptions.STALL_TIMEOUT_S;
  * @param gpuMemoryUtilization fraction of GPU memory the engine may take (weights + activations + KV cache)
  * @param enablePrefixCaching reuse full KV blocks of identical prompt prefixes
  * @param maxInFlight         most submitted-but-unfinished requests; submit() blocks beyond it (back-pressure)
- * @param numThreads          CPU backend threads; 0 = available processors
+ * @param numThreads          CPU backend threads; 0 = available processors (the Spark connector fills in the executor's cores)
  * @param seed                job seed, from which requests without a seed derive theirs
  * @param enforceEager        cuda: no CUDA graphs
  * @param stallTimeoutSeconds a step running longer than this fails the engine's requests with a timeout error (0: never)

@@ -47,9 +47,11 @@ public final class EngineOptions {
     public static final Option<Integer> MAX_IN_FLIGHT = Option.integer("max_in_flight", S, 4096, Check.atLeast(1),
             "most unfinished submitted requests before submit() waits");
     public static final Option<Integer> NUM_THREADS = Option.integer("num_threads", S, 0,
-            Check.atLeast(0).described("0 (all processors) or a positive integer"),
-            "CPU backend threads; 0 = all processors the JVM sees (container limits apply). One pool per engine, shared"
-                    + " by all tasks of a Spark executor; where executors share a host, set it to spark.executor.cores");
+            Check.atLeast(0).described("0 (automatic) or a positive integer"),
+            "CPU backend threads; 0 = automatic: on a Spark executor the cores of its task slots (local[N]: N, else"
+                    + " spark.executor.cores, in whole spark.task.cpus), elsewhere all processors the JVM sees; never"
+                    + " more than the JVM sees (container limits apply). One pool per engine, shared by all tasks of an"
+                    + " executor; a positive value wins");
     public static final Option<Integer> GUIDED_MASK_THREADS = Option.integer("guided_mask_threads", S, 2,
             Check.between(0, 64).described("0 (on the step loop) or an integer in [1, 64]"),
             "threads that build guided decoding's token masks off the step loop (a request waits for its mask while"

@@ -11,11 +11,14 @@ import java.util.concurrent.ForkJoinPool;
  * {@code y = x W^T (+ b)} over all input rows of a step at once, for one or several weights that share the input
  * (q/k/v, gate/up), in one fork-join round. Weights stay in the checkpoint's dtype: a task copies a tile of
  * {@link #TILE_ROWS} weight rows out of the (memory-mapped) tensor into its worker's {@link Scratch} (bf16 as
- * raw bits for the SIMD kernels, else converted to float), then runs every input row against it in blocks that
- * stay in the L2 cache, so each weight byte is read from memory once per step whatever the batch size.
+ * raw bits for the SIMD kernels, else converted to float), then runs a block of input rows against it in
+ * inner blocks that stay in the L2 cache. A decode step reads each weight byte from memory once; a long prefill step
+ * copies each tile once per row block of {@link #X_BLOCK_BYTES} (from L3 after the first), which costs far less than
+ * streaming all its input rows from L3 for every tile.
  *
- * <p>Work is cut into tiles of output features, and also of input rows when there are too few feature tiles
- * to feed the workers (small projections over a long prefill).
+ * <p>Work is cut into tiles of output features times row blocks, ordered row block by row block; rows are cut
+ * finer when there are too few feature tiles to feed the workers (small projections over a long prefill). Tasks
+ * are sized by FMAs or, at few rows, by the weight bytes they stream.
  */
 final class Matmul {
     /** Weight rows per tile: a multiple of {@link Kernels#WEIGHT_ROWS}. */
@@ -24,6 +27,13 @@ final class Matmul {
     private static final int MIN_ROWS_PER_TILE = 8;
     /** Work one task should have at least (about 20 microseconds of vector FMAs). */
     private static final long MIN_FLOPS_PER_TASK = 2_000_000;
+    /** Weight bytes one task should stream at least (about 25 microseconds at one core's ~11 GB/s). */
+    private static final long MIN_BYTES_PER_TASK = 256 << 10;
+    /**
+     * Bytes of input rows one row tile may take (a quarter of this machine's 2 MiB L2, half of many others'):
+     * measured 16-19 % less CPU than streaming all 1,024 rows of a prefill step per tile (docs/BENCHMARKS.md).
+     */
+    private static final int X_BLOCK_BYTES = 512 << 10;
     /** Bytes of input rows one inner block may take, so they stay in L2 next to the weight tile. */
     private static final int ROW_BLOCK_BYTES = 192 << 10;
 
@@ -62,19 +72,28 @@ final class Matmul {
             firstTile[i + 1] = firstTile[i] + (plans[i].outF + TILE_ROWS - 1) / TILE_ROWS;
         }
         int featureTiles = firstTile[jobs.length];
-        long flops = 2L * rows * inFeatures * featureTiles * TILE_ROWS;
+        long weights = (long) inFeatures * featureTiles * TILE_ROWS;
+        long flops = 2L * rows * weights;
         // no more tasks than the work pays for: waking a parked worker costs tens of microseconds, far more on a
-        // loaded machine, which small models (the demo, the tests) would otherwise pay on every matmul
-        int tasks = (int) Math.max(1, Math.min(Parallel.workers(pool) * 4L, flops / MIN_FLOPS_PER_TASK));
-        int rowTiles = Math.max(1, Math.min((tasks + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE));
+        // loaded machine, which small models (the demo, the tests) would otherwise pay on every matmul. The work is
+        // the FMAs, or at few rows the weight bytes streamed from memory (a decode of one sequence reads q/k/v's
+        // 2 MB in about 200 microseconds on one core, with only 2 MFLOPs to do)
+        long work = Math.max(flops / MIN_FLOPS_PER_TASK, weights * 2 / MIN_BYTES_PER_TASK);
+        int tasks = (int) Math.max(1, Math.min(Parallel.workers(pool) * 4L, work));
+        // input rows are cut for the workers when there are too few feature tiles, and into blocks that stay in L2
+        // (X_BLOCK_BYTES): tiles go row block by row block, so a task meets its feature tiles with one block of
+        // inputs in cache rather than streaming a long prefill's inputs from L3 again for every tile
+        int cacheRows = Math.max(MIN_ROWS_PER_TILE, X_BLOCK_BYTES / (4 * inFeatures));
+        int rowTiles = Math.max(Math.min((tasks + featureTiles - 1) / featureTiles, rows / MIN_ROWS_PER_TILE),
+                (rows + cacheRows - 1) / cacheRows);
         int rowBlock = Math.max(4, Math.min(rows, ROW_BLOCK_BYTES / (4 * inFeatures)) & ~3);
         int numTiles = featureTiles * rowTiles;
         Parallel.forRange(pool, numTiles, (numTiles + tasks - 1) / tasks, (first, last) -> {
             Scratch scratch = Scratch.current();
-            int job = 0;
             for (int tile = first; tile < last; tile++) {
-                int f = tile / rowTiles;
-                int r = tile % rowTiles;
+                int r = tile / featureTiles;
+                int f = tile % featureTiles;
+                int job = 0;
                 while (f >= firstTile[job + 1]) {
                     job++;
                 }

@@ -1,6 +1,7 @@
 package dev.ember.spark.executor;
 
 import dev.ember.engine.Engine;
+import dev.ember.api.EngineConfig;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
@@ -65,7 +66,7 @@ public final class EngineRegistry {
             if (e == null) {
                 Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
                 makeRoomOnGpu(key);
-                e = new Entry(Engine.create(settings.engineConfig(local, gpuOrdinal)));
+                e = new Entry(Engine.create(withExecutorThreads(settings.engineConfig(local, gpuOrdinal))));
                 ENGINES.put(key, e);
                 installShutdownHook();
                 LOG.info("Ember engine {} created; {} engine(s) resident in this executor", key.describe(),
@@ -74,6 +75,20 @@ public final class EngineRegistry {
             e.leases++;
             return new EngineLease(key, e.engine);
         }
+    }
+
+    /**
+     * A CPU engine left at {@code num_threads = 0} gets the executor's task cores ({@link ExecutorCores}) rather
+     * than every processor of the host, which executors sharing a host (and {@code local[N]}) would oversubscribe;
+     * an explicit {@code num_threads} wins. The key stays the given options: the derived count is the same for every
+     * task of this JVM.
+     */
+    static EngineConfig withExecutorThreads(EngineConfig config) {
+        if (!"cpu".equals(config.device()) || config.numThreads() > 0) {
+            return config;
+        }
+        int threads = ExecutorCores.current();
+        return threads > 0 ? config.toBuilder().numThreads(threads).build() : config;
     }
 
     /**
