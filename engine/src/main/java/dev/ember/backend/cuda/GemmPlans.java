@@ -53,11 +53,8 @@ final class GemmPlans implements AutoCloseable {
     }
 
     private static final int MAX_CANDIDATES = 16;
-    /**
-     * Weight bytes a timing reads: more than the 50 MB L2 cache of an H100 or H200 (a 3090's is 6 MB), so a small
-     * matrix is not timed from the cache; no more, since every call is host work at engine start.
-     */
-    private static final long FLUSH_BYTES = 64L << 20;
+    /** Weight bytes a timing reads: 2.5 times the 50 MB L2 cache of an H100 or H200 (a 3090's is 6 MB). */
+    private static final long FLUSH_BYTES = 128L << 20;
     private static final int MAX_CALLS = 64;
     /**
      * How much faster than cuBLAS's default a candidate must time to replace it. The choice is made by timing at each
