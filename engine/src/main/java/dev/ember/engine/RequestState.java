@@ -54,11 +54,10 @@ final class RequestState {
     }
 
     /**
-     * Takes the token the sequence just got (already appended by the scheduler). Returns true when a stop string
-     * matched, in which case the text is cut before it and the caller finishes the sequence. Without stop strings
-     * no text is needed until the end: tokens are not decoded here (see {@link #finished}).
+     * Records the step's logprobs of the token the sequence just got (already appended by the scheduler), and feeds a
+     * guided_choice request's choice probabilities.
      */
-    boolean accept(int slot, StepOutput out, boolean stoppedByToken) {
+    void record(int slot, StepOutput out) {
         int token = sequence.lastToken();
         if (logprobs != null && out.topTokenIds() != null && out.topTokenIds()[slot] != null) {
             int[] topIds = out.topTokenIds()[slot];
@@ -73,11 +72,21 @@ final class RequestState {
             }
             logprobs.add(new TokenLogprobs(token, out.logprobs()[slot], topIds, topLps));
         }
-        if (stoppedByToken || stopStrings.isEmpty()) {
-            return false; // EOS / stop ids are kept in token_ids but never in the text
+    }
+
+    /**
+     * Whether the text, with the token just appended, reached a stop string ({@link dev.ember.scheduler.Scheduler.TextStop}, asked by the
+     * scheduler for every token no token stop ended): if so the text is cut before it. Without stop strings no text
+     * is needed until the end: tokens are not decoded here (see {@link #finished}).
+     *
+     * @param last no token follows unless a stop string ends the sequence here: the detokenizer's held bytes go out
+     */
+    boolean reachedStopString(boolean last) {
+        if (stopStrings.isEmpty()) {
+            return false;
         }
-        detokenizer.append(token);
-        if (sequence.isFinished()) {
+        detokenizer.append(sequence.lastToken());
+        if (last) {
             detokenizer.flush();
         }
         int cut = stopStrings.firstMatch(detokenizer.text());
@@ -102,7 +111,7 @@ final class RequestState {
      */
     java.util.function.Supplier<Result> finished() {
         int[] output = sequence.outputTokens();
-        FinishReason reason = finalText != null ? FinishReason.STOP : sequence.finishReason();
+        FinishReason reason = sequence.finishReason(); // STOP when a stop string cut finalText (Scheduler decides)
         int numOutput = sequence.numOutputTokens();
         String cutText = finalText;
         boolean deferred = stopStrings.isEmpty();

@@ -68,6 +68,10 @@ final class StepLoop implements Runnable {
         this.backend = backend;
         this.stats = stats;
         this.onDone = onDone;
+        scheduler.setTextStop((seq, last) -> {
+            RequestState state = active.get(seq.seqId());
+            return state != null && state.reachedStopString(last);
+        });
     }
 
     /** Queues a request for admission; false once the loop has ended (closed or failed). */
@@ -229,10 +233,7 @@ final class StepLoop implements Runnable {
         for (Sequence seq : advanced) {
             RequestState state = active.get(seq.seqId());
             generated++;
-            boolean stoppedByToken = seq.isFinished() && seq.finishReason() == FinishReason.STOP;
-            if (state.accept(slots.get(seq), out, stoppedByToken) && !seq.isFinished()) {
-                scheduler.finish(seq, FinishReason.STOP);
-            }
+            state.record(slots.get(seq), out);
             if (seq.isFinished()) {
                 finishedThisStep.add(Map.entry(state, state.finished()));
             }

@@ -71,6 +71,8 @@ public final class Scheduler {
      * @param maxModelLen         most tokens, prompt plus output, of one sequence (>= 2)
      * @param eosTokenIds         ids that end a sequence unless its params ignore EOS
      */
+    private TextStop textStop = TextStop.NONE;
+
     public Scheduler(BlockManager blockManager, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
                      Set<Integer> eosTokenIds) {
         this.blockManager = Objects.requireNonNull(blockManager, "blockManager");
@@ -226,7 +228,7 @@ public final class Scheduler {
         } else {
             seq.appendToken(token);
         }
-        FinishReason reason = stopReason(seq, token);
+        FinishReason reason = finishReason(seq, token);
         if (reason != null) {
             finish(seq, reason);
         }
@@ -461,18 +463,44 @@ public final class Scheduler {
         numPreemptions++;
     }
 
-    private FinishReason stopReason(Sequence seq, int token) {
+    /**
+     * Why the token just appended ends the sequence, or null: the one place where a token's finish reason is decided,
+     * in this order — {@link FinishReason#STOP} for EOS (unless ignore_eos) or a stop id once min_tokens tokens are
+     * out (the sampler suppresses them before that); STOP when the text reached a stop string ({@link TextStop}; the
+     * string wins over a length limit reached by the same token); {@link FinishReason#LENGTH} at max_tokens, at
+     * {@code maxModelLen} tokens, or when the next token's context would exceed the whole KV cache. The other two
+     * reasons come from outside a token: {@link FinishReason#ERROR} for a row the backend drew no token for (the
+     * engine's step loop) and {@link FinishReason#ABORT} ({@link #abort}).
+     */
+    private FinishReason finishReason(Sequence seq, int token) {
         SamplingParams p = seq.params();
-        // The sampler suppresses EOS and stop ids for output indices below min_tokens; honour the same bound here.
         boolean stopAllowed = seq.numOutputTokens() > p.minTokens();
         if (stopAllowed && ((!p.ignoreEos() && eosTokenIds.contains(token)) || p.stopTokenIds().contains(token))) {
             return FinishReason.STOP;
         }
-        if (seq.numOutputTokens() >= p.maxTokens() || seq.numTokens() >= maxModelLen
-                || seq.numTokens() > blockManager.capacityTokens()) {
-            return FinishReason.LENGTH;
+        boolean byLength = seq.numOutputTokens() >= p.maxTokens() || seq.numTokens() >= maxModelLen
+                || seq.numTokens() > blockManager.capacityTokens();
+        if (textStop.reached(seq, byLength)) {
+            return FinishReason.STOP;
         }
-        return null;
+        return byLength ? FinishReason.LENGTH : null;
+    }
+
+    /**
+     * Whether a sequence's text, with the token just appended, reached one of its stop strings: the engine keeps the
+     * text (its detokenizer), the scheduler asks once per token that no token stop ended.
+     */
+    @FunctionalInterface
+    public interface TextStop {
+        TextStop NONE = (seq, last) -> false;
+
+        /** @param last the token ends the sequence by length unless a stop string does (the text is complete) */
+        boolean reached(Sequence seq, boolean last);
+    }
+
+    /** Sets how stop strings are matched (default: never). */
+    public void setTextStop(TextStop textStop) {
+        this.textStop = Objects.requireNonNull(textStop, "textStop");
     }
 
     private void checkOutstandingDone() {

@@ -9,6 +9,7 @@ import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -226,6 +227,37 @@ class SchedulerTest {
         assertEquals(12, modelLen.numTokens());
         assertFalse(sched.hasUnfinished());
         assertEquals(64, bm.numFreeBlocks());
+    }
+
+    /**
+     * Stop strings are decided where the token stops are: asked only for tokens no token stop ended, told when the
+     * token is the last by length, and a match wins over that length limit.
+     */
+    @Test
+    void stopStringsAreDecidedWithTheTokenStops() {
+        BlockManager bm = new BlockManager(64, 4, false);
+        Scheduler sched = new Scheduler(bm, 8, 256, 64, Set.of(0));
+        Sequence byString = new Sequence(1, range(5, 4), SamplingParams.builder().maxTokens(10).build(), 0);
+        Sequence stringAtLength = new Sequence(2, range(5, 4), SamplingParams.builder().maxTokens(1).build(), 0);
+        Sequence byEos = new Sequence(3, range(5, 4), SamplingParams.builder().maxTokens(10).build(), 0);
+        Sequence byLength = new Sequence(4, range(5, 4), SamplingParams.builder().maxTokens(1).build(), 0);
+        List<String> asked = new ArrayList<>();
+        sched.setTextStop((seq, last) -> {
+            asked.add(seq.seqId() + (last ? " last" : ""));
+            return seq == byString || seq == stringAtLength;
+        });
+        for (Sequence s : List.of(byString, stringAtLength, byEos, byLength)) {
+            sched.add(s);
+        }
+        ScheduledBatch s1 = sched.schedule();
+        StepOutput out = sampleAll(s1.forwardBatch(), 7);
+        out.tokens()[2] = 0; // EOS for byEos
+        sched.postprocess(s1, out);
+        assertEquals(List.of("1", "2 last", "4 last"), asked, "EOS is never matched against the text");
+        assertEquals(FinishReason.STOP, byString.finishReason());
+        assertEquals(FinishReason.STOP, stringAtLength.finishReason(), "a stop string wins over max_tokens");
+        assertEquals(FinishReason.STOP, byEos.finishReason());
+        assertEquals(FinishReason.LENGTH, byLength.finishReason());
     }
 
     @Test
