@@ -75,9 +75,10 @@ final class RequestState {
     }
 
     /**
-     * Whether the text, with the token just appended, reached a stop string ({@link dev.ember.scheduler.Scheduler.TextStop}, asked by the
-     * scheduler for every token no token stop ended): if so the text is cut before it. Without stop strings no text
-     * is needed until the end: tokens are not decoded here (see {@link #finished}).
+     * Whether the text, with the token just appended, reached a stop string (the scheduler's
+     * {@link dev.ember.scheduler.Scheduler.TextStop}, asked for every token no token stop ended): if so the text is cut
+     * before it. Without stop strings no text is needed until the end: tokens are not decoded here (see
+     * {@link #finished}).
      *
      * @param last no token follows unless a stop string ends the sequence here: the detokenizer's held bytes go out
      */

@@ -63,6 +63,7 @@ public final class Scheduler {
     private long numCachedPromptTokens;
     /** The masks the last schedule() left sequences waiting for. */
     private final List<CompletableFuture<?>> maskWaits = new ArrayList<>();
+    private TextStop textStop = TextStop.NONE;
 
     /**
      * @param blockManager        the KV block bookkeeping; this scheduler is its only user
@@ -71,8 +72,6 @@ public final class Scheduler {
      * @param maxModelLen         most tokens, prompt plus output, of one sequence (>= 2)
      * @param eosTokenIds         ids that end a sequence unless its params ignore EOS
      */
-    private TextStop textStop = TextStop.NONE;
-
     public Scheduler(BlockManager blockManager, int maxNumSeqs, int maxNumBatchedTokens, int maxModelLen,
                      Set<Integer> eosTokenIds) {
         this.blockManager = Objects.requireNonNull(blockManager, "blockManager");
@@ -280,7 +279,7 @@ public final class Scheduler {
             seq.setNumScheduledTokens(0);
             seq.setNumCachedTokens(seq.numCachedTokens() + fb.queryLen(s));
             blockManager.commit(seq.blockTable(), seq.tokenArray(), seq.numCachedTokens());
-            if (endsByLengthWithNextToken(seq)) {
+            if (reachesLength(seq, 1)) {
                 index[s] = -1;
             } else {
                 seq.appendToken(-(s + 1));
@@ -324,10 +323,13 @@ public final class Scheduler {
         return fb;
     }
 
-    /** Whether the sequence's next token (not yet appended) certainly ends it by length. */
-    private boolean endsByLengthWithNextToken(Sequence seq) {
-        return seq.numOutputTokens() + 1 >= seq.params().maxTokens() || seq.numTokens() + 1 >= maxModelLen
-                || seq.numTokens() + 1 > blockManager.capacityTokens();
+    /**
+     * Whether the sequence, with {@code more} tokens beyond its current ones, is at its length limit: max_tokens
+     * output tokens, {@code maxModelLen} tokens, or a context the whole KV cache cannot hold.
+     */
+    private boolean reachesLength(Sequence seq, int more) {
+        return seq.numOutputTokens() + more >= seq.params().maxTokens() || seq.numTokens() + more >= maxModelLen
+                || seq.numTokens() + more > blockManager.capacityTokens();
     }
 
     /**
@@ -478,8 +480,7 @@ public final class Scheduler {
         if (stopAllowed && ((!p.ignoreEos() && eosTokenIds.contains(token)) || p.stopTokenIds().contains(token))) {
             return FinishReason.STOP;
         }
-        boolean byLength = seq.numOutputTokens() >= p.maxTokens() || seq.numTokens() >= maxModelLen
-                || seq.numTokens() > blockManager.capacityTokens();
+        boolean byLength = reachesLength(seq, 0);
         if (textStop.reached(seq, byLength)) {
             return FinishReason.STOP;
         }

@@ -165,9 +165,10 @@ final class Kernels {
         module.launch("apply_penalties", (n + 255) / 256, 1, 1, 256, 0, stream, work, entries, n, vocab);
     }
 
-    /** Samples {@code n} rows (params: (n, 8) ints, see sampling.cu) from float logits. */
-    /** @param masks packed guided-decoding bitmasks, one row per params' mask row (0 when no row has one) */
     /**
+     * Samples {@code n} rows (params: (n, 12) ints, see sampling.cu) from float logits.
+     *
+     * @param masks  packed guided-decoding bitmasks, one row per params' mask row (0 when no row has one)
      * @param parts  the split kernels' chunk results ({@link #sampleSplit}), read when {@code splits > 1}
      * @param splits chunks each one-pass row was split into (1: none)
      */
