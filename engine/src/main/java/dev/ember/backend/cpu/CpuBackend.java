@@ -28,6 +28,9 @@ public final class CpuBackend implements Backend {
     private final Kernels kernels;
     private final long kvCacheBytes;
     private final ForkJoinPool pool;
+    /** Null where the matmuls run as Java tiles only. */
+    private final OneDnnGemm gemm;
+    private final Projections projections;
     private final Transformer transformer;
     private final Sampler sampler;
     private KvCache cache;
@@ -40,11 +43,15 @@ public final class CpuBackend implements Backend {
      * @param kvCacheBytes the KV cache budget (option {@code cpu_kv_cache_mb})
      */
     public CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes) {
-        this(config, weights, numThreads, kvCacheBytes, Simd.forHiddenSize(config.hiddenSize()));
+        this(config, weights, numThreads, kvCacheBytes, Simd.forHiddenSize(config.hiddenSize()), true);
     }
 
-    /** As the public constructor, on the given kernels (tests run both implementations). */
-    CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes, Kernels kernels) {
+    /**
+     * As the public constructor, on the given kernels (tests run both implementations); {@code nativeGemm} lets
+     * bf16 matmuls go through oneDNN where {@link OneDnnGemm#open} allows it, else every matmul runs the Java tiles.
+     */
+    CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes, Kernels kernels,
+               boolean nativeGemm) {
         if (numThreads < 1) {
             throw ConfigException.invalid("num_threads", numThreads, "an integer >= 1 for the CPU backend");
         }
@@ -55,11 +62,13 @@ public final class CpuBackend implements Backend {
         this.numThreads = numThreads;
         this.kernels = kernels;
         this.kvCacheBytes = kvCacheBytes;
+        this.gemm = nativeGemm ? OneDnnGemm.open(numThreads, kernels) : null;
         this.pool = new ForkJoinPool(numThreads, CpuBackend::newWorker, null, false);
+        this.projections = new Projections(kernels, pool, gemm);
         try {
-            this.transformer = new Transformer(config, weights, pool, kernels);
+            this.transformer = new Transformer(config, weights, pool, kernels, projections);
         } catch (RuntimeException e) {
-            pool.shutdownNow();
+            close();
             throw e;
         }
         this.sampler = new Sampler(config.eosTokenIds());
@@ -146,7 +155,7 @@ public final class CpuBackend implements Backend {
         String kv = cache == null ? "KV cache not allocated"
                 : "KV cache " + cache.numBlocks + " blocks x " + cache.blockSize + " tokens ("
                 + (cache.sizeBytes() >> 20) + " MiB float32)";
-        return "cpu: float32 math (" + kernels.description() + "), " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
+        return "cpu: float32 math (" + kernels.description() + "; " + projections.describe() + "), " + numThreads + " threads, " + config.architecture().hfName() + ", " + kv;
     }
 
     @Override
@@ -156,6 +165,9 @@ public final class CpuBackend implements Backend {
         }
         closed = true;
         pool.shutdownNow();
+        if (gemm != null) {
+            gemm.close();
+        }
         if (cache != null) {
             cache.release();
         }

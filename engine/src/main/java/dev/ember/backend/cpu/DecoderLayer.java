@@ -21,8 +21,9 @@ final class DecoderLayer {
     private final float eps;
     private final ForkJoinPool pool;
     private final Kernels kernels;
+    private final Projections projections;
 
-    DecoderLayer(LayerWeights weights, ModelConfig config, ForkJoinPool pool, Kernels kernels) {
+    DecoderLayer(LayerWeights weights, ModelConfig config, ForkJoinPool pool, Kernels kernels, Projections projections) {
         this.w = weights;
         this.numHeads = config.numHeads();
         this.numKvHeads = config.numKvHeads();
@@ -32,6 +33,7 @@ final class DecoderLayer {
         this.eps = (float) config.rmsNormEps();
         this.pool = pool;
         this.kernels = kernels;
+        this.projections = projections;
     }
 
     /**
@@ -48,7 +50,7 @@ final class DecoderLayer {
         float[] q = new float[tokens * numHeads * headDim];
         float[] k = new float[tokens * numKvHeads * headDim];
         float[] v = new float[tokens * numKvHeads * headDim];
-        Matmul.runAll(kernels, normed, tokens, pool, new Matmul.Job(q, w.qProj(), w.qBias()),
+        projections.run(normed, tokens, new Matmul.Job(q, w.qProj(), w.qBias()),
                 new Matmul.Job(k, w.kProj(), w.kBias()), new Matmul.Job(v, w.vProj(), w.vBias()));
         if (w.qNorm() != null) {
             CpuOps.headRmsnorm(q, w.qNorm(), tokens, numHeads, eps);
@@ -61,7 +63,7 @@ final class DecoderLayer {
         PagedAttention.run(context, q, kCache, vCache, batch.queryStart, batch.positions, batch.blockTables,
                 batch.blockSize, numHeads, numKvHeads, headDim, pool, kernels);
         float[] out = new float[tokens * hidden];
-        Matmul.runAll(kernels, context, tokens, pool, new Matmul.Job(out, w.oProj(), null));
+        projections.run(context, tokens, new Matmul.Job(out, w.oProj(), null));
         return out;
     }
 
@@ -74,11 +76,11 @@ final class DecoderLayer {
     float[] mlp(float[] normed, int tokens) {
         float[] gate = new float[tokens * intermediate];
         float[] up = new float[tokens * intermediate];
-        Matmul.runAll(kernels, normed, tokens, pool, new Matmul.Job(gate, w.gateProj(), null),
+        projections.run(normed, tokens, new Matmul.Job(gate, w.gateProj(), null),
                 new Matmul.Job(up, w.upProj(), null));
         CpuOps.siluMul(gate, gate, up, tokens * intermediate, pool, kernels);
         float[] out = new float[tokens * hidden];
-        Matmul.runAll(kernels, gate, tokens, pool, new Matmul.Job(out, w.downProj(), null));
+        projections.run(gate, tokens, new Matmul.Job(out, w.downProj(), null));
         return out;
     }
 }

@@ -50,4 +50,19 @@ interface Kernels {
 
     /** {@code out[i] = silu(gate[i]) * up[i]} for {@code i} in {@code [from, to)}. */
     void siluMul(float[] out, float[] gate, float[] up, int from, int to);
+
+    /**
+     * The three bf16 parts of {@code x[xOffset + i]}, {@code i < n}, for {@link OneDnnGemm}: {@code hi} the
+     * nearest bf16 (ties to even), {@code mid} the nearest to {@code x - hi}, {@code lo} the nearest to what is
+     * left; {@code hi + mid + lo == x} exactly for finite x in the normal range. Written as raw bf16 bits to
+     * {@code parts[hiAt + i]}, {@code parts[hiAt + n + i]} and {@code parts[hiAt + 2n + i]}.
+     */
+    void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int n);
+
+    /**
+     * {@code y[yOffset + j] = (lo[j] + mid[j]) + hi[j] (+ bias[j])} for {@code j < n}, where hi, mid and lo are
+     * {@code products[0 ..]}, {@code products[n ..]} and {@code products[2n ..]}: one output row of
+     * {@link OneDnnGemm}, the smaller parts added first. {@code bias} may be null.
+     */
+    void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset);
 }

@@ -111,4 +111,40 @@ final class ScalarKernels implements Kernels {
             out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
         }
     }
+
+    @Override
+    public void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int n) {
+        splitBf16(x, xOffset, parts, hiAt, n, n);
+    }
+
+    /** {@link #splitBf16} of {@code count} elements whose parts lie {@code stride} apart (a row's tail). */
+    static void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int count, int stride) {
+        int n = stride;
+        for (int i = 0; i < count; i++) {
+            float v = x[xOffset + i];
+            int h = roundToBf16(Float.floatToRawIntBits(v));
+            float rest = v - Float.intBitsToFloat(h);
+            int m = roundToBf16(Float.floatToRawIntBits(rest));
+            int l = roundToBf16(Float.floatToRawIntBits(rest - Float.intBitsToFloat(m)));
+            parts[hiAt + i] = (short) (h >>> 16);
+            parts[hiAt + n + i] = (short) (m >>> 16);
+            parts[hiAt + 2 * n + i] = (short) (l >>> 16);
+        }
+    }
+
+    /**
+     * Float bits rounded to bf16, ties to even, low half cleared (as {@link dev.ember.weights.DType#floatToBf16}
+     * without its NaN test: a non-finite input makes non-finite products either way).
+     */
+    static int roundToBf16(int bits) {
+        return (bits + 0x7fff + ((bits >>> 16) & 1)) & 0xffff0000;
+    }
+
+    @Override
+    public void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset) {
+        for (int j = 0; j < n; j++) {
+            float v = (products[2 * n + j] + products[n + j]) + products[j];
+            y[yOffset + j] = bias == null ? v : v + bias[j];
+        }
+    }
 }

@@ -20,10 +20,9 @@ final class Transformer {
     private final int hidden;
     private final int vocab;
     private final float eps;
-    private final ForkJoinPool pool;
-    private final Kernels kernels;
+    private final Projections projections;
 
-    Transformer(ModelConfig config, ModelWeights weights, ForkJoinPool pool, Kernels kernels) {
+    Transformer(ModelConfig config, ModelWeights weights, ForkJoinPool pool, Kernels kernels, Projections projections) {
         if (weights.layers().size() != config.numLayers()) {
             throw new IllegalArgumentException("the weights have " + weights.layers().size()
                     + " layers but the config has num_hidden_layers=" + config.numLayers());
@@ -35,14 +34,13 @@ final class Transformer {
                 throw new IllegalArgumentException("the config asks for q/k norms (" + config.architecture()
                         + ") but the layer weights have none");
             }
-            layers.add(new DecoderLayer(lw, config, pool, kernels));
+            layers.add(new DecoderLayer(lw, config, pool, kernels, projections));
         }
         this.invFreq = CpuOps.ropeInvFreq(config.headDim(), config.ropeTheta(), config.ropeScaling());
         this.hidden = config.hiddenSize();
         this.vocab = config.vocabSize();
         this.eps = (float) config.rmsNormEps();
-        this.pool = pool;
-        this.kernels = kernels;
+        this.projections = projections;
     }
 
     /**
@@ -93,7 +91,7 @@ final class Transformer {
         }
         CpuOps.rmsnorm(last, last, weights.finalNorm(), numSampled, eps);
         float[] logits = new float[numSampled * vocab];
-        Matmul.runAll(kernels, last, numSampled, pool, new Matmul.Job(logits, weights.lmHead(), null));
+        projections.run(last, numSampled, new Matmul.Job(logits, weights.lmHead(), null));
         float[][] out = new float[batch.numSeqs][];
         row = 0;
         for (int s = 0; s < batch.numSeqs; s++) {

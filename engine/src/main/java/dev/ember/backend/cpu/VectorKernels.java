@@ -2,6 +2,8 @@ package dev.ember.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,6 +22,8 @@ final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Shorts with as many lanes as {@link #I}: the bf16 halves of an int vector, narrowed. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final int HIGH_HALF = 0xffff0000;
 
     VectorKernels() {
@@ -255,6 +259,49 @@ final class VectorKernels implements Kernels {
         for (; i < to; i++) {
             float g = gate[i];
             out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    @Override
+    public void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOffset + i);
+            IntVector h = roundToBf16(v.reinterpretAsInts());
+            FloatVector rest = v.sub(h.reinterpretAsFloats());
+            IntVector m = roundToBf16(rest.reinterpretAsInts());
+            IntVector l = roundToBf16(rest.sub(m.reinterpretAsFloats()).reinterpretAsInts());
+            highHalves(h).intoArray(parts, hiAt + i);
+            highHalves(m).intoArray(parts, hiAt + n + i);
+            highHalves(l).intoArray(parts, hiAt + 2 * n + i);
+        }
+        ScalarKernels.splitBf16(x, xOffset + i, parts, hiAt + i, n - i, n);
+    }
+
+    private static IntVector roundToBf16(IntVector bits) {
+        IntVector odd = bits.lanewise(VectorOperators.LSHR, 16).and(1);
+        return bits.add(0x7fff).add(odd).and(HIGH_HALF);
+    }
+
+    private static ShortVector highHalves(IntVector bits) {
+        return (ShortVector) bits.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0);
+    }
+
+    @Override
+    public void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset) {
+        int j = 0;
+        for (; j + L <= n; j += L) {
+            FloatVector v = FloatVector.fromArray(F, products, 2 * n + j)
+                    .add(FloatVector.fromArray(F, products, n + j))
+                    .add(FloatVector.fromArray(F, products, j));
+            if (bias != null) {
+                v = v.add(FloatVector.fromArray(F, bias, j));
+            }
+            v.intoArray(y, yOffset + j);
+        }
+        for (; j < n; j++) {
+            float v = (products[2 * n + j] + products[n + j]) + products[j];
+            y[yOffset + j] = bias == null ? v : v + bias[j];
         }
     }
 }

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The paged, multi-threaded CPU backend against the dense double-precision {@link NaiveTransformer}. */
 class CpuBackendParityTest {
@@ -41,6 +42,20 @@ class CpuBackendParityTest {
         runScenario(TinyModels.qwen2(), DType.BF16, 2);
     }
 
+    /**
+     * bf16 weights through oneDNN's bf16 matrix instructions with inputs split into three bf16 parts: float32
+     * accuracy, so the same tolerance (where oneDNN runs: a CPU with bf16 instructions, OpenMP threads matching).
+     */
+    @Test
+    void bf16WeightsThroughOneDnnMatchTheNaiveReference() {
+        int threads = Runtime.getRuntime().availableProcessors();
+        String why = OneDnnGemm.unavailable(threads, System.getenv("OMP_NUM_THREADS"), threads);
+        assumeTrue(why == null, () -> "oneDNN does not run here: " + why);
+        runScenario(TinyModels.qwen2(), DType.BF16, threads, Simd.KERNELS, true);
+        runScenario(TinyModels.qwen3(), DType.BF16, threads, Simd.KERNELS, true);
+        runScenario(TinyModels.llama3(), DType.BF16, threads, Simd.KERNELS, true);
+    }
+
     @Test
     void f16WeightsMatchTheNaiveReference() {
         runScenario(TinyModels.llama3(), DType.F16, 2);
@@ -52,11 +67,11 @@ class CpuBackendParityTest {
      */
     private static void runScenario(ModelConfig config, DType dtype, int threads) {
         for (Kernels kernels : TestKernels.all()) {
-            runScenario(config, dtype, threads, kernels);
+            runScenario(config, dtype, threads, kernels, false);
         }
     }
 
-    private static void runScenario(ModelConfig config, DType dtype, int threads, Kernels kernels) {
+    private static void runScenario(ModelConfig config, DType dtype, int threads, Kernels kernels, boolean oneDnn) {
         ModelWeights weights = TinyModels.weights(config, dtype, 17);
         NaiveTransformer naive = new NaiveTransformer(config, weights);
         SamplingParams greedy = SamplingParams.builder().temperature(0).logprobs(2).build();
@@ -73,7 +88,8 @@ class CpuBackendParityTest {
                 List.of(new Chunk(c, 1, true), new Chunk(a, 1, true), new Chunk(d, 1, true), new Chunk(b, 1, true)),
                 List.of(new Chunk(a, 1, true), new Chunk(c, 1, true), new Chunk(b, 1, true), new Chunk(d, 1, true)),
                 List.of(new Chunk(d, 1, true), new Chunk(c, 1, true), new Chunk(b, 1, true), new Chunk(a, 1, true)));
-        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1 << 20, kernels)) {
+        try (CpuBackend backend = new CpuBackend(config, weights, threads, 1 << 20, kernels, oneDnn)) {
+            assertEquals(oneDnn, backend.description().contains("oneDNN"), backend.description());
             assertTrue(backend.allocateKvCache(4, 40) == 40);
             int compared = 0;
             for (List<Chunk> step : steps) {

@@ -63,6 +63,10 @@ public final class MatmulBench {
             }
         }
         bytes += weights.lmHead().sizeBytes();
+        // -Dember.cpu.gemm=java|onednn picks the matmuls the step runs (auto: oneDNN where it can run)
+        OneDnnGemm gemm = OneDnnGemm.open(threads, Simd.KERNELS);
+        Projections projections = new Projections(Simd.KERNELS, pool, gemm);
+        System.out.println("step matmuls: " + projections.describe());
         for (int rep = 0; rep < reps; rep++) {
             long t0 = System.nanoTime();
             long c0 = processCpu();
@@ -74,7 +78,7 @@ public final class MatmulBench {
                 int rows = Integer.parseInt(rs);
                 t0 = System.nanoTime();
                 c0 = processCpu();
-                step(config, weights, pool, rows);
+                step(config, weights, projections, rows);
                 sec = (System.nanoTime() - t0) / 1e9;
                 double cpu = (processCpu() - c0) / 1e9;
                 double flops = 2.0 * rows * bytes / 2;
@@ -83,11 +87,11 @@ public final class MatmulBench {
             }
         }
         pool.shutdownNow();
+        if (gemm != null) {
+            gemm.close();
+        }
     }
 
-    static void step(ModelConfig c, ModelWeights w, ForkJoinPool pool, int rows) {
-        step(c, w, pool, rows, Simd.KERNELS);
-    }
 
     private static long processCpu() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
@@ -152,7 +156,7 @@ public final class MatmulBench {
         }
     }
 
-    static void step(ModelConfig c, ModelWeights w, ForkJoinPool pool, int rows, Kernels k) {
+    static void step(ModelConfig c, ModelWeights w, Projections p, int rows) {
         int hidden = c.hiddenSize();
         float[] x = new float[rows * hidden];
         java.util.Arrays.fill(x, 0.01f);
@@ -160,18 +164,18 @@ public final class MatmulBench {
             float[] q = new float[rows * c.numHeads() * c.headDim()];
             float[] kk = new float[rows * c.numKvHeads() * c.headDim()];
             float[] v = new float[rows * c.numKvHeads() * c.headDim()];
-            Matmul.runAll(k, x, rows, pool, new Matmul.Job(q, lw.qProj(), null), new Matmul.Job(kk, lw.kProj(), null),
+            p.run(x, rows, new Matmul.Job(q, lw.qProj(), null), new Matmul.Job(kk, lw.kProj(), null),
                     new Matmul.Job(v, lw.vProj(), null));
             float[] o = new float[rows * hidden];
-            Matmul.runAll(k, q, rows, pool, new Matmul.Job(o, lw.oProj(), null));
+            p.run(q, rows, new Matmul.Job(o, lw.oProj(), null));
             float[] g = new float[rows * c.intermediateSize()];
             float[] u = new float[rows * c.intermediateSize()];
-            Matmul.runAll(k, x, rows, pool, new Matmul.Job(g, lw.gateProj(), null), new Matmul.Job(u, lw.upProj(), null));
+            p.run(x, rows, new Matmul.Job(g, lw.gateProj(), null), new Matmul.Job(u, lw.upProj(), null));
             float[] d = new float[rows * hidden];
-            Matmul.runAll(k, g, rows, pool, new Matmul.Job(d, lw.downProj(), null));
+            p.run(g, rows, new Matmul.Job(d, lw.downProj(), null));
         }
         float[] logits = new float[rows * c.vocabSize()];
-        Matmul.runAll(k, x, rows, pool, new Matmul.Job(logits, w.lmHead(), null));
+        p.run(x, rows, new Matmul.Job(logits, w.lmHead(), null));
     }
 
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;

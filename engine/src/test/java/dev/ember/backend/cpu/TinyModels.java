@@ -75,7 +75,7 @@ final class TinyModels {
         if (dtype == DType.F32) {
             return TensorView.ofFloats(name, shape, values);
         }
-        ByteBuffer b = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocateDirect(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             b.putShort(dtype == DType.BF16 ? DType.floatToBf16(v) : floatToF16(v));
         }

@@ -1,0 +1,353 @@
+package dev.ember.backend.cpu;
+
+import dev.ember.weights.DType;
+import dev.ember.weights.TensorView;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_DIM_VAL;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_ba;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_create_with_tag;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+/**
+ * A step's matmuls on bf16 weights through oneDNN (Intel's library, as built by bytedeco), which reaches the
+ * CPU's bf16 matrix instructions (AMX tiles, AVX-512 BF16 dot products) that Java's Vector API cannot: measured
+ * ~1 TFLOP/s on the 2-core development machine against ~0.2 for float32 vector FMAs (docs/BENCHMARKS.md).
+ *
+ * <p><b>Float32 accuracy from bf16 instructions.</b> bf16 keeps 8 significant bits and float32 24, so every input
+ * x is split into three bf16 parts {@code hi + mid + lo} that sum to x exactly (each part the rounded remainder of
+ * the one before). Each product of a part and a bf16 weight is exact in float32 and the instructions accumulate in
+ * float32, so the three GEMMs summed give {@code x W^T} with float32 accumulation, as the Java tiles do (measured
+ * max error 1.1e-6 against a double reference where a plain float loop has 8.8e-6). The parts are three rows of
+ * one GEMM ({@code 3r, 3r + 1, 3r + 2} for input row r), so each weight byte is still read once per call; the
+ * tripled tensor work is what the matrix units have to spare.
+ *
+ * <p>Weights are read in place from the mapped checkpoint (the plain (out, in) layout, no reordered copy), so a
+ * bf16 model still takes two bytes a parameter. One primitive per weight shape serves every row count (oneDNN's
+ * run-time M), compiled on first use (~1-3 ms).
+ *
+ * <p><b>Threads.</b> oneDNN runs on its own OpenMP threads: {@code OMP_NUM_THREADS} of them, or one per processor.
+ * It is used only when that count equals the backend's {@code num_threads}, so an engine never takes more cores
+ * than it was given (in Spark: set {@code spark.executorEnv.OMP_NUM_THREADS} to the executor's cores).
+ *
+ * <p>Not thread-safe: the engine's step thread calls it. {@link #close()} frees the native objects.
+ */
+final class OneDnnGemm implements AutoCloseable {
+    /** System property choosing the CPU GEMM: {@code auto} (default), {@code java} or {@code onednn}. */
+    static final String PROPERTY = "ember.cpu.gemm";
+    private static final Logger LOG = LoggerFactory.getLogger(OneDnnGemm.class);
+    /** Float32 products one native call may hold (3 rows per input row); bigger calls are cut by rows. */
+    private static final long DST_BYTES = 64L << 20;
+
+    private final dnnl_engine engine = new dnnl_engine();
+    private final dnnl_stream stream = new dnnl_stream();
+    /** Per weight shape, keyed {@code out << 32 | in}. */
+    private final Map<Long, Shape> shapes = new HashMap<>();
+    /** The mapped weights each memory object points into, kept reachable while it lives. */
+    private final Map<TensorView, WeightMemory> weights = new IdentityHashMap<>();
+    private ShortPointer src = new ShortPointer(0L);
+    private FloatPointer dst = new FloatPointer(0L);
+    private short[] srcStage = new short[0];
+    private float[] dstStage = new float[0];
+    private final Kernels kernels;
+    private final long dstBytes;
+    private boolean closed;
+
+    /**
+     * @param kernels  the loops that split inputs into bf16 parts and sum their products
+     * @param dstBytes float32 products one native call may hold (tests pass little, to cut calls by rows)
+     */
+    OneDnnGemm(Kernels kernels, long dstBytes) {
+        this.kernels = kernels;
+        this.dstBytes = dstBytes;
+        check(dnnl_engine_create(engine, dnnl_cpu, 0), "creating the CPU engine");
+        check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "creating a stream");
+    }
+
+    /**
+     * The GEMM for a backend of {@code numThreads} workers, or null where the Java tiles run instead (said in one
+     * log line): property {@value #PROPERTY} = {@code java}; oneDNN's native library missing or failing to load;
+     * a CPU without bf16 instructions; or an OpenMP thread count other than {@code numThreads}.
+     *
+     * @throws IllegalArgumentException for an unknown property value, or {@code onednn} where it cannot run
+     */
+    static OneDnnGemm open(int numThreads, Kernels kernels) {
+        String choice = System.getProperty(PROPERTY, "auto");
+        if (!choice.equals("auto") && !choice.equals("java") && !choice.equals("onednn")) {
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + choice + " is not a CPU GEMM; use auto, java "
+                    + "or onednn");
+        }
+        if (choice.equals("java")) {
+            return null;
+        }
+        String reason = unavailable(numThreads, System.getenv("OMP_NUM_THREADS"),
+                Runtime.getRuntime().availableProcessors());
+        if (reason != null) {
+            if (choice.equals("onednn")) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=onednn, but " + reason);
+            }
+            LOG.info("CPU matmuls: Java's Vector API tiles ({})", reason);
+            return null;
+        }
+        OneDnnGemm gemm = new OneDnnGemm(kernels, DST_BYTES);
+        LOG.info("CPU matmuls on bf16 weights: oneDNN (bf16 matrix instructions, float32-exact inputs), {} OpenMP "
+                + "threads", numThreads);
+        return gemm;
+    }
+
+    /** Why oneDNN cannot serve a backend of {@code numThreads}; null when it can. */
+    static String unavailable(int numThreads, String ompNumThreads, int processors) {
+        int ompThreads = processors;
+        if (ompNumThreads != null && !ompNumThreads.isBlank()) {
+            try {
+                ompThreads = Integer.parseInt(ompNumThreads.split(",")[0].trim());
+            } catch (NumberFormatException e) {
+                return "OMP_NUM_THREADS=" + ompNumThreads + " is not a thread count";
+            }
+        }
+        if (ompThreads != numThreads) {
+            return "oneDNN would run " + ompThreads + " OpenMP threads ("
+                    + (ompNumThreads == null ? "one per processor" : "OMP_NUM_THREADS") + ") where num_threads is "
+                    + numThreads + "; set OMP_NUM_THREADS=" + numThreads + " in the environment (Spark: "
+                    + "spark.executorEnv.OMP_NUM_THREADS) to use it";
+        }
+        try {
+            int isa = dnnl_get_effective_cpu_isa();
+            if ((isa & dnnl_cpu_isa_avx512_core_bf16) != dnnl_cpu_isa_avx512_core_bf16) {
+                return "this CPU has no bf16 instructions (oneDNN ISA " + isa + ")";
+            }
+        } catch (LinkageError e) {
+            return "oneDNN's native library did not load (" + e + ")";
+        }
+        return null;
+    }
+
+    /** Whether every job can run here: bf16 weights in one mapped buffer. */
+    static boolean accepts(Matmul.Job... jobs) {
+        for (Matmul.Job job : jobs) {
+            TensorView w = job.weight();
+            if (w.dtype() != DType.BF16 || w.shape().length != 2 || w.numChunks() != 1 || !w.bytes().isDirect()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@code out = x W^T (+ bias)} for each job over the same input rows {@code x} (rows, in); {@link #accepts}
+     * must hold. The Java side (splitting the inputs, summing the parts' products: {@link Kernels#splitBf16},
+     * {@link Kernels#sumParts}) is split over {@code pool}'s workers (null: the caller). A non-finite input gives
+     * non-finite outputs in its row, as in the Java tiles (its parts are not exact then).
+     */
+    void runAll(float[] x, int rows, ForkJoinPool pool, Matmul.Job... jobs) {
+        if (closed) {
+            throw new IllegalStateException("the oneDNN GEMM is closed");
+        }
+        int in = Math.toIntExact(jobs[0].weight().shape()[1]);
+        for (Matmul.Job job : jobs) {
+            long[] shape = job.weight().shape();
+            long out = shape[0];
+            if (shape[1] != in || (long) rows * in > x.length || rows * out > job.out().length
+                    || (job.bias() != null && job.bias().numElements() != out)) {
+                throw new IllegalArgumentException("matmul with '" + job.weight().name() + "' (" + out + " x "
+                        + shape[1] + ") over " + rows + " rows of " + in + ": x has " + x.length + " floats, out "
+                        + job.out().length + (job.bias() == null ? "" : ", bias " + job.bias().numElements()));
+            }
+        }
+        if (rows == 0) {
+            return;
+        }
+        int n = 3 * rows * in;
+        if (srcStage.length < n) {
+            srcStage = new short[n];
+        }
+        short[] parts = srcStage;
+        Parallel.forRange(pool, rows, rowsPerTask(in), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                kernels.splitBf16(x, r * in, parts, 3 * r * in, in);
+            }
+        });
+        if (src.capacity() < n) {
+            src.close();
+            src = new ShortPointer((long) n);
+        }
+        src.position(0).put(parts, 0, n);
+        for (Matmul.Job job : jobs) {
+            run(job, rows, in, pool);
+        }
+    }
+
+    /** Rows one worker task should take: about 64 K elements, fewer tasks than that are not worth a hand-off. */
+    private static int rowsPerTask(int width) {
+        return Math.max(1, (64 << 10) / (3 * width));
+    }
+
+    private void run(Matmul.Job job, int rows, int in, ForkJoinPool pool) {
+        int out = Math.toIntExact(job.weight().shape()[0]);
+        Shape shape = shapes.computeIfAbsent((long) out << 32 | in, key -> new Shape(out, in));
+        dnnl_memory weightMemory = weights.computeIfAbsent(job.weight(), w -> new WeightMemory(w, shape)).memory;
+        float[] bias = job.bias() == null ? null : TensorRows.toFloats(job.bias());
+        int chunkRows = (int) Math.max(1, Math.min(rows, dstBytes / (3L * out * Float.BYTES)));
+        long dstFloats = 3L * chunkRows * out;
+        if (dst.capacity() < dstFloats) {
+            dst.close();
+            dst = new FloatPointer(dstFloats);
+        }
+        FloatBuffer products = dst.position(0).asBuffer();
+        float[] y = job.out();
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int first = r0;
+            int m = Math.min(chunkRows, rows - r0);
+            shape.execute(stream, src.getPointer(3L * r0 * in), weightMemory, dst, 3 * m);
+            Parallel.forRange(pool, m, rowsPerTask(out), (a, b) -> {
+                float[] row = Scratch.current().floats(3 * out);
+                for (int r = a; r < b; r++) {
+                    products.get(3 * r * out, row, 0, 3 * out);
+                    kernels.sumParts(row, out, bias, y, (first + r) * out);
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (WeightMemory w : weights.values()) {
+            dnnl_memory_destroy(w.memory);
+        }
+        weights.clear();
+        for (Shape s : shapes.values()) {
+            s.close();
+        }
+        shapes.clear();
+        src.close();
+        dst.close();
+        dnnl_stream_destroy(stream);
+        dnnl_engine_destroy(engine);
+    }
+
+    private static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN failed " + what + " (status " + status + ")");
+        }
+    }
+
+    private static dnnl_memory_desc desc(long rows, long cols, int type, int tag) {
+        dnnl_memory_desc d = new dnnl_memory_desc();
+        check(dnnl_memory_desc_create_with_tag(d, 2, new long[] {rows, cols}, type, tag), "describing a matrix");
+        return d;
+    }
+
+    /** One weight's mapped bytes as a oneDNN memory object. */
+    private final class WeightMemory {
+        final ByteBuffer bytes;
+        final dnnl_memory memory = new dnnl_memory();
+
+        WeightMemory(TensorView weight, Shape shape) {
+            this.bytes = weight.bytes();
+            check(dnnl_memory_create(memory, shape.weightDesc, engine, new Pointer(bytes)),
+                    "wrapping weight '" + weight.name() + "'");
+        }
+    }
+
+    /** The matmul primitive of one (out, in) weight shape, for any number of input rows. */
+    private final class Shape {
+        final int out;
+        final int in;
+        final dnnl_memory_desc weightDesc;
+        final dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        final dnnl_primitive primitive = new dnnl_primitive();
+        final List<dnnl_memory_desc> descs = new ArrayList<>();
+
+        Shape(int out, int in) {
+            this.out = out;
+            this.in = in;
+            // the weight (out, in) row-major is the (in, out) matrix oneDNN multiplies by, in column-major order
+            this.weightDesc = desc(in, out, dnnl_bf16, dnnl_ba);
+            dnnl_memory_desc srcAny = desc(DNNL_RUNTIME_DIM_VAL, in, dnnl_bf16, dnnl_ab);
+            dnnl_memory_desc dstAny = desc(DNNL_RUNTIME_DIM_VAL, out, dnnl_f32, dnnl_ab);
+            descs.add(weightDesc);
+            descs.add(srcAny);
+            descs.add(dstAny);
+            check(dnnl_matmul_primitive_desc_create(pd, engine, srcAny, weightDesc, null, dstAny, null),
+                    "planning a " + in + " -> " + out + " bf16 matmul");
+            check(dnnl_primitive_create(primitive, pd), "compiling a " + in + " -> " + out + " bf16 matmul");
+        }
+
+        /** dst (rows, out) = src (rows, in) x weight, waiting for the result. */
+        void execute(dnnl_stream stream, Pointer srcRows, dnnl_memory weight, FloatPointer dstRows, int rows) {
+            dnnl_memory_desc srcDesc = desc(rows, in, dnnl_bf16, dnnl_ab);
+            dnnl_memory_desc dstDesc = desc(rows, out, dnnl_f32, dnnl_ab);
+            dnnl_memory srcMemory = new dnnl_memory();
+            dnnl_memory dstMemory = new dnnl_memory();
+            try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(3)) {
+                check(dnnl_memory_create(srcMemory, srcDesc, engine, srcRows), "wrapping the inputs");
+                check(dnnl_memory_create(dstMemory, dstDesc, engine, dstRows.position(0)), "wrapping the outputs");
+                args.position(0).arg(DNNL_ARG_SRC).memory(srcMemory);
+                args.position(1).arg(DNNL_ARG_WEIGHTS).memory(weight);
+                args.position(2).arg(DNNL_ARG_DST).memory(dstMemory);
+                check(dnnl_primitive_execute(primitive, stream, 3, args.position(0)), "running a matmul");
+                check(dnnl_stream_wait(stream), "waiting for a matmul");
+            } finally {
+                dnnl_memory_destroy(srcMemory);
+                dnnl_memory_destroy(dstMemory);
+                dnnl_memory_desc_destroy(srcDesc);
+                dnnl_memory_desc_destroy(dstDesc);
+            }
+        }
+
+        void close() {
+            dnnl_primitive_destroy(primitive);
+            dnnl_primitive_desc_destroy(pd);
+            for (dnnl_memory_desc d : descs) {
+                dnnl_memory_desc_destroy(d);
+            }
+        }
+    }
+}
