@@ -88,12 +88,12 @@ final class OneDnnGemm implements AutoCloseable {
     private final Map<Long, Shape> shapes = new HashMap<>();
     /** The mapped weights each memory object points into, kept reachable while it lives. */
     private final Map<TensorView, WeightMemory> weights = new IdentityHashMap<>();
-    private ShortPointer src = new ShortPointer(0L);
-    private FloatPointer dst = new FloatPointer(0L);
-    private short[] srcStage = new short[0];
-    private float[] dstStage = new float[0];
     private final Kernels kernels;
     private final long dstBytes;
+    /** Input parts (3 rows per input row) on the heap, then natively; float32 products natively; both grown. */
+    private short[] srcStage = new short[0];
+    private ShortPointer src = new ShortPointer(0L);
+    private FloatPointer dst = new FloatPointer(0L);
     private boolean closed;
 
     /**

@@ -7,6 +7,11 @@ import java.util.concurrent.ForkJoinPool;
  * one mapped buffer), else as {@link Matmul}'s Java tiles on the backend's pool. Both accumulate in float32.
  */
 final class Projections {
+    /**
+     * Input rows from which oneDNN runs: one row (a single sequence's decode) streams the weights once at either
+     * path's memory rate and the Java tiles measured a few per cent faster there (docs/BENCHMARKS.md).
+     */
+    static final int MIN_NATIVE_ROWS = Integer.getInteger("ember.cpu.gemmMinRows", 2);
     private final Kernels kernels;
     private final ForkJoinPool pool;
     /** Null: Java tiles only. */
@@ -20,7 +25,7 @@ final class Projections {
 
     /** Each job's {@code out = x W^T (+ bias)} over the same {@code rows} input rows. */
     void run(float[] x, int rows, Matmul.Job... jobs) {
-        if (gemm != null && OneDnnGemm.accepts(jobs)) {
+        if (gemm != null && rows >= MIN_NATIVE_ROWS && OneDnnGemm.accepts(jobs)) {
             gemm.runAll(x, rows, pool, jobs);
         } else {
             Matmul.runAll(kernels, x, rows, pool, jobs);
