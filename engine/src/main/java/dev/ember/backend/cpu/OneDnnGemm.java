@@ -140,20 +140,6 @@ final class OneDnnGemm implements AutoCloseable {
 
     /** Why oneDNN cannot serve a backend of {@code numThreads}; null when it can. */
     static String unavailable(int numThreads, String ompNumThreads, int processors) {
-        int ompThreads = processors;
-        if (ompNumThreads != null && !ompNumThreads.isBlank()) {
-            try {
-                ompThreads = Integer.parseInt(ompNumThreads.split(",")[0].trim());
-            } catch (NumberFormatException e) {
-                return "OMP_NUM_THREADS=" + ompNumThreads + " is not a thread count";
-            }
-        }
-        if (ompThreads != numThreads) {
-            return "oneDNN would run " + ompThreads + " OpenMP threads ("
-                    + (ompNumThreads == null ? "one per processor" : "OMP_NUM_THREADS") + ") where num_threads is "
-                    + numThreads + "; set OMP_NUM_THREADS=" + numThreads + " in the environment (Spark: "
-                    + "spark.executorEnv.OMP_NUM_THREADS) to use it";
-        }
         try {
             int isa = dnnl_get_effective_cpu_isa();
             if ((isa & dnnl_cpu_isa_avx512_core_bf16) != dnnl_cpu_isa_avx512_core_bf16) {
@@ -162,7 +148,29 @@ final class OneDnnGemm implements AutoCloseable {
         } catch (LinkageError e) {
             return "oneDNN's native library did not load (" + e + ")";
         }
-        return null;
+        return threadMismatch(numThreads, ompNumThreads, processors);
+    }
+
+    /**
+     * Why oneDNN's OpenMP threads ({@code OMP_NUM_THREADS}, its first number, else one per processor: what
+     * libgomp starts with) would not be {@code numThreads}; null when they would.
+     */
+    static String threadMismatch(int numThreads, String ompNumThreads, int processors) {
+        int ompThreads = processors;
+        if (ompNumThreads != null && !ompNumThreads.isBlank()) {
+            try {
+                ompThreads = Integer.parseInt(ompNumThreads.split(",")[0].trim());
+            } catch (NumberFormatException e) {
+                return "OMP_NUM_THREADS=" + ompNumThreads + " is not a thread count";
+            }
+        }
+        if (ompThreads == numThreads) {
+            return null;
+        }
+        return "oneDNN would run " + ompThreads + " OpenMP threads ("
+                + (ompNumThreads == null ? "one per processor" : "OMP_NUM_THREADS") + ") where num_threads is "
+                + numThreads + "; set OMP_NUM_THREADS=" + numThreads + " in the environment (Spark: "
+                + "spark.executorEnv.OMP_NUM_THREADS) to use it";
     }
 
     /** Whether every job can run here: bf16 weights in one mapped buffer. */

@@ -110,14 +110,13 @@ class OneDnnGemmTest {
 
     @Test
     void runsOnlyWithAsManyOpenMpThreadsAsTheBackend() {
-        String more = OneDnnGemm.unavailable(2, null, 8);
+        String more = OneDnnGemm.threadMismatch(2, null, 8);
         assertNotNull(more);
-        assertTrue(more.contains("OMP_NUM_THREADS=2"), more);
-        assertTrue(OneDnnGemm.unavailable(2, "x", 2).contains("OMP_NUM_THREADS=x"));
-        assertNotNull(OneDnnGemm.unavailable(2, "4", 2));
-        if (runsHere()) {
-            assertNull(OneDnnGemm.unavailable(3, "3,1", 2));
-        }
+        assertTrue(more.contains("8 OpenMP threads (one per processor)") && more.contains("OMP_NUM_THREADS=2"), more);
+        assertTrue(OneDnnGemm.threadMismatch(2, "x", 2).contains("OMP_NUM_THREADS=x"));
+        assertTrue(OneDnnGemm.threadMismatch(2, "4", 2).contains("4 OpenMP threads (OMP_NUM_THREADS)"));
+        assertNull(OneDnnGemm.threadMismatch(2, null, 2));
+        assertNull(OneDnnGemm.threadMismatch(3, "3,1", 2));
     }
 
     @Test
