@@ -43,10 +43,11 @@ public final class CpuBackend implements Backend {
      * @param kvCacheBytes the KV cache budget (option {@code cpu_kv_cache_mb})
      */
     public CpuBackend(ModelConfig config, ModelWeights weights, int numThreads, long kvCacheBytes) {
-        // toy models (the demo, the tests' checkpoints) keep the Java tiles, as they keep the scalar kernels: their
-        // matmuls are too small for oneDNN's threads to pay (measured: the same wall time, more CPU)
+        // toy models (the demo, the tests' checkpoints) keep the Java tiles unless oneDNN is asked for by name, as
+        // they keep the scalar kernels: their matmuls are too small for oneDNN's threads to pay (measured: the same
+        // wall time, more CPU)
         this(config, weights, numThreads, kvCacheBytes, Simd.forHiddenSize(config.hiddenSize()),
-                config.hiddenSize() >= Simd.MIN_SIMD_HIDDEN);
+                config.hiddenSize() >= Simd.MIN_SIMD_HIDDEN || OneDnnGemm.requested());
     }
 
     /**

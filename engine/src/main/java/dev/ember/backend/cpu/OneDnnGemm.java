@@ -138,6 +138,11 @@ final class OneDnnGemm implements AutoCloseable {
         return gemm;
     }
 
+    /** Whether {@value #PROPERTY} names oneDNN (then it runs for every model, or the backend fails to start). */
+    static boolean requested() {
+        return "onednn".equals(System.getProperty(PROPERTY));
+    }
+
     /** Why oneDNN cannot serve a backend of {@code numThreads}; null when it can. */
     static String unavailable(int numThreads, String ompNumThreads, int processors) {
         try {

@@ -9,7 +9,8 @@ import java.util.concurrent.ForkJoinPool;
 final class Projections {
     /**
      * Input rows from which oneDNN runs: one row (a single sequence's decode) streams the weights once at either
-     * path's memory rate and the Java tiles measured a few per cent faster there (docs/BENCHMARKS.md).
+     * path's memory rate, and the Java tiles measured faster there (one request: 13.4–14.6 against 10.9–13.0 tok/s,
+     * docs/BENCHMARKS.md). {@code -Dember.cpu.gemmMinRows=N} sets it for such measurements.
      */
     static final int MIN_NATIVE_ROWS = Integer.getInteger("ember.cpu.gemmMinRows", 2);
     private final Kernels kernels;
