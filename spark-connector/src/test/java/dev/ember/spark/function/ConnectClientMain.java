@@ -15,15 +15,19 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
 
 /**
  * The client side of {@link ConnectServerTest}, run in its own JVM with a Connect client's class path (the
  * spark-connect-client-jvm jar, Ember's classes, no classic Spark SQL): connects to {@code args[0]}
- * ({@code sc://host:port}), builds a prompts DataFrame from {@code args[1..]} with ids 0.., and prints one
+ * ({@code sc://host:port}), builds a prompts DataFrame from {@code args[2..]} with ids 0.. ({@code args[1]} is a
+ * JSON Lines file of the same rows, for {@code format("llm")}), and prints one
  * tab-separated line per result for the test to check: {@code ROW query id text token_ids finish_reason
  * completion_tokens error} (text and error Base64-encoded, empty for null), {@code ERROR query message}
- * (Base64) and {@code SESSION class} (the session's implementation). Queries: {@code sql} (llm_generate in SQL), {@code dataframe} (EmberFunctions.generate), {@code bad}
- * (a misspelt option, which must fail).
+ * (Base64) and {@code SESSION class} (the session's implementation). Queries: {@code sql} (llm_generate in SQL), {@code dataframe} (EmberFunctions.generate),
+ * {@code format} (spark.read().format("llm")), {@code bad} (a misspelt option, which must fail) and {@code both}
+ * (call options and a per-row map in one DataFrame call, which SQL cannot carry).
  */
 public final class ConnectClientMain {
     private ConnectClientMain() {
@@ -33,8 +37,8 @@ public final class ConnectClientMain {
         SparkSession spark = SparkSession.builder().remote(args[0]).getOrCreate();
         try {
             List<Row> rows = new ArrayList<>();
-            for (int i = 1; i < args.length; i++) {
-                rows.add(RowFactory.create((long) (i - 1), args[i]));
+            for (int i = 2; i < args.length; i++) {
+                rows.add(RowFactory.create((long) (i - 2), args[i]));
             }
             Dataset<Row> prompts = spark.createDataFrame(rows, new StructType().add("id", "long").add("prompt", "string"));
             prompts.createOrReplaceTempView("prompts");
@@ -46,11 +50,21 @@ public final class ConnectClientMain {
             Column generated = EmberFunctions.generate(col("prompt"), Map.of("model", "demo", "max_tokens", "4"));
             print("dataframe", prompts.select(col("id"), generated.as("r")).orderBy("id").collectAsList());
 
+            print("format", spark.read().format("llm").option("model", "demo").option("max_tokens", "4")
+                    .option("input_format", "jsonl").load(args[1])
+                    .select(col("id"), col("generation")).orderBy("id").collectAsList());
+
             try {
                 spark.sql("SELECT llm_generate(prompt, map('maxTokens', '4')) FROM prompts").collectAsList();
                 System.out.println("ROW\tbad\tno error");
             } catch (Exception e) { // AnalysisException, a Scala exception Java sees as checked
                 System.out.println("ERROR\tbad\t" + encode(e.getMessage()));
+            }
+            try {
+                EmberFunctions.generate(col("prompt"), Map.of("max_tokens", "4"), map(lit("temperature"), lit("0")));
+                System.out.println("ROW\tboth\tno error");
+            } catch (RuntimeException e) {
+                System.out.println("ERROR\tboth\t" + encode(e.getMessage()));
             }
         } finally {
             spark.stop();

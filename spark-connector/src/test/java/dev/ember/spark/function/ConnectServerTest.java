@@ -35,8 +35,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Spark Connect end to end: a Connect server started in this JVM on a local[2] session built without
  * {@code spark.sql.extensions} (Ember's jar installs its extensions through META-INF/services), and a Connect client
  * in a child JVM ({@link ConnectClientMain}) that calls {@code llm_generate} in SQL and
- * {@code EmberFunctions.generate} on a DataFrame. Both must give the engine's own rows, an empty prompt an error
- * row, and a misspelt option an error that reaches the client with the suggestion.
+ * {@code EmberFunctions.generate} on a DataFrame and reads with {@code format("llm")}. All three must give the engine's own rows, an empty prompt an error
+ * row, a misspelt option an error that reaches the client with the suggestion, and the one DataFrame call SQL
+ * cannot carry (call options and a per-row map) an error saying what to do.
  *
  * <p>The client runs in another JVM because its jar cannot share a class path with classic Spark SQL (it carries
  * spark-sql-api's classes built against relocated Arrow) nor with the server (both carry the Connect protocol classes,
@@ -102,7 +103,7 @@ class ConnectServerTest {
         Map<String, String> all = new HashMap<>(options);
         all.put("max_tokens", "4");
         List<Result> expected = SparkTestSupport.expected(all, prompts.subList(0, 3));
-        for (String query : List.of("sql", "dataframe")) {
+        for (String query : List.of("sql", "dataframe", "format")) {
             List<String[]> rows = out.stream().filter(l -> l.startsWith("ROW\t" + query + "\t"))
                     .map(l -> l.split("\t", -1)).toList();
             assertEquals(4, rows.size(), query + ": one line per row: " + out);
@@ -126,6 +127,9 @@ class ConnectServerTest {
         String bad = out.stream().filter(l -> l.startsWith("ERROR\tbad\t")).findFirst()
                 .map(l -> decode(l.substring("ERROR\tbad\t".length()))).orElse("no error line: " + out);
         assertTrue(bad.contains("unknown Ember option 'maxTokens'") && bad.contains("did you mean 'max_tokens'?"), bad);
+        String both = out.stream().filter(l -> l.startsWith("ERROR\tboth\t")).findFirst()
+                .map(l -> decode(l.substring("ERROR\tboth\t".length()))).orElse("no error line: " + out);
+        assertTrue(both.contains("either call options or a per-row options map"), both);
     }
 
     /** Runs {@link ConnectClientMain} against the server; its ROW / ERROR / SESSION lines, failing with its log. */
@@ -145,8 +149,14 @@ class ConnectServerTest {
                 command.add(arg);
             }
         }
+        Path jsonl = dir.resolve("prompts.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            lines.add("{\"id\": " + i + ", \"prompt\": \"" + prompts.get(i) + "\"}"); // plain words, no escapes needed
+        }
+        Files.write(jsonl, lines);
         command.addAll(List.of("-Xmx512m", "-cp", String.join(File.pathSeparator, classPath),
-                ConnectClientMain.class.getName(), "sc://127.0.0.1:" + port));
+                ConnectClientMain.class.getName(), "sc://127.0.0.1:" + port, jsonl.toString()));
         command.addAll(prompts);
         Path log = dir.resolve("client.log");
         Path output = dir.resolve("client.out");
