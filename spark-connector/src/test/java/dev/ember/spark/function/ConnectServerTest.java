@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
@@ -29,7 +30,6 @@ import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Spark Connect end to end: a Connect server started in this JVM on a local[2] session built without
@@ -45,6 +45,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * the client jar and its shims: what a Connect application with Ember's jar has. Skipped where the build has no Connect
  * artifacts (the spark-4.0 / spark-4.1 profiles).
  */
+@EnabledIfSystemProperty(named = "ember.connect.clientJars", matches = ".*\\.jar,.*\\.jar",
+        disabledReason = "no Spark Connect artifacts in this build (the spark-connect profile of spark-connector is off)")
 class ConnectServerTest {
     private static final String SERVICE = "org.apache.spark.sql.connect.service.SparkConnectService";
     /** Spark's classic modules and the Connect server: on the server's class path, not on a Connect client's. */
@@ -64,8 +66,7 @@ class ConnectServerTest {
     static void startServer() throws Exception {
         String jars = System.getProperty("ember.connect.clientJars", "");
         clientJars = Arrays.stream(jars.split(",")).filter(j -> j.endsWith(".jar") && new File(j).isFile()).toList();
-        assumeTrue(clientJars.size() == 2,
-                "no Spark Connect client jars in this build (the spark-connect profile is off): " + jars);
+        assertEquals(2, clientJars.size(), "the Connect client jar and its shims: " + jars);
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
