@@ -85,17 +85,10 @@ public final class EmberFunctions {
     }
 
     private static Column call(LlmGenerate.Kind kind, Column input, Column rowOptions, Map<String, String> options) {
-        if (SparkSession.getActiveSession().exists(s -> !(s instanceof org.apache.spark.sql.classic.SparkSession))) {
+        if (!classicSessionInUse()) {
             return sqlCall(kind, input, rowOptions, options);
         }
-        EmberExtensions.installInActiveSession();
-        EmberSettings settings = CallSettings.resolve(options);
-        List<Expression> children = new ArrayList<>(2);
-        children.add(expression(input));
-        if (rowOptions != null) {
-            children.add(expression(rowOptions));
-        }
-        return ExpressionUtils.column(LlmGenerate.of(children, settings, kind));
+        return Classic.call(kind, input, rowOptions, options);
     }
 
     /**
@@ -125,7 +118,36 @@ public final class EmberFunctions {
         return functions.call_function(name, input, functions.map(entries.toArray(new Column[0])));
     }
 
-    private static Expression expression(Column c) {
-        return ExpressionUtils.expression(c);
+    /**
+     * True unless the active session is a Spark Connect one or classic Spark SQL is not on the class path (a Connect
+     * client's). Names the classic session by string: this class must load where that class does not exist.
+     */
+    private static boolean classicSessionInUse() {
+        Class<?> classic;
+        try {
+            classic = Class.forName("org.apache.spark.sql.classic.SparkSession", false,
+                    EmberFunctions.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+        return !SparkSession.getActiveSession().exists(s -> !classic.isInstance(s));
+    }
+
+    /**
+     * The calls in a classic session: Ember's Catalyst expression. Kept apart so that a Spark Connect client, whose
+     * class path has no classic Spark SQL (no Catalyst), can load {@link EmberFunctions}: this class, whose
+     * verification loads Catalyst classes, is loaded only where a classic session is in use.
+     */
+    private static final class Classic {
+        static Column call(LlmGenerate.Kind kind, Column input, Column rowOptions, Map<String, String> options) {
+            EmberExtensions.installInActiveSession();
+            EmberSettings settings = CallSettings.resolve(options);
+            List<Expression> children = new ArrayList<>(2);
+            children.add(ExpressionUtils.expression(input));
+            if (rowOptions != null) {
+                children.add(ExpressionUtils.expression(rowOptions));
+            }
+            return ExpressionUtils.column(LlmGenerate.of(children, settings, kind));
+        }
     }
 }
