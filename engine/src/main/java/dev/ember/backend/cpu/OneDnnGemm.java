@@ -17,17 +17,15 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ForkJoinPool;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
-import static org.bytedeco.dnnl.global.dnnl.DNNL_RUNTIME_DIM_VAL;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ab;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_ba;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
@@ -66,8 +64,10 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
  * tripled tensor work is what the matrix units have to spare.
  *
  * <p>Weights are read in place from the mapped checkpoint (the plain (out, in) layout, no reordered copy), so a
- * bf16 model still takes two bytes a parameter. One primitive per weight shape serves every row count (oneDNN's
- * run-time M), compiled on first use (~1-3 ms).
+ * bf16 model still takes two bytes a parameter. Primitives are compiled for fixed row counts (~1-3 ms on first use,
+ * cached): rows are padded with zero parts to a multiple of {@link #ROW_QUANTUM}, so a few shapes serve a workload.
+ * Not oneDNN's run-time row count: it gave wrong rows (errors of order 1 in the last 64 of 3,432 rows of a 896 x
+ * 4,864 bf16 matmul, oneDNN 3.11), where the same shapes compiled with fixed rows are right.
  *
  * <p><b>Threads.</b> oneDNN runs on its own OpenMP threads: {@code OMP_NUM_THREADS} of them, or one per processor.
  * It is used only when that count equals the backend's {@code num_threads}, so an engine never takes more cores
@@ -81,11 +81,15 @@ final class OneDnnGemm implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OneDnnGemm.class);
     /** Float32 products one native call may hold (3 rows per input row); bigger calls are cut by rows. */
     private static final long DST_BYTES = 64L << 20;
+    /** Input rows are padded to a multiple of this (with zero parts) so that few primitives serve all row counts. */
+    static final int ROW_QUANTUM = 16;
+    /** Compiled primitives kept at most; past it the cache starts again (a workload uses a handful). */
+    private static final int MAX_PRIMITIVES = 256;
 
     private final dnnl_engine engine = new dnnl_engine();
     private final dnnl_stream stream = new dnnl_stream();
-    /** Per weight shape, keyed {@code out << 32 | in}. */
-    private final Map<Long, Shape> shapes = new HashMap<>();
+    /** Per weight shape and padded row count. */
+    private final Map<ShapeKey, Shape> shapes = new HashMap<>();
     /** The mapped weights each memory object points into, kept reachable while it lives. */
     private final Map<TensorView, WeightMemory> weights = new IdentityHashMap<>();
     private final Kernels kernels;
@@ -213,11 +217,12 @@ final class OneDnnGemm implements AutoCloseable {
         if (rows == 0) {
             return;
         }
-        int n = 3 * rows * in;
+        int n = 3 * padded(rows) * in;
         if (srcStage.length < n) {
             srcStage = new short[n];
         }
         short[] parts = srcStage;
+        Arrays.fill(parts, 3 * rows * in, n, (short) 0); // the padding rows' parts: zero products, never read back
         Parallel.forRange(pool, rows, rowsPerTask(in), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 kernels.splitBf16(x, r * in, parts, 3 * r * in, in);
@@ -233,6 +238,11 @@ final class OneDnnGemm implements AutoCloseable {
         }
     }
 
+    /** {@code rows} rounded up to a multiple of {@link #ROW_QUANTUM}. */
+    private static int padded(int rows) {
+        return (rows + ROW_QUANTUM - 1) / ROW_QUANTUM * ROW_QUANTUM;
+    }
+
     /** Rows one worker task should take: about 64 K elements, fewer tasks than that are not worth a hand-off. */
     private static int rowsPerTask(int width) {
         return Math.max(1, (64 << 10) / (3 * width));
@@ -240,10 +250,10 @@ final class OneDnnGemm implements AutoCloseable {
 
     private void run(Matmul.Job job, int rows, int in, ForkJoinPool pool) {
         int out = Math.toIntExact(job.weight().shape()[0]);
-        Shape shape = shapes.computeIfAbsent((long) out << 32 | in, key -> new Shape(out, in));
-        dnnl_memory weightMemory = weights.computeIfAbsent(job.weight(), w -> new WeightMemory(w, shape)).memory;
+        dnnl_memory weightMemory = weights.computeIfAbsent(job.weight(), WeightMemory::new).memory;
         float[] bias = job.bias() == null ? null : TensorRows.toFloats(job.bias());
-        int chunkRows = (int) Math.max(1, Math.min(rows, dstBytes / (3L * out * Float.BYTES)));
+        long fit = dstBytes / (3L * out * Float.BYTES) / ROW_QUANTUM * ROW_QUANTUM;
+        int chunkRows = (int) Math.max(ROW_QUANTUM, Math.min(padded(rows), fit));
         long dstFloats = 3L * chunkRows * out;
         if (dst.capacity() < dstFloats) {
             dst.close();
@@ -254,7 +264,7 @@ final class OneDnnGemm implements AutoCloseable {
         for (int r0 = 0; r0 < rows; r0 += chunkRows) {
             int first = r0;
             int m = Math.min(chunkRows, rows - r0);
-            shape.execute(stream, src.getPointer(3L * r0 * in), weightMemory, dst, 3 * m);
+            shape(out, in, padded(m)).execute(stream, src.getPointer(3L * r0 * in), weightMemory, dst);
             Parallel.forRange(pool, m, rowsPerTask(out), (a, b) -> {
                 float[] row = Scratch.current().floats(3 * out);
                 for (int r = a; r < b; r++) {
@@ -265,6 +275,21 @@ final class OneDnnGemm implements AutoCloseable {
         }
     }
 
+    /** The primitive for {@code 3 * paddedRows} part rows of an (out, in) weight, compiled on first use. */
+    private Shape shape(int out, int in, int paddedRows) {
+        ShapeKey key = new ShapeKey(out, in, paddedRows);
+        Shape shape = shapes.get(key);
+        if (shape == null) {
+            if (shapes.size() >= MAX_PRIMITIVES) {
+                shapes.values().forEach(Shape::close);
+                shapes.clear();
+            }
+            shape = new Shape(key);
+            shapes.put(key, shape);
+        }
+        return shape;
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -272,7 +297,7 @@ final class OneDnnGemm implements AutoCloseable {
         }
         closed = true;
         for (WeightMemory w : weights.values()) {
-            dnnl_memory_destroy(w.memory);
+            w.close();
         }
         weights.clear();
         for (Shape s : shapes.values()) {
@@ -300,43 +325,51 @@ final class OneDnnGemm implements AutoCloseable {
     /** One weight's mapped bytes as a oneDNN memory object. */
     private final class WeightMemory {
         final ByteBuffer bytes;
+        final dnnl_memory_desc desc;
         final dnnl_memory memory = new dnnl_memory();
 
-        WeightMemory(TensorView weight, Shape shape) {
+        WeightMemory(TensorView weight) {
             this.bytes = weight.bytes();
-            check(dnnl_memory_create(memory, shape.weightDesc, engine, new Pointer(bytes)),
-                    "wrapping weight '" + weight.name() + "'");
+            long[] shape = weight.shape();
+            // the weight (out, in) row-major is the (in, out) matrix oneDNN multiplies by, in column-major order
+            this.desc = desc(shape[1], shape[0], dnnl_bf16, dnnl_ba);
+            check(dnnl_memory_create(memory, desc, engine, new Pointer(bytes)), "wrapping weight '" + weight.name()
+                    + "'");
+        }
+
+        void close() {
+            dnnl_memory_destroy(memory);
+            dnnl_memory_desc_destroy(desc);
         }
     }
 
-    /** The matmul primitive of one (out, in) weight shape, for any number of input rows. */
+    /** An (out, in) weight over a padded number of input rows. */
+    private record ShapeKey(int out, int in, int paddedRows) {
+    }
+
+    /** The matmul primitive of one {@link ShapeKey}: {@code 3 * paddedRows} part rows times the weight. */
     private final class Shape {
-        final int out;
-        final int in;
+        final ShapeKey key;
+        final dnnl_memory_desc srcDesc;
         final dnnl_memory_desc weightDesc;
+        final dnnl_memory_desc dstDesc;
         final dnnl_primitive_desc pd = new dnnl_primitive_desc();
         final dnnl_primitive primitive = new dnnl_primitive();
-        final List<dnnl_memory_desc> descs = new ArrayList<>();
 
-        Shape(int out, int in) {
-            this.out = out;
-            this.in = in;
-            // the weight (out, in) row-major is the (in, out) matrix oneDNN multiplies by, in column-major order
-            this.weightDesc = desc(in, out, dnnl_bf16, dnnl_ba);
-            dnnl_memory_desc srcAny = desc(DNNL_RUNTIME_DIM_VAL, in, dnnl_bf16, dnnl_ab);
-            dnnl_memory_desc dstAny = desc(DNNL_RUNTIME_DIM_VAL, out, dnnl_f32, dnnl_ab);
-            descs.add(weightDesc);
-            descs.add(srcAny);
-            descs.add(dstAny);
-            check(dnnl_matmul_primitive_desc_create(pd, engine, srcAny, weightDesc, null, dstAny, null),
-                    "planning a " + in + " -> " + out + " bf16 matmul");
-            check(dnnl_primitive_create(primitive, pd), "compiling a " + in + " -> " + out + " bf16 matmul");
+        Shape(ShapeKey key) {
+            this.key = key;
+            int rows = 3 * key.paddedRows();
+            this.srcDesc = desc(rows, key.in(), dnnl_bf16, dnnl_ab);
+            this.weightDesc = desc(key.in(), key.out(), dnnl_bf16, dnnl_ba);
+            this.dstDesc = desc(rows, key.out(), dnnl_f32, dnnl_ab);
+            String what = rows + " x " + key.in() + " -> " + key.out() + " bf16 matmul";
+            check(dnnl_matmul_primitive_desc_create(pd, engine, srcDesc, weightDesc, null, dstDesc, null),
+                    "planning a " + what);
+            check(dnnl_primitive_create(primitive, pd), "compiling a " + what);
         }
 
-        /** dst (rows, out) = src (rows, in) x weight, waiting for the result. */
-        void execute(dnnl_stream stream, Pointer srcRows, dnnl_memory weight, FloatPointer dstRows, int rows) {
-            dnnl_memory_desc srcDesc = desc(rows, in, dnnl_bf16, dnnl_ab);
-            dnnl_memory_desc dstDesc = desc(rows, out, dnnl_f32, dnnl_ab);
+        /** dst = src x weight over this shape's rows, waiting for the result. */
+        void execute(dnnl_stream stream, Pointer srcRows, dnnl_memory weight, FloatPointer dstRows) {
             dnnl_memory srcMemory = new dnnl_memory();
             dnnl_memory dstMemory = new dnnl_memory();
             try (dnnl_exec_arg_t args = new dnnl_exec_arg_t(3)) {
@@ -350,17 +383,15 @@ final class OneDnnGemm implements AutoCloseable {
             } finally {
                 dnnl_memory_destroy(srcMemory);
                 dnnl_memory_destroy(dstMemory);
-                dnnl_memory_desc_destroy(srcDesc);
-                dnnl_memory_desc_destroy(dstDesc);
             }
         }
 
         void close() {
             dnnl_primitive_destroy(primitive);
             dnnl_primitive_desc_destroy(pd);
-            for (dnnl_memory_desc d : descs) {
-                dnnl_memory_desc_destroy(d);
-            }
+            dnnl_memory_desc_destroy(srcDesc);
+            dnnl_memory_desc_destroy(weightDesc);
+            dnnl_memory_desc_destroy(dstDesc);
         }
     }
 }
