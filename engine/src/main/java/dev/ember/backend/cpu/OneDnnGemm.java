@@ -66,8 +66,9 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
  * <p>Weights are read in place from the mapped checkpoint (the plain (out, in) layout, no reordered copy), so a
  * bf16 model still takes two bytes a parameter. Primitives are compiled for fixed row counts (~1-3 ms on first use,
  * cached): rows are padded with zero parts to a multiple of {@link #ROW_QUANTUM}, so a few shapes serve a workload.
- * Not oneDNN's run-time row count: it gave wrong rows (errors of order 1 in the last 64 of 3,432 rows of a 896 x
- * 4,864 bf16 matmul, oneDNN 3.11), where the same shapes compiled with fixed rows are right.
+ * Never oneDNN's run-time row count: with it, oneDNN 3.11 gets 896 x 4,864 bf16 matmuls wrong (errors of order 1
+ * in the last 64 of 3,432 rows; errors up to ~10 at 12-45 rows, most row counts), where the same shapes compiled
+ * with fixed rows agree with a double reference.
  *
  * <p><b>Threads.</b> oneDNN runs on its own OpenMP threads: {@code OMP_NUM_THREADS} of them, or one per processor.
  * It is used only when that count equals the backend's {@code num_threads}, so an engine never takes more cores

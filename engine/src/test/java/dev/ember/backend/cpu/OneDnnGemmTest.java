@@ -56,8 +56,9 @@ class OneDnnGemmTest {
 
     /**
      * A real model's down projection (896 x 4,864, Qwen2.5-0.5B) over a long prefill's 1,144 rows, and short row
-     * counts that are not multiples of the padding quantum. oneDNN's run-time row count got the last 64 of 3,432 part
-     * rows of this shape wrong (errors of order 1); the rows checked include the last 80.
+     * counts that are not multiples of the padding quantum, and every decode batch of 1 to 16 rows. oneDNN's run-time
+     * row count got this shape wrong: the last 64 of 3,432 part rows, and most part-row counts from 12 to 45 (errors up
+     * to ~10); the rows checked include the last 80.
      */
     @Test
     void aRealShapeOverRowCountsThatAreNotMultiplesOfTheQuantum() {
@@ -68,7 +69,14 @@ class OneDnnGemmTest {
         TensorView w = bf16("down", out, in, random);
         float[] wf = TensorRows.toFloats(w);
         try (OneDnnGemm gemm = new OneDnnGemm(Simd.KERNELS, 64L << 20)) {
-            for (int rows : new int[] {1144, 5, 17}) {
+            int[] rowCounts = new int[19];
+            rowCounts[0] = 1144;
+            rowCounts[1] = 17;
+            rowCounts[2] = 33;
+            for (int i = 3; i < rowCounts.length; i++) {
+                rowCounts[i] = i - 2; // 1 .. 16
+            }
+            for (int rows : rowCounts) {
                 float[] x = gaussian(random, rows * in, 1f);
                 float[] y = new float[rows * out];
                 gemm.runAll(x, rows, null, new Matmul.Job(y, w, null));
