@@ -9,8 +9,9 @@ import java.util.concurrent.ForkJoinPool;
 final class Projections {
     /**
      * Input rows from which oneDNN runs: one row (a single sequence's decode) streams the weights once at either
-     * path's memory rate, and the Java tiles measured faster there (one request: 13.4–14.6 against 10.9–13.0 tok/s,
-     * docs/BENCHMARKS.md). {@code -Dember.cpu.gemmMinRows=N} sets it for such measurements.
+     * path's memory rate; the Java tiles measured faster there on oneDNN's run-time-row primitives and equal within
+     * noise on its fixed-row ones (one request: 11.9–13.3 against 12.2–14.7 tok/s, docs/BENCHMARKS.md), so one row
+     * stays on the path with no native call. {@code -Dember.cpu.gemmMinRows=N} sets it for such measurements.
      */
     static final int MIN_NATIVE_ROWS = Integer.getInteger("ember.cpu.gemmMinRows", 2);
     private final Kernels kernels;
