@@ -12,6 +12,7 @@ import dev.ember.sampling.SamplingParams;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -75,8 +76,10 @@ public final class CpuBenchmark {
             int maxN = concurrencies.stream().mapToInt(Integer::intValue).max().orElse(1);
             List<int[]> prompts = prompts(maxN, promptTokens, Math.min(engine.vocabSize(), 10_000));
             SamplingParams params = SamplingParams.builder().maxTokens(newTokens).temperature(0).ignoreEos(true).build();
-            out.printf(Locale.ROOT, "%-9s %-7s %-9s %-10s %-13s %-13s %-8s %-12s%n", "requests", "round", "seconds",
-                    "out tok/s", "of mem ceil", "of flop ceil", "cpu s", "tok/cpu-s");
+            // the digest of every generated token id: greedy runs of two code paths (-Dember.cpu.gemm=java / auto)
+            // must print the same one, so a benchmark never times arithmetic that went wrong
+            out.printf(Locale.ROOT, "%-9s %-7s %-9s %-10s %-13s %-13s %-8s %-12s %s%n", "requests", "round", "seconds",
+                    "out tok/s", "of mem ceil", "of flop ceil", "cpu s", "tok/cpu-s", "token digest");
             for (int n : concurrencies) {
                 generate(engine, prompts, n, params); // warm-up: JIT and caches at this batch shape
                 double memCeiling = n * memGbs * 1e9 / weightBytes;
@@ -84,13 +87,14 @@ public final class CpuBenchmark {
                 for (int r = 0; r < rounds; r++) {
                     long cpuStart = processCpuNanos();
                     long start = System.nanoTime();
-                    long tokens = generate(engine, prompts, n, params);
+                    Generated round = generate(engine, prompts, n, params);
                     double seconds = (System.nanoTime() - start) / 1e9;
                     double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
-                    double rate = tokens / seconds;
-                    out.printf(Locale.ROOT, "%-9d %-7d %-9.2f %-10.1f %5.0f%% of %-5.0f %5.0f%% of %-5.0f %-8.2f %-12.2f%n",
+                    double rate = round.tokens() / seconds;
+                    out.printf(Locale.ROOT,
+                            "%-9d %-7d %-9.2f %-10.1f %5.0f%% of %-5.0f %5.0f%% of %-5.0f %-8.2f %-12.2f %08x%n",
                             n, r + 1, seconds, rate, 100 * rate / memCeiling, memCeiling, 100 * rate / flopCeiling,
-                            flopCeiling, cpuSeconds, tokens / cpuSeconds);
+                            flopCeiling, cpuSeconds, round.tokens() / cpuSeconds, round.digest());
                 }
             }
             System.gc();
@@ -111,19 +115,25 @@ public final class CpuBenchmark {
         return -1;
     }
 
-    private static long generate(Engine engine, List<int[]> prompts, int n, SamplingParams params) {
+    /** One round: its generated tokens, and a digest of their ids in request order. */
+    private record Generated(long tokens, int digest) {
+    }
+
+    private static Generated generate(Engine engine, List<int[]> prompts, int n, SamplingParams params) {
         List<Request> requests = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             requests.add(Request.ofTokens("r" + i, prompts.get(i), params));
         }
         long tokens = 0;
+        int digest = 1;
         for (Result result : engine.generate(requests)) {
             if (!result.ok()) {
                 throw new IllegalStateException("request " + result.requestId() + " failed: " + result.error());
             }
             tokens += result.completionTokens();
+            digest = 31 * digest + Arrays.hashCode(result.tokenIds());
         }
-        return tokens;
+        return new Generated(tokens, digest);
     }
 
     /** Deterministic prompts: the same ids on every run and for every concurrency. */
