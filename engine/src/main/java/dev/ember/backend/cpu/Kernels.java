@@ -60,9 +60,10 @@ interface Kernels {
     void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int n);
 
     /**
-     * {@code y[yOffset + j] = (lo[j] + mid[j]) + hi[j] (+ bias[j])} for {@code j < n}, where hi, mid and lo are
-     * {@code products[0 ..]}, {@code products[n ..]} and {@code products[2n ..]}: one output row of
-     * {@link OneDnnGemm}, the smaller parts added first. {@code bias} may be null.
+     * {@code y[yOffset + j] = (lo[j] + mid[j]) + hi[j] (+ bias[j])} for {@code j < n}, where hi, mid and lo are the
+     * native-order floats of {@code products} from byte {@code at}, {@code at + 4n} and {@code at + 8n}: one output row
+     * of {@link OneDnnGemm}, read in place from its native buffer, the smaller parts added first. {@code bias} may be
+     * null.
      */
-    void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset);
+    void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset);
 }

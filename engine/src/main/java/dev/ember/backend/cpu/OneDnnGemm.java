@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -263,17 +263,15 @@ final class OneDnnGemm implements AutoCloseable {
             dst.close();
             dst = new FloatPointer(dstFloats);
         }
-        FloatBuffer products = dst.position(0).asBuffer();
+        ByteBuffer products = dst.position(0).asByteBuffer().order(ByteOrder.nativeOrder());
         float[] y = job.out();
         for (int r0 = 0; r0 < rows; r0 += chunkRows) {
             int first = r0;
             int m = Math.min(chunkRows, rows - r0);
             shape(out, in, padded(m)).execute(stream, src.getPointer(3L * r0 * in), weightMemory, dst);
             Parallel.forRange(pool, m, rowsPerTask(out), (a, b) -> {
-                float[] row = Scratch.current().floats(3 * out);
                 for (int r = a; r < b; r++) {
-                    products.get(3 * r * out, row, 0, 3 * out);
-                    kernels.sumParts(row, out, bias, y, (first + r) * out);
+                    kernels.sumParts(products, 3 * r * out * Float.BYTES, out, bias, y, (first + r) * out);
                 }
             });
         }

@@ -141,9 +141,10 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset) {
+    public void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
         for (int j = 0; j < n; j++) {
-            float v = (products[2 * n + j] + products[n + j]) + products[j];
+            int b = at + 4 * j;
+            float v = (products.getFloat(b + 8 * n) + products.getFloat(b + 4 * n)) + products.getFloat(b);
             y[yOffset + j] = bias == null ? v : v + bias[j];
         }
     }

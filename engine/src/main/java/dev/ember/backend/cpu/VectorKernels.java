@@ -288,19 +288,22 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void sumParts(float[] products, int n, float[] bias, float[] y, int yOffset) {
+    public void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
+        java.nio.ByteOrder order = products.order();
         int j = 0;
         for (; j + L <= n; j += L) {
-            FloatVector v = FloatVector.fromArray(F, products, 2 * n + j)
-                    .add(FloatVector.fromArray(F, products, n + j))
-                    .add(FloatVector.fromArray(F, products, j));
+            int b = at + 4 * j;
+            FloatVector v = FloatVector.fromByteBuffer(F, products, b + 8 * n, order)
+                    .add(FloatVector.fromByteBuffer(F, products, b + 4 * n, order))
+                    .add(FloatVector.fromByteBuffer(F, products, b, order));
             if (bias != null) {
                 v = v.add(FloatVector.fromArray(F, bias, j));
             }
             v.intoArray(y, yOffset + j);
         }
         for (; j < n; j++) {
-            float v = (products[2 * n + j] + products[n + j]) + products[j];
+            int b = at + 4 * j;
+            float v = (products.getFloat(b + 8 * n) + products.getFloat(b + 4 * n)) + products.getFloat(b);
             y[yOffset + j] = bias == null ? v : v + bias[j];
         }
     }

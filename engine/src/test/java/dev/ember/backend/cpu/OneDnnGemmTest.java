@@ -121,19 +121,22 @@ class OneDnnGemmTest {
     @Test
     void sumsPartsSmallestFirstWithTheBias() {
         int n = 37;
-        float[] products = new float[3 * n];
+        int at = 12; // bytes before the row, as rows after the first start inside oneDNN's buffer
+        java.nio.ByteBuffer products = java.nio.ByteBuffer.allocateDirect(at + 3 * n * Float.BYTES)
+                .order(java.nio.ByteOrder.nativeOrder());
         float[] bias = new float[n];
         for (int j = 0; j < n; j++) {
-            products[j] = 1f;           // hi
-            products[n + j] = 3e-8f;    // mid: lost if added to hi first
-            products[2 * n + j] = 3e-8f; // lo
+            products.putFloat(at + 4 * j, 1f);              // hi
+            products.putFloat(at + 4 * (n + j), 3e-8f);     // mid: lost if added to hi first
+            products.putFloat(at + 4 * (2 * n + j), 3e-8f); // lo
             bias[j] = j;
         }
         for (Kernels kernels : TestKernels.all()) {
             float[] y = new float[n + 2];
-            kernels.sumParts(products, n, null, y, 2);
+            kernels.sumParts(products, at, n, null, y, 2);
             assertEquals((3e-8f + 3e-8f) + 1f, y[2 + n - 1], 0f, kernels.description());
-            kernels.sumParts(products, n, bias, y, 2);
+            assertTrue((3e-8f + 3e-8f) + 1f != 1f, "the test's order matters");
+            kernels.sumParts(products, at, n, bias, y, 2);
             for (int j = 0; j < n; j++) {
                 assertEquals((3e-8f + 3e-8f) + 1f + j, y[2 + j], 0f, kernels.description() + " " + j);
             }
