@@ -48,19 +48,49 @@ final class Matmul {
         runAll(Simd.KERNELS, x, rows, pool, new Job(out, weight, bias));
     }
 
+    /**
+     * Checks jobs that share the input {@code x} (rows, in): 2-D weights of one input width, {@code x} and every
+     * output long enough, biases of the weights' output width. Both matmul paths ({@link #runAll},
+     * {@link OneDnnGemm#runAll}) start here.
+     *
+     * @return the shared input width
+     */
+    static int checkJobs(float[] x, int rows, Job... jobs) {
+        int inFeatures = -1;
+        for (Job job : jobs) {
+            TensorView weight = job.weight;
+            long[] shape = weight.shape();
+            if (shape.length != 2) {
+                throw new IllegalArgumentException("matmul weight '" + weight.name() + "' must be 2-D (out, in); shape has "
+                        + shape.length + " dimensions");
+            }
+            int outF = Math.toIntExact(shape[0]);
+            int in = Math.toIntExact(shape[1]);
+            if (inFeatures >= 0 && in != inFeatures) {
+                throw new IllegalArgumentException("matmul weights sharing one input must have the same input width; '"
+                        + weight.name() + "' has " + in + ", '" + jobs[0].weight.name() + "' has " + inFeatures);
+            }
+            inFeatures = in;
+            if ((long) rows * in > x.length || (long) rows * outF > job.out.length) {
+                throw new IllegalArgumentException("matmul with '" + weight.name() + "' (" + outF + " x " + in
+                        + ") over " + rows + " rows needs x of " + (long) rows * in + " and out of "
+                        + (long) rows * outF + " floats; got " + x.length + " and " + job.out.length);
+            }
+            if (job.bias != null && job.bias.numElements() != outF) {
+                throw new IllegalArgumentException("bias '" + job.bias.name() + "' has " + job.bias.numElements()
+                        + " elements; expected " + outF + " to match '" + weight.name() + "'");
+            }
+        }
+        return inFeatures;
+    }
+
     /** Several weights over the same input {@code x} (rows, inFeatures); every weight has inFeatures columns. */
     static void runAll(Kernels kernels, float[] x, int rows, ForkJoinPool pool, Job... jobs) {
+        int inFeatures = checkJobs(x, rows, jobs);
         Plan[] plans = new Plan[jobs.length];
-        int inFeatures = -1;
         boolean anyPacked = false;
         for (int i = 0; i < jobs.length; i++) {
-            plans[i] = new Plan(jobs[i], x, rows, kernels);
-            if (inFeatures >= 0 && plans[i].in != inFeatures) {
-                throw new IllegalArgumentException("matmul weights sharing one input must have the same input width; '"
-                        + jobs[i].weight.name() + "' has " + plans[i].in + ", '" + jobs[0].weight.name() + "' has "
-                        + inFeatures);
-            }
-            inFeatures = plans[i].in;
+            plans[i] = new Plan(jobs[i], kernels);
             anyPacked |= plans[i].bf16Native;
         }
         if (rows == 0) {
@@ -105,7 +135,7 @@ final class Matmul {
         });
     }
 
-    /** One weight's checked shape and how its tiles are read. */
+    /** One checked weight's shape and how its tiles are read. */
     private static final class Plan {
         final float[] out;
         final int outF;
@@ -116,24 +146,11 @@ final class Matmul {
         final IntBuffer bits;
         final float[] bias;
 
-        Plan(Job job, float[] x, int numRows, Kernels kernels) {
+        /** A job {@link #checkJobs} has passed. */
+        Plan(Job job, Kernels kernels) {
             TensorView weight = job.weight;
-            long[] shape = weight.shape();
-            if (shape.length != 2) {
-                throw new IllegalArgumentException("matmul weight '" + weight.name() + "' must be 2-D (out, in); shape has "
-                        + shape.length + " dimensions");
-            }
-            this.outF = Math.toIntExact(shape[0]);
-            this.in = Math.toIntExact(shape[1]);
-            if ((long) numRows * in > x.length || (long) numRows * outF > job.out.length) {
-                throw new IllegalArgumentException("matmul with '" + weight.name() + "' (" + outF + " x " + in
-                        + ") over " + numRows + " rows needs x of " + (long) numRows * in + " and out of "
-                        + (long) numRows * outF + " floats; got " + x.length + " and " + job.out.length);
-            }
-            if (job.bias != null && job.bias.numElements() != outF) {
-                throw new IllegalArgumentException("bias '" + job.bias.name() + "' has " + job.bias.numElements()
-                        + " elements; expected " + outF + " to match '" + weight.name() + "'");
-            }
+            this.outF = Math.toIntExact(weight.shape()[0]);
+            this.in = Math.toIntExact(weight.shape()[1]);
             this.out = job.out;
             // bf16 pairs are read as ints only when rows start on an int boundary (an even row length)
             // (and only for a tensor in one mapped chunk; a tensor over TensorView.CHUNK_BYTES goes through TensorRows)

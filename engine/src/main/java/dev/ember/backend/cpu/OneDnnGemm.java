@@ -204,17 +204,7 @@ final class OneDnnGemm implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the oneDNN GEMM is closed");
         }
-        int in = Math.toIntExact(jobs[0].weight().shape()[1]);
-        for (Matmul.Job job : jobs) {
-            long[] shape = job.weight().shape();
-            long out = shape[0];
-            if (shape[1] != in || (long) rows * in > x.length || rows * out > job.out().length
-                    || (job.bias() != null && job.bias().numElements() != out)) {
-                throw new IllegalArgumentException("matmul with '" + job.weight().name() + "' (" + out + " x "
-                        + shape[1] + ") over " + rows + " rows of " + in + ": x has " + x.length + " floats, out "
-                        + job.out().length + (job.bias() == null ? "" : ", bias " + job.bias().numElements()));
-            }
-        }
+        int in = Matmul.checkJobs(x, rows, jobs);
         if (rows == 0) {
             return;
         }
