@@ -1,5 +1,7 @@
 package dev.ember.backend.cpu;
 
+import java.nio.ByteBuffer;
+
 /**
  * The inner loops of the CPU backend, in two interchangeable implementations chosen once by {@link Simd}: the
  * Vector API ({@link VectorKernels}) and plain Java ({@link ScalarKernels}). Everything around them (tiling,
@@ -65,5 +67,5 @@ interface Kernels {
      * of {@link OneDnnGemm}, read in place from its native buffer, the smaller parts added first. {@code bias} may be
      * null.
      */
-    void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset);
+    void sumParts(ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset);
 }

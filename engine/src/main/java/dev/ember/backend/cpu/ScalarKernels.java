@@ -1,5 +1,7 @@
 package dev.ember.backend.cpu;
 
+import java.nio.ByteBuffer;
+
 /**
  * The plain-Java {@link Kernels}, used when the JVM runs without the Vector API module. The tile loop runs two
  * input rows against four weight rows (eight scalar accumulators the JIT keeps in registers).
@@ -119,7 +121,6 @@ final class ScalarKernels implements Kernels {
 
     /** {@link #splitBf16} of {@code count} elements whose parts lie {@code stride} apart (a row's tail). */
     static void splitBf16(float[] x, int xOffset, short[] parts, int hiAt, int count, int stride) {
-        int n = stride;
         for (int i = 0; i < count; i++) {
             float v = x[xOffset + i];
             int h = roundToBf16(Float.floatToRawIntBits(v));
@@ -127,8 +128,8 @@ final class ScalarKernels implements Kernels {
             int m = roundToBf16(Float.floatToRawIntBits(rest));
             int l = roundToBf16(Float.floatToRawIntBits(rest - Float.intBitsToFloat(m)));
             parts[hiAt + i] = (short) (h >>> 16);
-            parts[hiAt + n + i] = (short) (m >>> 16);
-            parts[hiAt + 2 * n + i] = (short) (l >>> 16);
+            parts[hiAt + stride + i] = (short) (m >>> 16);
+            parts[hiAt + 2 * stride + i] = (short) (l >>> 16);
         }
     }
 
@@ -141,8 +142,13 @@ final class ScalarKernels implements Kernels {
     }
 
     @Override
-    public void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
-        for (int j = 0; j < n; j++) {
+    public void sumParts(ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
+        sumParts(products, at, n, 0, bias, y, yOffset);
+    }
+
+    /** {@link #sumParts} of outputs {@code [from, n)} only (a row's tail). */
+    static void sumParts(ByteBuffer products, int at, int n, int from, float[] bias, float[] y, int yOffset) {
+        for (int j = from; j < n; j++) {
             int b = at + 4 * j;
             float v = (products.getFloat(b + 8 * n) + products.getFloat(b + 4 * n)) + products.getFloat(b);
             y[yOffset + j] = bias == null ? v : v + bias[j];

@@ -7,6 +7,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /**
  * {@link Kernels} on Java's Vector API at the CPU's widest float vector ({@code L} lanes: 16 with AVX-512, 8 with
  * AVX2). Only loaded when the {@code jdk.incubator.vector} module is present (see {@link Simd}).
@@ -288,8 +291,8 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void sumParts(java.nio.ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
-        java.nio.ByteOrder order = products.order();
+    public void sumParts(ByteBuffer products, int at, int n, float[] bias, float[] y, int yOffset) {
+        ByteOrder order = products.order();
         int j = 0;
         for (; j + L <= n; j += L) {
             int b = at + 4 * j;
@@ -301,10 +304,6 @@ final class VectorKernels implements Kernels {
             }
             v.intoArray(y, yOffset + j);
         }
-        for (; j < n; j++) {
-            int b = at + 4 * j;
-            float v = (products.getFloat(b + 8 * n) + products.getFloat(b + 4 * n)) + products.getFloat(b);
-            y[yOffset + j] = bias == null ? v : v + bias[j];
-        }
+        ScalarKernels.sumParts(products, at, n, j, bias, y, yOffset);
     }
 }
