@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -84,6 +85,25 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     private long lastResultNanos;
     private boolean reported;
     private boolean closed;
+
+    /**
+     * The rows a session keeps, made from the input one at a time: a Spark row reader may reuse its row objects, and
+     * the session holds each row until its result is back, so callers pass a copy ({@code InternalRow::copy}, with
+     * whatever else they must note of the row as it is read).
+     */
+    public static <R, K> Iterator<K> keeping(Iterator<R> input, Function<R, K> keep) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return input.hasNext();
+            }
+
+            @Override
+            public K next() {
+                return keep.apply(input.next());
+            }
+        };
+    }
 
     /**
      * A session over {@code rows} in the current Spark task: the engine comes from {@link EngineRegistry} for the

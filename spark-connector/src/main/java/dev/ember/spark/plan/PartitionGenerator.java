@@ -84,18 +84,7 @@ final class PartitionGenerator implements Serializable {
         TaskContext task = TaskContext.get();
         int partition = task.partitionId();
         UnsafeProjection inputProjection = UnsafeProjection.create(inputs, childOutput);
-        // the window keeps a copy of each row (the child may reuse its row objects) until its result is back
-        Iterator<InternalRow> copies = new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return childRows.hasNext();
-            }
-
-            @Override
-            public InternalRow next() {
-                return childRows.next().copy();
-            }
-        };
+        Iterator<InternalRow> copies = TaskSession.keeping(childRows, InternalRow::copy);
         TaskSession.RowInputs<InternalRow> rowInputs = new TaskSession.RowInputs<>() {
             @Override
             public RowInput input(InternalRow row, long index, String requestId) {

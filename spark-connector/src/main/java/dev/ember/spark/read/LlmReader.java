@@ -62,18 +62,8 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
             throw e;
         }
         int promptOrdinal = spec.promptOrdinal;
-        Iterator<SplitRow> copies = new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return rows.hasNext();
-            }
-
-            @Override
-            public SplitRow next() {
-                InternalRow row = rows.next().copy(); // the split's reader may reuse its row
-                return new SplitRow(row, rows.position());
-            }
-        };
+        // the position is the reader's right after the row was read
+        Iterator<SplitRow> copies = TaskSession.keeping(rows, row -> new SplitRow(row.copy(), rows.position()));
         TaskSession.RowInputs<SplitRow> inputs = new TaskSession.RowInputs<>() {
             @Override
             public RowInput input(SplitRow r, long index, String requestId) {
