@@ -106,8 +106,11 @@ public final class Engine implements AutoCloseable {
         return create(config, UnaryOperator.identity());
     }
 
-    /** As {@link #create(EngineConfig)}, with the backend wrapped (tests inject device faults this way). */
-    static Engine create(EngineConfig config, UnaryOperator<Backend> wrap) {
+    /**
+     * As {@link #create(EngineConfig)}, with the backend wrapped: tests inject device faults this way (here and in
+     * the Spark connector, whose engine registry must evict an engine whose step loop died), tools may time steps.
+     */
+    public static Engine create(EngineConfig config, UnaryOperator<Backend> wrap) {
         long start = System.nanoTime();
         LoadedModel model = LoadedModel.open(config.model());
         Backend backend = null;

@@ -1,5 +1,6 @@
 package dev.ember.spark.executor;
 
+import dev.ember.backend.Backend;
 import dev.ember.engine.Engine;
 import dev.ember.api.EngineConfig;
 import dev.ember.spark.EmberSettings;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 
 /**
  * The executor JVM's engines: one per {@link EngineKey} (model, engine options, GPU), created lazily by the first
@@ -55,6 +57,12 @@ public final class EngineRegistry {
      * first use: the model is localized ({@link ModelCache}) and loaded. Close the lease when the task is done.
      */
     public static EngineLease acquire(EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf) {
+        return acquire(settings, gpuOrdinal, hadoopConf, UnaryOperator.identity());
+    }
+
+    /** As {@link #acquire(EmberSettings, Integer, Configuration)}; a new engine's backend is wrapped (tests' faults). */
+    static EngineLease acquire(EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf,
+                               UnaryOperator<Backend> wrap) {
         EngineKey key = new EngineKey(modelIdentity(settings), settings.engineOptions(), gpuOrdinal);
         synchronized (EngineRegistry.class) {
             Entry e = ENGINES.get(key);
@@ -66,7 +74,7 @@ public final class EngineRegistry {
             if (e == null) {
                 Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
                 makeRoomOnGpu(key);
-                e = new Entry(Engine.create(withExecutorThreads(settings.engineConfig(local, gpuOrdinal))));
+                e = new Entry(Engine.create(withExecutorThreads(settings.engineConfig(local, gpuOrdinal)), wrap));
                 ENGINES.put(key, e);
                 installShutdownHook();
                 LOG.info("Ember engine {} created; {} engine(s) resident in this executor", key.describe(),

@@ -1,6 +1,11 @@
 package dev.ember.spark.executor;
 
+import dev.ember.api.Request;
+import dev.ember.backend.Backend;
+import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.StepOutput;
 import dev.ember.engine.Engine;
+import dev.ember.sampling.SamplingParams;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterEach;
@@ -16,6 +21,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -91,8 +98,8 @@ class EngineRegistryTest {
         }
         EngineRegistry.closeAll();
         assertTrue(EngineRegistry.engines().isEmpty());
-        assertThrows(RuntimeException.class, () -> e.submit(dev.ember.api.Request.ofText("x", "hi",
-                dev.ember.sampling.SamplingParams.builder().build())));
+        assertThrows(RuntimeException.class, () -> e.submit(Request.ofText("x", "hi",
+                SamplingParams.builder().build())));
 
         EmberSettings missing = EmberSettings.resolve(Map.of("model", cache.resolve("absent").toString()));
         RuntimeException first = assertThrows(RuntimeException.class, () -> EngineRegistry.acquire(missing, null, hadoop));
@@ -101,43 +108,79 @@ class EngineRegistryTest {
     }
 
     /**
-     * A real fault inside the step loop: the checkpoint's mapped file is truncated under the running engine, so the
-     * next forward pass faults reading its weights. The dead engine must not poison the executor: the task that
-     * held it sees the original cause, the engine is evicted and closed, and the next task gets a fresh engine.
+     * The CPU backend, except that once {@code fail} is set its next step throws as a device fault would. (The
+     * test once truncated the checkpoint's mapped file under the running engine instead; the JVM reports such a
+     * fault asynchronously, at a point of its choosing in whichever thread read the page, which once hung CI.)
+     */
+    private static final class FaultyBackend implements Backend {
+        final Backend real;
+        final AtomicBoolean fail = new AtomicBoolean();
+
+        FaultyBackend(Backend real) {
+            this.real = real;
+        }
+
+        @Override
+        public int allocateKvCache(int blockSize, int maxBlocks) {
+            return real.allocateKvCache(blockSize, maxBlocks);
+        }
+
+        @Override
+        public StepOutput step(ForwardBatch batch) {
+            if (fail.get()) {
+                throw new IllegalStateException("injected device fault: an illegal memory access was encountered");
+            }
+            return real.step(batch);
+        }
+
+        @Override
+        public String description() {
+            return real.description();
+        }
+
+        @Override
+        public void close() {
+            real.close();
+        }
+    }
+
+    /**
+     * A fault inside the step loop must not poison the executor: the task that held the engine sees the original
+     * cause, the dead engine is evicted and closed when its last lease goes, and the next task gets a fresh engine.
      */
     @Test
     void anEngineWhoseStepLoopFailedIsEvictedClosedAndReplaced(@TempDir Path cache) throws Exception {
         EmberSettings s = settings(cache, Map.of());
-        dev.ember.sampling.SamplingParams greedy = dev.ember.sampling.SamplingParams.builder().temperature(0).maxTokens(3).build();
+        SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(3).build();
+        List<FaultyBackend> backends = new ArrayList<>();
+        UnaryOperator<Backend> faulty = real -> {
+            FaultyBackend b = new FaultyBackend(real);
+            backends.add(b);
+            return b;
+        };
         Engine dead;
-        Path weights;
-        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
+        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop, faulty)) {
             dead = lease.engine();
-            assertTrue(dead.generate(List.of(dev.ember.api.Request.ofText("a", "hello", greedy))).get(0).ok());
-            try (var files = java.nio.file.Files.walk(cache)) {
-                weights = files.filter(f -> f.getFileName().toString().equals("model.safetensors")).findFirst().orElseThrow();
-            }
-            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(weights,
-                    java.nio.file.StandardOpenOption.WRITE)) {
-                ch.truncate(8);
-            }
+            assertTrue(dead.generate(List.of(Request.ofText("a", "hello", greedy))).get(0).ok());
+            backends.get(0).fail.set(true);
             RuntimeException failed = assertThrows(RuntimeException.class,
-                    () -> dead.generate(List.of(dev.ember.api.Request.ofText("b", "hello again", greedy))));
-            assertTrue(dead.failure() != null, "the step loop died: " + failed);
+                    () -> dead.generate(List.of(Request.ofText("b", "hello again", greedy))));
+            assertTrue(String.valueOf(dead.failure()).contains("injected device fault"), "the step loop died: " + failed);
             RuntimeException stale = assertThrows(RuntimeException.class,
-                    () -> dead.submit(dev.ember.api.Request.ofText("c", "more", greedy)));
+                    () -> dead.submit(Request.ofText("c", "more", greedy)));
             assertTrue(stale.getMessage().contains(String.valueOf(dead.failure())), stale.getMessage());
+            assertEquals(1, EngineRegistry.engines().size(), "a leased engine stays registered until released");
         }
         // the last lease is gone: the dead engine was evicted and closed, its memory freed
         assertTrue(EngineRegistry.engines().isEmpty());
         RuntimeException closed = assertThrows(RuntimeException.class,
-                () -> dead.submit(dev.ember.api.Request.ofText("d", "more", greedy)));
+                () -> dead.submit(Request.ofText("d", "more", greedy)));
         assertTrue(closed.getMessage().contains("closed after its step loop failed: " + dead.failure()), closed.getMessage());
 
-        dev.ember.demo.DemoModel.write(weights.getParent()); // the checkpoint is whole again
-        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop)) {
+        try (EngineLease lease = EngineRegistry.acquire(s, null, hadoop, faulty)) {
             assertNotSame(dead, lease.engine());
-            assertTrue(lease.engine().generate(List.of(dev.ember.api.Request.ofText("e", "hello", greedy))).get(0).ok());
+            assertEquals(2, backends.size(), "the replacement loaded the model again");
+            assertTrue(lease.engine().generate(List.of(Request.ofText("e", "hello", greedy))).get(0).ok());
         }
     }
 
