@@ -70,7 +70,8 @@ __device__ __forceinline__ uint32_t philox_first_word(uint32_t c0, uint32_t c1, 
 
 __device__ __forceinline__ float philox_uniform(uint32_t seed_lo, uint32_t seed_hi, int output_index, int vocab_index) {
     uint32_t x0 = philox_first_word((uint32_t)vocab_index, (uint32_t)output_index, seed_lo, seed_hi);
-    return __fmul_rn(__fadd_rn((float)(x0 >> 8), 0.5f), 5.9604644775390625e-8f);
+    // 23 bits: k + 0.5 is exact for k < 2^23, so u stays inside (0, 1) (24 bits rounded the top value to u = 1)
+    return __fmul_rn(__fadd_rn((float)(x0 >> 9), 0.5f), 1.1920928955078125e-7f);
 }
 
 // (value, id) pairs ordered by value, then by lower id; -inf with id INT_MAX is "nothing".

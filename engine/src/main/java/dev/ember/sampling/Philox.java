@@ -12,8 +12,12 @@ package dev.ember.sampling;
  *   key     = (k0, k1)         = ((int) seed, (int) (seed >>> 32))
  *   counter = (c0, c1, c2, c3) = (vocabIndex, outputIndex, 0, 0)
  *   (x0, x1, x2, x3) = philox4x32_10(counter, key)
- *   u = ((x0 >>> 8) + 0.5f) * 2^-24        // float, exact: strictly inside (0, 1)
+ *   u = ((x0 >>> 9) + 0.5f) * 2^-23        // float, exact: strictly inside (0, 1), in [2^-24, 1 - 2^-24]
  * </pre>
+ * Twenty-three bits, not twenty-four: {@code k + 0.5} is a float for every {@code k < 2^23}, while the top value of
+ * 24 bits, {@code 2^24 - 0.5}, is not and rounded to {@code 2^24}, giving {@code u = 1}, a Gumbel key of
+ * {@code +inf} and a token drawn regardless of its probability (once in 2^24 draws, about one sampled token in a
+ * hundred over a 150k vocabulary; the stream used 24 bits until 2026-12-06).
  * Only {@code x0} is used. Every draw is a pure function of (seed, outputIndex, vocabIndex), so a request's
  * tokens do not depend on which other requests shared its batch.
  *
@@ -25,7 +29,7 @@ public final class Philox {
     static final int W0 = 0x9E3779B9;
     static final int W1 = 0xBB67AE85;
     private static final long MASK32 = 0xffffffffL;
-    private static final float TWO_POW_MINUS_24 = 0x1.0p-24f;
+    private static final float TWO_POW_MINUS_23 = 0x1.0p-23f;
 
     private Philox() {
     }
@@ -94,7 +98,11 @@ public final class Philox {
      * @param vocabIndex  the vocabulary entry
      */
     public static float uniform(long seed, int outputIndex, int vocabIndex) {
-        int x0 = firstWord(vocabIndex, outputIndex, (int) seed, (int) (seed >>> 32));
-        return ((x0 >>> 8) + 0.5f) * TWO_POW_MINUS_24;
+        return uniformOf(firstWord(vocabIndex, outputIndex, (int) seed, (int) (seed >>> 32)));
+    }
+
+    /** The uniform of one generator word: its top 23 bits, centred in their cell of the 2^-23 grid. */
+    static float uniformOf(int x0) {
+        return ((x0 >>> 9) + 0.5f) * TWO_POW_MINUS_23;
     }
 }

@@ -39,9 +39,9 @@ class FloatMathTest {
             // near x = 1 the result is tiny: compare in ulps of the result
             worst = Math.max(worst, ulps(FloatMath.log(x), exact));
         }
-        // the Gumbel draw's inputs: u in (0, 1) on Philox's 2^-24 grid, and e = -log(u) in (0, 17.4]
-        for (int k = 0; k < (1 << 24); k += 7) {
-            float u = (k + 0.5f) * 5.9604644775390625e-8f;
+        // the Gumbel draw's inputs: u in (0, 1) on Philox's 2^-23 grid, and e = -log(u) in (0, 16.7]
+        for (int k = 0; k < (1 << 23); k += 7) {
+            float u = (k + 0.5f) * 0x1p-23f;
             worst = Math.max(worst, ulps(FloatMath.log(u), Math.log(u)));
             float e = -FloatMath.log(u);
             worst = Math.max(worst, ulps(FloatMath.log(e), Math.log(e)));

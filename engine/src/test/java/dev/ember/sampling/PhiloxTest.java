@@ -24,7 +24,7 @@ class PhiloxTest {
     void uniformFollowsTheDocumentedStream() {
         long seed = 0x1234_5678_9abc_def0L;
         int x0 = Philox.philox4x32(words(77, 5, 0, 0), words(0x9abcdef0, 0x12345678))[0];
-        float expected = ((x0 >>> 8) + 0.5f) * 0x1.0p-24f;
+        float expected = ((x0 >>> 9) + 0.5f) * 0x1.0p-23f;
         assertEquals(expected, Philox.uniform(seed, 5, 77));
         assertEquals(x0, Philox.firstWord(77, 5, 0x9abcdef0, 0x12345678));
     }
@@ -43,6 +43,26 @@ class PhiloxTest {
         assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42, 4, 7));
         assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42, 3, 8));
         assertNotEquals(Philox.uniform(42, 3, 7), Philox.uniform(42L | (1L << 40), 3, 7));
+    }
+
+    /**
+     * Every word the generator can give: u strictly inside (0, 1), so -log(-log(u)), the Gumbel noise of the draw, is
+     * finite. (With 24 bits the top word gave u = 1 and an infinite key: that token won whatever its probability.)
+     */
+    @Test
+    void everyWordGivesADistinctUniformInsideTheUnitIntervalAndAFiniteGumbelKey() {
+        float previous = 0f;
+        for (int k = 0; k < (1 << 23); k++) {
+            float u = Philox.uniformOf(k << 9);
+            assertTrue(u > previous && u < 1f, "word " + (k << 9) + ": u = " + u + " after " + previous);
+            assertEquals(u, Philox.uniformOf((k << 9) | 0x1ff), "the low 9 bits are not used");
+            previous = u;
+        }
+        float top = Philox.uniformOf(0xffffffff);
+        assertEquals(1f - 0x1p-24f, top);
+        float gumbel = -FloatMath.log(-FloatMath.log(top));
+        assertTrue(Float.isFinite(gumbel) && gumbel < 16.7f, "largest Gumbel noise " + gumbel);
+        assertEquals(0x1p-24f, Philox.uniformOf(0));
     }
 
     private static int[] words(int... w) {
