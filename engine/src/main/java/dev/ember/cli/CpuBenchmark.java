@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
 /**
  * The CPU backend's decode benchmark (issue 11): for each concurrency in {@code --requests} (default 1,4,16) it
  * submits that many requests of {@code --prompt-tokens} random token ids (default 64) asking for
- * {@code --new-tokens} (default 32) greedy tokens with EOS ignored, once as a warm-up and then {@code --rounds}
+ * {@code --new-tokens} (default 32) tokens with EOS ignored — greedy, or drawn at {@code --temperature} with a
+ * fixed seed (so that two builds' digests still compare) — once as a warm-up and then {@code --rounds}
  * timed times (default 1), and prints output tokens/s next to two ceilings of the machine:
  * <ul>
  *   <li>memory: every decode step reads the weights once, at {@code --mem-gbs} GB/s (default 50), so N
@@ -45,12 +46,13 @@ public final class CpuBenchmark {
 
     static void run(String[] args, PrintStream out) {
         CliArgs cli = CliArgs.parse(args, Set.of("requests", "prompt_tokens", "new_tokens", "rounds", "mem_gbs",
-                "fma_gflops"));
+                "fma_gflops", "temperature"));
         int promptTokens = OptionValues.parseInt("prompt_tokens", cli.get("prompt_tokens", "64"));
         int newTokens = OptionValues.parseInt("new_tokens", cli.get("new_tokens", "32"));
         int rounds = OptionValues.parseInt("rounds", cli.get("rounds", "1"));
         double memGbs = OptionValues.parseDouble("mem_gbs", cli.get("mem_gbs", "50"));
         double fmaGflops = OptionValues.parseDouble("fma_gflops", cli.get("fma_gflops", "390"));
+        double temperature = OptionValues.parseDouble("temperature", cli.get("temperature", "0"));
         List<Integer> concurrencies = new ArrayList<>();
         for (String s : cli.get("requests", "1,4,16").split(",")) {
             int n = OptionValues.parseInt("requests", s.trim());
@@ -75,9 +77,10 @@ public final class CpuBenchmark {
                     config.model(), matmulParams / 1e6, weightBytes / 1e6);
             int maxN = concurrencies.stream().mapToInt(Integer::intValue).max().orElse(1);
             List<int[]> prompts = prompts(maxN, promptTokens, Math.min(engine.vocabSize(), 10_000));
-            SamplingParams params = SamplingParams.builder().maxTokens(newTokens).temperature(0).ignoreEos(true).build();
-            // the digest of every generated token id: greedy runs of two code paths (-Dember.cpu.gemm=java / auto)
-            // must print the same one, so a benchmark never times arithmetic that went wrong
+            SamplingParams params = SamplingParams.builder().maxTokens(newTokens).temperature(temperature).seed(1234L)
+                    .ignoreEos(true).build();
+            // the digest of every generated token id: runs of two code paths (-Dember.cpu.gemm=java / auto) must
+            // print the same one, so a benchmark never times arithmetic that went wrong
             out.printf(Locale.ROOT, "%-9s %-7s %-9s %-10s %-13s %-13s %-8s %-12s %s%n", "requests", "round", "seconds",
                     "out tok/s", "of mem ceil", "of flop ceil", "cpu s", "tok/cpu-s", "token digest");
             for (int n : concurrencies) {

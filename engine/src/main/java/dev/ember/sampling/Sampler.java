@@ -46,7 +46,10 @@ import java.util.Collection;
  *       largest {@code key_i = z_i - log(-log(u_i))}, with {@code u_i = Philox.uniform(seed, outputIndex, i)}
  *       (see {@link Philox}), in float32: {@code e = -log(u); key = z - log(e)} with {@link FloatMath#log}; ties go to the
  *       lowest id. Because {@code z_i = log p_i + const}, the token is distributed exactly as {@code p}, and it
- *       is a pure function of (seed, outputIndex, logits), whatever else shares the batch.</li>
+ *       is a pure function of (seed, outputIndex, logits), whatever else shares the batch. (This sampler draws
+ *       {@code u_i} only for tokens whose key could still win: the noise {@code -log(e)} is below
+ *       {@link #MAX_GUMBEL_NOISE}, so a token with {@code z_i + MAX_GUMBEL_NOISE} below a key already found cannot
+ *       be chosen; the result is the same token.)</li>
  * </ol>
  *
  * <p>Immutable and thread-safe; one instance per model (it holds the EOS ids).
@@ -58,6 +61,13 @@ public final class Sampler {
      * {@code StepOutput.NO_CANDIDATE}).
      */
     public static final int NO_CANDIDATE = -3;
+
+    /**
+     * Above the largest Gumbel noise {@code -log(-log(u))} of the draw: Philox's largest uniform, {@code 1 - 2^-24},
+     * gives 16.64. Entries whose logit plus this bound (with a relative margin for rounding) falls short of a key
+     * already drawn are not drawn.
+     */
+    static final double MAX_GUMBEL_NOISE = 17.0;
 
     private final int[] eosTokenIds;
 
@@ -192,13 +202,17 @@ public final class Sampler {
             threshold = sorted[vocab - params.topK()];
         }
         float zmax = Float.NEGATIVE_INFINITY;
+        int top = -1;
         int numKept = 0;
         for (int i = 0; i < vocab; i++) {
             // a -inf logit (masked) is never a candidate, even without top-k
             if (z[i] >= threshold && z[i] != Float.NEGATIVE_INFINITY && !Float.isNaN(z[i])) {
                 kept[i] = true;
                 numKept++;
-                zmax = Math.max(zmax, z[i]);
+                if (top < 0 || z[i] > zmax) {
+                    zmax = z[i];
+                    top = i;
+                }
             }
         }
         if (numKept == 0) {
@@ -213,19 +227,37 @@ public final class Sampler {
                 minP(p, kept, (float) params.minP());
             }
         }
-        int best = -1;
-        float bestKey = Float.NEGATIVE_INFINITY;
+        if (!kept[top]) {
+            top = firstKept(kept); // top-p and min-p keep the most probable token; this is only a guard
+        }
+        // the most probable token's key first: most others then cannot reach it and are not drawn
+        int best = top;
+        float bestKey = gumbelKey(z[top], seed, outputIndex, top);
         for (int i = 0; i < vocab; i++) {
-            if (kept[i]) {
-                float e = -FloatMath.log(Philox.uniform(seed, outputIndex, i));
-                float key = z[i] - FloatMath.log(e);
-                if (best < 0 || key > bestKey) {
-                    best = i;
-                    bestKey = key;
-                }
+            if (!kept[i] || i == top || z[i] + MAX_GUMBEL_NOISE + Math.abs(z[i]) * 0x1p-20 < bestKey) {
+                continue;
+            }
+            float key = gumbelKey(z[i], seed, outputIndex, i);
+            if (key > bestKey || (key == bestKey && i < best)) {
+                best = i;
+                bestKey = key;
             }
         }
         return best;
+    }
+
+    /** {@code z - log(-log(u))} in float32, as the class comment and the CUDA sampler compute it. */
+    private static float gumbelKey(float z, long seed, int outputIndex, int i) {
+        float e = -FloatMath.log(Philox.uniform(seed, outputIndex, i));
+        return z - FloatMath.log(e);
+    }
+
+    private static int firstKept(boolean[] kept) {
+        int i = 0;
+        while (!kept[i]) {
+            i++;
+        }
+        return i;
     }
 
     private static float[] softmaxKept(float[] z, boolean[] kept, float zmax) {

@@ -222,6 +222,42 @@ class SamplerTest {
         }
     }
 
+    /**
+     * The sampler draws a uniform only for tokens whose key could still win; the token must be the documented
+     * full race's, over logits spread far beyond the noise bound (most tokens skipped), with repeated values (ties
+     * go to the lowest id) and logits so large that a float's spacing exceeds the noise.
+     */
+    @Test
+    void theDrawSkipsOnlyTokensThatCannotWin() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        double[][] scales = {{1, 1}, {10, 0.5}, {100, 1}, {3, 0.05}, {1e6, 1}, {1e3, 1e-4}};
+        for (double[] scale : scales) {
+            float[] logits = new float[20_000];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = i % 97 == 5 ? logits[i - 1] : (float) (r.nextGaussian() * scale[0]);
+                if (i % 1001 == 7) {
+                    logits[i] = -1e30f;
+                }
+            }
+            SamplingParams params = SamplingParams.builder().temperature(scale[1]).build();
+            float temperature = (float) scale[1];
+            for (int index = 0; index < 40; index++) {
+                int best = -1;
+                float bestKey = 0;
+                for (int i = 0; i < logits.length; i++) {
+                    float e = -FloatMath.log(Philox.uniform(17, index, i));
+                    float key = logits[i] / temperature - FloatMath.log(e);
+                    if (best < 0 || key > bestKey) {
+                        best = i;
+                        bestKey = key;
+                    }
+                }
+                assertEquals(best, sampler.sample(logits, params, 17, index, NO_HISTORY, 0).tokenId(),
+                        "logit scale " + scale[0] + ", temperature " + scale[1] + ", index " + index);
+            }
+        }
+    }
+
     @Test
     void logprobsAreTheRawLogSoftmaxWithTopNMostLikelyFirst() {
         float[] logits = {0.5f, 2f, -1f, 2f, 1.5f, -3f};
