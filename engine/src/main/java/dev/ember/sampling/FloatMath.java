@@ -15,6 +15,11 @@ package dev.ember.sampling;
 public final class FloatMath {
     /** Fixed-point unit of probability masses and softmax sums: a value v in [0, 1] is {@code (long) (v * 2^40)}. */
     public static final float MASS_ONE = 0x1p40f;
+    /**
+     * {@code mass(exp(x)) == 0} for every {@code x} below this: {@code e^-28 = 6.9e-13} is under one unit, 2^-40 =
+     * 9.1e-13, so a sum of masses may skip those terms and stay bit for bit the same.
+     */
+    public static final float MASSLESS_BELOW = -28f;
 
     private static final float LOG2E = 1.44269502f;
     private static final float LN2_HI = 0.693359375f;  // few mantissa bits: n * LN2_HI is exact for |n| < 2^10

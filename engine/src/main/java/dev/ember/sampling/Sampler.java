@@ -138,7 +138,10 @@ public final class Sampler {
         }
         long sum = 0;
         for (float l : logits) {
-            sum += FloatMath.mass(FloatMath.exp(l - max));
+            float d = l - max;
+            if (d >= FloatMath.MASSLESS_BELOW) { // the rest add 0: most of a trained model's vocabulary
+                sum += FloatMath.mass(FloatMath.exp(d));
+            }
         }
         double logSum = Math.log(sum / (double) FloatMath.MASS_ONE);
         float logprob = (float) (logits[token] - (double) max - logSum);

@@ -49,6 +49,17 @@ class FloatMathTest {
         assertTrue(worst <= 2, "log is off by " + worst + " ulps");
     }
 
+    /** Every float from MASSLESS_BELOW down to where exp gives 0: its mass is 0, so sums may skip it. */
+    @Test
+    void expBelowTheMasslessBoundHasNoMass() {
+        for (int bits = Float.floatToRawIntBits(Math.nextDown(FloatMath.MASSLESS_BELOW));
+             bits <= Float.floatToRawIntBits(-88f); bits++) {
+            float x = Float.intBitsToFloat(bits);
+            assertEquals(0L, FloatMath.mass(FloatMath.exp(x)), "x = " + x);
+        }
+        assertTrue(FloatMath.mass(FloatMath.exp(FloatMath.MASSLESS_BELOW + 1f)) > 0, "the bound is not loose by 1");
+    }
+
     @Test
     void specialValues() {
         assertEquals(1f, FloatMath.exp(0f));
