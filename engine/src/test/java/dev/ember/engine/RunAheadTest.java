@@ -4,6 +4,7 @@ import dev.ember.api.EngineConfig;
 import dev.ember.api.Request;
 import dev.ember.api.Result;
 import dev.ember.backend.Backend;
+import dev.ember.backend.ForwardingBackend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
 import dev.ember.demo.DemoModel;
@@ -36,19 +37,13 @@ class RunAheadTest {
     }
 
     /** The CPU backend behind the run-ahead contract of {@link Backend#launch}. */
-    static final class PlaceholderBackend implements Backend {
-        private final Backend inner;
+    static final class PlaceholderBackend extends ForwardingBackend {
         private StepOutput last;
         int placeholders;
         int launches;
 
         PlaceholderBackend(Backend inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public int allocateKvCache(int blockSize, int maxBlocks) {
-            return inner.allocateKvCache(blockSize, maxBlocks);
+            super(inner);
         }
 
         @Override
@@ -68,7 +63,7 @@ class RunAheadTest {
             ForwardBatch resolved = new ForwardBatch(b.numSeqs, ids, b.positions, b.slotMapping, b.queryStart,
                     b.contextLens, b.blockTables, b.blockSize, b.sample, b.params, b.seeds, b.outputIndex,
                     b.tokenHistory, b.numPromptTokens);
-            StepOutput out = inner.step(resolved);
+            StepOutput out = delegate.step(resolved);
             last = out;
             launches++;
             return () -> out;
@@ -81,12 +76,7 @@ class RunAheadTest {
 
         @Override
         public String description() {
-            return "placeholder-resolving " + inner.description();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            return "placeholder-resolving " + delegate.description();
         }
     }
 

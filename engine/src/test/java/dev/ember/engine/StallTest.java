@@ -5,6 +5,7 @@ import dev.ember.api.EngineConfig;
 import dev.ember.api.Request;
 import dev.ember.api.Result;
 import dev.ember.backend.Backend;
+import dev.ember.backend.ForwardingBackend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
 import dev.ember.demo.DemoModel;
@@ -29,18 +30,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StallTest {
     /** The real CPU backend, except that once {@code hang} is set its next step blocks until {@code release}. */
-    private static final class HangingBackend implements Backend {
-        final Backend real;
+    private static final class HangingBackend extends ForwardingBackend {
         final AtomicBoolean hang = new AtomicBoolean();
         final CountDownLatch release = new CountDownLatch(1);
 
         HangingBackend(Backend real) {
-            this.real = real;
-        }
-
-        @Override
-        public int allocateKvCache(int blockSize, int maxBlocks) {
-            return real.allocateKvCache(blockSize, maxBlocks);
+            super(real);
         }
 
         @Override
@@ -55,17 +50,7 @@ class StallTest {
                     }
                 }
             }
-            return real.step(batch);
-        }
-
-        @Override
-        public String description() {
-            return real.description();
-        }
-
-        @Override
-        public void close() {
-            real.close();
+            return delegate.step(batch);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ember.spark.executor;
 import dev.ember.api.Request;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.ForwardingBackend;
 import dev.ember.backend.StepOutput;
 import dev.ember.engine.Engine;
 import dev.ember.sampling.SamplingParams;
@@ -112,17 +113,11 @@ class EngineRegistryTest {
      * test once truncated the checkpoint's mapped file under the running engine instead; the JVM reports such a
      * fault asynchronously, at a point of its choosing in whichever thread read the page, which once hung CI.)
      */
-    private static final class FaultyBackend implements Backend {
-        final Backend real;
+    private static final class FaultyBackend extends ForwardingBackend {
         final AtomicBoolean fail = new AtomicBoolean();
 
         FaultyBackend(Backend real) {
-            this.real = real;
-        }
-
-        @Override
-        public int allocateKvCache(int blockSize, int maxBlocks) {
-            return real.allocateKvCache(blockSize, maxBlocks);
+            super(real);
         }
 
         @Override
@@ -130,17 +125,7 @@ class EngineRegistryTest {
             if (fail.get()) {
                 throw new IllegalStateException("injected device fault: an illegal memory access was encountered");
             }
-            return real.step(batch);
-        }
-
-        @Override
-        public String description() {
-            return real.description();
-        }
-
-        @Override
-        public void close() {
-            real.close();
+            return delegate.step(batch);
         }
     }
 
