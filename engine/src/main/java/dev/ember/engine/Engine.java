@@ -16,6 +16,7 @@ import dev.ember.model.ModelConfig;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.scheduler.Scheduler;
 import dev.ember.scheduler.Sequence;
+import dev.ember.tokenizer.Tokenizer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ public final class Engine implements AutoCloseable {
 
     private final EngineConfig config;
     private final LoadedModel model;
+    private final Tokenizer tokenizer;
     private final Backend backend;
     private final PromptPreparer preparer;
     private final StepLoop loop;
@@ -66,7 +68,8 @@ public final class Engine implements AutoCloseable {
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
         Scheduler scheduler = new Scheduler(blocks, config.maxNumSeqs(), config.maxNumBatchedTokens(), maxModelLen,
                 model.config.eosTokenIds());
-        this.preparer = new PromptPreparer(model.tokenizer, model.config.vocabSize(), maxModelLen,
+        this.tokenizer = model.tokenizer(); // loaded while the backend was built and its cache allocated
+        this.preparer = new PromptPreparer(tokenizer, model.config.vocabSize(), maxModelLen,
                 numKvBlocks * config.blockSize(), config.seed());
         this.inFlight = new Semaphore(config.maxInFlight());
         this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> inFlight.release(), config.asyncScheduling());
@@ -180,7 +183,7 @@ public final class Engine implements AutoCloseable {
         }
         Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt), guide);
         CompletableFuture<Result> future = new CompletableFuture<>();
-        RequestState state = new RequestState(request.requestId(), seq, future, model.tokenizer.newDetokenizer(prompt),
+        RequestState state = new RequestState(request.requestId(), seq, future, tokenizer.newDetokenizer(prompt),
                 request.params().logprobs());
         boolean queued;
         synchronized (lifecycle) {

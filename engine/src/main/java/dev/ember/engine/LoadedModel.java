@@ -11,19 +11,25 @@ import dev.ember.model.WeightLoader;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A checkpoint directory opened for inference: configuration, memory-mapped weights (validated against the
  * configuration) and tokenizer. Owns the mapped files and the native tokenizer; closing releases both (idempotent).
+ *
+ * <p>The tokenizer loads on a thread of its own while the caller builds the backend (a 150k-token tokenizer.json
+ * takes 0.3-0.7 s to parse, which would otherwise add to every engine start); {@link #tokenizer()} waits for it.
  */
 final class LoadedModel implements AutoCloseable {
     final ModelConfig config;
     final Checkpoint checkpoint;
     final ModelWeights weights;
-    final Tokenizer tokenizer;
+    private final CompletableFuture<Tokenizer> tokenizer;
     private boolean closed;
 
-    private LoadedModel(ModelConfig config, Checkpoint checkpoint, ModelWeights weights, Tokenizer tokenizer) {
+    private LoadedModel(ModelConfig config, Checkpoint checkpoint, ModelWeights weights,
+                        CompletableFuture<Tokenizer> tokenizer) {
         this.config = config;
         this.checkpoint = checkpoint;
         this.weights = weights;
@@ -36,7 +42,11 @@ final class LoadedModel implements AutoCloseable {
         Checkpoint checkpoint = SafetensorsCheckpoint.open(dir);
         try {
             ModelWeights weights = WeightLoader.load(config, checkpoint);
-            Tokenizer tokenizer = Tokenizer.load(dir);
+            CompletableFuture<Tokenizer> tokenizer = CompletableFuture.supplyAsync(() -> Tokenizer.load(dir), task -> {
+                Thread t = new Thread(task, "ember-tokenizer-load");
+                t.setDaemon(true);
+                t.start();
+            });
             return new LoadedModel(config, checkpoint, weights, tokenizer);
         } catch (RuntimeException e) {
             checkpoint.close();
@@ -69,12 +79,31 @@ final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** The tokenizer, once loaded; rethrows its load's failure (a bad tokenizer.json) as {@link Tokenizer#load} threw it. */
+    Tokenizer tokenizer() {
+        try {
+            return tokenizer.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
     @Override
     public void close() {
         if (!closed) {
             closed = true;
             try {
-                tokenizer.close();
+                // a load still running finishes first, so its native tokenizer is not leaked
+                Tokenizer t = tokenizer.exceptionally(failed -> null).join();
+                if (t != null) {
+                    t.close();
+                }
             } finally {
                 checkpoint.close();
             }

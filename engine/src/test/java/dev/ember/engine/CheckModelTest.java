@@ -60,6 +60,27 @@ class CheckModelTest {
         assertMessage(withConfig(dir.resolve("e"), "vocab_size", "2000000000"), "model.embed_tokens.weight");
     }
 
+    /**
+     * The tokenizer loads on its own thread while the backend is built: a broken tokenizer.json still fails create()
+     * with the tokenizer's own error (not a wrapper of the thread's), and an engine over the same directory made whole
+     * again starts.
+     */
+    @Test
+    void aBrokenTokenizerFailsCreateWithItsOwnError(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("m"));
+        Path tokenizer = model.resolve("tokenizer.json");
+        String good = Files.readString(tokenizer);
+        Files.writeString(tokenizer, "{\"model\": {\"type\": \"BPE\", \"vocab\": ");
+        dev.ember.ModelFormatException e = assertThrows(dev.ember.ModelFormatException.class,
+                () -> Engine.create(EngineConfig.builder(model).build()));
+        assertTrue(e.getMessage().startsWith("cannot load tokenizer " + tokenizer), e.getMessage());
+        Files.writeString(tokenizer, good);
+        try (Engine engine = Engine.create(EngineConfig.builder(model).build())) {
+            assertTrue(engine.generate(java.util.List.of(dev.ember.api.Request.ofText("a", "hello",
+                    dev.ember.sampling.SamplingParams.builder().maxTokens(2).build()))).get(0).ok());
+        }
+    }
+
     private static Path withConfig(Path dir, String field, String value) throws Exception {
         DemoModel.write(dir);
         Path config = dir.resolve("config.json");
