@@ -469,9 +469,10 @@ public final class Scheduler {
      * Why the token just appended ends the sequence, or null: the one place where a token's finish reason is decided,
      * in this order — {@link FinishReason#STOP} for EOS (unless ignore_eos) or a stop id once min_tokens tokens are
      * out (the sampler suppresses them before that), or at once on a guided row (its sampler draws EOS before
-     * min_tokens only when the output is complete); STOP when the text reached a stop string ({@link TextStop}; the
-     * string wins over a length limit reached by the same token); {@link FinishReason#LENGTH} at max_tokens, at
-     * {@code maxModelLen} tokens, or when the next token's context would exceed the whole KV cache. The other two
+     * min_tokens only when the output is complete); STOP when the text reached a stop string ({@link TextStop}, which
+     * waits for min_tokens too; the string wins over a length limit reached by the same token);
+     * {@link FinishReason#LENGTH} at max_tokens, at {@code maxModelLen} tokens, or when the next token's context would
+     * exceed the whole KV cache. The other two
      * reasons come from outside a token: {@link FinishReason#ERROR} for a row the backend drew no token for (the
      * engine's step loop) and {@link FinishReason#ABORT} ({@link #abort}).
      */
