@@ -5,9 +5,9 @@ import dev.ember.ConfigException;
 import java.util.function.Consumer;
 
 /**
- * The effective max_model_len: the configured one (or the model's max_position_embeddings), never more than the KV
- * cache holds for one sequence. Without this cap a row whose prompt + max_tokens cannot fit the whole cache would
- * finish {@code length} early with no word why. Stateless.
+ * The effective max_model_len: the configured one (at most the model's max_position_embeddings), or the model's
+ * max_position_embeddings, never more than the KV cache holds for one sequence. Without this cap a row whose prompt +
+ * max_tokens cannot fit the whole cache would finish {@code length} early with no word why. Stateless.
  */
 final class ContextLimit {
     private ContextLimit() {
@@ -19,10 +19,17 @@ final class ContextLimit {
      * @param numKvBlocks     KV blocks allocated
      * @param blockSize       tokens per block
      * @param warn            told when the model's limit is lowered to the cache's
-     * @throws ConfigException when max_model_len was set explicitly and the cache cannot hold one sequence that long
+     * @throws ConfigException when max_model_len was set explicitly above the model's max_position_embeddings, or
+     *                         the cache cannot hold one sequence that long
      */
     static int effective(int configured, int maxPositions, int numKvBlocks, int blockSize, Consumer<String> warn) {
-        int wanted = configured > 0 ? Math.min(configured, maxPositions) : maxPositions;
+        if (configured > maxPositions) {
+            // lowering it quietly would end rows at a context the caller never set
+            throw ConfigException.invalid("max_model_len", configured, "0 (the model's limit) or at most the model's"
+                    + " max_position_embeddings=" + maxPositions + " (config.json): positions beyond it were never"
+                    + " trained");
+        }
+        int wanted = configured > 0 ? configured : maxPositions;
         long capacity = (long) numKvBlocks * blockSize;
         if (wanted <= capacity) {
             return wanted;

@@ -29,6 +29,8 @@ final class RequestState {
     private final int numTopLogprobs;
     private final ChoiceProbabilities choiceProbs; // a guided_choice request with logprobs; else null
     private String finalText;
+    /** Text before this index came before min_tokens: stop strings inside it do not count. */
+    private int stopFrom;
     private final java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
 
     RequestState(String requestId, Sequence sequence, CompletableFuture<Result> future, IncrementalDetokenizer detokenizer) {
@@ -77,8 +79,9 @@ final class RequestState {
     /**
      * Whether the text, with the token just appended, reached a stop string (the scheduler's
      * {@link dev.ember.scheduler.Scheduler.TextStop}, asked for every token no token stop ended): if so the text is cut
-     * before it. Without stop strings no text is needed until the end: tokens are not decoded here (see
-     * {@link #finished}).
+     * before it. As EOS and stop ids, stop strings wait for min_tokens (vLLM's rule): they count from the
+     * min_tokens-th token on, and only where they end in text that token or a later one completed. Without stop
+     * strings no text is needed until the end: tokens are not decoded here (see {@link #finished}).
      *
      * @param last no token follows unless a stop string ends the sequence here: the detokenizer's held bytes go out
      */
@@ -90,9 +93,14 @@ final class RequestState {
         if (last) {
             detokenizer.flush();
         }
-        int cut = stopStrings.firstMatch(detokenizer.text());
+        String text = detokenizer.text();
+        if (sequence.numOutputTokens() < sequence.params().minTokens()) {
+            stopFrom = text.length();
+            return false;
+        }
+        int cut = stopStrings.firstMatch(text, stopFrom);
         if (cut >= 0) {
-            finalText = detokenizer.text().substring(0, cut);
+            finalText = text.substring(0, cut);
             return true;
         }
         return false;

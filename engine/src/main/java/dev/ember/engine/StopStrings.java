@@ -10,15 +10,18 @@ final class StopStrings {
         this.stops = List.copyOf(stops);
     }
 
-    /** Index where the first stop string starts in {@code text}, or -1. */
     boolean isEmpty() {
         return stops.isEmpty();
     }
 
-    int firstMatch(String text) {
+    /**
+     * Index where the first stop string that ends after {@code text[0, from)} starts in {@code text}, or -1: matches
+     * inside the first {@code from} characters do not count (they came before min_tokens).
+     */
+    int firstMatch(String text, int from) {
         int best = -1;
         for (String s : stops) {
-            int i = text.indexOf(s);
+            int i = text.indexOf(s, Math.max(0, from - s.length() + 1));
             if (i >= 0 && (best < 0 || i < best)) {
                 best = i;
             }

@@ -24,7 +24,8 @@ import static dev.ember.sampling.SamplingOptions.TOP_P;
  * value fails with the option's name. Serializable (the Spark connector ships a call's defaults to executors).
  *
  * @param maxTokens      most tokens to generate (>= 1)
- * @param minTokens      EOS and stop ids are suppressed until this many tokens exist (0..maxTokens)
+ * @param minTokens      EOS and stop ids are suppressed, and stop strings not matched, until this many tokens exist
+ *                       (0..maxTokens)
  * @param temperature    0 (or below {@link #GREEDY_BELOW}) means greedy (argmax); otherwise logits are divided by it
  * @param topP           nucleus mass in (0, 1]; 1 disables
  * @param topK           keep the k most likely tokens; 0 (or -1) disables

@@ -183,9 +183,9 @@ public final class Scheduler {
      * Takes in a step's results: the computed tokens count as cached (full blocks enter the prefix cache), each
      * sampled sequence gets its token appended and is checked for its end. A sequence ends with
      * {@link FinishReason#STOP} on an EOS id (unless its params ignore EOS) or one of its stop token ids, once it has
-     * at least min_tokens earlier tokens; else with {@link FinishReason#LENGTH} at max_tokens output tokens, at
-     * {@code maxModelLen} tokens, or when its next token could not be computed because its context would exceed
-     * the whole KV cache. Finished sequences free their blocks and leave the batch. Sequences finished or aborted
+     * at least min_tokens earlier tokens (a guided sequence at once: see {@link #finishReason}); else with
+     * {@link FinishReason#LENGTH} at max_tokens output tokens, at {@code maxModelLen} tokens, or when its next token
+     * could not be computed because its context would exceed the whole KV cache. Finished sequences free their blocks and leave the batch. Sequences finished or aborted
      * since {@code schedule()} are skipped.
      *
      * @return the sequences that got a token this step, finished or not, in batch order
@@ -468,15 +468,19 @@ public final class Scheduler {
     /**
      * Why the token just appended ends the sequence, or null: the one place where a token's finish reason is decided,
      * in this order — {@link FinishReason#STOP} for EOS (unless ignore_eos) or a stop id once min_tokens tokens are
-     * out (the sampler suppresses them before that); STOP when the text reached a stop string ({@link TextStop}; the
-     * string wins over a length limit reached by the same token); {@link FinishReason#LENGTH} at max_tokens, at
-     * {@code maxModelLen} tokens, or when the next token's context would exceed the whole KV cache. The other two
+     * out (the sampler suppresses them before that), or at once on a guided row (its sampler draws EOS before
+     * min_tokens only when the output is complete); STOP when the text reached a stop string ({@link TextStop}, which
+     * waits for min_tokens too; the string wins over a length limit reached by the same token);
+     * {@link FinishReason#LENGTH} at max_tokens, at {@code maxModelLen} tokens, or when the next token's context would
+     * exceed the whole KV cache. The other two
      * reasons come from outside a token: {@link FinishReason#ERROR} for a row the backend drew no token for (the
      * engine's step loop) and {@link FinishReason#ABORT} ({@link #abort}).
      */
     private FinishReason finishReason(Sequence seq, int token) {
         SamplingParams p = seq.params();
-        boolean stopAllowed = seq.numOutputTokens() > p.minTokens();
+        // the sampler masks EOS and stop ids until min_tokens, except on a guided row whose constraint allows only
+        // EOS (its output is complete): such an EOS ends it, or it would draw EOS again until min_tokens
+        boolean stopAllowed = seq.numOutputTokens() > p.minTokens() || seq.guide() != null;
         if (stopAllowed && ((!p.ignoreEos() && eosTokenIds.contains(token)) || p.stopTokenIds().contains(token))) {
             return FinishReason.STOP;
         }

@@ -7,7 +7,9 @@ import java.util.Arrays;
  * each step decodes a short window (a few tokens of context plus the unread ones) and emits only the new
  * suffix, holding it back while it ends in U+FFFD (an incomplete byte sequence). The context window starts with
  * the prompt's last tokens so tokenizers whose decoders depend on the previous token (SentencePiece's leading
- * space) decode each piece as they would in the full text. Not thread-safe: one per sequence, step-loop thread only.
+ * space) decode each piece as they would in the full text. A prompt (given as token ids) may end inside a character;
+ * the output tokens that complete it make it part of the output's text (see {@link #newText}). Not thread-safe: one
+ * per sequence, step-loop thread only.
  */
 public final class IncrementalDetokenizer {
     private static final int CONTEXT_TOKENS = 5;
@@ -36,8 +38,8 @@ public final class IncrementalDetokenizer {
         ids[size++] = token;
         String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
         String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        if (full.length() > prefix.length() && !full.endsWith("\uFFFD") && full.startsWith(prefix)) {
-            String delta = full.substring(prefix.length());
+        String delta = newText(prefix, full);
+        if (!delta.isEmpty() && !full.endsWith("\uFFFD")) {
             text.append(delta);
             prefixOffset = readOffset;
             readOffset = size;
@@ -67,11 +69,30 @@ public final class IncrementalDetokenizer {
         }
         String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
         String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        String delta = full.startsWith(prefix) ? full.substring(prefix.length()) : "";
+        String delta = newText(prefix, full);
         text.append(delta);
         prefixOffset = readOffset;
         readOffset = size;
         return delta;
+    }
+
+    /**
+     * What {@code full} (the window's decode with the new tokens) adds to {@code prefix} (its decode without them).
+     * Only the first window can fail to start with its prefix: when the prompt ends inside a character, the prefix
+     * ends in the U+FFFD of those bytes, which the output's bytes turn into the character. That character is the
+     * output's: the text after the prefix's complete characters. (Without this the text stayed empty for good.)
+     */
+    private static String newText(String prefix, String full) {
+        if (full.startsWith(prefix)) {
+            return full.substring(prefix.length());
+        }
+        // the fewest trailing replacement characters: one before them may stand for a byte nothing completes
+        for (int complete = prefix.length(); complete > 0 && prefix.charAt(complete - 1) == '\uFFFD'; complete--) {
+            if (full.startsWith(prefix.substring(0, complete - 1))) {
+                return full.substring(complete - 1);
+            }
+        }
+        return "";
     }
 
     /** All text emitted so far. */

@@ -56,6 +56,10 @@ class EngineConfigTest {
         assertMessage(Map.of("model", "/m", "flux_capacitor", "1"), "unknown Ember option 'flux_capacitor'; known options: async_scheduling, block_size, ");
         assertMessage(Map.of("model", "/m", "maxNumSeqs", "1"), "unknown Ember option 'maxNumSeqs'; did you mean 'max_num_seqs'?");
         assertMessage(Map.of("device", "cpu"), "option 'model' is 'null'");
+        // one token of context leaves no room for an output token after the prompt's (the scheduler's IllegalArgument
+        // at engine start used to be the only word about it)
+        assertMessage(Map.of("model", "/m", "max_model_len", "1"), "option 'max_model_len' is '1'; allowed: 0 (the"
+                + " model's limit) or an integer >= 2");
     }
 
     private static void assertMessage(Map<String, String> options, String fragment) {

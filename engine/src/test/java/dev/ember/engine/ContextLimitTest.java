@@ -43,6 +43,24 @@ class ContextLimitTest {
         }
     }
 
+    /**
+     * An explicit max_model_len beyond the model's max_position_embeddings (positions it was never trained on) is a
+     * configuration error naming both; it used to be lowered to the model's limit without a word, so rows ended
+     * LENGTH long before the context the caller set.
+     */
+    @Test
+    void anExplicitMaxModelLenAboveTheModelsLimitIsRefused(@TempDir Path dir) {
+        DemoModel.write(dir); // max_position_embeddings 2048
+        ConfigException e = assertThrows(ConfigException.class, () -> Engine.create(EngineConfig.builder(dir)
+                .numThreads(2).blockSize(16).numKvBlocks(512).maxModelLen(4096).build()));
+        assertTrue(e.getMessage().contains("max_model_len") && e.getMessage().contains("4096")
+                && e.getMessage().contains("max_position_embeddings=2048"), e.getMessage());
+        try (Engine engine = Engine.create(EngineConfig.builder(dir).numThreads(2).blockSize(16).numKvBlocks(512)
+                .maxModelLen(2048).build())) {
+            assertEquals(2048, engine.maxModelLen());
+        }
+    }
+
     @Test
     void anExplicitMaxModelLenTheCacheCannotHoldRefusesToStart(@TempDir Path dir) {
         DemoModel.write(dir);

@@ -9,6 +9,7 @@ import dev.ember.api.Result;
 import dev.ember.api.TokenLogprobs;
 import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
+import dev.ember.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -264,6 +265,48 @@ class EngineTest {
                     greedy.toBuilder().stopTokenIds(Set.of(stopId)).build()))).get(0);
             assertEquals(FinishReason.STOP, byId.finishReason());
             assertArrayEquals(Arrays.copyOf(full.tokenIds(), firstAt + 1), byId.tokenIds());
+        }
+    }
+
+    /**
+     * min_tokens holds for stop strings too (as vLLM's): a string in the text of the first min_tokens - 1 tokens
+     * does not end the row, the first one the text completes later does. It used to end the row at once, with fewer
+     * tokens than min_tokens.
+     */
+    @Test
+    void stopStringsWaitForMinTokens() {
+        int minTokens = 10;
+        SamplingParams greedy = SamplingParams.builder().maxTokens(24).minTokens(minTokens).temperature(0)
+                .ignoreEos(true).build();
+        try (Engine engine = Engine.create(config().build()); Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+            Result full = engine.generate(List.of(Request.ofText("a", "the story begins", greedy))).get(0);
+            String text = full.text();
+            assertEquals(text, tokenizer.decode(full.tokenIds()));
+            // stop strings count from the min_tokens-th token: the first match ending after the earlier tokens' text
+            int before = tokenizer.decode(Arrays.copyOf(full.tokenIds(), minTokens - 1)).length();
+            String early = tokenizer.decode(Arrays.copyOf(full.tokenIds(), 2));
+            // a character of the first two tokens' text that the text has again later, and one it has not
+            String again = null;
+            String once = null;
+            for (char c : early.toCharArray()) {
+                boolean later = text.indexOf(c, before) >= 0;
+                if (later && again == null) {
+                    again = String.valueOf(c);
+                } else if (!later && once == null) {
+                    once = String.valueOf(c);
+                }
+            }
+            assertTrue(again != null && once != null, "the greedy text suits the test: " + text);
+            for (String stop : List.of(again, once)) {
+                int cut = text.indexOf(stop, before);
+                assertTrue(text.indexOf(stop) < cut || cut < 0, "the string is in the early text");
+                Result stopped = engine.generate(List.of(Request.ofText("b", "the story begins",
+                        greedy.toBuilder().stop(List.of(stop)).build()))).get(0);
+                assertTrue(stopped.completionTokens() >= minTokens, stopped.completionTokens() + " tokens: " + stopped.text());
+                assertEquals(cut < 0 ? text : text.substring(0, cut), stopped.text(), "stop " + stop);
+                assertEquals(cut < 0 ? FinishReason.LENGTH : FinishReason.STOP, stopped.finishReason());
+                assertArrayEquals(Arrays.copyOf(full.tokenIds(), stopped.completionTokens()), stopped.tokenIds());
+            }
         }
     }
 

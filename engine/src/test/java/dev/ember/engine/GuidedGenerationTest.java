@@ -188,6 +188,33 @@ class GuidedGenerationTest {
         }
     }
 
+    /**
+     * min_tokens yields to a complete guided output: once the constraint allows only EOS the sampler draws it (the
+     * output is complete), so the sequence must end there with STOP, one EOS last. It used to go on drawing EOS until
+     * min_tokens were out: token ids and completion_tokens padded with EOS ids.
+     */
+    @Test
+    void aCompleteGuidedOutputEndsAtItsEosDespiteMinTokens() {
+        List<Integer> eos = List.of(dev.ember.demo.DemoTokenizer.IM_END_ID, dev.ember.demo.DemoTokenizer.ENDOFTEXT_ID);
+        try (Engine engine = engine()) {
+            for (double temperature : new double[] {0, 1.0}) {
+                Result r = engine.generate(List.of(Request.ofText("min", "answer: ", SamplingParams.builder()
+                        .maxTokens(30).minTokens(20).temperature(temperature).seed(5L)
+                        .guided(Constraint.choice(List.of("yes", "no"))).build()))).get(0);
+                assertNull(r.error(), r.error());
+                assertTrue(List.of("yes", "no").contains(r.text()), r.text());
+                assertEquals(FinishReason.STOP, r.finishReason());
+                int[] ids = r.tokenIds();
+                for (int i = 0; i < ids.length - 1; i++) {
+                    assertTrue(!eos.contains(ids[i]), "EOS inside the output: " + java.util.Arrays.toString(ids));
+                }
+                assertTrue(eos.contains(ids[ids.length - 1]), java.util.Arrays.toString(ids));
+                assertTrue(ids.length < 20, "the output ends at its EOS, not at min_tokens: " + ids.length + " tokens");
+                assertEquals(ids.length, r.completionTokens());
+            }
+        }
+    }
+
     @Test
     void anInvalidConstraintIsARowError() {
         try (Engine engine = engine()) {

@@ -275,6 +275,43 @@ class SamplerTest {
         assertEquals(s.tokenId(), none.tokenId());
     }
 
+    /**
+     * The filters at their edge values: top_k at or above the vocabulary is off (the same tokens as without it);
+     * top_p below every probability, min_p 1 and top_k 1 keep the most probable token only, and all tokens tied with
+     * it for min_p 1 and top_k 1 (top_p keeps the lowest id of a tie); temperature 1e-5 is not greedy yet, but it
+     * stretches the gap between the two largest logits (above 2e-3 here) past 200, far beyond the Gumbel noise
+     * (below 17).
+     */
+    @Test
+    void filtersAtTheirEdgeValues() {
+        java.util.Random r = new java.util.Random(11);
+        float[] logits = new float[300];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) r.nextGaussian() * 2;
+        }
+        int top = Sampler.argmax(logits);
+        float[] sorted = logits.clone();
+        java.util.Arrays.sort(sorted);
+        assertTrue(sorted[299] - sorted[298] > 2e-3);
+        SamplingParams plain = SamplingParams.builder().build();
+        for (int seed = 0; seed < 200; seed++) {
+            int unfiltered = sampler.sample(logits, plain, seed, 0, NO_HISTORY, 0).tokenId();
+            for (int k : new int[] {300, 301, Integer.MAX_VALUE}) {
+                assertEquals(unfiltered, sampler.sample(logits, SamplingParams.builder().topK(k).build(), seed, 0,
+                        NO_HISTORY, 0).tokenId(), "top_k " + k);
+            }
+            for (SamplingParams p : List.of(SamplingParams.builder().topP(1e-9).build(),
+                    SamplingParams.builder().minP(1).build(), SamplingParams.builder().topK(1).build(),
+                    SamplingParams.builder().temperature(1e-5).build())) {
+                assertEquals(top, sampler.sample(logits, p, seed, 0, NO_HISTORY, 0).tokenId(), p.toString());
+            }
+        }
+        float[] tie = {1f, 3f, 3f, 0f};
+        assertEquals(Set.of(1, 2), sampledSet(tie, SamplingParams.builder().minP(1).build(), 400));
+        assertEquals(Set.of(1, 2), sampledSet(tie, SamplingParams.builder().topK(1).build(), 400));
+        assertEquals(Set.of(1), sampledSet(tie, SamplingParams.builder().topP(1e-9).build(), 400));
+    }
+
     @Test
     void topIndicesHandlesMoreRequestsThanDistinctValues() {
         assertArrayEquals(new int[] {2, 0, 1}, Sampler.topIndices(new float[] {1f, 1f, 4f}, 3));

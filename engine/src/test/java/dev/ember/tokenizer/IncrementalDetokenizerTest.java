@@ -10,6 +10,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class IncrementalDetokenizerTest {
@@ -69,6 +70,48 @@ class IncrementalDetokenizerTest {
             assertStreamsExactly(t, "Say:", " héllo 世界 🙂 — ok, ünïcödé ✓ done");
             assertStreamsExactly(t, "", "plain ascii text");
         }
+    }
+
+    /**
+     * A prompt given as token ids may end inside a character (say, a continuation of an output that max_tokens cut
+     * after the first byte of 世): the output tokens that complete it must still stream their text. The expectation
+     * is the full text's decode less the prompt's complete characters, so the completed character belongs to the
+     * output. (The text used to stay empty: each window's decode no longer started with the prompt's "...\uFFFD".)
+     */
+    @Test
+    void aPromptEndingInsideACharacterStillStreamsTheOutput() {
+        try (Tokenizer t = Tokenizer.load(demoDir)) {
+            int[] all = t.encode("Say: 世界 ok done", false);
+            String complete = "Say: ";
+            int start = t.encode(complete, false).length; // the first byte token of 世
+            for (int cut = start + 1; cut < start + 3; cut++) { // after one byte of 世, then after two
+                int[] prompt = java.util.Arrays.copyOf(all, cut);
+                int[] output = java.util.Arrays.copyOfRange(all, cut, all.length);
+                assertTrue(t.decode(prompt).endsWith("\uFFFD"), "the prompt ends inside 世");
+                String want = t.decode(all).substring(complete.length());
+                assertEquals("世界 ok done", want);
+                IncrementalDetokenizer d = t.newDetokenizer(prompt);
+                StringBuilder streamed = new StringBuilder();
+                for (int id : output) {
+                    streamed.append(d.append(id));
+                }
+                streamed.append(d.flush());
+                assertEquals(want, streamed.toString(), "streamed, prompt cut after token " + cut);
+                assertEquals(want, d.text());
+                assertEquals(want, t.newDetokenizer(prompt).appendAll(output), "appendAll, prompt cut after " + cut);
+            }
+            // a prompt ending in a byte that no output completes (0xFF, the demo's byte-level id 255) keeps its
+            // replacement character: the output's text is only what follows it
+            int[] invalid = concat(t.encode(complete, false), new int[] {255});
+            assertEquals(complete + "\uFFFD", t.decode(invalid));
+            assertEquals(" ok", t.newDetokenizer(invalid).appendAll(t.encode(" ok", false)));
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test
