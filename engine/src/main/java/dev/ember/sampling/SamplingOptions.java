@@ -31,7 +31,7 @@ public final class SamplingOptions {
     public static final Option<Integer> MAX_TOKENS = Option.integer("max_tokens", S, 16, Check.atLeast(1),
             "most tokens to generate");
     public static final Option<Integer> MIN_TOKENS = Option.integer("min_tokens", S, 0,
-            Check.atLeast(0).described("an integer in [0, max_tokens]"), "EOS and stop ids suppressed until this many tokens");
+            Check.atLeast(0).described("an integer in [0, max_tokens]"), "EOS and stop ids suppressed, stop strings not matched, until this many tokens");
     // sampling divides float32 logits by (float) temperature: beyond Float.MAX_VALUE it is infinite, and a masked
     // (-inf) logit divided by it is NaN
     public static final Option<Double> TEMPERATURE = Option.number("temperature", S, 1.0,
