@@ -23,8 +23,18 @@ final class PromptPreparer {
         this.jobSeed = jobSeed;
     }
 
-    /** The prompt's tokens; throws {@link BadRequest} with a message for the request's error column. */
+    /**
+     * The prompt's tokens; throws {@link BadRequest} with a message for the request's error column (also for stop
+     * token ids outside the vocabulary).
+     */
     int[] tokens(Request r) {
+        for (int id : r.params().stopTokenIds()) {
+            if (id >= vocabSize) {
+                // it could never be drawn: an option with no effect is refused where it is given
+                throw new BadRequest("stop_token_ids holds " + id + ", outside the vocabulary [0, " + vocabSize
+                        + "): it could never be generated");
+            }
+        }
         int[] ids;
         if (r.promptTokenIds() != null) {
             ids = r.promptTokenIds();

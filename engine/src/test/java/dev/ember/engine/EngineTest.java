@@ -222,7 +222,8 @@ class EngineTest {
                     Request.ofText("long", "word ".repeat(200), p),
                     Request.ofTokens("badid", new int[]{1, 2, 1_000_000}, p),
                     Request.ofChat("nochat", List.of(), p),
-                    Request.ofText("ok2", "general kenobi", p)));
+                    Request.ofText("ok2", "general kenobi", p),
+                    Request.ofText("badstop", "hello", p.toBuilder().stopTokenIds(java.util.Set.of(3, 1_000_001)).build())));
             assertTrue(results.get(0).ok());
             assertTrue(results.get(6).ok());
             assertTrue(results.get(6).completionTokens() >= 1);
@@ -231,7 +232,8 @@ class EngineTest {
             assertError(results.get(3), "max_model_len) is 64");
             assertError(results.get(4), "token id 1000000 is outside the vocabulary");
             assertError(results.get(5), "messages is empty");
-            assertEquals(5, engine.metrics().requestErrors());
+            assertError(results.get(7), "stop_token_ids holds 1000001, outside the vocabulary");
+            assertEquals(6, engine.metrics().requestErrors());
         }
     }
 
