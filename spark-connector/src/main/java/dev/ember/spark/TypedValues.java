@@ -79,11 +79,15 @@ public final class TypedValues {
         if (t instanceof LongType) {
             return require(n.isIntegralNumber() && n.canConvertToLong(), n, t, at) ? n.asLong() : null;
         }
+        // The return type's schema is an unbounded JSON number (any exponent), so a value beyond the type's range
+        // can be generated: it is an error, not the infinity Java's conversion would make of it.
         if (t instanceof DoubleType) {
-            return require(n.isNumber(), n, t, at) ? n.asDouble() : null;
+            require(n.isNumber(), n, t, at);
+            return inRange(n.asDouble(), n, t, at);
         }
         if (t instanceof FloatType) {
-            return require(n.isNumber(), n, t, at) ? (float) n.asDouble() : null;
+            require(n.isNumber(), n, t, at);
+            return inRange((float) n.asDouble(), n, t, at);
         }
         if (t instanceof ArrayType a) {
             require(n.isArray(), n, t, at);
@@ -104,6 +108,13 @@ public final class TypedValues {
             return new GenericInternalRow(values);
         }
         throw new IllegalArgumentException(at + ": type " + t.simpleString() + " is not supported");
+    }
+
+    private static <T extends Number> T inRange(T value, JsonNode n, DataType t, String at) {
+        if (Double.isInfinite(value.doubleValue())) {
+            throw new IllegalArgumentException(at + ": " + n + " is beyond the range of " + t.simpleString());
+        }
+        return value;
     }
 
     private static boolean require(boolean ok, JsonNode n, DataType t, String at) {

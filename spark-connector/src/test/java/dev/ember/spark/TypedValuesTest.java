@@ -1,0 +1,43 @@
+package dev.ember.spark;
+
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A generated JSON text becomes the return type's value, or an IllegalArgumentException (the row's error): never a
+ * value other than the one the text denotes.
+ */
+class TypedValuesTest {
+    private static String refused(String json, String ddl) {
+        DataType t = TypedValues.sparkType(ddl);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TypedValues.fromJson(json, t),
+                json + " as " + ddl + " must be refused, not read as some value");
+        return e.getMessage();
+    }
+
+    @Test
+    void valuesThatFitAreRead() {
+        assertEquals(12, TypedValues.fromJson("12", DataTypes.IntegerType));
+        assertEquals(1.5f, TypedValues.fromJson("1.5", DataTypes.FloatType));
+        assertEquals(-2.5e300, TypedValues.fromJson("-2.5e300", DataTypes.DoubleType));
+        InternalRow r = (InternalRow) TypedValues.fromJson("{\"a\":1,\"b\":\"x\"}", TypedValues.sparkType("STRUCT<a: INT, b: STRING>"));
+        assertEquals(1, r.getInt(0));
+        assertEquals("x", r.getUTF8String(1).toString());
+    }
+
+    @Test
+    void aNumberBeyondFloatOrDoubleIsAnErrorNotInfinity() {
+        // the return type's schema is an unbounded JSON number: the guide lets the model write any exponent
+        assertTrue(refused("1e39", "FLOAT").contains("1e39") || refused("1e39", "FLOAT").contains("1.0E39"),
+                refused("1e39", "FLOAT"));
+        refused("-3.5e38", "FLOAT");
+        refused("1e400", "DOUBLE");
+        refused("[1, 1e999]", "ARRAY<DOUBLE>");
+    }
+}
