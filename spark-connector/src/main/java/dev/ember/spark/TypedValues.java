@@ -1,5 +1,6 @@
 package dev.ember.spark;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
@@ -26,7 +27,9 @@ import org.apache.spark.unsafe.types.UTF8String;
  * that type's Catalyst value. Stateless; thread-safe.
  */
 public final class TypedValues {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Text after the value is an error: reading only the first value of "12 13" (Jackson's default) would give a value
+    // the output does not denote.
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private TypedValues() {
     }

@@ -40,4 +40,12 @@ class TypedValuesTest {
         refused("1e400", "DOUBLE");
         refused("[1, 1e999]", "ARRAY<DOUBLE>");
     }
+
+    @Test
+    void textAfterTheValueIsAnErrorNotIgnored() {
+        // "12 13" is not the JSON of an INT; reading its first token would give a value the output does not denote
+        refused("12 13", "INT");
+        refused("{\"a\":1} {\"a\":2}", "STRUCT<a: INT>");
+        refused("\"yes\" no", "STRING");
+    }
 }
