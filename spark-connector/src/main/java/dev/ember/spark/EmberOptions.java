@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,9 +103,35 @@ public final class EmberOptions {
         return REGISTRY.get(name).name();
     }
 
-    /** {@code options} with canonical names; an unknown name fails. Later duplicates (case-insensitive) win. */
+    /**
+     * {@code options} with canonical names; an unknown name fails, and so does one option given in two spellings
+     * ({@code max_tokens} and {@code Max-Tokens}) with different values: which one won would depend on the map's
+     * iteration order (a HashMap's), not on the user.
+     */
     public static Map<String, String> canonicalize(Map<String, String> options) {
-        return REGISTRY.canonicalize(options);
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            putOnce(out, givenAs, canonical(e.getKey()), e.getKey(), e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * Puts {@code value} under the canonical {@code name}, given as {@code given} (a spelling, or a conf key);
+     * {@code givenAs} remembers each name's first spelling. The same value twice (blanks aside) is no conflict.
+     */
+    private static void putOnce(Map<String, String> out, Map<String, String> givenAs, String name, String given,
+                                String value) {
+        String first = givenAs.putIfAbsent(name, given);
+        if (first != null) {
+            String before = out.get(name);
+            if (!(before == null ? value == null : value != null && before.trim().equals(value.trim()))) {
+                throw new ConfigException("option '" + name + "' is given twice with different values, as '" + first
+                        + "' = '" + before + "' and as '" + given + "' = '" + value + "'; give it once");
+            }
+        }
+        out.put(name, value);
     }
 
     /**
@@ -150,11 +177,12 @@ public final class EmberOptions {
     /** The {@code spark.ember.*} entries of a Spark conf, prefix removed, canonicalized. */
     public static Map<String, String> fromSparkConf(Map<String, String> sparkConf) {
         Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
         for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
             if (e.getKey().startsWith(SPARK_CONF_PREFIX)) {
                 String name = e.getKey().substring(SPARK_CONF_PREFIX.length());
                 try {
-                    out.put(canonical(name), e.getValue());
+                    putOnce(out, givenAs, canonical(name), e.getKey(), e.getValue());
                 } catch (ConfigException ex) {
                     throw new ConfigException("Spark conf '" + e.getKey() + "': " + ex.getMessage());
                 }
@@ -175,9 +203,10 @@ public final class EmberOptions {
             throw new UncheckedIOException("cannot read Ember options file " + file, e);
         }
         Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
         for (String name : new TreeSet<>(p.stringPropertyNames())) {
             try {
-                out.put(canonical(name), p.getProperty(name).trim());
+                putOnce(out, givenAs, canonical(name), name, p.getProperty(name).trim());
             } catch (ConfigException ex) {
                 throw new ConfigException(file + ": " + ex.getMessage());
             }

@@ -104,6 +104,30 @@ class EmberSettingsTest {
     }
 
     @Test
+    void oneOptionInTwoSpellingsWithDifferentValuesIsRefusedNotDecidedByMapOrder(@TempDir Path dir) throws Exception {
+        // a HashMap's iteration order, not the user, would choose which of 5 and 9 wins
+        Map<String, String> twice = new java.util.HashMap<>(Map.of("model", "demo", "max_tokens", "5", "Max-Tokens", "9"));
+        ConfigException call = assertThrows(ConfigException.class, () -> EmberOptions.merge(Map.of(), twice, Map.of()));
+        assertTrue(call.getMessage().contains("'max_tokens'") && call.getMessage().contains("'Max-Tokens'")
+                && call.getMessage().contains("5") && call.getMessage().contains("9"), call.getMessage());
+        ConfigException conf = assertThrows(ConfigException.class, () -> EmberOptions.merge(
+                Map.of("spark.ember.temperature", "0", "spark.ember.TEMPERATURE", "1"), Map.of("model", "demo"), Map.of()));
+        assertTrue(conf.getMessage().contains("spark.ember.temperature") && conf.getMessage().contains("spark.ember.TEMPERATURE"),
+                conf.getMessage());
+        Path props = dir.resolve("engine.properties");
+        Files.writeString(props, "top_k=3\ntop-k=4\n");
+        ConfigException file = assertThrows(ConfigException.class, () -> EmberOptions.merge(Map.of(),
+                Map.of("model", "demo", "conf_file", props.toString()), Map.of()));
+        assertTrue(file.getMessage().startsWith(props.toString()) && file.getMessage().contains("'top-k'"), file.getMessage());
+        EmberSettings s = EmberSettings.resolve(Map.of("model", "demo"));
+        assertThrows(ConfigException.class, () -> s.samplingParams(Map.of("max_tokens", "2", "MAX_TOKENS", "3")),
+                "a per-row map too");
+        // the same value in two spellings is no conflict
+        assertEquals("5", EmberOptions.merge(Map.of(), Map.of("model", "demo", "max_tokens", "5", "MAX_TOKENS", " 5"),
+                Map.of()).get("max_tokens").trim());
+    }
+
+    @Test
     void optionsGivenWhereTheyHaveNoEffectAreRefusedThere() {
         ConfigException price = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
                 Map.of("price_per_gpu_hour", "2"), EmberOptions.CALL_SCOPES));
