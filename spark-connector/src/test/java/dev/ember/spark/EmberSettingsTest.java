@@ -128,6 +128,26 @@ class EmberSettingsTest {
     }
 
     @Test
+    void aPerRowConstraintMayNotReplaceTheCallsReturnType() {
+        // the value field's type is the call's return_type: a row generated under another constraint would be parsed
+        // as that type (a struct missing the fields the row's schema left out, read as nulls)
+        EmberSettings s = EmberSettings.resolve(Map.of("model", "demo", "return_type", "STRUCT<a: INT, b: INT>"));
+        for (String option : new String[]{"guided_json", "guided_regex", "guided_choice"}) {
+            String value = switch (option) {
+                case "guided_json" -> "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]}";
+                case "guided_regex" -> "\\{\"a\":[0-9]\\}";
+                default -> "[\"x\"]";
+            };
+            ConfigException e = assertThrows(ConfigException.class, () -> s.samplingParams(Map.of(option, value)), option);
+            assertTrue(e.getMessage().contains(option) && e.getMessage().contains("return_type"), e.getMessage());
+        }
+        assertEquals(3, s.samplingParams(Map.of("max_tokens", "3")).maxTokens(), "other per-row options still apply");
+        EmberSettings noType = EmberSettings.resolve(Map.of("model", "demo", "guided_choice", "[\"x\"]"));
+        assertTrue(noType.samplingParams(Map.of("guided_regex", "[0-9]")).guided().describe().contains("[0-9]"),
+                "without return_type a row's constraint replaces the call's");
+    }
+
+    @Test
     void optionsGivenWhereTheyHaveNoEffectAreRefusedThere() {
         ConfigException price = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
                 Map.of("price_per_gpu_hour", "2"), EmberOptions.CALL_SCOPES));
