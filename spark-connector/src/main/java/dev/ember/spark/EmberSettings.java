@@ -128,7 +128,14 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Sam
                 }
             }
         }
-        return SamplingOptions.apply(row, sampling.toBuilder());
+        SamplingParams params = SamplingOptions.apply(row, sampling.toBuilder());
+        if (params.logprobs() > 0 && sampling.logprobs() == 0) {
+            // the result struct is the call's: without logprobs on the call it has no field for the row's
+            throw ConfigException.invalid(SamplingOptions.LOGPROBS.name(), row.get(SamplingOptions.LOGPROBS.name()),
+                    "0 per row on a call without logprobs (the result's logprobs, confidence and choice_probs fields"
+                            + " are added by logprobs >= 1 on the call; set it there, then vary it per row)");
+        }
+        return params;
     }
 
     /** The engine configuration for a local checkpoint directory and, on a GPU, the task's device ordinal. */

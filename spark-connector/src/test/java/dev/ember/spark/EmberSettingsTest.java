@@ -148,6 +148,20 @@ class EmberSettingsTest {
     }
 
     @Test
+    void perRowLogprobsNeedTheCallsLogprobsFields() {
+        // the result struct has logprobs/confidence/choice_probs only when the call sets logprobs >= 1: a row's
+        // logprobs=5 on a call without them would be computed and dropped
+        EmberSettings none = EmberSettings.resolve(Map.of("model", "demo"));
+        ConfigException e = assertThrows(ConfigException.class, () -> none.samplingParams(Map.of("logprobs", "5")));
+        assertTrue(e.getMessage().contains("logprobs") && e.getMessage().contains("5") && e.getMessage().contains("call"),
+                e.getMessage());
+        assertEquals(0, none.samplingParams(Map.of("logprobs", "0")).logprobs(), "0 asks for nothing the call lacks");
+        EmberSettings some = EmberSettings.resolve(Map.of("model", "demo", "logprobs", "1"));
+        assertEquals(5, some.samplingParams(Map.of("logprobs", "5")).logprobs());
+        assertEquals(0, some.samplingParams(Map.of("logprobs", "0")).logprobs());
+    }
+
+    @Test
     void optionsGivenWhereTheyHaveNoEffectAreRefusedThere() {
         ConfigException price = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
                 Map.of("price_per_gpu_hour", "2"), EmberOptions.CALL_SCOPES));
