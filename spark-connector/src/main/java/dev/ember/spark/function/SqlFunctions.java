@@ -95,7 +95,7 @@ public final class SqlFunctions {
                 children.add(options);
             }
         }
-        EmberSettings settings = CallSettings.resolve(callOptions);
+        EmberSettings settings = CallSettings.resolve(callOptions, kind);
         return LlmGenerate.of(children, settings, kind);
     }
 
