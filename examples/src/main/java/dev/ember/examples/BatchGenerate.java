@@ -177,7 +177,7 @@ public final class BatchGenerate {
 
                 Arguments:
                   --input PATH           input dataset (any Hadoop path)
-                  --input-format F       jsonl | json | parquet | csv | orc | text (default: from the extension, else parquet)
+                  --input-format F       jsonl | json | parquet | csv (header line first) | orc | text (default: from the extension, else parquet)
                   --output PATH          output folder (Parquet); each run's job report goes in as
                                          _ember_report-<time>.json, the latest also as _ember_report.json
                   --prompt-column NAME   column with the prompts (default prompt)

@@ -150,7 +150,7 @@ public final class LabelDataset {
 
                 Arguments:
                   --input PATH          input dataset
-                  --input-format F      jsonl | json | parquet | csv | orc | text (default: from the extension, else parquet)
+                  --input-format F      jsonl | json | parquet | csv (header line first) | orc | text (default: from the extension, else parquet)
                   --output PATH         output folder (Parquet)
                   --labels a,b,c        the labels, comma-separated
                   --template T          prompt template: {column} is a column's value, {labels} the label list,

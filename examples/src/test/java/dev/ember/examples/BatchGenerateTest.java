@@ -74,6 +74,19 @@ class BatchGenerateTest {
     }
 
     @Test
+    void csvInputIsReadByItsHeaderLine(@TempDir Path dir) throws IOException {
+        // the header names the columns --prompt-column and --id-column refer to; it is not a prompt to generate
+        Path csv = dir.resolve("prompts.csv");
+        Files.writeString(csv, "id,prompt\n1,hello there\n2,\"why, then?\"\n");
+        Path out = dir.resolve("out");
+        BatchGenerate.Outcome o = BatchGenerate.run(TestSpark.get(), new String[]{"--input", csv.toString(),
+                "--output", out.toString(), "--model", "demo", "--max_tokens", "2"}, QUIET);
+        assertEquals(2, o.inputRows());
+        List<Row> rows = TestSpark.get().read().parquet(out.toString()).orderBy("id").collectAsList();
+        assertEquals(List.of("hello there", "why, then?"), rows.stream().map(r -> r.<String>getAs("prompt")).toList());
+    }
+
+    @Test
     void retryErrorsReplacesTheRowsThatFailedAndEachRunKeepsItsReport(@TempDir Path dir) throws IOException {
         SparkSession spark = TestSpark.get();
         List<String> lines = new ArrayList<>();
