@@ -39,8 +39,10 @@ public final class TypedValues {
         ReturnType.parse(ddl);
         try {
             return DataType.fromDDL(ddl);
-        } catch (RuntimeException e) {
-            throw ConfigException.invalid("return_type", ddl, "a Spark DDL type (" + e.getMessage() + ")");
+        } catch (Exception e) { // Spark's ParseException is a checked exception (thrown from Scala, undeclared)
+            String first = String.valueOf(e.getMessage()).strip().lines().findFirst().orElse("");
+            throw ConfigException.invalid("return_type", ddl, "a Spark DDL type; Spark's parser refused it (" + first
+                    + "): in Spark write STRING, not TEXT or VARCHAR, and BOOLEAN, not BOOL");
         }
     }
 
