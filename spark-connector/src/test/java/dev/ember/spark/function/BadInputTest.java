@@ -201,6 +201,21 @@ class BadInputTest {
         assertTrue(m.contains("config.json"), m);
     }
 
+    @Test
+    void optionMapsWhoseValuesAreNotScalarsFailAtPlanning() {
+        // a value is read with toString: an array's is an object name such as GenericArrayData@1b2c, which became
+        // the stop string that never matched
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('stop', array('.'))) FROM bad")
+                .collectAsList(), "map<string,array<string>>", "string");
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of(),
+                        map(lit("stop"), org.apache.spark.sql.functions.array(col("t")))).as("r")).collectAsList(),
+                "map<string,array<string>>", "string");
+        // numbers and booleans read as their text, as before
+        List<Row> rows = spark.sql("SELECT llm_generate(prompt, map('max_tokens', 2)) AS r FROM bad WHERE id = 0")
+                .collectAsList();
+        assertTrue(rows.get(0).getStruct(0).<Integer>getAs("completion_tokens") <= 2);
+    }
+
     private static void assertPlanningError(org.junit.jupiter.api.function.Executable call, String... parts) {
         Throwable e = assertThrows(Throwable.class, call);
         String m = SparkTestSupport.messages(e);
