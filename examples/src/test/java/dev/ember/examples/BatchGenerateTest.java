@@ -87,6 +87,30 @@ class BatchGenerateTest {
     }
 
     @Test
+    void retryErrorsReplacesTheErrorRowsOfAnOutputWhosePathNeedsEscaping(@TempDir Path dir) throws IOException {
+        // input_file_name() gives URL-encoded paths ("my%20answers"): read back as paths they name no file, so the
+        // old files were not deleted (fs.delete said false, unchecked) and their good rows were moved in a second time
+        SparkSession spark = TestSpark.get();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            lines.add("{\"id\": " + i + ", \"prompt\": \"" + (i % 2 == 0 ? "long ".repeat(150) : "hi ") + i + "\"}");
+        }
+        Path input = Files.write(dir.resolve("in.jsonl"), lines);
+        Path out = dir.resolve("my answers #1");
+        String[] common = {"--input", input.toString(), "--output", out.toString(), "--model", "demo",
+                "--max_tokens", "2", "--rows-per-task", "2"};
+        BatchGenerate.run(spark, concat(common, new String[]{"--max_model_len", "64"}), QUIET);
+        assertEquals(3, spark.read().parquet(out.toString()).filter("generation.error IS NOT NULL").count());
+        BatchGenerate.Outcome retry = BatchGenerate.run(spark, concat(common, new String[]{"--resume", "--retry-errors"}),
+                QUIET);
+        assertEquals(3, retry.retriedErrors());
+        Dataset<Row> written = spark.read().parquet(out.toString());
+        assertEquals(6, written.count(), "replaced, not duplicated");
+        assertEquals(6, written.select("id").distinct().count());
+        assertEquals(0, written.filter("generation.error IS NOT NULL").count());
+    }
+
+    @Test
     void retryErrorsReplacesTheRowsThatFailedAndEachRunKeepsItsReport(@TempDir Path dir) throws IOException {
         SparkSession spark = TestSpark.get();
         List<String> lines = new ArrayList<>();
