@@ -92,6 +92,28 @@ public final class GenerationSchema {
         return new ArrayBasedMapData(new GenericArrayData(keys), UnsafeArrayData.fromPrimitiveArray(values));
     }
 
+    /**
+     * {@code r}, or, when the call has a return type and {@code r}'s text does not convert to it, {@code r} with that
+     * as its error (text kept, as for a guided output the engine found incomplete): such a row is an error row for
+     * fail_on_error and the metrics, not only in its struct.
+     */
+    public static Result withValueError(Result r, DataType valueType) {
+        if (valueType == null || !r.ok() || r.text() == null) {
+            return r;
+        }
+        try {
+            TypedValues.fromJson(r.text(), valueType);
+            return r;
+        } catch (IllegalArgumentException e) {
+            return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
+                    r.completionTokens(), valueError(valueType, e), r.logprobs(), r.choiceProbs());
+        }
+    }
+
+    private static String valueError(DataType valueType, IllegalArgumentException e) {
+        return "return_type " + valueType.simpleString() + ": " + e.getMessage();
+    }
+
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
         return toRow(r, null, false);
@@ -109,7 +131,7 @@ public final class GenerationSchema {
             try {
                 value = TypedValues.fromJson(r.text(), valueType);
             } catch (IllegalArgumentException e) {
-                error = "return_type " + valueType.simpleString() + ": " + e.getMessage();
+                error = valueError(valueType, e);
             }
         }
         Object[] fields = {

@@ -5,9 +5,11 @@ import dev.ember.engine.Engine;
 import dev.ember.api.Result;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
+import dev.ember.spark.GenerationSchema;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.sql.types.DataType;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -31,8 +33,9 @@ import java.util.function.Supplier;
  *       consumer reads the oldest; results come back in input order. Rows whose input is an error skip the engine;</li>
  *   <li><b>metrics</b>: every answered row goes to {@link Metrics#answered}; once, at the end, the generation time
  *       (first submit to last result) and the engine's preemptions meanwhile go to {@link Metrics#finished};</li>
- *   <li><b>error policy</b>: with {@code fail_on_error=true} a row answered with an error fails the task, naming
- *       the row and where it came from; otherwise the row carries its error.</li>
+ *   <li><b>error policy</b>: with {@code fail_on_error=true} a row answered with an error (a return_type call's
+ *       output that does not convert to the type included) fails the task, naming the row and where it came from;
+ *       otherwise the row carries its error.</li>
  * </ul>
  *
  * <p>{@link #close()} (idempotent) aborts the rows still in flight (a killed or failed task stops paying for
@@ -76,6 +79,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     private final Metrics metrics;
     private final Runnable whileWaiting;
     private final String idPrefix;
+    private final DataType valueType; // return_type's Spark type, or null
     private final ArrayDeque<Pending<K>> pending = new ArrayDeque<>();
     private EngineLease lease;
     private Engine engine;
@@ -134,6 +138,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         this.metrics = metrics;
         this.whileWaiting = whileWaiting;
         this.idPrefix = idPrefix;
+        this.valueType = GenerationSchema.valueType(settings);
     }
 
     /**
@@ -173,7 +178,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         Pending<K> p = pending.peekFirst();
         Result r;
         try {
-            r = await(p.future());
+            r = GenerationSchema.withValueError(await(p.future()), valueType);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for row " + p.index(), e);

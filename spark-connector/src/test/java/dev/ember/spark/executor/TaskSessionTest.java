@@ -247,4 +247,58 @@ class TaskSessionTest {
         assertEquals(1, RowInput.of(chat, 0, "c", "Hello", null, null).request().messages().size());
         assertNull(RowInput.of(chat, 0, "c", null, null, null).request().messages(), "a null prompt stays a text request (engine error)");
     }
+
+    /**
+     * A return_type row whose output does not convert to the type (here a FLOAT beyond its range, which the unbounded
+     * number grammar lets the demo model write for row 2) is an error row like any other: it fails the task with
+     * fail_on_error=true and counts as an error in the metrics.
+     */
+    @Test
+    void aReturnTypeValueThatDoesNotConvertIsAnErrorRowForFailOnErrorAndMetrics() {
+        Map<String, String> o = SparkTestSupport.baseOptions(dir);
+        o.put("return_type", "FLOAT");
+        o.put("max_tokens", "48");
+        o.put("temperature", "1");
+        List<String> prompts = SparkTestSupport.prompts(3);
+        EmberSettings lenient = EmberSettings.resolve(o);
+        // the independent expectation: the engine's own text for row 2, which is no float
+        Result direct = SparkTestSupport.generate(lenient, List.of(RowInput.of(lenient, 2, "d", prompts.get(2), null,
+                null).request())).get(0);
+        assertNull(direct.error(), "the engine finished the number");
+        assertTrue(Double.isInfinite((float) Double.parseDouble(direct.text())), direct.text() + " overflows a float");
+
+        Counted metrics = new Counted();
+        try (TaskSession<String> session = new TaskSession<>(lenient, () -> EngineRegistry.acquire(lenient, null,
+                new Configuration()), prompts.iterator(), plain(lenient), metrics, () -> { }, "v-")) {
+            while (session.hasNext()) {
+                session.next();
+            }
+        }
+        assertFalse(metrics.answered.get(2).ok(), "counted as an error row: " + metrics.answered.get(2));
+        assertTrue(metrics.answered.get(2).error().contains("beyond the range of float"), metrics.answered.get(2).error());
+
+        o.put("fail_on_error", "true");
+        EmberSettings strict = EmberSettings.resolve(o);
+        try (TaskSession<String> session = new TaskSession<>(strict, () -> EngineRegistry.acquire(strict, null,
+                new Configuration()), prompts.iterator(), plain(strict), new Counted(), () -> { }, "w-")) {
+            session.next();
+            session.next();
+            LlmException e = assertThrows(LlmException.class, session::next);
+            assertTrue(e.getMessage().startsWith("Ember: row 2 of test rows failed: return_type float"), e.getMessage());
+        }
+    }
+
+    private static TaskSession.RowInputs<String> plain(EmberSettings s) {
+        return new TaskSession.RowInputs<>() {
+            @Override
+            public RowInput input(String prompt, long index, String requestId) {
+                return RowInput.of(s, index, requestId, prompt, null, null);
+            }
+
+            @Override
+            public String where(String prompt, long index) {
+                return "test rows";
+            }
+        };
+    }
 }
