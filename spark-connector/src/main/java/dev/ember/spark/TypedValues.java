@@ -117,7 +117,9 @@ public final class TypedValues {
 
     private static <T extends Number> T inRange(T value, JsonNode n, DataType t, String at) {
         if (Double.isInfinite(value.doubleValue())) {
-            throw new IllegalArgumentException(at + ": " + n + " is beyond the range of " + t.simpleString());
+            // a number beyond even a double's range was parsed as Infinity, which is not what the output says
+            String number = Double.isInfinite(n.asDouble()) ? "a number" : n.toString();
+            throw new IllegalArgumentException(at + ": " + number + " is beyond the range of " + t.simpleString());
         }
         return value;
     }
