@@ -162,6 +162,15 @@ class EmberSettingsTest {
     }
 
     @Test
+    void returnTypeBigintIsAccepted() {
+        // ReturnType bounds BIGINT to 18 digits, within the +-1e18 the schema compiler documents
+        for (String ddl : new String[]{"BIGINT", "LONG", "ARRAY<STRUCT<id: BIGINT, n: INT>>"}) {
+            EmberSettings s = EmberSettings.resolve(Map.of("model", "demo", "return_type", ddl));
+            assertEquals(ddl, s.sampling().guided().returnType());
+        }
+    }
+
+    @Test
     void optionsGivenWhereTheyHaveNoEffectAreRefusedThere() {
         ConfigException price = assertThrows(ConfigException.class, () -> EmberOptions.checkGivenTo("generate()",
                 Map.of("price_per_gpu_hour", "2"), EmberOptions.CALL_SCOPES));
