@@ -288,6 +288,45 @@ class TaskSessionTest {
         }
     }
 
+    /**
+     * A number cut by max_tokens is a valid number but not the one the model was writing ("32412" of "324129..."):
+     * the README promises a row that reaches max_tokens before its output is complete is never reported as valid.
+     */
+    @Test
+    void aNumberCutByMaxTokensIsAnErrorNotAValue() {
+        Map<String, String> o = SparkTestSupport.baseOptions(dir);
+        o.put("return_type", "BIGINT");
+        o.put("max_tokens", "3");
+        o.put("temperature", "1");
+        EmberSettings s = EmberSettings.resolve(o);
+        List<String> prompts = SparkTestSupport.prompts(4);
+        List<Request> direct = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            direct.add(RowInput.of(s, i, "d" + i, prompts.get(i), null, null).request());
+        }
+        List<Result> engineResults = SparkTestSupport.generate(s, direct);
+        Counted metrics = new Counted();
+        List<TaskSession.Generated<String>> rows = new ArrayList<>();
+        try (TaskSession<String> session = new TaskSession<>(s, () -> EngineRegistry.acquire(s, null,
+                new Configuration()), prompts.iterator(), plain(s), metrics, () -> { }, "n-")) {
+            session.forEachRemaining(rows::add);
+        }
+        int cut = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            Result e = engineResults.get(i);
+            Result got = rows.get(i).result();
+            assertEquals(e.text(), got.text(), "row " + i + " keeps its text");
+            if (e.finishReason() == FinishReason.LENGTH && e.error() == null) {
+                cut++;
+                assertFalse(got.ok(), "row " + i + " '" + e.text() + "' stopped by max_tokens inside a number");
+                assertTrue(got.error().contains("max_tokens"), got.error());
+            } else {
+                assertEquals(e.error(), got.error(), "row " + i);
+            }
+        }
+        assertTrue(cut > 0, "the demo model writes numbers longer than 3 tokens");
+    }
+
     private static TaskSession.RowInputs<String> plain(EmberSettings s) {
         return new TaskSession.RowInputs<>() {
             @Override
