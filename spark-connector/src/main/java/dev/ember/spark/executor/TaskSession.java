@@ -47,7 +47,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     /** How often a wait for the oldest row runs the {@code whileWaiting} check. */
     public static final long WAIT_CHECK_MS = 100;
 
-    /** A row's index within its task, the kept row and its result. */
+    /** A row's index within its task, the kept row and its result (null for a row its input skipped). */
     public record Generated<K>(long index, K row, Result result) {
     }
 
@@ -176,6 +176,11 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         }
         // removed only once answered: a wait that throws (interrupt, killed task) leaves it for close() to abort
         Pending<K> p = pending.peekFirst();
+        if (p.future() == null) { // skipped: not generated, not counted
+            pending.removeFirst();
+            fill();
+            return new Generated<>(p.index(), p.row(), null);
+        }
         Result r;
         try {
             r = GenerationSchema.withValueError(await(p.future()), valueType);
@@ -217,6 +222,10 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
             K row = rows.next();
             long index = nextIndex++;
             RowInput in = inputs.input(row, index, idPrefix + index);
+            if (in.isSkipped()) {
+                pending.addLast(new Pending<>(index, row, null, null));
+                continue;
+            }
             if (in.error() != null) {
                 pending.addLast(new Pending<>(index, row, null,
                         CompletableFuture.completedFuture(Result.error(null, in.error(), 0))));
