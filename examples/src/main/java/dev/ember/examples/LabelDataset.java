@@ -80,6 +80,12 @@ public final class LabelDataset {
         }
         String labelColumn = a.get("label-column", "label");
         Map<String, String> options = new LinkedHashMap<>(a.optionsOver(Map.of("max_tokens", "16", "temperature", "0")));
+        for (String guided : List.of("guided_choice", "guided_regex", "guided_json", "return_type")) {
+            if (options.containsKey(guided)) {
+                throw new UsageException("--" + guided.replace('_', '-') + " cannot be given: --labels sets the"
+                        + " output's constraint (guided_choice over the labels)");
+            }
+        }
         try {
             options.put("guided_choice", new ObjectMapper().writeValueAsString(labels));
         } catch (IOException e) {
