@@ -125,6 +125,13 @@ public final class BatchGenerate {
                 throw new UsageException(nullIds + " input rows have a null --id-column '" + idColumn
                         + "'; --resume needs a unique, non-null id per row");
             }
+            // a repeated id makes one row stand for another: found "done" through its twin, an error row removed by
+            // --retry-errors would never be generated again
+            long repeated = inputRows - input.select(col(idColumn)).distinct().count();
+            if (repeated > 0) {
+                throw new UsageException(repeated + " input rows repeat an --id-column '" + idColumn + "' value of an"
+                        + " earlier row; --resume needs a unique, non-null id per row");
+            }
         }
         long retried = 0;
         if (resume && outputHasData) {

@@ -111,6 +111,20 @@ class BatchGenerateTest {
     }
 
     @Test
+    void resumeRefusesRepeatedIds(@TempDir Path dir) throws IOException {
+        // with a repeated id, --retry-errors removes the error row, finds the id "done" through its twin and never
+        // generates that row again: the output silently loses it
+        Path input = Files.write(dir.resolve("dup.jsonl"), List.of("{\"id\": 1, \"prompt\": \"a\"}",
+                "{\"id\": 2, \"prompt\": \"b\"}", "{\"id\": 2, \"prompt\": \"c\"}"));
+        Path out = dir.resolve("out");
+        UsageException e = assertThrows(UsageException.class, () -> BatchGenerate.run(TestSpark.get(), new String[]{
+                "--input", input.toString(), "--output", out.toString(), "--model", "demo", "--resume"}, QUIET));
+        assertTrue(e.getMessage().contains("1 input rows repeat") && e.getMessage().contains("--id-column 'id'"),
+                e.getMessage());
+        assertTrue(!Files.exists(out), "refused before anything is written");
+    }
+
+    @Test
     void retryErrorsReplacesTheRowsThatFailedAndEachRunKeepsItsReport(@TempDir Path dir) throws IOException {
         SparkSession spark = TestSpark.get();
         List<String> lines = new ArrayList<>();
