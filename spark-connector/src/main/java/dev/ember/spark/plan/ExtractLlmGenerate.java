@@ -14,6 +14,7 @@ import org.apache.spark.sql.catalyst.expressions.Literal$;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.Not;
 import org.apache.spark.sql.catalyst.expressions.Or;
+import org.apache.spark.sql.catalyst.expressions.SubqueryExpression$;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.rules.Rule;
@@ -133,9 +134,13 @@ public final class ExtractLlmGenerate extends Rule<LogicalPlan> {
         }
     }
 
-    /** The guard as the node evaluates it: always true where none, or where it holds a call or is non-deterministic. */
+    /**
+     * The guard as the node evaluates it: always true where none, or where it holds a call, a subquery (kept to the
+     * plan node that Spark prepares it for) or is non-deterministic.
+     */
     private static Expression usable(Expression guard) {
-        return guard == null || contains(guard) || !guard.deterministic() ? ALWAYS : guard;
+        return guard == null || contains(guard) || SubqueryExpression$.MODULE$.hasSubquery(guard)
+                || !guard.deterministic() ? ALWAYS : guard;
     }
 
     private static Expression either(Expression a, Expression b) {
