@@ -117,7 +117,8 @@ public final class SqlFunctions {
         DataType v = type.valueType();
         boolean scalar = v instanceof StringType || v instanceof NumericType || v instanceof BooleanType
                 || v instanceof NullType;
-        if (type.keyType() instanceof StringType && scalar) {
+        // map() is map<void, void>: no options
+        if ((type.keyType() instanceof StringType || type.keyType() instanceof NullType) && scalar) {
             return null;
         }
         return "must be a map<string, string> (numbers and booleans are read as their text), got "

@@ -210,10 +210,11 @@ class BadInputTest {
         assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of(),
                         map(lit("stop"), org.apache.spark.sql.functions.array(col("t")))).as("r")).collectAsList(),
                 "map<string,array<string>>", "string");
-        // numbers and booleans read as their text, as before
-        List<Row> rows = spark.sql("SELECT llm_generate(prompt, map('max_tokens', 2)) AS r FROM bad WHERE id = 0")
-                .collectAsList();
+        // numbers and booleans read as their text, as before; map() is no options
+        List<Row> rows = spark.sql("SELECT llm_generate(prompt, map('max_tokens', 2)) AS r, llm_generate(prompt, map())"
+                + " AS e FROM bad WHERE id = 0").collectAsList();
         assertTrue(rows.get(0).getStruct(0).<Integer>getAs("completion_tokens") <= 2);
+        assertNull(rows.get(0).getStruct(1).getAs("error"));
     }
 
     /**
