@@ -226,12 +226,20 @@ public final class EmberOptions {
         Map<String, String> conf = fromSparkConf(sparkConf);
         Map<String, String> call = canonicalize(callOptions);
         String file = call.getOrDefault(CONF_FILE.name(), conf.get(CONF_FILE.name()));
-        if (file == null && env.get("EMBER_CONF_DIR") != null) {
+        boolean fromEnv = file == null && env.get("EMBER_CONF_DIR") != null;
+        if (fromEnv) {
             file = Path.of(env.get("EMBER_CONF_DIR"), "engine.properties").toString();
         }
         Map<String, String> merged = new LinkedHashMap<>();
         if (file != null) {
-            merged.putAll(fromPropertiesFile(Path.of(file)));
+            try {
+                merged.putAll(fromPropertiesFile(Path.of(file)));
+            } catch (ConfigException e) {
+                // the user set no conf_file: say where the path came from
+                throw fromEnv ? new ConfigException("EMBER_CONF_DIR is " + env.get("EMBER_CONF_DIR") + ", so the"
+                        + " options file " + file + " is read by default: " + e.getMessage() + " (create it, set"
+                        + " conf_file, or unset EMBER_CONF_DIR)") : e;
+            }
         }
         merged.putAll(conf);
         merged.putAll(call);

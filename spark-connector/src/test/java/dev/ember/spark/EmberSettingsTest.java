@@ -49,6 +49,11 @@ class EmberSettingsTest {
         Files.writeString(dir.resolve("engine.properties"), "model=demo\ndevice=cpu\n");
         Map<String, String> merged = EmberOptions.merge(Map.of(), Map.of(), Map.of("EMBER_CONF_DIR", dir.toString()));
         assertEquals(Map.of("model", "demo", "device", "cpu"), merged);
+        // a default file that is missing names where the path came from: the user set no conf_file
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> EmberOptions.merge(Map.of(), Map.of(), Map.of("EMBER_CONF_DIR", empty.toString())));
+        assertTrue(e.getMessage().contains("EMBER_CONF_DIR") && e.getMessage().contains(empty.toString()), e.getMessage());
     }
 
     @Test
