@@ -191,6 +191,32 @@ public final class EmberOptions {
         return out;
     }
 
+    /**
+     * The value the Spark conf gives {@code option}, in any spelling ({@code spark.ember.PRELOAD}), or null. For the
+     * readers of one option outside a query (the executor plugin, the progress listener): entries that are not
+     * options are left to the queries' own checks, so a typo elsewhere does not stop them. Two spellings with
+     * different values fail naming both.
+     */
+    public static String confValue(Map<String, String> sparkConf, Option<?> option) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
+        for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
+            if (!e.getKey().startsWith(SPARK_CONF_PREFIX)) {
+                continue;
+            }
+            String name;
+            try {
+                name = canonical(e.getKey().substring(SPARK_CONF_PREFIX.length()));
+            } catch (ConfigException unknown) {
+                continue;
+            }
+            if (name.equals(option.name())) {
+                putOnce(out, givenAs, name, e.getKey(), e.getValue());
+            }
+        }
+        return out.get(option.name());
+    }
+
     /** The options of a properties file, canonicalized; a missing or unreadable file fails naming it. */
     public static Map<String, String> fromPropertiesFile(Path file) {
         if (!Files.isRegularFile(file)) {

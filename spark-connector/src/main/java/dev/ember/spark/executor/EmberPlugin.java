@@ -1,6 +1,5 @@
 package dev.ember.spark.executor;
 
-import dev.ember.ConfigException;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import org.slf4j.Logger;
@@ -12,7 +11,6 @@ import org.apache.spark.api.plugin.SparkPlugin;
 import org.apache.spark.deploy.SparkHadoopUtil;
 
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * {@code spark.plugins=dev.ember.spark.executor.EmberPlugin}: closes the executor's engines when the executor
@@ -47,29 +45,10 @@ public final class EmberPlugin implements SparkPlugin {
             }
         }
 
-        /**
-         * Whether the Spark conf sets {@code preload}, in any spelling the registry accepts
-         * ({@code spark.ember.PRELOAD}); a value other than true or false fails naming the option. Other entries are
-         * left to the queries' own checks: a typo elsewhere must not stop an executor that preloads nothing.
-         */
+        /** Whether the Spark conf sets {@code preload} ({@link EmberOptions#confValue}: any spelling, checked). */
         static boolean preload(Map<String, String> conf) {
-            boolean preload = false;
-            for (Map.Entry<String, String> e : new TreeMap<>(conf).entrySet()) {
-                if (!e.getKey().startsWith(EmberOptions.SPARK_CONF_PREFIX)) {
-                    continue;
-                }
-                String name = e.getKey().substring(EmberOptions.SPARK_CONF_PREFIX.length());
-                boolean isPreload;
-                try {
-                    isPreload = EmberOptions.canonical(name).equals(EmberOptions.PRELOAD.name());
-                } catch (ConfigException unknown) {
-                    continue;
-                }
-                if (isPreload) {
-                    preload |= EmberOptions.PRELOAD.parse(e.getValue());
-                }
-            }
-            return preload;
+            String v = EmberOptions.confValue(conf, EmberOptions.PRELOAD);
+            return v != null && EmberOptions.PRELOAD.parse(v);
         }
 
         @Override
