@@ -403,7 +403,7 @@ final class JsonSchemaCompiler {
             throw error(at + "/" + key, key + " must be a whole number (fractional bounds are not supported), not " + n);
         }
         long v = n.asLong();
-        if (Math.abs(v) > 1_000_000_000_000_000L) {
+        if (Math.abs(v) > 1_000_000_000_000_000_000L) {
             throw error(at + "/" + key, key + " " + v + " is beyond the supported +-1e18");
         }
         return v;

@@ -69,6 +69,19 @@ class JsonSchemaCompilerTest {
     }
 
     @Test
+    void boundsUpToOneE18AreSupported() throws Exception {
+        // the documented limit is +-1e18 (ReturnType's BIGINT uses 18-digit bounds); 1e15 was the one enforced
+        String big = "{\"type\":\"integer\",\"minimum\":-999999999999999999,\"maximum\":999999999999999999}";
+        agree(big, List.of("0", "-1", "999999999999999999", "-999999999999999999", "1000000000000000000",
+                "1000000000000000", "123456789012345678", "-1234567890123456789"));
+        agree("{\"type\":\"integer\",\"maximum\":1000000000000000000}", List.of("1000000000000000000",
+                "1000000000000000001", "-5"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"integer\",\"maximum\":1000000000000000001}"));
+        assertTrue(e.getMessage().contains("1e18"), e.getMessage());
+    }
+
+    @Test
     void arraysEnumsAnyOfAndRefs() throws Exception {
         agree("{\"type\":\"array\",\"items\":{\"enum\":[\"x\",1,null]},\"minItems\":1,\"maxItems\":3}",
                 List.of("[]", "[\"x\"]", "[1,null]", "[1,1,1]", "[1,1,1,1]", "[2]", "[\"y\"]"));

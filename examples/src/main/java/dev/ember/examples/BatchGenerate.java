@@ -125,6 +125,13 @@ public final class BatchGenerate {
                 throw new UsageException(nullIds + " input rows have a null --id-column '" + idColumn
                         + "'; --resume needs a unique, non-null id per row");
             }
+            // a repeated id makes one row stand for another: found "done" through its twin, an error row removed by
+            // --retry-errors would never be generated again
+            long repeated = inputRows - input.select(col(idColumn)).distinct().count();
+            if (repeated > 0) {
+                throw new UsageException(repeated + " input rows repeat an --id-column '" + idColumn + "' value of an"
+                        + " earlier row; --resume needs a unique, non-null id per row");
+            }
         }
         long retried = 0;
         if (resume && outputHasData) {
@@ -177,7 +184,7 @@ public final class BatchGenerate {
 
                 Arguments:
                   --input PATH           input dataset (any Hadoop path)
-                  --input-format F       jsonl | json | parquet | csv | orc | text (default: from the extension, else parquet)
+                  --input-format F       jsonl | json | parquet | csv (header line first) | orc | text (default: from the extension, else parquet)
                   --output PATH          output folder (Parquet); each run's job report goes in as
                                          _ember_report-<time>.json, the latest also as _ember_report.json
                   --prompt-column NAME   column with the prompts (default prompt)

@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.util.List;
 
 import static org.apache.spark.sql.functions.col;
@@ -35,13 +36,19 @@ final class ErrorRows {
         if (errors == 0) {
             return 0;
         }
-        String[] paths = files.stream().map(r -> r.getString(0)).toArray(String[]::new);
+        // input_file_name() is a URL-encoded URI ("my%20answers"): as a path string it names no file
+        Path[] filePaths = files.stream().map(r -> new Path(URI.create(r.getString(0)))).toArray(Path[]::new);
+        String[] paths = java.util.Arrays.stream(filePaths).map(Path::toString).toArray(String[]::new);
         Path staging = new Path(output, STAGING_PREFIX + System.currentTimeMillis());
         spark.read().parquet(paths).filter(col(errorField).isNull()).write().parquet(staging.toString());
         try {
             FileSystem fs = staging.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            for (String p : paths) {
-                fs.delete(new Path(p), false);
+            for (Path p : filePaths) {
+                // moving the staged rows in while an old file stays would hold its good rows twice
+                if (!fs.delete(p, false) && fs.exists(p)) {
+                    throw new IOException("could not delete " + p + "; nothing was moved in, and the next --resume"
+                            + " --retry-errors tries again (rows of the files already deleted are generated again)");
+                }
             }
             for (FileStatus st : fs.listStatus(staging)) {
                 String name = st.getPath().getName();

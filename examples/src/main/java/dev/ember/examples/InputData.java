@@ -31,9 +31,14 @@ final class InputData {
         return f;
     }
 
-    /** {@code path} read as {@code format} ({@link InputFormats#read}: jsonl = JSON Lines, json = a JSON document). */
+    /**
+     * {@code path} read as {@code format} ({@link InputFormats#read}: jsonl = JSON Lines, json = a JSON document). A
+     * csv's first line is its header: the jobs name their columns (--prompt-column, --id-column) and take no reader
+     * options, so without it the columns would be _c0, _c1, ... and the header line a row to generate.
+     */
     static Dataset<Row> read(SparkSession spark, String path, String format) {
-        return InputFormats.read(spark, path, format, Map.of());
+        return InputFormats.read(spark, path, format,
+                format.equals(InputFormats.CSV) ? Map.of("header", "true") : Map.of());
     }
 
     /** Fails naming the column and the columns there are when {@code df} has no column {@code name}. */

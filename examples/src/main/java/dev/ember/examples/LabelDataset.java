@@ -80,6 +80,12 @@ public final class LabelDataset {
         }
         String labelColumn = a.get("label-column", "label");
         Map<String, String> options = new LinkedHashMap<>(a.optionsOver(Map.of("max_tokens", "16", "temperature", "0")));
+        for (String guided : List.of("guided_choice", "guided_regex", "guided_json", "return_type")) {
+            if (options.containsKey(guided)) {
+                throw new UsageException("--" + guided.replace('_', '-') + " cannot be given: --labels sets the"
+                        + " output's constraint (guided_choice over the labels)");
+            }
+        }
         try {
             options.put("guided_choice", new ObjectMapper().writeValueAsString(labels));
         } catch (IOException e) {
@@ -150,7 +156,7 @@ public final class LabelDataset {
 
                 Arguments:
                   --input PATH          input dataset
-                  --input-format F      jsonl | json | parquet | csv | orc | text (default: from the extension, else parquet)
+                  --input-format F      jsonl | json | parquet | csv (header line first) | orc | text (default: from the extension, else parquet)
                   --output PATH         output folder (Parquet)
                   --labels a,b,c        the labels, comma-separated
                   --template T          prompt template: {column} is a column's value, {labels} the label list,

@@ -74,6 +74,57 @@ class BatchGenerateTest {
     }
 
     @Test
+    void csvInputIsReadByItsHeaderLine(@TempDir Path dir) throws IOException {
+        // the header names the columns --prompt-column and --id-column refer to; it is not a prompt to generate
+        Path csv = dir.resolve("prompts.csv");
+        Files.writeString(csv, "id,prompt\n1,hello there\n2,\"why, then?\"\n");
+        Path out = dir.resolve("out");
+        BatchGenerate.Outcome o = BatchGenerate.run(TestSpark.get(), new String[]{"--input", csv.toString(),
+                "--output", out.toString(), "--model", "demo", "--max_tokens", "2"}, QUIET);
+        assertEquals(2, o.inputRows());
+        List<Row> rows = TestSpark.get().read().parquet(out.toString()).orderBy("id").collectAsList();
+        assertEquals(List.of("hello there", "why, then?"), rows.stream().map(r -> r.<String>getAs("prompt")).toList());
+    }
+
+    @Test
+    void retryErrorsReplacesTheErrorRowsOfAnOutputWhosePathNeedsEscaping(@TempDir Path dir) throws IOException {
+        // input_file_name() gives URL-encoded paths ("my%20answers"): read back as paths they name no file, so the
+        // old files were not deleted (fs.delete said false, unchecked) and their good rows were moved in a second time
+        SparkSession spark = TestSpark.get();
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            lines.add("{\"id\": " + i + ", \"prompt\": \"" + (i % 2 == 0 ? "long ".repeat(150) : "hi ") + i + "\"}");
+        }
+        Path input = Files.write(dir.resolve("in.jsonl"), lines);
+        Path out = dir.resolve("my answers #1");
+        String[] common = {"--input", input.toString(), "--output", out.toString(), "--model", "demo",
+                "--max_tokens", "2", "--rows-per-task", "2"};
+        BatchGenerate.run(spark, concat(common, new String[]{"--max_model_len", "64"}), QUIET);
+        assertEquals(3, spark.read().parquet(out.toString()).filter("generation.error IS NOT NULL").count());
+        BatchGenerate.Outcome retry = BatchGenerate.run(spark, concat(common, new String[]{"--resume", "--retry-errors"}),
+                QUIET);
+        assertEquals(3, retry.retriedErrors());
+        Dataset<Row> written = spark.read().parquet(out.toString());
+        assertEquals(6, written.count(), "replaced, not duplicated");
+        assertEquals(6, written.select("id").distinct().count());
+        assertEquals(0, written.filter("generation.error IS NOT NULL").count());
+    }
+
+    @Test
+    void resumeRefusesRepeatedIds(@TempDir Path dir) throws IOException {
+        // with a repeated id, --retry-errors removes the error row, finds the id "done" through its twin and never
+        // generates that row again: the output silently loses it
+        Path input = Files.write(dir.resolve("dup.jsonl"), List.of("{\"id\": 1, \"prompt\": \"a\"}",
+                "{\"id\": 2, \"prompt\": \"b\"}", "{\"id\": 2, \"prompt\": \"c\"}"));
+        Path out = dir.resolve("out");
+        UsageException e = assertThrows(UsageException.class, () -> BatchGenerate.run(TestSpark.get(), new String[]{
+                "--input", input.toString(), "--output", out.toString(), "--model", "demo", "--resume"}, QUIET));
+        assertTrue(e.getMessage().contains("1 input rows repeat") && e.getMessage().contains("--id-column 'id'"),
+                e.getMessage());
+        assertTrue(!Files.exists(out), "refused before anything is written");
+    }
+
+    @Test
     void retryErrorsReplacesTheRowsThatFailedAndEachRunKeepsItsReport(@TempDir Path dir) throws IOException {
         SparkSession spark = TestSpark.get();
         List<String> lines = new ArrayList<>();

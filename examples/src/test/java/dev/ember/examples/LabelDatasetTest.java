@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
@@ -37,5 +39,16 @@ class LabelDatasetTest {
         assertTrue(List.of("sport", "politics", "science").containsAll(labels), labels.toString());
         assertTrue(Files.exists(out.resolve(LabelDataset.DISTRIBUTION_FILE)));
         assertTrue(printed.toString().contains("label distribution over 24 rows"), printed.toString());
+    }
+
+    @Test
+    void aGuidedOptionBesideLabelsIsRefusedNotReplaced(@TempDir Path dir) throws IOException {
+        // --labels sets guided_choice: a --guided-choice of the user's was silently replaced by it
+        Path in = BatchGenerateTest.jsonl(dir, "rows.jsonl", 0, 2);
+        UsageException e = assertThrows(UsageException.class, () -> LabelDataset.run(TestSpark.get(),
+                new String[]{"--input", in.toString(), "--output", dir.resolve("out").toString(), "--labels", "a,b",
+                        "--model", "demo", "--guided-choice", "[\"x\",\"y\"]"}, new PrintStream(new ByteArrayOutputStream())));
+        assertTrue(e.getMessage().contains("--guided-choice") && e.getMessage().contains("--labels"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("out")), "refused before anything is written");
     }
 }

@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,9 +103,35 @@ public final class EmberOptions {
         return REGISTRY.get(name).name();
     }
 
-    /** {@code options} with canonical names; an unknown name fails. Later duplicates (case-insensitive) win. */
+    /**
+     * {@code options} with canonical names; an unknown name fails, and so does one option given in two spellings
+     * ({@code max_tokens} and {@code Max-Tokens}) with different values: which one won would depend on the map's
+     * iteration order (a HashMap's), not on the user.
+     */
     public static Map<String, String> canonicalize(Map<String, String> options) {
-        return REGISTRY.canonicalize(options);
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
+        for (Map.Entry<String, String> e : options.entrySet()) {
+            putOnce(out, givenAs, canonical(e.getKey()), e.getKey(), e.getValue());
+        }
+        return out;
+    }
+
+    /**
+     * Puts {@code value} under the canonical {@code name}, given as {@code given} (a spelling, or a conf key);
+     * {@code givenAs} remembers each name's first spelling. The same value twice (blanks aside) is no conflict.
+     */
+    private static void putOnce(Map<String, String> out, Map<String, String> givenAs, String name, String given,
+                                String value) {
+        String first = givenAs.putIfAbsent(name, given);
+        if (first != null) {
+            String before = out.get(name);
+            if (!(before == null ? value == null : value != null && before.trim().equals(value.trim()))) {
+                throw new ConfigException("option '" + name + "' is given twice with different values, as '" + first
+                        + "' = '" + before + "' and as '" + given + "' = '" + value + "'; give it once");
+            }
+        }
+        out.put(name, value);
     }
 
     /**
@@ -150,17 +177,44 @@ public final class EmberOptions {
     /** The {@code spark.ember.*} entries of a Spark conf, prefix removed, canonicalized. */
     public static Map<String, String> fromSparkConf(Map<String, String> sparkConf) {
         Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
         for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
             if (e.getKey().startsWith(SPARK_CONF_PREFIX)) {
                 String name = e.getKey().substring(SPARK_CONF_PREFIX.length());
                 try {
-                    out.put(canonical(name), e.getValue());
+                    putOnce(out, givenAs, canonical(name), e.getKey(), e.getValue());
                 } catch (ConfigException ex) {
                     throw new ConfigException("Spark conf '" + e.getKey() + "': " + ex.getMessage());
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The value the Spark conf gives {@code option}, in any spelling ({@code spark.ember.PRELOAD}), or null. For the
+     * readers of one option outside a query (the executor plugin, the progress listener): entries that are not
+     * options are left to the queries' own checks, so a typo elsewhere does not stop them. Two spellings with
+     * different values fail naming both.
+     */
+    public static String confValue(Map<String, String> sparkConf, Option<?> option) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
+        for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
+            if (!e.getKey().startsWith(SPARK_CONF_PREFIX)) {
+                continue;
+            }
+            String name;
+            try {
+                name = canonical(e.getKey().substring(SPARK_CONF_PREFIX.length()));
+            } catch (ConfigException unknown) {
+                continue;
+            }
+            if (name.equals(option.name())) {
+                putOnce(out, givenAs, name, e.getKey(), e.getValue());
+            }
+        }
+        return out.get(option.name());
     }
 
     /** The options of a properties file, canonicalized; a missing or unreadable file fails naming it. */
@@ -175,9 +229,10 @@ public final class EmberOptions {
             throw new UncheckedIOException("cannot read Ember options file " + file, e);
         }
         Map<String, String> out = new LinkedHashMap<>();
+        Map<String, String> givenAs = new HashMap<>();
         for (String name : new TreeSet<>(p.stringPropertyNames())) {
             try {
-                out.put(canonical(name), p.getProperty(name).trim());
+                putOnce(out, givenAs, canonical(name), name, p.getProperty(name).trim());
             } catch (ConfigException ex) {
                 throw new ConfigException(file + ": " + ex.getMessage());
             }
@@ -197,12 +252,20 @@ public final class EmberOptions {
         Map<String, String> conf = fromSparkConf(sparkConf);
         Map<String, String> call = canonicalize(callOptions);
         String file = call.getOrDefault(CONF_FILE.name(), conf.get(CONF_FILE.name()));
-        if (file == null && env.get("EMBER_CONF_DIR") != null) {
+        boolean fromEnv = file == null && env.get("EMBER_CONF_DIR") != null;
+        if (fromEnv) {
             file = Path.of(env.get("EMBER_CONF_DIR"), "engine.properties").toString();
         }
         Map<String, String> merged = new LinkedHashMap<>();
         if (file != null) {
-            merged.putAll(fromPropertiesFile(Path.of(file)));
+            try {
+                merged.putAll(fromPropertiesFile(Path.of(file)));
+            } catch (ConfigException e) {
+                // the user set no conf_file: say where the path came from
+                throw fromEnv ? new ConfigException("EMBER_CONF_DIR is " + env.get("EMBER_CONF_DIR") + ", so the"
+                        + " options file " + file + " is read by default: " + e.getMessage() + " (create it, set"
+                        + " conf_file, or unset EMBER_CONF_DIR)") : e;
+            }
         }
         merged.putAll(conf);
         merged.putAll(call);

@@ -12,6 +12,7 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -115,7 +116,26 @@ public record EmberSettings(String model, Map<String, String> engineOptions, Sam
             throw ConfigException.invalid(SamplingOptions.RETURN_TYPE.name(), row.get(SamplingOptions.RETURN_TYPE.name()),
                     "return_type per call only: it sets the type of the result's value field (per row, use guided_json)");
         }
-        return SamplingOptions.apply(row, sampling.toBuilder());
+        if (sampling.guided() != null && sampling.guided().returnType() != null) {
+            // the result's value field has the call's return type: a row generated under another constraint would be
+            // parsed as that type (a struct's fields the row's schema leaves out read as nulls)
+            for (Option<?> o : List.of(SamplingOptions.GUIDED_CHOICE, SamplingOptions.GUIDED_REGEX,
+                    SamplingOptions.GUIDED_JSON)) {
+                if (row.get(o.name()) != null) {
+                    throw ConfigException.invalid(o.name(), row.get(o.name()), "no per-row constraint on a call with"
+                            + " return_type (" + sampling.guided().returnType() + "), whose typed value field every row"
+                            + " shares; use guided_json per row on a call without return_type");
+                }
+            }
+        }
+        SamplingParams params = SamplingOptions.apply(row, sampling.toBuilder());
+        if (params.logprobs() > 0 && sampling.logprobs() == 0) {
+            // the result struct is the call's: without logprobs on the call it has no field for the row's
+            throw ConfigException.invalid(SamplingOptions.LOGPROBS.name(), row.get(SamplingOptions.LOGPROBS.name()),
+                    "0 per row on a call without logprobs (the result's logprobs, confidence and choice_probs fields"
+                            + " are added by logprobs >= 1 on the call; set it there, then vary it per row)");
+        }
+        return params;
     }
 
     /** The engine configuration for a local checkpoint directory and, on a GPU, the task's device ordinal. */

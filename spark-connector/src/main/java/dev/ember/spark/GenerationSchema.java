@@ -1,6 +1,7 @@
 package dev.ember.spark;
 
 import dev.ember.arrow.ArrowResults;
+import dev.ember.api.FinishReason;
 import dev.ember.api.Result;
 import dev.ember.guided.Constraint;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -11,6 +12,7 @@ import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.catalyst.util.MapData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
@@ -92,6 +94,37 @@ public final class GenerationSchema {
         return new ArrayBasedMapData(new GenericArrayData(keys), UnsafeArrayData.fromPrimitiveArray(values));
     }
 
+    /**
+     * {@code r}, or, when the call has a return type and {@code r}'s text does not convert to it, {@code r} with that
+     * as its error (text kept, as for a guided output the engine found incomplete): such a row is an error row for
+     * fail_on_error and the metrics, not only in its struct.
+     */
+    public static Result withValueError(Result r, DataType valueType) {
+        if (valueType == null || !r.ok() || r.text() == null) {
+            return r;
+        }
+        if (valueType instanceof NumericType && r.finishReason() == FinishReason.LENGTH) {
+            // The engine finds a guided output complete when its automaton accepts, and a number accepts after every
+            // digit: "32412" cut by max_tokens is a valid number, not the one the model was writing. (A string,
+            // array or struct ends with its closing character, so only a top-level number can be cut this way.)
+            return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
+                    r.completionTokens(), "return_type " + valueType.simpleString() + ": generation reached its length"
+                    + " limit (max_tokens or the model's context) inside the number '" + r.text() + "', which could"
+                    + " have gone on; raise max_tokens", r.logprobs(), r.choiceProbs());
+        }
+        try {
+            TypedValues.fromJson(r.text(), valueType);
+            return r;
+        } catch (IllegalArgumentException e) {
+            return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
+                    r.completionTokens(), valueError(valueType, e), r.logprobs(), r.choiceProbs());
+        }
+    }
+
+    private static String valueError(DataType valueType, IllegalArgumentException e) {
+        return "return_type " + valueType.simpleString() + ": " + e.getMessage();
+    }
+
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
         return toRow(r, null, false);
@@ -109,7 +142,7 @@ public final class GenerationSchema {
             try {
                 value = TypedValues.fromJson(r.text(), valueType);
             } catch (IllegalArgumentException e) {
-                error = "return_type " + valueType.simpleString() + ": " + e.getMessage();
+                error = valueError(valueType, e);
             }
         }
         Object[] fields = {

@@ -18,7 +18,9 @@ import java.util.Map;
  *   <li>{@code parquet}, {@code csv}, {@code orc}, {@code text}: Spark's sources of those names.</li>
  * </ul>
  * Without a format, the input's extension chooses ({@code .jsonl}, {@code .json}, {@code .csv}, {@code .orc},
- * {@code .txt}), else parquet. Reader options (e.g. csv's {@code header}) apply to every format. Any other name is handed to Spark as a data source name (e.g. {@code avro},
+ * {@code .txt}), else parquet. Reader options (e.g. csv's {@code header}) apply to every format. csv is read in
+ * {@code FAILFAST} mode unless the options set {@code mode}: a malformed line (more fields than the header, which
+ * Spark's default mode would cut off) fails the read naming the line instead of changing a prompt. Any other name is handed to Spark as a data source name (e.g. {@code avro},
  * {@code delta}) with the reader options as given.
  */
 public final class InputFormats {
@@ -80,6 +82,11 @@ public final class InputFormats {
         DataFrameReader reader = spark.read();
         if (format.equals(JSON)) {
             reader.option("multiLine", "true"); // before the given options, so input.multiLine=false still wins
+        }
+        if (format.equals(CSV)) {
+            // Spark's PERMISSIVE default drops a line's extra fields: an unquoted comma in a prompt would silently cut
+            // it ("hello, world" read as "hello"). FAILFAST fails the job naming the line; input.mode still wins.
+            reader.option("mode", "FAILFAST");
         }
         return reader.format(format.equals(JSONL) ? JSON : format).options(options).load(path);
     }

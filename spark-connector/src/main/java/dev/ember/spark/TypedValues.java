@@ -1,5 +1,6 @@
 package dev.ember.spark;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
@@ -26,7 +27,9 @@ import org.apache.spark.unsafe.types.UTF8String;
  * that type's Catalyst value. Stateless; thread-safe.
  */
 public final class TypedValues {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Text after the value is an error: reading only the first value of "12 13" (Jackson's default) would give a value
+    // the output does not denote.
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private TypedValues() {
     }
@@ -36,8 +39,10 @@ public final class TypedValues {
         ReturnType.parse(ddl);
         try {
             return DataType.fromDDL(ddl);
-        } catch (RuntimeException e) {
-            throw ConfigException.invalid("return_type", ddl, "a Spark DDL type (" + e.getMessage() + ")");
+        } catch (Exception e) { // Spark's ParseException is a checked exception (thrown from Scala, undeclared)
+            String first = String.valueOf(e.getMessage()).strip().lines().findFirst().orElse("");
+            throw ConfigException.invalid("return_type", ddl, "a Spark DDL type; Spark's parser refused it (" + first
+                    + "): in Spark write STRING, not TEXT or VARCHAR, and BOOLEAN, not BOOL");
         }
     }
 
@@ -79,11 +84,15 @@ public final class TypedValues {
         if (t instanceof LongType) {
             return require(n.isIntegralNumber() && n.canConvertToLong(), n, t, at) ? n.asLong() : null;
         }
+        // The return type's schema is an unbounded JSON number (any exponent), so a value beyond the type's range
+        // can be generated: it is an error, not the infinity Java's conversion would make of it.
         if (t instanceof DoubleType) {
-            return require(n.isNumber(), n, t, at) ? n.asDouble() : null;
+            require(n.isNumber(), n, t, at);
+            return inRange(n.asDouble(), n, t, at);
         }
         if (t instanceof FloatType) {
-            return require(n.isNumber(), n, t, at) ? (float) n.asDouble() : null;
+            require(n.isNumber(), n, t, at);
+            return inRange((float) n.asDouble(), n, t, at);
         }
         if (t instanceof ArrayType a) {
             require(n.isArray(), n, t, at);
@@ -104,6 +113,15 @@ public final class TypedValues {
             return new GenericInternalRow(values);
         }
         throw new IllegalArgumentException(at + ": type " + t.simpleString() + " is not supported");
+    }
+
+    private static <T extends Number> T inRange(T value, JsonNode n, DataType t, String at) {
+        if (Double.isInfinite(value.doubleValue())) {
+            // a number beyond even a double's range was parsed as Infinity, which is not what the output says
+            String number = Double.isInfinite(n.asDouble()) ? "a number" : n.toString();
+            throw new IllegalArgumentException(at + ": " + number + " is beyond the range of " + t.simpleString());
+        }
+        return value;
     }
 
     private static boolean require(boolean ok, JsonNode n, DataType t, String at) {

@@ -49,6 +49,11 @@ class EmberSettingsTest {
         Files.writeString(dir.resolve("engine.properties"), "model=demo\ndevice=cpu\n");
         Map<String, String> merged = EmberOptions.merge(Map.of(), Map.of(), Map.of("EMBER_CONF_DIR", dir.toString()));
         assertEquals(Map.of("model", "demo", "device", "cpu"), merged);
+        // a default file that is missing names where the path came from: the user set no conf_file
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> EmberOptions.merge(Map.of(), Map.of(), Map.of("EMBER_CONF_DIR", empty.toString())));
+        assertTrue(e.getMessage().contains("EMBER_CONF_DIR") && e.getMessage().contains(empty.toString()), e.getMessage());
     }
 
     @Test
@@ -101,6 +106,73 @@ class EmberSettingsTest {
         ConfigException e = assertThrows(ConfigException.class, () -> s.samplingParams(Map.of("device", "cuda")));
         assertTrue(e.getMessage().startsWith("option 'device' is an engine option; a per-row options map (only sampling options may vary per row) does not read it"),
                 e.getMessage());
+    }
+
+    @Test
+    void oneOptionInTwoSpellingsWithDifferentValuesIsRefusedNotDecidedByMapOrder(@TempDir Path dir) throws Exception {
+        // a HashMap's iteration order, not the user, would choose which of 5 and 9 wins
+        Map<String, String> twice = new java.util.HashMap<>(Map.of("model", "demo", "max_tokens", "5", "Max-Tokens", "9"));
+        ConfigException call = assertThrows(ConfigException.class, () -> EmberOptions.merge(Map.of(), twice, Map.of()));
+        assertTrue(call.getMessage().contains("'max_tokens'") && call.getMessage().contains("'Max-Tokens'")
+                && call.getMessage().contains("5") && call.getMessage().contains("9"), call.getMessage());
+        ConfigException conf = assertThrows(ConfigException.class, () -> EmberOptions.merge(
+                Map.of("spark.ember.temperature", "0", "spark.ember.TEMPERATURE", "1"), Map.of("model", "demo"), Map.of()));
+        assertTrue(conf.getMessage().contains("spark.ember.temperature") && conf.getMessage().contains("spark.ember.TEMPERATURE"),
+                conf.getMessage());
+        Path props = dir.resolve("engine.properties");
+        Files.writeString(props, "top_k=3\ntop-k=4\n");
+        ConfigException file = assertThrows(ConfigException.class, () -> EmberOptions.merge(Map.of(),
+                Map.of("model", "demo", "conf_file", props.toString()), Map.of()));
+        assertTrue(file.getMessage().startsWith(props.toString()) && file.getMessage().contains("'top-k'"), file.getMessage());
+        EmberSettings s = EmberSettings.resolve(Map.of("model", "demo"));
+        assertThrows(ConfigException.class, () -> s.samplingParams(Map.of("max_tokens", "2", "MAX_TOKENS", "3")),
+                "a per-row map too");
+        // the same value in two spellings is no conflict
+        assertEquals("5", EmberOptions.merge(Map.of(), Map.of("model", "demo", "max_tokens", "5", "MAX_TOKENS", " 5"),
+                Map.of()).get("max_tokens").trim());
+    }
+
+    @Test
+    void aPerRowConstraintMayNotReplaceTheCallsReturnType() {
+        // the value field's type is the call's return_type: a row generated under another constraint would be parsed
+        // as that type (a struct missing the fields the row's schema left out, read as nulls)
+        EmberSettings s = EmberSettings.resolve(Map.of("model", "demo", "return_type", "STRUCT<a: INT, b: INT>"));
+        for (String option : new String[]{"guided_json", "guided_regex", "guided_choice"}) {
+            String value = switch (option) {
+                case "guided_json" -> "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]}";
+                case "guided_regex" -> "\\{\"a\":[0-9]\\}";
+                default -> "[\"x\"]";
+            };
+            ConfigException e = assertThrows(ConfigException.class, () -> s.samplingParams(Map.of(option, value)), option);
+            assertTrue(e.getMessage().contains(option) && e.getMessage().contains("return_type"), e.getMessage());
+        }
+        assertEquals(3, s.samplingParams(Map.of("max_tokens", "3")).maxTokens(), "other per-row options still apply");
+        EmberSettings noType = EmberSettings.resolve(Map.of("model", "demo", "guided_choice", "[\"x\"]"));
+        assertTrue(noType.samplingParams(Map.of("guided_regex", "[0-9]")).guided().describe().contains("[0-9]"),
+                "without return_type a row's constraint replaces the call's");
+    }
+
+    @Test
+    void perRowLogprobsNeedTheCallsLogprobsFields() {
+        // the result struct has logprobs/confidence/choice_probs only when the call sets logprobs >= 1: a row's
+        // logprobs=5 on a call without them would be computed and dropped
+        EmberSettings none = EmberSettings.resolve(Map.of("model", "demo"));
+        ConfigException e = assertThrows(ConfigException.class, () -> none.samplingParams(Map.of("logprobs", "5")));
+        assertTrue(e.getMessage().contains("logprobs") && e.getMessage().contains("5") && e.getMessage().contains("call"),
+                e.getMessage());
+        assertEquals(0, none.samplingParams(Map.of("logprobs", "0")).logprobs(), "0 asks for nothing the call lacks");
+        EmberSettings some = EmberSettings.resolve(Map.of("model", "demo", "logprobs", "1"));
+        assertEquals(5, some.samplingParams(Map.of("logprobs", "5")).logprobs());
+        assertEquals(0, some.samplingParams(Map.of("logprobs", "0")).logprobs());
+    }
+
+    @Test
+    void returnTypeBigintIsAccepted() {
+        // ReturnType bounds BIGINT to 18 digits, within the +-1e18 the schema compiler documents
+        for (String ddl : new String[]{"BIGINT", "LONG", "ARRAY<STRUCT<id: BIGINT, n: INT>>"}) {
+            EmberSettings s = EmberSettings.resolve(Map.of("model", "demo", "return_type", ddl));
+            assertEquals(ddl, s.sampling().guided().returnType());
+        }
     }
 
     @Test

@@ -34,7 +34,7 @@ public final class EmberPlugin implements SparkPlugin {
         @Override
         public void init(PluginContext ctx, Map<String, String> extraConf) {
             Map<String, String> conf = EmberOptions.entries(ctx.conf());
-            if (!"true".equalsIgnoreCase(conf.get(EmberOptions.SPARK_CONF_PREFIX + EmberOptions.PRELOAD.name()))) {
+            if (!preload(conf)) {
                 return;
             }
             EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, Map.of(), System.getenv()));
@@ -43,6 +43,12 @@ public final class EmberPlugin implements SparkPlugin {
                     SparkHadoopUtil.get().newConfiguration(ctx.conf()))) {
                 LOG.info("Ember preloaded engine {} on executor {}", lease.key().describe(), ctx.executorID());
             }
+        }
+
+        /** Whether the Spark conf sets {@code preload} ({@link EmberOptions#confValue}: any spelling, checked). */
+        static boolean preload(Map<String, String> conf) {
+            String v = EmberOptions.confValue(conf, EmberOptions.PRELOAD);
+            return v != null && EmberOptions.PRELOAD.parse(v);
         }
 
         @Override

@@ -11,13 +11,24 @@ import java.util.Map;
 
 /**
  * One row's generation input after the row's options are checked: a {@link Request}, or the error that takes
- * its place (an invalid per-row option). Built by {@link #of}.
+ * its place (an invalid per-row option), or neither for a row that does not reach the call ({@link #skipped}).
+ * Built by {@link #of}.
  *
  * @param index   the row's index within its partition
- * @param request the request, or null when {@code error} is set
+ * @param request the request, or null when {@code error} is set or the row is skipped
  * @param error   why the row cannot be generated, or null
  */
 public record RowInput(long index, Request request, String error) {
+
+    /** A row that does not reach the call (it sits in a CASE, IF or COALESCE branch this row does not take). */
+    public static RowInput skipped(long index) {
+        return new RowInput(index, null, null);
+    }
+
+    /** Whether this row is not generated at all: no request, no error, no result. */
+    public boolean isSkipped() {
+        return request == null && error == null;
+    }
 
     /**
      * The input of a row: a text prompt (rendered as the user turn of a chat when the settings ask for a chat or

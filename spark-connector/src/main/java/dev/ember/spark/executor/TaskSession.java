@@ -5,9 +5,11 @@ import dev.ember.engine.Engine;
 import dev.ember.api.Result;
 import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
+import dev.ember.spark.GenerationSchema;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.sql.types.DataType;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -31,8 +33,9 @@ import java.util.function.Supplier;
  *       consumer reads the oldest; results come back in input order. Rows whose input is an error skip the engine;</li>
  *   <li><b>metrics</b>: every answered row goes to {@link Metrics#answered}; once, at the end, the generation time
  *       (first submit to last result) and the engine's preemptions meanwhile go to {@link Metrics#finished};</li>
- *   <li><b>error policy</b>: with {@code fail_on_error=true} a row answered with an error fails the task, naming
- *       the row and where it came from; otherwise the row carries its error.</li>
+ *   <li><b>error policy</b>: with {@code fail_on_error=true} a row answered with an error (a return_type call's
+ *       output that does not convert to the type included) fails the task, naming the row and where it came from;
+ *       otherwise the row carries its error.</li>
  * </ul>
  *
  * <p>{@link #close()} (idempotent) aborts the rows still in flight (a killed or failed task stops paying for
@@ -44,7 +47,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     /** How often a wait for the oldest row runs the {@code whileWaiting} check. */
     public static final long WAIT_CHECK_MS = 100;
 
-    /** A row's index within its task, the kept row and its result. */
+    /** A row's index within its task, the kept row and its result (null for a row its input skipped). */
     public record Generated<K>(long index, K row, Result result) {
     }
 
@@ -76,6 +79,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     private final Metrics metrics;
     private final Runnable whileWaiting;
     private final String idPrefix;
+    private final DataType valueType; // return_type's Spark type, or null
     private final ArrayDeque<Pending<K>> pending = new ArrayDeque<>();
     private EngineLease lease;
     private Engine engine;
@@ -134,6 +138,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         this.metrics = metrics;
         this.whileWaiting = whileWaiting;
         this.idPrefix = idPrefix;
+        this.valueType = GenerationSchema.valueType(settings);
     }
 
     /**
@@ -171,9 +176,14 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         }
         // removed only once answered: a wait that throws (interrupt, killed task) leaves it for close() to abort
         Pending<K> p = pending.peekFirst();
+        if (p.future() == null) { // skipped: not generated, not counted
+            pending.removeFirst();
+            fill();
+            return new Generated<>(p.index(), p.row(), null);
+        }
         Result r;
         try {
-            r = await(p.future());
+            r = GenerationSchema.withValueError(await(p.future()), valueType);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for row " + p.index(), e);
@@ -212,6 +222,10 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
             K row = rows.next();
             long index = nextIndex++;
             RowInput in = inputs.input(row, index, idPrefix + index);
+            if (in.isSkipped()) {
+                pending.addLast(new Pending<>(index, row, null, null));
+                continue;
+            }
             if (in.error() != null) {
                 pending.addLast(new Pending<>(index, row, null,
                         CompletableFuture.completedFuture(Result.error(null, in.error(), 0))));

@@ -7,6 +7,7 @@ import dev.ember.spark.executor.ModelCache;
 import org.apache.spark.sql.internal.SQLConf;
 import scala.jdk.javaapi.CollectionConverters;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,10 +22,30 @@ public final class CallSettings {
 
     /** The validated settings of a call with {@code callOptions}; a bad option throws a {@link ConfigException}. */
     public static EmberSettings resolve(Map<String, String> callOptions) {
+        return resolve(callOptions, LlmGenerate.Kind.TEXT);
+    }
+
+    /**
+     * {@link #resolve(Map)} for a call of {@code kind}. A chat call's messages are the whole conversation, so the
+     * options that turn a plain prompt into a chat ({@code system_prompt}, {@code chat}) would have no effect there:
+     * given to such a call they fail (from the Spark conf or the properties file they are defaults for plain-prompt
+     * calls and stay unused).
+     */
+    static EmberSettings resolve(Map<String, String> callOptions, LlmGenerate.Kind kind) {
+        Map<String, String> given = EmberOptions.checkGivenTo("generate()/llm_generate", callOptions,
+                EmberOptions.CALL_SCOPES);
+        if (kind == LlmGenerate.Kind.CHAT) {
+            for (String name : List.of(EmberOptions.SYSTEM_PROMPT.name(), EmberOptions.CHAT.name())) {
+                if (given.containsKey(name)) {
+                    throw ConfigException.invalid(name, given.get(name), "not set on a chat call (llm_generate_chat,"
+                            + " generateChat, generate(prompt, systemPrompt)), whose messages are the whole chat: put a"
+                            + " system message in the messages, or use generate(prompt) / llm_generate(prompt) with "
+                            + name);
+                }
+            }
+        }
         Map<String, String> conf = CollectionConverters.asJava(SQLConf.get().getAllConfs());
-        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf,
-                EmberOptions.checkGivenTo("generate()/llm_generate", callOptions, EmberOptions.CALL_SCOPES),
-                System.getenv()));
+        EmberSettings settings = EmberSettings.resolve(EmberOptions.merge(conf, given, System.getenv()));
         ModelCache.checkLocal(settings.model());
         return settings;
     }

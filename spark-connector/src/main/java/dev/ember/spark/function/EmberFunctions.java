@@ -141,7 +141,7 @@ public final class EmberFunctions {
     private static final class Classic {
         static Column call(LlmGenerate.Kind kind, Column input, Column rowOptions, Map<String, String> options) {
             EmberExtensions.installInActiveSession();
-            EmberSettings settings = CallSettings.resolve(options);
+            EmberSettings settings = CallSettings.resolve(options, kind);
             List<Expression> children = new ArrayList<>(2);
             children.add(ExpressionUtils.expression(input));
             if (rowOptions != null) {

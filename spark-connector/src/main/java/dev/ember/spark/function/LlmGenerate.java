@@ -103,6 +103,12 @@ public final class LlmGenerate extends Expression implements Unevaluable, java.i
             return new TypeCheckResult.TypeCheckFailure(prettyName() + ": the per-row options must be a"
                     + " map<string, string>, got " + rowOptions().dataType().simpleString());
         }
+        if (rowOptions() != null) {
+            String problem = SqlFunctions.mapTypeProblem((MapType) rowOptions().dataType());
+            if (problem != null) {
+                return new TypeCheckResult.TypeCheckFailure(prettyName() + ": the per-row options " + problem);
+            }
+        }
         return TypeCheckResult.TypeCheckSuccess$.MODULE$;
     }
 

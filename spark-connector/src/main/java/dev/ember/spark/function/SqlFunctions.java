@@ -6,7 +6,12 @@ import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
 import org.apache.spark.sql.catalyst.util.MapData;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.NullType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
 import scala.Function1;
 import scala.Tuple3;
 import scala.collection.immutable.Seq;
@@ -89,14 +94,35 @@ public final class SqlFunctions {
                 throw new ConfigException(name + ": the second argument must be a map of options such as"
                         + " map('max_tokens', '64', 'temperature', '0'), got " + options.dataType().simpleString());
             }
+            String problem = mapTypeProblem((MapType) options.dataType());
+            if (problem != null) {
+                throw new ConfigException(name + ": the options map " + problem);
+            }
             if (options.foldable()) {
                 callOptions = toJava((MapData) options.eval(null), (MapType) options.dataType());
             } else {
                 children.add(options);
             }
         }
-        EmberSettings settings = CallSettings.resolve(callOptions);
+        EmberSettings settings = CallSettings.resolve(callOptions, kind);
         return LlmGenerate.of(children, settings, kind);
+    }
+
+    /**
+     * Why a map of {@code type} cannot hold Ember options, or null: keys are option names (strings), values strings,
+     * numbers or booleans, which {@link #toJava} writes as their text. Any other value (an array for {@code stop}, a
+     * struct, a date) would be written as an object's toString, not as the option's syntax.
+     */
+    public static String mapTypeProblem(MapType type) {
+        DataType v = type.valueType();
+        boolean scalar = v instanceof StringType || v instanceof NumericType || v instanceof BooleanType
+                || v instanceof NullType;
+        // map() is map<void, void>: no options
+        if ((type.keyType() instanceof StringType || type.keyType() instanceof NullType) && scalar) {
+            return null;
+        }
+        return "must be a map<string, string> (numbers and booleans are read as their text), got "
+                + type.simpleString() + "; write a list option such as stop as a JSON array in a string: '[\"a\", \"b\"]'";
     }
 
     /**

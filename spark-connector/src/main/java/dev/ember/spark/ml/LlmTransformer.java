@@ -131,9 +131,12 @@ public final class LlmTransformer extends Transformer implements DefaultParamsWr
     public LlmTransformer setMaxTokens(int v) { return setOption("max_tokens", v); }
     public LlmTransformer setTemperature(double v) { return setOption("temperature", v); }
     public LlmTransformer setSystemPrompt(String v) { return setOption("system_prompt", v); }
-    /** Sets every option of {@code options} ({@link #setOption}). */
+    /**
+     * Sets every option of {@code options} ({@link #setOption}); one option in two spellings with different values
+     * fails ({@link EmberOptions#canonicalize}) rather than the map's order choosing.
+     */
     public LlmTransformer setOptions(Map<String, String> options) {
-        options.forEach(this::setOption);
+        EmberOptions.canonicalize(options).forEach(this::setOption);
         return this;
     }
 

@@ -7,6 +7,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.SortOrder;
 import org.apache.spark.sql.catalyst.plans.physical.Partitioning;
 import org.apache.spark.sql.execution.SparkPlan;
@@ -36,13 +37,15 @@ public final class LlmGenerateExec extends SparkPlan {
     private final LlmGenerate call;
     private final AttributeReference result;
     private final SparkPlan child;
+    private final Expression guard; // which rows reach the call (LlmGenerateNode#guard)
     private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
     /** Constructor arguments equal {@link #productElement} (Catalyst's makeCopy relies on it). */
-    public LlmGenerateExec(LlmGenerate call, AttributeReference result, SparkPlan child) {
+    public LlmGenerateExec(LlmGenerate call, AttributeReference result, SparkPlan child, Expression guard) {
         this.call = Objects.requireNonNull(call);
         this.result = Objects.requireNonNull(result);
         this.child = Objects.requireNonNull(child);
+        this.guard = Objects.requireNonNull(guard);
     }
 
     public LlmGenerate call() {
@@ -68,7 +71,7 @@ public final class LlmGenerateExec extends SparkPlan {
 
     @Override
     public RDD<InternalRow> doExecute() {
-        PartitionGenerator generator = new PartitionGenerator(call, child.output(), output(),
+        PartitionGenerator generator = new PartitionGenerator(call, guard, child.output(), output(),
                 metrics().apply(EmberMetrics.ROWS), metrics().apply(EmberMetrics.ERROR_ROWS),
                 metrics().apply(EmberMetrics.PROMPT_TOKENS), metrics().apply(EmberMetrics.GENERATED_TOKENS),
                 metrics().apply(EmberMetrics.PREEMPTIONS), metrics().apply(EmberMetrics.GENERATION_MS));
@@ -102,12 +105,12 @@ public final class LlmGenerateExec extends SparkPlan {
 
     @Override
     public SparkPlan withNewChildrenInternal(IndexedSeq<SparkPlan> newChildren) {
-        return new LlmGenerateExec(call, result, newChildren.apply(0));
+        return new LlmGenerateExec(call, result, newChildren.apply(0), guard);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
@@ -116,6 +119,7 @@ public final class LlmGenerateExec extends SparkPlan {
             case 0 -> call;
             case 1 -> result;
             case 2 -> child;
+            case 3 -> guard;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -127,11 +131,12 @@ public final class LlmGenerateExec extends SparkPlan {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LlmGenerateExec e && e.call.equals(call) && e.result.equals(result) && e.child.equals(child);
+        return o instanceof LlmGenerateExec e && e.call.equals(call) && e.result.equals(result) && e.child.equals(child)
+                && e.guard.equals(guard);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(call, result, child);
+        return Objects.hash(call, result, child, guard);
     }
 }

@@ -3,6 +3,7 @@ package dev.ember.spark.plan;
 import dev.ember.spark.function.LlmGenerate;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import scala.collection.immutable.IndexedSeq;
@@ -23,12 +24,19 @@ public final class LlmGenerateNode extends LogicalPlan implements java.io.Serial
     private final LlmGenerate call;
     private final AttributeReference result;
     private final LogicalPlan child;
+    private final Expression guard;
 
-    /** Constructor arguments equal {@link #productElement} (Catalyst's makeCopy relies on it). */
-    public LlmGenerateNode(LlmGenerate call, AttributeReference result, LogicalPlan child) {
+    /**
+     * Constructor arguments equal {@link #productElement} (Catalyst's makeCopy relies on it).
+     *
+     * @param guard which rows reach the call (it sits in a CASE, IF or COALESCE branch, see {@link ExtractLlmGenerate});
+     *              true for all. A product element, so its columns count among the node's references.
+     */
+    public LlmGenerateNode(LlmGenerate call, AttributeReference result, LogicalPlan child, Expression guard) {
         this.call = Objects.requireNonNull(call);
         this.result = Objects.requireNonNull(result);
         this.child = Objects.requireNonNull(child);
+        this.guard = Objects.requireNonNull(guard);
     }
 
     public LlmGenerate call() {
@@ -41,6 +49,10 @@ public final class LlmGenerateNode extends LogicalPlan implements java.io.Serial
 
     public LogicalPlan child() {
         return child;
+    }
+
+    public Expression guard() {
+        return guard;
     }
 
     @Override
@@ -66,12 +78,12 @@ public final class LlmGenerateNode extends LogicalPlan implements java.io.Serial
 
     @Override
     public LogicalPlan withNewChildrenInternal(IndexedSeq<LogicalPlan> newChildren) {
-        return new LlmGenerateNode(call, result, newChildren.apply(0));
+        return new LlmGenerateNode(call, result, newChildren.apply(0), guard);
     }
 
     @Override
     public int productArity() {
-        return 3;
+        return 4;
     }
 
     @Override
@@ -80,6 +92,7 @@ public final class LlmGenerateNode extends LogicalPlan implements java.io.Serial
             case 0 -> call;
             case 1 -> result;
             case 2 -> child;
+            case 3 -> guard;
             default -> throw new IndexOutOfBoundsException(n);
         };
     }
@@ -91,11 +104,12 @@ public final class LlmGenerateNode extends LogicalPlan implements java.io.Serial
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LlmGenerateNode n && n.call.equals(call) && n.result.equals(result) && n.child.equals(child);
+        return o instanceof LlmGenerateNode n && n.call.equals(call) && n.result.equals(result) && n.child.equals(child)
+                && n.guard.equals(guard);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(call, result, child);
+        return Objects.hash(call, result, child, guard);
     }
 }

@@ -13,7 +13,7 @@ public final class LlmGenerateStrategy extends SparkStrategy {
     @Override
     public Seq<SparkPlan> apply(LogicalPlan plan) {
         if (plan instanceof LlmGenerateNode n) {
-            SparkPlan exec = new LlmGenerateExec(n.call(), n.result(), planLater(n.child()));
+            SparkPlan exec = new LlmGenerateExec(n.call(), n.result(), planLater(n.child()), n.guard());
             return CollectionConverters.asScala(List.of(exec)).toSeq();
         }
         return CollectionConverters.asScala(List.<SparkPlan>of()).toSeq();

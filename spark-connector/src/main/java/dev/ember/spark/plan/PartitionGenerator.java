@@ -35,15 +35,17 @@ import java.util.Map;
 
 /**
  * The per-partition work of {@link LlmGenerateExec}, shipped to the executors: turns each child row into a
- * {@link RowInput} (text or chat, per-row options), runs the partition through a {@link TaskSession} (engine lease,
- * in-flight window, metrics, fail_on_error) and joins each row with its result struct. The session is closed by a
+ * {@link RowInput} (text or chat, per-row options; skipped where the call's guard is false), runs the partition
+ * through a {@link TaskSession} (engine lease, in-flight window, metrics, fail_on_error) and joins each row with its
+ * result struct. The session is closed by a
  * task-completion listener, so a killed or failed task aborts its rows. Serializable; each {@link #generate} call
  * is one task's and runs on that task's thread.
  */
 final class PartitionGenerator implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    private final Seq<Expression> inputs;
+    private final Seq<Expression> inputs; // the call's children, then its guard
+    private final int guardOrdinal;
     private final Seq<Attribute> childOutput;
     private final Seq<Attribute> output;
     private final EmberSettings settings;
@@ -59,10 +61,13 @@ final class PartitionGenerator implements Serializable {
     private final SQLMetric preemptions;
     private final SQLMetric generationMs;
 
-    PartitionGenerator(LlmGenerate call, Seq<Attribute> childOutput, Seq<Attribute> output, SQLMetric rows,
-                       SQLMetric errorRows, SQLMetric promptTokens, SQLMetric generatedTokens, SQLMetric preemptions,
-                       SQLMetric generationMs) {
-        this.inputs = call.children();
+    PartitionGenerator(LlmGenerate call, Expression guard, Seq<Attribute> childOutput, Seq<Attribute> output,
+                       SQLMetric rows, SQLMetric errorRows, SQLMetric promptTokens, SQLMetric generatedTokens,
+                       SQLMetric preemptions, SQLMetric generationMs) {
+        List<Expression> in = new ArrayList<>(CollectionConverters.asJava(call.children()));
+        this.guardOrdinal = in.size();
+        in.add(guard);
+        this.inputs = CollectionConverters.asScala(in).toSeq();
         this.childOutput = childOutput;
         this.output = output;
         this.settings = call.settings();
@@ -104,6 +109,8 @@ final class PartitionGenerator implements Serializable {
                 CollectionConverters.asJava(output).stream().map(Attribute::dataType).toArray(DataType[]::new));
         JoinedRow joined = new JoinedRow();
         GenericInternalRow resultHolder = new GenericInternalRow(1);
+        // a skipped row's result is read by no branch: all fields null
+        InternalRow skipped = new GenericInternalRow(GenerationSchema.structFor(settings).size());
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -113,7 +120,8 @@ final class PartitionGenerator implements Serializable {
             @Override
             public InternalRow next() {
                 TaskSession.Generated<InternalRow> g = session.next();
-                resultHolder.update(0, GenerationSchema.toRow(g.result(), valueType, logprobs));
+                resultHolder.update(0, g.result() == null ? skipped
+                        : GenerationSchema.toRow(g.result(), valueType, logprobs));
                 return outputProjection.apply(joined.apply(g.row(), resultHolder));
             }
         };
@@ -142,6 +150,9 @@ final class PartitionGenerator implements Serializable {
 
     /** The row's input; a malformed chat (null role or content) becomes an error row. */
     private RowInput rowInput(long index, String requestId, InternalRow in) {
+        if (in.isNullAt(guardOrdinal) || !in.getBoolean(guardOrdinal)) {
+            return RowInput.skipped(index);
+        }
         Map<String, String> rowOptions = null;
         if (rowOptionsType != null && !in.isNullAt(1)) {
             rowOptions = SqlFunctions.toJava(in.getMap(1), rowOptionsType);

@@ -95,10 +95,10 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
         }
     }
 
-    /** For {@code spark.extraListeners}: total unknown, interval from {@code spark.ember.progressIntervalSeconds}. */
+    /** For {@code spark.extraListeners}: total unknown, interval from {@code spark.ember.progress_interval_seconds}. */
     public EmberProgressListener(SparkConf conf) {
-        this(-1, EmberProgress.intervalSeconds(conf.get(EmberOptions.SPARK_CONF_PREFIX
-                + EmberOptions.PROGRESS_INTERVAL_SECONDS.name(), "10")), null);
+        this(-1, EmberProgress.intervalSeconds(java.util.Objects.requireNonNullElse(EmberOptions.confValue(
+                EmberOptions.entries(conf), EmberOptions.PROGRESS_INTERVAL_SECONDS), "10")), null);
     }
 
     /** Sets the rows the job will answer (negative: unknown). */

@@ -5,6 +5,9 @@ import dev.ember.spark.SparkTestSupport;
 import dev.ember.spark.function.EmberFunctions;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import dev.ember.ConfigException;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.plugin.PluginContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,6 +17,7 @@ import java.util.Map;
 
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,6 +55,66 @@ class EmberPluginTest {
             spark.stop();
         }
         assertTrue(EngineRegistry.engines().isEmpty(), "executor shutdown closed the engines");
+    }
+
+    /** The plugin reads preload like every other option: any spelling of the name, a checked value. */
+    @Test
+    void preloadIsReadInAnySpellingAndABadValueIsNamed(@TempDir Path cacheDir) {
+        EngineRegistry.closeAll();
+        try {
+            SparkConf conf = new SparkConf(false);
+            SparkTestSupport.baseOptions(cacheDir).forEach((k, v) -> conf.set("spark.ember." + k, v));
+            conf.set("spark.ember.PRELOAD", "true");
+            new EmberPlugin.Executor().init(context(conf), Map.of());
+            assertEquals(1, EngineRegistry.engines().size(), "spark.ember.PRELOAD=true was ignored");
+
+            EngineRegistry.closeAll();
+            SparkConf bad = conf.clone().remove("spark.ember.PRELOAD").set("spark.ember.preload", "yes");
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> new EmberPlugin.Executor().init(context(bad), Map.of()));
+            assertTrue(e.getMessage().contains("'preload'") && e.getMessage().contains("'yes'"), e.getMessage());
+            assertTrue(EngineRegistry.engines().isEmpty());
+        } finally {
+            EngineRegistry.closeAll();
+        }
+    }
+
+    private static PluginContext context(SparkConf conf) {
+        return new PluginContext() {
+            @Override
+            public com.codahale.metrics.MetricRegistry metricRegistry() {
+                return new com.codahale.metrics.MetricRegistry();
+            }
+
+            @Override
+            public SparkConf conf() {
+                return conf;
+            }
+
+            @Override
+            public String executorID() {
+                return "test";
+            }
+
+            @Override
+            public String hostname() {
+                return "localhost";
+            }
+
+            @Override
+            public java.util.Map<String, org.apache.spark.resource.ResourceInformation> resources() {
+                return Map.of();
+            }
+
+            @Override
+            public void send(Object message) {
+            }
+
+            @Override
+            public Object ask(Object message) {
+                return null;
+            }
+        };
     }
 
     private static Map<String, Object> prefixed(Map<String, String> options) {

@@ -247,4 +247,97 @@ class TaskSessionTest {
         assertEquals(1, RowInput.of(chat, 0, "c", "Hello", null, null).request().messages().size());
         assertNull(RowInput.of(chat, 0, "c", null, null, null).request().messages(), "a null prompt stays a text request (engine error)");
     }
+
+    /**
+     * A return_type row whose output does not convert to the type (here a FLOAT beyond its range, which the unbounded
+     * number grammar lets the demo model write for row 2) is an error row like any other: it fails the task with
+     * fail_on_error=true and counts as an error in the metrics.
+     */
+    @Test
+    void aReturnTypeValueThatDoesNotConvertIsAnErrorRowForFailOnErrorAndMetrics() {
+        Map<String, String> o = SparkTestSupport.baseOptions(dir);
+        o.put("return_type", "FLOAT");
+        o.put("max_tokens", "48");
+        o.put("temperature", "1");
+        List<String> prompts = SparkTestSupport.prompts(3);
+        EmberSettings lenient = EmberSettings.resolve(o);
+        // the independent expectation: the engine's own text for row 2, which is no float
+        Result direct = SparkTestSupport.generate(lenient, List.of(RowInput.of(lenient, 2, "d", prompts.get(2), null,
+                null).request())).get(0);
+        assertNull(direct.error(), "the engine finished the number");
+        assertTrue(Double.isInfinite((float) Double.parseDouble(direct.text())), direct.text() + " overflows a float");
+
+        Counted metrics = new Counted();
+        try (TaskSession<String> session = new TaskSession<>(lenient, () -> EngineRegistry.acquire(lenient, null,
+                new Configuration()), prompts.iterator(), plain(lenient), metrics, () -> { }, "v-")) {
+            while (session.hasNext()) {
+                session.next();
+            }
+        }
+        assertFalse(metrics.answered.get(2).ok(), "counted as an error row: " + metrics.answered.get(2));
+        assertTrue(metrics.answered.get(2).error().contains("beyond the range of float"), metrics.answered.get(2).error());
+
+        o.put("fail_on_error", "true");
+        EmberSettings strict = EmberSettings.resolve(o);
+        try (TaskSession<String> session = new TaskSession<>(strict, () -> EngineRegistry.acquire(strict, null,
+                new Configuration()), prompts.iterator(), plain(strict), new Counted(), () -> { }, "w-")) {
+            session.next();
+            session.next();
+            LlmException e = assertThrows(LlmException.class, session::next);
+            assertTrue(e.getMessage().startsWith("Ember: row 2 of test rows failed: return_type float"), e.getMessage());
+        }
+    }
+
+    /**
+     * A number cut by max_tokens is a valid number but not the one the model was writing ("32412" of "324129..."):
+     * the README promises a row that reaches max_tokens before its output is complete is never reported as valid.
+     */
+    @Test
+    void aNumberCutByMaxTokensIsAnErrorNotAValue() {
+        Map<String, String> o = SparkTestSupport.baseOptions(dir);
+        o.put("return_type", "BIGINT");
+        o.put("max_tokens", "3");
+        o.put("temperature", "1");
+        EmberSettings s = EmberSettings.resolve(o);
+        List<String> prompts = SparkTestSupport.prompts(4);
+        List<Request> direct = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            direct.add(RowInput.of(s, i, "d" + i, prompts.get(i), null, null).request());
+        }
+        List<Result> engineResults = SparkTestSupport.generate(s, direct);
+        Counted metrics = new Counted();
+        List<TaskSession.Generated<String>> rows = new ArrayList<>();
+        try (TaskSession<String> session = new TaskSession<>(s, () -> EngineRegistry.acquire(s, null,
+                new Configuration()), prompts.iterator(), plain(s), metrics, () -> { }, "n-")) {
+            session.forEachRemaining(rows::add);
+        }
+        int cut = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            Result e = engineResults.get(i);
+            Result got = rows.get(i).result();
+            assertEquals(e.text(), got.text(), "row " + i + " keeps its text");
+            if (e.finishReason() == FinishReason.LENGTH && e.error() == null) {
+                cut++;
+                assertFalse(got.ok(), "row " + i + " '" + e.text() + "' stopped by max_tokens inside a number");
+                assertTrue(got.error().contains("max_tokens"), got.error());
+            } else {
+                assertEquals(e.error(), got.error(), "row " + i);
+            }
+        }
+        assertTrue(cut > 0, "the demo model writes numbers longer than 3 tokens");
+    }
+
+    private static TaskSession.RowInputs<String> plain(EmberSettings s) {
+        return new TaskSession.RowInputs<>() {
+            @Override
+            public RowInput input(String prompt, long index, String requestId) {
+                return RowInput.of(s, index, requestId, prompt, null, null);
+            }
+
+            @Override
+            public String where(String prompt, long index) {
+                return "test rows";
+            }
+        };
+    }
 }

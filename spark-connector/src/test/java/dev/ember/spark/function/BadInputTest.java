@@ -201,6 +201,51 @@ class BadInputTest {
         assertTrue(m.contains("config.json"), m);
     }
 
+    @Test
+    void optionMapsWhoseValuesAreNotScalarsFailAtPlanning() {
+        // a value is read with toString: an array's is an object name such as GenericArrayData@1b2c, which became
+        // the stop string that never matched
+        assertPlanningError(() -> spark.sql("SELECT llm_generate(prompt, map('stop', array('.'))) FROM bad")
+                .collectAsList(), "map<string,array<string>>", "string");
+        assertPlanningError(() -> input.select(EmberFunctions.generate(col("prompt"), Map.of(),
+                        map(lit("stop"), org.apache.spark.sql.functions.array(col("t")))).as("r")).collectAsList(),
+                "map<string,array<string>>", "string");
+        // numbers and booleans read as their text, as before; map() is no options
+        List<Row> rows = spark.sql("SELECT llm_generate(prompt, map('max_tokens', 2)) AS r, llm_generate(prompt, map())"
+                + " AS e FROM bad WHERE id = 0").collectAsList();
+        assertTrue(rows.get(0).getStruct(0).<Integer>getAs("completion_tokens") <= 2);
+        assertNull(rows.get(0).getStruct(1).getAs("error"));
+    }
+
+    /**
+     * A call in a CASE / IF / COALESCE branch is generated only for the rows that take that branch: a guard against
+     * null, empty or over-long prompts keeps fail_on_error=true from failing on rows it excludes, and rows whose
+     * value comes from elsewhere are not generated (nor counted).
+     */
+    @Test
+    void aCallInABranchNotTakenIsNotGeneratedForThatRow() {
+        List<Row> guarded = spark.sql("SELECT id, CASE WHEN prompt IS NULL OR prompt = '' OR length(prompt) > 100"
+                + " THEN 'skipped' ELSE llm_generate(prompt, map('fail_on_error', 'true')).text END AS x FROM bad"
+                + " ORDER BY id").collectAsList();
+        Row[] plain = byId(input.select(col("id"), EmberFunctions.generate(col("prompt")).as("r")).collectAsList());
+        for (Row r : guarded) {
+            int id = (int) r.getLong(0);
+            assertEquals(id == 1 || id == 2 || id == 3 ? "skipped" : plain[id].getStruct(1).getAs("text"), r.getString(1),
+                    "row " + id);
+        }
+        Dataset<Row> cached = spark.sql("SELECT id, coalesce(CASE WHEN id % 2 = 0 THEN 'cached' END,"
+                + " if(id = 5, 'five', llm_generate(prompt).error)) AS x FROM bad");
+        Row[] out = byId(cached.collectAsList());
+        assertEquals("cached", out[0].getString(1));
+        assertEquals("prompt is null", out[1].getString(1));
+        assertTrue(out[3].getString(1).contains("max_model_len"), out[3].getString(1));
+        assertEquals("five", out[5].getString(1));
+        var execs = SparkTestSupport.generateExecs(cached.queryExecution().executedPlan());
+        assertEquals(1, execs.size());
+        assertEquals(2, execs.get(0).metrics().apply(dev.ember.spark.EmberMetrics.ROWS).value(),
+                "only rows 1 and 3 reach the call");
+    }
+
     private static void assertPlanningError(org.junit.jupiter.api.function.Executable call, String... parts) {
         Throwable e = assertThrows(Throwable.class, call);
         String m = SparkTestSupport.messages(e);

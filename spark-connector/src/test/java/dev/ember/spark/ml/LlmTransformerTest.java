@@ -88,6 +88,16 @@ class LlmTransformerTest {
     }
 
     @Test
+    void setOptionsRefusesOneOptionInTwoSpellingsWithDifferentValues() {
+        // a HashMap's order, not the caller, would choose which of 5 and 9 is set
+        java.util.Map<String, String> twice = new java.util.HashMap<>(java.util.Map.of("max_tokens", "5", "Max-Tokens", "9"));
+        dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
+                () -> new LlmTransformer().setOptions(twice));
+        assertTrue(e.getMessage().contains("'max_tokens'") && e.getMessage().contains("'Max-Tokens'"), e.getMessage());
+        assertEquals(7, new LlmTransformer().setOptions(java.util.Map.of("MAX_TOKENS", "7")).getOption("max_tokens"));
+    }
+
+    @Test
     void transformSchemaChecksTheInputColumn() {
         LlmTransformer llm = new LlmTransformer().setInputCol("id");
         Exception e = assertThrows(IllegalArgumentException.class, () -> llm.transformSchema(input.schema()));

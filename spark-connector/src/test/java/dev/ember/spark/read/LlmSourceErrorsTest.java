@@ -124,6 +124,25 @@ class LlmSourceErrorsTest {
         assertTrue(e.getMessage().contains("cannot read input"), e.getMessage());
     }
 
+    @Test
+    void aCsvLineWithMoreFieldsThanTheHeaderFailsInsteadOfLosingItsTail() throws Exception {
+        // an unquoted comma splits the prompt: Spark's default (PERMISSIVE) csv reading keeps "hello" and drops
+        // " world", so the row would be generated from a prompt it does not have
+        Path csv = tmp.resolve("unquoted.csv");
+        Files.writeString(csv, "id,prompt\n1,\"quoted, fine\"\n2,hello, world\n");
+        Exception e = assertThrows(Exception.class, () -> spark.read().format("llm")
+                .options(LlmTesting.options("max_tokens", "2")).option("input.header", "true")
+                .load(csv.toString()).collectAsList());
+        assertTrue(fullMessage(e).contains("hello") && fullMessage(e).toLowerCase(java.util.Locale.ROOT).contains("malformed"),
+                fullMessage(e));
+        // input.mode=PERMISSIVE (Spark's own default) is still there for whoever wants it
+        List<Row> permissive = spark.read().format("llm").options(LlmTesting.options("max_tokens", "2"))
+                .option("input.header", "true").option("input.mode", "PERMISSIVE").load(csv.toString())
+                .orderBy("id").collectAsList();
+        assertEquals("quoted, fine", permissive.get(0).getAs("prompt"));
+        assertEquals("hello", permissive.get(1).getAs("prompt"));
+    }
+
     private static void assertMessage(String expected, Map<String, String> options) {
         ConfigException e = assertThrows(ConfigException.class, () -> load(options));
         assertTrue(e.getMessage().contains(expected), e.getMessage());

@@ -147,6 +147,18 @@ class EmberProgressTest {
     }
 
     @Test
+    void extraListenersConstructorReadsTheIntervalInAnySpelling() {
+        // spark.ember.PROGRESS_INTERVAL_SECONDS is the option to every other reader of the conf; the listener read
+        // only the exact lower-case key and went on with its default 10 s
+        dev.ember.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(dev.ember.ConfigException.class,
+                () -> new EmberProgressListener(new org.apache.spark.SparkConf()
+                        .set("spark.ember.PROGRESS_INTERVAL_SECONDS", "0")));
+        assertTrue(e.getMessage().contains("progress_interval_seconds") && e.getMessage().contains("'0'"), e.getMessage());
+        new EmberProgressListener(new org.apache.spark.SparkConf()
+                .set("spark.ember.Progress-Interval-Seconds", "0.5").set("spark.ember.modle", "typo")).close();
+    }
+
+    @Test
     void progressLineAndDurations() {
         EmberTotals t = new EmberTotals(250, 2, 1000, 5000, 0, 10_000, Map.of("1", 8.0), 10.0);
         String line = EmberProgressListener.progressLine(t, 1000);
