@@ -2,6 +2,7 @@ package dev.ember.sampling;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
 import dev.ember.guided.Constraint;
@@ -88,7 +89,8 @@ public final class SamplingOptions {
             REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, REQUEST_SEED, STOP, STOP_TOKEN_IDS, IGNORE_EOS,
             LOGPROBS, GUIDED_CHOICE, GUIDED_REGEX, GUIDED_JSON, RETURN_TYPE));
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Text after a list's closing bracket is an error, not dropped (Jackson reads the first value by default). */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private SamplingOptions() {
     }

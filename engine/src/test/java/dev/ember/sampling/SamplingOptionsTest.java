@@ -76,6 +76,17 @@ class SamplingOptionsTest {
         assertThrows(ConfigException.class, () -> SamplingOptions.apply(Map.of("guided_choice", "[1]"), SamplingParams.builder()));
     }
 
+    /** A JSON list followed by more text is refused naming the option, not read up to its end with the rest dropped. */
+    @Test
+    void jsonListsWithTrailingTextAreRefused() {
+        for (String[] bad : new String[][] {{"guided_choice", "[\"a\",\"b\"] [\"c\"]"}, {"guided_choice", "[\"a\"]]"},
+                {"stop", "[\"x\"], \"y\""}, {"stop_token_ids", "[1, 2] 3"}}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> SamplingOptions.apply(Map.of(bad[0], bad[1]), SamplingParams.builder()), bad[1]);
+            assertTrue(e.getMessage().contains(bad[0]), e.getMessage());
+        }
+    }
+
     @Test
     void aPlainStopValueIsOneStopString() {
         SamplingParams p = SamplingOptions.apply(Map.of("stop", "a,b"), SamplingParams.builder());
