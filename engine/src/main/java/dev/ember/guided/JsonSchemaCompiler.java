@@ -3,8 +3,10 @@ package dev.ember.guided;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.ConfigException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -26,7 +28,8 @@ import java.util.Set;
  *   <li>integer: {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum};
  *       number: {@code minimum}, {@code maximum} with whole-number bounds (a bounded number has no exponent);</li>
  *   <li>array: {@code items} (required), {@code minItems}, {@code maxItems};</li>
- *   <li>{@code enum} and {@code const} of any JSON values, {@code anyOf}, {@code $ref} to {@code #/$defs/...} or
+ *   <li>{@code enum} and {@code const} of any JSON values (only those the keywords beside them also allow, as every
+ *       keyword of a schema applies), {@code anyOf}, {@code $ref} to {@code #/$defs/...} or
  *       {@code #/definitions/...} (not recursive);</li>
  *   <li>annotations that constrain nothing: title, description, examples, default, $schema, $id, $comment.</li>
  * </ul>
@@ -105,18 +108,16 @@ final class JsonSchemaCompiler {
             return ref(s.get("$ref").asText(), at);
         }
         if (s.has("const")) {
-            return literal(s.get("const"));
+            return values("const", List.of(s.get("const")), s, at);
         }
         if (s.has("enum")) {
             JsonNode e = s.get("enum");
             if (!e.isArray() || e.isEmpty()) {
                 throw error(at + "/enum", "enum must be a non-empty array");
             }
-            List<Rx> options = new ArrayList<>();
-            for (JsonNode v : e) {
-                options.add(literal(v));
-            }
-            return Rx.alt(options);
+            List<JsonNode> values = new ArrayList<>();
+            e.forEach(values::add);
+            return values("enum", values, s, at);
         }
         if (s.has("anyOf")) {
             JsonNode a = s.get("anyOf");
@@ -144,6 +145,36 @@ final class JsonSchemaCompiler {
             return Rx.alt(options);
         }
         return typed(type.asText(), s, at);
+    }
+
+    /**
+     * The values of a {@code const} or {@code enum} that also satisfy the keywords beside it (a schema's keywords all
+     * apply: {"type":"string","enum":["a",1]} allows only "a"), each as its compact JSON.
+     */
+    private Rx values(String keyword, List<JsonNode> values, JsonNode s, String at) {
+        Rx others = null;
+        if (hasConstraintBesides(s, keyword)) {
+            ObjectNode rest = ((ObjectNode) s).deepCopy();
+            rest.remove(keyword);
+            if (!rest.has("type") && !rest.has("enum") && !rest.has("anyOf") && !rest.has("$ref")) {
+                throw error(at, "keywords beside " + keyword + " need a 'type' (or enum, anyOf, $ref) to apply to;"
+                        + " give one or leave them out");
+            }
+            others = schema(rest, at);
+        }
+        ByteDfa othersDfa = others == null ? null : new ByteDfa(new ByteNfa(others, "guided_json at " + at), at);
+        List<Rx> options = new ArrayList<>();
+        for (JsonNode v : values) {
+            String text = compact(v);
+            if (othersDfa == null || othersDfa.matches(text.getBytes(StandardCharsets.UTF_8))) {
+                options.add(Rx.literal(text));
+            }
+        }
+        if (options.isEmpty()) {
+            throw error(at + "/" + keyword, "no " + keyword + " value satisfies the other keywords of its schema,"
+                    + " so no output is valid");
+        }
+        return Rx.alt(options);
     }
 
     private static boolean hasConstraintBesides(JsonNode s, String keyword) {
@@ -376,8 +407,12 @@ final class JsonSchemaCompiler {
     }
 
     private static Rx literal(JsonNode value) {
+        return Rx.literal(compact(value));
+    }
+
+    private static String compact(JsonNode value) {
         try {
-            return Rx.literal(JSON.writeValueAsString(value));
+            return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write a JSON literal", e);
         }

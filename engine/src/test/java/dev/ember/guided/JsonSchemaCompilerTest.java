@@ -99,4 +99,18 @@ class JsonSchemaCompilerTest {
         assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile("{\"type\":\"array\"}"));
         assertNull(null);
     }
+
+    @Test
+    void enumAndConstHonorTheKeywordsBesideThem() throws Exception {
+        // every keyword of a schema applies: an enum value the type or length rules out is not valid output
+        agree("{\"type\":\"string\",\"enum\":[\"a\",1,\"abcd\",null]}",
+                List.of("\"a\"", "1", "\"abcd\"", "null", "\"b\""));
+        agree("{\"type\":\"string\",\"minLength\":2,\"enum\":[\"a\",\"ab\",\"日本\"]}",
+                List.of("\"a\"", "\"ab\"", "\"日本\""));
+        agree("{\"type\":\"integer\",\"maximum\":5,\"const\":3}", List.of("3", "7"));
+        agree("{\"const\":\"x\",\"enum\":[\"x\",\"y\"]}", List.of("\"x\"", "\"y\""));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"integer\",\"maximum\":5,\"const\":7}"));
+        assertTrue(e.getMessage().contains("const"), e.getMessage());
+    }
 }
