@@ -29,7 +29,8 @@ import java.util.Set;
  *       number: {@code minimum}, {@code maximum} with whole-number bounds (a bounded number has no exponent);</li>
  *   <li>array: {@code items} (required), {@code minItems}, {@code maxItems};</li>
  *   <li>{@code enum} and {@code const} of any JSON values (only those the keywords beside them also allow, as every
- *       keyword of a schema applies), {@code anyOf}, {@code $ref} to {@code #/$defs/...} or
+ *       keyword of a schema applies), {@code anyOf} (with no other constraining keyword beside it), {@code $ref}
+ *       to {@code #/$defs/...} or
  *       {@code #/definitions/...} (not recursive);</li>
  *   <li>annotations that constrain nothing: title, description, examples, default, $schema, $id, $comment.</li>
  * </ul>
@@ -124,6 +125,11 @@ final class JsonSchemaCompiler {
             if (!a.isArray() || a.isEmpty()) {
                 throw error(at + "/anyOf", "anyOf must be a non-empty array of schemas");
             }
+            if (hasConstraintBesides(s, "anyOf")) {
+                // the schema means anyOf AND those keywords; the automaton of the options alone would allow more
+                throw error(at, "anyOf beside other keywords (" + constraintsBesides(s, "anyOf") + ") is not supported;"
+                        + " move them into each anyOf option");
+            }
             List<Rx> options = new ArrayList<>();
             for (int i = 0; i < a.size(); i++) {
                 options.add(schema(a.get(i), at + "/anyOf/" + i));
@@ -178,13 +184,19 @@ final class JsonSchemaCompiler {
     }
 
     private static boolean hasConstraintBesides(JsonNode s, String keyword) {
+        return !constraintsBesides(s, keyword).isEmpty();
+    }
+
+    /** The keywords of {@code s} other than {@code keyword} that constrain the value, comma-separated. */
+    private static String constraintsBesides(JsonNode s, String keyword) {
+        List<String> out = new ArrayList<>();
         for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!k.equals(keyword) && !ANNOTATIONS.contains(k) && !k.equals("$defs") && !k.equals("definitions")) {
-                return true;
+                out.add(k);
             }
         }
-        return false;
+        return String.join(", ", out);
     }
 
     private Rx typed(String type, JsonNode s, String at) {

@@ -113,4 +113,15 @@ class JsonSchemaCompilerTest {
                 () -> JsonSchemaCompiler.compile("{\"type\":\"integer\",\"maximum\":5,\"const\":7}"));
         assertTrue(e.getMessage().contains("const"), e.getMessage());
     }
+
+    @Test
+    void anyOfBesideOtherKeywordsIsRefused() throws Exception {
+        // {"type":"string","maxLength":2,"anyOf":[...]} means both; enforcing only the anyOf would emit "abc" or 5
+        ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                "{\"type\":\"string\",\"maxLength\":2,\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}"));
+        assertTrue(e.getMessage().contains("anyOf") && e.getMessage().contains("maxLength"), e.getMessage());
+        // annotations beside anyOf constrain nothing (Pydantic writes Optional fields so)
+        agree("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"null\"}],\"default\":null,\"title\":\"N\"}",
+                List.of("null", "3", "\"3\""));
+    }
 }
