@@ -102,6 +102,11 @@ final class JsonSchemaCompiler {
                         + " (and the annotations " + String.join(", ", new java.util.TreeSet<>(ANNOTATIONS)) + ")");
             }
         }
+        JsonNode required = s.get("required");
+        if (required != null && !isListOfNames(required)) {
+            // draft 3's "required": true on a property, or a bare name, would otherwise leave every property optional
+            throw error(at + "/required", "required must be an array of property names, not " + required);
+        }
         if (s.has("$ref")) {
             if (s.size() > 1 && hasConstraintBesides(s, "$ref")) {
                 throw error(at, "$ref beside other keywords is not supported; move them into the referenced schema");
@@ -181,6 +186,18 @@ final class JsonSchemaCompiler {
                     + " so no output is valid");
         }
         return Rx.alt(options);
+    }
+
+    private static boolean isListOfNames(JsonNode n) {
+        if (!n.isArray()) {
+            return false;
+        }
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean hasConstraintBesides(JsonNode s, String keyword) {

@@ -124,4 +124,18 @@ class JsonSchemaCompilerTest {
         agree("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"null\"}],\"default\":null,\"title\":\"N\"}",
                 List.of("null", "3", "\"3\""));
     }
+
+    @Test
+    void requiredMustBeAListOfNames() {
+        // draft-3 style "required": true on a property, or a bare name, would otherwise make every property optional
+        for (String required : List.of("\"a\"", "true", "[1]")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                    "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},\"required\":" + required + "}"),
+                    required);
+            assertTrue(e.getMessage().contains("required"), e.getMessage());
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"required\":true}}}"));
+        assertTrue(e.getMessage().contains("required") && e.getMessage().contains("#/properties/a"), e.getMessage());
+    }
 }
