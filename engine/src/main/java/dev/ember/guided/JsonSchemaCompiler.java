@@ -1,8 +1,10 @@
 package dev.ember.guided;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.ConfigException;
 
@@ -44,6 +46,9 @@ import java.util.Set;
  */
 final class JsonSchemaCompiler {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Text after the schema (a second document, a stray brace) is an error, not dropped. */
+    private static final ObjectReader SCHEMA_READER = JSON.reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
             "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "$ref", "$defs", "definitions");
@@ -70,7 +75,7 @@ final class JsonSchemaCompiler {
     static Rx compile(String schemaJson) {
         JsonNode root;
         try {
-            root = JSON.readTree(schemaJson);
+            root = SCHEMA_READER.readTree(schemaJson);
         } catch (JsonProcessingException e) {
             throw ConfigException.invalid("guided_json", RegexParser.quote(String.valueOf(schemaJson)),
                     "a JSON Schema document (" + e.getOriginalMessage() + ")");

@@ -138,4 +138,13 @@ class JsonSchemaCompilerTest {
                 "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"required\":true}}}"));
         assertTrue(e.getMessage().contains("required") && e.getMessage().contains("#/properties/a"), e.getMessage());
     }
+
+    @Test
+    void schemaTextWithTrailingContentIsRefused() {
+        // a second document (or a stray brace) after the schema was dropped: only the first schema was enforced
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"string\"} {\"type\":\"integer\"}"));
+        assertTrue(e.getMessage().contains("guided_json"), e.getMessage());
+        assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile("{\"type\":\"string\"}}"));
+    }
 }
