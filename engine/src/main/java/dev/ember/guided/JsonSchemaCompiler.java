@@ -1,6 +1,7 @@
 package dev.ember.guided;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -46,9 +47,13 @@ import java.util.Set;
  */
 final class JsonSchemaCompiler {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Text after the schema (a second document, a stray brace) is an error, not dropped. */
+    /**
+     * Text after the schema (a second document, a stray brace) is an error, not dropped; so is a key twice in one
+     * object ({"type":"string","type":"integer"}), where a parser keeps one and the user may have meant the other.
+     */
     private static final ObjectReader SCHEMA_READER = JSON.reader()
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
             "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "$ref", "$defs", "definitions");

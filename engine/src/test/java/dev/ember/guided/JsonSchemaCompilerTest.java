@@ -147,4 +147,12 @@ class JsonSchemaCompilerTest {
         assertTrue(e.getMessage().contains("guided_json"), e.getMessage());
         assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile("{\"type\":\"string\"}}"));
     }
+
+    @Test
+    void schemaWithADuplicateKeyIsRefused() {
+        // {"type":"string","type":"integer"}: a JSON parser keeps one of the two; which one the user meant is unknown
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"string\",\"type\":\"integer\"}"));
+        assertTrue(e.getMessage().contains("type"), e.getMessage());
+    }
 }
