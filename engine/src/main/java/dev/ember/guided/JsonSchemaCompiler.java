@@ -26,7 +26,8 @@ import java.util.Set;
  *   <li>{@code type}: object, string, integer, number, boolean, null, array, or a list of them;</li>
  *   <li>object: {@code properties}, {@code required}; properties appear in the schema's order, each optional one
  *       may be left out; {@code additionalProperties} may only be {@code false}, which is also the default;</li>
- *   <li>string: {@code enum}, {@code const}, {@code pattern} (the whole string matches it, with no escapes),
+ *   <li>string: {@code enum}, {@code const}, {@code pattern} (matched anywhere in the string unless anchored with
+ *       {@code ^}/{@code $}, as JSON Schema says; characters that would need an escape are left out),
  *       {@code minLength}, {@code maxLength} (in code points);</li>
  *   <li>integer: {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum};
  *       number: {@code minimum}, {@code maximum} with whole-number bounds (a bounded number has no exponent);</li>
@@ -325,7 +326,9 @@ final class JsonSchemaCompiler {
             if (s.has("minLength") || s.has("maxLength")) {
                 throw error(at, "pattern together with minLength/maxLength is not supported; put the lengths in the pattern");
             }
-            Rx body = onlySafe(RegexParser.parse("guided_json pattern at " + at, s.get("pattern").asText()));
+            // unanchored, as JSON Schema says: "ab" allows "xaby"; write ^...$ for a whole-string match
+            Rx body = onlySafe(RegexParser.parseSearch("guided_json pattern at " + at, s.get("pattern").asText(),
+                    STRING_SAFE));
             return Rx.concat(Rx.literal("\""), body, Rx.literal("\""));
         }
         return Rx.concat(Rx.literal("\""), new Rx.Repeat(STRING_CHAR, min, max), Rx.literal("\""));

@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * Parses a regular expression, in the common syntax shared by Java, Python and JavaScript, into an {@link Rx}.
- * The whole output must match (as with {@code Pattern.matches}): a leading {@code ^} and a trailing {@code $} are
- * accepted and change nothing. Supported: literals, {@code .} (any character but a newline), classes
+ * The whole output must match (as with {@code Pattern.matches}): a leading {@code ^} and a trailing {@code $} (of
+ * the pattern or of a top-level alternative) are accepted and change nothing; {@link #parseSearch} gives the
+ * unanchored meaning of a JSON Schema {@code pattern} instead. Supported: literals, {@code .} (any character but a newline), classes
  * {@code [a-z]} {@code [^...]}, escapes {@code \d \D \w \W \s \S \n \r \t \f \v \xHH \\uHHHH \x{H...}} and escaped
  * punctuation, groups {@code (...)} {@code (?:...)} {@code (?<name>...)}, alternation and the quantifiers
  * {@code * + ? {n} {n,} {n,m}} (lazy forms match the same strings). Anything else (back-references, look-around,
@@ -27,12 +28,14 @@ final class RegexParser {
     private final String option;
     private final String pattern;
     private final int[] cps;
+    private final int[] searchAny; // null: full match; else the characters an unanchored end may add
     private int pos;
 
-    private RegexParser(String option, String pattern) {
+    private RegexParser(String option, String pattern, int[] searchAny) {
         this.option = option;
         this.pattern = pattern;
         this.cps = pattern.codePoints().toArray();
+        this.searchAny = searchAny;
     }
 
     /**
@@ -40,14 +43,24 @@ final class RegexParser {
      *               {@code pattern})
      */
     static Rx parse(String option, String pattern) {
+        return parse(option, pattern, null);
+    }
+
+    /**
+     * The strings in which {@code pattern} matches somewhere, as a JSON Schema {@code pattern} means (ECMA-262
+     * search, not a full match): each top-level alternative not starting with {@code ^} may be preceded, and each
+     * not ending with {@code $} followed, by any characters of {@code any}.
+     */
+    static Rx parseSearch(String option, String pattern, int[] any) {
+        return parse(option, pattern, any);
+    }
+
+    private static Rx parse(String option, String pattern, int[] searchAny) {
         if (pattern == null) {
             throw ConfigException.invalid(option, null, "a regular expression");
         }
-        RegexParser p = new RegexParser(option, pattern);
+        RegexParser p = new RegexParser(option, pattern, searchAny);
         int end = p.cps.length;
-        if (end > 0 && p.cps[0] == '^') {
-            p.pos = 1;
-        }
         Rx rx = p.alternation(true);
         if (p.pos < end) {
             throw p.error("unbalanced ')'");
@@ -67,21 +80,34 @@ final class RegexParser {
 
     private Rx sequence(boolean top) {
         List<Rx> parts = new ArrayList<>();
+        boolean anchoredStart = false;
+        boolean anchoredEnd = false;
+        if (top && pos < cps.length && cps[pos] == '^') {
+            // only as the pattern's (or a top-level alternative's) first character
+            pos++;
+            anchoredStart = true;
+        }
         while (pos < cps.length && cps[pos] != '|' && cps[pos] != ')') {
             if (cps[pos] == '$') {
-                // only as the pattern's (or an alternative's) last character: full-match semantics already hold
+                // only as the pattern's (or a top-level alternative's) last character
                 if (top && (pos + 1 == cps.length || cps[pos + 1] == '|')) {
                     pos++;
+                    anchoredEnd = true;
                     continue;
                 }
-                throw error("'$' is supported only at the end of the pattern");
+                throw error("'$' is supported only at the end of the pattern or of a top-level alternative");
             }
             if (cps[pos] == '^') {
-                throw error("'^' is supported only at the start of the pattern");
+                throw error("'^' is supported only at the start of the pattern or of a top-level alternative");
             }
             parts.add(quantified(atom()));
         }
-        return parts.size() == 1 ? parts.get(0) : new Rx.Concat(parts);
+        Rx seq = parts.size() == 1 ? parts.get(0) : new Rx.Concat(parts);
+        if (top && searchAny != null) {
+            Rx any = Rx.star(new Rx.CharSet(searchAny));
+            seq = Rx.concat(anchoredStart ? Rx.EMPTY : any, seq, anchoredEnd ? Rx.EMPTY : any);
+        }
+        return seq;
     }
 
     private Rx quantified(Rx atom) {

@@ -155,4 +155,16 @@ class JsonSchemaCompilerTest {
                 () -> JsonSchemaCompiler.compile("{\"type\":\"string\",\"type\":\"integer\"}"));
         assertTrue(e.getMessage().contains("type"), e.getMessage());
     }
+
+    @Test
+    void patternsAreUnanchoredAsJsonSchemaSays() throws Exception {
+        // JSON Schema (ECMA-262 semantics): a string is valid when the pattern matches somewhere in it
+        List<String> texts = List.of("\"\"", "\"ab\"", "\"xab\"", "\"abx\"", "\"xabx\"", "\"a\"", "\"ba\"");
+        agree("{\"type\":\"string\",\"pattern\":\"ab\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^ab\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"ab$\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^ab$\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^a$|b\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^(a|b)+$\"}", texts);
+    }
 }
