@@ -321,8 +321,8 @@ final class RegexParser {
             case 'f' -> single('\f');
             case 'v' -> single(0x0B);
             case '0' -> single(0);
-            case 'x' -> single(hex(true));
-            case 'u' -> single(hex(false));
+            case 'x' -> single(notSurrogate(hex(true)));
+            case 'u' -> single(utf16Escape(hex(false)));
             case 'b' -> {
                 if (inClass) {
                     yield single('\b');
@@ -337,6 +337,31 @@ final class RegexParser {
                 yield single(c);
             }
         };
+    }
+
+    /**
+     * A {@code \\uHHHH} escape: a high surrogate followed by a {@code \\uHHHH} low surrogate is the one character
+     * they encode in UTF-16 (as Java and JavaScript read them); half a pair has no UTF-8 form and is refused.
+     */
+    private int utf16Escape(int unit) {
+        if (Character.isHighSurrogate((char) unit) && pos + 1 < cps.length && cps[pos] == '\\' && cps[pos + 1] == 'u') {
+            int save = pos;
+            pos += 2;
+            int low = hex(false);
+            if (Character.isLowSurrogate((char) low)) {
+                return Character.toCodePoint((char) unit, (char) low);
+            }
+            pos = save;
+        }
+        return notSurrogate(unit);
+    }
+
+    private int notSurrogate(int cp) {
+        if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) {
+            throw error("lone surrogate U+" + Integer.toHexString(cp).toUpperCase(java.util.Locale.ROOT)
+                    + " has no UTF-8 form; write the character, \\x{...}, or both halves of its pair");
+        }
+        return cp;
     }
 
     private int hex(boolean x) {

@@ -78,4 +78,20 @@ class RegexAutomatonTest {
         assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a{5,2}"));
         assertThrows(ConfigException.class, () -> Constraint.regex("[^\\x00-\\x{10FFFF}]").check());
     }
+
+    @Test
+    void escapedSurrogatePairsAreOneCharacter() {
+        // Java, JavaScript and JSON Schema read \uD83D\uDE00 as U+1F600: the two UTF-16 halves of one character
+        List<String> texts = List.of("😀", "😃", "🙏", "😀😀", "a", "", "\uD83D");
+        for (String p : List.of("\\uD83D\\uDE00", "a|\\uD83D\\uDE00", "[\\uD83D\\uDE00-\\uD83D\\uDE4F]+")) {
+            ByteDfa dfa = dfa(p);
+            for (String t : texts) {
+                assertEquals(Pattern.compile(p).matcher(t).matches(), dfa.matches(t.getBytes(StandardCharsets.UTF_8)),
+                        p + " on '" + t + "'");
+            }
+        }
+        // half a pair has no UTF-8 form: refused, not an automaton that silently matches nothing
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a|\\uD83D"));
+        assertTrue(e.getMessage().contains("surrogate"), e.getMessage());
+    }
 }
