@@ -111,6 +111,7 @@ final class RegexParser {
     }
 
     private Rx quantified(Rx atom) {
+        boolean quantified = false;
         while (pos < cps.length) {
             int c = cps[pos];
             int min;
@@ -145,6 +146,11 @@ final class RegexParser {
             } else {
                 return atom;
             }
+            if (quantified) {
+                // a{1}{2}, a**: Python and JavaScript refuse them, Java reads them its own way; no common meaning
+                throw error("a quantifier right after another is not supported; group the first, as in (?:a{1}){2}");
+            }
+            quantified = true;
             if (pos < cps.length && (cps[pos] == '?')) {
                 pos++; // lazy: the same set of strings
             } else if (pos < cps.length && cps[pos] == '+') {

@@ -94,4 +94,22 @@ class RegexAutomatonTest {
         ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a|\\uD83D"));
         assertTrue(e.getMessage().contains("surrogate"), e.getMessage());
     }
+
+    @Test
+    void aQuantifierRightAfterAnotherIsRefused() {
+        // a{1}{2}: Java matches "a", Python and JavaScript refuse it ("multiple repeat"); a{2} was enforced instead
+        for (String p : List.of("a{1}{2}", "a**", "a+{2}", "a?*", "a*?+", "a{2}?{3}")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", p), p);
+            assertTrue(e.getMessage().contains("quantifier"), e.getMessage());
+        }
+        // lazy forms and a group's quantifier stay: each is one quantifier
+        for (String p : List.of("a*?", "a??", "a{2}?", "(?:a{2}){3}", "(a+)*")) {
+            ByteDfa dfa = dfa(p);
+            for (String t : List.of("", "a", "aa", "aaaaaa", "aaaaaaa")) {
+                assertEquals(Pattern.compile(p).matcher(t).matches(), dfa.matches(t.getBytes(StandardCharsets.UTF_8)),
+                        p + " on '" + t + "'");
+            }
+        }
+    }
+
 }
