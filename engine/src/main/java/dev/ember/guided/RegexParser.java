@@ -271,6 +271,11 @@ final class RegexParser {
             if (c == '[') {
                 throw error("nested character classes and class operations ('[' inside '[...]') are not supported");
             }
+            if (c == '&' && pos + 1 < cps.length && cps[pos + 1] == '&') {
+                // Java's class intersection, but two literal '&' in Python and JavaScript: no common meaning
+                throw error("'&&' inside '[...]' (Java's class intersection) is not supported; write the class"
+                        + " it means, or '\\&' for a literal '&'");
+            }
             int[] lo;
             if (c == '\\') {
                 pos++;

@@ -112,4 +112,11 @@ class RegexAutomatonTest {
         }
     }
 
+    @Test
+    void classIntersectionIsRefused() {
+        // [a-c&&b] is the intersection {b} in Java but the characters a-c and & in Python and JavaScript
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "[a-c&&b]"));
+        assertTrue(e.getMessage().contains("&&"), e.getMessage());
+        assertTrue(dfa("[a&]+").matches("a&".getBytes(StandardCharsets.UTF_8)), "a single & is a literal everywhere");
+    }
 }
