@@ -74,6 +74,19 @@ final class Attributes {
         return Undefined.missingAttribute(obj, name);
     }
 
+    /**
+     * Python's getattr alone, as the {@code attr} filter does: a mapping's keys are not attributes there (only
+     * {@code a.b} falls back to {@code a['b']}).
+     */
+    static Object pythonAttribute(Object obj, String name) {
+        PyOps.failIfUndefined(obj);
+        if (obj instanceof Map && !name.startsWith("_") && !DICT_METHODS.contains(name)
+                && !DICT_MUTATORS.contains(name)) {
+            return Undefined.missingAttribute(obj, name);
+        }
+        return getattr(obj, name);
+    }
+
     static Object getitem(Object obj, Object key) {
         PyOps.failIfUndefined(obj);
         if (obj instanceof Map) {

@@ -44,7 +44,7 @@ final class Filters {
                 throw PyOps.typeError("bad operand type for abs(): '" + PyOps.typeName(value) + "'");
             case "attr":
                 a = Args.bind(name, args, kwargs, "name", Args.REQUIRED);
-                return Attributes.getattr(value, Args.string(name, "name", a[0]));
+                return Attributes.pythonAttribute(value, Args.string(name, "name", a[0]));
             case "batch": {
                 a = Args.bind(name, args, kwargs, "linecount", Args.REQUIRED, "fill_with", null);
                 long size = Args.integer(name, "linecount", a[0]);

@@ -119,4 +119,14 @@ class LanguageTest {
         assertEquals("{'role': 'user', 'content': 'hi\\n'}",
                 render("{{ messages[0] }}", "messages", List.of(map("role", "user", "content", "hi\n"))));
     }
+
+    @Test
+    void attrFilterLooksUpAttributesOnly() {
+        // jinja2's attr is Python getattr: a dict's keys are not its attributes (x.a and x['a'] fall back, attr
+        // does not), while its methods, a namespace's and the loop's fields are
+        assertEquals("|True|1|2",
+                render("{{ x | attr('a') }}|{{ x | attr('items') is callable }}|{% set ns = namespace(n=1) %}"
+                        + "{{ ns | attr('n') }}|{% for i in [1] %}{{ loop | attr('length') + 1 }}{% endfor %}",
+                        "x", map("a", 1)));
+    }
 }
