@@ -129,4 +129,24 @@ class LanguageTest {
                         + "{{ ns | attr('n') }}|{% for i in [1] %}{{ loop | attr('length') + 1 }}{% endfor %}",
                         "x", map("a", 1)));
     }
+
+    @Test
+    void macroCallsHonorTheSignature() {
+        // jinja2 gives a macro varargs / kwargs / caller only when its body uses them; otherwise the extra
+        // arguments are a TypeError, so transformers fails where a lenient renderer would print something
+        assertEquals("1(2,)|1{'b': 2}|2",
+                render("{% macro f(a) %}{{ a }}{{ varargs }}{% endmacro %}{{ f(1, 2) }}|"
+                        + "{% macro g(a) %}{{ a }}{{ kwargs }}{% endmacro %}{{ g(1, b=2) }}|"
+                        + "{% macro h(a) %}{% for x in [1] %}{{ varargs | length }}{% endfor %}{% endmacro %}{{ h(1, 2, 3) }}"));
+        for (String[] c : new String[][] {
+                {"{% macro f(a) %}{{ a }}{% endmacro %}{{ f(1, 2) }}", "TypeError: macro 'f' takes not more than 1 argument(s)"},
+                {"{% macro f(a) %}{{ a }}{% endmacro %}{{ f(1, b=2) }}", "TypeError: macro 'f' takes no keyword argument 'b'"},
+                {"{% macro f() %}x{% endmacro %}{% call f() %}y{% endcall %}",
+                        "TypeError: macro 'f' was invoked with two values for the special caller argument"},
+                {"{% macro f(a) %}{{ caller(1, 2) }}{% endmacro %}{% call(x) f(1) %}{{ x }}{% endcall %}",
+                        "takes not more than 1 argument(s)"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }
