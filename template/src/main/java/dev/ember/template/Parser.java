@@ -237,6 +237,10 @@ final class Parser {
                 s.expectOp(",");
             }
             Token p = s.expect(Type.NAME, "a parameter name");
+            if (params.contains(p.text())) {
+                // Python refuses def f(a, a); the second would silently shadow the first
+                throw s.error(p, "duplicate parameter '" + p.text() + "'");
+            }
             params.add(p.text());
             if (s.skipOp("=")) {
                 defaults.add(exprs.expression(true));

@@ -65,4 +65,12 @@ class SyntaxErrorTest {
         at("{% for x in y %}{% endfor %}{% continue %}", 1, 32, "'continue' outside a for loop");
         at("{% for x in y %}{% macro m() %}{% break %}{% endmacro %}{% endfor %}", 1, 35, "'break' outside a for loop");
     }
+
+    @Test
+    void aParameterNamedTwiceIsRefused() {
+        // jinja2 fails to compile {% macro f(a, a) %} (Python: duplicate argument); the second a must not
+        // silently shadow the first
+        at("{% macro f(a, a) %}{% endmacro %}", 1, 15, "duplicate parameter 'a'");
+        at("{% macro f(a) %}{% endmacro %}{% call(x, x) f(1) %}{% endcall %}", 1, 42, "duplicate parameter 'x'");
+    }
 }
