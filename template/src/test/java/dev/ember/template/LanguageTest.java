@@ -149,4 +149,15 @@ class LanguageTest {
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }
+
+    @Test
+    void formatRefusesMixingAutomaticAndManualFieldNumbers() {
+        // Python: ValueError; '{0}{}'.format(1, 2) must not print 11 (or 12)
+        for (String t : new String[] {"{{ '{0}{}'.format(1, 2) }}", "{{ '{}{0}'.format(1, 2) }}"}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("ValueError: cannot switch from manual field"
+                    + " specification to automatic field numbering"), e.getMessage());
+        }
+        assertEquals("21|122", render("{{ '{a}{}'.format(1, a=2) }}|{{ '{}{}{a}'.format(1, 2, a=2) }}"));
+    }
 }
