@@ -298,7 +298,12 @@ final class Filters {
         Object[] a = Args.bind(name, args, kwargs, "width", 4L, "first", false, "blank", false);
         String indentation = a[0] instanceof String ? (String) a[0] : " ".repeat((int) Math.max(0, Math.min(
                 Args.integer(name, "width", a[0]), 10_000)));
-        String s = PyFormat.str(value) + "\n";
+        // jinja2 appends "\n" to the value itself: only text works (None, a number or undefined fail there)
+        PyOps.failIfUndefined(value);
+        if (!(value instanceof String)) {
+            throw PyOps.typeError("unsupported operand type(s) for +=: '" + PyOps.typeName(value) + "' and 'str'");
+        }
+        String s = value + "\n";
         List<Object> lines = PyStr.splitLines(s, false);
         StringBuilder b = new StringBuilder();
         if (PyOps.truthy(a[2])) {

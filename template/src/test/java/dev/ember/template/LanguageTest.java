@@ -160,4 +160,17 @@ class LanguageTest {
         }
         assertEquals("21|122", render("{{ '{a}{}'.format(1, a=2) }}|{{ '{}{}{a}'.format(1, 2, a=2) }}"));
     }
+
+    @Test
+    void indentTakesOnlyText() {
+        // jinja2's indent appends "\n" to its value: None (an assistant turn with tool calls and no content), a
+        // number or an undefined value fail there instead of printing "None" or "5"
+        assertEquals("a\n  b", render("{{ 'a\nb' | indent(2) }}"));
+        for (String[] c : new String[][] {{"{{ x | indent(2) }}", "UndefinedError"},
+                {"{{ none | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'NoneType' and 'str'"},
+                {"{{ 5 | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }
