@@ -236,6 +236,18 @@ final class Filters {
                 long length = Args.integer(name, "length", a[0]);
                 String end = Args.string(name, "end", a[2]);
                 long leeway = a[3] == null ? 5 : Args.integer(name, "leeway", a[3]);
+                if (!(value instanceof String) && !(value instanceof Undefined)) {
+                    // jinja2 measures len(value) itself: a short list or dict comes back whole, None and numbers
+                    // have no len(), and a longer container cannot be cut as text
+                    if (PyOps.length(value) <= length + leeway) {
+                        return value;
+                    }
+                    throw value instanceof List
+                            ? new TemplateException(PyOps.truthy(a[1])
+                                    ? "TypeError: can only concatenate list (not \"str\") to list"
+                                    : "AttributeError: 'list' object has no attribute 'rsplit'")
+                            : PyOps.typeError("unhashable type: 'slice'");
+                }
                 int n = PyStr.length(s);
                 if (n <= length + leeway) {
                     return s;

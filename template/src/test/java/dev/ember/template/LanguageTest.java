@@ -173,4 +173,18 @@ class LanguageTest {
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }
+
+    @Test
+    void truncateMeasuresOnlyWhatHasALength() {
+        // jinja2's truncate takes len(value): a short list or dict comes back whole (not "..."), None and
+        // numbers have no len() and fail, a long list cannot be cut
+        assertEquals("[1, 2]|{'b': 1, 'a': 2}|...|", render("{{ [1, 2] | truncate(3) }}|{{ {'b': 1, 'a': 2} | truncate(3) }}|"
+                + "{{ 'abcdefghijkl' | truncate(3) }}|{{ x | truncate(3) }}"));
+        for (String[] c : new String[][] {{"{{ none | truncate(3) }}", "TypeError: object of type 'NoneType' has no len()"},
+                {"{{ 5 | truncate(3) }}", "TypeError: object of type 'int' has no len()"},
+                {"{{ range(20) | list | truncate(3) }}", "AttributeError: 'list' object has no attribute 'rsplit'"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }
