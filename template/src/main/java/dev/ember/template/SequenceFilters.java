@@ -105,6 +105,9 @@ final class SequenceFilters {
 
     static Object map(Renderer r, Object value, List<Object> args, Map<String, Object> kwargs) {
         List<Object> out = new ArrayList<>();
+        if (!PyOps.truthy(value)) {
+            return out; // jinja2: "if value:" before anything else, so None, 0 and "" map to nothing
+        }
         if (args.isEmpty() && kwargs.containsKey("attribute")) {
             Map<String, Object> rest = new LinkedHashMap<>(kwargs);
             Object attribute = rest.remove("attribute");
@@ -135,6 +138,9 @@ final class SequenceFilters {
     }
 
     static Object selectOrReject(Renderer r, String name, Object value, List<Object> args, Map<String, Object> kwargs) {
+        if (!PyOps.truthy(value)) {
+            return new ArrayList<>(); // jinja2: "if value:" before anything else, as in map
+        }
         boolean byAttribute = name.endsWith("attr");
         boolean keep = name.startsWith("select");
         int off = byAttribute ? 1 : 0;

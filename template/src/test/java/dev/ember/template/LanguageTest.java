@@ -187,4 +187,14 @@ class LanguageTest {
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
         }
     }
+
+    @Test
+    void mapAndSelectOfNothingAreEmpty() {
+        // jinja2's map, select, reject, selectattr and rejectattr yield nothing for a false value (None, 0, "")
+        // before looking at it: {{ tools | map(attribute='name') | list }} with tools None is [], not an error
+        assertEquals("[]|[]|[]|[]|[]|[]",
+                render("{{ tools | map(attribute='name') | list }}|{{ none | map('upper') | list }}|{{ none | select | list }}|"
+                        + "{{ 0 | reject('odd') | list }}|{{ '' | selectattr('x') | list }}|{{ false | rejectattr('x') | list }}",
+                        "tools", null));
+    }
 }
