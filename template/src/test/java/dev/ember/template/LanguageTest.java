@@ -197,4 +197,21 @@ class LanguageTest {
                         + "{{ 0 | reject('odd') | list }}|{{ '' | selectattr('x') | list }}|{{ false | rejectattr('x') | list }}",
                         "tools", null));
     }
+
+    @Test
+    void slicingWhatCannotBeSlicedFails() {
+        // jinja2 writes a slice as Python's own subscript, not its lenient getitem: {{ m.content[:10] }} with
+        // content None is a TypeError in transformers, and must not print an empty string
+        for (String[] c : new String[][] {{"{{ none[:1] }}", "TypeError: 'NoneType' object is not subscriptable"},
+                {"{{ 5[1:] }}", "TypeError: 'int' object is not subscriptable"},
+                {"{{ (1 > 0)[::-1] }}", "TypeError: 'bool' object is not subscriptable"},
+                {"{{ {'a': 1}[1:] }}", "TypeError: unhashable type: 'slice'"},
+                {"{{ m.content[:10] }}", "TypeError: 'NoneType' object is not subscriptable"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
+                    () -> render(c[0], "m", map("content", null)), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+        // an index (not a slice) of None stays undefined, as jinja2's getitem makes it
+        assertEquals("|bc", render("{{ none[1] }}|{{ 'abc'[1:] }}"));
+    }
 }
