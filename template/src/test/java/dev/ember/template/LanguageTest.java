@@ -214,4 +214,12 @@ class LanguageTest {
         // an index (not a slice) of None stays undefined, as jinja2's getitem makes it
         assertEquals("|bc", render("{{ none[1] }}|{{ 'abc'[1:] }}"));
     }
+
+    @Test
+    void floatFloorDivisionAndModuloFollowPython() {
+        // Python's float divmod: 1 // 0.1 is 9.0 (not floor(1 / 0.1) = 10.0), a zero remainder takes the divisor's sign
+        assertEquals("-0.0|9.0|0.0|3.0|-4.0|0.09999999999999995|-0.0|0.0|-17.0",
+                render("{{ 1 % -0.5 }}|{{ 1 // 0.1 }}|{{ -1 % 0.5 }}|{{ 7.5 // 2 }}|{{ -7.5 // 2 }}|{{ 1 % 0.1 }}|"
+                        + "{{ 0.0 // -1 }}|{{ -0.0 % 1 }}|{{ 5 // -0.3 }}"));
+    }
 }
