@@ -202,15 +202,21 @@ class LanguageTest {
     void slicingWhatCannotBeSlicedFails() {
         // jinja2 writes a slice as Python's own subscript, not its lenient getitem: {{ m.content[:10] }} with
         // content None is a TypeError in transformers, and must not print an empty string
-        for (String[] c : new String[][] {{"{{ none[:1] }}", "TypeError: 'NoneType' object is not subscriptable"},
-                {"{{ 5[1:] }}", "TypeError: 'int' object is not subscriptable"},
-                {"{{ (1 > 0)[::-1] }}", "TypeError: 'bool' object is not subscriptable"},
-                {"{{ {'a': 1}[1:] }}", "TypeError: unhashable type: 'slice'"},
-                {"{{ m.content[:10] }}", "TypeError: 'NoneType' object is not subscriptable"}}) {
+        // (variables, as templates slice: jinja2's optimizer folds a slice of a literal such as none[:1] through
+        // its lenient getitem at compile time, which prints nothing; that quirk is not reproduced)
+        Object[][] cases = {{null, "TypeError: 'NoneType' object is not subscriptable"},
+                {5L, "TypeError: 'int' object is not subscriptable"},
+                {true, "TypeError: 'bool' object is not subscriptable"},
+                {map("a", 1L), "TypeError: unhashable type: 'slice'"}};
+        for (Object[] c : cases) {
             TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
-                    () -> render(c[0], "m", map("content", null)), c[0]);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+                    () -> render("{{ v[1:] }}", "v", c[0]), String.valueOf(c[0]));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
         }
+        TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
+                () -> render("{{ m.content[:10] }}", "m", map("content", null)));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'NoneType' object is not subscriptable"),
+                e.getMessage());
         // an index (not a slice) of None stays undefined, as jinja2's getitem makes it
         assertEquals("|bc", render("{{ none[1] }}|{{ 'abc'[1:] }}"));
     }
