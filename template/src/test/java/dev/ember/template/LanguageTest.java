@@ -228,4 +228,16 @@ class LanguageTest {
                 render("{{ 1 % -0.5 }}|{{ 1 // 0.1 }}|{{ -1 % 0.5 }}|{{ 7.5 // 2 }}|{{ -7.5 // 2 }}|{{ 1 % 0.1 }}|"
                         + "{{ 0.0 // -1 }}|{{ -0.0 % 1 }}|{{ 5 // -0.3 }}"));
     }
+
+    @Test
+    void splitlinesTakesAnIntegerKeepends() {
+        assertEquals("['a\\n', 'b']|['a\\n', 'b']|['a', 'b']|['a\\n', 'b']",
+                render("{{ 'a\nb'.splitlines(1) }}|{{ 'a\nb'.splitlines(true) }}|{{ 'a\nb'.splitlines(0) }}|"
+                        + "{{ 'a\nb'.splitlines(keepends=true) }}"));
+        // Python: TypeError ('str' object cannot be interpreted as an integer), not a truth test of the argument
+        for (String t : new String[] {"{{ 'a'.splitlines(' ') }}", "{{ 'a'.splitlines(none) }}", "{{ 'a'.splitlines(1.0) }}"}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("TypeError"), e.getMessage());
+        }
+    }
 }
