@@ -61,8 +61,20 @@ final class SequenceFilters {
         boolean caseSensitive = PyOps.truthy(a[1]);
         List<Object> items = new ArrayList<>(PyOps.iterate(value));
         budget.charge(items.size());
-        java.util.Comparator<Object> order = (x, y) -> PyOps.compare(sortKey(attributeOf(x, a[2], null), caseSensitive),
-                sortKey(attributeOf(y, a[2], null), caseSensitive), "<");
+        // jinja2's key is a list with one entry per comma-separated attribute ('age,name'), and Python compares
+        // lists entry by entry with == first: equal entries (two None, two missing attributes) never reach '<'
+        List<Object> parts = a[2] instanceof String ? List.of((Object[]) ((String) a[2]).split(",", -1))
+                : java.util.Collections.singletonList(a[2]);
+        java.util.Comparator<Object> order = (x, y) -> {
+            for (Object part : parts) {
+                Object kx = sortKey(attributeOf(x, part, null), caseSensitive);
+                Object ky = sortKey(attributeOf(y, part, null), caseSensitive);
+                if (!PyOps.equal(kx, ky)) {
+                    return PyOps.compare(kx, ky, "<");
+                }
+            }
+            return 0;
+        };
         // Python's reverse sort keeps equal items in their original order, unlike reversing a sorted list
         items.sort(PyOps.truthy(a[0]) ? order.reversed() : order);
         return items;

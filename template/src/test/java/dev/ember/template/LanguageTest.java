@@ -240,4 +240,19 @@ class LanguageTest {
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("TypeError"), e.getMessage());
         }
     }
+
+    @Test
+    void sortTakesSeveralAttributesAndComparesKeysAsPythonLists() {
+        // jinja2's sort key is a list, one entry per comma-separated attribute; Python compares lists by == first,
+        // so equal keys (None, missing attributes) never reach '<'
+        List<Object> x = List.of(map("a", 2L, "b", 1L), map("a", 1L, "b", 2L), map("a", 1L, "b", 1L));
+        List<Object> y = List.of(map("n", map("k", "B"), "m", 1L), map("n", map("k", "a"), "m", 2L));
+        assertEquals("[None, None]|[{'a': None}, {'a': None}]|[{'a': 1, 'b': 1}, {'a': 1, 'b': 2}, {'a': 2, 'b': 1}]|"
+                        + "[{'a': 1, 'b': 2}, {'a': 2, 'b': 1}, {'a': 1, 'b': 1}]|"
+                        + "[{'a': 2, 'b': 1}, {'a': 1, 'b': 2}, {'a': 1, 'b': 1}]|"
+                        + "[{'n': {'k': 'a'}, 'm': 2}, {'n': {'k': 'B'}, 'm': 1}]",
+                render("{{ [none, none] | sort }}|{{ [{'a': none}, {'a': none}] | sort(attribute='a') }}|"
+                        + "{{ x | sort(attribute='a,b') }}|{{ x | sort(attribute='b,a', reverse=true) }}|"
+                        + "{{ x | sort(attribute='z') }}|{{ y | sort(attribute='n.k,m') }}", "x", x, "y", y));
+    }
 }
