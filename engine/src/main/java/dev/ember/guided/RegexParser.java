@@ -143,6 +143,13 @@ final class RegexParser {
                 if (min > MAX_REPEAT || max > MAX_REPEAT) {
                     throw error("repetition count above " + MAX_REPEAT);
                 }
+            } else if (c == '{' && isOpenLowerBound()) {
+                int close = pos;
+                while (cps[close] != '}') {
+                    close++;
+                }
+                throw error("'" + new String(cps, pos, close + 1 - pos) + "' is {0,n} in Python"
+                        + " but literal text in JavaScript; write {0,n}, or \\{ for a literal brace");
             } else {
                 return atom;
             }
@@ -159,6 +166,21 @@ final class RegexParser {
             atom = new Rx.Repeat(atom, min, max);
         }
         return atom;
+    }
+
+    /** Whether '{' at pos starts {,m}: a quantifier in Python, a literal in JavaScript. */
+    private boolean isOpenLowerBound() {
+        int i = pos + 1;
+        if (i >= cps.length || cps[i] != ',') {
+            return false;
+        }
+        i++;
+        int digits = 0;
+        while (i < cps.length && Character.isDigit(cps[i])) {
+            i++;
+            digits++;
+        }
+        return digits > 0 && i < cps.length && cps[i] == '}';
     }
 
     /** Whether '{' at pos starts {n}, {n,} or {n,m}; otherwise it is a literal brace, as in Java. */

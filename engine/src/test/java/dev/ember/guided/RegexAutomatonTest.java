@@ -119,4 +119,14 @@ class RegexAutomatonTest {
         assertTrue(e.getMessage().contains("&&"), e.getMessage());
         assertTrue(dfa("[a&]+").matches("a&".getBytes(StandardCharsets.UTF_8)), "a single & is a literal everywhere");
     }
+
+    @Test
+    void anOpenLowerBoundIsRefused() {
+        // a{,3}: zero to three a's in Python, the literal text "a{,3}" in JavaScript (and an error in Java); Ember
+        // enforced the literal, so a Python user's pattern allowed none of the strings it meant
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a{,3}"));
+        assertTrue(e.getMessage().contains("{,3}"), e.getMessage());
+        assertTrue(dfa("a{0,3}").matches("aa".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(dfa("a\\{,3}").matches("a{,3}".getBytes(StandardCharsets.UTF_8)), "an escaped brace stays literal");
+    }
 }
