@@ -255,4 +255,11 @@ class LanguageTest {
                         + "{{ x | sort(attribute='a,b') }}|{{ x | sort(attribute='b,a', reverse=true) }}|"
                         + "{{ x | sort(attribute='z') }}|{{ y | sort(attribute='n.k,m') }}", "x", x, "y", y));
     }
+
+    @Test
+    void percentFormatAlternateFormPrefixesHexAndOctal() {
+        // Python: '%#x' % 255 is 0xff (the '#' flag was ignored: ff), zero padding goes after the prefix
+        assertEquals("0xff|0XFF|0o10|-ff|  0xa|0o10  |0x00ff|-0xff|0o0",
+                render("{{ '%#x|%#X|%#o|%x|%#5x|%-#6o|%#06x|%#x|%#o' % (255, 255, 8, -255, 10, 8, 255, -255, 0) }}"));
+    }
 }
