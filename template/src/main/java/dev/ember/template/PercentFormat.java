@@ -110,6 +110,7 @@ final class PercentFormat {
                 return PyFormat.repr(value);
             case 'd':
             case 'i':
+            case 'u': // Python's obsolete alias of d
             case 'x':
             case 'X':
             case 'o': {
@@ -143,6 +144,13 @@ final class PercentFormat {
                     return (String) value;
                 }
                 return new String(Character.toChars((int) integer(value, 'c')));
+            case 'g':
+            case 'G':
+            case 'a':
+            case '*':
+                // valid Python: say it is this renderer's limit, not the template's mistake
+                throw new TemplateException("ValueError: format character '" + conversion
+                        + "' is not supported in chat templates");
             default:
                 throw new TemplateException("ValueError: unsupported format character '" + conversion + "'");
         }

@@ -45,6 +45,11 @@ final class StrFormat {
                 throw new TemplateException("ValueError: Single '{' encountered in format string");
             }
             String field = fmt.substring(i + 1, close);
+            if (field.indexOf('{') >= 0) {
+                // valid Python ('{0:{1}}'): say it is this renderer's limit, not an unbalanced brace
+                throw new TemplateException("ValueError: nested replacement fields ('{0:{1}}') are not supported in"
+                        + " chat templates");
+            }
             i = close + 1;
             String spec = "";
             int colon = field.indexOf(':');

@@ -262,4 +262,16 @@ class LanguageTest {
         assertEquals("0xff|0XFF|0o10|-ff|  0xa|0o10  |0x00ff|-0xff|0o0",
                 render("{{ '%#x|%#X|%#o|%x|%#5x|%-#6o|%#06x|%#x|%#o' % (255, 255, 8, -255, 10, 8, 255, -255, 0) }}"));
     }
+
+    @Test
+    void formattingPythonAllowsButThisRendererLacksIsNamedSo() {
+        assertEquals("3|-4", render("{{ '%u|%u' % (3, -4) }}"));
+        // Python accepts these; an error saying "unsupported format character" or "Single '}'" blamed the template
+        for (String[] c : new String[][] {{"{{ '%g' % 3.5 }}", "'g'"}, {"{{ '%a' % 'x' }}", "'a'"},
+                {"{{ '%*d' % (5, 3) }}", "'*'"}, {"{{ '{0:{1}}'.format(3, 5) }}", "nested"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("not supported in chat templates")
+                    && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }
