@@ -1,10 +1,15 @@
 package dev.ember.guided;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.ConfigException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -21,12 +26,15 @@ import java.util.Set;
  *   <li>{@code type}: object, string, integer, number, boolean, null, array, or a list of them;</li>
  *   <li>object: {@code properties}, {@code required}; properties appear in the schema's order, each optional one
  *       may be left out; {@code additionalProperties} may only be {@code false}, which is also the default;</li>
- *   <li>string: {@code enum}, {@code const}, {@code pattern} (the whole string matches it, with no escapes),
+ *   <li>string: {@code enum}, {@code const}, {@code pattern} (matched anywhere in the string unless anchored with
+ *       {@code ^}/{@code $}, as JSON Schema says; characters that would need an escape are left out),
  *       {@code minLength}, {@code maxLength} (in code points);</li>
  *   <li>integer: {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum};
  *       number: {@code minimum}, {@code maximum} with whole-number bounds (a bounded number has no exponent);</li>
  *   <li>array: {@code items} (required), {@code minItems}, {@code maxItems};</li>
- *   <li>{@code enum} and {@code const} of any JSON values, {@code anyOf}, {@code $ref} to {@code #/$defs/...} or
+ *   <li>{@code enum} and {@code const} of any JSON values (only those the keywords beside them also allow, as every
+ *       keyword of a schema applies), {@code anyOf} (with no other constraining keyword beside it), {@code $ref}
+ *       to {@code #/$defs/...} or
  *       {@code #/definitions/...} (not recursive);</li>
  *   <li>annotations that constrain nothing: title, description, examples, default, $schema, $id, $comment.</li>
  * </ul>
@@ -40,6 +48,13 @@ import java.util.Set;
  */
 final class JsonSchemaCompiler {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Text after the schema (a second document, a stray brace) is an error, not dropped; so is a key twice in one
+     * object ({"type":"string","type":"integer"}), where a parser keeps one and the user may have meant the other.
+     */
+    private static final ObjectReader SCHEMA_READER = JSON.reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
             "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "$ref", "$defs", "definitions");
@@ -66,7 +81,7 @@ final class JsonSchemaCompiler {
     static Rx compile(String schemaJson) {
         JsonNode root;
         try {
-            root = JSON.readTree(schemaJson);
+            root = SCHEMA_READER.readTree(schemaJson);
         } catch (JsonProcessingException e) {
             throw ConfigException.invalid("guided_json", RegexParser.quote(String.valueOf(schemaJson)),
                     "a JSON Schema document (" + e.getOriginalMessage() + ")");
@@ -98,6 +113,11 @@ final class JsonSchemaCompiler {
                         + " (and the annotations " + String.join(", ", new java.util.TreeSet<>(ANNOTATIONS)) + ")");
             }
         }
+        JsonNode required = s.get("required");
+        if (required != null && !isListOfNames(required)) {
+            // draft 3's "required": true on a property, or a bare name, would otherwise leave every property optional
+            throw error(at + "/required", "required must be an array of property names, not " + required);
+        }
         if (s.has("$ref")) {
             if (s.size() > 1 && hasConstraintBesides(s, "$ref")) {
                 throw error(at, "$ref beside other keywords is not supported; move them into the referenced schema");
@@ -105,23 +125,26 @@ final class JsonSchemaCompiler {
             return ref(s.get("$ref").asText(), at);
         }
         if (s.has("const")) {
-            return literal(s.get("const"));
+            return values("const", List.of(s.get("const")), s, at);
         }
         if (s.has("enum")) {
             JsonNode e = s.get("enum");
             if (!e.isArray() || e.isEmpty()) {
                 throw error(at + "/enum", "enum must be a non-empty array");
             }
-            List<Rx> options = new ArrayList<>();
-            for (JsonNode v : e) {
-                options.add(literal(v));
-            }
-            return Rx.alt(options);
+            List<JsonNode> values = new ArrayList<>();
+            e.forEach(values::add);
+            return values("enum", values, s, at);
         }
         if (s.has("anyOf")) {
             JsonNode a = s.get("anyOf");
             if (!a.isArray() || a.isEmpty()) {
                 throw error(at + "/anyOf", "anyOf must be a non-empty array of schemas");
+            }
+            if (hasConstraintBesides(s, "anyOf")) {
+                // the schema means anyOf AND those keywords; the automaton of the options alone would allow more
+                throw error(at, "anyOf beside other keywords (" + constraintsBesides(s, "anyOf") + ") is not supported;"
+                        + " move them into each anyOf option");
             }
             List<Rx> options = new ArrayList<>();
             for (int i = 0; i < a.size(); i++) {
@@ -146,14 +169,62 @@ final class JsonSchemaCompiler {
         return typed(type.asText(), s, at);
     }
 
+    /**
+     * The values of a {@code const} or {@code enum} that also satisfy the keywords beside it (a schema's keywords all
+     * apply: {"type":"string","enum":["a",1]} allows only "a"), each as its compact JSON.
+     */
+    private Rx values(String keyword, List<JsonNode> values, JsonNode s, String at) {
+        Rx others = null;
+        if (hasConstraintBesides(s, keyword)) {
+            ObjectNode rest = ((ObjectNode) s).deepCopy();
+            rest.remove(keyword);
+            if (!rest.has("type") && !rest.has("enum") && !rest.has("anyOf") && !rest.has("$ref")) {
+                throw error(at, "keywords beside " + keyword + " need a 'type' (or enum, anyOf, $ref) to apply to;"
+                        + " give one or leave them out");
+            }
+            others = schema(rest, at);
+        }
+        ByteDfa othersDfa = others == null ? null : new ByteDfa(new ByteNfa(others, "guided_json at " + at), at);
+        List<Rx> options = new ArrayList<>();
+        for (JsonNode v : values) {
+            String text = compact(v);
+            if (othersDfa == null || othersDfa.matches(text.getBytes(StandardCharsets.UTF_8))) {
+                options.add(Rx.literal(text));
+            }
+        }
+        if (options.isEmpty()) {
+            throw error(at + "/" + keyword, "no " + keyword + " value satisfies the other keywords of its schema,"
+                    + " so no output is valid");
+        }
+        return Rx.alt(options);
+    }
+
+    private static boolean isListOfNames(JsonNode n) {
+        if (!n.isArray()) {
+            return false;
+        }
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean hasConstraintBesides(JsonNode s, String keyword) {
+        return !constraintsBesides(s, keyword).isEmpty();
+    }
+
+    /** The keywords of {@code s} other than {@code keyword} that constrain the value, comma-separated. */
+    private static String constraintsBesides(JsonNode s, String keyword) {
+        List<String> out = new ArrayList<>();
         for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (!k.equals(keyword) && !ANNOTATIONS.contains(k) && !k.equals("$defs") && !k.equals("definitions")) {
-                return true;
+                out.add(k);
             }
         }
-        return false;
+        return String.join(", ", out);
     }
 
     private Rx typed(String type, JsonNode s, String at) {
@@ -255,7 +326,9 @@ final class JsonSchemaCompiler {
             if (s.has("minLength") || s.has("maxLength")) {
                 throw error(at, "pattern together with minLength/maxLength is not supported; put the lengths in the pattern");
             }
-            Rx body = onlySafe(RegexParser.parse("guided_json pattern at " + at, s.get("pattern").asText()));
+            // unanchored, as JSON Schema says: "ab" allows "xaby"; write ^...$ for a whole-string match
+            Rx body = onlySafe(RegexParser.parseSearch("guided_json pattern at " + at, s.get("pattern").asText(),
+                    STRING_SAFE));
             return Rx.concat(Rx.literal("\""), body, Rx.literal("\""));
         }
         return Rx.concat(Rx.literal("\""), new Rx.Repeat(STRING_CHAR, min, max), Rx.literal("\""));
@@ -376,8 +449,12 @@ final class JsonSchemaCompiler {
     }
 
     private static Rx literal(JsonNode value) {
+        return Rx.literal(compact(value));
+    }
+
+    private static String compact(JsonNode value) {
         try {
-            return Rx.literal(JSON.writeValueAsString(value));
+            return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write a JSON literal", e);
         }

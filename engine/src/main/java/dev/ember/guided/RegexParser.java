@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * Parses a regular expression, in the common syntax shared by Java, Python and JavaScript, into an {@link Rx}.
- * The whole output must match (as with {@code Pattern.matches}): a leading {@code ^} and a trailing {@code $} are
- * accepted and change nothing. Supported: literals, {@code .} (any character but a newline), classes
+ * The whole output must match (as with {@code Pattern.matches}): a leading {@code ^} and a trailing {@code $} (of
+ * the pattern or of a top-level alternative) are accepted and change nothing; {@link #parseSearch} gives the
+ * unanchored meaning of a JSON Schema {@code pattern} instead. Supported: literals, {@code .} (any character but a newline), classes
  * {@code [a-z]} {@code [^...]}, escapes {@code \d \D \w \W \s \S \n \r \t \f \v \xHH \\uHHHH \x{H...}} and escaped
  * punctuation, groups {@code (...)} {@code (?:...)} {@code (?<name>...)}, alternation and the quantifiers
  * {@code * + ? {n} {n,} {n,m}} (lazy forms match the same strings). Anything else (back-references, look-around,
@@ -27,12 +28,14 @@ final class RegexParser {
     private final String option;
     private final String pattern;
     private final int[] cps;
+    private final int[] searchAny; // null: full match; else the characters an unanchored end may add
     private int pos;
 
-    private RegexParser(String option, String pattern) {
+    private RegexParser(String option, String pattern, int[] searchAny) {
         this.option = option;
         this.pattern = pattern;
         this.cps = pattern.codePoints().toArray();
+        this.searchAny = searchAny;
     }
 
     /**
@@ -40,14 +43,24 @@ final class RegexParser {
      *               {@code pattern})
      */
     static Rx parse(String option, String pattern) {
+        return parse(option, pattern, null);
+    }
+
+    /**
+     * The strings in which {@code pattern} matches somewhere, as a JSON Schema {@code pattern} means (ECMA-262
+     * search, not a full match): each top-level alternative not starting with {@code ^} may be preceded, and each
+     * not ending with {@code $} followed, by any characters of {@code any}.
+     */
+    static Rx parseSearch(String option, String pattern, int[] any) {
+        return parse(option, pattern, any);
+    }
+
+    private static Rx parse(String option, String pattern, int[] searchAny) {
         if (pattern == null) {
             throw ConfigException.invalid(option, null, "a regular expression");
         }
-        RegexParser p = new RegexParser(option, pattern);
+        RegexParser p = new RegexParser(option, pattern, searchAny);
         int end = p.cps.length;
-        if (end > 0 && p.cps[0] == '^') {
-            p.pos = 1;
-        }
         Rx rx = p.alternation(true);
         if (p.pos < end) {
             throw p.error("unbalanced ')'");
@@ -67,24 +80,38 @@ final class RegexParser {
 
     private Rx sequence(boolean top) {
         List<Rx> parts = new ArrayList<>();
+        boolean anchoredStart = false;
+        boolean anchoredEnd = false;
+        if (top && pos < cps.length && cps[pos] == '^') {
+            // only as the pattern's (or a top-level alternative's) first character
+            pos++;
+            anchoredStart = true;
+        }
         while (pos < cps.length && cps[pos] != '|' && cps[pos] != ')') {
             if (cps[pos] == '$') {
-                // only as the pattern's (or an alternative's) last character: full-match semantics already hold
+                // only as the pattern's (or a top-level alternative's) last character
                 if (top && (pos + 1 == cps.length || cps[pos + 1] == '|')) {
                     pos++;
+                    anchoredEnd = true;
                     continue;
                 }
-                throw error("'$' is supported only at the end of the pattern");
+                throw error("'$' is supported only at the end of the pattern or of a top-level alternative");
             }
             if (cps[pos] == '^') {
-                throw error("'^' is supported only at the start of the pattern");
+                throw error("'^' is supported only at the start of the pattern or of a top-level alternative");
             }
             parts.add(quantified(atom()));
         }
-        return parts.size() == 1 ? parts.get(0) : new Rx.Concat(parts);
+        Rx seq = parts.size() == 1 ? parts.get(0) : new Rx.Concat(parts);
+        if (top && searchAny != null) {
+            Rx any = Rx.star(new Rx.CharSet(searchAny));
+            seq = Rx.concat(anchoredStart ? Rx.EMPTY : any, seq, anchoredEnd ? Rx.EMPTY : any);
+        }
+        return seq;
     }
 
     private Rx quantified(Rx atom) {
+        boolean quantified = false;
         while (pos < cps.length) {
             int c = cps[pos];
             int min;
@@ -116,9 +143,21 @@ final class RegexParser {
                 if (min > MAX_REPEAT || max > MAX_REPEAT) {
                     throw error("repetition count above " + MAX_REPEAT);
                 }
+            } else if (c == '{' && isOpenLowerBound()) {
+                int close = pos;
+                while (cps[close] != '}') {
+                    close++;
+                }
+                throw error("'" + new String(cps, pos, close + 1 - pos) + "' is {0,n} in Python"
+                        + " but literal text in JavaScript; write {0,n}, or \\{ for a literal brace");
             } else {
                 return atom;
             }
+            if (quantified) {
+                // a{1}{2}, a**: Python and JavaScript refuse them, Java reads them its own way; no common meaning
+                throw error("a quantifier right after another is not supported; group the first, as in (?:a{1}){2}");
+            }
+            quantified = true;
             if (pos < cps.length && (cps[pos] == '?')) {
                 pos++; // lazy: the same set of strings
             } else if (pos < cps.length && cps[pos] == '+') {
@@ -127,6 +166,21 @@ final class RegexParser {
             atom = new Rx.Repeat(atom, min, max);
         }
         return atom;
+    }
+
+    /** Whether '{' at pos starts {,m}: a quantifier in Python, a literal in JavaScript. */
+    private boolean isOpenLowerBound() {
+        int i = pos + 1;
+        if (i >= cps.length || cps[i] != ',') {
+            return false;
+        }
+        i++;
+        int digits = 0;
+        while (i < cps.length && Character.isDigit(cps[i])) {
+            i++;
+            digits++;
+        }
+        return digits > 0 && i < cps.length && cps[i] == '}';
     }
 
     /** Whether '{' at pos starts {n}, {n,} or {n,m}; otherwise it is a literal brace, as in Java. */
@@ -239,6 +293,11 @@ final class RegexParser {
             if (c == '[') {
                 throw error("nested character classes and class operations ('[' inside '[...]') are not supported");
             }
+            if (c == '&' && pos + 1 < cps.length && cps[pos + 1] == '&') {
+                // Java's class intersection, but two literal '&' in Python and JavaScript: no common meaning
+                throw error("'&&' inside '[...]' (Java's class intersection) is not supported; write the class"
+                        + " it means, or '\\&' for a literal '&'");
+            }
             int[] lo;
             if (c == '\\') {
                 pos++;
@@ -295,8 +354,8 @@ final class RegexParser {
             case 'f' -> single('\f');
             case 'v' -> single(0x0B);
             case '0' -> single(0);
-            case 'x' -> single(hex(true));
-            case 'u' -> single(hex(false));
+            case 'x' -> single(notSurrogate(hex(true)));
+            case 'u' -> single(utf16Escape(hex(false)));
             case 'b' -> {
                 if (inClass) {
                     yield single('\b');
@@ -311,6 +370,31 @@ final class RegexParser {
                 yield single(c);
             }
         };
+    }
+
+    /**
+     * A {@code \\uHHHH} escape: a high surrogate followed by a {@code \\uHHHH} low surrogate is the one character
+     * they encode in UTF-16 (as Java and JavaScript read them); half a pair has no UTF-8 form and is refused.
+     */
+    private int utf16Escape(int unit) {
+        if (Character.isHighSurrogate((char) unit) && pos + 1 < cps.length && cps[pos] == '\\' && cps[pos + 1] == 'u') {
+            int save = pos;
+            pos += 2;
+            int low = hex(false);
+            if (Character.isLowSurrogate((char) low)) {
+                return Character.toCodePoint((char) unit, (char) low);
+            }
+            pos = save;
+        }
+        return notSurrogate(unit);
+    }
+
+    private int notSurrogate(int cp) {
+        if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) {
+            throw error("lone surrogate U+" + Integer.toHexString(cp).toUpperCase(java.util.Locale.ROOT)
+                    + " has no UTF-8 form; write the character, \\x{...}, or both halves of its pair");
+        }
+        return cp;
     }
 
     private int hex(boolean x) {

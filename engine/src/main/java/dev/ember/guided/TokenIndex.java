@@ -177,6 +177,14 @@ public final class TokenIndex {
     private TokenMask buildMask(int state) {
         long[] bits = new long[(maskBits + 63) >>> 6];
         int count = state < 0 ? 0 : trie.allowed(dfa, state, bits, maskBits);
+        // an EOS id the tokenizer gives text (not marked special) is found by the trie walk, but the guide takes it
+        // as the end: it counts as an end token, never as text that continues the output
+        for (int id : eosIds) {
+            if ((bits[id >>> 6] & (1L << id)) != 0) {
+                bits[id >>> 6] &= ~(1L << id);
+                count--;
+            }
+        }
         if (count == 0 || dfa.accepting(state)) {
             for (int id : eosIds) {
                 bits[id >>> 6] |= 1L << id;

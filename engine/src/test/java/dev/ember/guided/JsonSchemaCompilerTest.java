@@ -112,4 +112,72 @@ class JsonSchemaCompilerTest {
         assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile("{\"type\":\"array\"}"));
         assertNull(null);
     }
+
+    @Test
+    void enumAndConstHonorTheKeywordsBesideThem() throws Exception {
+        // every keyword of a schema applies: an enum value the type or length rules out is not valid output
+        agree("{\"type\":\"string\",\"enum\":[\"a\",1,\"abcd\",null]}",
+                List.of("\"a\"", "1", "\"abcd\"", "null", "\"b\""));
+        agree("{\"type\":\"string\",\"minLength\":2,\"enum\":[\"a\",\"ab\",\"日本\"]}",
+                List.of("\"a\"", "\"ab\"", "\"日本\""));
+        agree("{\"type\":\"integer\",\"maximum\":5,\"const\":3}", List.of("3", "7"));
+        agree("{\"const\":\"x\",\"enum\":[\"x\",\"y\"]}", List.of("\"x\"", "\"y\""));
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"integer\",\"maximum\":5,\"const\":7}"));
+        assertTrue(e.getMessage().contains("const"), e.getMessage());
+    }
+
+    @Test
+    void anyOfBesideOtherKeywordsIsRefused() throws Exception {
+        // {"type":"string","maxLength":2,"anyOf":[...]} means both; enforcing only the anyOf would emit "abc" or 5
+        ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                "{\"type\":\"string\",\"maxLength\":2,\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}"));
+        assertTrue(e.getMessage().contains("anyOf") && e.getMessage().contains("maxLength"), e.getMessage());
+        // annotations beside anyOf constrain nothing (Pydantic writes Optional fields so)
+        agree("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"null\"}],\"default\":null,\"title\":\"N\"}",
+                List.of("null", "3", "\"3\""));
+    }
+
+    @Test
+    void requiredMustBeAListOfNames() {
+        // draft-3 style "required": true on a property, or a bare name, would otherwise make every property optional
+        for (String required : List.of("\"a\"", "true", "[1]")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                    "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\"}},\"required\":" + required + "}"),
+                    required);
+            assertTrue(e.getMessage().contains("required"), e.getMessage());
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile(
+                "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"required\":true}}}"));
+        assertTrue(e.getMessage().contains("required") && e.getMessage().contains("#/properties/a"), e.getMessage());
+    }
+
+    @Test
+    void schemaTextWithTrailingContentIsRefused() {
+        // a second document (or a stray brace) after the schema was dropped: only the first schema was enforced
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"string\"} {\"type\":\"integer\"}"));
+        assertTrue(e.getMessage().contains("guided_json"), e.getMessage());
+        assertThrows(ConfigException.class, () -> JsonSchemaCompiler.compile("{\"type\":\"string\"}}"));
+    }
+
+    @Test
+    void schemaWithADuplicateKeyIsRefused() {
+        // {"type":"string","type":"integer"}: a JSON parser keeps one of the two; which one the user meant is unknown
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> JsonSchemaCompiler.compile("{\"type\":\"string\",\"type\":\"integer\"}"));
+        assertTrue(e.getMessage().contains("type"), e.getMessage());
+    }
+
+    @Test
+    void patternsAreUnanchoredAsJsonSchemaSays() throws Exception {
+        // JSON Schema (ECMA-262 semantics): a string is valid when the pattern matches somewhere in it
+        List<String> texts = List.of("\"\"", "\"ab\"", "\"xab\"", "\"abx\"", "\"xabx\"", "\"a\"", "\"ba\"");
+        agree("{\"type\":\"string\",\"pattern\":\"ab\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^ab\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"ab$\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^ab$\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^a$|b\"}", texts);
+        agree("{\"type\":\"string\",\"pattern\":\"^(a|b)+$\"}", texts);
+    }
 }

@@ -78,4 +78,55 @@ class RegexAutomatonTest {
         assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a{5,2}"));
         assertThrows(ConfigException.class, () -> Constraint.regex("[^\\x00-\\x{10FFFF}]").check());
     }
+
+    @Test
+    void escapedSurrogatePairsAreOneCharacter() {
+        // Java, JavaScript and JSON Schema read \uD83D\uDE00 as U+1F600: the two UTF-16 halves of one character
+        List<String> texts = List.of("😀", "😃", "🙏", "😀😀", "a", "", "\uD83D");
+        for (String p : List.of("\\uD83D\\uDE00", "a|\\uD83D\\uDE00", "[\\uD83D\\uDE00-\\uD83D\\uDE4F]+")) {
+            ByteDfa dfa = dfa(p);
+            for (String t : texts) {
+                assertEquals(Pattern.compile(p).matcher(t).matches(), dfa.matches(t.getBytes(StandardCharsets.UTF_8)),
+                        p + " on '" + t + "'");
+            }
+        }
+        // half a pair has no UTF-8 form: refused, not an automaton that silently matches nothing
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a|\\uD83D"));
+        assertTrue(e.getMessage().contains("surrogate"), e.getMessage());
+    }
+
+    @Test
+    void aQuantifierRightAfterAnotherIsRefused() {
+        // a{1}{2}: Java matches "a", Python and JavaScript refuse it ("multiple repeat"); a{2} was enforced instead
+        for (String p : List.of("a{1}{2}", "a**", "a+{2}", "a?*", "a*?+", "a{2}?{3}")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", p), p);
+            assertTrue(e.getMessage().contains("quantifier"), e.getMessage());
+        }
+        // lazy forms and a group's quantifier stay: each is one quantifier
+        for (String p : List.of("a*?", "a??", "a{2}?", "(?:a{2}){3}", "(a+)*")) {
+            ByteDfa dfa = dfa(p);
+            for (String t : List.of("", "a", "aa", "aaaaaa", "aaaaaaa")) {
+                assertEquals(Pattern.compile(p).matcher(t).matches(), dfa.matches(t.getBytes(StandardCharsets.UTF_8)),
+                        p + " on '" + t + "'");
+            }
+        }
+    }
+
+    @Test
+    void classIntersectionIsRefused() {
+        // [a-c&&b] is the intersection {b} in Java but the characters a-c and & in Python and JavaScript
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "[a-c&&b]"));
+        assertTrue(e.getMessage().contains("&&"), e.getMessage());
+        assertTrue(dfa("[a&]+").matches("a&".getBytes(StandardCharsets.UTF_8)), "a single & is a literal everywhere");
+    }
+
+    @Test
+    void anOpenLowerBoundIsRefused() {
+        // a{,3}: zero to three a's in Python, the literal text "a{,3}" in JavaScript (and an error in Java); Ember
+        // enforced the literal, so a Python user's pattern allowed none of the strings it meant
+        ConfigException e = assertThrows(ConfigException.class, () -> RegexParser.parse("guided_regex", "a{,3}"));
+        assertTrue(e.getMessage().contains("{,3}"), e.getMessage());
+        assertTrue(dfa("a{0,3}").matches("aa".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(dfa("a\\{,3}").matches("a{,3}".getBytes(StandardCharsets.UTF_8)), "an escaped brace stays literal");
+    }
 }

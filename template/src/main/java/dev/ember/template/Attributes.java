@@ -74,6 +74,19 @@ final class Attributes {
         return Undefined.missingAttribute(obj, name);
     }
 
+    /**
+     * Python's getattr alone, as the {@code attr} filter does: a mapping's keys are not attributes there (only
+     * {@code a.b} falls back to {@code a['b']}).
+     */
+    static Object pythonAttribute(Object obj, String name) {
+        PyOps.failIfUndefined(obj);
+        if (obj instanceof Map && !name.startsWith("_") && !DICT_METHODS.contains(name)
+                && !DICT_MUTATORS.contains(name)) {
+            return Undefined.missingAttribute(obj, name);
+        }
+        return getattr(obj, name);
+    }
+
     static Object getitem(Object obj, Object key) {
         PyOps.failIfUndefined(obj);
         if (obj instanceof Map) {
@@ -115,6 +128,13 @@ final class Attributes {
     /** Python slicing {@code obj[start:stop:step]} of a list, tuple, range or string (by code points). */
     static Object slice(Object obj, Object start, Object stop, Object step, Budget budget) {
         PyOps.failIfUndefined(obj);
+        // jinja2 compiles a slice to Python's own subscript (not its lenient getitem), so these are TypeErrors
+        if (obj instanceof Map) {
+            throw PyOps.typeError("unhashable type: 'slice'");
+        }
+        if (!(obj instanceof String) && !(obj instanceof List)) {
+            throw PyOps.typeError("'" + PyOps.typeName(obj) + "' object is not subscriptable");
+        }
         long st = step == null ? 1 : index(step);
         if (st == 0) {
             throw new TemplateException("ValueError: slice step cannot be zero");
@@ -130,17 +150,14 @@ final class Attributes {
             budget.charge(b.length() / 16 + 1);
             return b.toString();
         }
-        if (obj instanceof List) {
-            List<?> list = (List<?>) obj;
-            long[] range = bounds(list.size(), start, stop, st);
-            List<Object> out = new ArrayList<>();
-            for (long i = range[0]; st > 0 ? i < range[1] : i > range[1]; i += st) {
-                out.add(list.get((int) i));
-            }
-            budget.charge(out.size());
-            return obj instanceof PyTuple ? new PyTuple(out) : out;
+        List<?> list = (List<?>) obj;
+        long[] range = bounds(list.size(), start, stop, st);
+        List<Object> out = new ArrayList<>();
+        for (long i = range[0]; st > 0 ? i < range[1] : i > range[1]; i += st) {
+            out.add(list.get((int) i));
         }
-        return Undefined.missingItem(obj, "slice");
+        budget.charge(out.size());
+        return obj instanceof PyTuple ? new PyTuple(out) : out;
     }
 
     private static long index(Object v) {

@@ -44,7 +44,7 @@ final class Filters {
                 throw PyOps.typeError("bad operand type for abs(): '" + PyOps.typeName(value) + "'");
             case "attr":
                 a = Args.bind(name, args, kwargs, "name", Args.REQUIRED);
-                return Attributes.getattr(value, Args.string(name, "name", a[0]));
+                return Attributes.pythonAttribute(value, Args.string(name, "name", a[0]));
             case "batch": {
                 a = Args.bind(name, args, kwargs, "linecount", Args.REQUIRED, "fill_with", null);
                 long size = Args.integer(name, "linecount", a[0]);
@@ -236,6 +236,18 @@ final class Filters {
                 long length = Args.integer(name, "length", a[0]);
                 String end = Args.string(name, "end", a[2]);
                 long leeway = a[3] == null ? 5 : Args.integer(name, "leeway", a[3]);
+                if (!(value instanceof String) && !(value instanceof Undefined)) {
+                    // jinja2 measures len(value) itself: a short list or dict comes back whole, None and numbers
+                    // have no len(), and a longer container cannot be cut as text
+                    if (PyOps.length(value) <= length + leeway) {
+                        return value;
+                    }
+                    throw value instanceof List
+                            ? new TemplateException(PyOps.truthy(a[1])
+                                    ? "TypeError: can only concatenate list (not \"str\") to list"
+                                    : "AttributeError: 'list' object has no attribute 'rsplit'")
+                            : PyOps.typeError("unhashable type: 'slice'");
+                }
                 int n = PyStr.length(s);
                 if (n <= length + leeway) {
                     return s;
@@ -298,7 +310,12 @@ final class Filters {
         Object[] a = Args.bind(name, args, kwargs, "width", 4L, "first", false, "blank", false);
         String indentation = a[0] instanceof String ? (String) a[0] : " ".repeat((int) Math.max(0, Math.min(
                 Args.integer(name, "width", a[0]), 10_000)));
-        String s = PyFormat.str(value) + "\n";
+        // jinja2 appends "\n" to the value itself: only text works (None, a number or undefined fail there)
+        PyOps.failIfUndefined(value);
+        if (!(value instanceof String)) {
+            throw PyOps.typeError("unsupported operand type(s) for +=: '" + PyOps.typeName(value) + "' and 'str'");
+        }
+        String s = value + "\n";
         List<Object> lines = PyStr.splitLines(s, false);
         StringBuilder b = new StringBuilder();
         if (PyOps.truthy(a[2])) {

@@ -12,6 +12,10 @@ final class MacroValue implements PyCallable {
     private final List<Expr> defaults;
     private final List<Stmt> body;
     private final Scope closure;
+    // as jinja2: extra positional or keyword arguments, or a call block, only for a body that uses them
+    private final boolean catchVarargs;
+    private final boolean catchKwargs;
+    private final boolean usesCaller;
 
     MacroValue(String name, List<String> params, List<Expr> defaults, List<Stmt> body, Scope closure) {
         this.name = name;
@@ -19,6 +23,9 @@ final class MacroValue implements PyCallable {
         this.defaults = defaults;
         this.body = body;
         this.closure = closure;
+        this.catchVarargs = NameScan.mentions(body, "varargs");
+        this.catchKwargs = NameScan.mentions(body, "kwargs");
+        this.usesCaller = NameScan.mentions(body, "caller");
     }
 
     @Override
@@ -49,6 +56,17 @@ final class MacroValue implements PyCallable {
                 scope.set(e.getKey(), e.getValue());
                 bound[at] = true;
             }
+        }
+        if (caller != null && !usesCaller && !params.contains("caller")) {
+            throw PyOps.typeError("macro '" + name + "' was invoked with two values for the special caller argument."
+                    + " This is most likely a bug.");
+        }
+        if (!extraKw.isEmpty() && !catchKwargs) {
+            throw PyOps.typeError("macro '" + name + "' takes no keyword argument '" + extraKw.keySet().iterator().next()
+                    + "'");
+        }
+        if (!extra.isEmpty() && !catchVarargs) {
+            throw PyOps.typeError("macro '" + name + "' takes not more than " + params.size() + " argument(s)");
         }
         for (int i = 0; i < params.size(); i++) {
             if (!bound[i]) {

@@ -65,7 +65,8 @@ final class Methods {
             }
             case "splitlines":
                 a = Args.bind(fn, args, kwargs, "keepends", false);
-                return PyStr.splitLines(s, PyOps.truthy(a[0]));
+                // Python takes keepends as an integer (a bool is one): a string or None is a TypeError
+                return PyStr.splitLines(s, Args.integer(fn, "keepends", a[0]) != 0);
             case "strip":
             case "lstrip":
             case "rstrip": {

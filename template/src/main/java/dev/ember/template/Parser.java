@@ -18,6 +18,10 @@ final class Parser {
     private final TokenStream s;
     private final ExprParser exprs;
     private int loopDepth;
+    // for bodies (and else bodies) around the current statement, macros inside them included; with forTarget,
+    // where jinja2 refuses to assign "loop" (its compile-time TemplateAssertionError)
+    private int forNesting;
+    private boolean forTarget;
 
     private Parser(List<Token> tokens, SourceMap map) {
         this.s = new TokenStream(tokens, map);
@@ -140,7 +144,9 @@ final class Parser {
 
     private Stmt forStatement() {
         Token opener = s.next();
+        forTarget = true;
         Target target = assignTarget(false);
+        forTarget = false;
         if (!s.skipName("in")) {
             throw s.error(s.cur(), "expected 'in' in for loop, got " + s.cur().describe());
         }
@@ -151,6 +157,7 @@ final class Parser {
         }
         endOfTag();
         loopDepth++;
+        forNesting++;
         List<Stmt> body = subparse(Set.of("endfor", "else"), opener);
         loopDepth--;
         List<Stmt> elseBody = List.of();
@@ -162,6 +169,7 @@ final class Parser {
             loopDepth = saved;
             s.next();
         }
+        forNesting--;
         endOfTag();
         return new Stmt.For(opener.offset(), target, iterable, filter, body, elseBody);
     }
@@ -202,6 +210,9 @@ final class Parser {
                 if (Set.of("true", "false", "none", "True", "False", "None").contains(name.text())) {
                     throw s.error(name, "cannot assign to the constant '" + name.text() + "'");
                 }
+                if (name.text().equals("loop") && (forTarget || forNesting > 0)) {
+                    throw s.error(name, "Can't assign to special loop variable in for-loop target");
+                }
                 items.add(new Target.Name(name.text()));
             }
             if (s.cur().isOp(",")) {
@@ -237,6 +248,10 @@ final class Parser {
                 s.expectOp(",");
             }
             Token p = s.expect(Type.NAME, "a parameter name");
+            if (params.contains(p.text())) {
+                // Python refuses def f(a, a); the second would silently shadow the first
+                throw s.error(p, "duplicate parameter '" + p.text() + "'");
+            }
             params.add(p.text());
             if (s.skipOp("=")) {
                 defaults.add(exprs.expression(true));

@@ -81,6 +81,7 @@ final class PercentFormat {
                 boolean zero = flags.indexOf('0') >= 0 && !left && "diouxXeEfF".indexOf(conversion) >= 0;
                 if (zero) {
                     int sign = text.startsWith("-") || text.startsWith("+") || text.startsWith(" ") ? 1 : 0;
+                    sign += alternatePrefix(conversion, flags).length(); // Python pads after 0x: %#06x is 0x00ff
                     text = text.substring(0, sign) + "0".repeat(pad) + text.substring(sign);
                 } else {
                     text = left ? text + " ".repeat(pad) : " ".repeat(pad) + text;
@@ -109,6 +110,7 @@ final class PercentFormat {
                 return PyFormat.repr(value);
             case 'd':
             case 'i':
+            case 'u': // Python's obsolete alias of d
             case 'x':
             case 'X':
             case 'o': {
@@ -116,7 +118,7 @@ final class PercentFormat {
                 String digits = conversion == 'x' ? Long.toHexString(Math.abs(n))
                         : conversion == 'X' ? Long.toHexString(Math.abs(n)).toUpperCase(Locale.ROOT)
                         : conversion == 'o' ? Long.toOctalString(Math.abs(n)) : Long.toString(Math.abs(n));
-                return sign(n < 0, flags) + digits;
+                return sign(n < 0, flags) + alternatePrefix(conversion, flags) + digits;
             }
             case 'f':
             case 'F':
@@ -142,9 +144,24 @@ final class PercentFormat {
                     return (String) value;
                 }
                 return new String(Character.toChars((int) integer(value, 'c')));
+            case 'g':
+            case 'G':
+            case 'a':
+            case '*':
+                // valid Python: say it is this renderer's limit, not the template's mistake
+                throw new TemplateException("ValueError: format character '" + conversion
+                        + "' is not supported in chat templates");
             default:
                 throw new TemplateException("ValueError: unsupported format character '" + conversion + "'");
         }
+    }
+
+    /** Python's alternate form ('#' flag) of %x, %X and %o: 0x, 0X, 0o before the digits. */
+    private static String alternatePrefix(char conversion, String flags) {
+        if (flags.indexOf('#') < 0) {
+            return "";
+        }
+        return conversion == 'x' ? "0x" : conversion == 'X' ? "0X" : conversion == 'o' ? "0o" : "";
     }
 
     private static String sign(boolean negative, String flags) {

@@ -120,7 +120,7 @@ final class PyArith {
             if (PyOps.toDouble(b) == 0) {
                 throw new TemplateException("ZeroDivisionError: float floor division by zero");
             }
-            return Math.floor(PyOps.toDouble(a) / PyOps.toDouble(b));
+            return floatDivmod(PyOps.toDouble(a), PyOps.toDouble(b))[0];
         }
         throw unsupported("//", a, b);
     }
@@ -143,13 +143,36 @@ final class PyArith {
             if (y == 0) {
                 throw new TemplateException("ZeroDivisionError: float modulo");
             }
-            double r = x % y;
-            if (r != 0 && (r < 0) != (y < 0)) {
-                r += y;
-            }
-            return r;
+            return floatDivmod(x, y)[1];
         }
         throw unsupported("%", a, b);
+    }
+
+    /**
+     * CPython's float divmod (floatobject.c), y != 0: the quotient is rounded from (x - mod) / y, not floor(x / y),
+     * so 1 // 0.1 is 9.0; a zero remainder takes y's sign and a zero quotient x / y's.
+     */
+    private static double[] floatDivmod(double x, double y) {
+        double mod = x % y; // Java's % on doubles is C's fmod
+        double div = (x - mod) / y;
+        if (mod != 0) {
+            if ((y < 0) != (mod < 0)) {
+                mod += y;
+                div -= 1.0;
+            }
+        } else {
+            mod = Math.copySign(0.0, y);
+        }
+        double floorDiv;
+        if (div != 0) {
+            floorDiv = Math.floor(div);
+            if (div - floorDiv > 0.5) {
+                floorDiv += 1.0;
+            }
+        } else {
+            floorDiv = Math.copySign(0.0, x / y);
+        }
+        return new double[] {floorDiv, mod};
     }
 
     static Object power(Object a, Object b) {

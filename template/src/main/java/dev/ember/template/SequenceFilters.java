@@ -61,8 +61,20 @@ final class SequenceFilters {
         boolean caseSensitive = PyOps.truthy(a[1]);
         List<Object> items = new ArrayList<>(PyOps.iterate(value));
         budget.charge(items.size());
-        java.util.Comparator<Object> order = (x, y) -> PyOps.compare(sortKey(attributeOf(x, a[2], null), caseSensitive),
-                sortKey(attributeOf(y, a[2], null), caseSensitive), "<");
+        // jinja2's key is a list with one entry per comma-separated attribute ('age,name'), and Python compares
+        // lists entry by entry with == first: equal entries (two None, two missing attributes) never reach '<'
+        List<Object> parts = a[2] instanceof String ? List.of((Object[]) ((String) a[2]).split(",", -1))
+                : java.util.Collections.singletonList(a[2]);
+        java.util.Comparator<Object> order = (x, y) -> {
+            for (Object part : parts) {
+                Object kx = sortKey(attributeOf(x, part, null), caseSensitive);
+                Object ky = sortKey(attributeOf(y, part, null), caseSensitive);
+                if (!PyOps.equal(kx, ky)) {
+                    return PyOps.compare(kx, ky, "<");
+                }
+            }
+            return 0;
+        };
         // Python's reverse sort keeps equal items in their original order, unlike reversing a sorted list
         items.sort(PyOps.truthy(a[0]) ? order.reversed() : order);
         return items;
@@ -105,6 +117,9 @@ final class SequenceFilters {
 
     static Object map(Renderer r, Object value, List<Object> args, Map<String, Object> kwargs) {
         List<Object> out = new ArrayList<>();
+        if (!PyOps.truthy(value)) {
+            return out; // jinja2: "if value:" before anything else, so None, 0 and "" map to nothing
+        }
         if (args.isEmpty() && kwargs.containsKey("attribute")) {
             Map<String, Object> rest = new LinkedHashMap<>(kwargs);
             Object attribute = rest.remove("attribute");
@@ -135,6 +150,9 @@ final class SequenceFilters {
     }
 
     static Object selectOrReject(Renderer r, String name, Object value, List<Object> args, Map<String, Object> kwargs) {
+        if (!PyOps.truthy(value)) {
+            return new ArrayList<>(); // jinja2: "if value:" before anything else, as in map
+        }
         boolean byAttribute = name.endsWith("attr");
         boolean keep = name.startsWith("select");
         int off = byAttribute ? 1 : 0;

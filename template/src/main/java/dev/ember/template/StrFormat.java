@@ -17,6 +17,8 @@ final class StrFormat {
     static String format(String fmt, List<Object> args, Map<String, Object> kwargs, Budget budget) {
         StringBuilder b = new StringBuilder();
         int auto = 0;
+        boolean automatic = false; // a {} field was seen
+        boolean manual = false;    // a {0} field was seen: Python refuses a string with both
         int i = 0;
         while (i < fmt.length()) {
             char c = fmt.charAt(i);
@@ -43,6 +45,11 @@ final class StrFormat {
                 throw new TemplateException("ValueError: Single '{' encountered in format string");
             }
             String field = fmt.substring(i + 1, close);
+            if (field.indexOf('{') >= 0) {
+                // valid Python ('{0:{1}}'): say it is this renderer's limit, not an unbalanced brace
+                throw new TemplateException("ValueError: nested replacement fields ('{0:{1}}') are not supported in"
+                        + " chat templates");
+            }
             i = close + 1;
             String spec = "";
             int colon = field.indexOf(':');
@@ -63,8 +70,16 @@ final class StrFormat {
             String head = field.substring(0, end);
             Object value;
             if (head.isEmpty()) {
+                if (manual) {
+                    throw switchedNumbering();
+                }
+                automatic = true;
                 value = positional(args, auto++);
             } else if (head.chars().allMatch(Character::isDigit)) {
+                if (automatic) {
+                    throw switchedNumbering();
+                }
+                manual = true;
                 value = positional(args, Integer.parseInt(head));
             } else {
                 if (!kwargs.containsKey(head)) {
@@ -81,6 +96,12 @@ final class StrFormat {
             budget.checkSize(b.length());
         }
         return b.toString();
+    }
+
+    private static TemplateException switchedNumbering() {
+        // string.Formatter (jinja2's sandboxed format) says this for either order
+        return new TemplateException("ValueError: cannot switch from manual field specification to automatic field"
+                + " numbering");
     }
 
     private static final java.util.regex.Pattern SPEC_WIDTH =

@@ -119,4 +119,159 @@ class LanguageTest {
         assertEquals("{'role': 'user', 'content': 'hi\\n'}",
                 render("{{ messages[0] }}", "messages", List.of(map("role", "user", "content", "hi\n"))));
     }
+
+    @Test
+    void attrFilterLooksUpAttributesOnly() {
+        // jinja2's attr is Python getattr: a dict's keys are not its attributes (x.a and x['a'] fall back, attr
+        // does not), while its methods, a namespace's and the loop's fields are
+        assertEquals("|True|1|2",
+                render("{{ x | attr('a') }}|{{ x | attr('items') is callable }}|{% set ns = namespace(n=1) %}"
+                        + "{{ ns | attr('n') }}|{% for i in [1] %}{{ loop | attr('length') + 1 }}{% endfor %}",
+                        "x", map("a", 1)));
+    }
+
+    @Test
+    void macroCallsHonorTheSignature() {
+        // jinja2 gives a macro varargs / kwargs / caller only when its body uses them; otherwise the extra
+        // arguments are a TypeError, so transformers fails where a lenient renderer would print something
+        assertEquals("1(2,)|1{'b': 2}|2",
+                render("{% macro f(a) %}{{ a }}{{ varargs }}{% endmacro %}{{ f(1, 2) }}|"
+                        + "{% macro g(a) %}{{ a }}{{ kwargs }}{% endmacro %}{{ g(1, b=2) }}|"
+                        + "{% macro h(a) %}{% for x in [1] %}{{ varargs | length }}{% endfor %}{% endmacro %}{{ h(1, 2, 3) }}"));
+        for (String[] c : new String[][] {
+                {"{% macro f(a) %}{{ a }}{% endmacro %}{{ f(1, 2) }}", "TypeError: macro 'f' takes not more than 1 argument(s)"},
+                {"{% macro f(a) %}{{ a }}{% endmacro %}{{ f(1, b=2) }}", "TypeError: macro 'f' takes no keyword argument 'b'"},
+                {"{% macro f() %}x{% endmacro %}{% call f() %}y{% endcall %}",
+                        "TypeError: macro 'f' was invoked with two values for the special caller argument"},
+                {"{% macro f(a) %}{{ caller(1, 2) }}{% endmacro %}{% call(x) f(1) %}{{ x }}{% endcall %}",
+                        "takes not more than 1 argument(s)"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void formatRefusesMixingAutomaticAndManualFieldNumbers() {
+        // Python: ValueError; '{0}{}'.format(1, 2) must not print 11 (or 12)
+        for (String t : new String[] {"{{ '{0}{}'.format(1, 2) }}", "{{ '{}{0}'.format(1, 2) }}"}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("ValueError: cannot switch from manual field"
+                    + " specification to automatic field numbering"), e.getMessage());
+        }
+        assertEquals("21|122", render("{{ '{a}{}'.format(1, a=2) }}|{{ '{}{}{a}'.format(1, 2, a=2) }}"));
+    }
+
+    @Test
+    void indentTakesOnlyText() {
+        // jinja2's indent appends "\n" to its value: None (an assistant turn with tool calls and no content), a
+        // number or an undefined value fail there instead of printing "None" or "5"
+        assertEquals("a\n  b", render("{{ 'a\nb' | indent(2) }}"));
+        for (String[] c : new String[][] {{"{{ x | indent(2) }}", "UndefinedError"},
+                {"{{ none | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'NoneType' and 'str'"},
+                {"{{ 5 | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void truncateMeasuresOnlyWhatHasALength() {
+        // jinja2's truncate takes len(value): a short list or dict comes back whole (not "..."), None and
+        // numbers have no len() and fail, a long list cannot be cut
+        assertEquals("[1, 2]|{'b': 1, 'a': 2}|...|", render("{{ [1, 2] | truncate(3) }}|{{ {'b': 1, 'a': 2} | truncate(3) }}|"
+                + "{{ 'abcdefghijkl' | truncate(3) }}|{{ x | truncate(3) }}"));
+        for (String[] c : new String[][] {{"{{ none | truncate(3) }}", "TypeError: object of type 'NoneType' has no len()"},
+                {"{{ 5 | truncate(3) }}", "TypeError: object of type 'int' has no len()"},
+                {"{{ range(20) | list | truncate(3) }}", "AttributeError: 'list' object has no attribute 'rsplit'"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
+
+    @Test
+    void mapAndSelectOfNothingAreEmpty() {
+        // jinja2's map, select, reject, selectattr and rejectattr yield nothing for a false value (None, 0, "")
+        // before looking at it: {{ tools | map(attribute='name') | list }} with tools None is [], not an error
+        assertEquals("[]|[]|[]|[]|[]|[]",
+                render("{{ tools | map(attribute='name') | list }}|{{ none | map('upper') | list }}|{{ none | select | list }}|"
+                        + "{{ 0 | reject('odd') | list }}|{{ '' | selectattr('x') | list }}|{{ false | rejectattr('x') | list }}",
+                        "tools", null));
+    }
+
+    @Test
+    void slicingWhatCannotBeSlicedFails() {
+        // jinja2 writes a slice as Python's own subscript, not its lenient getitem: {{ m.content[:10] }} with
+        // content None is a TypeError in transformers, and must not print an empty string
+        // (variables, as templates slice: jinja2's optimizer folds a slice of a literal such as none[:1] through
+        // its lenient getitem at compile time, which prints nothing; that quirk is not reproduced)
+        Object[][] cases = {{null, "TypeError: 'NoneType' object is not subscriptable"},
+                {5L, "TypeError: 'int' object is not subscriptable"},
+                {true, "TypeError: 'bool' object is not subscriptable"},
+                {map("a", 1L), "TypeError: unhashable type: 'slice'"}};
+        for (Object[] c : cases) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
+                    () -> render("{{ v[1:] }}", "v", c[0]), String.valueOf(c[0]));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
+        }
+        TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
+                () -> render("{{ m.content[:10] }}", "m", map("content", null)));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'NoneType' object is not subscriptable"),
+                e.getMessage());
+        // an index (not a slice) of None stays undefined, as jinja2's getitem makes it
+        assertEquals("|bc", render("{{ none[1] }}|{{ 'abc'[1:] }}"));
+    }
+
+    @Test
+    void floatFloorDivisionAndModuloFollowPython() {
+        // Python's float divmod: 1 // 0.1 is 9.0 (not floor(1 / 0.1) = 10.0), a zero remainder takes the divisor's sign
+        assertEquals("-0.0|9.0|0.0|3.0|-4.0|0.09999999999999995|-0.0|0.0|-17.0",
+                render("{{ 1 % -0.5 }}|{{ 1 // 0.1 }}|{{ -1 % 0.5 }}|{{ 7.5 // 2 }}|{{ -7.5 // 2 }}|{{ 1 % 0.1 }}|"
+                        + "{{ 0.0 // -1 }}|{{ -0.0 % 1 }}|{{ 5 // -0.3 }}"));
+    }
+
+    @Test
+    void splitlinesTakesAnIntegerKeepends() {
+        assertEquals("['a\\n', 'b']|['a\\n', 'b']|['a', 'b']|['a\\n', 'b']",
+                render("{{ 'a\nb'.splitlines(1) }}|{{ 'a\nb'.splitlines(true) }}|{{ 'a\nb'.splitlines(0) }}|"
+                        + "{{ 'a\nb'.splitlines(keepends=true) }}"));
+        // Python: TypeError ('str' object cannot be interpreted as an integer), not a truth test of the argument
+        for (String t : new String[] {"{{ 'a'.splitlines(' ') }}", "{{ 'a'.splitlines(none) }}", "{{ 'a'.splitlines(1.0) }}"}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("TypeError"), e.getMessage());
+        }
+    }
+
+    @Test
+    void sortTakesSeveralAttributesAndComparesKeysAsPythonLists() {
+        // jinja2's sort key is a list, one entry per comma-separated attribute; Python compares lists by == first,
+        // so equal keys (None, missing attributes) never reach '<'
+        List<Object> x = List.of(map("a", 2L, "b", 1L), map("a", 1L, "b", 2L), map("a", 1L, "b", 1L));
+        List<Object> y = List.of(map("n", map("k", "B"), "m", 1L), map("n", map("k", "a"), "m", 2L));
+        assertEquals("[None, None]|[{'a': None}, {'a': None}]|[{'a': 1, 'b': 1}, {'a': 1, 'b': 2}, {'a': 2, 'b': 1}]|"
+                        + "[{'a': 1, 'b': 2}, {'a': 2, 'b': 1}, {'a': 1, 'b': 1}]|"
+                        + "[{'a': 2, 'b': 1}, {'a': 1, 'b': 2}, {'a': 1, 'b': 1}]|"
+                        + "[{'n': {'k': 'a'}, 'm': 2}, {'n': {'k': 'B'}, 'm': 1}]",
+                render("{{ [none, none] | sort }}|{{ [{'a': none}, {'a': none}] | sort(attribute='a') }}|"
+                        + "{{ x | sort(attribute='a,b') }}|{{ x | sort(attribute='b,a', reverse=true) }}|"
+                        + "{{ x | sort(attribute='z') }}|{{ y | sort(attribute='n.k,m') }}", "x", x, "y", y));
+    }
+
+    @Test
+    void percentFormatAlternateFormPrefixesHexAndOctal() {
+        // Python: '%#x' % 255 is 0xff (the '#' flag was ignored: ff), zero padding goes after the prefix
+        assertEquals("0xff|0XFF|0o10|-ff|  0xa|0o10  |0x00ff|-0xff|0o0",
+                render("{{ '%#x|%#X|%#o|%x|%#5x|%-#6o|%#06x|%#x|%#o' % (255, 255, 8, -255, 10, 8, 255, -255, 0) }}"));
+    }
+
+    @Test
+    void formattingPythonAllowsButThisRendererLacksIsNamedSo() {
+        assertEquals("3|-4", render("{{ '%u|%u' % (3, -4) }}"));
+        // Python accepts these; an error saying "unsupported format character" or "Single '}'" blamed the template
+        for (String[] c : new String[][] {{"{{ '%g' % 3.5 }}", "'g'"}, {"{{ '%a' % 'x' }}", "'a'"},
+                {"{{ '%*d' % (5, 3) }}", "'*'"}, {"{{ '{0:{1}}'.format(3, 5) }}", "nested"}}) {
+            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("not supported in chat templates")
+                    && e.getMessage().contains(c[1]), e.getMessage());
+        }
+    }
 }

@@ -65,4 +65,27 @@ class SyntaxErrorTest {
         at("{% for x in y %}{% endfor %}{% continue %}", 1, 32, "'continue' outside a for loop");
         at("{% for x in y %}{% macro m() %}{% break %}{% endmacro %}{% endfor %}", 1, 35, "'break' outside a for loop");
     }
+
+    @Test
+    void aParameterNamedTwiceIsRefused() {
+        // jinja2 fails to compile {% macro f(a, a) %} (Python: duplicate argument); the second a must not
+        // silently shadow the first
+        at("{% macro f(a, a) %}{% endmacro %}", 1, 15, "duplicate parameter 'a'");
+        at("{% macro f(a) %}{% endmacro %}{% call(x, x) f(1) %}{% endcall %}", 1, 42, "duplicate parameter 'x'");
+    }
+
+    @Test
+    void assigningTheLoopVariableInALoopIsRefused() {
+        // jinja2 refuses these at compile time (TemplateAssertionError); rendering them printed the assigned value
+        for (String source : new String[] {"{% for loop in [1] %}{{ loop }}{% endfor %}",
+                "{% for x, loop in [[1, 2]] %}{% endfor %}",
+                "{% for x in [1] %}{% set loop = 5 %}{{ loop }}{% endfor %}",
+                "{% for x in [] %}{% else %}{% set a, loop = 1, 2 %}{% endfor %}",
+                "{% for x in [1] %}{% macro m() %}{% set loop %}t{% endset %}{% endmacro %}{% endfor %}"}) {
+            assertTrue(fails(source).getMessage().contains("Can't assign to special loop variable"), source);
+        }
+        // outside a loop, or as a namespace attribute, it is an ordinary name
+        assertEquals("1|1", ChatTemplate.parse("{% set loop = 1 %}{{ loop }}|{% for x in [1] %}{% set ns = namespace() %}"
+                + "{% set ns.loop = 1 %}{{ ns.loop }}{% endfor %}").render(java.util.Map.of()));
+    }
 }
