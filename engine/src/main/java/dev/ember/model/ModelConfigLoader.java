@@ -15,7 +15,8 @@ import java.util.Set;
  * = {@code num_attention_heads}, {@code head_dim} = hidden / heads, {@code rope_theta} 10000,
  * {@code rms_norm_eps} 1e-6, untied embeddings, {@code torch_dtype} float32, no BOS id (-1). Features Ember
  * does not implement (sliding-window attention, MLP biases, activations other than SiLU, quantized weights,
- * RoPE scaling other than llama3) fail here with a message naming the key rather than giving wrong output.
+ * RoPE scaling other than llama3, partial rotary embeddings) fail here with a message naming the key rather than
+ * giving wrong output.
  * Stateless.
  */
 public final class ModelConfigLoader {
@@ -136,6 +137,19 @@ public final class ModelConfigLoader {
         return v;
     }
 
+    private static void requireWholeHeadRotary(JsonFile config, String key, JsonNode factor) {
+        if (factor == null || factor.isNull()) {
+            return;
+        }
+        if (!factor.isNumber()) {
+            throw config.wrongType(key, factor, "a number");
+        }
+        if (factor.asDouble() != 1.0) {
+            throw new ModelFormatException(key + "=" + factor.asDouble() + " in " + config.path() + " is not supported;"
+                    + " Ember rotates whole heads (partial_rotary_factor 1.0)");
+        }
+    }
+
     private static void rejectUnsupportedFeatures(JsonFile config, Architecture arch) {
         String act = config.optionalString("hidden_act", "silu");
         if (!act.equals("silu")) {
@@ -149,6 +163,13 @@ public final class ModelConfigLoader {
         if (config.optionalBoolean("mlp_bias", false)) {
             throw new ModelFormatException("mlp_bias=true in " + config.path() + " is not supported; Ember's MLP"
                     + " has no biases");
+        }
+        // transformers rotates int(head_dim * partial_rotary_factor) dims of each head; Ember rotates them all
+        requireWholeHeadRotary(config, "partial_rotary_factor", config.get("partial_rotary_factor"));
+        JsonNode ropeParameters = config.get("rope_parameters");
+        if (ropeParameters != null && ropeParameters.isObject()) {
+            requireWholeHeadRotary(config, "rope_parameters.partial_rotary_factor",
+                    ropeParameters.get("partial_rotary_factor"));
         }
         JsonNode quant = config.get("quantization_config");
         if (quant != null) {

@@ -229,6 +229,26 @@ class ModelConfigLoaderTest {
                         + " {\"quant_method\": \"awq\", \"bits\": 4}")));
     }
 
+    /**
+     * transformers' default RoPE init rotates only {@code int(head_dim * partial_rotary_factor)} dims of each head
+     * (modeling_rope_utils._compute_default_rope_parameters reads it with getattr(config, "partial_rotary_factor",
+     * 1.0), at the top level or, in transformers 5, inside rope_parameters). Ember rotates whole heads, so a factor
+     * other than 1 must fail naming the key instead of giving different logits.
+     */
+    @Test
+    void partialRotaryFactorOtherThanOneIsRefused() throws Exception {
+        Path config = dir.resolve("config.json");
+        assertEquals("partial_rotary_factor=0.5 in " + config + " is not supported; Ember rotates whole heads"
+                + " (partial_rotary_factor 1.0)",
+                failure(edit(LLAMA3, "\"pretraining_tp\": 1", "\"pretraining_tp\": 1, \"partial_rotary_factor\": 0.5")));
+        assertEquals("rope_parameters.partial_rotary_factor=0.25 in " + config + " is not supported; Ember rotates"
+                + " whole heads (partial_rotary_factor 1.0)",
+                failure(edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"rope_parameters\":"
+                        + " {\"rope_type\": \"default\", \"rope_theta\": 10000.0, \"partial_rotary_factor\": 0.25}")));
+        assertEquals(64, load(edit(LLAMA3, "\"pretraining_tp\": 1", "\"pretraining_tp\": 1, \"partial_rotary_factor\": 1.0"))
+                .headDim());
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
