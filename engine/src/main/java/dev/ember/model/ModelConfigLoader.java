@@ -12,7 +12,7 @@ import java.util.Set;
  * tokenizer_config.json (both optional) into a validated {@link ModelConfig}.
  *
  * <p>Defaults follow the transformers config classes where a key may be absent: {@code num_key_value_heads}
- * = {@code num_attention_heads}, {@code head_dim} = hidden / heads, {@code rope_theta} 10000,
+ * = {@code num_attention_heads}, {@code head_dim} = hidden / heads (Qwen3: 128), {@code rope_theta} 10000,
  * {@code rms_norm_eps} 1e-6, untied embeddings, {@code torch_dtype} float32, no BOS id (-1). Features Ember
  * does not implement (sliding-window attention, MLP biases, activations other than SiLU, quantized weights,
  * RoPE scaling other than llama3, partial rotary embeddings) fail here with a message naming the key rather than
@@ -27,6 +27,9 @@ public final class ModelConfigLoader {
 
     /** The bosTokenId of a model that names none. */
     public static final int NO_TOKEN = -1;
+
+    /** Qwen3Config's default: unlike Llama's, it is not derived from hidden_size / num_attention_heads. */
+    private static final int QWEN3_DEFAULT_HEAD_DIM = 128;
 
     private static final Set<String> DTYPES = Set.of("bfloat16", "float16", "float32");
 
@@ -43,7 +46,7 @@ public final class ModelConfigLoader {
         int hidden = config.requiredInt("hidden_size");
         int heads = config.requiredInt("num_attention_heads");
         int kvHeads = config.optionalInt("num_key_value_heads", heads);
-        int headDim = headDim(config, hidden, heads);
+        int headDim = headDim(config, arch, hidden, heads);
         int maxPositions = config.optionalInt("max_position_embeddings", arch == Architecture.LLAMA ? 2048 : 32768);
         JsonNode ropeParameters = config.get("rope_parameters"); // transformers 5 moved rope keys in here
         double ropeTheta = config.has("rope_theta") || ropeParameters == null
@@ -90,9 +93,12 @@ public final class ModelConfigLoader {
         return Architecture.fromHfName(first.asText());
     }
 
-    private static int headDim(JsonFile config, int hidden, int heads) {
+    private static int headDim(JsonFile config, Architecture arch, int hidden, int heads) {
         if (config.has("head_dim")) {
             return config.requiredInt("head_dim");
+        }
+        if (arch == Architecture.QWEN3) {
+            return QWEN3_DEFAULT_HEAD_DIM;
         }
         if (heads <= 0 || hidden % heads != 0) {
             throw new ModelFormatException("hidden_size=" + hidden + " in " + config.path()

@@ -249,6 +249,13 @@ class ModelConfigLoaderTest {
                 .headDim());
     }
 
+    /** Qwen3Config's head_dim defaults to 128, not hidden / heads as in Llama (configuration_qwen3.py). */
+    @Test
+    void qwen3HeadDimDefaultsTo128() throws Exception {
+        assertEquals(128, load(edit(QWEN3, "\"head_dim\": 128,", "")).headDim());
+        assertEquals(64, load(edit(QWEN3, "\"head_dim\": 128,", "\"head_dim\": 64,")).headDim());
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
