@@ -166,6 +166,21 @@ public final class ModelConfigLoader {
             throw new ModelFormatException("use_sliding_window=true in " + config.path()
                     + " is not supported; Ember implements full causal attention only");
         }
+        // transformers 4.53+ takes each layer's attention kind from layer_types, whatever use_sliding_window says
+        JsonNode layerTypes = config.get("layer_types");
+        if (layerTypes != null) {
+            if (!layerTypes.isArray()) {
+                throw config.wrongType("layer_types", layerTypes, "a list of strings");
+            }
+            for (int i = 0; i < layerTypes.size(); i++) {
+                JsonNode type = layerTypes.get(i);
+                if (!type.isTextual() || !type.asText().equals("full_attention")) {
+                    throw new ModelFormatException("layer_types[" + i + "]=" + (type.isTextual() ? "'" + type.asText()
+                            + "'" : type.toString()) + " in " + config.path() + " is not supported; Ember implements"
+                            + " full causal attention only (full_attention)");
+                }
+            }
+        }
         if (config.optionalBoolean("mlp_bias", false)) {
             throw new ModelFormatException("mlp_bias=true in " + config.path() + " is not supported; Ember's MLP"
                     + " has no biases");

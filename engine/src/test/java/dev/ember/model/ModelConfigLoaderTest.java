@@ -256,6 +256,25 @@ class ModelConfigLoaderTest {
         assertEquals(64, load(edit(QWEN3, "\"head_dim\": 128,", "\"head_dim\": 64,")).headDim());
     }
 
+    /**
+     * transformers (4.53+) reads per-layer attention kinds from layer_types; a "sliding_attention" layer gets a
+     * sliding-window mask (Qwen2Attention/Qwen3Attention take sliding_window from it). Ember has no sliding window,
+     * so any layer type other than full_attention must fail naming the key, even when use_sliding_window is false.
+     */
+    @Test
+    void layerTypesOtherThanFullAttentionAreRefused() throws Exception {
+        Path config = dir.resolve("config.json");
+        String two = edit(QWEN3, "\"num_hidden_layers\": 28", "\"num_hidden_layers\": 2");
+        assertEquals("layer_types[1]='sliding_attention' in " + config + " is not supported; Ember implements"
+                + " full causal attention only (full_attention)",
+                failure(edit(two, "\"use_cache\": true", "\"use_cache\": true, \"layer_types\":"
+                        + " [\"full_attention\", \"sliding_attention\"]")));
+        assertEquals(2, load(edit(two, "\"use_cache\": true", "\"use_cache\": true, \"layer_types\":"
+                + " [\"full_attention\", \"full_attention\"]")).numLayers());
+        assertEquals("key 'layer_types' in " + config + " is \"full_attention\"; expected a list of strings",
+                failure(edit(two, "\"use_cache\": true", "\"use_cache\": true, \"layer_types\": \"full_attention\"")));
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
