@@ -115,8 +115,9 @@ public final class ModelConfigLoader {
         if (!node.isObject()) {
             throw config.wrongType(key, node, "an object with rope_type \"llama3\", or null");
         }
-        // older configs say "type", newer ones "rope_type"
-        String type = node.path("rope_type").asText(node.path("type").asText("default"));
+        // older configs say "type", newer ones "rope_type"; where both are present transformers copies "type" over
+        // "rope_type" (the BC step in LlamaConfig/Qwen2Config/Qwen3Config.__init__), so "type" decides
+        String type = node.path("type").asText(node.path("rope_type").asText("default"));
         if (type.equals("default")) {
             return null;
         }

@@ -275,6 +275,17 @@ class ModelConfigLoaderTest {
                 failure(edit(two, "\"use_cache\": true", "\"use_cache\": true, \"layer_types\": \"full_attention\"")));
     }
 
+    /**
+     * Where a rope_scaling object carries both keys, transformers copies "type" over "rope_type" before using it
+     * (the BC step in LlamaConfig/Qwen2Config/Qwen3Config.__init__), so "type" decides the scaling.
+     */
+    @Test
+    void legacyRopeTypeKeyWinsAsInTransformers() throws Exception {
+        String both = edit(QWEN3, "\"rope_scaling\": null",
+                "\"rope_scaling\": {\"rope_type\": \"default\", \"type\": \"linear\", \"factor\": 4.0}");
+        assertTrue(failure(both).startsWith("rope_scaling type 'linear' in "), failure(both));
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
