@@ -2,6 +2,7 @@ package dev.ember.weights;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.LlmException;
@@ -44,8 +45,10 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's cap; a larger header is corrupt rather than real. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
 
+    // as the reference reader (serde_json): a name given twice or text after the object is a corrupt header
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final FileChannel channel;

@@ -149,6 +149,24 @@ class SafetensorsFileTest {
         assertTrue(dup.getMessage().contains("Duplicate field 'x'"), dup.getMessage());
     }
 
+    /**
+     * The reference reader parses the header with serde_json::from_str, which refuses anything but whitespace after
+     * the object ("trailing characters"); a second object after the first is a corrupt header, not tensors to drop.
+     * The space padding writers add stays accepted.
+     */
+    @Test
+    void textAfterTheHeaderObjectIsRefused() throws Exception {
+        String w = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        Path file = rawFile(dir.resolve("t.safetensors"), w + " {\"v\":{\"dtype\":\"F32\",\"shape\":[1],"
+                + "\"data_offsets\":[4,8]}}", 8);
+        ModelFormatException e = fails(file);
+        assertTrue(e.getMessage().startsWith("safetensors header of " + file + " is not valid JSON: Trailing token"),
+                e.getMessage());
+        try (SafetensorsFile f = SafetensorsFile.open(rawFile(dir.resolve("padded.safetensors"), w + "     ", 4))) {
+            assertEquals(List.of("w"), List.copyOf(f.names()));
+        }
+    }
+
     @Test
     void unknownDtype() throws Exception {
         Path file = rawFile(dir.resolve("t.safetensors"),
