@@ -1,6 +1,7 @@
 package dev.ember.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ModelFormatException;
@@ -15,7 +16,8 @@ import java.util.Optional;
  * A key whose value is JSON null counts as absent (transformers writes {@code "rope_scaling": null}).
  */
 record JsonFile(Path path, JsonNode root) {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // json.load, as transformers reads these files, refuses text after the first value ("Extra data")
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** Reads {@code path}, which must exist. */
     static JsonFile read(Path path) {

@@ -338,6 +338,21 @@ class ModelConfigLoaderTest {
                 failure(edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"eos_token_id\": \"2\"")));
     }
 
+    /**
+     * transformers reads these files with json.load, which raises "Extra data" on anything after the first value; a
+     * second object (e.g. two configs pasted into one file) must not be dropped in silence.
+     */
+    @Test
+    void textAfterTheJsonObjectIsRefused() throws Exception {
+        String bad = failure(MINIMAL + " {\"num_hidden_layers\": 5}");
+        assertTrue(bad.startsWith(dir.resolve("config.json") + " is not valid JSON: Trailing token"), bad);
+        file("generation_config.json", "{\"eos_token_id\": 3}\n{\"eos_token_id\": 5}");
+        bad = failure(MINIMAL);
+        assertTrue(bad.startsWith(dir.resolve("generation_config.json") + " is not valid JSON: Trailing token"), bad);
+        file("generation_config.json", "{\"eos_token_id\": 3}\n\n");
+        assertEquals(Set.of(3), load(MINIMAL).eosTokenIds());
+    }
+
     @Test
     void badOptionalFileIsNamed() throws Exception {
         file("generation_config.json", "{oops");
