@@ -1,5 +1,6 @@
 package dev.ember.weights;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.LlmException;
@@ -31,7 +32,8 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // json.load, as transformers reads the index, refuses text after the first value ("Extra data")
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String source;
     private final List<SafetensorsFile> files;

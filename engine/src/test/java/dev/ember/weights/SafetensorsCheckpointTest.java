@@ -99,6 +99,9 @@ class SafetensorsCheckpointTest {
         Path index = dir.resolve("model.safetensors.index.json");
         Files.writeString(index, "{\"weight_map\": ");
         assertTrue(fails(dir).getMessage().startsWith(index + " is not valid JSON: "));
+        // transformers reads the index with json.load, which raises "Extra data" on a second object
+        Files.writeString(index, "{\"weight_map\": {\"a\": \"s.safetensors\"}} {\"weight_map\": {\"b\": \"t.safetensors\"}}");
+        assertTrue(fails(dir).getMessage().startsWith(index + " is not valid JSON: Trailing token"), fails(dir).getMessage());
         Files.writeString(index, "{\"metadata\": {}}");
         assertEquals(index + " has no 'weight_map' object mapping tensor names to shard files", fails(dir).getMessage());
         Files.writeString(index, "{\"weight_map\": {\"a\": 3}}");
