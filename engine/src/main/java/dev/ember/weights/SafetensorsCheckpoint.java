@@ -21,9 +21,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * A Hugging Face safetensors checkpoint: {@code model.safetensors}, or shards listed by
- * {@code model.safetensors.index.json}'s {@code weight_map}, or the one other {@code *.safetensors} file of a
- * directory (a path to a single file is accepted too).
+ * A Hugging Face safetensors checkpoint: {@code model.safetensors}, else shards listed by
+ * {@code model.safetensors.index.json}'s {@code weight_map} (transformers' order), else the one other
+ * {@code *.safetensors} file of a directory (a path to a single file is accepted too).
  *
  * <p>Opening validates every file's header and, for a sharded checkpoint, that each listed tensor is in the
  * shard the index names. Owns the open files (closed by {@link #close()}, idempotent); thread-safe for reads.
@@ -55,13 +55,15 @@ public final class SafetensorsCheckpoint implements Checkpoint {
             throw new ModelFormatException("checkpoint " + path + " does not exist; expected a directory with "
                     + SINGLE_FILE + " or " + INDEX_FILE);
         }
-        Path index = path.resolve(INDEX_FILE);
-        if (Files.isRegularFile(index)) {
-            return sharded(path, index);
-        }
+        // transformers' from_pretrained looks for model.safetensors before the index; with both present, the same
+        // weights must be read here
         Path single = path.resolve(SINGLE_FILE);
         if (Files.isRegularFile(single)) {
             return single(single);
+        }
+        Path index = path.resolve(INDEX_FILE);
+        if (Files.isRegularFile(index)) {
+            return sharded(path, index);
         }
         List<Path> candidates = listSafetensors(path);
         if (candidates.size() == 1) {

@@ -77,6 +77,23 @@ class SafetensorsCheckpointTest {
         }
     }
 
+    /**
+     * With both model.safetensors and an index in one directory, transformers loads model.safetensors: its
+     * PreTrainedModel.from_pretrained tests for SAFE_WEIGHTS_NAME before SAFE_WEIGHTS_INDEX_NAME. Ember must read the
+     * same weights, not the shards (here holding other values).
+     */
+    @Test
+    void singleFileWinsOverAnIndexAsInTransformers() throws Exception {
+        write(dir.resolve("model-00001-of-00001.safetensors"), "shard", "a");
+        index("{\"a\": \"model-00001-of-00001.safetensors\"}");
+        write(dir.resolve("model.safetensors"), "a");
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(dir)) {
+            assertEquals(dir.resolve("model.safetensors").toString(), c.source());
+            assertEquals(List.of("a"), List.copyOf(c.names()));
+            assertEquals(10f, c.tensor("a").get(1)); // the shard's 'a' holds {1, 11}
+        }
+    }
+
     @Test
     void missingShard() throws Exception {
         write(dir.resolve("model-00001-of-00002.safetensors"), "a");
