@@ -48,10 +48,7 @@ public final class ModelConfigLoader {
         int kvHeads = config.optionalInt("num_key_value_heads", heads);
         int headDim = headDim(config, arch, hidden, heads);
         int maxPositions = config.optionalInt("max_position_embeddings", arch == Architecture.LLAMA ? 2048 : 32768);
-        JsonNode ropeParameters = config.get("rope_parameters"); // transformers 5 moved rope keys in here
-        double ropeTheta = config.has("rope_theta") || ropeParameters == null
-                ? config.optionalDouble("rope_theta", 10000.0)
-                : ropeParameters.path("rope_theta").asDouble(10000.0);
+        double ropeTheta = ropeTheta(config);
         RopeScaling ropeScaling = ropeScaling(config, config.has("rope_scaling") ? "rope_scaling" : "rope_parameters");
         String dtype = config.optionalString("torch_dtype", config.optionalString("dtype", "float32"));
         if (!DTYPES.contains(dtype)) {
@@ -105,6 +102,18 @@ public final class ModelConfigLoader {
                     + " is not a multiple of num_attention_heads=" + heads + " and there is no head_dim key");
         }
         return hidden / heads;
+    }
+
+    private static double ropeTheta(JsonFile config) {
+        JsonNode ropeParameters = config.get("rope_parameters"); // transformers 5 moved rope keys in here
+        JsonNode nested = ropeParameters == null || !ropeParameters.isObject() ? null : ropeParameters.get("rope_theta");
+        if (nested == null || nested.isNull()) {
+            return config.optionalDouble("rope_theta", 10000.0);
+        }
+        if (!nested.isNumber()) {
+            throw config.wrongType("rope_parameters.rope_theta", nested, "a number");
+        }
+        return config.has("rope_theta") ? config.optionalDouble("rope_theta", 10000.0) : nested.asDouble();
     }
 
     private static RopeScaling ropeScaling(JsonFile config, String key) {

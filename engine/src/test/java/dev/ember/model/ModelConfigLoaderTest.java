@@ -286,6 +286,18 @@ class ModelConfigLoaderTest {
         assertTrue(failure(both).startsWith("rope_scaling type 'linear' in "), failure(both));
     }
 
+    /** rope_parameters.rope_theta is checked as the top-level key is: a string or boolean is not a number. */
+    @Test
+    void ropeThetaInRopeParametersMustBeANumber() throws Exception {
+        String v5 = edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"rope_parameters\":"
+                + " {\"rope_type\": \"default\", \"rope_theta\": 500000.0}");
+        assertEquals(500000.0, load(v5).ropeTheta());
+        assertEquals("key 'rope_parameters.rope_theta' in " + dir.resolve("config.json") + " is true; expected a number",
+                failure(edit(v5, "500000.0", "true")));
+        assertEquals("key 'rope_parameters.rope_theta' in " + dir.resolve("config.json") + " is \"500000\"; expected"
+                + " a number", failure(edit(v5, "500000.0", "\"500000\"")));
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
