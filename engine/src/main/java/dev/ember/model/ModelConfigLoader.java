@@ -113,7 +113,12 @@ public final class ModelConfigLoader {
         if (!nested.isNumber()) {
             throw config.wrongType("rope_parameters.rope_theta", nested, "a number");
         }
-        return config.has("rope_theta") ? config.optionalDouble("rope_theta", 10000.0) : nested.asDouble();
+        if (config.has("rope_theta") && config.optionalDouble("rope_theta", 0) != nested.asDouble()) {
+            throw new ModelFormatException("rope_theta=" + config.optionalDouble("rope_theta", 0)
+                    + " and rope_parameters.rope_theta=" + nested.asDouble() + " in " + config.path()
+                    + " disagree; transformers 4 uses the first, transformers 5 the second; keep one");
+        }
+        return nested.asDouble();
     }
 
     private static RopeScaling ropeScaling(JsonFile config, String key) {

@@ -298,6 +298,20 @@ class ModelConfigLoaderTest {
                 + " a number", failure(edit(v5, "500000.0", "\"500000\"")));
     }
 
+    /**
+     * Two different thetas: transformers 4 reads the top-level rope_theta (rope_parameters is an unknown key there),
+     * transformers 5 keeps rope_parameters' (its standardization only setdefaults the top-level value in). Which one
+     * the checkpoint was trained with is unknowable, so the disagreement fails; equal values are fine.
+     */
+    @Test
+    void twoDifferentRopeThetasAreRefused() throws Exception {
+        String both = edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"rope_theta\": 10000.0,"
+                + " \"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 500000.0}");
+        assertEquals("rope_theta=10000.0 and rope_parameters.rope_theta=500000.0 in " + dir.resolve("config.json")
+                + " disagree; transformers 4 uses the first, transformers 5 the second; keep one", failure(both));
+        assertEquals(500000.0, load(edit(both, "\"rope_theta\": 10000.0", "\"rope_theta\": 500000.0")).ropeTheta());
+    }
+
     @Test
     void eosIsTheUnionOfAllThreeFiles() throws Exception {
         file("generation_config.json", "{\"bos_token_id\": 151643, \"eos_token_id\": [151645, 151643],"
