@@ -87,7 +87,15 @@ public final class ModelConfigLoader {
         if (first == null || !first.isTextual()) {
             throw config.wrongType("architectures", archs, "a list such as [\"Qwen2ForCausalLM\"]");
         }
-        return Architecture.fromHfName(first.asText());
+        Architecture arch = Architecture.fromHfName(first.asText());
+        // transformers builds the class model_type names (AutoConfig -> AutoModelForCausalLM), not architectures'
+        String modelType = config.optionalString("model_type", arch.modelType());
+        if (!modelType.equals(arch.modelType())) {
+            throw new ModelFormatException("model_type '" + modelType + "' in " + config.path() + " does not match"
+                    + " architectures " + arch.hfName() + " (model_type '" + arch.modelType() + "'); transformers"
+                    + " would build the model model_type names");
+        }
+        return arch;
     }
 
     private static int headDim(JsonFile config, Architecture arch, int hidden, int heads) {

@@ -186,6 +186,22 @@ class ModelConfigLoaderTest {
                 + " [\"Qwen2ForCausalLM\"])", failure("{\"hidden_size\": 4}"));
     }
 
+    /**
+     * transformers picks the model class from model_type (AutoConfig maps it to a config class, AutoModelForCausalLM
+     * that to a model), not from architectures: model_type "mistral" under architectures ["LlamaForCausalLM"] runs
+     * MistralForCausalLM, with its sliding window. Ember goes by architectures, so the two must agree.
+     */
+    @Test
+    void modelTypeMustMatchTheArchitecture() throws Exception {
+        assertEquals("model_type 'mistral' in " + dir.resolve("config.json") + " does not match architectures"
+                + " LlamaForCausalLM (model_type 'llama'); transformers would build the model model_type names",
+                failure(edit(LLAMA3, "\"model_type\": \"llama\"", "\"model_type\": \"mistral\"")));
+        assertTrue(failure(edit(QWEN2, "\"model_type\": \"qwen2\"", "\"model_type\": \"qwen3\""))
+                .startsWith("model_type 'qwen3' in "));
+        assertEquals(Architecture.QWEN3, load(QWEN3).architecture());
+        assertEquals(Architecture.LLAMA, load(MINIMAL).architecture(), "no model_type: architectures decides");
+    }
+
     @Test
     void missingOrBrokenConfigJson() throws Exception {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelConfigLoader.load(dir));
