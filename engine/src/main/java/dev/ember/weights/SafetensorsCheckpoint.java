@@ -99,6 +99,7 @@ public final class SafetensorsCheckpoint implements Checkpoint {
                 if (shard == null) {
                     shard = SafetensorsFile.open(resolveShard(dir, index, tensor, shardName));
                     shards.put(shardName, shard);
+                    requireOnlyItsOwnListedTensors(dir, shard, weightMap, index);
                 }
                 if (!shard.contains(tensor)) {
                     throw new ModelFormatException("tensor '" + tensor + "' is listed in " + index + " as being in "
@@ -116,6 +117,22 @@ public final class SafetensorsCheckpoint implements Checkpoint {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * transformers loads every tensor of each listed shard, so a name held by two shards ends as the later shard's
+     * copy whatever weight_map says; which copy is meant is unknowable.
+     */
+    private static void requireOnlyItsOwnListedTensors(Path dir, SafetensorsFile shard, Map<String, String> weightMap,
+                                                       Path index) {
+        for (String name : shard.names()) {
+            String listed = weightMap.get(name);
+            if (listed != null && !dir.resolve(listed).normalize().equals(shard.path())) {
+                throw new ModelFormatException("tensor '" + name + "' is in " + shard.path() + " as well as in "
+                        + listed + ", where " + index + " places it; transformers would load both copies (the later"
+                        + " shard wins)");
+            }
         }
     }
 

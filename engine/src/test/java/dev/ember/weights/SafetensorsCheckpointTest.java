@@ -94,6 +94,27 @@ class SafetensorsCheckpointTest {
         }
     }
 
+    /**
+     * transformers loads every tensor of every shard the index lists (load_state_dict per shard file), so a name held
+     * by two shards is loaded twice and the later shard wins, whatever weight_map says; vLLM likewise reads all the
+     * listed files. Which copy is meant is unknowable, so a tensor found in a shard other than its own fails.
+     */
+    @Test
+    void aTensorInTwoShardsIsRefused() throws Exception {
+        write(dir.resolve("model-00001-of-00002.safetensors"), "a", "b");
+        write(dir.resolve("model-00002-of-00002.safetensors"), "c", "a");
+        index("{\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"model-00001-of-00002.safetensors\","
+                + " \"c\": \"model-00002-of-00002.safetensors\"}");
+        assertEquals("tensor 'a' is in " + dir.resolve("model-00002-of-00002.safetensors") + " as well as in"
+                + " model-00001-of-00002.safetensors, where " + dir.resolve("model.safetensors.index.json")
+                + " places it; transformers would load both copies (the later shard wins)", fails(dir).getMessage());
+        // one shard named in two spellings is still one file
+        index("{\"a\": \"model-00001-of-00002.safetensors\", \"b\": \"./model-00001-of-00002.safetensors\"}");
+        try (SafetensorsCheckpoint c = SafetensorsCheckpoint.open(dir)) {
+            assertEquals(List.of("a", "b"), List.copyOf(c.names()));
+        }
+    }
+
     @Test
     void missingShard() throws Exception {
         write(dir.resolve("model-00001-of-00002.safetensors"), "a");
