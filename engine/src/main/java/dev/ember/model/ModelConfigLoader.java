@@ -24,6 +24,7 @@ public final class ModelConfigLoader {
     public static final String GENERATION_CONFIG = "generation_config.json";
     public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     public static final String TOKENIZER = "tokenizer.json";
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
 
     /** The bosTokenId of a model that names none. */
     public static final int NO_TOKEN = -1;
@@ -43,6 +44,7 @@ public final class ModelConfigLoader {
 
         Architecture arch = architecture(config);
         rejectUnsupportedFeatures(config, arch);
+        rejectAdapter(dir);
         int hidden = config.requiredInt("hidden_size");
         int heads = config.requiredInt("num_attention_heads");
         int kvHeads = config.optionalInt("num_key_value_heads", heads);
@@ -176,6 +178,17 @@ public final class ModelConfigLoader {
         if (factor.asDouble() != 1.0) {
             throw new ModelFormatException(key + "=" + factor.asDouble() + " in " + config.path() + " is not supported;"
                     + " Ember rotates whole heads (partial_rotary_factor 1.0)");
+        }
+    }
+
+    /** transformers (with peft) applies an adapter it finds beside the weights; Ember would silently not. */
+    private static void rejectAdapter(Path dir) {
+        Optional<JsonFile> adapter = JsonFile.readIfPresent(dir.resolve(ADAPTER_CONFIG));
+        if (adapter.isPresent()) {
+            throw new ModelFormatException(ADAPTER_CONFIG + " in " + dir + " describes a peft adapter (peft_type '"
+                    + adapter.get().root().path("peft_type").asText("?") + "'), which transformers would apply on top"
+                    + " of these weights; Ember does not apply adapters: merge it into the weights (peft's"
+                    + " merge_and_unload) or remove it");
         }
     }
 

@@ -202,6 +202,19 @@ class ModelConfigLoaderTest {
         assertEquals(Architecture.LLAMA, load(MINIMAL).architecture(), "no model_type: architectures decides");
     }
 
+    /**
+     * With peft installed, transformers' from_pretrained finds adapter_config.json in the directory and loads the
+     * LoRA adapter on top of the base weights (find_adapter_config_file, then load_adapter). Ember would run the base
+     * weights alone, so the directory must be refused.
+     */
+    @Test
+    void aLoraAdapterBesideTheModelIsRefused() throws Exception {
+        file("adapter_config.json", "{\"peft_type\": \"LORA\", \"r\": 8}");
+        assertEquals("adapter_config.json in " + dir + " describes a peft adapter (peft_type 'LORA'), which"
+                + " transformers would apply on top of these weights; Ember does not apply adapters: merge it into"
+                + " the weights (peft's merge_and_unload) or remove it", failure(MINIMAL));
+    }
+
     @Test
     void missingOrBrokenConfigJson() throws Exception {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelConfigLoader.load(dir));
