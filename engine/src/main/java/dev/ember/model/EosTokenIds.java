@@ -5,6 +5,7 @@ import dev.ember.ModelFormatException;
 
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -20,27 +21,41 @@ final class EosTokenIds {
     private EosTokenIds() {
     }
 
+    /** Each id is checked against {@code vocabSize} here, where the file that names it is known. */
     static Set<Integer> union(Path dir, JsonFile config, Optional<JsonFile> generationConfig,
-                              Optional<JsonFile> tokenizerConfig) {
+                              Optional<JsonFile> tokenizerConfig, int vocabSize) {
         Set<Integer> ids = new TreeSet<>();
-        addIds(config, ids);
-        generationConfig.ifPresent(g -> addIds(g, ids));
-        tokenizerConfig.ifPresent(t -> eosToken(t).ifPresent(token -> ids.add(resolve(dir, t, token))));
+        addIds(config, ids, vocabSize);
+        generationConfig.ifPresent(g -> addIds(g, ids, vocabSize));
+        tokenizerConfig.ifPresent(t -> eosToken(t).ifPresent(token -> {
+            int id = resolve(dir, t, token);
+            if (outside(id, vocabSize)) {
+                throw new ModelFormatException("eos_token '" + token + "' in " + t.path() + " has id " + id
+                        + ", outside the vocabulary [0, " + vocabSize + ") (vocab_size in config.json)");
+            }
+            ids.add(id);
+        }));
         return ids;
     }
 
-    private static void addIds(JsonFile file, Set<Integer> into) {
+    private static void addIds(JsonFile file, Set<Integer> into, int vocabSize) {
         JsonNode v = file.get("eos_token_id");
         if (v == null) {
             return;
         }
-        if (v.isArray()) {
-            for (JsonNode e : v) {
-                into.add(file.asInt("eos_token_id", e));
+        for (JsonNode e : v.isArray() ? v : List.of(v)) {
+            int id = file.asInt("eos_token_id", e);
+            if (outside(id, vocabSize)) {
+                throw new ModelFormatException("eos_token_id " + id + " in " + file.path() + " is outside the vocabulary"
+                        + " [0, " + vocabSize + ") (vocab_size in config.json)");
             }
-        } else {
-            into.add(file.asInt("eos_token_id", v));
+            into.add(id);
         }
+    }
+
+    /** A non-positive vocab_size is left for ModelConfig to name; no id could be inside it. */
+    private static boolean outside(int id, int vocabSize) {
+        return vocabSize > 0 && (id < 0 || id >= vocabSize);
     }
 
     private static Optional<String> eosToken(JsonFile tokenizerConfig) {

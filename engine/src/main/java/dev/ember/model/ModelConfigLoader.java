@@ -59,8 +59,9 @@ public final class ModelConfigLoader {
         }
         int bos = config.optionalInt("bos_token_id",
                 generation.map(g -> g.optionalInt("bos_token_id", NO_TOKEN)).orElse(NO_TOKEN));
+        int vocabSize = config.requiredInt("vocab_size");
         return new ModelConfig(arch,
-                config.requiredInt("vocab_size"),
+                vocabSize,
                 hidden,
                 config.requiredInt("intermediate_size"),
                 config.requiredInt("num_hidden_layers"),
@@ -77,7 +78,7 @@ public final class ModelConfigLoader {
                 arch == Architecture.QWEN3,
                 dtype,
                 bos,
-                EosTokenIds.union(dir, config, generation, tokenizerConfig));
+                EosTokenIds.union(dir, config, generation, tokenizerConfig, vocabSize));
     }
 
     private static Architecture architecture(JsonFile config) {

@@ -387,8 +387,17 @@ class ModelConfigLoaderTest {
 
     @Test
     void eosIdOutsideTheVocabulary() throws Exception {
-        assertEquals("eos token id 100 is outside the vocabulary [0, 100)",
+        assertEquals("eos_token_id 100 in " + dir.resolve("config.json") + " is outside the vocabulary [0, 100)"
+                + " (vocab_size in config.json)",
                 failure(edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"eos_token_id\": [1, 100]")));
+        // the file that names a bad id is named, wherever it is
+        file("generation_config.json", "{\"eos_token_id\": [2, -1]}");
+        assertEquals("eos_token_id -1 in " + dir.resolve("generation_config.json") + " is outside the vocabulary"
+                + " [0, 100) (vocab_size in config.json)", failure(MINIMAL));
+        file("generation_config.json", "{}");
+        file("tokenizer_config.json", "{\"eos_token\": \"</s>\", \"added_tokens_decoder\": {\"150\": {\"content\": \"</s>\"}}}");
+        assertEquals("eos_token '</s>' in " + dir.resolve("tokenizer_config.json") + " has id 150, outside the"
+                + " vocabulary [0, 100) (vocab_size in config.json)", failure(MINIMAL));
         assertEquals("key 'eos_token_id' in " + dir.resolve("config.json") + " is \"2\"; expected an integer",
                 failure(edit(MINIMAL, "\"vocab_size\": 100", "\"vocab_size\": 100, \"eos_token_id\": \"2\"")));
     }
