@@ -33,7 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code name -> {dtype, shape, data_offsets}}, plus an ignored {@code __metadata__}), then the tensor bytes.
  *
  * <p>Opening reads and validates only the header: every dtype, shape and offset range is checked against the
- * file's size, so a truncated or corrupt file fails here with a {@link ModelFormatException} naming the file and
+ * file's size (the tensors must tile the data section without gaps or overlaps, as the reference reader demands), so a truncated or corrupt file fails here with a {@link ModelFormatException} naming the file and
  * tensor, never later with a fault inside a mapping. Tensor data is never copied onto the heap: {@link #tensor}
  * maps the tensor's byte range read-only ({@link FileChannel#map}) on first use and caches the view.
  *
@@ -201,7 +201,7 @@ public final class SafetensorsFile implements AutoCloseable {
             Entry entry = parseEntry(field.getKey(), field.getValue(), file, dataSize);
             entries.put(entry.name, entry);
         }
-        rejectOverlaps(entries, file);
+        rejectOverlapsAndGaps(entries, file, dataSize);
         return Collections.unmodifiableMap(entries);
     }
 
@@ -257,7 +257,11 @@ public final class SafetensorsFile implements AutoCloseable {
         return values;
     }
 
-    private static void rejectOverlaps(Map<String, Entry> entries, Path file) {
+    /**
+     * As the reference reader (Metadata::validate): the tensors tile the data section from byte 0 to the end of the
+     * file; a gap or trailing bytes mean the header does not describe the file.
+     */
+    private static void rejectOverlapsAndGaps(Map<String, Entry> entries, Path file, long dataSize) {
         List<Entry> byOffset = new ArrayList<>();
         for (Entry e : entries.values()) {
             if (e.end > e.begin) { // zero-size tensors occupy no bytes, so they cannot collide with anything
@@ -265,15 +269,28 @@ public final class SafetensorsFile implements AutoCloseable {
             }
         }
         byOffset.sort(Comparator.comparingLong(Entry::begin));
-        for (int i = 1; i < byOffset.size(); i++) {
-            Entry previous = byOffset.get(i - 1);
+        long covered = 0;
+        for (int i = 0; i < byOffset.size(); i++) {
             Entry current = byOffset.get(i);
-            if (current.begin < previous.end) {
+            if (current.begin < covered) {
+                Entry previous = byOffset.get(i - 1);
                 throw new ModelFormatException("tensors '" + previous.name + "' [" + previous.begin + ", " + previous.end
                         + "] and '" + current.name + "' [" + current.begin + ", " + current.end + "] in " + file
                         + " overlap");
             }
+            if (current.begin > covered) {
+                throw gap(file, covered, current.begin, "before '" + current.name + "'");
+            }
+            covered = current.end;
         }
+        if (covered < dataSize) {
+            throw gap(file, covered, dataSize, "after the last one");
+        }
+    }
+
+    private static ModelFormatException gap(Path file, long from, long to, String where) {
+        return new ModelFormatException("bytes [" + from + ", " + to + ") of the data section of " + file + " belong to"
+                + " no tensor (" + where + "); the safetensors format packs tensors without gaps (corrupt header?)");
     }
 
     private static void readFully(FileChannel channel, ByteBuffer into, long position) throws IOException {

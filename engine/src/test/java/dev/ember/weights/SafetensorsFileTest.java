@@ -213,6 +213,32 @@ class SafetensorsFileTest {
         assertEquals("tensors 'a' [0, 16] and 'b' [8, 16] in " + file + " overlap", fails(file).getMessage());
     }
 
+    /**
+     * The reference reader (safetensors' Metadata::validate) requires the tensors to tile the data section from byte
+     * 0 to the end of the file, in offset order: a gap (InvalidOffset) or bytes after the last tensor
+     * (MetadataIncompleteBuffer) mean the header does not describe the file, and torch/transformers refuse it.
+     */
+    @Test
+    void bytesNoTensorCoversAreRefused() throws Exception {
+        Path gap = rawFile(dir.resolve("gap.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12);
+        assertEquals("bytes [4, 8) of the data section of " + gap + " belong to no tensor (before 'b'); the"
+                + " safetensors format packs tensors without gaps (corrupt header?)", fails(gap).getMessage());
+        Path start = rawFile(dir.resolve("start.safetensors"),
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8);
+        assertEquals("bytes [0, 4) of the data section of " + start + " belong to no tensor (before 'a'); the"
+                + " safetensors format packs tensors without gaps (corrupt header?)", fails(start).getMessage());
+        Path tail = rawFile(dir.resolve("tail.safetensors"),
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12);
+        assertEquals("bytes [4, 12) of the data section of " + tail + " belong to no tensor (after the last one); the"
+                + " safetensors format packs tensors without gaps (corrupt header?)", fails(tail).getMessage());
+        Path empty = rawFile(dir.resolve("empty.safetensors"), "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+                + "\"data_offsets\":[0,4]},\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[4,4]}}", 4);
+        try (SafetensorsFile f = SafetensorsFile.open(empty)) {
+            assertEquals(List.of("a", "z"), List.copyOf(f.names()));
+        }
+    }
+
     @Test
     void truncatedRealFileFailsAtOpenNotAtRead() throws Exception {
         Path file = dir.resolve("t.safetensors");
