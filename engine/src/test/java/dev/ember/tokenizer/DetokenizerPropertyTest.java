@@ -4,7 +4,6 @@ import dev.ember.demo.DemoModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
@@ -27,12 +26,6 @@ class DetokenizerPropertyTest {
     @TempDir
     Path dir;
 
-    static Path qwen() {
-        Path base = Path.of(System.getProperty("ember.fixtures", Path.of("..", "..", "shared", "fixtures").toString()));
-        Path d = base.resolve("qwen-tokenizer");
-        return Files.isRegularFile(d.resolve("tokenizer.json")) ? d : null;
-    }
-
     @Test
     void demoTokenizer() {
         DemoModel.write(dir);
@@ -43,7 +36,7 @@ class DetokenizerPropertyTest {
 
     @Test
     void qwenTokenizer() {
-        Path q = qwen();
+        Path q = QwenFixture.dir();
         assumeTrue(q != null, "the Qwen tokenizer fixture is absent");
         try (Tokenizer t = Tokenizer.load(q)) {
             check(t, 151669, 12);
@@ -126,6 +119,92 @@ class DetokenizerPropertyTest {
                 assertEquals(want, t.newDetokenizer(new int[0]).appendAll(prefix), "appendAll, ids "
                         + Arrays.toString(prefix));
             }
+        }
+    }
+
+    /**
+     * After a prompt (given as ids, so it may hold anything), the output's text is the decode of prompt plus output
+     * less the prompt's own decode: what follows the prompt in the full text (vLLM's rule; it keeps a SentencePiece
+     * piece's leading space, which decoding the output alone strips). Where the prompt ends inside a character, the
+     * character belongs to the output. Checked for every prefix of the output, where the full decode is monotonic.
+     */
+    private void checkAfterPrompt(Tokenizer t, int vocab, long seed) {
+        int[] ids = new int[vocab];
+        for (int i = 0; i < vocab; i++) {
+            ids[i] = i;
+        }
+        checkAfterPrompt(t, ids, seed);
+    }
+
+    private void checkAfterPrompt(Tokenizer t, int[] drawn, long seed) {
+        Random r = new Random(seed);
+        int compared = 0;
+        for (int round = 0; round < 80; round++) {
+            int[] prompt = new int[1 + r.nextInt(8)];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = drawn[r.nextInt(drawn.length)];
+            }
+            int[] out = new int[1 + r.nextInt(10)];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = drawn[r.nextInt(drawn.length)];
+            }
+            int[] all = Arrays.copyOf(prompt, prompt.length + out.length);
+            System.arraycopy(out, 0, all, prompt.length, out.length);
+            if (!monotonic(t, all)) {
+                continue;
+            }
+            String promptText = t.decode(prompt);
+            for (int k = 1; k <= out.length; k++) {
+                String full = t.decode(Arrays.copyOf(all, prompt.length + k));
+                // the prompt's text less the fewest trailing U+FFFD (bytes the output completed)
+                int keep = promptText.length();
+                while (!full.startsWith(promptText.substring(0, keep))) {
+                    assertEquals('\uFFFD', promptText.charAt(keep - 1), "monotonic: only an unfinished end changes");
+                    keep--;
+                }
+                String want = full.substring(keep);
+                IncrementalDetokenizer d = t.newDetokenizer(prompt);
+                StringBuilder streamed = new StringBuilder();
+                for (int j = 0; j < k; j++) {
+                    streamed.append(d.append(out[j]));
+                }
+                streamed.append(d.flush());
+                String where = "prompt " + Arrays.toString(prompt) + ", output " + Arrays.toString(Arrays.copyOf(out, k));
+                assertEquals(want, streamed.toString(), "token by token, " + where);
+                assertEquals(want, t.newDetokenizer(prompt).appendAll(Arrays.copyOf(out, k)), "appendAll, " + where);
+                compared++;
+            }
+        }
+        assertTrue(compared > 50, "only " + compared + " monotonic cases");
+    }
+
+    @Test
+    void afterAPromptDemo() {
+        DemoModel.write(dir);
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            checkAfterPrompt(t, 704, 21);
+            checkAfterPrompt(t, 256, 22);
+        }
+    }
+
+    @Test
+    void afterAPromptQwen() {
+        Path q = QwenFixture.dir();
+        assumeTrue(q != null, "the Qwen tokenizer fixture is absent");
+        try (Tokenizer t = Tokenizer.load(q)) {
+            checkAfterPrompt(t, 151669, 23);
+            checkAfterPrompt(t, 300, 24);
+        }
+    }
+
+    @Test
+    void afterAPromptSentencePiece() throws Exception {
+        SentencePieceFixture.write(dir, null);
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            checkAfterPrompt(t, SentencePieceFixture.VOCAB_SIZE, 25);
+            // no byte tokens: every output piece's leading space must survive the window
+            checkAfterPrompt(t, new int[] {0, 1, 2, SentencePieceFixture.id("▁Hello"), SentencePieceFixture.id("▁world"),
+                    SentencePieceFixture.id("▁"), SentencePieceFixture.id("!"), SentencePieceFixture.id("ll")}, 26);
         }
     }
 }

@@ -116,8 +116,8 @@ class IncrementalDetokenizerTest {
 
     @Test
     void qwenTokenizerStreamsExactly() {
-        Path qwen = Path.of("..", "..", "shared", "fixtures", "qwen-tokenizer");
-        assumeTrue(Files.isRegularFile(qwen.resolve("tokenizer.json")), "the Qwen tokenizer fixture is absent");
+        Path qwen = QwenFixture.dir();
+        assumeTrue(qwen != null, "the Qwen tokenizer fixture is absent");
         try (Tokenizer t = Tokenizer.load(qwen)) {
             assertStreamsExactly(t, "<|im_start|>user\nhi<|im_end|>", "Grüße aus Zürich! 日本語のテキスト 🙂🚀 x² ≤ y");
             int[] ids = t.encode("<|im_start|>user<|im_end|>", false);
