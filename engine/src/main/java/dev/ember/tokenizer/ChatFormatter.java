@@ -81,7 +81,7 @@ final class ChatFormatter {
                 + " is neither a string nor a list holding a template named 'default'");
     }
 
-    private static String tokenText(JsonNode node) {
+    static String tokenText(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }

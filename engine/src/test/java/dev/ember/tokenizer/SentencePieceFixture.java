@@ -36,6 +36,11 @@ final class SentencePieceFixture {
     }
 
     static void write(Path dir, String tokenizerConfig) throws IOException {
+        write(dir, tokenizerConfig, true);
+    }
+
+    /** With {@code bosPostProcessor} false the tokenizer.json has no post-processor (adds nothing). */
+    static void write(Path dir, String tokenizerConfig, boolean bosPostProcessor) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
@@ -55,7 +60,7 @@ final class SentencePieceFixture {
         replace.putObject("pattern").put("String", " ");
         replace.put("content", "▁");
         root.putNull("pre_tokenizer");
-        root.set("post_processor", json.readTree("""
+        root.set("post_processor", !bosPostProcessor ? json.nullNode() : json.readTree("""
                 {"type": "TemplateProcessing",
                  "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
                  "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
