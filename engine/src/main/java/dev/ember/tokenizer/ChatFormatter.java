@@ -46,9 +46,10 @@ final class ChatFormatter {
         if (source == null) {
             return null;
         }
-        // transformers passes every special token of the tokenizer to the template, not just bos and eos
+        // transformers passes every named special token that is set to the template (special_tokens_map), not just
+        // bos and eos
         Map<String, Object> special = new java.util.LinkedHashMap<>();
-        for (String name : List.of("pad_token", "unk_token")) {
+        for (String name : List.of("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")) {
             String text = config == null ? null : tokenText(config.get(name));
             if (text != null) {
                 special.put(name, text);

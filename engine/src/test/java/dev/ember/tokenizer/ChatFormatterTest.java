@@ -1,0 +1,33 @@
+package dev.ember.tokenizer;
+
+import dev.ember.api.ChatMessage;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class ChatFormatterTest {
+    /**
+     * transformers renders with {@code **self.special_tokens_map} (apply_chat_template's template_kwargs): in v5 every
+     * named special token that is set — bos, eos, unk, sep, pad, cls, mask — and no unset one (so it is undefined and
+     * {@code is defined} tells). Templates of encoder-style or infilling models use sep_token / cls_token /
+     * mask_token; they rendered as empty here.
+     */
+    @Test
+    void everyNamedSpecialTokenReachesTheTemplate(@TempDir Path dir) throws Exception {
+        String template = "bos={{ bos_token }};eos={{ eos_token }};unk={{ unk_token }};sep={{ sep_token }};"
+                + "pad={{ pad_token }};cls={{ cls_token }};mask={{ mask_token if mask_token is defined else 'undefined' }};";
+        String config = "{\"bos_token\": \"[B]\", \"eos_token\": {\"content\": \"[E]\"}, \"unk_token\": \"[U]\","
+                + " \"sep_token\": \"[SEP]\", \"pad_token\": \"[P]\", \"cls_token\": \"[CLS]\", \"mask_token\": null,"
+                + " \"chat_template\": " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(template)
+                + "}";
+        Files.writeString(dir.resolve("tokenizer_config.json"), config);
+        ChatFormatter f = ChatFormatter.load(dir);
+        assertEquals("bos=[B];eos=[E];unk=[U];sep=[SEP];pad=[P];cls=[CLS];mask=undefined;",
+                f.render(List.of(new ChatMessage("user", "hi")), true));
+    }
+}
