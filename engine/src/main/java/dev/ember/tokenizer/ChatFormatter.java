@@ -28,20 +28,23 @@ final class ChatFormatter {
     }
 
     /**
-     * The formatter of a model directory's tokenizer_config.json, or of its chat_template.jinja (newer checkpoints
-     * keep the template there); null when neither has a template.
+     * The formatter of a model directory's chat_template.jinja (newer checkpoints keep the template there), else of
+     * its tokenizer_config.json's chat_template; null when neither has a template. The file wins when both exist, as in
+     * transformers' from_pretrained (the file "clobbers any template in the config").
      */
     static ChatFormatter load(Path dir) {
         Path file = dir.resolve("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(file) ? Tokenizer.readJson(file) : null;
-        String source = config == null ? null : templateSource(config.get("chat_template"), file);
         Path jinja = dir.resolve("chat_template.jinja");
-        if (source == null && Files.isRegularFile(jinja)) {
+        String source;
+        if (Files.isRegularFile(jinja)) {
             try {
                 source = Files.readString(jinja);
             } catch (java.io.IOException e) {
                 throw new ModelFormatException("cannot read " + jinja + ": " + e.getMessage(), e);
             }
+        } else {
+            source = config == null ? null : templateSource(config.get("chat_template"), file);
         }
         if (source == null) {
             return null;

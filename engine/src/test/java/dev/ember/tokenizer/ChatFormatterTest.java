@@ -30,4 +30,20 @@ class ChatFormatterTest {
         assertEquals("bos=[B];eos=[E];unk=[U];sep=[SEP];pad=[P];cls=[CLS];mask=undefined;",
                 f.render(List.of(new ChatMessage("user", "hi")), true));
     }
+
+    /**
+     * A chat_template.jinja beside tokenizer_config.json wins over the config's chat_template: transformers'
+     * from_pretrained lets the file clobber the config's template (its test_chat_template_file_priority saves "a" in
+     * the config, writes "b" to chat_template.jinja and expects "b"). Checkpoints re-saved by newer transformers keep
+     * the current template in the file, and the config's may be stale.
+     */
+    @Test
+    void chatTemplateJinjaWinsOverTheConfigsTemplate(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"config:{{ messages[0]['content'] }}\"}");
+        Files.writeString(dir.resolve("chat_template.jinja"), "file:{{ messages[0]['content'] }}");
+        assertEquals("file:hi", ChatFormatter.load(dir).render(List.of(new ChatMessage("user", "hi")), false));
+        // the config's template still serves when there is no file
+        Files.delete(dir.resolve("chat_template.jinja"));
+        assertEquals("config:hi", ChatFormatter.load(dir).render(List.of(new ChatMessage("user", "hi")), false));
+    }
 }
