@@ -15,18 +15,18 @@ import java.nio.file.Path;
  * {@code <unk>}, 1 {@code <s>}, 2 {@code </s>}, 3..258 the byte tokens {@code <0x00>}..{@code <0xFF>}, then the
  * pieces of {@link #PIECES}.
  */
-final class SentencePieceFixture {
-    static final int BYTE0 = 3;
+public final class SentencePieceFixture {
+    public static final int BYTE0 = 3;
     static final String[] PIECES = {"▁", "H", "e", "l", "o", "w", "r", "d", "▁H", "ll", "▁He", "▁Hell", "▁Hello",
             "▁w", "or", "▁wor", "▁worl", "▁world", "!"};
     private static final String[] MERGES = {"▁ H", "l l", "▁H e", "▁He ll", "▁Hell o", "▁ w", "o r", "▁w or",
             "▁wor l", "▁worl d"};
-    static final int VOCAB_SIZE = BYTE0 + 256 + PIECES.length;
+    public static final int VOCAB_SIZE = BYTE0 + 256 + PIECES.length;
 
     private SentencePieceFixture() {
     }
 
-    static int id(String piece) {
+    public static int id(String piece) {
         for (int i = 0; i < PIECES.length; i++) {
             if (PIECES[i].equals(piece)) {
                 return BYTE0 + 256 + i;
@@ -35,12 +35,12 @@ final class SentencePieceFixture {
         throw new IllegalArgumentException(piece);
     }
 
-    static void write(Path dir, String tokenizerConfig) throws IOException {
+    public static void write(Path dir, String tokenizerConfig) throws IOException {
         write(dir, tokenizerConfig, true);
     }
 
     /** With {@code bosPostProcessor} false the tokenizer.json has no post-processor (adds nothing). */
-    static void write(Path dir, String tokenizerConfig, boolean bosPostProcessor) throws IOException {
+    public static void write(Path dir, String tokenizerConfig, boolean bosPostProcessor) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
