@@ -78,4 +78,22 @@ class TokenizerSpecialTokensTest {
             assertArrayEquals(new int[] {HELLO}, t.encode("Hello", false));
         }
     }
+
+    /**
+     * Decoding skips special tokens (vLLM's default skip_special_tokens=True) and applies no
+     * clean_up_tokenization_spaces, even where tokenizer_config.json sets it (Llama 3 does): vLLM's incremental
+     * detokenizer does not apply it either, and it cannot be applied token by token (" ." only becomes "." once the
+     * "." arrives). transformers' decode() would give "Hello." here.
+     */
+    @Test
+    void decodingSkipsSpecialTokensAndKeepsSpaces(@TempDir Path dir) throws Exception {
+        SentencePieceFixture.write(dir, "{\"clean_up_tokenization_spaces\": true, " + TOKENS + "}", true);
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            int[] ids = t.encode("Hello .", true);
+            assertArrayEquals(new int[] {BOS, HELLO, SentencePieceFixture.id("▁"), SentencePieceFixture.BYTE0 + '.'}, ids);
+            org.junit.jupiter.api.Assertions.assertEquals("Hello .", t.decode(ids));
+            org.junit.jupiter.api.Assertions.assertEquals("Hello .", t.newDetokenizer(new int[] {BOS}).appendAll(
+                    java.util.Arrays.copyOfRange(ids, 1, ids.length)));
+        }
+    }
 }
