@@ -8,9 +8,9 @@ import java.util.Arrays;
  * suffix, holding it back while it ends in U+FFFD (an incomplete byte sequence). The context window starts with
  * the prompt's last tokens so tokenizers whose decoders depend on the previous token (SentencePiece's leading
  * space) decode each piece as they would in the full text. The emitted text equals the tokenizer's decode of the
- * whole output, except where a byte-fallback decoder rewrites bytes already shown (see {@link #delta}). A prompt (given as token ids) may end inside a character;
- * the output tokens that complete it make it part of the output's text (see {@link #newText}). Not thread-safe: one
- * per sequence, step-loop thread only.
+ * whole output, except where a byte-fallback decoder rewrites bytes already shown (see {@link #delta}). A prompt
+ * (given as token ids) may end inside a character; the output tokens that complete it make it part of the output's
+ * text (see {@link #newText}). Not thread-safe: one per sequence, step-loop thread only.
  */
 public final class IncrementalDetokenizer {
     private static final int CONTEXT_TOKENS = 5;
@@ -53,9 +53,9 @@ public final class IncrementalDetokenizer {
 
     /**
      * Adds many generated tokens at once and emits their text with one decode of the window, as if each had been
-     * {@link #append appended} and then {@link #flush flushed} (except where a byte-fallback
-     * decoder rewrites a byte run: then this is the one decode's text, see {@link #delta}): the engine's path for
-     * requests whose text is only needed at the end (no stop strings), so the step loop pays no per-token decode.
+     * {@link #append appended} and then {@link #flush flushed} (except where a byte-fallback decoder rewrites a byte
+     * run: then this is the one decode's text, see {@link #delta}): the engine's path for requests whose text is only
+     * needed at the end (no stop strings), so the step loop pays no per-token decode.
      */
     public String appendAll(int[] tokens) {
         if (size + tokens.length > ids.length) {

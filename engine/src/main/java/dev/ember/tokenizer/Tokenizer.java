@@ -121,7 +121,8 @@ public final class Tokenizer implements AutoCloseable {
     /** The conversation rendered by the model's chat template, with the generation prompt added. */
     public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
         if (chat == null) {
-            throw new ConfigException("the model has no chat template (chat_template.jinja, or chat_template in tokenizer_config.json); send plain prompts instead of messages");
+            throw new ConfigException("the model has no chat template (chat_template.jinja, or chat_template in"
+                    + " tokenizer_config.json); send plain prompts instead of messages");
         }
         return chat.render(messages, addGenerationPrompt);
     }

@@ -20,10 +20,12 @@ class ChatFormatterTest {
     @Test
     void everyNamedSpecialTokenReachesTheTemplate(@TempDir Path dir) throws Exception {
         String template = "bos={{ bos_token }};eos={{ eos_token }};unk={{ unk_token }};sep={{ sep_token }};"
-                + "pad={{ pad_token }};cls={{ cls_token }};mask={{ mask_token if mask_token is defined else 'undefined' }};";
+                + "pad={{ pad_token }};cls={{ cls_token }};"
+                + "mask={{ mask_token if mask_token is defined else 'undefined' }};";
         String config = "{\"bos_token\": \"[B]\", \"eos_token\": {\"content\": \"[E]\"}, \"unk_token\": \"[U]\","
                 + " \"sep_token\": \"[SEP]\", \"pad_token\": \"[P]\", \"cls_token\": \"[CLS]\", \"mask_token\": null,"
-                + " \"chat_template\": " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(template)
+                + " \"chat_template\": "
+                + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(template)
                 + "}";
         Files.writeString(dir.resolve("tokenizer_config.json"), config);
         ChatFormatter f = ChatFormatter.load(dir);
@@ -39,7 +41,8 @@ class ChatFormatterTest {
      */
     @Test
     void chatTemplateJinjaWinsOverTheConfigsTemplate(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"config:{{ messages[0]['content'] }}\"}");
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"chat_template\": \"config:{{ messages[0]['content'] }}\"}");
         Files.writeString(dir.resolve("chat_template.jinja"), "file:{{ messages[0]['content'] }}");
         assertEquals("file:hi", ChatFormatter.load(dir).render(List.of(new ChatMessage("user", "hi")), false));
         // the config's template still serves when there is no file

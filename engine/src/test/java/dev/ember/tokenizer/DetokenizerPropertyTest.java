@@ -169,7 +169,8 @@ class DetokenizerPropertyTest {
                     streamed.append(d.append(out[j]));
                 }
                 streamed.append(d.flush());
-                String where = "prompt " + Arrays.toString(prompt) + ", output " + Arrays.toString(Arrays.copyOf(out, k));
+                String where = "prompt " + Arrays.toString(prompt) + ", output "
+                        + Arrays.toString(Arrays.copyOf(out, k));
                 assertEquals(want, streamed.toString(), "token by token, " + where);
                 assertEquals(want, t.newDetokenizer(prompt).appendAll(Arrays.copyOf(out, k)), "appendAll, " + where);
                 compared++;
@@ -203,8 +204,9 @@ class DetokenizerPropertyTest {
         try (Tokenizer t = Tokenizer.load(dir)) {
             checkAfterPrompt(t, SentencePieceFixture.VOCAB_SIZE, 25);
             // no byte tokens: every output piece's leading space must survive the window
-            checkAfterPrompt(t, new int[] {0, 1, 2, SentencePieceFixture.id("▁Hello"), SentencePieceFixture.id("▁world"),
-                    SentencePieceFixture.id("▁"), SentencePieceFixture.id("!"), SentencePieceFixture.id("ll")}, 26);
+            checkAfterPrompt(t, new int[] {0, 1, 2, SentencePieceFixture.id("▁Hello"),
+                    SentencePieceFixture.id("▁world"), SentencePieceFixture.id("▁"), SentencePieceFixture.id("!"),
+                    SentencePieceFixture.id("ll")}, 26);
         }
     }
 }

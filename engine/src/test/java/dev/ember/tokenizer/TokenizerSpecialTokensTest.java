@@ -90,7 +90,8 @@ class TokenizerSpecialTokensTest {
         SentencePieceFixture.write(dir, "{\"clean_up_tokenization_spaces\": true, " + TOKENS + "}", true);
         try (Tokenizer t = Tokenizer.load(dir)) {
             int[] ids = t.encode("Hello .", true);
-            assertArrayEquals(new int[] {BOS, HELLO, SentencePieceFixture.id("▁"), SentencePieceFixture.BYTE0 + '.'}, ids);
+            int[] want = {BOS, HELLO, SentencePieceFixture.id("▁"), SentencePieceFixture.BYTE0 + '.'};
+            assertArrayEquals(want, ids);
             org.junit.jupiter.api.Assertions.assertEquals("Hello .", t.decode(ids));
             org.junit.jupiter.api.Assertions.assertEquals("Hello .", t.newDetokenizer(new int[] {BOS}).appendAll(
                     java.util.Arrays.copyOfRange(ids, 1, ids.length)));
