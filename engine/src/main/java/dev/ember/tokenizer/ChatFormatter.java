@@ -12,16 +12,22 @@ import java.util.Map;
 
 /**
  * The chat template of a tokenizer_config.json with its bos/eos tokens, rendered as transformers'
- * apply_chat_template does. Immutable and thread-safe.
+ * apply_chat_template does. A template that does not parse fails each {@link #render}, not the tokenizer's load: as in
+ * transformers (which compiles it in apply_chat_template) text and token-id requests still run. Immutable and
+ * thread-safe.
  */
 final class ChatFormatter {
+    /** Null when the template could not be taken; {@link #failure} says why. */
     private final ChatTemplate template;
+    private final ModelFormatException failure;
     private final String bosToken;
     private final String eosToken;
     private final Map<String, Object> specialTokens;
 
-    private ChatFormatter(ChatTemplate template, String bosToken, String eosToken, Map<String, Object> specialTokens) {
+    private ChatFormatter(ChatTemplate template, ModelFormatException failure, String bosToken, String eosToken,
+                          Map<String, Object> specialTokens) {
         this.template = template;
+        this.failure = failure;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.specialTokens = Map.copyOf(specialTokens);
@@ -37,6 +43,7 @@ final class ChatFormatter {
         JsonNode config = Files.isRegularFile(file) ? Tokenizer.readJson(file) : null;
         Path jinja = dir.resolve("chat_template.jinja");
         String source;
+        ModelFormatException failure = null;
         if (Files.isRegularFile(jinja)) {
             try {
                 source = Files.readString(jinja);
@@ -44,10 +51,23 @@ final class ChatFormatter {
                 throw new ModelFormatException("cannot read " + jinja + ": " + e.getMessage(), e);
             }
         } else {
-            source = config == null ? null : templateSource(config.get("chat_template"), file);
+            try {
+                source = config == null ? null : templateSource(config.get("chat_template"), file);
+            } catch (ModelFormatException e) {
+                source = "";
+                failure = e;
+            }
         }
         if (source == null) {
             return null;
+        }
+        ChatTemplate template = null;
+        if (failure == null) {
+            try {
+                template = ChatTemplate.parse(source);
+            } catch (ModelFormatException e) { // a TemplateSyntaxException: line:column and what was expected
+                failure = e;
+            }
         }
         // transformers passes every named special token that is set to the template (special_tokens_map), not just
         // bos and eos
@@ -58,11 +78,14 @@ final class ChatFormatter {
                 special.put(name, text);
             }
         }
-        return new ChatFormatter(ChatTemplate.parse(source), config == null ? null : tokenText(config.get("bos_token")),
+        return new ChatFormatter(template, failure, config == null ? null : tokenText(config.get("bos_token")),
                 config == null ? null : tokenText(config.get("eos_token")), special);
     }
 
     String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        if (template == null) {
+            throw new ModelFormatException(failure.getMessage(), failure);
+        }
         return template.render(Tokenizer.toMaps(messages), addGenerationPrompt, bosToken, eosToken, specialTokens);
     }
 

@@ -67,4 +67,25 @@ class PromptPreparerTest {
             org.junit.jupiter.api.Assertions.assertEquals(2, count, java.util.Arrays.toString(chat));
         }
     }
+
+    /**
+     * A chat template this renderer cannot parse (here a for without endfor) concerns chat requests only: transformers
+     * loads such a tokenizer and raises only in apply_chat_template, and vLLM serves completions for it. Text and
+     * token-id requests must run; a chat request gets the template's syntax error as its row's error. (The whole
+     * tokenizer used to fail to load, so no request of any kind could run on the model.)
+     */
+    @Test
+    void aTemplateThatDoesNotParseFailsOnlyChatRequests(@TempDir Path dir) throws Exception {
+        SentencePieceFixture.write(dir, "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\","
+                + " \"chat_template\": \"{% for m in messages %}{{ m['content'] }}\"}");
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            PromptPreparer p = preparer(t, SentencePieceFixture.VOCAB_SIZE);
+            assertArrayEquals(new int[] {BOS, SentencePieceFixture.id("▁Hello")},
+                    p.tokens(Request.ofText("t", "Hello", PARAMS)));
+            PromptPreparer.BadRequest e = org.junit.jupiter.api.Assertions.assertThrows(PromptPreparer.BadRequest.class,
+                    () -> p.tokens(Request.ofChat("c", List.of(new ChatMessage("user", "Hello")), PARAMS)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("chat template failed: ")
+                    && e.getMessage().contains("endfor"), e.getMessage());
+        }
+    }
 }

@@ -49,4 +49,16 @@ class ChatFormatterTest {
         Files.delete(dir.resolve("chat_template.jinja"));
         assertEquals("config:hi", ChatFormatter.load(dir).render(List.of(new ChatMessage("user", "hi")), false));
     }
+
+    /** Named templates without a "default" fail chat rendering, naming the file, not the load (as transformers). */
+    @Test
+    void namedTemplatesWithoutADefaultFailOnlyRendering(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer_config.json"),
+                "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"x\"}]}");
+        ChatFormatter f = ChatFormatter.load(dir);
+        dev.ember.ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.ember.ModelFormatException.class, () -> f.render(List.of(new ChatMessage("user", "hi")), true));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("tokenizer_config.json")
+                && e.getMessage().contains("'default'"), e.getMessage());
+    }
 }
