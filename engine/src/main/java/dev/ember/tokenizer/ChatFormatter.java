@@ -12,53 +12,80 @@ import java.util.Map;
 
 /**
  * The chat template of a tokenizer_config.json with its bos/eos tokens, rendered as transformers'
- * apply_chat_template does. Immutable and thread-safe.
+ * apply_chat_template does. A template that does not parse fails each {@link #render}, not the tokenizer's load: as in
+ * transformers (which compiles it in apply_chat_template) text and token-id requests still run. Immutable and
+ * thread-safe.
  */
 final class ChatFormatter {
+    /** Null when the template could not be taken; {@link #failure} says why. */
     private final ChatTemplate template;
+    private final ModelFormatException failure;
     private final String bosToken;
     private final String eosToken;
     private final Map<String, Object> specialTokens;
 
-    private ChatFormatter(ChatTemplate template, String bosToken, String eosToken, Map<String, Object> specialTokens) {
+    private ChatFormatter(ChatTemplate template, ModelFormatException failure, String bosToken, String eosToken,
+                          Map<String, Object> specialTokens) {
         this.template = template;
+        this.failure = failure;
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.specialTokens = Map.copyOf(specialTokens);
     }
 
     /**
-     * The formatter of a model directory's tokenizer_config.json, or of its chat_template.jinja (newer checkpoints
-     * keep the template there); null when neither has a template.
+     * The formatter of a model directory's chat_template.jinja (newer checkpoints keep the template there), else of
+     * its tokenizer_config.json's chat_template; null when neither has a template. The file wins when both exist, as in
+     * transformers' from_pretrained (the file "clobbers any template in the config").
      */
     static ChatFormatter load(Path dir) {
         Path file = dir.resolve("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(file) ? Tokenizer.readJson(file) : null;
-        String source = config == null ? null : templateSource(config.get("chat_template"), file);
         Path jinja = dir.resolve("chat_template.jinja");
-        if (source == null && Files.isRegularFile(jinja)) {
+        String source;
+        ModelFormatException failure = null;
+        if (Files.isRegularFile(jinja)) {
             try {
                 source = Files.readString(jinja);
             } catch (java.io.IOException e) {
                 throw new ModelFormatException("cannot read " + jinja + ": " + e.getMessage(), e);
             }
+        } else {
+            try {
+                source = config == null ? null : templateSource(config.get("chat_template"), file);
+            } catch (ModelFormatException e) {
+                source = "";
+                failure = e;
+            }
         }
         if (source == null) {
             return null;
         }
-        // transformers passes every special token of the tokenizer to the template, not just bos and eos
+        ChatTemplate template = null;
+        if (failure == null) {
+            try {
+                template = ChatTemplate.parse(source);
+            } catch (ModelFormatException e) { // a TemplateSyntaxException: line:column and what was expected
+                failure = e;
+            }
+        }
+        // transformers passes every named special token that is set to the template (special_tokens_map), not just
+        // bos and eos
         Map<String, Object> special = new java.util.LinkedHashMap<>();
-        for (String name : List.of("pad_token", "unk_token")) {
+        for (String name : List.of("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")) {
             String text = config == null ? null : tokenText(config.get(name));
             if (text != null) {
                 special.put(name, text);
             }
         }
-        return new ChatFormatter(ChatTemplate.parse(source), config == null ? null : tokenText(config.get("bos_token")),
+        return new ChatFormatter(template, failure, config == null ? null : tokenText(config.get("bos_token")),
                 config == null ? null : tokenText(config.get("eos_token")), special);
     }
 
     String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        if (template == null) {
+            throw new ModelFormatException(failure.getMessage(), failure);
+        }
         return template.render(Tokenizer.toMaps(messages), addGenerationPrompt, bosToken, eosToken, specialTokens);
     }
 
@@ -81,7 +108,7 @@ final class ChatFormatter {
                 + " is neither a string nor a list holding a template named 'default'");
     }
 
-    private static String tokenText(JsonNode node) {
+    static String tokenText(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }

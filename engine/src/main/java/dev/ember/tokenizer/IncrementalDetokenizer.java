@@ -7,9 +7,10 @@ import java.util.Arrays;
  * each step decodes a short window (a few tokens of context plus the unread ones) and emits only the new
  * suffix, holding it back while it ends in U+FFFD (an incomplete byte sequence). The context window starts with
  * the prompt's last tokens so tokenizers whose decoders depend on the previous token (SentencePiece's leading
- * space) decode each piece as they would in the full text. A prompt (given as token ids) may end inside a character;
- * the output tokens that complete it make it part of the output's text (see {@link #newText}). Not thread-safe: one
- * per sequence, step-loop thread only.
+ * space) decode each piece as they would in the full text. The emitted text equals the tokenizer's decode of the
+ * whole output, except where a byte-fallback decoder rewrites bytes already shown (see {@link #delta}). A prompt
+ * (given as token ids) may end inside a character; the output tokens that complete it make it part of the output's
+ * text (see {@link #newText}). Not thread-safe: one per sequence, step-loop thread only.
  */
 public final class IncrementalDetokenizer {
     private static final int CONTEXT_TOKENS = 5;
@@ -36,10 +37,12 @@ public final class IncrementalDetokenizer {
             ids = Arrays.copyOf(ids, ids.length * 2);
         }
         ids[size++] = token;
-        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
         String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        String delta = newText(prefix, full);
-        if (!delta.isEmpty() && !full.endsWith("\uFFFD")) {
+        if (full.endsWith("\uFFFD")) {
+            return "";
+        }
+        String delta = delta(full);
+        if (!delta.isEmpty()) {
             text.append(delta);
             prefixOffset = readOffset;
             readOffset = size;
@@ -50,7 +53,8 @@ public final class IncrementalDetokenizer {
 
     /**
      * Adds many generated tokens at once and emits their text with one decode of the window, as if each had been
-     * {@link #append appended} and then {@link #flush flushed}: the engine's path for requests whose text is only
+     * {@link #append appended} and then {@link #flush flushed} (except where a byte-fallback decoder rewrites a byte
+     * run: then this is the one decode's text, see {@link #delta}): the engine's path for requests whose text is only
      * needed at the end (no stop strings), so the step loop pays no per-token decode.
      */
     public String appendAll(int[] tokens) {
@@ -67,9 +71,7 @@ public final class IncrementalDetokenizer {
         if (readOffset == size) {
             return "";
         }
-        String prefix = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset));
-        String full = tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size));
-        String delta = newText(prefix, full);
+        String delta = delta(tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, size)));
         text.append(delta);
         prefixOffset = readOffset;
         readOffset = size;
@@ -92,7 +94,22 @@ public final class IncrementalDetokenizer {
                 return full.substring(complete - 1);
             }
         }
-        return "";
+        return null;
+    }
+
+    /**
+     * The text the unread tokens add, given the window's decode with them ({@code full}). When the decoder rewrote
+     * text already emitted — SentencePiece's ByteFallback turns a byte run that is not valid UTF-8 into one U+FFFD per
+     * byte token, so a bad byte after a shown newline makes that newline a U+FFFD too — a stream cannot take it back:
+     * the unread tokens are then decoded on their own (the window restarts at them). Without this every later window
+     * failed the same prefix test and the rest of the output never reached the text.
+     */
+    private String delta(String full) {
+        String delta = newText(tokenizer.decode(Arrays.copyOfRange(ids, prefixOffset, readOffset)), full);
+        if (delta == null) {
+            delta = tokenizer.decode(Arrays.copyOfRange(ids, readOffset, size));
+        }
+        return delta;
     }
 
     /** All text emitted so far. */

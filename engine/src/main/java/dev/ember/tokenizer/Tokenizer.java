@@ -28,12 +28,15 @@ public final class Tokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer hf;
     private final ChatFormatter chat;
+    /** Null when tokenizer.json's post-processor decides which special tokens a text gets. */
+    private final SpecialTokenAffixes affixes;
     private final Path file;
     private volatile boolean closed;
 
-    private Tokenizer(HuggingFaceTokenizer hf, ChatFormatter chat, Path file) {
+    private Tokenizer(HuggingFaceTokenizer hf, ChatFormatter chat, SpecialTokenAffixes affixes, Path file) {
         this.hf = hf;
         this.chat = chat;
+        this.affixes = affixes;
         this.file = file;
     }
 
@@ -51,10 +54,19 @@ public final class Tokenizer implements AutoCloseable {
         options.put("truncation", "false");
         options.put("padding", "false");
         options.put("modelMaxLength", String.valueOf(Integer.MAX_VALUE));
+        HuggingFaceTokenizer hf;
         try {
-            return new Tokenizer(HuggingFaceTokenizer.newInstance(file, options), chat, file);
+            hf = HuggingFaceTokenizer.newInstance(file, options);
         } catch (IOException | RuntimeException e) {
             throw new ModelFormatException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            Path configFile = dir.resolve("tokenizer_config.json");
+            JsonNode config = Files.isRegularFile(configFile) ? readJson(configFile) : null;
+            return new Tokenizer(hf, chat, SpecialTokenAffixes.of(hf, config, configFile), file);
+        } catch (RuntimeException e) {
+            hf.close();
+            throw e;
         }
     }
 
@@ -70,14 +82,17 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     /**
-     * Token ids of {@code text}; {@code addSpecialTokens} adds what the tokenizer's post-processor adds (e.g. BOS).
+     * Token ids of {@code text}; {@code addSpecialTokens} adds what transformers' tokenizer adds (e.g. BOS): the
+     * post-processor of tokenizer.json, or the tokens tokenizer_config.json's add_bos_token / add_eos_token ask for.
+     * Special tokens written in the text (say "&lt;|im_end|&gt;") become their single ids, as transformers encodes them
+     * by default (split_special_tokens=False).
      *
      * @throws LlmException naming the tokenizer file when the tokenizer cannot encode the text
      */
     public int[] encode(String text, boolean addSpecialTokens) {
         Encoding e;
         try {
-            e = hf.encode(text, addSpecialTokens, false);
+            e = hf.encode(text, addSpecialTokens && affixes == null, false);
         } catch (RuntimeException ex) {
             // e.g. a Unigram model without unk_id meeting a character it lacks: this text's fault, not the engine's
             throw new LlmException("the tokenizer " + file + " cannot encode this text: " + ex.getMessage(), ex);
@@ -87,7 +102,7 @@ public final class Tokenizer implements AutoCloseable {
         for (int i = 0; i < ids.length; i++) {
             out[i] = Math.toIntExact(ids[i]);
         }
-        return out;
+        return addSpecialTokens && affixes != null ? affixes.wrap(out) : out;
     }
 
     /** Text of {@code ids} with special tokens skipped. */
@@ -106,7 +121,8 @@ public final class Tokenizer implements AutoCloseable {
     /** The conversation rendered by the model's chat template, with the generation prompt added. */
     public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
         if (chat == null) {
-            throw new ConfigException("the model has no chat_template in tokenizer_config.json; send plain prompts instead of messages");
+            throw new ConfigException("the model has no chat template (chat_template.jinja, or chat_template in"
+                    + " tokenizer_config.json); send plain prompts instead of messages");
         }
         return chat.render(messages, addGenerationPrompt);
     }

@@ -116,8 +116,8 @@ class IncrementalDetokenizerTest {
 
     @Test
     void qwenTokenizerStreamsExactly() {
-        Path qwen = Path.of("..", "..", "shared", "fixtures", "qwen-tokenizer");
-        assumeTrue(Files.isRegularFile(qwen.resolve("tokenizer.json")), "the Qwen tokenizer fixture is absent");
+        Path qwen = QwenFixture.dir();
+        assumeTrue(qwen != null, "the Qwen tokenizer fixture is absent");
         try (Tokenizer t = Tokenizer.load(qwen)) {
             assertStreamsExactly(t, "<|im_start|>user\nhi<|im_end|>", "Grüße aus Zürich! 日本語のテキスト 🙂🚀 x² ≤ y");
             int[] ids = t.encode("<|im_start|>user<|im_end|>", false);
@@ -135,6 +135,37 @@ class IncrementalDetokenizerTest {
             assertEquals("user", t.decode(ids));
             int[] only = t.encode("<|im_end|>", false);
             assertEquals(1, only.length);
+        }
+    }
+
+    /**
+     * A Llama-2 / Mistral style tokenizer (SentencePiece byte fallback) that draws a byte which is not UTF-8 after a
+     * byte already shown: tokenizers' ByteFallback decoder then turns the whole byte run into one U+FFFD per byte token
+     * (decoders/byte_fallback.rs: "you will get � instead for each inconvertible byte token"), so the window's decode
+     * no longer starts with the text already emitted. The text after the run must still stream: it used to stay empty
+     * for good (every later window failed the same prefix test, and flush gave nothing either).
+     */
+    @Test
+    void aByteRunTheDecoderRewritesDoesNotSilenceTheRest(@TempDir Path dir) throws Exception {
+        SentencePieceFixture.write(dir, null);
+        try (Tokenizer t = Tokenizer.load(dir)) {
+            int newline = SentencePieceFixture.BYTE0 + 0x0A;
+            int invalid = SentencePieceFixture.BYTE0 + 0xF8; // never part of UTF-8
+            int[] out = {SentencePieceFixture.id("▁Hello"), newline, invalid, SentencePieceFixture.id("▁world"),
+                    SentencePieceFixture.id("!")};
+            assertEquals("Hello\uFFFD\uFFFD world!", t.decode(out), "the decoder rewrites the shown newline");
+            IncrementalDetokenizer d = t.newDetokenizer(new int[0]);
+            StringBuilder streamed = new StringBuilder();
+            for (int id : out) {
+                streamed.append(d.append(id));
+            }
+            streamed.append(d.flush());
+            // the newline was shown before the invalid byte came; that byte is one U+FFFD, as UTF-8 decoding with
+            // errors='replace' gives, and the rest follows
+            assertEquals("Hello\n\uFFFD world!", streamed.toString());
+            assertEquals(streamed.toString(), d.text());
+            // one decode of the whole output (no stop strings) is the tokenizer's own text
+            assertEquals(t.decode(out), t.newDetokenizer(new int[0]).appendAll(out));
         }
     }
 }
