@@ -73,11 +73,20 @@ public final class Tokenizer implements AutoCloseable {
     /**
      * DJL picks a CUDA build of its tokenizer library when it sees a GPU and downloads it, which fails on hosts
      * without network (GPU executors usually are). The CPU build inside the jar does the same work, so use it unless
-     * the user chose a flavor ({@code RUST_FLAVOR} environment variable or system property).
+     * the user chose a flavor ({@code RUST_FLAVOR} environment variable or system property). DJL's telemetry is
+     * opted out the same way.
      */
     private static void preferBundledNativeLibrary() {
-        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
-            System.setProperty("RUST_FLAVOR", "cpu");
+        setUnlessSet("RUST_FLAVOR", "cpu");
+        // DJL's tokenizer factory "calls home" on every creation: on EC2 or SageMaker it reads the instance's metadata
+        // and requests a telemetry URL with the instance id (ai.djl.util.Ec2Utils.callHome). Ember sends nothing of
+        // its own and opts out, unless the user decided (OPT_OUT_TRACKING environment variable or system property)
+        setUnlessSet("OPT_OUT_TRACKING", "true");
+    }
+
+    private static void setUnlessSet(String name, String value) {
+        if (System.getenv(name) == null && System.getProperty(name) == null) {
+            System.setProperty(name, value);
         }
     }
 
