@@ -185,8 +185,8 @@ public final class Scheduler {
      * {@link FinishReason#STOP} on an EOS id (unless its params ignore EOS) or one of its stop token ids, once it has
      * at least min_tokens earlier tokens (a guided sequence at once: see {@link #finishReason}); else with
      * {@link FinishReason#LENGTH} at max_tokens output tokens, at {@code maxModelLen} tokens, or when its next token
-     * could not be computed because its context would exceed the whole KV cache. Finished sequences free their blocks and leave the batch. Sequences finished or aborted
-     * since {@code schedule()} are skipped.
+     * could not be computed because its context would exceed the whole KV cache. Finished sequences free their
+     * blocks and leave the batch. Sequences finished or aborted since {@code schedule()} are skipped.
      *
      * @return the sequences that got a token this step, finished or not, in batch order
      */
@@ -472,9 +472,8 @@ public final class Scheduler {
      * min_tokens only when the output is complete); STOP when the text reached a stop string ({@link TextStop}, which
      * waits for min_tokens too; the string wins over a length limit reached by the same token);
      * {@link FinishReason#LENGTH} at max_tokens, at {@code maxModelLen} tokens, or when the next token's context would
-     * exceed the whole KV cache. The other two
-     * reasons come from outside a token: {@link FinishReason#ERROR} for a row the backend drew no token for (the
-     * engine's step loop) and {@link FinishReason#ABORT} ({@link #abort}).
+     * exceed the whole KV cache. The other two reasons come from outside a token: {@link FinishReason#ERROR} for a
+     * row the backend drew no token for (the engine's step loop) and {@link FinishReason#ABORT} ({@link #abort}).
      */
     private FinishReason finishReason(Sequence seq, int token) {
         SamplingParams p = seq.params();
