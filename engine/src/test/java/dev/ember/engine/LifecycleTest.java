@@ -1,0 +1,120 @@
+package dev.ember.engine;
+
+import dev.ember.api.EngineConfig;
+import dev.ember.api.Request;
+import dev.ember.api.Result;
+import dev.ember.backend.Backend;
+import dev.ember.backend.ForwardBatch;
+import dev.ember.backend.ForwardingBackend;
+import dev.ember.demo.DemoModel;
+import dev.ember.sampling.SamplingParams;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The engine's lifecycle under faults and races, each interleaving forced with latches (no sleeps): every future
+ * completes and close() returns, whatever point a fault or a close() hits.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LifecycleTest {
+    @TempDir
+    static Path modelDir;
+
+    @BeforeAll
+    static void writeModel() throws Exception {
+        DemoModel.write(modelDir);
+    }
+
+    /**
+     * Waits (at most a minute) until {@code t}, running Engine.close(), waits for the step thread: its only waits are
+     * those joins, after it stopped the loop.
+     */
+    static void awaitJoining(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < deadline, "close() never reached its join; state " + t.getState());
+            Thread.sleep(1);
+        }
+    }
+
+    /**
+     * Runs ahead like the CUDA backend; the first step launched ahead waits until the engine is closing, so close()
+     * finds it still pending, and collecting it throws an Error (a device fault surfacing as an Error).
+     */
+    static final class FailingAheadBackend extends ForwardingBackend {
+        final CountDownLatch aheadLaunched = new CountDownLatch(1);
+        final CountDownLatch closing = new CountDownLatch(1);
+        final OutOfMemoryError fault = new OutOfMemoryError("Direct buffer memory (injected)");
+        private int outstanding;
+
+        FailingAheadBackend(Backend inner) {
+            super(new RunAheadTest.PlaceholderBackend(inner));
+        }
+
+        @Override
+        public boolean runsAhead() {
+            return true;
+        }
+
+        @Override
+        public Pending launch(ForwardBatch b) {
+            Pending inner = delegate.launch(b);
+            boolean ahead = outstanding > 0;
+            outstanding++;
+            if (ahead && aheadLaunched.getCount() > 0) {
+                aheadLaunched.countDown();
+                awaitQuietly(closing);
+                return () -> {
+                    throw fault;
+                };
+            }
+            return () -> {
+                outstanding--;
+                return inner.collect();
+            };
+        }
+    }
+
+    static void awaitQuietly(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(1, TimeUnit.MINUTES), "latch never opened");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void anErrorCollectingTheStepLaunchedAheadAtCloseStillCompletesEveryFuture() throws Exception {
+        EngineConfig config = EngineConfig.builder(modelDir).numThreads(1).cpuKvCacheBytes(8L << 20)
+                .asyncScheduling(true).build();
+        FailingAheadBackend[] backend = new FailingAheadBackend[1];
+        Engine engine = Engine.create(config, real -> backend[0] = new FailingAheadBackend(real));
+        SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(64).ignoreEos(true).build();
+        CompletableFuture<Result> a = engine.submit(Request.ofText("a", "hello", p));
+        awaitQuietly(backend[0].aheadLaunched);
+        Thread closer = new Thread(engine::close, "test-closer");
+        closer.start();
+        awaitJoining(closer); // stop() was called: the loop ends after this step, the launched-ahead step pending
+        backend[0].closing.countDown();
+
+        ExecutionException e = assertThrows(ExecutionException.class, () -> a.get(60, TimeUnit.SECONDS),
+                "the request's future completes (it was left pending forever)");
+        assertSame(backend[0].fault, e.getCause());
+        closer.join(TimeUnit.MINUTES.toMillis(1));
+        assertFalse(closer.isAlive(), "close() returned");
+        assertSame(backend[0].fault, engine.failure());
+    }
+}
