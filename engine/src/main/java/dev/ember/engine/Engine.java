@@ -40,6 +40,8 @@ public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** How long close() waits for a step thread after the engine failed (it may be stuck in a hung device call). */
     private static final long STUCK_JOIN_MS = 5_000;
+    /** How often close() looks whether the loop failed while it waits for a running step. */
+    private static final long STALL_CHECK_MS = 100;
 
     private final EngineConfig config;
     private final LoadedModel model;
@@ -326,8 +328,7 @@ public final class Engine implements AutoCloseable {
         }
         loop.stop();
         try {
-            // a step thread stuck in the backend (the stall watchdog fired) may never return: do not wait forever
-            thread.join(loop.failure() != null ? STUCK_JOIN_MS : 0);
+            awaitStepThread();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -341,6 +342,29 @@ public final class Engine implements AutoCloseable {
         } finally {
             closeConstraints();
             model.close();
+        }
+    }
+
+    /**
+     * Waits for the step thread to end; once the loop has failed, at most STUCK_JOIN_MS more: a step thread stuck in
+     * the backend (the stall watchdog fired) may never return. The failure is checked again while waiting, since the
+     * watchdog may fire after close() began, while the step it gives up on still runs.
+     */
+    private void awaitStepThread() throws InterruptedException {
+        long failedAt = 0;
+        while (thread.isAlive()) {
+            if (loop.failure() == null) {
+                thread.join(STALL_CHECK_MS);
+                continue;
+            }
+            if (failedAt == 0) {
+                failedAt = System.nanoTime();
+            }
+            long leftMs = STUCK_JOIN_MS - (System.nanoTime() - failedAt) / 1_000_000;
+            if (leftMs <= 0) {
+                return;
+            }
+            thread.join(leftMs);
         }
     }
 

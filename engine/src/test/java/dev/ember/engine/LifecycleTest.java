@@ -6,6 +6,7 @@ import dev.ember.api.Result;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.ForwardingBackend;
+import dev.ember.backend.StepOutput;
 import dev.ember.demo.DemoModel;
 import dev.ember.sampling.SamplingParams;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,5 +117,60 @@ class LifecycleTest {
         closer.join(TimeUnit.MINUTES.toMillis(1));
         assertFalse(closer.isAlive(), "close() returned");
         assertSame(backend[0].fault, engine.failure());
+    }
+
+    /** The real CPU backend, except that its steps hang (ignoring interrupts, as a hung kernel does) once armed. */
+    static final class HangingBackend extends ForwardingBackend {
+        volatile boolean hang;
+        final CountDownLatch hanging = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        HangingBackend(Backend real) {
+            super(real);
+        }
+
+        @Override
+        public StepOutput step(ForwardBatch batch) {
+            if (hang) {
+                hanging.countDown();
+                boolean released = false;
+                while (!released) {
+                    try {
+                        released = release.await(2, TimeUnit.MINUTES);
+                    } catch (InterruptedException ignored) {
+                        // a hung kernel does not return for an interrupt
+                    }
+                }
+            }
+            return delegate.step(batch);
+        }
+    }
+
+    /**
+     * close() called while a step hangs, before the stall watchdog gives up on it, must still return once the
+     * watchdog has (a bounded wait, as when close() comes after the watchdog): an executor's shutdown closes its
+     * engines and would otherwise hang with the device.
+     */
+    @Test
+    void closeDuringAHungStepReturnsOnceTheWatchdogFires() throws Exception {
+        EngineConfig config = EngineConfig.builder(modelDir).numThreads(1).cpuKvCacheBytes(8L << 20)
+                .stallTimeoutSeconds(3).build();
+        HangingBackend[] backend = new HangingBackend[1];
+        Engine engine = Engine.create(config, real -> backend[0] = new HangingBackend(real));
+        Thread closer = new Thread(engine::close, "test-closer");
+        try {
+            backend[0].hang = true;
+            SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(4).build();
+            CompletableFuture<Result> a = engine.submit(Request.ofText("a", "hello", p));
+            awaitQuietly(backend[0].hanging);
+            closer.start();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> a.get(60, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("stall_timeout_s"), e.getCause().getMessage());
+            closer.join(TimeUnit.MINUTES.toMillis(1));
+            assertFalse(closer.isAlive(), "close() returned though the step thread stays stuck");
+        } finally {
+            backend[0].release.countDown();
+            closer.join(TimeUnit.MINUTES.toMillis(1));
+        }
     }
 }
