@@ -161,32 +161,44 @@ public final class Engine implements AutoCloseable {
             throw new LlmException("interrupted while waiting for room in the engine (max_in_flight="
                     + config.maxInFlight() + ")", e);
         }
-        TokenGuide guide = null;
-        if (request.params().guided() != null) {
-            try {
-                TokenIndex index = constraints().get(request.params().guided());
-                guide = index.newGuide();
-                if (config.guidedMaskThreads() > 0) {
-                    index.requestMask(index.start()); // built in the background while the prompt waits its turn
+        CompletableFuture<Result> future;
+        RequestState state;
+        try {
+            TokenGuide guide = null;
+            if (request.params().guided() != null) {
+                try {
+                    TokenIndex index = constraints().get(request.params().guided());
+                    guide = index.newGuide();
+                    if (config.guidedMaskThreads() > 0) {
+                        index.requestMask(index.start()); // built in the background while the prompt waits its turn
+                    }
+                } catch (LlmException e) {
+                    // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the
+                    // batch's
+                    inFlight.release();
+                    stats.requestErrors.incrementAndGet();
+                    stats.requestsFinished.incrementAndGet();
+                    return CompletableFuture.completedFuture(
+                            Result.error(request.requestId(), e.getMessage(), prompt.length));
                 }
-            } catch (LlmException e) {
-                // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
-                inFlight.release();
-                stats.requestErrors.incrementAndGet();
-                stats.requestsFinished.incrementAndGet();
-                return CompletableFuture.completedFuture(Result.error(request.requestId(), e.getMessage(), prompt.length));
             }
+            SamplingParams params = request.params();
+            if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
+                // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
+                // still carries only the top log-probabilities asked for)
+                params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
+            }
+            Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt),
+                    guide);
+            future = new CompletableFuture<>();
+            state = new RequestState(request.requestId(), seq, future, tokenizer.newDetokenizer(prompt),
+                    request.params().logprobs());
+        } catch (RuntimeException | Error e) {
+            // a failure submit() did not foresee must not keep the permit: max_in_flight of them would block every
+            // later submit() forever
+            inFlight.release();
+            throw e;
         }
-        SamplingParams params = request.params();
-        if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
-            // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
-            // still carries only the top log-probabilities asked for)
-            params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
-        }
-        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt), guide);
-        CompletableFuture<Result> future = new CompletableFuture<>();
-        RequestState state = new RequestState(request.requestId(), seq, future, tokenizer.newDetokenizer(prompt),
-                request.params().logprobs());
         boolean queued;
         synchronized (lifecycle) {
             queued = !closed && loop.enqueue(state);

@@ -173,4 +173,31 @@ class LifecycleTest {
             closer.join(TimeUnit.MINUTES.toMillis(1));
         }
     }
+
+    /**
+     * A request that fails after submit() took its in-flight permit, with an exception other than the LlmException
+     * submit() expects (here: a tokenizer.json changed under the engine, which guided decoding reads lazily, and that
+     * the vocabulary reader trips over), gives the permit back: at max_in_flight=1 the next submit() would otherwise
+     * wait forever.
+     */
+    @Test
+    void aRequestThatFailsInSubmitGivesItsInFlightPermitBack(@TempDir Path dir) throws Exception {
+        DemoModel.write(dir);
+        EngineConfig config = EngineConfig.builder(dir).numThreads(1).cpuKvCacheBytes(8L << 20).maxInFlight(1).build();
+        try (Engine engine = Engine.create(config)) {
+            java.nio.file.Files.writeString(dir.resolve("tokenizer.json"),
+                    "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": -1}}}");
+            SamplingParams guided = SamplingParams.builder().maxTokens(2)
+                    .guided(dev.ember.guided.Constraint.choice(java.util.List.of("yes", "no"))).build();
+            RuntimeException e = assertThrows(RuntimeException.class,
+                    () -> engine.submit(Request.ofText("g", "hello", guided)));
+            assertFalse(e instanceof dev.ember.LlmException, "the case submit() did not expect: " + e);
+
+            SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(2).build();
+            Result r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60),
+                    () -> engine.submit(Request.ofText("next", "hello", p)).get(60, TimeUnit.SECONDS),
+                    "the next submit() waited for a permit the failed request never gave back");
+            assertTrue(r.ok(), r.toString());
+        }
+    }
 }
