@@ -74,7 +74,11 @@ public final class Engine implements AutoCloseable {
         this.preparer = new PromptPreparer(tokenizer, model.config.vocabSize(), maxModelLen,
                 numKvBlocks * config.blockSize(), config.seed());
         this.inFlight = new Semaphore(config.maxInFlight());
-        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> inFlight.release(), config.asyncScheduling());
+        // counted before the future completes (the loop calls onDone first), so a caller it wakes sees its request
+        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> {
+            stats.requestsFinished.incrementAndGet();
+            inFlight.release();
+        }, config.asyncScheduling());
         this.thread = new Thread(loop, "ember-step-loop");
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
@@ -209,9 +213,6 @@ public final class Engine implements AutoCloseable {
             throw new LlmException(failure != null ? "the engine's step loop failed: " + failure : "the engine is closed", failure);
         }
         stats.promptTokens.addAndGet(prompt.length);
-        future.whenComplete((r, t) -> {
-            stats.requestsFinished.incrementAndGet();
-        });
         return future;
     }
 

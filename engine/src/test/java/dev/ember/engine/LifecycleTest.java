@@ -200,4 +200,39 @@ class LifecycleTest {
             assertTrue(r.ok(), r.toString());
         }
     }
+
+    /** The real CPU backend, whose steps wait until {@code go} opens. */
+    static final class GatedBackend extends ForwardingBackend {
+        final CountDownLatch go = new CountDownLatch(1);
+
+        GatedBackend(Backend real) {
+            super(real);
+        }
+
+        @Override
+        public StepOutput step(ForwardBatch batch) {
+            awaitQuietly(go);
+            return delegate.step(batch);
+        }
+    }
+
+    /**
+     * A caller woken by its request's future (a callback, or generate() returning) sees that request counted in
+     * requestsFinished: the count moves before the future completes, not in a callback racing the caller's.
+     */
+    @Test
+    void aCompletedRequestIsCountedBeforeItsCallerWakes() throws Exception {
+        EngineConfig config = EngineConfig.builder(modelDir).numThreads(1).cpuKvCacheBytes(8L << 20).build();
+        GatedBackend[] backend = new GatedBackend[1];
+        try (Engine engine = Engine.create(config, real -> backend[0] = new GatedBackend(real))) {
+            SamplingParams p = SamplingParams.builder().temperature(0).maxTokens(1).build();
+            CompletableFuture<Result> a = engine.submit(Request.ofText("a", "hello", p));
+            // registered while the step waits: it runs when the future completes
+            CompletableFuture<Long> seen = a.thenApply(r -> engine.metrics().requestsFinished());
+            backend[0].go.countDown();
+            assertTrue(a.get(60, TimeUnit.SECONDS).ok());
+            org.junit.jupiter.api.Assertions.assertEquals(1L, seen.get(60, TimeUnit.SECONDS),
+                    "requestsFinished as the request's own callback reads it");
+        }
+    }
 }
