@@ -40,6 +40,8 @@ public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     /** How long close() waits for a step thread after the engine failed (it may be stuck in a hung device call). */
     private static final long STUCK_JOIN_MS = 5_000;
+    /** How often close() looks whether the loop failed while it waits for a running step. */
+    private static final long STALL_CHECK_MS = 100;
 
     private final EngineConfig config;
     private final LoadedModel model;
@@ -72,7 +74,11 @@ public final class Engine implements AutoCloseable {
         this.preparer = new PromptPreparer(tokenizer, model.config.vocabSize(), maxModelLen,
                 numKvBlocks * config.blockSize(), config.seed());
         this.inFlight = new Semaphore(config.maxInFlight());
-        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> inFlight.release(), config.asyncScheduling());
+        // counted before the future completes (the loop calls onDone first), so a caller it wakes sees its request
+        this.loop = new StepLoop(scheduler, blocks, backend, stats, done -> {
+            stats.requestsFinished.incrementAndGet();
+            inFlight.release();
+        }, config.asyncScheduling());
         this.thread = new Thread(loop, "ember-step-loop");
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
@@ -159,32 +165,44 @@ public final class Engine implements AutoCloseable {
             throw new LlmException("interrupted while waiting for room in the engine (max_in_flight="
                     + config.maxInFlight() + ")", e);
         }
-        TokenGuide guide = null;
-        if (request.params().guided() != null) {
-            try {
-                TokenIndex index = constraints().get(request.params().guided());
-                guide = index.newGuide();
-                if (config.guidedMaskThreads() > 0) {
-                    index.requestMask(index.start()); // built in the background while the prompt waits its turn
+        CompletableFuture<Result> future;
+        RequestState state;
+        try {
+            TokenGuide guide = null;
+            if (request.params().guided() != null) {
+                try {
+                    TokenIndex index = constraints().get(request.params().guided());
+                    guide = index.newGuide();
+                    if (config.guidedMaskThreads() > 0) {
+                        index.requestMask(index.start()); // built in the background while the prompt waits its turn
+                    }
+                } catch (LlmException e) {
+                    // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the
+                    // batch's
+                    inFlight.release();
+                    stats.requestErrors.incrementAndGet();
+                    stats.requestsFinished.incrementAndGet();
+                    return CompletableFuture.completedFuture(
+                            Result.error(request.requestId(), e.getMessage(), prompt.length));
                 }
-            } catch (LlmException e) {
-                // a constraint Ember cannot enforce, or a vocabulary it cannot read: this row's error, not the batch's
-                inFlight.release();
-                stats.requestErrors.incrementAndGet();
-                stats.requestsFinished.incrementAndGet();
-                return CompletableFuture.completedFuture(Result.error(request.requestId(), e.getMessage(), prompt.length));
             }
+            SamplingParams params = request.params();
+            if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
+                // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
+                // still carries only the top log-probabilities asked for)
+                params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
+            }
+            Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt),
+                    guide);
+            future = new CompletableFuture<>();
+            state = new RequestState(request.requestId(), seq, future, tokenizer.newDetokenizer(prompt),
+                    request.params().logprobs());
+        } catch (RuntimeException | Error e) {
+            // a failure submit() did not foresee must not keep the permit: max_in_flight of them would block every
+            // later submit() forever
+            inFlight.release();
+            throw e;
         }
-        SamplingParams params = request.params();
-        if (params.logprobs() > 0 && guide != null && params.guided().kind() == Constraint.Kind.CHOICE) {
-            // a choice's probability needs every allowed token's: the sampler reports the most it can (the result
-            // still carries only the top log-probabilities asked for)
-            params = params.toBuilder().logprobs(SamplingParams.MAX_LOGPROBS).build();
-        }
-        Sequence seq = new Sequence(nextSeqId.getAndIncrement(), prompt, params, preparer.seed(request, prompt), guide);
-        CompletableFuture<Result> future = new CompletableFuture<>();
-        RequestState state = new RequestState(request.requestId(), seq, future, tokenizer.newDetokenizer(prompt),
-                request.params().logprobs());
         boolean queued;
         synchronized (lifecycle) {
             queued = !closed && loop.enqueue(state);
@@ -195,9 +213,6 @@ public final class Engine implements AutoCloseable {
             throw new LlmException(failure != null ? "the engine's step loop failed: " + failure : "the engine is closed", failure);
         }
         stats.promptTokens.addAndGet(prompt.length);
-        future.whenComplete((r, t) -> {
-            stats.requestsFinished.incrementAndGet();
-        });
         return future;
     }
 
@@ -326,8 +341,7 @@ public final class Engine implements AutoCloseable {
         }
         loop.stop();
         try {
-            // a step thread stuck in the backend (the stall watchdog fired) may never return: do not wait forever
-            thread.join(loop.failure() != null ? STUCK_JOIN_MS : 0);
+            awaitStepThread();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -341,6 +355,29 @@ public final class Engine implements AutoCloseable {
         } finally {
             closeConstraints();
             model.close();
+        }
+    }
+
+    /**
+     * Waits for the step thread to end; once the loop has failed, at most STUCK_JOIN_MS more: a step thread stuck in
+     * the backend (the stall watchdog fired) may never return. The failure is checked again while waiting, since the
+     * watchdog may fire after close() began, while the step it gives up on still runs.
+     */
+    private void awaitStepThread() throws InterruptedException {
+        long failedAt = 0;
+        while (thread.isAlive()) {
+            if (loop.failure() == null) {
+                thread.join(STALL_CHECK_MS);
+                continue;
+            }
+            if (failedAt == 0) {
+                failedAt = System.nanoTime();
+            }
+            long leftMs = STUCK_JOIN_MS - (System.nanoTime() - failedAt) / 1_000_000;
+            if (leftMs <= 0) {
+                return;
+            }
+            thread.join(leftMs);
         }
     }
 

@@ -317,44 +317,56 @@ final class StepLoop implements Runnable {
         }
     }
 
-    /** On stop or failure: every unfinished request completes (aborted, or exceptionally with the failure). */
+    /**
+     * On stop or failure: every unfinished request completes (aborted, or exceptionally with the failure). Nothing
+     * here may leave a future pending: a caller in generate() would wait forever, so any Throwable (an Error from the
+     * device included) becomes the failure, and one request's completion failing does not skip the others.
+     */
     private void finishAll() {
         synchronized (this) {
             ended = true;
         }
-        if (launchedOutput != null && failure == null) {
-            try {
-                launchedOutput.collect(); // let a step launched ahead finish before the backend is closed
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-            launched = null;
-            launchedOutput = null;
-        }
-        List<RequestState> left = new ArrayList<>(active.values());
-        RequestState s;
-        while ((s = incoming.poll()) != null) {
-            left.add(s);
-        }
-        for (RequestState r : left) {
-            active.remove(r.sequence.seqId());
-            unsettled.remove(r);
-            if (!r.settle()) {
-                continue;
-            }
-            onDone.accept(r);
-            if (failure != null) {
-                r.future.completeExceptionally(failure);
-            } else {
-                r.future.complete(r.aborted());
-            }
-        }
-        // results already handed over are built before the loop counts as ended
-        results.shutdown();
         try {
-            results.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            if (launchedOutput != null && failure == null) {
+                try {
+                    launchedOutput.collect(); // let a step launched ahead finish before the backend is closed
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                launched = null;
+                launchedOutput = null;
+            }
+            List<RequestState> left = new ArrayList<>(active.values());
+            RequestState s;
+            while ((s = incoming.poll()) != null) {
+                left.add(s);
+            }
+            for (RequestState r : left) {
+                active.remove(r.sequence.seqId());
+                unsettled.remove(r);
+                if (!r.settle()) {
+                    continue;
+                }
+                onDone.accept(r);
+                Throwable cause = failure;
+                if (cause != null) {
+                    r.future.completeExceptionally(cause);
+                    continue;
+                }
+                try {
+                    r.future.complete(r.aborted());
+                } catch (Throwable t) {
+                    r.future.completeExceptionally(t);
+                }
+            }
+        } finally {
+            // results already handed over are built before the loop counts as ended
+            results.shutdown();
+            try {
+                results.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

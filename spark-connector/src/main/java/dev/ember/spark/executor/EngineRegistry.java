@@ -10,9 +10,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
@@ -28,14 +31,19 @@ import java.util.function.UnaryOperator;
  * memory they leave (the CUDA backend counts its own allocations against gpu_memory_utilization and never takes
  * more than is free).
  *
- * <p>This is the connector's one piece of mutable static state. Thread-safe: creation happens under the
- * registry's lock, so concurrent first tasks load the model once; a failed load is not cached (the next
- * task retries and gets the same clear error). An engine whose step loop failed is evicted and closed (its memory
+ * <p>This is the connector's one piece of mutable static state. Thread-safe: concurrent first tasks of one key
+ * load the model once (the others wait for that load, not for the registry's lock, so tasks of other engines and
+ * lease releases go on meanwhile); a failed load is not cached (the next task retries and gets the same clear
+ * error). An engine whose step loop failed is evicted and closed (its memory
  * freed) when its last lease is released or the next task asks for it, so one fault never poisons the executor.
  */
 public final class EngineRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(EngineRegistry.class);
     private static final Map<EngineKey, Entry> ENGINES = new LinkedHashMap<>();
+    /** Engines being loaded, by key: a second task for the same key waits for the first's load. Guarded by the class. */
+    private static final Map<EngineKey, CompletableFuture<Void>> LOADING = new HashMap<>();
+    /** One lock per GPU ordinal, held while an engine is loaded onto that GPU. */
+    private static final Map<Integer, Object> GPU_LOADS = new ConcurrentHashMap<>();
     private static boolean hookInstalled;
 
     private EngineRegistry() {
@@ -64,24 +72,67 @@ public final class EngineRegistry {
     static EngineLease acquire(EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf,
                                UnaryOperator<Backend> wrap) {
         EngineKey key = new EngineKey(modelIdentity(settings), settings.engineOptions(), gpuOrdinal);
-        synchronized (EngineRegistry.class) {
-            Entry e = ENGINES.get(key);
-            if (e != null && e.engine.failure() != null) {
-                // a dead engine would fail this task and every later one with a stale error: replace it
-                evict(key, e);
-                e = null;
+        while (true) {
+            CompletableFuture<Void> load;
+            boolean mine = false;
+            synchronized (EngineRegistry.class) {
+                Entry e = ENGINES.get(key);
+                if (e != null && e.engine.failure() != null) {
+                    // a dead engine would fail this task and every later one with a stale error: replace it
+                    evict(key, e);
+                    e = null;
+                }
+                if (e != null) {
+                    e.leases++;
+                    return new EngineLease(key, e.engine);
+                }
+                load = LOADING.get(key);
+                if (load == null) {
+                    load = new CompletableFuture<>();
+                    LOADING.put(key, load);
+                    mine = true;
+                }
             }
-            if (e == null) {
-                Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
+            if (!mine) {
+                // another task loads this engine: wait for it (a failed load is not cached: then this task tries)
+                load.handle((ignored, failure) -> null).join();
+                continue;
+            }
+            try {
+                return load(key, settings, gpuOrdinal, hadoopConf, wrap);
+            } finally {
+                synchronized (EngineRegistry.class) {
+                    LOADING.remove(key);
+                }
+                load.complete(null);
+            }
+        }
+    }
+
+    /**
+     * Localizes and loads the engine of {@code key}, then registers it with this task's lease. Runs outside the
+     * registry's lock, so a slow load (a large checkpoint, a copy from HDFS) blocks neither tasks of other engines
+     * nor lease releases; only loads onto one GPU are serialized (each sizes its KV cache from the memory the
+     * engines before it left).
+     */
+    private static EngineLease load(EngineKey key, EmberSettings settings, Integer gpuOrdinal, Configuration hadoopConf,
+                                    UnaryOperator<Backend> wrap) {
+        Path local = ModelCache.localize(settings.model(), settings.localCacheDir(), hadoopConf);
+        Object gpuLoad = gpuOrdinal == null ? new Object() : GPU_LOADS.computeIfAbsent(gpuOrdinal, g -> new Object());
+        synchronized (gpuLoad) {
+            synchronized (EngineRegistry.class) {
                 makeRoomOnGpu(key);
-                e = new Entry(Engine.create(withExecutorThreads(settings.engineConfig(local, gpuOrdinal)), wrap));
+            }
+            Engine engine = Engine.create(withExecutorThreads(settings.engineConfig(local, gpuOrdinal)), wrap);
+            synchronized (EngineRegistry.class) {
+                Entry e = new Entry(engine);
                 ENGINES.put(key, e);
                 installShutdownHook();
                 LOG.info("Ember engine {} created; {} engine(s) resident in this executor", key.describe(),
                         ENGINES.size());
+                e.leases++;
+                return new EngineLease(key, e.engine);
             }
-            e.leases++;
-            return new EngineLease(key, e.engine);
         }
     }
 

@@ -202,4 +202,53 @@ class EngineRegistryTest {
             }
         }
     }
+
+    /**
+     * While one task loads an engine (a slow checkpoint: here its backend's construction waits on a latch), tasks of
+     * another engine get theirs and leases of loaded engines are released: the load does not hold the registry's
+     * lock. A second task for the loading engine waits for that load and shares its engine.
+     */
+    @Test
+    void aSlowLoadBlocksNeitherOtherEnginesNorLeaseReleases(@TempDir Path cache) throws Exception {
+        EmberSettings slow = settings(cache, Map.of("max_num_seqs", "4"));
+        EmberSettings other = settings(cache, Map.of("max_num_seqs", "8"));
+        EngineLease otherFirst = EngineRegistry.acquire(other, null, hadoop);
+        java.util.concurrent.CountDownLatch loading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+        UnaryOperator<Backend> slowLoad = b -> {
+            loading.countDown();
+            try {
+                finish.await(2, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return b;
+        };
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<EngineLease> slowTask = pool.submit(() -> EngineRegistry.acquire(slow, null, hadoop, slowLoad));
+            assertTrue(loading.await(1, java.util.concurrent.TimeUnit.MINUTES), "the slow load started");
+            Future<EngineLease> sameKey = pool.submit(() -> EngineRegistry.acquire(slow, null, hadoop));
+
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+                try (EngineLease otherSecond = EngineRegistry.acquire(other, null, hadoop)) {
+                    assertSame(otherFirst.engine(), otherSecond.engine());
+                }
+                otherFirst.close();
+                assertEquals(0, EngineRegistry.leases(otherFirst.key()));
+            }, "another engine's task waited for the slow load");
+
+            finish.countDown();
+            EngineLease a = slowTask.get(1, java.util.concurrent.TimeUnit.MINUTES);
+            EngineLease b = sameKey.get(1, java.util.concurrent.TimeUnit.MINUTES);
+            assertSame(a.engine(), b.engine(), "the task that waited for the load shares its engine");
+            assertEquals(2, EngineRegistry.leases(a.key()));
+            assertEquals(2, EngineRegistry.engines().size());
+            a.close();
+            b.close();
+        } finally {
+            finish.countDown();
+            pool.shutdownNow();
+        }
+    }
 }
