@@ -17,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -26,11 +27,13 @@ import java.util.HexFormat;
  * Turns a {@code model} option into a local checkpoint directory. A local path is used in place; a Hadoop
  * FileSystem URI (hdfs://, s3a://, file://, ...) is copied once into the cache directory; {@code demo} writes
  * the built-in demo model there. Copies are guarded by an OS file lock, so concurrent tasks and executors on
- * one host wait for the first copy instead of racing, and a {@code .complete} marker means a copy that was
- * interrupted is redone. Stateless; thread-safe.
+ * one host wait for the first copy instead of racing. A copy is written into {@code <key>.partial} and renamed to
+ * {@code <key>} with its {@code .complete} marker, so a copy that was interrupted is never used and is redone.
+ * Stateless; thread-safe.
  */
 public final class ModelCache {
     private static final String COMPLETE = ".complete";
+    private static final String STAGING = ".partial";
 
     private ModelCache() {
     }
@@ -115,10 +118,15 @@ public final class ModelCache {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock ignored = ch.lock()) {
                 if (!Files.exists(marker)) {
+                    // Written aside and renamed into place, so the marker another process checks without the lock
+                    // is only ever in a finished copy, even when the source itself holds a file named .complete.
+                    java.nio.file.Path staging = cacheDir.resolve(key + STAGING);
+                    deleteTree(staging);
                     deleteTree(dir);
-                    Files.createDirectories(dir);
-                    writer.write(dir);
-                    Files.writeString(marker, "ok", StandardCharsets.UTF_8);
+                    Files.createDirectories(staging);
+                    writer.write(staging);
+                    Files.writeString(staging.resolve(COMPLETE), "ok", StandardCharsets.UTF_8);
+                    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
                 }
             }
             return dir;

@@ -97,4 +97,26 @@ class ModelCacheTest {
         assertTrue(Files.isRegularFile(local.resolve("config.json")));
         assertTrue(Files.isRegularFile(local.resolve(".complete")));
     }
+
+    @Test
+    void aCopyIsNotTrustedUntilItEndsEvenWhenTheSourceHoldsACompleteMarker(@TempDir Path dir) throws Exception {
+        // a localized copy put back on the file system (hdfs dfs -put <cache>/m-... /models/m) carries the marker
+        Path model = DemoModel.write(dir.resolve("m"));
+        Files.writeString(model.resolve(".complete"), "ok");
+        Path cache = dir.resolve("cache");
+        Configuration conf = HookedLocalFileSystem.conf();
+        Set<Path> trustedDuringCopy = new HashSet<>();
+        HookedLocalFileSystem.beforeOpen = file -> {
+            if (file.getName().equals("model.safetensors")) { // what another executor's check sees mid-copy
+                try (var markers = Files.find(cache, 2, (p, a) -> p.getFileName().toString().equals(".complete"))) {
+                    markers.forEach(m -> trustedDuringCopy.add(m.getParent()));
+                }
+            }
+        };
+        Path local = ModelCache.localize(model.toUri().toString(), cache, conf);
+        assertFalse(trustedDuringCopy.contains(local),
+                "another executor would have used " + local + " while its weights were being copied");
+        assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")),
+                Files.readAllBytes(local.resolve("model.safetensors")));
+    }
 }
