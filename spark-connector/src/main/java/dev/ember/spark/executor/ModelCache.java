@@ -60,13 +60,9 @@ public final class ModelCache {
                 throw new ModelFormatException("model '" + model + "' does not exist or is not a directory");
             }
             // The key includes sizes and modification times, so a changed checkpoint is copied again.
-            StringBuilder identity = new StringBuilder(model);
-            for (FileStatus st : fs.listStatus(src)) {
-                identity.append('|').append(st.getPath().getName()).append(':').append(st.getLen())
-                        .append(':').append(st.getModificationTime());
-            }
-            String key = src.getName() + "-" + sha256(identity.toString()).substring(0, 16);
-            return cached(cacheDir, key, dir -> copy(fs, src, dir));
+            String identity = identity(model, fs.listStatus(src));
+            String key = src.getName() + "-" + sha256(identity).substring(0, 16);
+            return cached(cacheDir, key, dir -> copy(fs, src, model, identity, dir));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model '" + model + "'", e);
         }
@@ -135,11 +131,32 @@ public final class ModelCache {
         }
     }
 
-    private static void copy(FileSystem fs, Path src, java.nio.file.Path dir) throws IOException {
-        for (FileStatus st : fs.listStatus(src)) {
+    private static String identity(String model, FileStatus[] listing) {
+        StringBuilder identity = new StringBuilder(model);
+        for (FileStatus st : listing) {
+            identity.append('|').append(st.getPath().getName()).append(':').append(st.getLen())
+                    .append(':').append(st.getModificationTime());
+        }
+        return identity.toString();
+    }
+
+    /**
+     * Copies the files of {@code src} into {@code dir}, then lists {@code src} again: a checkpoint replaced while it
+     * was copied (an upload replaces files one by one) would otherwise be cached, under the key of the version
+     * listed first, as a mix of both versions. Failing lets the task's retry copy the new version under its own key.
+     */
+    private static void copy(FileSystem fs, Path src, String model, String identity, java.nio.file.Path dir)
+            throws IOException {
+        FileStatus[] listing = fs.listStatus(src);
+        for (FileStatus st : listing) {
             if (st.isFile()) {
                 fs.copyToLocalFile(false, st.getPath(), new Path(dir.resolve(st.getPath().getName()).toUri()), true);
             }
+        }
+        if (!identity.equals(identity(model, listing)) || !identity.equals(identity(model, fs.listStatus(src)))) {
+            throw new IOException("model '" + model + "' changed at the source while it was copied into " + dir
+                    + " (a file's size or modification time differs); it is not cached, and a retry copies the"
+                    + " new version");
         }
     }
 

@@ -6,6 +6,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,5 +119,30 @@ class ModelCacheTest {
                 "another executor would have used " + local + " while its weights were being copied");
         assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")),
                 Files.readAllBytes(local.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aModelReplacedAtTheSourceWhileItIsCopiedIsNotCachedHalfOldHalfNew(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("m"));
+        Path cache = dir.resolve("cache");
+        Configuration conf = HookedLocalFileSystem.conf();
+        byte[] newTokenizer = (Files.readString(model.resolve("tokenizer.json")) + " ").getBytes();
+        HookedLocalFileSystem.beforeOpen = file -> {
+            if (file.getName().equals("config.json")) { // an upload replaces the files one by one during the copy
+                Files.write(model.resolve("tokenizer.json"), newTokenizer);
+            }
+        };
+        String uri = model.toUri().toString();
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> ModelCache.localize(uri, cache, conf));
+        assertTrue(e.getCause().getMessage().contains("changed at the source while it was copied"), e.getCause().getMessage());
+
+        HookedLocalFileSystem.beforeOpen = file -> { };
+        Path local = ModelCache.localize(uri, cache, conf);
+        for (String name : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            assertArrayEquals(Files.readAllBytes(model.resolve(name)), Files.readAllBytes(local.resolve(name)), name);
+        }
+        try (var markers = Files.find(cache, 2, (p, a) -> p.getFileName().toString().equals(".complete"))) {
+            assertEquals(List.of(local), markers.map(Path::getParent).toList(), "only the new version's copy is usable");
+        }
     }
 }
