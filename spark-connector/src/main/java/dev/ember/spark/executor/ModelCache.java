@@ -4,6 +4,7 @@ import dev.ember.ConfigException;
 import dev.ember.ModelFormatException;
 import dev.ember.engine.Engine;
 import dev.ember.demo.DemoModel;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -120,9 +121,19 @@ public final class ModelCache {
                     deleteTree(staging);
                     deleteTree(dir);
                     Files.createDirectories(staging);
-                    writer.write(staging);
-                    Files.writeString(staging.resolve(COMPLETE), "ok", StandardCharsets.UTF_8);
-                    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                    try {
+                        writer.write(staging);
+                        Files.writeString(staging.resolve(COMPLETE), "ok", StandardCharsets.UTF_8);
+                        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (Throwable t) {
+                        // a copy that failed (often a full disk) must not keep holding that disk until a retry
+                        try {
+                            deleteTree(staging);
+                        } catch (IOException | RuntimeException cleanup) {
+                            t.addSuppressed(cleanup);
+                        }
+                        throw t;
+                    }
                 }
             }
             return dir;
@@ -148,6 +159,16 @@ public final class ModelCache {
     private static void copy(FileSystem fs, Path src, String model, String identity, java.nio.file.Path dir)
             throws IOException {
         FileStatus[] listing = fs.listStatus(src);
+        long neededBytes = 0;
+        for (FileStatus st : listing) {
+            neededBytes += st.isFile() ? st.getLen() : 0;
+        }
+        long usableBytes = Files.getFileStore(dir).getUsableSpace();
+        if (neededBytes > usableBytes) { // fail now, not hours into a copy that fills the disk
+            throw new IOException("model '" + model + "' needs " + neededBytes + " bytes in the cache directory "
+                    + dir.getParent() + ", whose file system has " + usableBytes + " usable; free space there or set"
+                    + " the " + EmberOptions.CACHE_DIR.name() + " option to a directory on a larger disk");
+        }
         for (FileStatus st : listing) {
             if (st.isFile()) {
                 fs.copyToLocalFile(false, st.getPath(), new Path(dir.resolve(st.getPath().getName()).toUri()), true);

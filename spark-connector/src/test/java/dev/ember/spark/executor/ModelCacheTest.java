@@ -3,9 +3,12 @@ package dev.ember.spark.executor;
 import dev.ember.ModelFormatException;
 import dev.ember.demo.DemoModel;
 import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,5 +147,60 @@ class ModelCacheTest {
         try (var markers = Files.find(cache, 2, (p, a) -> p.getFileName().toString().equals(".complete"))) {
             assertEquals(List.of(local), markers.map(Path::getParent).toList(), "only the new version's copy is usable");
         }
+    }
+
+    @Test
+    void aModelLargerThanTheCacheDiskFailsBeforeCopyingNamingTheDirectoryAndTheBytes(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("m"));
+        Path cache = Files.createDirectories(dir.resolve("cache"));
+        long usable = Files.getFileStore(cache).getUsableSpace();
+        long huge = usable + (64L << 30); // sparse: no disk is used by the source
+        try (RandomAccessFile f = new RandomAccessFile(model.resolve("huge.bin").toFile(), "rw")) {
+            f.setLength(huge);
+        } catch (IOException e) {
+            Assumptions.abort("this file system has no sparse files of " + huge + " bytes: " + e);
+        }
+        long needed = 0;
+        try (var files = Files.list(model)) {
+            for (Path p : files.toList()) {
+                needed += Files.size(p);
+            }
+        }
+        Configuration conf = HookedLocalFileSystem.conf();
+        HookedLocalFileSystem.beforeOpen = file -> {
+            if (file.getName().equals("huge.bin")) { // copying it would fill this machine's disk
+                throw new IOException("test: the copy of huge.bin began");
+            }
+        };
+        String uri = model.toUri().toString();
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> ModelCache.localize(uri, cache, conf));
+        String message = e.getCause().getMessage();
+        assertTrue(message.contains(cache.toString()) && message.contains(Long.toString(needed))
+                && message.contains("cache_dir"), message);
+        try (var entries = Files.list(cache)) {
+            assertEquals(1, entries.count(), "only the lock file: nothing was copied");
+        }
+    }
+
+    @Test
+    void aCopyThatFailsMidwayLeavesNoPartialFiles(@TempDir Path dir) throws Exception {
+        Path model = DemoModel.write(dir.resolve("m"));
+        Path cache = dir.resolve("cache");
+        Configuration conf = HookedLocalFileSystem.conf();
+        HookedLocalFileSystem.beforeOpen = file -> {
+            if (file.getName().equals("model.safetensors")) {
+                throw new IOException("No space left on device");
+            }
+        };
+        String uri = model.toUri().toString();
+        assertThrows(UncheckedIOException.class, () -> ModelCache.localize(uri, cache, conf));
+        try (var entries = Files.list(cache)) {
+            assertEquals(List.of(), entries.filter(p -> !p.toString().endsWith(".lock")).toList(),
+                    "the files copied before the failure are removed, not left filling the disk");
+        }
+        HookedLocalFileSystem.beforeOpen = file -> { };
+        Path local = ModelCache.localize(uri, cache, conf);
+        assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")),
+                Files.readAllBytes(local.resolve("model.safetensors")));
     }
 }
