@@ -17,10 +17,8 @@ import scala.Tuple4;
 import scala.jdk.javaapi.CollectionConverters;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -60,7 +58,6 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
 
     private final Map<Long, Launch> launches = new HashMap<>();
     private final Map<Long, long[]> running = new HashMap<>();
-    private final Set<Long> finishedTaskIds = new HashSet<>();
     private final long[] finished = new long[METRICS.size()];
     private final Map<String, BusyIntervals> busy = new TreeMap<>();
     // per stage: its task count, and {finished Ember tasks, their rows}: the total-rows estimate when none is given
@@ -122,8 +119,10 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
         for (Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> t
                 : CollectionConverters.asJava(update.accumUpdates())) {
             long taskId = (Long) t._1();
-            // A heartbeat taken before the task ended can arrive after its end event: the final values win.
-            if (finishedTaskIds.contains(taskId)) {
+            // A heartbeat taken before the task ended can arrive after its end event: the final values win. Only
+            // started, unended tasks are in launches (as Spark's own status listener keeps live tasks), so no set of
+            // ended task ids has to grow for the application's life.
+            if (!launches.containsKey(taskId)) {
                 continue;
             }
             long[] values = emberValues(t._4());
@@ -144,7 +143,6 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     public synchronized void onTaskEnd(SparkListenerTaskEnd taskEnd) {
         TaskInfo info = taskEnd.taskInfo();
         long taskId = info.taskId();
-        finishedTaskIds.add(taskId);
         running.remove(taskId);
         launches.remove(taskId);
         if (!info.successful()) {

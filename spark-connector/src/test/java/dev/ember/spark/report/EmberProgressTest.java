@@ -181,4 +181,25 @@ class EmberProgressTest {
         b.add(7, 7);
         assertEquals(25, b.unionMs());
     }
+
+    @Test
+    void aListenerForTheWholeApplicationForgetsEndedTasks() throws Exception {
+        // spark.extraListeners keeps one listener for the application's life: a streaming query runs tasks for days
+        EmberProgressListener listener = new EmberProgressListener(-1, 0, lines -> { });
+        for (long taskId = 0; taskId < 10_000; taskId++) {
+            org.apache.spark.scheduler.TaskInfo info = new org.apache.spark.scheduler.TaskInfo(taskId, 0, 0, 0,
+                    1_000 + taskId, "1", "host", org.apache.spark.scheduler.TaskLocality.PROCESS_LOCAL(), false);
+            listener.onTaskStart(new org.apache.spark.scheduler.SparkListenerTaskStart(0, 0, info));
+            info.markFinished(org.apache.spark.TaskState.FINISHED(), 2_000 + taskId);
+            listener.onTaskEnd(new org.apache.spark.scheduler.SparkListenerTaskEnd(0, 0, "ResultTask",
+                    org.apache.spark.Success$.MODULE$, info, null, null));
+        }
+        for (java.lang.reflect.Field f : EmberProgressListener.class.getDeclaredFields()) {
+            f.setAccessible(true);
+            Object v = java.lang.reflect.Modifier.isStatic(f.getModifiers()) ? null : f.get(listener);
+            int size = v instanceof java.util.Collection<?> c ? c.size() : v instanceof Map<?, ?> m ? m.size() : 0;
+            assertEquals(0, size, f.getName() + " still holds entries of 10,000 ended tasks");
+        }
+    }
+
 }
