@@ -23,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Pattern;
 
 /**
  * Turns a {@code model} option into a local checkpoint directory. A local path is used in place; a Hadoop
@@ -35,6 +36,8 @@ import java.util.HexFormat;
 public final class ModelCache {
     private static final String COMPLETE = ".complete";
     private static final String STAGING = ".partial";
+    // RFC 3986's scheme of two or more characters (one letter is a Windows drive), then ':'
+    private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]+:");
 
     private ModelCache() {
     }
@@ -44,8 +47,7 @@ public final class ModelCache {
         if (EmberSettings.DEMO_MODEL.equals(model)) {
             return cached(cacheDir, "demo-" + DemoModel.SEED, DemoModel::write);
         }
-        URI uri = URI.create(model.replace(" ", "%20"));
-        if (uri.getScheme() == null || uri.getScheme().length() == 1) { // a plain path, or a Windows drive letter
+        if (isLocalPath(model)) {
             java.nio.file.Path local = java.nio.file.Path.of(model);
             if (!Files.isDirectory(local)) {
                 throw new ModelFormatException("model directory '" + model + "' does not exist or is not a directory;"
@@ -53,6 +55,7 @@ public final class ModelCache {
             }
             return local;
         }
+        URI uri = URI.create(model.replace(" ", "%20"));
         try {
             FileSystem fs = FileSystem.get(uri, hadoopConf);
             // "hdfs://nn/models/qwen/" and ".../qwen" are one model: the cache key uses the last name
@@ -93,8 +96,8 @@ public final class ModelCache {
         if (EmberSettings.DEMO_MODEL.equals(model)) {
             return false;
         }
-        String scheme = URI.create(model.replace(" ", "%20")).getScheme();
-        return scheme == null || scheme.length() == 1;
+        // By the scheme's syntax, not by parsing a URI: a directory name may hold characters a URI may not ('[', '%')
+        return !URI_SCHEME.matcher(model).lookingAt();
     }
 
     private interface Writer {

@@ -203,4 +203,12 @@ class ModelCacheTest {
         assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")),
                 Files.readAllBytes(local.resolve("model.safetensors")));
     }
+
+    @Test
+    void aLocalDirectoryWhoseNameIsNoValidUriIsUsedInPlace(@TempDir Path dir) {
+        Path model = DemoModel.write(dir.resolve("qwen [int8] 100%"));
+        assertTrue(ModelCache.isLocalPath(model.toString()));
+        assertEquals(model, ModelCache.localize(model.toString(), dir.resolve("cache"), hadoop));
+        ModelCache.checkLocal(model.toString());
+    }
 }
