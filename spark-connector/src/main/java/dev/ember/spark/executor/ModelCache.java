@@ -4,6 +4,7 @@ import dev.ember.ConfigException;
 import dev.ember.ModelFormatException;
 import dev.ember.engine.Engine;
 import dev.ember.demo.DemoModel;
+import dev.ember.spark.EmberOptions;
 import dev.ember.spark.EmberSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -17,20 +18,26 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.regex.Pattern;
 
 /**
  * Turns a {@code model} option into a local checkpoint directory. A local path is used in place; a Hadoop
  * FileSystem URI (hdfs://, s3a://, file://, ...) is copied once into the cache directory; {@code demo} writes
  * the built-in demo model there. Copies are guarded by an OS file lock, so concurrent tasks and executors on
- * one host wait for the first copy instead of racing, and a {@code .complete} marker means a copy that was
- * interrupted is redone. Stateless; thread-safe.
+ * one host wait for the first copy instead of racing. A copy is written into {@code <key>.partial} and renamed to
+ * {@code <key>} with its {@code .complete} marker, so a copy that was interrupted is never used and is redone.
+ * Stateless; thread-safe.
  */
 public final class ModelCache {
     private static final String COMPLETE = ".complete";
+    private static final String STAGING = ".partial";
+    // RFC 3986's scheme of two or more characters (one letter is a Windows drive), then ':'
+    private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]+:");
 
     private ModelCache() {
     }
@@ -40,8 +47,7 @@ public final class ModelCache {
         if (EmberSettings.DEMO_MODEL.equals(model)) {
             return cached(cacheDir, "demo-" + DemoModel.SEED, DemoModel::write);
         }
-        URI uri = URI.create(model.replace(" ", "%20"));
-        if (uri.getScheme() == null || uri.getScheme().length() == 1) { // a plain path, or a Windows drive letter
+        if (isLocalPath(model)) {
             java.nio.file.Path local = java.nio.file.Path.of(model);
             if (!Files.isDirectory(local)) {
                 throw new ModelFormatException("model directory '" + model + "' does not exist or is not a directory;"
@@ -49,6 +55,7 @@ public final class ModelCache {
             }
             return local;
         }
+        URI uri = URI.create(model.replace(" ", "%20"));
         try {
             FileSystem fs = FileSystem.get(uri, hadoopConf);
             // "hdfs://nn/models/qwen/" and ".../qwen" are one model: the cache key uses the last name
@@ -57,13 +64,9 @@ public final class ModelCache {
                 throw new ModelFormatException("model '" + model + "' does not exist or is not a directory");
             }
             // The key includes sizes and modification times, so a changed checkpoint is copied again.
-            StringBuilder identity = new StringBuilder(model);
-            for (FileStatus st : fs.listStatus(src)) {
-                identity.append('|').append(st.getPath().getName()).append(':').append(st.getLen())
-                        .append(':').append(st.getModificationTime());
-            }
-            String key = src.getName() + "-" + sha256(identity.toString()).substring(0, 16);
-            return cached(cacheDir, key, dir -> copy(fs, src, dir));
+            String identity = identity(model, fs.listStatus(src));
+            String key = src.getName() + "-" + sha256(identity).substring(0, 16);
+            return cached(cacheDir, key, dir -> copy(fs, src, model, identity, dir));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model '" + model + "'", e);
         }
@@ -93,8 +96,8 @@ public final class ModelCache {
         if (EmberSettings.DEMO_MODEL.equals(model)) {
             return false;
         }
-        String scheme = URI.create(model.replace(" ", "%20")).getScheme();
-        return scheme == null || scheme.length() == 1;
+        // By the scheme's syntax, not by parsing a URI: a directory name may hold characters a URI may not ('[', '%')
+        return !URI_SCHEME.matcher(model).lookingAt();
     }
 
     private interface Writer {
@@ -115,10 +118,25 @@ public final class ModelCache {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock ignored = ch.lock()) {
                 if (!Files.exists(marker)) {
+                    // Written aside and renamed into place, so the marker another process checks without the lock
+                    // is only ever in a finished copy, even when the source itself holds a file named .complete.
+                    java.nio.file.Path staging = cacheDir.resolve(key + STAGING);
+                    deleteTree(staging);
                     deleteTree(dir);
-                    Files.createDirectories(dir);
-                    writer.write(dir);
-                    Files.writeString(marker, "ok", StandardCharsets.UTF_8);
+                    Files.createDirectories(staging);
+                    try {
+                        writer.write(staging);
+                        Files.writeString(staging.resolve(COMPLETE), "ok", StandardCharsets.UTF_8);
+                        Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+                    } catch (Throwable t) {
+                        // a copy that failed (often a full disk) must not keep holding that disk until a retry
+                        try {
+                            deleteTree(staging);
+                        } catch (IOException | RuntimeException cleanup) {
+                            t.addSuppressed(cleanup);
+                        }
+                        throw t;
+                    }
                 }
             }
             return dir;
@@ -127,11 +145,42 @@ public final class ModelCache {
         }
     }
 
-    private static void copy(FileSystem fs, Path src, java.nio.file.Path dir) throws IOException {
-        for (FileStatus st : fs.listStatus(src)) {
+    private static String identity(String model, FileStatus[] listing) {
+        StringBuilder identity = new StringBuilder(model);
+        for (FileStatus st : listing) {
+            identity.append('|').append(st.getPath().getName()).append(':').append(st.getLen())
+                    .append(':').append(st.getModificationTime());
+        }
+        return identity.toString();
+    }
+
+    /**
+     * Copies the files of {@code src} into {@code dir}, then lists {@code src} again: a checkpoint replaced while it
+     * was copied (an upload replaces files one by one) would otherwise be cached, under the key of the version
+     * listed first, as a mix of both versions. Failing lets the task's retry copy the new version under its own key.
+     */
+    private static void copy(FileSystem fs, Path src, String model, String identity, java.nio.file.Path dir)
+            throws IOException {
+        FileStatus[] listing = fs.listStatus(src);
+        long neededBytes = 0;
+        for (FileStatus st : listing) {
+            neededBytes += st.isFile() ? st.getLen() : 0;
+        }
+        long usableBytes = Files.getFileStore(dir).getUsableSpace();
+        if (neededBytes > usableBytes) { // fail now, not hours into a copy that fills the disk
+            throw new IOException("model '" + model + "' needs " + neededBytes + " bytes in the cache directory "
+                    + dir.getParent() + ", whose file system has " + usableBytes + " usable; free space there or set"
+                    + " the " + EmberOptions.CACHE_DIR.name() + " option to a directory on a larger disk");
+        }
+        for (FileStatus st : listing) {
             if (st.isFile()) {
                 fs.copyToLocalFile(false, st.getPath(), new Path(dir.resolve(st.getPath().getName()).toUri()), true);
             }
+        }
+        if (!identity.equals(identity(model, listing)) || !identity.equals(identity(model, fs.listStatus(src)))) {
+            throw new IOException("model '" + model + "' changed at the source while it was copied into " + dir
+                    + " (a file's size or modification time differs); it is not cached, and a retry copies the"
+                    + " new version");
         }
     }
 

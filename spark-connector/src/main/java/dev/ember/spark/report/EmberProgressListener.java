@@ -9,6 +9,7 @@ import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerApplicationEnd;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
@@ -17,10 +18,8 @@ import scala.Tuple4;
 import scala.jdk.javaapi.CollectionConverters;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -60,12 +59,14 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
 
     private final Map<Long, Launch> launches = new HashMap<>();
     private final Map<Long, long[]> running = new HashMap<>();
-    private final Set<Long> finishedTaskIds = new HashSet<>();
     private final long[] finished = new long[METRICS.size()];
     private final Map<String, BusyIntervals> busy = new TreeMap<>();
     // per stage: its task count, and {finished Ember tasks, their rows}: the total-rows estimate when none is given
     private final Map<Integer, Integer> stageTasks = new HashMap<>();
     private final Map<Integer, long[]> stageDone = new HashMap<>();
+    // the rows of the completed Ember stages, and how many: a completed stage's estimate is its rows
+    private long completedStageRows;
+    private long completedEmberStages;
     private long firstLaunchMs = Long.MAX_VALUE;
     private long totalRows;
     private String lastCounts;
@@ -111,6 +112,22 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
         stageTasks.put(stageSubmitted.stageInfo().stageId(), stageSubmitted.stageInfo().numTasks());
     }
 
+    /**
+     * Folds a completed stage into {@link #completedStageRows}, so per-stage entries last only while a stage runs,
+     * not for the application's life (a streaming query submits stages for days). A stage resubmitted after a failed
+     * attempt comes back with the missing tasks only, and its estimate adds to the rows its first attempt folded.
+     */
+    @Override
+    public synchronized void onStageCompleted(SparkListenerStageCompleted stageCompleted) {
+        int stageId = stageCompleted.stageInfo().stageId();
+        stageTasks.remove(stageId);
+        long[] done = stageDone.remove(stageId);
+        if (done != null) {
+            completedStageRows += done[1];
+            completedEmberStages++;
+        }
+    }
+
     @Override
     public synchronized void onTaskStart(SparkListenerTaskStart taskStart) {
         TaskInfo info = taskStart.taskInfo();
@@ -122,8 +139,10 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
         for (Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> t
                 : CollectionConverters.asJava(update.accumUpdates())) {
             long taskId = (Long) t._1();
-            // A heartbeat taken before the task ended can arrive after its end event: the final values win.
-            if (finishedTaskIds.contains(taskId)) {
+            // A heartbeat taken before the task ended can arrive after its end event: the final values win. Only
+            // started, unended tasks are in launches (as Spark's own status listener keeps live tasks), so no set of
+            // ended task ids has to grow for the application's life.
+            if (!launches.containsKey(taskId)) {
                 continue;
             }
             long[] values = emberValues(t._4());
@@ -144,7 +163,6 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
     public synchronized void onTaskEnd(SparkListenerTaskEnd taskEnd) {
         TaskInfo info = taskEnd.taskInfo();
         long taskId = info.taskId();
-        finishedTaskIds.add(taskId);
         running.remove(taskId);
         launches.remove(taskId);
         if (!info.successful()) {
@@ -193,16 +211,17 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
 
     /**
      * When no total was given: the rows the Ember stages seen so far will answer, estimated from each stage's
-     * finished tasks (their rows per task times the stage's task count); -1 before any Ember task finished.
+     * finished tasks (their rows per task times the stage's task count; a completed stage counts its rows); -1
+     * before any Ember task finished.
      */
     public synchronized long estimatedTotalRows() {
-        long total = 0;
+        long total = completedStageRows;
         for (Map.Entry<Integer, long[]> e : stageDone.entrySet()) {
             long[] done = e.getValue();
             int tasks = stageTasks.getOrDefault(e.getKey(), (int) done[0]);
             total += Math.round((double) done[1] / done[0] * Math.max(tasks, done[0]));
         }
-        return stageDone.isEmpty() ? -1 : total;
+        return stageDone.isEmpty() && completedEmberStages == 0 ? -1 : total;
     }
 
     static String progressLine(EmberTotals t, long totalRows) {

@@ -181,4 +181,47 @@ class EmberProgressTest {
         b.add(7, 7);
         assertEquals(25, b.unionMs());
     }
+
+    @Test
+    void aListenerForTheWholeApplicationForgetsEndedTasksAndCompletedStages() throws Exception {
+        // spark.extraListeners keeps one listener for the application's life: a streaming query runs a job per
+        // micro-batch for days
+        EmberProgressListener listener = new EmberProgressListener(-1, 0, lines -> { });
+        long taskId = 0;
+        for (int stageId = 0; stageId < 1_000; stageId++) {
+            org.apache.spark.scheduler.StageInfo stage = new org.apache.spark.scheduler.StageInfo(stageId, 0, "batch",
+                    10, emptySeq(), emptySeq(), "", null, emptySeq(), scala.Option.empty(), 0, false, 0);
+            listener.onStageSubmitted(new org.apache.spark.scheduler.SparkListenerStageSubmitted(stage, null));
+            for (int t = 0; t < 10; t++, taskId++) {
+                org.apache.spark.scheduler.TaskInfo info = new org.apache.spark.scheduler.TaskInfo(taskId, t, 0, t,
+                        1_000 + taskId, "1", "host", org.apache.spark.scheduler.TaskLocality.PROCESS_LOCAL(), false);
+                listener.onTaskStart(new org.apache.spark.scheduler.SparkListenerTaskStart(stageId, 0, info));
+                if (stageId % 2 == 0) { // every other batch's stage runs generate(): 3 rows a task
+                    info.setAccumulables(scala.jdk.javaapi.CollectionConverters.asScala(List.of(
+                            new org.apache.spark.scheduler.AccumulableInfo(1, scala.Option.apply(EmberMetrics.ROWS),
+                                    scala.Option.apply(3L), scala.Option.apply(3L), false, false,
+                                    scala.Option.empty()))).toList());
+                }
+                info.markFinished(org.apache.spark.TaskState.FINISHED(), 2_000 + taskId);
+                listener.onTaskEnd(new org.apache.spark.scheduler.SparkListenerTaskEnd(stageId, 0, "ResultTask",
+                        org.apache.spark.Success$.MODULE$, info, null, null));
+            }
+            listener.onStageCompleted(new org.apache.spark.scheduler.SparkListenerStageCompleted(stage));
+        }
+        assertEquals(500 * 10 * 3, listener.totals().rows());
+        assertEquals(500 * 10 * 3, listener.estimatedTotalRows(), "completed stages are estimated at their rows");
+        for (java.lang.reflect.Field f : EmberProgressListener.class.getDeclaredFields()) {
+            f.setAccessible(true);
+            Object v = java.lang.reflect.Modifier.isStatic(f.getModifiers()) ? null : f.get(listener);
+            int size = v instanceof java.util.Collection<?> c ? c.size() : v instanceof Map<?, ?> m ? m.size() : 0;
+            if (!f.getName().equals("busy")) { // one entry per executor (here one): its engine's busy time
+                assertEquals(0, size, f.getName() + " still holds entries of 10,000 ended tasks in 1,000 completed stages");
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> scala.collection.immutable.Seq<T> emptySeq() {
+        return (scala.collection.immutable.Seq<T>) scala.collection.immutable.Nil$.MODULE$;
+    }
 }
