@@ -1,13 +1,11 @@
 package dev.ember.guided;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ember.ConfigException;
+import dev.ember.StrictJson;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -48,13 +46,6 @@ import java.util.Set;
  */
 final class JsonSchemaCompiler {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /**
-     * Text after the schema (a second document, a stray brace) is an error, not dropped; so is a key twice in one
-     * object ({"type":"string","type":"integer"}), where a parser keeps one and the user may have meant the other.
-     */
-    private static final ObjectReader SCHEMA_READER = JSON.reader()
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> KEYWORDS = Set.of("type", "properties", "required", "additionalProperties",
             "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum",
             "exclusiveMaximum", "items", "minItems", "maxItems", "anyOf", "$ref", "$defs", "definitions");
@@ -81,7 +72,8 @@ final class JsonSchemaCompiler {
     static Rx compile(String schemaJson) {
         JsonNode root;
         try {
-            root = SCHEMA_READER.readTree(schemaJson);
+            // text after the schema and a key twice in one object ({"type":"string","type":"integer"}) are errors
+            root = StrictJson.readUniqueKeys(schemaJson);
         } catch (JsonProcessingException e) {
             throw ConfigException.invalid("guided_json", RegexParser.quote(String.valueOf(schemaJson)),
                     "a JSON Schema document (" + e.getOriginalMessage() + ")");

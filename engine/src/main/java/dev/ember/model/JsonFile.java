@@ -1,10 +1,9 @@
 package dev.ember.model;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ModelFormatException;
+import dev.ember.StrictJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,9 +15,6 @@ import java.util.Optional;
  * A key whose value is JSON null counts as absent (transformers writes {@code "rope_scaling": null}).
  */
 record JsonFile(Path path, JsonNode root) {
-    // json.load, as transformers reads these files, refuses text after the first value ("Extra data")
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
     /** Reads {@code path}, which must exist. */
     static JsonFile read(Path path) {
         if (!Files.isRegularFile(path)) {
@@ -27,7 +23,7 @@ record JsonFile(Path path, JsonNode root) {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(path.toFile());
+            root = StrictJson.read(path); // as json.load, which transformers uses: "Extra data" fails
         } catch (JsonProcessingException e) {
             throw new ModelFormatException(path + " is not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {

@@ -2,9 +2,8 @@ package dev.ember.sampling;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
+import dev.ember.StrictJson;
 import dev.ember.guided.Constraint;
 import dev.ember.option.Check;
 import dev.ember.option.Option;
@@ -89,8 +88,6 @@ public final class SamplingOptions {
             REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, REQUEST_SEED, STOP, STOP_TOKEN_IDS, IGNORE_EOS,
             LOGPROBS, GUIDED_CHOICE, GUIDED_REGEX, GUIDED_JSON, RETURN_TYPE));
 
-    /** Text after a list's closing bracket is an error, not dropped (Jackson reads the first value by default). */
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private SamplingOptions() {
     }
@@ -159,7 +156,7 @@ public final class SamplingOptions {
             return out;
         }
         try {
-            JsonNode node = JSON.readTree(v);
+            JsonNode node = StrictJson.read(v); // text after the list is an error
             List<String> out = new ArrayList<>();
             for (JsonNode n : node) {
                 if (!n.isTextual()) {
@@ -181,7 +178,7 @@ public final class SamplingOptions {
             return List.of(v);
         }
         try {
-            JsonNode node = JSON.readTree(v);
+            JsonNode node = StrictJson.read(v); // text after the list is an error
             List<String> out = new ArrayList<>();
             for (JsonNode n : node) {
                 if (!n.isTextual() || n.asText().isEmpty()) {

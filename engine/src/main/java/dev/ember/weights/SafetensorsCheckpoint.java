@@ -1,10 +1,9 @@
 package dev.ember.weights;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.LlmException;
 import dev.ember.ModelFormatException;
+import dev.ember.StrictJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,9 +30,6 @@ import java.util.stream.Stream;
 public final class SafetensorsCheckpoint implements Checkpoint {
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
-
-    // json.load, as transformers reads the index, refuses text after the first value ("Extra data")
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String source;
     private final List<SafetensorsFile> files;
@@ -139,7 +135,7 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     private static Map<String, String> readWeightMap(Path index) {
         JsonNode root;
         try {
-            root = JSON.readTree(index.toFile());
+            root = StrictJson.read(index); // as json.load, which transformers uses: "Extra data" fails
         } catch (IOException e) {
             throw new ModelFormatException(index + " is not valid JSON: " + e.getMessage(), e);
         }

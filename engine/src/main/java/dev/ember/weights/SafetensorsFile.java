@@ -1,12 +1,10 @@
 package dev.ember.weights;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.LlmException;
 import dev.ember.ModelFormatException;
+import dev.ember.StrictJson;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -44,11 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's cap; a larger header is corrupt rather than real. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
-
-    // as the reference reader (serde_json): a name given twice or text after the object is a corrupt header
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final FileChannel channel;
@@ -179,7 +172,8 @@ public final class SafetensorsFile implements AutoCloseable {
         readFully(channel, headerBytes, 8);
         JsonNode header;
         try {
-            header = JSON.readTree(headerBytes.array());
+            // as the reference reader (serde_json): a name given twice or text after the object is a corrupt header
+            header = StrictJson.readUniqueKeys(headerBytes.array());
         } catch (JsonProcessingException e) {
             throw new ModelFormatException("safetensors header of " + file + " is not valid JSON: "
                     + e.getOriginalMessage(), e);

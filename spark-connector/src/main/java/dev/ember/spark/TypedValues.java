@@ -1,9 +1,8 @@
 package dev.ember.spark;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ember.ConfigException;
+import dev.ember.StrictJson;
 import dev.ember.guided.ReturnType;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
@@ -27,10 +26,6 @@ import org.apache.spark.unsafe.types.UTF8String;
  * that type's Catalyst value. Stateless; thread-safe.
  */
 public final class TypedValues {
-    // Text after the value is an error: reading only the first value of "12 13" (Jackson's default) would give a value
-    // the output does not denote.
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
     private TypedValues() {
     }
 
@@ -50,7 +45,7 @@ public final class TypedValues {
     public static Object fromJson(String json, DataType type) {
         JsonNode node;
         try {
-            node = JSON.readTree(json);
+            node = StrictJson.read(json); // "12 13" is no INT 12: text after the value is an error
         } catch (Exception e) {
             throw new IllegalArgumentException("the output is not JSON: " + e.getMessage());
         }
