@@ -103,26 +103,27 @@ public final class GenerationSchema {
         if (valueType == null || !r.ok() || r.text() == null) {
             return r;
         }
+        String problem;
         if (valueType instanceof NumericType && r.finishReason() == FinishReason.LENGTH) {
             // The engine finds a guided output complete when its automaton accepts, and a number accepts after every
             // digit: "32412" cut by max_tokens is a valid number, not the one the model was writing. (A string,
             // array or struct ends with its closing character, so only a top-level number can be cut this way.)
-            return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
-                    r.completionTokens(), "return_type " + valueType.simpleString() + ": generation reached its length"
-                    + " limit (max_tokens or the model's context) inside the number '" + r.text() + "', which could"
-                    + " have gone on; raise max_tokens", r.logprobs(), r.choiceProbs());
+            problem = "generation reached its length limit (max_tokens or the model's context) inside the number '"
+                    + r.text() + "', which could have gone on; raise max_tokens";
+        } else {
+            try {
+                TypedValues.fromJson(r.text(), valueType);
+                return r;
+            } catch (IllegalArgumentException e) {
+                problem = e.getMessage();
+            }
         }
-        try {
-            TypedValues.fromJson(r.text(), valueType);
-            return r;
-        } catch (IllegalArgumentException e) {
-            return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
-                    r.completionTokens(), valueError(valueType, e), r.logprobs(), r.choiceProbs());
-        }
+        return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
+                r.completionTokens(), valueError(valueType, problem), r.logprobs(), r.choiceProbs());
     }
 
-    private static String valueError(DataType valueType, IllegalArgumentException e) {
-        return "return_type " + valueType.simpleString() + ": " + e.getMessage();
+    private static String valueError(DataType valueType, String problem) {
+        return "return_type " + valueType.simpleString() + ": " + problem;
     }
 
     /** One result as a row of {@link #STRUCT}. */
@@ -142,7 +143,7 @@ public final class GenerationSchema {
             try {
                 value = TypedValues.fromJson(r.text(), valueType);
             } catch (IllegalArgumentException e) {
-                error = valueError(valueType, e);
+                error = valueError(valueType, e.getMessage());
             }
         }
         Object[] fields = {

@@ -232,7 +232,6 @@ final class Filters {
                 return PyStr.strip(PyFormat.str(value), Args.optionalString(name, "chars", a[0]));
             case "truncate": {
                 a = Args.bind(name, args, kwargs, "length", 255L, "killwords", false, "end", "...", "leeway", null);
-                String s = PyFormat.str(value);
                 long length = Args.integer(name, "length", a[0]);
                 String end = Args.string(name, "end", a[2]);
                 long leeway = a[3] == null ? 5 : Args.integer(name, "leeway", a[3]);
@@ -248,6 +247,7 @@ final class Filters {
                                     : "AttributeError: 'list' object has no attribute 'rsplit'")
                             : PyOps.typeError("unhashable type: 'slice'");
                 }
+                String s = PyFormat.str(value); // a String or undefined here: containers returned or failed above
                 int n = PyStr.length(s);
                 if (n <= length + leeway) {
                     return s;
@@ -313,7 +313,7 @@ final class Filters {
         // jinja2 appends "\n" to the value itself: only text works (None, a number or undefined fail there)
         PyOps.failIfUndefined(value);
         if (!(value instanceof String)) {
-            throw PyOps.typeError("unsupported operand type(s) for +=: '" + PyOps.typeName(value) + "' and 'str'");
+            throw PyArith.unsupported("+=", value, "\n");
         }
         String s = value + "\n";
         List<Object> lines = PyStr.splitLines(s, false);

@@ -13,7 +13,7 @@ final class PyArith {
         return v instanceof String || (v instanceof List && !(v instanceof PyRange));
     }
 
-    private static TemplateException unsupported(String op, Object a, Object b) {
+    static TemplateException unsupported(String op, Object a, Object b) {
         return PyOps.typeError("unsupported operand type(s) for " + op + ": '" + PyOps.typeName(a) + "' and '"
                 + PyOps.typeName(b) + "'");
     }

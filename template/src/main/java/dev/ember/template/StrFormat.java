@@ -16,8 +16,7 @@ final class StrFormat {
 
     static String format(String fmt, List<Object> args, Map<String, Object> kwargs, Budget budget) {
         StringBuilder b = new StringBuilder();
-        int auto = 0;
-        boolean automatic = false; // a {} field was seen
+        int auto = 0;              // {} fields seen so far
         boolean manual = false;    // a {0} field was seen: Python refuses a string with both
         int i = 0;
         while (i < fmt.length()) {
@@ -73,10 +72,9 @@ final class StrFormat {
                 if (manual) {
                     throw switchedNumbering();
                 }
-                automatic = true;
                 value = positional(args, auto++);
             } else if (head.chars().allMatch(Character::isDigit)) {
-                if (automatic) {
+                if (auto > 0) {
                     throw switchedNumbering();
                 }
                 manual = true;

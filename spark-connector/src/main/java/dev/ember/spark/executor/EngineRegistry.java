@@ -94,8 +94,9 @@ public final class EngineRegistry {
                 }
             }
             if (!mine) {
-                // another task loads this engine: wait for it (a failed load is not cached: then this task tries)
-                load.handle((ignored, failure) -> null).join();
+                // another task loads this engine: wait for it (the future only says it ended; a failed load is not
+                // cached, so then this task tries)
+                load.join();
                 continue;
             }
             try {

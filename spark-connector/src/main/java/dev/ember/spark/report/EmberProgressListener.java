@@ -142,7 +142,8 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
             // A heartbeat taken before the task ended can arrive after its end event: the final values win. Only
             // started, unended tasks are in launches (as Spark's own status listener keeps live tasks), so no set of
             // ended task ids has to grow for the application's life.
-            if (!launches.containsKey(taskId)) {
+            Launch launch = launches.get(taskId);
+            if (launch == null) {
                 continue;
             }
             long[] values = emberValues(t._4());
@@ -151,10 +152,7 @@ public final class EmberProgressListener extends SparkListener implements AutoCl
                 for (int i = 0; i < values.length; i++) {
                     current[i] = Math.max(current[i], values[i]);
                 }
-                Launch l = launches.get(taskId);
-                if (l != null) {
-                    firstLaunchMs = Math.min(firstLaunchMs, l.launchTimeMs());
-                }
+                firstLaunchMs = Math.min(firstLaunchMs, launch.launchTimeMs());
             }
         }
     }
