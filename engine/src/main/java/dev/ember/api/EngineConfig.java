@@ -70,10 +70,6 @@ public record EngineConfig(Path model, String device, int deviceOrdinal, String 
             throw ConfigException.invalid("max_num_batched_tokens", maxNumBatchedTokens, "an integer >= block_size (" + blockSize + ")");
         }
         MAX_MODEL_LEN.check(maxModelLen);
-        if (maxModelLen == 1) {
-            throw ConfigException.invalid("max_model_len", maxModelLen, "0 (the model's limit) or an integer >= 2 (a"
-                    + " prompt token and an output token)");
-        }
         NUM_KV_BLOCKS.check(numKvBlocks);
         if (cpuKvCacheBytes < 1) {
             throw ConfigException.invalid("cpu_kv_cache_mb", cpuKvCacheBytes / (1 << 20), CPU_KV_CACHE_MB.allowed());

@@ -33,7 +33,9 @@ public final class EngineOptions {
     public static final Option<Integer> MAX_NUM_BATCHED_TOKENS = Option.integer("max_num_batched_tokens", S, 4096,
             Check.atLeast(1).described("an integer >= block_size"), "token budget per step (prefill chunks + decodes)");
     public static final Option<Integer> MAX_MODEL_LEN = Option.integer("max_model_len", S, 0,
-            Check.atLeast(0).described("0 (the model's limit) or a positive integer"),
+            // one token of context leaves no room for an output token
+            new Check<>(v -> v == 0 || v >= 2, "0 (the model's limit) or an integer >= 2 (a prompt token and an output"
+                    + " token)"),
             "longest prompt + output; 0 = the model's max_position_embeddings");
     public static final Option<Integer> NUM_KV_BLOCKS = Option.integer("num_kv_blocks", S, 0,
             Check.atLeast(0).described("0 (automatic) or a positive integer"),

@@ -14,21 +14,27 @@ final class ContextLimit {
     }
 
     /**
-     * @param configured      max_model_len from the engine options; 0 = the model's limit
-     * @param maxPositions    the model's max_position_embeddings
-     * @param numKvBlocks     KV blocks allocated
-     * @param blockSize       tokens per block
-     * @param warn            told when the model's limit is lowered to the cache's
-     * @throws ConfigException when max_model_len was set explicitly above the model's max_position_embeddings, or
-     *                         the cache cannot hold one sequence that long
+     * Refuses a max_model_len set above the model's max_position_embeddings (lowering it quietly would end rows at a
+     * context the caller never set). Needs only the configuration: the engine checks it before building a backend.
      */
-    static int effective(int configured, int maxPositions, int numKvBlocks, int blockSize, Consumer<String> warn) {
+    static void requireWithinModel(int configured, int maxPositions) {
         if (configured > maxPositions) {
-            // lowering it quietly would end rows at a context the caller never set
             throw ConfigException.invalid("max_model_len", configured, "0 (the model's limit) or at most the model's"
                     + " max_position_embeddings=" + maxPositions + " (config.json): positions beyond it were never"
                     + " trained");
         }
+    }
+
+    /**
+     * @param configured      max_model_len from the engine options (0 = the model's limit), already within the
+     *                        model's ({@link #requireWithinModel})
+     * @param maxPositions    the model's max_position_embeddings
+     * @param numKvBlocks     KV blocks allocated
+     * @param blockSize       tokens per block
+     * @param warn            told when the model's limit is lowered to the cache's
+     * @throws ConfigException when max_model_len was set explicitly and the cache cannot hold one sequence that long
+     */
+    static int effective(int configured, int maxPositions, int numKvBlocks, int blockSize, Consumer<String> warn) {
         int wanted = configured > 0 ? configured : maxPositions;
         long capacity = (long) numKvBlocks * blockSize;
         if (wanted <= capacity) {

@@ -124,6 +124,7 @@ public final class Engine implements AutoCloseable {
         LoadedModel model = LoadedModel.open(config.model());
         Backend backend = null;
         try {
+            ContextLimit.requireWithinModel(config.maxModelLen(), model.config.maxPositionEmbeddings());
             backend = wrap.apply(BackendFactory.create(config, model.config, model.weights));
             return new Engine(config, model, backend, start);
         } catch (RuntimeException | Error e) {
