@@ -82,15 +82,20 @@ public final class WeightLoader {
         if (name.endsWith(".rotary_emb.inv_freq")) {
             return true;
         }
+        return layerIndex(name) >= config.numLayers();
+    }
+
+    /** N of a tensor named model.layers.N...., or -1 for any other tensor. */
+    private static int layerIndex(String name) {
         String prefix = "model.layers.";
         if (!name.startsWith(prefix)) {
-            return false;
+            return -1;
         }
         int end = name.indexOf('.', prefix.length());
         try {
-            return Integer.parseInt(name.substring(prefix.length(), end < 0 ? name.length() : end)) >= config.numLayers();
+            return Integer.parseInt(name.substring(prefix.length(), end < 0 ? name.length() : end));
         } catch (NumberFormatException e) {
-            return false;
+            return -1; // not a layer index: some other tensor
         }
     }
 
@@ -101,16 +106,8 @@ public final class WeightLoader {
      */
     private static void requireLayers(ModelConfig config, Checkpoint checkpoint) {
         int present = 0;
-        String prefix = "model.layers.";
         for (String name : checkpoint.names()) {
-            if (name.startsWith(prefix)) {
-                int end = name.indexOf('.', prefix.length());
-                try {
-                    present = Math.max(present, 1 + Integer.parseInt(name.substring(prefix.length(), end < 0 ? name.length() : end)));
-                } catch (NumberFormatException | ArithmeticException e) {
-                    // not a layer index: some other tensor, ignored like any unused one
-                }
-            }
+            present = Math.max(present, 1 + layerIndex(name));
         }
         if (config.numLayers() > present) {
             throw new ModelFormatException("config.json has num_hidden_layers=" + config.numLayers() + ", but "

@@ -83,7 +83,8 @@ final class SpecialTokenAffixes {
         return -1;
     }
 
-    private static int[] toInts(long[] ids) {
+    /** DJL's token ids as ints (a vocabulary fits an int). */
+    static int[] toInts(long[] ids) {
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
             out[i] = Math.toIntExact(ids[i]);

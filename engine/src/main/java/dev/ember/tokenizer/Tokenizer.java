@@ -106,11 +106,7 @@ public final class Tokenizer implements AutoCloseable {
             // e.g. a Unigram model without unk_id meeting a character it lacks: this text's fault, not the engine's
             throw new LlmException("the tokenizer " + file + " cannot encode this text: " + ex.getMessage(), ex);
         }
-        long[] ids = e.getIds();
-        int[] out = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
-        }
+        int[] out = SpecialTokenAffixes.toInts(e.getIds());
         return addSpecialTokens && affixes != null ? affixes.wrap(out) : out;
     }
 
