@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.xxhash64;
@@ -117,17 +119,22 @@ public final class BatchGenerate {
             throw new UsageException("the output " + output + " already holds data; --resume continues it,"
                     + " --overwrite replaces it");
         }
-        long inputRows = input.count();
+        long inputRows;
         Dataset<Row> todo = input;
-        if (resume) {
-            long nullIds = input.filter(col(idColumn).isNull()).count();
+        if (!resume) {
+            inputRows = input.count();
+        } else {
+            // one pass over the input: rows, non-null ids and distinct ids
+            Row counts = input.agg(count(lit(1)), count(col(idColumn)), countDistinct(col(idColumn))).first();
+            inputRows = counts.getLong(0);
+            long nullIds = inputRows - counts.getLong(1);
             if (nullIds > 0) {
                 throw new UsageException(nullIds + " input rows have a null --id-column '" + idColumn
                         + "'; --resume needs a unique, non-null id per row");
             }
             // a repeated id makes one row stand for another: found "done" through its twin, an error row removed by
             // --retry-errors would never be generated again
-            long repeated = inputRows - input.select(col(idColumn)).distinct().count();
+            long repeated = counts.getLong(1) - counts.getLong(2);
             if (repeated > 0) {
                 throw new UsageException(repeated + " input rows repeat an --id-column '" + idColumn + "' value of an"
                         + " earlier row; --resume needs a unique, non-null id per row");
