@@ -17,15 +17,16 @@ final class MacroValue implements PyCallable {
     private final boolean catchKwargs;
     private final boolean usesCaller;
 
-    MacroValue(String name, List<String> params, List<Expr> defaults, List<Stmt> body, Scope closure) {
+    MacroValue(String name, List<String> params, List<Expr> defaults, List<Stmt> body, NameScan.Uses uses,
+               Scope closure) {
         this.name = name;
         this.params = params;
         this.defaults = defaults;
         this.body = body;
         this.closure = closure;
-        this.catchVarargs = NameScan.mentions(body, "varargs");
-        this.catchKwargs = NameScan.mentions(body, "kwargs");
-        this.usesCaller = NameScan.mentions(body, "caller");
+        this.catchVarargs = uses.varargs();
+        this.catchKwargs = uses.kwargs();
+        this.usesCaller = uses.caller();
     }
 
     @Override

@@ -11,6 +11,13 @@ final class NameScan {
     private NameScan() {
     }
 
+    /** Which of jinja2's implicit macro variables a body mentions; the parser scans each macro body once. */
+    record Uses(boolean varargs, boolean kwargs, boolean caller) {
+        static Uses of(List<Stmt> body) {
+            return new Uses(mentions(body, "varargs"), mentions(body, "kwargs"), mentions(body, "caller"));
+        }
+    }
+
     static boolean mentions(List<Stmt> body, String name) {
         for (Stmt s : body) {
             if (mentions(s, name)) {

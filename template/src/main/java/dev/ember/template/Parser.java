@@ -238,7 +238,7 @@ final class Parser {
         loopDepth = saved;
         s.next();
         endOfTag();
-        return new Stmt.Macro(opener.offset(), name, params, defaults, body);
+        return new Stmt.Macro(opener.offset(), name, params, defaults, body, NameScan.Uses.of(body));
     }
 
     private void signature(List<String> params, List<Expr> defaults) {
@@ -283,7 +283,8 @@ final class Parser {
         loopDepth = saved;
         s.next();
         endOfTag();
-        return new Stmt.CallBlock(opener.offset(), (Expr.Call) call, params, defaults, body);
+        return new Stmt.CallBlock(opener.offset(), (Expr.Call) call, params, defaults, body,
+                NameScan.Uses.of(body));
     }
 
     private Stmt filterStatement() {

@@ -107,10 +107,10 @@ final class Renderer {
             assign(set.target(), applyFilters(set.filters(), capture(set.body(), scope), scope), scope);
         } else if (s instanceof Stmt.Macro) {
             Stmt.Macro m = (Stmt.Macro) s;
-            scope.set(m.name(), new MacroValue(m.name(), m.params(), m.defaults(), m.body(), scope));
+            scope.set(m.name(), new MacroValue(m.name(), m.params(), m.defaults(), m.body(), m.uses(), scope));
         } else if (s instanceof Stmt.CallBlock) {
             Stmt.CallBlock c = (Stmt.CallBlock) s;
-            MacroValue caller = new MacroValue("caller", c.params(), c.defaults(), c.body(), scope);
+            MacroValue caller = new MacroValue("caller", c.params(), c.defaults(), c.body(), c.uses(), scope);
             write(PyFormat.str(evaluator.call(c.call(), scope, caller)));
         } else if (s instanceof Stmt.FilterBlock) {
             Stmt.FilterBlock f = (Stmt.FilterBlock) s;

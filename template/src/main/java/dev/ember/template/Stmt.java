@@ -21,11 +21,13 @@ sealed interface Stmt {
     /** {@code {% set x | filters %}body{% endset %}}. */
     record SetBlock(int at, Target target, List<Expr.Filter> filters, List<Stmt> body) implements Stmt { }
 
-    record Macro(int at, String name, List<String> params, List<Expr> defaults, List<Stmt> body) implements Stmt { }
+    /** {@code uses}: what the body mentions of varargs, kwargs and caller (scanned once, at parse time). */
+    record Macro(int at, String name, List<String> params, List<Expr> defaults, List<Stmt> body, NameScan.Uses uses)
+            implements Stmt { }
 
     /** {@code {% call(params) macro(args) %}body{% endcall %}}: body becomes {@code caller()}. */
-    record CallBlock(int at, Expr.Call call, List<String> params, List<Expr> defaults, List<Stmt> body)
-            implements Stmt { }
+    record CallBlock(int at, Expr.Call call, List<String> params, List<Expr> defaults, List<Stmt> body,
+                     NameScan.Uses uses) implements Stmt { }
 
     record FilterBlock(int at, List<Expr.Filter> filters, List<Stmt> body) implements Stmt { }
 
