@@ -94,14 +94,18 @@ public final class GenerationSchema {
         return new ArrayBasedMapData(new GenericArrayData(keys), UnsafeArrayData.fromPrimitiveArray(values));
     }
 
+    /** A result and its text as the call's return type (null without one, or where the result has an error). */
+    public record Typed(Result result, Object value) {
+    }
+
     /**
-     * {@code r}, or, when the call has a return type and {@code r}'s text does not convert to it, {@code r} with that
-     * as its error (text kept, as for a guided output the engine found incomplete): such a row is an error row for
-     * fail_on_error and the metrics, not only in its struct.
+     * {@code r} with its value parsed once, or, when the call has a return type and {@code r}'s text does not convert
+     * to it, {@code r} with that as its error (text kept, as for a guided output the engine found incomplete) and no
+     * value: such a row is an error row for fail_on_error and the metrics, not only in its struct.
      */
-    public static Result withValueError(Result r, DataType valueType) {
+    public static Typed typed(Result r, DataType valueType) {
         if (valueType == null || !r.ok() || r.text() == null) {
-            return r;
+            return new Typed(r, null);
         }
         String problem;
         if (valueType instanceof NumericType && r.finishReason() == FinishReason.LENGTH) {
@@ -112,40 +116,29 @@ public final class GenerationSchema {
                     + r.text() + "', which could have gone on; raise max_tokens";
         } else {
             try {
-                TypedValues.fromJson(r.text(), valueType);
-                return r;
+                return new Typed(r, TypedValues.fromJson(r.text(), valueType));
             } catch (IllegalArgumentException e) {
                 problem = e.getMessage();
             }
         }
-        return new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
-                r.completionTokens(), valueError(valueType, problem), r.logprobs(), r.choiceProbs());
-    }
-
-    private static String valueError(DataType valueType, String problem) {
-        return "return_type " + valueType.simpleString() + ": " + problem;
+        return new Typed(new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
+                r.completionTokens(), "return_type " + valueType.simpleString() + ": " + problem, r.logprobs(),
+                r.choiceProbs()), null);
     }
 
     /** One result as a row of {@link #STRUCT}. */
     public static InternalRow toRow(Result r) {
-        return toRow(r, null, false);
+        return toRow(new Typed(r, null), false, false);
     }
 
     /**
-     * One result as a row of {@link #structFor}: with {@code valueType}, the text parsed into the typed
-     * {@code value}; a row whose text does not parse (or that has an error) gets a null value, and the parse
-     * failure becomes its error.
+     * One result as a row of {@link #structFor}: with {@code hasValue} (the call has a return type) the typed
+     * {@code value} field follows, from {@link #typed}, which made a text that does not convert the row's error.
      */
-    public static InternalRow toRow(Result r, DataType valueType, boolean logprobs) {
+    public static InternalRow toRow(Typed t, boolean hasValue, boolean logprobs) {
+        Result r = t.result();
         String error = r.error();
-        Object value = null;
-        if (valueType != null && error == null && r.text() != null) {
-            try {
-                value = TypedValues.fromJson(r.text(), valueType);
-            } catch (IllegalArgumentException e) {
-                error = valueError(valueType, e.getMessage());
-            }
-        }
+        Object value = t.value();
         Object[] fields = {
                 r.text() == null ? null : UTF8String.fromString(r.text()),
                 UnsafeArrayData.fromPrimitiveArray(r.tokenIds()),
@@ -155,7 +148,7 @@ public final class GenerationSchema {
                 error == null ? null : UTF8String.fromString(error),
         };
         java.util.List<Object> all = new java.util.ArrayList<>(java.util.Arrays.asList(fields));
-        if (valueType != null) {
+        if (hasValue) {
             all.add(value);
         }
         if (logprobs) {

@@ -47,8 +47,15 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
     /** How often a wait for the oldest row runs the {@code whileWaiting} check. */
     public static final long WAIT_CHECK_MS = 100;
 
-    /** A row's index within its task, the kept row and its result (null for a row its input skipped). */
-    public record Generated<K>(long index, K row, Result result) {
+    /**
+     * A row's index within its task, the kept row and its result with its return_type value (null for a row its
+     * input skipped).
+     */
+    public record Generated<K>(long index, K row, GenerationSchema.Typed typed) {
+        /** The row's result; null for a skipped row. */
+        public Result result() {
+            return typed == null ? null : typed.result();
+        }
     }
 
     /** How the task's rows become generation inputs. */
@@ -181,9 +188,9 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
             fill();
             return new Generated<>(p.index(), p.row(), null);
         }
-        Result r;
+        GenerationSchema.Typed typed;
         try {
-            r = GenerationSchema.withValueError(await(p.future()), valueType);
+            typed = GenerationSchema.typed(await(p.future()), valueType);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for row " + p.index(), e);
@@ -196,6 +203,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
         }
         pending.removeFirst();
         lastResultNanos = System.nanoTime();
+        Result r = typed.result();
         metrics.answered(r);
         if (!r.ok() && settings.failOnError()) {
             throw new LlmException("Ember: row " + p.index() + " of " + inputs.where(p.row(), p.index()) + " failed: "
@@ -204,7 +212,7 @@ public final class TaskSession<K> implements Iterator<TaskSession.Generated<K>>,
                     + " field instead)");
         }
         fill();
-        return new Generated<>(p.index(), p.row(), r);
+        return new Generated<>(p.index(), p.row(), typed);
     }
 
     private Result await(CompletableFuture<Result> future) throws InterruptedException, ExecutionException {

@@ -121,7 +121,7 @@ final class PartitionGenerator implements Serializable {
             public InternalRow next() {
                 TaskSession.Generated<InternalRow> g = session.next();
                 resultHolder.update(0, g.result() == null ? skipped
-                        : GenerationSchema.toRow(g.result(), valueType, logprobs));
+                        : GenerationSchema.toRow(g.typed(), valueType != null, logprobs));
                 return outputProjection.apply(joined.apply(g.row(), resultHolder));
             }
         };

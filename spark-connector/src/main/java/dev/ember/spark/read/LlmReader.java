@@ -1,6 +1,5 @@
 package dev.ember.spark.read;
 
-import dev.ember.api.Result;
 import dev.ember.spark.EmberSettings;
 import dev.ember.spark.GenerationSchema;
 import dev.ember.spark.executor.RowInput;
@@ -92,8 +91,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         int n = 0;
         while (n < batchRows && session.hasNext()) {
             TaskSession.Generated<SplitRow> g = session.next();
-            Result r = g.result();
-            generation.update(0, GenerationSchema.toRow(r, valueType, logprobs));
+            generation.update(0, GenerationSchema.toRow(g.typed(), valueType != null, logprobs));
             converter.convert(joined.apply(g.row().row(), generation), vectors);
             n++;
         }
