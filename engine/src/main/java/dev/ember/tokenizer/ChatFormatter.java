@@ -39,8 +39,11 @@ final class ChatFormatter {
      * transformers' from_pretrained (the file "clobbers any template in the config").
      */
     static ChatFormatter load(Path dir) {
-        Path file = dir.resolve("tokenizer_config.json");
-        JsonNode config = Files.isRegularFile(file) ? Tokenizer.readJson(file) : null;
+        return load(dir, Tokenizer.readConfig(dir));
+    }
+
+    /** As {@link #load(Path)}, with {@code dir}'s tokenizer_config.json already read ({@code config}, or null). */
+    static ChatFormatter load(Path dir, JsonNode config) {
         Path jinja = dir.resolve("chat_template.jinja");
         String source;
         ModelFormatException failure = null;
@@ -52,7 +55,8 @@ final class ChatFormatter {
             }
         } else {
             try {
-                source = config == null ? null : templateSource(config.get("chat_template"), file);
+                source = config == null ? null : templateSource(config.get("chat_template"),
+                        dir.resolve("tokenizer_config.json"));
             } catch (ModelFormatException e) {
                 source = "";
                 failure = e;

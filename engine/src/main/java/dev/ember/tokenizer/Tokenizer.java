@@ -24,6 +24,7 @@ import java.util.Map;
  * Owns the native tokenizer; {@link #close()} is idempotent.
  */
 public final class Tokenizer implements AutoCloseable {
+    private static final String CONFIG_FILE = "tokenizer_config.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HuggingFaceTokenizer hf;
@@ -48,7 +49,9 @@ public final class Tokenizer implements AutoCloseable {
                     + "; Ember needs the Hugging Face fast-tokenizer file beside the weights");
         }
         preferBundledNativeLibrary();
-        ChatFormatter chat = ChatFormatter.load(dir);
+        Path configFile = dir.resolve(CONFIG_FILE);
+        JsonNode config = readConfig(dir);
+        ChatFormatter chat = ChatFormatter.load(dir, config);
         Map<String, String> options = new LinkedHashMap<>();
         options.put("addSpecialTokens", "true");
         options.put("truncation", "false");
@@ -61,8 +64,6 @@ public final class Tokenizer implements AutoCloseable {
             throw new ModelFormatException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
         }
         try {
-            Path configFile = dir.resolve("tokenizer_config.json");
-            JsonNode config = Files.isRegularFile(configFile) ? readJson(configFile) : null;
             return new Tokenizer(hf, chat, SpecialTokenAffixes.of(hf, config, configFile), file);
         } catch (RuntimeException e) {
             hf.close();
@@ -142,6 +143,12 @@ public final class Tokenizer implements AutoCloseable {
             closed = true;
             hf.close();
         }
+    }
+
+    /** {@code dir}'s tokenizer_config.json, or null when there is none. */
+    static JsonNode readConfig(Path dir) {
+        Path file = dir.resolve(CONFIG_FILE);
+        return Files.isRegularFile(file) ? readJson(file) : null;
     }
 
     static JsonNode readJson(Path file) {
