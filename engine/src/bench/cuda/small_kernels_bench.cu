@@ -204,8 +204,10 @@ static void bench_silu(int rows, double copy_gbs) {
 
 // Sampling of `rows` rows over the whole vocabulary, as GpuSampler launches it for rows without penalties (work and
 // raw logits are one buffer): greedy or temperature 0.6 with no top-k/top-p/min-p, the one-pass rows the engine
-// splits over several CTAs, then sample_rows.
-static void bench_sampling(int rows, bool greedy, int sms, double copy_gbs) {
+// splits over several CTAs, then sample_rows; with `logprobs`, each row asks for its token's logprob (one top
+// logprob), which adds the softmax-sum pass (sample_split_sum); without, the logprob is not computed (NaN; an older
+// sampling.cu that always computes it passes too: this benchmark also times the code before a change).
+static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double copy_gbs) {
     size_t n = (size_t)rows * VOCAB;
     std::vector<float> logits(n);
     unsigned x = 99;
@@ -226,7 +228,7 @@ static void bench_sampling(int rows, bool greedy, int sms, double copy_gbs) {
         memcpy(&p[3], &min_p, 4);
         p[4] = 1234 + r; p[5] = 0;  // seed
         p[6] = 17;                  // output index
-        p[7] = 0;                   // top logprobs
+        p[7] = logprobs ? 1 : 0;    // top logprobs
         p[8] = 0;                   // top_k off
         p[9] = (int)(top_p_bits & 0xffffffff); p[10] = (int)(top_p_bits >> 32);
         p[11] = -1;                 // no guided mask
@@ -241,7 +243,7 @@ static void bench_sampling(int rows, bool greedy, int sms, double copy_gbs) {
     auto launch = [&] {
         dim3 grid(rows, splits);
         sample_split_scan<<<grid, 256>>>(d_parts, d_logits, d_logits, d_params, nullptr, VOCAB);
-        sample_split_sum<<<grid, 256>>>(d_parts, d_logits, d_params, nullptr, VOCAB);
+        if (logprobs) sample_split_sum<<<grid, 256>>>(d_parts, d_logits, d_params, nullptr, VOCAB);
         sample_rows<<<rows, 1024>>>(d_tokens, d_lp, d_top_ids, d_top_lps, d_logits, d_logits, d_params, nullptr, VOCAB,
                                     d_parts, splits);
     };
@@ -258,7 +260,7 @@ static void bench_sampling(int rows, bool greedy, int sms, double copy_gbs) {
         } else {
             err = std::max(err, tokens[r] >= 0 && tokens[r] < VOCAB ? 0.0 : 1.0);
         }
-        if (tokens[r] >= 0 && tokens[r] < VOCAB) {
+        if (tokens[r] >= 0 && tokens[r] < VOCAB && (logprobs || !std::isnan(lps[r]))) {
             // the sampled token's log-probability under the raw logits (host: double)
             double mx = *std::max_element(row, row + VOCAB), sum = 0;
             for (int i = 0; i < VOCAB; i++) sum += exp((double)row[i] - mx);
@@ -269,7 +271,7 @@ static void bench_sampling(int rows, bool greedy, int sms, double copy_gbs) {
     double us = time_us(launch);
     double bytes = (double)n * 4;  // one read of the float32 logits
     char what[64];
-    snprintf(what, sizeof what, "sampling %s (%d splits)", greedy ? "greedy" : "T=0.6", splits);
+    snprintf(what, sizeof what, "sampling %s%s (%d splits)", greedy ? "greedy" : "T=0.6", logprobs ? " +lp" : "", splits);
     report(what, rows, us, bytes, copy_gbs, err, 1e-4);
     cudaFree(d_logits); cudaFree(d_params); cudaFree(d_tokens); cudaFree(d_lp); cudaFree(d_top_ids);
     cudaFree(d_top_lps); cudaFree(d_parts);
@@ -285,8 +287,9 @@ int main() {
     for (int rows : {16, 64, 256, 8192}) bench_rope(rows, copy_gbs);
     for (int rows : {16, 64, 256, 8192}) bench_silu(rows, copy_gbs);
     for (int rows : {16, 64, 256}) {
-        bench_sampling(rows, true, p.multiProcessorCount, copy_gbs);
-        bench_sampling(rows, false, p.multiProcessorCount, copy_gbs);
+        bench_sampling(rows, true, false, p.multiProcessorCount, copy_gbs);
+        bench_sampling(rows, false, false, p.multiProcessorCount, copy_gbs);
+        bench_sampling(rows, false, true, p.multiProcessorCount, copy_gbs);
     }
     printf(failures == 0 ? "all cases match their host reference\n" : "%d case(s) WRONG\n", failures);
     return failures == 0 ? 0 : 1;

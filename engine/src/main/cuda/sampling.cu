@@ -32,7 +32,8 @@
 // ties toward the lower token id as Sampler does.
 // Passes over a row: a greedy row or a plain temperature row (no top-k, top-p or min-p: the Gumbel keys need no
 // normalization) takes its token in the same pass as the logits' maximum, then one more for the softmax sum of its
-// logprob; top-k, top-p and min-p add their own passes.
+// logprob, only for a row that asked for logprobs (top logprobs > 0; otherwise its logprob is NaN, as Sampler's);
+// top-k, top-p and min-p add their own passes.
 //
 // Split rows: with few rows a CTA per row leaves most SMs idle while each walks 150k entries (a Philox draw and
 // two logs each), so GpuSampler may split each such one-pass row (greedy or plain temperature) over `splits`
@@ -345,10 +346,21 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
     return ((uint64_t)(0x7fffffffu - pt) << 32) | (uint32_t)id_cut;
 }
 
-// The Gumbel-max key of a kept token: z - log(-log(u)), u from Ember's Philox stream (Sampler.draw).
-__device__ __forceinline__ float gumbel_key(float z, uint32_t seed_lo, uint32_t seed_hi, int output_index, int i) {
-    const float e = -ember_log(philox_uniform(seed_lo, seed_hi, output_index, i));
-    return __fsub_rn(z, ember_log(e));
+// Enters token i, scaled logit z (a candidate), into the race for the best Gumbel-max key z - log(-log(u)) (u from
+// Ember's Philox stream, as Sampler.draw) and its id, (bv, bi): the same winner as computing every key, at a fraction of the arithmetic. Two bounds skip tokens whose key cannot reach bv:
+// the noise -log(e) is below 16.64 (Sampler.MAX_GUMBEL_NOISE, with its relative margin), which skips most of a trained
+// model's vocabulary before any draw; and e = -log(u) >= 1 - u, so key <= z - log(1 - u), taken with the hardware's
+// approximate log2 (absolute error far below the 1e-3 margin; 1 - u is exact or within an ulp) instead of Ember's
+// two exact logs, each with an IEEE division. A skipped token's exact key is strictly below bv, so ties are
+// unaffected.
+__device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, uint32_t seed_hi, int output_index,
+                                             float& bv, int& bi) {
+    const float margin = fabsf(z) * 0x1p-20f;
+    if (z + 17.f + margin < bv) return;
+    const float u = philox_uniform(seed_lo, seed_hi, output_index, i);
+    if (z - 0.6931472f * __log2f(1.f - u) + 1e-3f + margin < bv) return;
+    const float key = __fsub_rn(z, ember_log(-ember_log(u)));
+    if (better(key, i, bv, bi)) { bv = key; bi = i; }
 }
 
 extern "C" __global__ void apply_penalties(float* work, const int* entries, int n, int vocab) {
@@ -398,10 +410,7 @@ __device__ __forceinline__ void first_pass(const float* lr, const float* lw, con
             if (better(v, i, bv, bi)) { bv = v; bi = i; }
         } else {
             const float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-            if (candidate(z)) {
-                const float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
-                if (better(key, i, bv, bi)) { bv = key; bi = i; }
-            }
+            if (candidate(z)) gumbel_enter(z, i, seed_lo, seed_hi, output_index, bv, bi);
         }
     }
 }
@@ -436,7 +445,7 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_sum(SplitPart* pa
         const int* params, const uint32_t* masks, int vocab) {
     __shared__ unsigned long long su[32];
     const int* pr = params + 12 * blockIdx.x;
-    if (!one_pass_row(pr, vocab)) return;
+    if (!one_pass_row(pr, vocab) || pr[7] == 0) return;  // the sum only serves logprobs (see sample_rows)
     SplitPart* row_parts = parts + blockIdx.x * gridDim.y;
     float mx = -INFINITY;
     int non_finite = 0;
@@ -517,13 +526,16 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     if (!split) {
         mx = block_max(mx, sv);
         if (early) block_argmax(bv, bi, sv, si);
-        unsigned long long part = 0;
-        for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-            part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+        if (top_n > 0) {
+            unsigned long long part = 0;
+            for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+                part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+            }
+            total = block_sum_u64(part, su);
         }
-        total = block_sum_u64(part, su);
     }
-    const double log_sum = log((double)total * (1.0 / EMBER_MASS_ONE));
+    // NaN (a logprob nobody asked for) when top_n == 0: the sum pass is skipped
+    const double log_sum = top_n > 0 ? log((double)total * (1.0 / EMBER_MASS_ONE)) : __longlong_as_double(0x7ff8000000000000LL);
 
     float pv = INFINITY;
     int pi = -1;
@@ -590,8 +602,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
                 if (top_p < 1.0 && p_order_key(p, i) > cut_key) continue;
                 if (min_p > 0.f && p < cutoff) continue;
             }
-            float key = gumbel_key(z, seed_lo, seed_hi, output_index, i);
-            if (better(key, i, bv, bi)) { bv = key; bi = i; }
+            gumbel_enter(z, i, seed_lo, seed_hi, output_index, bv, bi);
         }
         block_argmax(bv, bi, sv, si);
     }

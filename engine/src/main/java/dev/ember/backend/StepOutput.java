@@ -7,7 +7,8 @@ package dev.ember.backend;
  *                      the row's logits held a NaN or an infinity, or {@link #NO_CANDIDATE} where every token was
  *                      masked (nothing was sampled in either case; the engine fails that row)
  * @param logprobs      (S) log-probability of the sampled token under the raw model distribution
- *                      (log-softmax of the logits before penalties and temperature); NaN where not sampled
+ *                      (log-softmax of the logits before penalties and temperature); NaN where not sampled, and where
+ *                      the sequence asked for no logprobs (not computed)
  * @param topTokenIds   (S) the {@code params.logprobs()} most likely token ids, most likely first; null where none asked
  * @param topLogprobs   (S) their log-probabilities, same order; null where none asked
  */

@@ -15,8 +15,9 @@ import java.util.Collection;
  *   <li><b>Log-probabilities</b> are the log-softmax of the <em>raw</em> logits (before penalties, masking and
  *       temperature): {@code logprob_i = (l_i - max) - log(sum_j exp(l_j - max))}, exp in float32, the sum in fixed point
  *       ({@link FloatMath#mass}), its log and the subtraction in double (once per row).
- *       The chosen token's logprob is always returned; the top {@code params.logprobs()} tokens of the raw
- *       distribution (most likely first, ties by lower id) when asked.</li>
+ *       When {@code params.logprobs() > 0}: the chosen token's logprob and the top {@code params.logprobs()}
+ *       tokens of the raw distribution (most likely first, ties by lower id); otherwise nothing reads them and
+ *       neither is computed (the logprob is NaN), which saves a pass over the vocabulary per token.</li>
  *   <li><b>Penalties</b>, on a float32 copy of the logits, in this order:
  *       repetition penalty {@code rp} for every distinct token in prompt ∪ output:
  *       {@code l = l > 0 ? l / rp : l * rp};
@@ -49,7 +50,8 @@ import java.util.Collection;
  *       is a pure function of (seed, outputIndex, logits), whatever else shares the batch. (This sampler draws
  *       {@code u_i} only for tokens whose key could still win: the noise {@code -log(e)} is below
  *       {@link #MAX_GUMBEL_NOISE}, so a token with {@code z_i + MAX_GUMBEL_NOISE} below a key already found cannot
- *       be chosen; the result is the same token.)</li>
+ *       be chosen; and since {@code e = -log(u) >= 1 - u}, nor can one with {@code z_i - log(1 - u_i)} below it,
+ *       which spares the two exact logs of most draws. The result is the same token.)</li>
  * </ol>
  *
  * <p>Immutable and thread-safe; one instance per model (it holds the EOS ids).
@@ -126,6 +128,9 @@ public final class Sampler {
         if (token == NO_CANDIDATE || work[token] == Float.NEGATIVE_INFINITY) {
             return new Sample(NO_CANDIDATE, Float.NaN, null, null);
         }
+        if (params.logprobs() == 0) {
+            return new Sample(token, Float.NaN, null, null); // nobody reads a logprob not asked for
+        }
         if (mask != null) {
             // a guided row's log-probabilities are of the distribution over the tokens it may take
             logits = logits.clone();
@@ -145,9 +150,6 @@ public final class Sampler {
         }
         double logSum = Math.log(sum / (double) FloatMath.MASS_ONE);
         float logprob = (float) (logits[token] - (double) max - logSum);
-        if (params.logprobs() == 0) {
-            return new Sample(token, logprob, null, null);
-        }
         int[] topIds = topIndices(logits, Math.min(params.logprobs(), vocab));
         float[] topLogprobs = new float[topIds.length];
         for (int i = 0; i < topIds.length; i++) {
@@ -235,12 +237,17 @@ public final class Sampler {
         }
         // the most probable token's key first: most others then cannot reach it and are not drawn
         int best = top;
-        float bestKey = gumbelKey(z[top], seed, outputIndex, top);
+        float bestKey = gumbelKey(z[top], Philox.uniform(seed, outputIndex, top));
         for (int i = 0; i < vocab; i++) {
-            if (!kept[i] || i == top || z[i] + MAX_GUMBEL_NOISE + Math.abs(z[i]) * 0x1p-20 < bestKey) {
+            double margin = Math.abs(z[i]) * 0x1p-20;
+            if (!kept[i] || i == top || z[i] + MAX_GUMBEL_NOISE + margin < bestKey) {
                 continue;
             }
-            float key = gumbelKey(z[i], seed, outputIndex, i);
+            float u = Philox.uniform(seed, outputIndex, i);
+            if (z[i] - Math.log(1 - u) + 1e-3 + margin < bestKey) {
+                continue; // key <= z - log(1 - u) (class comment); the margin covers FloatMath.log's rounding
+            }
+            float key = gumbelKey(z[i], u);
             if (key > bestKey || (key == bestKey && i < best)) {
                 best = i;
                 bestKey = key;
@@ -250,8 +257,8 @@ public final class Sampler {
     }
 
     /** {@code z - log(-log(u))} in float32, as the class comment and the CUDA sampler compute it. */
-    private static float gumbelKey(float z, long seed, int outputIndex, int i) {
-        float e = -FloatMath.log(Philox.uniform(seed, outputIndex, i));
+    private static float gumbelKey(float z, float u) {
+        float e = -FloatMath.log(u);
         return z - FloatMath.log(e);
     }
 

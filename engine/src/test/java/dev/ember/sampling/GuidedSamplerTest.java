@@ -44,7 +44,7 @@ class GuidedSamplerTest {
     @Test
     void minTokensYieldsWhenOnlyEndOfSequenceIsAllowed() {
         float[] logits = {5f, 1f, 2f, 0.5f, 0f, 3f};
-        SamplingParams p = SamplingParams.builder().temperature(0.8).minTokens(10).build();
+        SamplingParams p = SamplingParams.builder().temperature(0.8).minTokens(10).logprobs(1).build();
         Sample s = sampler.sample(logits, p, 3, 2, new int[] {0, 1, 2}, 1, mask(true, EOS));
         assertEquals(EOS, s.tokenId());
         assertEquals(0f, s.logprob(), 1e-7, "the only allowed token has probability 1");

@@ -151,10 +151,31 @@ class SamplerTest {
     void penaltiesApplyBeforeGreedyChoiceButNotToLogprobs() {
         float[] logits = {3f, 2.5f, 0f};
         int[] history = {0};
-        SamplingParams params = SamplingParams.builder().temperature(0).repetitionPenalty(1.5).build();
+        SamplingParams params = SamplingParams.builder().temperature(0).repetitionPenalty(1.5).logprobs(1).build();
         Sample s = sampler.sample(logits, params, 1, 0, history, 1);
         assertEquals(1, s.tokenId()); // 3 / 1.5 = 2 < 2.5
         assertEquals(directLogprobs(logits)[1], s.logprob(), 1e-6);
+    }
+
+    /** Without logprobs asked for, the logprob is not computed (NaN) and the token is the one drawn with them. */
+    @Test
+    void aLogprobNotAskedForIsNaNAndChangesNoToken() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(8);
+        float[] logits = new float[5_000];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = (float) (r.nextGaussian() * 2);
+        }
+        for (double temperature : new double[] {0, 0.6, 1.5}) {
+            SamplingParams plain = SamplingParams.builder().temperature(temperature).build();
+            SamplingParams asked = plain.toBuilder().logprobs(1).build();
+            for (int index = 0; index < 10; index++) {
+                Sample without = sampler.sample(logits, plain, 4, index, NO_HISTORY, 0);
+                Sample with = sampler.sample(logits, asked, 4, index, NO_HISTORY, 0);
+                assertEquals(with.tokenId(), without.tokenId());
+                assertTrue(Float.isNaN(without.logprob()));
+                assertEquals(directLogprobs(logits)[with.tokenId()], with.logprob(), 1e-5);
+            }
+        }
     }
 
     @Test

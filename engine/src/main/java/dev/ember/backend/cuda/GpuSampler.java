@@ -45,9 +45,11 @@ final class GpuSampler implements AutoCloseable {
 
     /**
      * Per sequence: the token whose logits it needs (-1: none), its logits row (sampled sequences take rows
-     * 0, 1, ... in order; -1: none) and its GPU sampler row (-1: sampled on the host, or not sampled).
+     * 0, 1, ... in order; -1: none) and its GPU sampler row (-1: sampled on the host, or not sampled); and whether
+     * any GPU row asked for logprobs (only such rows need the softmax sum: sampling.cu).
      */
-    record Plan(int[] logitTokenOf, int[] logitRowOf, int[] gpuIndexOf, int numLogitRows, int numGpuRows) {
+    record Plan(int[] logitTokenOf, int[] logitRowOf, int[] gpuIndexOf, int numLogitRows, int numGpuRows,
+                boolean anyLogprobs) {
     }
 
     static final int MAX_SPLITS = 32;
@@ -99,6 +101,7 @@ final class GpuSampler implements AutoCloseable {
         int rows = 0;
         int gpu = 0;
         int maskRows = 0;
+        boolean anyLogprobs = false;
         int[] p = new int[StepInputs.SAMPLE_PARAM_INTS];
         for (int s = 0; s < b.numSeqs; s++) {
             gpuOf[s] = -1;
@@ -119,6 +122,7 @@ final class GpuSampler implements AutoCloseable {
             p[5] = (int) (b.seeds[s] >>> 32);
             p[6] = b.outputIndex[s];
             p[7] = sp.logprobs();
+            anyLogprobs |= sp.logprobs() > 0;
             p[8] = sp.topK() > 0 && sp.topK() < vocab ? sp.topK() : 0;
             p[9] = (int) topP;
             p[10] = (int) (topP >>> 32);
@@ -127,7 +131,7 @@ final class GpuSampler implements AutoCloseable {
             gpuOf[s] = gpu++;
             rows++;
         }
-        return new Plan(tokenOf, rowOf, gpuOf, rows, gpu);
+        return new Plan(tokenOf, rowOf, gpuOf, rows, gpu, anyLogprobs);
     }
 
     /** Runs the penalties and the sampling kernel, then collects every sampled sequence's result. */
@@ -174,7 +178,7 @@ final class GpuSampler implements AutoCloseable {
         long params = in.address(in.sampleParams);
         int splits = splits(n, multiprocessors);
         if (splits > 1) {
-            kernels.sampleSplit(splitParts.address(), raw, work, params, masks, n, vocab, splits);
+            kernels.sampleSplit(splitParts.address(), raw, work, params, masks, n, vocab, splits, plan.anyLogprobs());
         }
         kernels.sampleRows(out, out + 4L * maxSeqs, topIds, topLps, raw, work, params, masks, n, vocab,
                 splitParts.address(), splits);

@@ -178,9 +178,15 @@ final class Kernels {
                 masks, vocab, parts, splits);
     }
 
-    /** The two chunk passes of split one-pass rows (sampling.cu's "Split rows"), before {@link #sampleRows}. */
-    void sampleSplit(long parts, long raw, long work, long params, long masks, int n, int vocab, int splits) {
+    /**
+     * The chunk passes of split one-pass rows (sampling.cu's "Split rows"), before {@link #sampleRows}: the scan, and
+     * the softmax sums when some row asked for logprobs (the kernel skips the other rows; without any, its launch).
+     */
+    void sampleSplit(long parts, long raw, long work, long params, long masks, int n, int vocab, int splits,
+                     boolean sums) {
         module.launch("sample_split_scan", n, splits, 1, 256, 0, stream, parts, raw, work, params, masks, vocab);
-        module.launch("sample_split_sum", n, splits, 1, 256, 0, stream, parts, raw, params, masks, vocab);
+        if (sums) {
+            module.launch("sample_split_sum", n, splits, 1, 256, 0, stream, parts, raw, params, masks, vocab);
+        }
     }
 }
