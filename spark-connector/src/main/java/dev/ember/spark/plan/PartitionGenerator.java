@@ -13,9 +13,11 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.deploy.SparkHadoopUtil;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.BasePredicate;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.Predicate;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.execution.metric.SQLMetric;
@@ -44,8 +46,8 @@ import java.util.Map;
 final class PartitionGenerator implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    private final Seq<Expression> inputs; // the call's children, then its guard
-    private final int guardOrdinal;
+    private final Seq<Expression> inputs; // the call's children: input, then the per-row options if any
+    private final Expression guard; // which rows reach the call (LlmGenerateNode#guard)
     private final Seq<Attribute> childOutput;
     private final Seq<Attribute> output;
     private final EmberSettings settings;
@@ -64,10 +66,8 @@ final class PartitionGenerator implements Serializable {
     PartitionGenerator(LlmGenerate call, Expression guard, Seq<Attribute> childOutput, Seq<Attribute> output,
                        SQLMetric rows, SQLMetric errorRows, SQLMetric promptTokens, SQLMetric generatedTokens,
                        SQLMetric preemptions, SQLMetric generationMs) {
-        List<Expression> in = new ArrayList<>(CollectionConverters.asJava(call.children()));
-        this.guardOrdinal = in.size();
-        in.add(guard);
-        this.inputs = CollectionConverters.asScala(in).toSeq();
+        this.inputs = call.children();
+        this.guard = guard;
         this.childOutput = childOutput;
         this.output = output;
         this.settings = call.settings();
@@ -88,12 +88,18 @@ final class PartitionGenerator implements Serializable {
     Iterator<InternalRow> generate(Iterator<InternalRow> childRows) {
         TaskContext task = TaskContext.get();
         int partition = task.partitionId();
+        // The guard is checked before the inputs are projected, as Spark's CASE/IF/COALESCE evaluates a branch only
+        // where it is taken: a row the branch excludes must not evaluate the prompt or options (under ANSI mode
+        // CAST(10 / x AS STRING) throws for x = 0 even though CASE WHEN x <> 0 never reaches it).
+        BasePredicate reaches = Predicate.create(guard, childOutput);
+        reaches.initialize(partition);
         UnsafeProjection inputProjection = UnsafeProjection.create(inputs, childOutput);
         Iterator<InternalRow> copies = TaskSession.keeping(childRows, InternalRow::copy);
         TaskSession.RowInputs<InternalRow> rowInputs = new TaskSession.RowInputs<>() {
             @Override
             public RowInput input(InternalRow row, long index, String requestId) {
-                return rowInput(index, requestId, inputProjection.apply(row));
+                return reaches.eval(row) ? rowInput(index, requestId, inputProjection.apply(row))
+                        : RowInput.skipped(index);
             }
 
             @Override
@@ -148,11 +154,8 @@ final class PartitionGenerator implements Serializable {
         };
     }
 
-    /** The row's input; a malformed chat (null role or content) becomes an error row. */
+    /** The input of a row the guard lets through; a malformed chat (null role or content) becomes an error row. */
     private RowInput rowInput(long index, String requestId, InternalRow in) {
-        if (in.isNullAt(guardOrdinal) || !in.getBoolean(guardOrdinal)) {
-            return RowInput.skipped(index);
-        }
         Map<String, String> rowOptions = null;
         if (rowOptionsType != null && !in.isNullAt(1)) {
             rowOptions = SqlFunctions.toJava(in.getMap(1), rowOptionsType);

@@ -246,6 +246,45 @@ class BadInputTest {
                 "only rows 1 and 3 reach the call");
     }
 
+    /**
+     * A row a CASE branch excludes does not evaluate the call's prompt or per-row options, as Spark's own CASE would
+     * not: under ANSI mode {@code 10 / id} throws DIVIDE_BY_ZERO for id 0, which {@code WHEN id <> 0} keeps out.
+     * Included rows get the same generation as without the CASE; the excluded row is null and reaches no model.
+     */
+    @Test
+    void aBranchNotTakenDoesNotEvaluateTheCallsInputs() {
+        String ansi = spark.conf().get("spark.sql.ansi.enabled");
+        spark.conf().set("spark.sql.ansi.enabled", "true");
+        try {
+            Dataset<Row> guarded = spark.sql("SELECT id, CASE WHEN id <> 0 THEN llm_generate(CAST(10 / id AS STRING))"
+                    + " END AS r FROM bad");
+            Row[] out = byId(guarded.collectAsList());
+            Row[] plain = new Row[out.length];
+            spark.sql("SELECT id, llm_generate(CAST(10 / id AS STRING)) AS r FROM bad WHERE id <> 0").collectAsList()
+                    .forEach(r -> plain[(int) r.getLong(0)] = r);
+            assertTrue(out[0].isNullAt(1), "the excluded row is null: " + out[0]);
+            for (int id = 1; id <= 5; id++) {
+                Row r = out[id].getStruct(1);
+                assertNull(r.getAs("error"), "row " + id);
+                assertNotNull(r.getAs("text"), "row " + id);
+                assertEquals(plain[id].getStruct(1).<String>getAs("text"), r.getAs("text"), "row " + id);
+            }
+            var execs = SparkTestSupport.generateExecs(guarded.queryExecution().executedPlan());
+            assertEquals(5, execs.get(0).metrics().apply(dev.ember.spark.EmberMetrics.ROWS).value(),
+                    "row 0 reaches no model");
+
+            // the per-row options are inputs too
+            Row[] withOptions = byId(spark.sql("SELECT id, CASE WHEN id <> 0 THEN llm_generate(prompt,"
+                    + " map('max_tokens', CAST(CAST(6 / id AS INT) AS STRING))) END AS r FROM bad").collectAsList());
+            assertTrue(withOptions[0].isNullAt(1), "the excluded row is null: " + withOptions[0]);
+            Row five = withOptions[5].getStruct(1);
+            assertNull(five.getAs("error"));
+            assertTrue(five.<Integer>getAs("completion_tokens") <= 1, "max_tokens 6 / 5 = 1 for row 5: " + five);
+        } finally {
+            spark.conf().set("spark.sql.ansi.enabled", ansi);
+        }
+    }
+
     private static void assertPlanningError(org.junit.jupiter.api.function.Executable call, String... parts) {
         Throwable e = assertThrows(Throwable.class, call);
         String m = SparkTestSupport.messages(e);
