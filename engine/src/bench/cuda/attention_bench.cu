@@ -3,7 +3,7 @@
 // against the card's measured ceilings (device copy bandwidth, and for prefill a FLOP count).
 //
 //   nvcc -std=c++17 -O3 -arch=sm_90 -I engine/src/main/cuda engine/src/bench/cuda/attention_bench.cu -o /tmp/ab
-//   /tmp/ab                  (prints one line per case)
+//   /tmp/ab [prefill]        (prints one line per case; "prefill": the prefill cases only)
 //
 // Shapes: Qwen2-1.5B attention (12 query heads, 2 KV heads, head_dim 128), block size 16, block tables
 // shuffled so pages are scattered as in a long-running engine.
@@ -11,6 +11,7 @@
 #include "attention_decode.cu"
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 #include <algorithm>
 #include <random>
@@ -169,7 +170,7 @@ static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
     std::shuffle(perm.begin(), perm.end(), rng);
     std::vector<int> bt((size_t)S * per_seq), qs(S + 1), lens(S, L), seq_of(T), pos_of(T), tiles;
     for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
-    int tq = 64 / G;
+    int tq = paged::PREFILL_ROWS / G;
     for (int s = 0; s <= S; s++) qs[s] = s * L;
     for (int s = 0; s < S; s++) {
         for (int t = 0; t < L; t++) { seq_of[s * L + t] = s; pos_of[s * L + t] = t; }
@@ -190,11 +191,11 @@ static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
     CK(cudaMalloc(&ref, (size_t)T * nh * hd * 4));
     fill_rand<<<256, 256>>>(q, (size_t)T * nh * hd, 7);
     float scale = 1.f / sqrtf((float)hd);
-    int smem = (64 * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
+    int smem = (paged::PREFILL_ROWS * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
     auto kern = hd == 128 ? attn_prefill_tc_hd128_bf16 : attn_prefill_tc_hd64_bf16;
     CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
     auto run = [&]() {
-        kern<<<dim3(ntiles, nkv), paged::THREADS, smem>>>(out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
+        kern<<<dim3(ntiles, nkv), paged::PREFILL_THREADS, smem>>>(out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
     };
     run();
     CK(cudaGetLastError());
@@ -235,6 +236,15 @@ int main(int argc, char** argv) {
     fill_rand<<<1024, 256>>>(c.k, n, 1);
     fill_rand<<<1024, 256>>>(c.v, n, 2);
     int nh = 12;
+    if (argc > 1 && strcmp(argv[1], "prefill") == 0) {  // prefill cases only (compile-time variants compared)
+        printf("prefill warps %d, tiles %s\n", paged::PREFILL_WARPS, EMBER_PREFILL_REVERSE ? "longest first" : "in order");
+        bench_prefill(c, 2, 300, nh, true);
+        bench_prefill(c, 8, 1024, nh, true);
+        bench_prefill(c, 1, 4096, nh, false);
+        bench_prefill(c, 32, 256, nh, false);
+        bench_prefill(c, 8, 1024, 2 * 2, false);
+        return 0;
+    }
     bench_decode(c, 16, 1000, nh, copy_gbs, true, p.multiProcessorCount);
     bench_decode(c, 4, 4096, nh, copy_gbs, true, p.multiProcessorCount);
     for (int S : {16, 64, 256})

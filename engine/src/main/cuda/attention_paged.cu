@@ -7,10 +7,11 @@
 // attn_prefill_tc_hdD_T(out (T, nh*D), q (T, nh*D), k_cache, v_cache, tiles (n, 3): (sequence, first token,
 //                       count <= tile_tokens), query_start (S + 1), context_lens (S), block_tables (S, bt_stride),
 //                       bt_stride, nh, nkv, block_size, scale)
-//   grid = (n tiles, nkv), block = 128 (4 warps x 16 rows = 64 rows: tile_tokens = 64 / G tokens), dynamic
-//   shared memory = prefill_smem(D). Causal by position: the query at position p sees keys k <= p, where
-//   p = context_len - query_len + its index in the sequence's run. Serves mixed steps too (a decode row is
-//   a one-token tile).
+//   grid = (n tiles, nkv), block = 256 (8 warps x 16 rows = 128 rows: tile_tokens = 128 / G tokens, so each K/V
+//   tile loaded serves 128 query rows), dynamic shared memory = (128 + 2 stages x 2 x 64) x D x 2 bytes (96 KiB at
+//   D = 128, within sm_86's 99 KiB). Causal by position: the query at position p sees keys k <= p, where
+//   p = context_len - query_len + its index in the sequence's run. Blocks take the tiles in reverse order: a
+//   sequence's later tiles see more keys, so the longest run first and the last wave holds short ones.
 //
 // attn_decode_tc_hdD_T(out (S, nh*D), part_acc (S, splits, nh, D) f32, part_ml (S, splits, nh, 2) f32,
 //                      q (S, nh*D), k_cache, v_cache, context_lens (S), block_tables, bt_stride, nh, nkv,
@@ -27,6 +28,15 @@ constexpr int BN = 64;       // keys per tile
 constexpr int WARPS = 4;
 constexpr int THREADS = WARPS * 32;
 constexpr int PREFILL_STAGES = 2;
+#ifndef EMBER_PREFILL_WARPS
+#define EMBER_PREFILL_WARPS 8  // Kernels.TC_PREFILL_WARPS; the attention benchmark compiles other values to compare
+#endif
+#ifndef EMBER_PREFILL_REVERSE
+#define EMBER_PREFILL_REVERSE 1  // 0 only in the attention benchmark, to compare the orders
+#endif
+constexpr int PREFILL_WARPS = EMBER_PREFILL_WARPS;
+constexpr int PREFILL_THREADS = PREFILL_WARPS * 32;
+constexpr int PREFILL_ROWS = 16 * PREFILL_WARPS;
 #ifndef EMBER_DECODE_STAGES
 #define EMBER_DECODE_STAGES 2  // 2 x 32 KiB keeps a block within the 99 KiB of sm_86 (Kernels.TC_DECODE_STAGES)
 #endif
@@ -40,12 +50,12 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
                                 const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
                                 float scale) {
     using namespace paged;
-    constexpr int ROWS = 16 * WARPS, CH = HD / 8, TILE = BN * HD;
+    constexpr int ROWS = PREFILL_ROWS, CH = HD / 8, TILE = BN * HD;
     extern __shared__ __align__(128) unsigned char smem_raw[];
     T* qs = reinterpret_cast<T*>(smem_raw);
     T* ks = qs + ROWS * HD;
     T* vs = ks + PREFILL_STAGES * TILE;
-    const int tile = blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int tile = EMBER_PREFILL_REVERSE ? gridDim.x - 1 - blockIdx.x : blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int G = nh / nkv;
     const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
     const int qlen = query_start[seq + 1] - query_start[seq];
@@ -53,7 +63,7 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
     const int kv_end = pos0 + count;
     const int* bt = block_tables + (size_t)seq * bt_stride;
 
-    for (int i = tid; i < ROWS * CH; i += THREADS) {
+    for (int i = tid; i < ROWS * CH; i += PREFILL_THREADS) {
         int r = i / CH, c = i % CH, tok = r / G, g = r % G;
         uint4 v = make_uint4(0, 0, 0, 0);
         if (tok < count) v = *reinterpret_cast<const uint4*>(q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8);
@@ -62,7 +72,7 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
     const int ntiles = (kv_end + BN - 1) / BN;
 #pragma unroll
     for (int s = 0; s < PREFILL_STAGES - 1; s++) {
-        if (s < ntiles) tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, s * BN, kv_end, kvh, nkv, bs, tid);
+        if (s < ntiles) tc::load_kv_tile<T, HD, BN, PREFILL_THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, s * BN, kv_end, kvh, nkv, bs, tid);
         tc::cp_async_commit();
     }
     __syncthreads();
@@ -79,7 +89,7 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
         int next = i + PREFILL_STAGES - 1;
         if (next < ntiles) {
             int s = next % PREFILL_STAGES;
-            tc::load_kv_tile<T, HD, BN, THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, next * BN, kv_end, kvh, nkv, bs, tid);
+            tc::load_kv_tile<T, HD, BN, PREFILL_THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, next * BN, kv_end, kvh, nkv, bs, tid);
         }
         tc::cp_async_commit();
         if (i * BN <= warp_limit) {
@@ -201,7 +211,7 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
 }
 
 #define EMBER_PAGED_HD(S, T, D)                                                                             \
-    extern "C" __global__ void __launch_bounds__(paged::THREADS) attn_prefill_tc_hd##D##_##S(T* out,       \
+    extern "C" __global__ void __launch_bounds__(paged::PREFILL_THREADS) attn_prefill_tc_hd##D##_##S(T* out, \
             const T* q, const T* kc, const T* vc, const int* tiles, const int* query_start,                  \
             const int* context_lens, const int* block_tables, int bt_stride, int nh, int nkv, int bs,        \
             float scale) {                                                                                   \

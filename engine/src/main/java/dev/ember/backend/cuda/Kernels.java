@@ -11,9 +11,13 @@ final class Kernels {
     /** Most dynamic shared memory a decode-attention block may use: fits every GPU from sm_80 on. */
     static final int DECODE_SHARED_LIMIT = 96 * 1024;
     static final int MAX_TOP_LOGPROBS = 20;
-    /** attention_paged.cu's launch shape: 4 warps of 16 query rows, key tiles of 64, decode pipeline depth. */
+    /**
+     * attention_paged.cu's launch shapes: decode blocks of 4 warps, prefill blocks of 8 warps of 16 query rows each
+     * (paged::PREFILL_WARPS: a K/V tile serves 128 query rows), key tiles of 64, decode pipeline depth.
+     */
     static final int TC_THREADS = 128;
-    static final int TC_ROWS = 64;
+    static final int TC_PREFILL_THREADS = 256;
+    static final int TC_PREFILL_ROWS = 128;
     static final int TC_KEYS = 64;
     static final int TC_DECODE_STAGES = 2;
 
@@ -93,9 +97,9 @@ final class Kernels {
         return dtype != DType.F32;
     }
 
-    /** Query tokens per prefill tile: the tensor-core kernel packs 64 (token, head) rows of one KV head's group. */
+    /** Query tokens per prefill tile: the tensor-core kernel packs 128 (token, head) rows of one KV head's group. */
     static int prefillTileTokens(DType dtype, int group) {
-        return dtype == DType.F32 ? 16 : TC_ROWS / group;
+        return dtype == DType.F32 ? 16 : TC_PREFILL_ROWS / group;
     }
 
     /**
@@ -106,7 +110,7 @@ final class Kernels {
                      long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
                      int blockSize, float scale) {
         if (tensorCoreAttention()) {
-            module.launch("attn_prefill_tc_hd" + headDim + "_" + suffix, numTiles, numKvHeads, 1, TC_THREADS,
+            module.launch("attn_prefill_tc_hd" + headDim + "_" + suffix, numTiles, numKvHeads, 1, TC_PREFILL_THREADS,
                     prefillSharedBytes(headDim), stream, out, q, kCache, vCache, tiles, queryStart, contextLens,
                     blockTables, btStride, numHeads, numKvHeads, blockSize, scale);
         } else {
@@ -146,7 +150,7 @@ final class Kernels {
 
     /** Dynamic shared memory of attn_prefill_tc (paged:: constants in attention_paged.cu): Q rows and 2 K/V stages. */
     static int prefillSharedBytes(int headDim) {
-        return (TC_ROWS + 2 * 2 * TC_KEYS) * headDim * 2;
+        return (TC_PREFILL_ROWS + 2 * 2 * TC_KEYS) * headDim * 2;
     }
 
     /** Dynamic shared memory of attn_decode_tc: 16 Q rows and DECODE_STAGES K/V stages. */
