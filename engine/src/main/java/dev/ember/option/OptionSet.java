@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -94,13 +95,56 @@ public final class OptionSet {
         return o;
     }
 
-    /** {@code options} with canonical names; an unknown name fails. Later duplicates (after normalizing) win. */
+    /**
+     * {@code options} with canonical names, in the map's order; an unknown name fails, and so does one option given
+     * in two spellings ({@code max_tokens} and {@code Max-Tokens}) with different values: which one won would depend
+     * on the map's iteration order (a HashMap's), not on the user. The same value twice (blanks aside) is no conflict.
+     */
     public Map<String, String> canonicalize(Map<String, String> options) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : options.entrySet()) {
-            out.put(get(e.getKey()).name(), e.getValue());
+        Canonicalizer c = canonicalizer();
+        options.forEach((name, value) -> c.put(name, name, value));
+        return c.values();
+    }
+
+    /** An empty {@link Canonicalizer} of this set's names. */
+    public Canonicalizer canonicalizer() {
+        return new Canonicalizer();
+    }
+
+    /**
+     * {@link #canonicalize} one entry at a time, for a caller that reads entries from elsewhere (a Spark conf, a
+     * properties file) and says which entry a failure came from. Mutable, not thread-safe: one per map.
+     */
+    public final class Canonicalizer {
+        private final Map<String, String> values = new LinkedHashMap<>();
+        /** The spelling each canonical name was first given in. */
+        private final Map<String, String> givenAs = new HashMap<>();
+
+        private Canonicalizer() {
         }
-        return out;
+
+        /**
+         * Puts {@code value} under the canonical name of the option {@code name} designates (an unknown name fails);
+         * {@code given} is how the user wrote it, for the message when another spelling gave another value: the name
+         * itself, or the key it came under ({@code spark.ember.Max-Tokens}).
+         */
+        public void put(String name, String given, String value) {
+            String canonical = get(name).name();
+            String first = givenAs.putIfAbsent(canonical, given);
+            if (first != null) {
+                String before = values.get(canonical);
+                if (!(before == null ? value == null : value != null && before.trim().equals(value.trim()))) {
+                    throw new ConfigException("option '" + canonical + "' is given twice with different values, as '"
+                            + first + "' = '" + before + "' and as '" + given + "' = '" + value + "'; give it once");
+                }
+            }
+            values.put(canonical, value);
+        }
+
+        /** The values put so far by canonical name, in the order first given; a new map the caller may change. */
+        public Map<String, String> values() {
+            return new LinkedHashMap<>(values);
+        }
     }
 
     /** The closest known name to {@code name}, or null when none is close. */

@@ -22,9 +22,32 @@ class OptionSetTest {
         assertEquals("max_tokens", ENGINE.get(" MAX_TOKENS ").name());
         assertEquals("max_tokens", ENGINE.get("max-tokens").name());
         Map<String, String> in = new LinkedHashMap<>();
+        in.put("Top-P", "0.5");
+        in.put("MAX_TOKENS", "7");
+        assertEquals(List.of(Map.entry("top_p", "0.5"), Map.entry("max_tokens", "7")),
+                List.copyOf(ENGINE.canonicalize(in).entrySet()), "canonical names, in the given order");
+    }
+
+    @Test
+    void oneOptionInTwoSpellingsWithDifferentValuesIsRefusedNamingBoth() {
+        Map<String, String> in = new LinkedHashMap<>();
         in.put("Top_P", "0.5");
-        in.put("top_p", "0.7");
-        assertEquals(Map.of("top_p", "0.7"), ENGINE.canonicalize(in), "the later spelling wins");
+        in.put("top-p", "0.7");
+        ConfigException e = assertThrows(ConfigException.class, () -> ENGINE.canonicalize(in),
+                "neither spelling may win by the map's order");
+        assertEquals("option 'top_p' is given twice with different values, as 'Top_P' = '0.5' and as 'top-p' = '0.7';"
+                + " give it once", e.getMessage());
+        in.put("top-p", " 0.5 ");
+        assertEquals(Map.of("top_p", " 0.5 "), ENGINE.canonicalize(in), "the same value (blanks aside) is no conflict");
+
+        OptionSet.Canonicalizer conf = ENGINE.canonicalizer();
+        conf.put("temperature", "spark.ember.temperature", "0");
+        ConfigException keyed = assertThrows(ConfigException.class,
+                () -> conf.put("TEMPERATURE", "spark.ember.TEMPERATURE", "1"));
+        assertEquals("option 'temperature' is given twice with different values, as 'spark.ember.temperature' = '0'"
+                + " and as 'spark.ember.TEMPERATURE' = '1'; give it once", keyed.getMessage(), "the keys as given");
+        assertThrows(ConfigException.class, () -> conf.put("temprature", "spark.ember.temprature", "1"));
+        assertEquals(Map.of("temperature", "0"), conf.values(), "a refused entry changes nothing");
     }
 
     @Test
