@@ -104,34 +104,11 @@ public final class EmberOptions {
     }
 
     /**
-     * {@code options} with canonical names; an unknown name fails, and so does one option given in two spellings
-     * ({@code max_tokens} and {@code Max-Tokens}) with different values: which one won would depend on the map's
-     * iteration order (a HashMap's), not on the user.
+     * {@code options} with canonical names ({@link OptionSet#canonicalize}): an unknown name fails, and so does one
+     * option given in two spellings ({@code max_tokens} and {@code Max-Tokens}) with different values.
      */
     public static Map<String, String> canonicalize(Map<String, String> options) {
-        Map<String, String> out = new LinkedHashMap<>();
-        Map<String, String> givenAs = new HashMap<>();
-        for (Map.Entry<String, String> e : options.entrySet()) {
-            putOnce(out, givenAs, canonical(e.getKey()), e.getKey(), e.getValue());
-        }
-        return out;
-    }
-
-    /**
-     * Puts {@code value} under the canonical {@code name}, given as {@code given} (a spelling, or a conf key);
-     * {@code givenAs} remembers each name's first spelling. The same value twice (blanks aside) is no conflict.
-     */
-    private static void putOnce(Map<String, String> out, Map<String, String> givenAs, String name, String given,
-                                String value) {
-        String first = givenAs.putIfAbsent(name, given);
-        if (first != null) {
-            String before = out.get(name);
-            if (!(before == null ? value == null : value != null && before.trim().equals(value.trim()))) {
-                throw new ConfigException("option '" + name + "' is given twice with different values, as '" + first
-                        + "' = '" + before + "' and as '" + given + "' = '" + value + "'; give it once");
-            }
-        }
-        out.put(name, value);
+        return REGISTRY.canonicalize(options);
     }
 
     /**
@@ -174,47 +151,48 @@ public final class EmberOptions {
         return out;
     }
 
-    /** The {@code spark.ember.*} entries of a Spark conf, prefix removed, canonicalized. */
+    /**
+     * The {@code spark.ember.*} entries of a Spark conf, prefix removed, canonicalized; a failure (an unknown name,
+     * two spellings with different values) names the conf entry.
+     */
     public static Map<String, String> fromSparkConf(Map<String, String> sparkConf) {
-        Map<String, String> out = new LinkedHashMap<>();
-        Map<String, String> givenAs = new HashMap<>();
+        OptionSet.Canonicalizer out = REGISTRY.canonicalizer();
+        // sorted, so that of two spellings the message names the same one first on every JVM
         for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
             if (e.getKey().startsWith(SPARK_CONF_PREFIX)) {
-                String name = e.getKey().substring(SPARK_CONF_PREFIX.length());
                 try {
-                    putOnce(out, givenAs, canonical(name), e.getKey(), e.getValue());
+                    out.put(e.getKey().substring(SPARK_CONF_PREFIX.length()), e.getKey(), e.getValue());
                 } catch (ConfigException ex) {
                     throw new ConfigException("Spark conf '" + e.getKey() + "': " + ex.getMessage());
                 }
             }
         }
-        return out;
+        return out.values();
     }
 
     /**
      * The value the Spark conf gives {@code option}, in any spelling ({@code spark.ember.PRELOAD}), or null. For the
-     * readers of one option outside a query (the executor plugin, the progress listener): entries that are not
-     * options are left to the queries' own checks, so a typo elsewhere does not stop them. Two spellings with
-     * different values fail naming both.
+     * readers of one option outside a query (the executor plugin, the progress listener): entries of other options,
+     * or that are not options, are left to the queries' own checks, so a typo elsewhere does not stop them. Two
+     * spellings with different values fail naming both ({@link #fromSparkConf}).
      */
     public static String confValue(Map<String, String> sparkConf, Option<?> option) {
-        Map<String, String> out = new LinkedHashMap<>();
-        Map<String, String> givenAs = new HashMap<>();
-        for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
-            if (!e.getKey().startsWith(SPARK_CONF_PREFIX)) {
-                continue;
+        Map<String, String> entries = new HashMap<>();
+        sparkConf.forEach((key, value) -> {
+            if (key.startsWith(SPARK_CONF_PREFIX) && designates(key.substring(SPARK_CONF_PREFIX.length()), option)) {
+                entries.put(key, value);
             }
-            String name;
-            try {
-                name = canonical(e.getKey().substring(SPARK_CONF_PREFIX.length()));
-            } catch (ConfigException unknown) {
-                continue;
-            }
-            if (name.equals(option.name())) {
-                putOnce(out, givenAs, name, e.getKey(), e.getValue());
-            }
+        });
+        return fromSparkConf(entries).get(option.name());
+    }
+
+    /** Whether {@code name} is a spelling of {@code option}'s name; an unknown name is not. */
+    private static boolean designates(String name, Option<?> option) {
+        try {
+            return REGISTRY.get(name).name().equals(option.name());
+        } catch (ConfigException unknown) {
+            return false;
         }
-        return out.get(option.name());
     }
 
     /** The options of a properties file, canonicalized; a missing or unreadable file fails naming it. */
@@ -228,16 +206,15 @@ public final class EmberOptions {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read Ember options file " + file, e);
         }
-        Map<String, String> out = new LinkedHashMap<>();
-        Map<String, String> givenAs = new HashMap<>();
+        OptionSet.Canonicalizer out = REGISTRY.canonicalizer();
         for (String name : new TreeSet<>(p.stringPropertyNames())) {
             try {
-                putOnce(out, givenAs, canonical(name), name, p.getProperty(name).trim());
+                out.put(name, name, p.getProperty(name).trim());
             } catch (ConfigException ex) {
                 throw new ConfigException(file + ": " + ex.getMessage());
             }
         }
-        return out;
+        return out.values();
     }
 
     /**

@@ -133,6 +133,20 @@ class EmberSettingsTest {
     }
 
     @Test
+    void confValueReadsOneOptionAndLeavesTheOtherEntriesToTheQueries() {
+        Map<String, String> conf = Map.of("spark.master", "local", "spark.ember.PRELOAD", "true",
+                "spark.ember.modle", "x", "spark.ember.top_k", "3", "spark.ember.TOP_K", "4");
+        assertEquals("true", EmberOptions.confValue(conf, EmberOptions.PRELOAD),
+                "read in any spelling; a typo and another option's two values are not its business");
+        assertNull(EmberOptions.confValue(conf, EmberOptions.PROGRESS_INTERVAL_SECONDS));
+        ConfigException e = assertThrows(ConfigException.class, () -> EmberOptions.confValue(
+                Map.of("spark.ember.preload", "true", "spark.ember.Preload", "false"), EmberOptions.PRELOAD));
+        assertTrue(e.getMessage().contains("option 'preload' is given twice with different values")
+                && e.getMessage().contains("'spark.ember.preload'") && e.getMessage().contains("'spark.ember.Preload'"),
+                e.getMessage());
+    }
+
+    @Test
     void aPerRowConstraintMayNotReplaceTheCallsReturnType() {
         // the value field's type is the call's return_type: a row generated under another constraint would be parsed
         // as that type (a struct missing the fields the row's schema left out, read as nulls)
