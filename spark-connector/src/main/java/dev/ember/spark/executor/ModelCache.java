@@ -64,9 +64,9 @@ public final class ModelCache {
                 throw new ModelFormatException("model '" + model + "' does not exist or is not a directory");
             }
             // The key includes sizes and modification times, so a changed checkpoint is copied again.
-            String identity = identity(model, fs.listStatus(src));
-            String key = src.getName() + "-" + sha256(identity).substring(0, 16);
-            return cached(cacheDir, key, dir -> copy(fs, src, model, identity, dir));
+            FileStatus[] listing = fs.listStatus(src);
+            String key = src.getName() + "-" + sha256(identity(model, listing)).substring(0, 16);
+            return cached(cacheDir, key, dir -> copy(fs, src, model, listing, dir));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read model '" + model + "'", e);
         }
@@ -155,13 +155,13 @@ public final class ModelCache {
     }
 
     /**
-     * Copies the files of {@code src} into {@code dir}, then lists {@code src} again: a checkpoint replaced while it
-     * was copied (an upload replaces files one by one) would otherwise be cached, under the key of the version
-     * listed first, as a mix of both versions. Failing lets the task's retry copy the new version under its own key.
+     * Copies the files of {@code listing} (the listing of {@code src} the cache key was made from) into {@code dir},
+     * then lists {@code src} again: a checkpoint replaced since that listing (an upload replaces files one by one)
+     * would otherwise be cached, under the key of the version listed first, as a mix of both versions. Failing lets
+     * the task's retry copy the new version under its own key.
      */
-    private static void copy(FileSystem fs, Path src, String model, String identity, java.nio.file.Path dir)
+    private static void copy(FileSystem fs, Path src, String model, FileStatus[] listing, java.nio.file.Path dir)
             throws IOException {
-        FileStatus[] listing = fs.listStatus(src);
         long neededBytes = 0;
         for (FileStatus st : listing) {
             neededBytes += st.isFile() ? st.getLen() : 0;
@@ -177,7 +177,7 @@ public final class ModelCache {
                 fs.copyToLocalFile(false, st.getPath(), new Path(dir.resolve(st.getPath().getName()).toUri()), true);
             }
         }
-        if (!identity.equals(identity(model, listing)) || !identity.equals(identity(model, fs.listStatus(src)))) {
+        if (!identity(model, listing).equals(identity(model, fs.listStatus(src)))) {
             throw new IOException("model '" + model + "' changed at the source while it was copied into " + dir
                     + " (a file's size or modification time differs); it is not cached, and a retry copies the"
                     + " new version");
