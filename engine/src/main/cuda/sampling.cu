@@ -347,12 +347,12 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
 }
 
 // Enters token i, scaled logit z (a candidate), into the race for the best Gumbel-max key z - log(-log(u)) (u from
-// Ember's Philox stream, as Sampler.draw) and its id, (bv, bi): the same winner as computing every key, at a fraction of the arithmetic. Two bounds skip tokens whose key cannot reach bv:
-// the noise -log(e) is below 16.64 (Sampler.MAX_GUMBEL_NOISE, with its relative margin), which skips most of a trained
-// model's vocabulary before any draw; and e = -log(u) >= 1 - u, so key <= z - log(1 - u), taken with the hardware's
-// approximate log2 (absolute error far below the 1e-3 margin; 1 - u is exact or within an ulp) instead of Ember's
-// two exact logs, each with an IEEE division. A skipped token's exact key is strictly below bv, so ties are
-// unaffected.
+// Ember's Philox stream, as Sampler.draw) and its id, (bv, bi): the same winner as computing every key, at a fraction
+// of the arithmetic. Two bounds skip tokens whose key cannot reach bv: the noise -log(e) is below 16.64
+// (Sampler.MAX_GUMBEL_NOISE, with its relative margin), which skips most of a trained model's vocabulary before any
+// draw; and e = -log(u) >= 1 - u, so key <= z - log(1 - u), taken with the hardware's approximate log2 (absolute error
+// far below the 1e-3 margin; 1 - u is exact or within an ulp) instead of Ember's two exact logs, each with an IEEE
+// division. A skipped token's exact key is strictly below bv, so ties are unaffected.
 __device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, uint32_t seed_hi, int output_index,
                                              float& bv, int& bi) {
     const float margin = fabsf(z) * 0x1p-20f;
