@@ -205,8 +205,9 @@ static void bench_silu(int rows, double copy_gbs) {
 // Sampling of `rows` rows over the whole vocabulary, as GpuSampler launches it for rows without penalties (work and
 // raw logits are one buffer): greedy or temperature 0.6 with no top-k/top-p/min-p, the one-pass rows the engine
 // splits over several CTAs, then sample_rows; with `logprobs`, each row asks for its token's logprob (one top
-// logprob), which adds the softmax-sum pass (sample_split_sum); without, the logprob is not computed (NaN; an older
-// sampling.cu that always computes it passes too: this benchmark also times the code before a change).
+// logprob), which adds the softmax-sum pass (sample_split_sum); without, the logprob is not computed (NaN, or a
+// correct value, passes). Built against an older sampling.cu (to time the code before a change), rows without
+// logprobs print WRONG: that sample_rows merges the sums of a split-sum pass this launch skips; its times hold.
 static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double copy_gbs) {
     size_t n = (size_t)rows * VOCAB;
     std::vector<float> logits(n);

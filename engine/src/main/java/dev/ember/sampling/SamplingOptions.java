@@ -88,7 +88,6 @@ public final class SamplingOptions {
             REPETITION_PENALTY, PRESENCE_PENALTY, FREQUENCY_PENALTY, REQUEST_SEED, STOP, STOP_TOKEN_IDS, IGNORE_EOS,
             LOGPROBS, GUIDED_CHOICE, GUIDED_REGEX, GUIDED_JSON, RETURN_TYPE));
 
-
     private SamplingOptions() {
     }
 
