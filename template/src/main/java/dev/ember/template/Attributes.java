@@ -27,7 +27,20 @@ final class Attributes {
     private Attributes() {
     }
 
+    /** {@code a.b}: a Python attribute, then (for a mapping) the key {@code b}. */
     static Object getattr(Object obj, String name) {
+        return lookup(obj, name, true);
+    }
+
+    /**
+     * Python's getattr alone, as the {@code attr} filter does: a mapping's keys are not attributes there (only
+     * {@code a.b} falls back to {@code a['b']}).
+     */
+    static Object pythonAttribute(Object obj, String name) {
+        return lookup(obj, name, false);
+    }
+
+    private static Object lookup(Object obj, String name, boolean mapKeys) {
         PyOps.failIfUndefined(obj);
         if (name.startsWith("_")) {
             return Undefined.unsafe(obj, name);
@@ -40,7 +53,7 @@ final class Attributes {
             if (DICT_MUTATORS.contains(name)) {
                 return Undefined.unsafe(obj, name);
             }
-            return map.containsKey(name) ? map.get(name) : Undefined.missingAttribute(obj, name);
+            return mapKeys && map.containsKey(name) ? map.get(name) : Undefined.missingAttribute(obj, name);
         }
         if (obj instanceof String) {
             return STR_METHODS.contains(name) ? new Methods.Bound(obj, name) : Undefined.missingAttribute(obj, name);
@@ -72,19 +85,6 @@ final class Attributes {
             }
         }
         return Undefined.missingAttribute(obj, name);
-    }
-
-    /**
-     * Python's getattr alone, as the {@code attr} filter does: a mapping's keys are not attributes there (only
-     * {@code a.b} falls back to {@code a['b']}).
-     */
-    static Object pythonAttribute(Object obj, String name) {
-        PyOps.failIfUndefined(obj);
-        if (obj instanceof Map && !name.startsWith("_") && !DICT_METHODS.contains(name)
-                && !DICT_MUTATORS.contains(name)) {
-            return Undefined.missingAttribute(obj, name);
-        }
-        return getattr(obj, name);
     }
 
     static Object getitem(Object obj, Object key) {

@@ -13,9 +13,7 @@ final class MacroValue implements PyCallable {
     private final List<Stmt> body;
     private final Scope closure;
     // as jinja2: extra positional or keyword arguments, or a call block, only for a body that uses them
-    private final boolean catchVarargs;
-    private final boolean catchKwargs;
-    private final boolean usesCaller;
+    private final NameScan.Uses uses;
 
     MacroValue(String name, List<String> params, List<Expr> defaults, List<Stmt> body, NameScan.Uses uses,
                Scope closure) {
@@ -24,9 +22,7 @@ final class MacroValue implements PyCallable {
         this.defaults = defaults;
         this.body = body;
         this.closure = closure;
-        this.catchVarargs = uses.varargs();
-        this.catchKwargs = uses.kwargs();
-        this.usesCaller = uses.caller();
+        this.uses = uses;
     }
 
     @Override
@@ -58,15 +54,15 @@ final class MacroValue implements PyCallable {
                 bound[at] = true;
             }
         }
-        if (caller != null && !usesCaller && !params.contains("caller")) {
+        if (caller != null && !uses.caller() && !params.contains("caller")) {
             throw PyOps.typeError("macro '" + name + "' was invoked with two values for the special caller argument."
                     + " This is most likely a bug.");
         }
-        if (!extraKw.isEmpty() && !catchKwargs) {
+        if (!extraKw.isEmpty() && !uses.kwargs()) {
             throw PyOps.typeError("macro '" + name + "' takes no keyword argument '" + extraKw.keySet().iterator().next()
                     + "'");
         }
-        if (!extra.isEmpty() && !catchVarargs) {
+        if (!extra.isEmpty() && !uses.varargs()) {
             throw PyOps.typeError("macro '" + name + "' takes not more than " + params.size() + " argument(s)");
         }
         for (int i = 0; i < params.size(); i++) {

@@ -18,10 +18,9 @@ final class Parser {
     private final TokenStream s;
     private final ExprParser exprs;
     private int loopDepth;
-    // for bodies (and else bodies) around the current statement, macros inside them included; with forTarget,
-    // where jinja2 refuses to assign "loop" (its compile-time TemplateAssertionError)
+    // for statements around the current point (their targets, bodies and else bodies; macros inside them
+    // included), where jinja2 refuses to assign "loop" (its compile-time TemplateAssertionError)
     private int forNesting;
-    private boolean forTarget;
 
     private Parser(List<Token> tokens, SourceMap map) {
         this.s = new TokenStream(tokens, map);
@@ -144,9 +143,8 @@ final class Parser {
 
     private Stmt forStatement() {
         Token opener = s.next();
-        forTarget = true;
+        forNesting++; // from the target on: the target is the first place "loop" is refused
         Target target = assignTarget(false);
-        forTarget = false;
         if (!s.skipName("in")) {
             throw s.error(s.cur(), "expected 'in' in for loop, got " + s.cur().describe());
         }
@@ -157,7 +155,6 @@ final class Parser {
         }
         endOfTag();
         loopDepth++;
-        forNesting++;
         List<Stmt> body = subparse(Set.of("endfor", "else"), opener);
         loopDepth--;
         List<Stmt> elseBody = List.of();
@@ -210,7 +207,7 @@ final class Parser {
                 if (Set.of("true", "false", "none", "True", "False", "None").contains(name.text())) {
                     throw s.error(name, "cannot assign to the constant '" + name.text() + "'");
                 }
-                if (name.text().equals("loop") && (forTarget || forNesting > 0)) {
+                if (name.text().equals("loop") && forNesting > 0) {
                     throw s.error(name, "Can't assign to special loop variable in for-loop target");
                 }
                 items.add(new Target.Name(name.text()));

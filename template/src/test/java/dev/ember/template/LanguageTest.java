@@ -2,6 +2,8 @@ package dev.ember.template;
 
 import static dev.ember.template.TemplateTesting.render;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,6 +22,13 @@ class LanguageTest {
             m.put((String) kv[i], kv[i + 1]);
         }
         return m;
+    }
+
+    /** Renders a template that must fail with a message containing {@code expected}; returns the message. */
+    private static String assertFails(String template, String expected, Object... vars) {
+        String message = assertThrows(TemplateException.class, () -> render(template, vars), template).getMessage();
+        assertTrue(message.contains(expected), message);
+        return message;
     }
 
     @Test
@@ -145,8 +154,7 @@ class LanguageTest {
                         "TypeError: macro 'f' was invoked with two values for the special caller argument"},
                 {"{% macro f(a) %}{{ caller(1, 2) }}{% endmacro %}{% call(x) f(1) %}{{ x }}{% endcall %}",
                         "takes not more than 1 argument(s)"}}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+            assertFails(c[0], c[1]);
         }
     }
 
@@ -154,9 +162,7 @@ class LanguageTest {
     void formatRefusesMixingAutomaticAndManualFieldNumbers() {
         // Python: ValueError; '{0}{}'.format(1, 2) must not print 11 (or 12)
         for (String t : new String[] {"{{ '{0}{}'.format(1, 2) }}", "{{ '{}{0}'.format(1, 2) }}"}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("ValueError: cannot switch from manual field"
-                    + " specification to automatic field numbering"), e.getMessage());
+            assertFails(t, "ValueError: cannot switch from manual field specification to automatic field numbering");
         }
         assertEquals("21|122", render("{{ '{a}{}'.format(1, a=2) }}|{{ '{}{}{a}'.format(1, 2, a=2) }}"));
     }
@@ -169,8 +175,7 @@ class LanguageTest {
         for (String[] c : new String[][] {{"{{ x | indent(2) }}", "UndefinedError"},
                 {"{{ none | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'NoneType' and 'str'"},
                 {"{{ 5 | indent(2) }}", "TypeError: unsupported operand type(s) for +=: 'int' and 'str'"}}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+            assertFails(c[0], c[1]);
         }
     }
 
@@ -183,8 +188,7 @@ class LanguageTest {
         for (String[] c : new String[][] {{"{{ none | truncate(3) }}", "TypeError: object of type 'NoneType' has no len()"},
                 {"{{ 5 | truncate(3) }}", "TypeError: object of type 'int' has no len()"},
                 {"{{ range(20) | list | truncate(3) }}", "AttributeError: 'list' object has no attribute 'rsplit'"}}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+            assertFails(c[0], c[1]);
         }
     }
 
@@ -209,14 +213,9 @@ class LanguageTest {
                 {true, "TypeError: 'bool' object is not subscriptable"},
                 {map("a", 1L), "TypeError: unhashable type: 'slice'"}};
         for (Object[] c : cases) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
-                    () -> render("{{ v[1:] }}", "v", c[0]), String.valueOf(c[0]));
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
+            assertFails("{{ v[1:] }}", (String) c[1], "v", c[0]);
         }
-        TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class,
-                () -> render("{{ m.content[:10] }}", "m", map("content", null)));
-        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("'NoneType' object is not subscriptable"),
-                e.getMessage());
+        assertFails("{{ m.content[:10] }}", "'NoneType' object is not subscriptable", "m", map("content", null));
         // an index (not a slice) of None stays undefined, as jinja2's getitem makes it
         assertEquals("|bc", render("{{ none[1] }}|{{ 'abc'[1:] }}"));
     }
@@ -236,8 +235,7 @@ class LanguageTest {
                         + "{{ 'a\nb'.splitlines(keepends=true) }}"));
         // Python: TypeError ('str' object cannot be interpreted as an integer), not a truth test of the argument
         for (String t : new String[] {"{{ 'a'.splitlines(' ') }}", "{{ 'a'.splitlines(none) }}", "{{ 'a'.splitlines(1.0) }}"}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(t), t);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("TypeError"), e.getMessage());
+            assertFails(t, "TypeError");
         }
     }
 
@@ -269,9 +267,8 @@ class LanguageTest {
         // Python accepts these; an error saying "unsupported format character" or "Single '}'" blamed the template
         for (String[] c : new String[][] {{"{{ '%g' % 3.5 }}", "'g'"}, {"{{ '%a' % 'x' }}", "'a'"},
                 {"{{ '%*d' % (5, 3) }}", "'*'"}, {"{{ '{0:{1}}'.format(3, 5) }}", "nested"}}) {
-            TemplateException e = org.junit.jupiter.api.Assertions.assertThrows(TemplateException.class, () -> render(c[0]), c[0]);
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("not supported in chat templates")
-                    && e.getMessage().contains(c[1]), e.getMessage());
+            String message = assertFails(c[0], c[1]);
+            assertTrue(message.contains("not supported in chat templates"), message);
         }
     }
 }
