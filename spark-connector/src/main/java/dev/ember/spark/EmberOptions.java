@@ -189,7 +189,7 @@ public final class EmberOptions {
     /** Whether {@code name} is a spelling of {@code option}'s name; an unknown name is not. */
     private static boolean designates(String name, Option<?> option) {
         try {
-            return REGISTRY.get(name).name().equals(option.name());
+            return canonical(name).equals(option.name());
         } catch (ConfigException unknown) {
             return false;
         }

@@ -99,12 +99,12 @@ public final class LlmGenerate extends Expression implements Unevaluable, java.i
             return new TypeCheckResult.TypeCheckFailure(prettyName() + ": messages must be an"
                     + " array<struct<role: string, content: string>>, got " + in.simpleString());
         }
-        if (rowOptions() != null && !(rowOptions().dataType() instanceof MapType)) {
-            return new TypeCheckResult.TypeCheckFailure(prettyName() + ": the per-row options must be a"
-                    + " map<string, string>, got " + rowOptions().dataType().simpleString());
-        }
         if (rowOptions() != null) {
-            String problem = SqlFunctions.mapTypeProblem((MapType) rowOptions().dataType());
+            if (!(rowOptions().dataType() instanceof MapType options)) {
+                return new TypeCheckResult.TypeCheckFailure(prettyName() + ": the per-row options must be a"
+                        + " map<string, string>, got " + rowOptions().dataType().simpleString());
+            }
+            String problem = SqlFunctions.mapTypeProblem(options);
             if (problem != null) {
                 return new TypeCheckResult.TypeCheckFailure(prettyName() + ": the per-row options " + problem);
             }

@@ -51,7 +51,7 @@ final class PartitionGenerator implements Serializable {
     private final Seq<Attribute> childOutput;
     private final Seq<Attribute> output;
     private final EmberSettings settings;
-    private final org.apache.spark.sql.types.DataType valueType; // return_type's Spark type, or null
+    private final boolean hasValue; // the result struct carries return_type's typed value field
     private final boolean logprobs; // the result struct carries logprobs and confidence
     private final LlmGenerate.Kind kind;
     private final DataType inputType;
@@ -71,7 +71,7 @@ final class PartitionGenerator implements Serializable {
         this.childOutput = childOutput;
         this.output = output;
         this.settings = call.settings();
-        this.valueType = GenerationSchema.valueType(settings);
+        this.hasValue = GenerationSchema.valueType(settings) != null;
         this.logprobs = GenerationSchema.withLogprobs(settings);
         this.kind = call.kind();
         this.inputType = call.input().dataType();
@@ -127,7 +127,7 @@ final class PartitionGenerator implements Serializable {
             public InternalRow next() {
                 TaskSession.Generated<InternalRow> g = session.next();
                 resultHolder.update(0, g.result() == null ? skipped
-                        : GenerationSchema.toRow(g.typed(), valueType != null, logprobs));
+                        : GenerationSchema.toRow(g.typed(), hasValue, logprobs));
                 return outputProjection.apply(joined.apply(g.row(), resultHolder));
             }
         };

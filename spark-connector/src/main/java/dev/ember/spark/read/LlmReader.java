@@ -11,7 +11,6 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.read.PartitionReader;
 import org.apache.spark.sql.execution.RowToColumnConverter;
 import org.apache.spark.sql.execution.vectorized.OnHeapColumnVector;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 
 import java.util.Iterator;
@@ -33,7 +32,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
 
     private final LlmPartition partition;
     private final int batchRows;
-    private final DataType valueType; // return_type's Spark type, or null
+    private final boolean hasValue; // the result struct carries return_type's typed value field
     private final boolean logprobs;
     private final SplitReader.Rows rows;
     private final LlmTaskMetrics metrics = new LlmTaskMetrics();
@@ -49,7 +48,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         EmberSettings settings = spec.settings;
         this.partition = partition;
         this.batchRows = settings.maxInFlightPerTask();
-        this.valueType = GenerationSchema.valueType(settings);
+        this.hasValue = GenerationSchema.valueType(settings) != null;
         this.logprobs = GenerationSchema.withLogprobs(settings);
         this.converter = new RowToColumnConverter(spec.outputSchema);
         this.vectors = OnHeapColumnVector.allocateColumns(Math.min(batchRows, 4096), spec.outputSchema);
@@ -91,7 +90,7 @@ final class LlmReader implements PartitionReader<ColumnarBatch> {
         int n = 0;
         while (n < batchRows && session.hasNext()) {
             TaskSession.Generated<SplitRow> g = session.next();
-            generation.update(0, GenerationSchema.toRow(g.typed(), valueType != null, logprobs));
+            generation.update(0, GenerationSchema.toRow(g.typed(), hasValue, logprobs));
             converter.convert(joined.apply(g.row().row(), generation), vectors);
             n++;
         }
