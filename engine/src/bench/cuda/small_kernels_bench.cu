@@ -127,7 +127,8 @@ static void bench_rmsnorm(int rows, double copy_gbs) {
 }
 
 // Bias + RoPE + K/V store (Qwen2: q/k/v bias, no q/k norm), as Kernels.ropeStore launches it.
-static void bench_rope(int tokens, double copy_gbs) {
+// threads: Kernels.ropeThreads (a warp per head), or 128 as before 2026-12-06 (session 5) for the comparison.
+static void bench_rope(int tokens, int threads, double copy_gbs) {
     int width = (NH + 2 * NKV) * HD;
     std::vector<bf> qkv = random_bf((size_t)tokens * width, 3, 2.f), bias = random_bf(width, 4, 0.5f);
     std::vector<int> positions(tokens), slots(tokens);
@@ -145,7 +146,7 @@ static void bench_rope(int tokens, double copy_gbs) {
     CK(cudaMalloc(&d_q, (size_t)tokens * NH * HD * sizeof(bf)));
     CK(cudaMalloc(&d_k, cache * sizeof(bf))); CK(cudaMalloc(&d_v, cache * sizeof(bf)));
     auto launch = [&] {
-        rope_store_bf16<<<tokens, 128>>>(d_q, d_k, d_v, d_qkv, d_bias, nullptr, nullptr, d_pos, d_slots, d_inv, NH, NKV,
+        rope_store_bf16<<<tokens, threads>>>(d_q, d_k, d_v, d_qkv, d_bias, nullptr, nullptr, d_pos, d_slots, d_inv, NH, NKV,
                                          HD, BLOCK, 1e-6f);
     };
     launch();
@@ -170,7 +171,7 @@ static void bench_rope(int tokens, double copy_gbs) {
     }
     double us = time_us(launch);
     double bytes = (double)tokens * width * 2 * 2 + width * 2.0 + tokens * 8.0;
-    report("rope_store", tokens, us, bytes, copy_gbs, err, 1e-2);
+    report(threads == 128 ? "rope_store, 4 warps" : "rope_store", tokens, us, bytes, copy_gbs, err, 1e-2);
     cudaFree(d_qkv); cudaFree(d_bias); cudaFree(d_pos); cudaFree(d_slots); cudaFree(d_inv);
     cudaFree(d_q); cudaFree(d_k); cudaFree(d_v);
 }
@@ -285,7 +286,10 @@ int main() {
     printf("%s, %d SMs; device copy %.0f GB/s (bytes read + written); floor = bytes moved at that rate\n", p.name,
            p.multiProcessorCount, copy_gbs);
     for (int rows : {16, 64, 256, 8192}) bench_rmsnorm(rows, copy_gbs);
-    for (int rows : {16, 64, 256, 8192}) bench_rope(rows, copy_gbs);
+    for (int rows : {16, 64, 256, 8192}) {
+        bench_rope(rows, 128, copy_gbs);
+        bench_rope(rows, 32 * std::min(32, NH + 2 * NKV), copy_gbs);
+    }
     for (int rows : {16, 64, 256, 8192}) bench_silu(rows, copy_gbs);
     for (int rows : {16, 64, 256}) {
         bench_sampling(rows, true, false, p.multiProcessorCount, copy_gbs);

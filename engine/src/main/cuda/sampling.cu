@@ -50,7 +50,8 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-__device__ __forceinline__ uint32_t philox_first_word(uint32_t c0, uint32_t c1, uint32_t k0, uint32_t k1) {
+// Philox4x32-10 of counter (c0, c1, 0, 0) under key (k0, k1): the four output words (x0, x1, x2, x3).
+__device__ __forceinline__ uint4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t k0, uint32_t k1) {
     uint32_t c2 = 0, c3 = 0;
 #pragma unroll
     for (int round = 0; round < 10; round++) {
@@ -66,13 +67,24 @@ __device__ __forceinline__ uint32_t philox_first_word(uint32_t c0, uint32_t c1, 
         c2 = n2;
         c3 = lo0;
     }
-    return c0;
+    return make_uint4(c0, c1, c2, c3);
 }
 
+// The uniform of one generator word: its top 23 bits, centred in their cell of the 2^-23 grid (k + 0.5 is exact
+// for k < 2^23, so u stays inside (0, 1); 24 bits rounded the top value to u = 1). Philox.uniformOf.
+__device__ __forceinline__ float uniform_of(uint32_t x) {
+    return __fmul_rn(__fadd_rn((float)(x >> 9), 0.5f), 1.1920928955078125e-7f);
+}
+
+__device__ __forceinline__ uint32_t word_of(uint4 w, int k) {
+    return k == 0 ? w.x : k == 1 ? w.y : k == 2 ? w.z : w.w;
+}
+
+// Ember's stream (Philox.uniform): vocabulary entry i takes word i & 3 of the block of counter (i >> 2, output_index),
+// so one generator call serves four consecutive entries.
 __device__ __forceinline__ float philox_uniform(uint32_t seed_lo, uint32_t seed_hi, int output_index, int vocab_index) {
-    uint32_t x0 = philox_first_word((uint32_t)vocab_index, (uint32_t)output_index, seed_lo, seed_hi);
-    // 23 bits: k + 0.5 is exact for k < 2^23, so u stays inside (0, 1) (24 bits rounded the top value to u = 1)
-    return __fmul_rn(__fadd_rn((float)(x0 >> 9), 0.5f), 1.1920928955078125e-7f);
+    const uint4 w = philox4x32_10((uint32_t)vocab_index >> 2, (uint32_t)output_index, seed_lo, seed_hi);
+    return uniform_of(word_of(w, vocab_index & 3));
 }
 
 // (value, id) pairs ordered by value, then by lower id; -inf with id INT_MAX is "nothing".
@@ -352,7 +364,8 @@ __device__ uint64_t top_p_cut_search(const float* lw, const uint32_t* allowed, f
 // (Sampler.MAX_GUMBEL_NOISE, with its relative margin), which skips most of a trained model's vocabulary before any
 // draw; and e = -log(u) >= 1 - u, so key <= z - log(1 - u), taken with the hardware's approximate log2 (absolute error
 // far below the 1e-3 margin; 1 - u is exact or within an ulp) instead of Ember's two exact logs, each with an IEEE
-// division. A skipped token's exact key is strictly below bv, so ties are unaffected.
+// division. A skipped token's exact key is strictly below bv, so ties are unaffected. (The rows that filter use this
+// one token at a time; the one-pass rows race four at a time, gumbel_enter4.)
 __device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, uint32_t seed_hi, int output_index,
                                              float& bv, int& bi) {
     const float margin = fabsf(z) * 0x1p-20f;
@@ -361,6 +374,37 @@ __device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, u
     if (z - 0.6931472f * __log2f(1.f - u) + 1e-3f + margin < bv) return;
     const float key = __fsub_rn(z, ember_log(-ember_log(u)));
     if (better(key, i, bv, bi)) { bv = key; bi = i; }
+}
+
+// gumbel_enter for the n <= 4 tokens i0 .. i0 + n - 1 (i0 a multiple of 4) with penalized, masked logits l: one
+// Philox call draws their four uniforms (Ember's stream gives a block's four words to four consecutive entries), and
+// only when one of them passes the noise bound. The bounds take z from a multiplication by 1 / temperature (within
+// 1.5 ulp of the IEEE division, so the relative margin doubles to 2^-19); the exact z = l / temperature, which the
+// key is computed from, is divided only for a token that passes both. A -inf logit (masked) or NaN is no candidate;
+// an infinite or near-overflow z skips the bounds and takes the exact path.
+__device__ __forceinline__ void gumbel_enter4(const float* l, int i0, int n, float temperature, float inv_t,
+                                              uint32_t seed_lo, uint32_t seed_hi, int output_index, float& bv, int& bi) {
+    bool draw = false;
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
+        draw |= k < n && l[k] > -INFINITY && !(a < 1e38f && zq + 17.f + a * 0x1p-19f < bv);
+    }
+    if (!draw) return;
+    const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, seed_lo, seed_hi);
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        if (k >= n || !(l[k] > -INFINITY)) continue;
+        const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
+        const bool bounded = a < 1e38f;
+        if (bounded && zq + 17.f + a * 0x1p-19f < bv) continue;  // bv may have risen within the four
+        const float u = uniform_of(word_of(w, k));
+        if (bounded && zq - 0.6931472f * __log2f(1.f - u) + 1e-3f + a * 0x1p-19f < bv) continue;
+        const float z = __fdiv_rn(l[k], temperature);
+        if (!candidate(z)) continue;
+        const float key = __fsub_rn(z, ember_log(-ember_log(u)));
+        if (better(key, i0 + k, bv, bi)) { bv = key; bi = i0 + k; }
+    }
 }
 
 extern "C" __global__ void apply_penalties(float* work, const int* entries, int n, int vocab) {
@@ -396,22 +440,43 @@ __device__ __forceinline__ bool one_pass_row(const int* pr, int vocab) {
     return pr[1] || (!(top_k > 0 && top_k < vocab) && !(top_p < 1.0 || __int_as_float(pr[3]) > 0.f));
 }
 
-// Pass 1 of sample_rows over [begin, end) with stride blockDim.x: the raw maximum, non-finite raw logits, and the
-// best (value, id) of a greedy row or (Gumbel key, id) of a temperature row.
+// n <= 4 floats from p[i ..] (i a multiple of 4): one 16-byte load when p is 16-byte aligned and all four are there.
+__device__ __forceinline__ void load4(const float* p, int i, int n, bool aligned, float* v) {
+    if (aligned && n == 4) {
+        const float4 f = *reinterpret_cast<const float4*>(p + i);
+        v[0] = f.x; v[1] = f.y; v[2] = f.z; v[3] = f.w;
+    } else {
+#pragma unroll
+        for (int k = 0; k < 4; k++) v[k] = k < n ? p[i + k] : -INFINITY;
+    }
+}
+
+// The chunk of a row each split CTA takes: a multiple of 4, so gumbel_enter4's blocks of four never straddle chunks.
+__device__ __forceinline__ int split_chunk(int vocab, int splits) {
+    return ((vocab + splits - 1) / splits + 3) & ~3;
+}
+
+// Pass 1 of sample_rows over [begin, end) (begin a multiple of 4), four consecutive entries a thread at a time: the
+// raw maximum, non-finite raw logits, and the best (value, id) of a greedy row or (Gumbel key, id) of a temperature row.
 __device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
                                            float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
                                            int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
-    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
-        const float l = lr[i];
-        mx = fmaxf(mx, wl(lr, allowed, i));
-        non_finite |= !isfinite(l);
-        if (greedy) {
-            const float v = wl(lw, allowed, i);
-            if (better(v, i, bv, bi)) { bv = v; bi = i; }
-        } else {
-            const float z = __fdiv_rn(wl(lw, allowed, i), temperature);
-            if (candidate(z)) gumbel_enter(z, i, seed_lo, seed_hi, output_index, bv, bi);
+    const bool aligned = ((reinterpret_cast<uintptr_t>(lr) | reinterpret_cast<uintptr_t>(lw)) & 15) == 0;
+    const float inv_t = greedy ? 0.f : __frcp_rn(temperature);
+    for (int i = begin + 4 * threadIdx.x; i < end; i += 4 * blockDim.x) {
+        const int n = min(4, end - i);
+        float r[4], w[4];
+        load4(lr, i, n, aligned, r);
+        load4(lw, i, n, aligned, w);
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            if (k >= n) break;
+            non_finite |= !isfinite(r[k]);
+            if (allowed != nullptr && !((allowed[(i + k) >> 5] >> ((i + k) & 31)) & 1u)) r[k] = w[k] = -INFINITY;
+            mx = fmaxf(mx, r[k]);
+            if (greedy && better(w[k], i + k, bv, bi)) { bv = w[k]; bi = i + k; }
         }
+        if (!greedy) gumbel_enter4(w, i, n, temperature, inv_t, seed_lo, seed_hi, output_index, bv, bi);
     }
 }
 
@@ -423,7 +488,7 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_scan(SplitPart* p
     if (!one_pass_row(pr, vocab)) return;
     const int row = pr[0];
     const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
-    const int chunk = (vocab + gridDim.y - 1) / gridDim.y;
+    const int chunk = split_chunk(vocab, gridDim.y);
     const int begin = blockIdx.y * chunk;
     float mx = -INFINITY, bv = -INFINITY;
     int non_finite = 0, bi = INT_MAX;
@@ -456,7 +521,7 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_sum(SplitPart* pa
     if (non_finite) return;  // sample_rows reports the row
     const float* lr = raw + (size_t)pr[0] * vocab;
     const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
-    const int chunk = (vocab + gridDim.y - 1) / gridDim.y;
+    const int chunk = split_chunk(vocab, gridDim.y);
     const int begin = blockIdx.y * chunk, end = min(vocab, begin + chunk);
     unsigned long long part = 0;
     for (int i = begin + threadIdx.x; i < end; i += blockDim.x) part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));

@@ -10,15 +10,18 @@ package dev.ember.sampling;
  * sampling the request's {@code outputIndex}-th generated token is
  * <pre>
  *   key     = (k0, k1)         = ((int) seed, (int) (seed >>> 32))
- *   counter = (c0, c1, c2, c3) = (vocabIndex, outputIndex, 0, 0)
+ *   counter = (c0, c1, c2, c3) = (vocabIndex >>> 2, outputIndex, 0, 0)
  *   (x0, x1, x2, x3) = philox4x32_10(counter, key)
- *   u = ((x0 >>> 9) + 0.5f) * 2^-23        // float, exact: strictly inside (0, 1), in [2^-24, 1 - 2^-24]
+ *   x = x[vocabIndex &amp; 3]
+ *   u = ((x >>> 9) + 0.5f) * 2^-23         // float, exact: strictly inside (0, 1), in [2^-24, 1 - 2^-24]
  * </pre>
+ * One generator call serves four consecutive vocabulary entries (until 2026-12-06 each entry had its own call and
+ * used only x0: the ten rounds' multiplications were most of a sampling kernel's work).
  * Twenty-three bits, not twenty-four: {@code k + 0.5} is a float for every {@code k < 2^23}, while the top value of
  * 24 bits, {@code 2^24 - 0.5}, is not and rounded to {@code 2^24}, giving {@code u = 1}, a Gumbel key of
  * {@code +inf} and a token drawn regardless of its probability (once in 2^24 draws, about one sampled token in a
  * hundred over a 150k vocabulary; the stream used 24 bits until 2026-12-06).
- * Only {@code x0} is used. Every draw is a pure function of (seed, outputIndex, vocabIndex), so a request's
+ * Every draw is a pure function of (seed, outputIndex, vocabIndex), so a request's
  * tokens do not depend on which other requests shared its batch.
  *
  * <p>Stateless and thread-safe (static methods only).
@@ -46,33 +49,13 @@ public final class Philox {
             throw new IllegalArgumentException("Philox4x32 needs a counter of 4 words and a key of 2 words; got "
                     + counter.length + " and " + key.length);
         }
-        int c0 = counter[0];
-        int c1 = counter[1];
-        int c2 = counter[2];
-        int c3 = counter[3];
-        int k0 = key[0];
-        int k1 = key[1];
-        for (int round = 0; round < 10; round++) {
-            if (round > 0) {
-                k0 += W0;
-                k1 += W1;
-            }
-            long p0 = (M0 & MASK32) * (c0 & MASK32);
-            long p1 = (M1 & MASK32) * (c2 & MASK32);
-            int n0 = (int) (p1 >>> 32) ^ c1 ^ k0;
-            int n2 = (int) (p0 >>> 32) ^ c3 ^ k1;
-            c0 = n0;
-            c1 = (int) p1;
-            c2 = n2;
-            c3 = (int) p0;
-        }
-        return new int[] {c0, c1, c2, c3};
+        int[] out = new int[4];
+        rounds(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
+        return out;
     }
 
-    /** The first output word for counter (c0, c1, 0, 0) under key (k0, k1); allocation-free. */
-    static int firstWord(int c0, int c1, int k0, int k1) {
-        int c2 = 0;
-        int c3 = 0;
+    /** The ten rounds: writes the output words (x0..x3) of counter (c0..c3) under key (k0, k1) into {@code out}. */
+    private static void rounds(int c0, int c1, int c2, int c3, int k0, int k1, int[] out) {
         for (int round = 0; round < 10; round++) {
             if (round > 0) {
                 k0 += W0;
@@ -87,7 +70,10 @@ public final class Philox {
             c2 = n2;
             c3 = (int) p0;
         }
-        return c0;
+        out[0] = c0;
+        out[1] = c1;
+        out[2] = c2;
+        out[3] = c3;
     }
 
     /**
@@ -98,7 +84,35 @@ public final class Philox {
      * @param vocabIndex  the vocabulary entry
      */
     public static float uniform(long seed, int outputIndex, int vocabIndex) {
-        return uniformOf(firstWord(vocabIndex, outputIndex, (int) seed, (int) (seed >>> 32)));
+        return new Row(seed, outputIndex).uniform(vocabIndex);
+    }
+
+    /**
+     * The draws of one sampled token ({@code seed}, {@code outputIndex}) for any vocabulary entries, keeping the last
+     * generator block: entries visited in order cost one generator call per four. Not thread-safe.
+     */
+    static final class Row {
+        private final int k0;
+        private final int k1;
+        private final int outputIndex;
+        private final int[] words = new int[4];
+        private int block = -1;
+
+        Row(long seed, int outputIndex) {
+            this.k0 = (int) seed;
+            this.k1 = (int) (seed >>> 32);
+            this.outputIndex = outputIndex;
+        }
+
+        /** {@link Philox#uniform} of this row's seed and output index for entry {@code vocabIndex}. */
+        float uniform(int vocabIndex) {
+            int b = vocabIndex >>> 2;
+            if (b != block) {
+                rounds(b, outputIndex, 0, 0, k0, k1, words);
+                block = b;
+            }
+            return uniformOf(words[vocabIndex & 3]);
+        }
     }
 
     /** The uniform of one generator word: its top 23 bits, centred in their cell of the 2^-23 grid. */

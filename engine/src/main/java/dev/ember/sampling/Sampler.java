@@ -237,13 +237,14 @@ public final class Sampler {
         }
         // the most probable token's key first: most others then cannot reach it and are not drawn
         int best = top;
-        float bestKey = gumbelKey(z[top], Philox.uniform(seed, outputIndex, top));
+        Philox.Row draws = new Philox.Row(seed, outputIndex);
+        float bestKey = gumbelKey(z[top], draws.uniform(top));
         for (int i = 0; i < vocab; i++) {
             double margin = Math.abs(z[i]) * 0x1p-20;
             if (!kept[i] || i == top || z[i] + MAX_GUMBEL_NOISE + margin < bestKey) {
                 continue;
             }
-            float u = Philox.uniform(seed, outputIndex, i);
+            float u = draws.uniform(i);
             if (z[i] - Math.log(1 - u) + 1e-3 + margin < bestKey) {
                 continue; // key <= z - log(1 - u) (class comment); the margin covers FloatMath.log's rounding
             }

@@ -95,7 +95,11 @@ class GuidedPropertyTest {
         for (int i = 0; i < n; i++) {
             Result res = results.get(i);
             Constraint c = requests.get(i).params().guided();
-            if (res.finishReason() == FinishReason.LENGTH && !GuidedTesting.satisfies(c, res.text())) {
+            // Cut inside a character: the text shows U+FFFD for its incomplete last bytes, which the text check may
+            // accept while the bytes (what the automaton follows) do not; the row must then carry the error.
+            boolean cutInsideACharacter = res.text().endsWith("\uFFFD") && res.error() != null;
+            if (res.finishReason() == FinishReason.LENGTH
+                    && (cutInsideACharacter || !GuidedTesting.satisfies(c, res.text()))) {
                 assertNotNull(res.error(), "length finish without the row error: " + res.text());
                 assertTrue(res.error().contains("max_tokens"), res.error());
                 length++;

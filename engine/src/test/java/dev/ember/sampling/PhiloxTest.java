@@ -20,13 +20,21 @@ class PhiloxTest {
                 Philox.philox4x32(words(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), words(0xa4093822, 0x299f31d0)));
     }
 
+    /** Entry i takes word i &amp; 3 of the block of counter (i / 4, outputIndex, 0, 0): four entries a generator call. */
     @Test
     void uniformFollowsTheDocumentedStream() {
         long seed = 0x1234_5678_9abc_def0L;
-        int x0 = Philox.philox4x32(words(77, 5, 0, 0), words(0x9abcdef0, 0x12345678))[0];
-        float expected = ((x0 >>> 9) + 0.5f) * 0x1.0p-23f;
-        assertEquals(expected, Philox.uniform(seed, 5, 77));
-        assertEquals(x0, Philox.firstWord(77, 5, 0x9abcdef0, 0x12345678));
+        int[] block = Philox.philox4x32(words(19, 5, 0, 0), words(0x9abcdef0, 0x12345678));
+        Philox.Row row = new Philox.Row(seed, 5);
+        for (int i = 76; i < 80; i++) {
+            float expected = ((block[i - 76] >>> 9) + 0.5f) * 0x1.0p-23f;
+            assertEquals(expected, Philox.uniform(seed, 5, i), "entry " + i);
+            assertEquals(expected, row.uniform(i), "entry " + i + " through a Row");
+        }
+        // a Row keeps one block: going back to an earlier one draws it again
+        int[] first = Philox.philox4x32(words(0, 5, 0, 0), words(0x9abcdef0, 0x12345678));
+        assertEquals(((first[2] >>> 9) + 0.5f) * 0x1.0p-23f, row.uniform(2));
+        assertEquals(Philox.uniform(seed, 5, 79), row.uniform(79));
     }
 
     @Test

@@ -74,8 +74,13 @@ final class Kernels {
     /** Bias, q/k norm, RoPE and the K/V store for {@code tokens} rows of the fused QKV output. bias/norms may be 0. */
     void ropeStore(long qOut, long kCache, long vCache, long qkv, long bias, long qNorm, long kNorm, long positions,
                    long slots, long invFreq, int tokens, int numHeads, int numKvHeads, int headDim, int blockSize, float eps) {
-        module.launch("rope_store_" + suffix, tokens, 1, 1, 128, 0, stream, qOut, kCache, vCache, qkv, bias, qNorm, kNorm,
+        module.launch("rope_store_" + suffix, tokens, 1, 1, ropeThreads(numHeads, numKvHeads), 0, stream, qOut, kCache, vCache, qkv, bias, qNorm, kNorm,
                 positions, slots, invFreq, numHeads, numKvHeads, headDim, blockSize, eps);
+    }
+
+    /** rope_store's block: a warp per head (q, k and v heads), at most 1,024 threads (rope.cu). */
+    static int ropeThreads(int numHeads, int numKvHeads) {
+        return 32 * Math.min(32, numHeads + 2 * numKvHeads);
     }
 
     /** out (rows, inter) = silu(gate) * up over gateUp (rows, 2 * inter). */
