@@ -124,8 +124,12 @@ __device__ __forceinline__ float key_value(uint32_t k) {
 }
 
 // The penalized logit of token i, or -inf where the row's guided-decoding mask (null: none) disallows it.
+__device__ __forceinline__ bool is_allowed(const uint32_t* allowed, int i) {
+    return allowed == nullptr || ((allowed[i >> 5] >> (i & 31)) & 1u);
+}
+
 __device__ __forceinline__ float wl(const float* lw, const uint32_t* allowed, int i) {
-    return allowed == nullptr || ((allowed[i >> 5] >> (i & 31)) & 1u) ? lw[i] : -INFINITY;
+    return is_allowed(allowed, i) ? lw[i] : -INFINITY;
 }
 
 // A token is a candidate when its scaled logit is neither -inf (masked) nor NaN.
@@ -381,14 +385,17 @@ __device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, u
 // only when one of them passes the noise bound. The bounds take z from a multiplication by 1 / temperature (within
 // 1.5 ulp of the IEEE division, so the relative margin doubles to 2^-19); the exact z = l / temperature, which the
 // key is computed from, is divided only for a token that passes both. A -inf logit (masked) or NaN is no candidate;
-// an infinite or near-overflow z skips the bounds and takes the exact path.
-__device__ __forceinline__ void gumbel_enter4(const float* l, int i0, int n, float temperature, float inv_t,
+// an infinite or near-overflow z skips the bounds and takes the exact path. `cut` is a key some token of the row
+// already reached (the best of the warp, see first_pass; at most bv's own when -inf): a token whose key stays below
+// it cannot win, whichever thread holds that key.
+__device__ __forceinline__ void gumbel_enter4(const float* l, int i0, int n, float temperature, float inv_t, float cut,
                                               uint32_t seed_lo, uint32_t seed_hi, int output_index, float& bv, int& bi) {
+    cut = fmaxf(cut, bv);
     bool draw = false;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
-        draw |= k < n && l[k] > -INFINITY && !(a < 1e38f && zq + 17.f + a * 0x1p-19f < bv);
+        draw |= k < n && l[k] > -INFINITY && !(a < 1e38f && zq + 17.f + a * 0x1p-19f < cut);
     }
     if (!draw) return;
     const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, seed_lo, seed_hi);
@@ -397,9 +404,10 @@ __device__ __forceinline__ void gumbel_enter4(const float* l, int i0, int n, flo
         if (k >= n || !(l[k] > -INFINITY)) continue;
         const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
         const bool bounded = a < 1e38f;
-        if (bounded && zq + 17.f + a * 0x1p-19f < bv) continue;  // bv may have risen within the four
+        cut = fmaxf(cut, bv);  // bv may have risen within the four
+        if (bounded && zq + 17.f + a * 0x1p-19f < cut) continue;
         const float u = uniform_of(word_of(w, k));
-        if (bounded && zq - 0.6931472f * __log2f(1.f - u) + 1e-3f + a * 0x1p-19f < bv) continue;
+        if (bounded && zq - 0.6931472f * __log2f(1.f - u) + 1e-3f + a * 0x1p-19f < cut) continue;
         const float z = __fdiv_rn(l[k], temperature);
         if (!candidate(z)) continue;
         const float key = __fsub_rn(z, ember_log(-ember_log(u)));
@@ -472,11 +480,16 @@ __device__ __forceinline__ void first_pass(const float* lr, const float* lw, con
         for (int k = 0; k < 4; k++) {
             if (k >= n) break;
             non_finite |= !isfinite(r[k]);
-            if (allowed != nullptr && !((allowed[(i + k) >> 5] >> ((i + k) & 31)) & 1u)) r[k] = w[k] = -INFINITY;
+            if (!is_allowed(allowed, i + k)) r[k] = w[k] = -INFINITY;
             mx = fmaxf(mx, r[k]);
             if (greedy && better(w[k], i + k, bv, bi)) { bv = w[k]; bi = i + k; }
         }
-        if (!greedy) gumbel_enter4(w, i, n, temperature, inv_t, seed_lo, seed_hi, output_index, bv, bi);
+        if (!greedy) {
+            // the warp's best key so far bounds every lane: with its own best alone, a lane's early draws pass the
+            // bounds often, and one lane on the exact path holds its whole warp there
+            const float cut = key_value(__reduce_max_sync(__activemask(), order_key(bv)));
+            gumbel_enter4(w, i, n, temperature, inv_t, cut, seed_lo, seed_hi, output_index, bv, bi);
+        }
     }
 }
 
@@ -524,7 +537,17 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_sum(SplitPart* pa
     const int chunk = split_chunk(vocab, gridDim.y);
     const int begin = blockIdx.y * chunk, end = min(vocab, begin + chunk);
     unsigned long long part = 0;
-    for (int i = begin + threadIdx.x; i < end; i += blockDim.x) part += mass_units(ember_exp(__fsub_rn(wl(lr, allowed, i), mx)));
+    const bool aligned = (reinterpret_cast<uintptr_t>(lr) & 15) == 0;
+    for (int i = begin + 4 * threadIdx.x; i < end; i += 4 * blockDim.x) {
+        // four entries a thread with one 16-byte load (a 4-byte load a thread left too few bytes in flight)
+        const int n = min(4, end - i);
+        float r[4];
+        load4(lr, i, n, aligned, r);
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            if (k < n) part += mass_units(ember_exp(__fsub_rn(is_allowed(allowed, i + k) ? r[k] : -INFINITY, mx)));
+        }
+    }
     part = block_sum_u64(part, su);
     if (threadIdx.x == 0) row_parts[blockIdx.y].sum = part;
 }
