@@ -126,11 +126,6 @@ public final class GenerationSchema {
                 r.choiceProbs()), null);
     }
 
-    /** One result as a row of {@link #STRUCT}. */
-    public static InternalRow toRow(Result r) {
-        return toRow(new Typed(r, null), false, false);
-    }
-
     /**
      * One result as a row of {@link #structFor}: with {@code hasValue} (the call has a return type) the typed
      * {@code value} field follows, from {@link #typed}, which made a text that does not convert the row's error.

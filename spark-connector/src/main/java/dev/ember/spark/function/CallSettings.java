@@ -20,13 +20,9 @@ public final class CallSettings {
     private CallSettings() {
     }
 
-    /** The validated settings of a call with {@code callOptions}; a bad option throws a {@link ConfigException}. */
-    public static EmberSettings resolve(Map<String, String> callOptions) {
-        return resolve(callOptions, LlmGenerate.Kind.TEXT);
-    }
-
     /**
-     * {@link #resolve(Map)} for a call of {@code kind}. A chat call's messages are the whole conversation, so the
+     * The validated settings of a call of {@code kind} with {@code callOptions}; a bad option throws a
+     * {@link ConfigException}. A chat call's messages are the whole conversation, so the
      * options that turn a plain prompt into a chat ({@code system_prompt}, {@code chat}) would have no effect there:
      * given to such a call they fail (from the Spark conf or the properties file they are defaults for plain-prompt
      * calls and stay unused).
