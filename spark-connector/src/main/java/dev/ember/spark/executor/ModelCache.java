@@ -23,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -104,10 +105,21 @@ public final class ModelCache {
         void write(java.nio.file.Path dir) throws IOException;
     }
 
-    // synchronized: FileChannel.lock guards against other processes only; within this JVM a second thread
-    // would get OverlappingFileLockException, so threads queue on the class monitor instead.
-    private static synchronized java.nio.file.Path cached(java.nio.file.Path cacheDir, String key, Writer writer) {
+    /** One monitor per cache entry (see {@link #cached}). */
+    private static final ConcurrentHashMap<java.nio.file.Path, Object> ENTRY_LOCKS = new ConcurrentHashMap<>();
+
+    // FileChannel.lock guards against other processes only; within this JVM a second thread on the same entry
+    // would get OverlappingFileLockException, so threads queue on the entry's monitor first. Copies of different
+    // entries (two models in one executor) do not wait for each other.
+    private static java.nio.file.Path cached(java.nio.file.Path cacheDir, String key, Writer writer) {
         java.nio.file.Path dir = cacheDir.resolve(key);
+        synchronized (ENTRY_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new Object())) {
+            return cachedLocked(cacheDir, key, dir, writer);
+        }
+    }
+
+    private static java.nio.file.Path cachedLocked(java.nio.file.Path cacheDir, String key, java.nio.file.Path dir,
+                                                   Writer writer) {
         java.nio.file.Path marker = dir.resolve(COMPLETE);
         if (Files.exists(marker)) {
             return dir;

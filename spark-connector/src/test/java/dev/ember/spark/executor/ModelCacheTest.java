@@ -16,9 +16,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -100,6 +102,45 @@ class ModelCacheTest {
         Path local = ModelCache.localize("demo", dir, hadoop);
         assertTrue(Files.isRegularFile(local.resolve("config.json")));
         assertTrue(Files.isRegularFile(local.resolve(".complete")));
+    }
+
+    /** A copy of one model in progress does not hold back the copy of another in the same executor. */
+    @Test
+    void twoModelsAreCopiedAtOnce(@TempDir Path dir) throws Exception {
+        Path a = DemoModel.write(dir.resolve("a"));
+        Path b = DemoModel.write(dir.resolve("b"));
+        Files.writeString(b.resolve("extra.txt"), "b differs from a");
+        Path cache = dir.resolve("cache");
+        Configuration conf = HookedLocalFileSystem.conf();
+        CountDownLatch aCopying = new CountDownLatch(1);
+        CountDownLatch bDone = new CountDownLatch(1);
+        HookedLocalFileSystem.beforeOpen = file -> {
+            if (file.toString().contains("/a/") && file.getName().equals("model.safetensors")) {
+                aCopying.countDown();
+                try {
+                    // with one lock for every copy, b waits for a here and this times out
+                    if (!bDone.await(20, TimeUnit.SECONDS)) {
+                        throw new IOException("the copy of b did not end while a was being copied");
+                    }
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+            }
+        };
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Path> localA = pool.submit(() -> ModelCache.localize(a.toUri().toString(), cache, conf));
+            assertTrue(aCopying.await(20, TimeUnit.SECONDS), "the copy of a did not start");
+            Path localB = ModelCache.localize(b.toUri().toString(), cache, conf);
+            bDone.countDown();
+            assertEquals("b differs from a", Files.readString(localB.resolve("extra.txt")));
+            Path copiedA = localA.get(30, TimeUnit.SECONDS);
+            assertArrayEquals(Files.readAllBytes(a.resolve("model.safetensors")),
+                    Files.readAllBytes(copiedA.resolve("model.safetensors")));
+        } finally {
+            bDone.countDown();
+            pool.shutdownNow();
+        }
     }
 
     @Test
