@@ -286,7 +286,7 @@ int main() {
     printf("%s, %d SMs; device copy %.0f GB/s (bytes read + written); floor = bytes moved at that rate\n", p.name,
            p.multiProcessorCount, copy_gbs);
     for (int rows : {16, 64, 256, 8192}) bench_rmsnorm(rows, copy_gbs);
-    for (int rows : {16, 64, 256, 8192}) {
+    for (int rows : {16, 64, 256, 1024, 2048, 4096, 8192}) {
         bench_rope(rows, 128, copy_gbs);
         bench_rope(rows, 32 * std::min(32, NH + 2 * NKV), copy_gbs);
     }

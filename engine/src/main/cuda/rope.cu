@@ -5,9 +5,9 @@
 //              qkv (T, (nh + 2 nkv) * hd), bias ((nh + 2 nkv) * hd) or null, q_norm (hd) or null,
 //              k_norm (hd) or null, positions (T), slots (T; -1 = do not store), inv_freq (hd / 2),
 //              nh, nkv, hd, block_size, eps)
-// grid = T tokens, block = 32 x min(32, nh + 2 nkv) (Kernels.ropeStore): one warp per head, so a token's heads
-// are loaded in one round trip rather than one after another (with 4 warps a decode step's rope_store took 6-7 us at
-// 16-256 tokens, its bytes under 1 us); lane l owns the rotary pairs (i, i + hd/2) for i = l, l + 32, ... (hd <= 256). Angles are float32 position * inv_freq, as Hugging Face computes them; in
+// grid = T tokens, block = any number of warps, each taking heads in turn (Kernels.ropeThreads: a warp per head,
+// 32 x min(32, nh + 2 nkv) threads, for decode-sized steps, so a token's heads load in one round trip; 4 warps for
+// prefill chunks); lane l owns the rotary pairs (i, i + hd/2) for i = l, l + 32, ... (hd <= 256). Angles are float32 position * inv_freq, as Hugging Face computes them; in
 // 16-bit modes cos, sin and each product are rounded to T as the reference framework does.
 #include "common.cuh"
 

@@ -74,14 +74,21 @@ final class Kernels {
     /** Bias, q/k norm, RoPE and the K/V store for {@code tokens} rows of the fused QKV output. bias/norms may be 0. */
     void ropeStore(long qOut, long kCache, long vCache, long qkv, long bias, long qNorm, long kNorm, long positions,
                    long slots, long invFreq, int tokens, int numHeads, int numKvHeads, int headDim, int blockSize, float eps) {
-        module.launch("rope_store_" + suffix, tokens, 1, 1, ropeThreads(numHeads, numKvHeads), 0, stream, qOut, kCache, vCache, qkv, bias, qNorm, kNorm,
+        module.launch("rope_store_" + suffix, tokens, 1, 1, ropeThreads(numHeads, numKvHeads, tokens), 0, stream, qOut, kCache, vCache, qkv, bias, qNorm, kNorm,
                 positions, slots, invFreq, numHeads, numKvHeads, headDim, blockSize, eps);
     }
 
-    /** rope_store's block: a warp per head (q, k and v heads), at most 1,024 threads (rope.cu). */
-    static int ropeThreads(int numHeads, int numKvHeads) {
-        return 32 * Math.min(32, numHeads + 2 * numKvHeads);
+    /**
+     * rope_store's block (rope.cu): for a decode-sized step a warp per head (q, k and v heads, at most 1,024 threads),
+     * so a token's heads load in one round trip (16-256 tokens: 3.5-4.0 against 5.9-6.3 us with 4 warps, H100);
+     * from {@value #ROPE_WARP_PER_HEAD_TOKENS} tokens on, 4 warps, which the many blocks of a prefill chunk keep busy
+     * anyway (8,192 tokens: 42 against 52 us; about even at 1,024-2,048).
+     */
+    static int ropeThreads(int numHeads, int numKvHeads, int tokens) {
+        return tokens <= ROPE_WARP_PER_HEAD_TOKENS ? 32 * Math.min(32, numHeads + 2 * numKvHeads) : 128;
     }
+
+    static final int ROPE_WARP_PER_HEAD_TOKENS = 1024;
 
     /** out (rows, inter) = silu(gate) * up over gateUp (rows, 2 * inter). */
     void siluMul(long out, long gateUp, int rows, int inter) {
