@@ -34,11 +34,13 @@ import java.util.Map;
  * result attribute taking the call's place — as Spark's ExtractPythonUDFs does for Python UDFs. Nested calls
  * (a call whose prompt holds another) become stacked nodes, innermost first. Where the node's output changes
  * (a Filter passes its child's columns through) a Project restores the original output. A call in a CASE WHEN, IF or
- * COALESCE branch generates only the rows that take the branch (the node's guard). Idempotent.
+ * COALESCE branch, or on the right of an AND or OR, generates only the rows that reach it (the node's guard).
+ * Idempotent.
  */
 public final class ExtractLlmGenerate extends Rule<LogicalPlan> {
     /** The guard of a call every row reaches. */
     static final Expression ALWAYS = Literal$.MODULE$.TrueLiteral();
+    private static final Expression NEVER = Literal$.MODULE$.FalseLiteral();
 
     @Override
     public LogicalPlan apply(LogicalPlan plan) {
@@ -90,7 +92,8 @@ public final class ExtractLlmGenerate extends Rule<LogicalPlan> {
     /**
      * Collects the innermost calls under {@code e} and, for each, which rows reach it: {@code guard} is the condition
      * under which {@code e} is evaluated (null: always). A call in a CASE WHEN, IF or COALESCE branch is evaluated
-     * only where that branch is taken, as Spark evaluates it; its node generates those rows only, so a guard such as
+     * only where that branch is taken, and one right of an AND (OR) only where the left is not false (true), as Spark
+     * evaluates them; its node generates those rows only, so a guard such as
      * {@code CASE WHEN prompt IS NULL THEN ... ELSE llm_generate(prompt) END} keeps excluded rows from the engine
      * (and from fail_on_error). A call used several times is reached where any use is.
      */
@@ -119,6 +122,18 @@ public final class ExtractLlmGenerate extends Rule<LogicalPlan> {
             collectInnermost(f.predicate(), guard, calls, guards);
             collectInnermost(f.trueValue(), and(guard, isTrue(f.predicate())), calls, guards);
             collectInnermost(f.falseValue(), and(guard, new Not(isTrue(f.predicate()))), calls, guards);
+            return;
+        }
+        // AND and OR evaluate their right side only where the left does not decide: AND where the left is not false,
+        // OR where it is not true (Spark's eval and generated code both short-circuit)
+        if (e instanceof And a) {
+            collectInnermost(a.left(), guard, calls, guards);
+            collectInnermost(a.right(), and(guard, new Not(new EqualNullSafe(a.left(), NEVER))), calls, guards);
+            return;
+        }
+        if (e instanceof Or o) {
+            collectInnermost(o.left(), guard, calls, guards);
+            collectInnermost(o.right(), and(guard, new Not(isTrue(o.left()))), calls, guards);
             return;
         }
         if (e instanceof Coalesce c) {

@@ -23,6 +23,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -280,6 +281,37 @@ class BadInputTest {
             Row five = withOptions[5].getStruct(1);
             assertNull(five.getAs("error"));
             assertTrue(five.<Integer>getAs("completion_tokens") <= 1, "max_tokens 6 / 5 = 1 for row 5: " + five);
+        } finally {
+            spark.conf().set("spark.sql.ansi.enabled", ansi);
+        }
+    }
+
+    /**
+     * AND and OR short-circuit in Spark: the right side of {@code id <> 0 AND ...} is not evaluated for id 0, nor that
+     * of {@code id = 0 OR ...}. Under ANSI mode the call's prompt {@code 10 / id} would throw DIVIDE_BY_ZERO there; the
+     * rows the left side decides reach no model.
+     */
+    @Test
+    void theRightSideOfAndOrIsNotEvaluatedWhereTheLeftDecides() {
+        String ansi = spark.conf().get("spark.sql.ansi.enabled");
+        spark.conf().set("spark.sql.ansi.enabled", "true");
+        try {
+            String call = "llm_generate(CAST(10 / id AS STRING)).error IS NULL";
+            Dataset<Row> q = spark.sql("SELECT id, id <> 0 AND " + call + " AS a, id = 0 OR " + call + " AS o FROM bad");
+            Row[] out = byId(q.collectAsList());
+            assertFalse(out[0].getBoolean(1), "AND: decided by id <> 0");
+            assertTrue(out[0].getBoolean(2), "OR: decided by id = 0");
+            for (int id = 1; id <= 5; id++) {
+                assertTrue(out[id].getBoolean(1), "row " + id + " generates without an error");
+                assertTrue(out[id].getBoolean(2), "row " + id);
+            }
+            var execs = SparkTestSupport.generateExecs(q.queryExecution().executedPlan());
+            assertEquals(1, execs.size(), "one call, used twice");
+            assertEquals(5, execs.get(0).metrics().apply(dev.ember.spark.EmberMetrics.ROWS).value(),
+                    "row 0 reaches no model");
+
+            List<Row> kept = spark.sql("SELECT id FROM bad WHERE id <> 0 AND " + call).collectAsList();
+            assertEquals(5, kept.size(), "a filter's conjunction: " + kept);
         } finally {
             spark.conf().set("spark.sql.ansi.enabled", ansi);
         }
