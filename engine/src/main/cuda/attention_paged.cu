@@ -29,7 +29,7 @@ constexpr int WARPS = 4;
 constexpr int THREADS = WARPS * 32;
 constexpr int PREFILL_STAGES = 2;
 #ifndef EMBER_PREFILL_WARPS
-#define EMBER_PREFILL_WARPS 8  // Kernels.TC_PREFILL_WARPS; the attention benchmark compiles other values to compare
+#define EMBER_PREFILL_WARPS 8  // Kernels.TC_PREFILL_THREADS / 32; the attention benchmark compiles other values
 #endif
 #ifndef EMBER_PREFILL_REVERSE
 #define EMBER_PREFILL_REVERSE 1  // 0 only in the attention benchmark, to compare the orders

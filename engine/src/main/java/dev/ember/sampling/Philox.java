@@ -24,7 +24,7 @@ package dev.ember.sampling;
  * Every draw is a pure function of (seed, outputIndex, vocabIndex), so a request's
  * tokens do not depend on which other requests shared its batch.
  *
- * <p>Stateless and thread-safe (static methods only).
+ * <p>Stateless and thread-safe (static methods), but for a {@link Row}, which one caller walks alone.
  */
 public final class Philox {
     static final int M0 = 0xD2511F53;

@@ -17,7 +17,7 @@ final class Kernels {
      */
     static final int TC_THREADS = 128;
     static final int TC_PREFILL_THREADS = 256;
-    static final int TC_PREFILL_ROWS = 128;
+    static final int TC_PREFILL_ROWS = TC_PREFILL_THREADS / 32 * 16;
     static final int TC_KEYS = 64;
     static final int TC_DECODE_STAGES = 2;
 
@@ -78,17 +78,17 @@ final class Kernels {
                 positions, slots, invFreq, numHeads, numKvHeads, headDim, blockSize, eps);
     }
 
+    static final int ROPE_WARP_PER_HEAD_TOKENS = 1024;
+
     /**
      * rope_store's block (rope.cu): for a decode-sized step a warp per head (q, k and v heads, at most 1,024 threads),
      * so a token's heads load in one round trip (16-256 tokens: 3.5-4.0 against 5.9-6.3 us with 4 warps, H100);
-     * from {@value #ROPE_WARP_PER_HEAD_TOKENS} tokens on, 4 warps, which the many blocks of a prefill chunk keep busy
+     * above {@value #ROPE_WARP_PER_HEAD_TOKENS} tokens, 4 warps, which the many blocks of a prefill chunk keep busy
      * anyway (8,192 tokens: 42 against 52 us; about even at 1,024-2,048).
      */
     static int ropeThreads(int numHeads, int numKvHeads, int tokens) {
         return tokens <= ROPE_WARP_PER_HEAD_TOKENS ? 32 * Math.min(32, numHeads + 2 * numKvHeads) : 128;
     }
-
-    static final int ROPE_WARP_PER_HEAD_TOKENS = 1024;
 
     /** out (rows, inter) = silu(gate) * up over gateUp (rows, 2 * inter). */
     void siluMul(long out, long gateUp, int rows, int inter) {
