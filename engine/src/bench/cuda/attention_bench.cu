@@ -245,6 +245,10 @@ int main(int argc, char** argv) {
         bench_prefill(c, 8, 1024, 2 * 2, false);
         return 0;
     }
+    if (argc > 3 && strcmp(argv[1], "decode") == 0) {  // one decode shape (profilers): decode S ctx
+        bench_decode(c, atoi(argv[2]), atoi(argv[3]), nh, copy_gbs, false, p.multiProcessorCount);
+        return 0;
+    }
     bench_decode(c, 16, 1000, nh, copy_gbs, true, p.multiProcessorCount);
     bench_decode(c, 4, 4096, nh, copy_gbs, true, p.multiProcessorCount);
     for (int S : {16, 64, 256})
