@@ -3,7 +3,7 @@
 // against the card's measured ceilings (device copy bandwidth, and for prefill a FLOP count).
 //
 //   nvcc -std=c++17 -O3 -arch=sm_90 -I engine/src/main/cuda engine/src/bench/cuda/attention_bench.cu -o /tmp/ab
-//   /tmp/ab [prefill]        (prints one line per case; "prefill": the prefill cases only)
+//   /tmp/ab [prefill | decode-mixed | decode S CTX]   (one line per case; the argument picks one group)
 //
 // Shapes: Qwen2-1.5B attention (12 query heads, 2 KV heads, head_dim 128), block size 16, block tables
 // shuffled so pages are scattered as in a long-running engine.
@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <random>
 #include <cmath>
+#include <array>
 
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
 
@@ -160,6 +161,88 @@ static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs
     cudaFree(pacc); cudaFree(pml);
 }
 
+// Decode over sequences of the given context lengths (a throughput run's mixed contexts, padding rows of context 0),
+// split as CudaModel.decodeSplits splits by the longest; checked against ref_attn when `check`.
+static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, const char* label, int nh, double copy_gbs,
+                              bool check, int sms) {
+    int nkv = c.nkv, hd = c.hd, bs = c.bs, S = lens.size();
+    int maxc = *std::max_element(lens.begin(), lens.end());
+    int per_seq = (maxc + bs - 1) / bs;
+    if ((long)per_seq * S > c.blocks) { printf("decode %s: cache too small\n", label); return; }
+    std::vector<int> perm(c.blocks);
+    for (int i = 0; i < c.blocks; i++) perm[i] = i;
+    std::mt19937 rng(S * 31 + maxc);
+    std::shuffle(perm.begin(), perm.end(), rng);
+    std::vector<int> bt((size_t)S * per_seq), seq_of(S), pos_of(S);
+    long keys = 0;
+    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
+    for (int s = 0; s < S; s++) { seq_of[s] = s; pos_of[s] = lens[s] - 1; keys += lens[s]; }
+    int *d_bt, *d_lens, *d_seq, *d_pos;
+    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_lens, S * 4)); CK(cudaMalloc(&d_seq, S * 4));
+    CK(cudaMalloc(&d_pos, S * 4));
+    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_seq, seq_of.data(), S * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d_pos, pos_of.data(), S * 4, cudaMemcpyHostToDevice));
+    bf *q, *out; float *ref, *pacc, *pml;
+    CK(cudaMalloc(&q, (size_t)S * nh * hd * 2)); CK(cudaMalloc(&out, (size_t)S * nh * hd * 2));
+    CK(cudaMalloc(&ref, (size_t)S * nh * hd * 4));
+    fill_rand<<<256, 256>>>(q, (size_t)S * nh * hd, 99);
+    float scale = 1.f / sqrtf((float)hd);
+    long ctas = (long)S * nkv;
+    long fill = (4L * sms + ctas - 1) / ctas;
+    int shortest = ctas * ((maxc + 255) / 256) < 2L * sms ? 128 : 256;
+    int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (maxc + 1023) / 1024), (maxc + shortest - 1) / shortest));
+    int partition = 64 * ((((maxc + want - 1) / want) + 63) / 64), splits = (maxc + partition - 1) / partition;
+    int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
+    CK(cudaFuncSetAttribute(attn_decode_tc_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    CK(cudaMalloc(&pacc, (size_t)S * splits * nh * hd * 4)); CK(cudaMalloc(&pml, (size_t)S * splits * nh * 2 * 4));
+    auto run = [&]() {
+        attn_decode_tc_hd128_bf16<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
+        if (splits > 1) attn_decode_reduce_bf16<<<dim3(nh, S), hd>>>(out, pacc, pml, d_lens, nh, hd, splits, partition);
+    };
+    CK(cudaMemset(out, 0xff, (size_t)S * nh * hd * 2));
+    run();
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    double err = -1;
+    if (check) {
+        ref_attn<<<dim3(S, nh), 128, (maxc + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
+        CK(cudaDeviceSynchronize());
+        std::vector<float> r((size_t)S * nh * hd);
+        std::vector<bf> g((size_t)S * nh * hd);
+        CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
+        err = compare(r.data(), g, r.size());
+        if (!(err < 2e-2)) err = 1e9;  // NaN (an unwritten row) or wrong
+    }
+    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
+    int iters = 50;
+    for (int i = 0; i < 3; i++) run();
+    cudaEventRecord(e0);
+    for (int i = 0; i < iters; i++) run();
+    cudaEventRecord(e1); cudaEventSynchronize(e1);
+    double ms = elapsed_ms(e0, e1) / iters;
+    double gbs = 2.0 * keys * nkv * hd * 2 / (ms * 1e-3) / 1e9;
+    printf("decode %-22s splits=%2d partition=%5d: %8.1f us  KV %7.1f GB/s = %5.1f%% of copy  max|err| %.2e\n",
+           label, splits, partition, ms * 1e3, gbs, 100 * gbs / copy_gbs, err);
+    cudaFree(d_bt); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(q); cudaFree(out);
+    cudaFree(ref); cudaFree(pacc); cudaFree(pml);
+}
+
+// Mixed contexts, as in a throughput run: uniform in [lo, hi], with one padding row (context 0).
+static void decode_mixed(const Cache& c, int nh, double copy_gbs, int sms) {
+    char label[64];
+    std::mt19937 rng(7);
+    for (auto [S, lo, hi] : std::vector<std::array<int, 3>>{{256, 150, 2048}, {128, 600, 2048}, {32, 1000, 2048}, {16, 1, 300}}) {
+        std::vector<int> lens(S);
+        for (int& l : lens) l = lo + (int)(rng() % (hi - lo + 1));
+        lens[S / 3] = 0;
+        snprintf(label, sizeof label, "S=%d ctx=%d..%d", S, lo, hi);
+        bench_decode_lens(c, lens, label, nh, copy_gbs, true, sms);
+    }
+}
+
 // Prefill: S sequences of L new tokens each (no earlier context), causal.
 static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
     int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
@@ -237,12 +320,17 @@ int main(int argc, char** argv) {
     fill_rand<<<1024, 256>>>(c.v, n, 2);
     int nh = 12;
     if (argc > 1 && strcmp(argv[1], "prefill") == 0) {  // prefill cases only (compile-time variants compared)
-        printf("prefill warps %d, tiles %s\n", paged::PREFILL_WARPS, EMBER_PREFILL_REVERSE ? "longest first" : "in order");
+        printf("prefill warps %d, tiles %s, %d keys a step, Q fragments from %s\n", paged::PREFILL_WARPS,
+               EMBER_PREFILL_REVERSE ? "longest first" : "in order", paged::PREFILL_STEP, EMBER_PREFILL_QREG ? "registers" : "shared memory");
         bench_prefill(c, 2, 300, nh, true);
         bench_prefill(c, 8, 1024, nh, true);
         bench_prefill(c, 1, 4096, nh, false);
         bench_prefill(c, 32, 256, nh, false);
         bench_prefill(c, 8, 1024, 2 * 2, false);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "decode-mixed") == 0) {  // mixed contexts only
+        decode_mixed(c, nh, copy_gbs, p.multiProcessorCount);
         return 0;
     }
     if (argc > 3 && strcmp(argv[1], "decode") == 0) {  // one decode shape (profilers): decode S ctx
@@ -254,6 +342,7 @@ int main(int argc, char** argv) {
     for (int S : {16, 64, 256})
         for (int ctx : {1024, 4096}) bench_decode(c, S, ctx, nh, copy_gbs, S <= 64, p.multiProcessorCount);
     bench_decode(c, 256, 600, nh, copy_gbs, false, p.multiProcessorCount);
+    decode_mixed(c, nh, copy_gbs, p.multiProcessorCount);
     // the split policy (CudaModel.decodeSplits) against fixed split counts
     for (int ctx : {600, 1024, 2048})
         for (int f : {1, 2, 3, 4, 6, 8}) bench_decode(c, 256, ctx, nh, copy_gbs, false, p.multiProcessorCount, f);

@@ -11,7 +11,9 @@
 //   tile loaded serves 128 query rows), dynamic shared memory = (128 + 2 stages x 2 x 64) x D x 2 bytes (96 KiB at
 //   D = 128, within sm_86's 99 KiB). Causal by position: the query at position p sees keys k <= p, where
 //   p = context_len - query_len + its index in the sequence's run. Blocks take the tiles in reverse order: a
-//   sequence's later tiles see more keys, so the longest run first and the last wave holds short ones.
+//   sequence's later tiles see more keys, so the longest run first and the last wave holds short ones. Each warp
+//   reads its Q fragments from shared memory and takes a K/V tile in PREFILL_STEP-key softmax steps: 128
+//   registers, so on sm_90 two blocks share a SM (the profile's limit was one block of 184 registers).
 //
 // attn_decode_tc_hdD_T(out (S, nh*D), part_acc (S, splits, nh, D) f32, part_ml (S, splits, nh, 2) f32,
 //                      q (S, nh*D), k_cache, v_cache, context_lens (S), block_tables, bt_stride, nh, nkv,
@@ -34,7 +36,23 @@ constexpr int PREFILL_STAGES = 2;
 #ifndef EMBER_PREFILL_REVERSE
 #define EMBER_PREFILL_REVERSE 1  // 0 only in the attention benchmark, to compare the orders
 #endif
+#ifndef EMBER_PREFILL_QREG
+#define EMBER_PREFILL_QREG 0  // Q fragments in registers (1) or read from shared memory at each step (0)
+#endif
+#ifndef EMBER_PREFILL_STEP
+#define EMBER_PREFILL_STEP 32  // keys per softmax step: a 64-key tile in two steps keeps the scores in fewer registers
+#endif
+#ifndef EMBER_PREFILL_MIN_BLOCKS
+// blocks a SM must hold (registers): two 8-warp blocks hide each other's waits where shared memory fits two
+// (sm_90's 227 KiB; sm_80 and sm_86 hold one block of 96 KiB, so their register budget stays free)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define EMBER_PREFILL_MIN_BLOCKS 2
+#else
+#define EMBER_PREFILL_MIN_BLOCKS 1
+#endif
+#endif
 constexpr int PREFILL_WARPS = EMBER_PREFILL_WARPS;
+constexpr int PREFILL_STEP = EMBER_PREFILL_STEP;
 constexpr int PREFILL_THREADS = PREFILL_WARPS * 32;
 constexpr int PREFILL_ROWS = 16 * PREFILL_WARPS;
 #ifndef EMBER_DECODE_STAGES
@@ -76,7 +94,7 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
         tc::cp_async_commit();
     }
     __syncthreads();
-    tc::WarpState<T, HD> st;
+    tc::WarpState<T, HD, EMBER_PREFILL_QREG> st;
     st.init(qs + warp * 16 * HD, lane);  // this warp's 16 rows (a multiple of 8 rows keeps the swizzle phase)
     const int r0 = warp * 16 + (lane >> 2), r1 = r0 + 8;
     const int lim0 = r0 / G < count ? pos0 + r0 / G : -1, lim1 = r1 / G < count ? pos0 + r1 / G : -1;
@@ -92,9 +110,11 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
             tc::load_kv_tile<T, HD, BN, PREFILL_THREADS>(ks + s * TILE, vs + s * TILE, kc, vc, bt, next * BN, kv_end, kvh, nkv, bs, tid);
         }
         tc::cp_async_commit();
-        if (i * BN <= warp_limit) {
-            int s = i % PREFILL_STAGES;
-            st.template step<BN>(ks + s * TILE, vs + s * TILE, 0, i * BN, lim0, lim1, scale2, lane);
+        int s = i % PREFILL_STAGES;
+#pragma unroll
+        for (int h = 0; h < BN; h += PREFILL_STEP) {
+            if (i * BN + h <= warp_limit)
+                st.template step<PREFILL_STEP>(ks + s * TILE, vs + s * TILE, h, i * BN + h, lim0, lim1, scale2, lane);
         }
     }
     st.finish_sums();
@@ -211,7 +231,7 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
 }
 
 #define EMBER_PAGED_HD(S, T, D)                                                                             \
-    extern "C" __global__ void __launch_bounds__(paged::PREFILL_THREADS) attn_prefill_tc_hd##D##_##S(T* out, \
+    extern "C" __global__ void __launch_bounds__(paged::PREFILL_THREADS, EMBER_PREFILL_MIN_BLOCKS) attn_prefill_tc_hd##D##_##S(T* out, \
             const T* q, const T* kc, const T* vc, const int* tiles, const int* query_start,                  \
             const int* context_lens, const int* block_tables, int bt_stride, int nh, int nkv, int bs,        \
             float scale) {                                                                                   \

@@ -86,20 +86,29 @@ __device__ __forceinline__ void load_kv_tile(T* ks, T* vs, const T* __restrict__
     }
 }
 
-// A warp's attention state over 16 query rows: Q fragments, output accumulators, running max (log2 units) and
-// this lane's partial row sums, for its two rows g and g + 8.
-template <typename T, int HD>
+// A warp's attention state over 16 query rows: output accumulators, running max (log2 units) and this lane's
+// partial row sums, for its two rows g and g + 8. QREG: the Q fragments live in registers (decode: few rows, so
+// registers are free); otherwise they are read from the shared Q tile at each step (prefill: 32 registers fewer,
+// which lets two 8-warp blocks share an SM).
+template <typename T, int HD, bool QREG = true>
 struct WarpState {
-    uint32_t qf[HD / 16][4];
+    uint32_t qf[QREG ? HD / 16 : 1][4];
+    const T* qs;  // the warp's 16 rows of the swizzled Q tile (QREG false)
     float acc[HD / 8][4];
     float m[2];
     float l[2];
 
-    __device__ __forceinline__ void init(const T* qs, int lane) {
-        // ldmatrix x4 of a 16x16 A chunk: lanes 0-7 rows 0-7 (cols 0-7), 8-15 rows 8-15, 16-23 rows 0-7 (cols 8-15), ...
-        int row = (lane & 7) + ((lane >> 3) & 1) * 8, hi = lane >> 4;
+    // ldmatrix x4 of a 16x16 A chunk: lanes 0-7 rows 0-7 (cols 0-7), 8-15 rows 8-15, 16-23 rows 0-7 (cols 8-15), ...
+    __device__ __forceinline__ void load_q(uint32_t* r, int k, int lane) const {
+        ldmatrix_x4(r, qs + swz<HD>((lane & 7) + ((lane >> 3) & 1) * 8, 2 * k + (lane >> 4)));
+    }
+
+    __device__ __forceinline__ void init(const T* q_tile, int lane) {
+        qs = q_tile;
+        if (QREG) {
 #pragma unroll
-        for (int k = 0; k < HD / 16; k++) ldmatrix_x4(qf[k], qs + swz<HD>(row, 2 * k + hi));
+            for (int k = 0; k < HD / 16; k++) load_q(qf[QREG ? k : 0], k, lane);
+        }
 #pragma unroll
         for (int n = 0; n < HD / 8; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
         m[0] = m[1] = -INFINITY;
@@ -114,16 +123,33 @@ struct WarpState {
         float s[WN / 8][4];
 #pragma unroll
         for (int n = 0; n < WN / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-        // S = Q K^T: ldmatrix x4 over K rows gives the B fragments of two consecutive 16-dim k chunks
+        // S = Q K^T: ldmatrix x4 over K rows gives the B fragments of two consecutive 16-dim k chunks. Every s[n]
+        // sums its k chunks in order either way; from shared memory, k goes outside so each Q chunk is read once.
         const int krow = lane & 7, kq = lane >> 3;
+        if (QREG) {
 #pragma unroll
-        for (int n = 0; n < WN / 8; n++) {
+            for (int n = 0; n < WN / 8; n++) {
+#pragma unroll
+                for (int k = 0; k < HD / 16; k += 2) {
+                    uint32_t b[4];
+                    ldmatrix_x4(b, ks + swz<HD>(r0 + n * 8 + krow, 2 * k + kq));
+                    Mma<T>::run(s[n], qf[QREG ? k : 0], b);
+                    Mma<T>::run(s[n], qf[QREG ? k + 1 : 0], b + 2);
+                }
+            }
+        } else {
 #pragma unroll
             for (int k = 0; k < HD / 16; k += 2) {
-                uint32_t b[4];
-                ldmatrix_x4(b, ks + swz<HD>(r0 + n * 8 + krow, 2 * k + kq));
-                Mma<T>::run(s[n], qf[k], b);
-                Mma<T>::run(s[n], qf[k + 1], b + 2);
+                uint32_t qa[4], qb[4];
+                load_q(qa, k, lane);
+                load_q(qb, k + 1, lane);
+#pragma unroll
+                for (int n = 0; n < WN / 8; n++) {
+                    uint32_t b[4];
+                    ldmatrix_x4(b, ks + swz<HD>(r0 + n * 8 + krow, 2 * k + kq));
+                    Mma<T>::run(s[n], qa, b);
+                    Mma<T>::run(s[n], qb, b + 2);
+                }
             }
         }
         const int g = lane >> 2, t = lane & 3;
