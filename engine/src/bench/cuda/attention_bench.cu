@@ -91,80 +91,11 @@ static double compare(const float* ref, const std::vector<bf>& got, size_t n) {
     return worst;
 }
 
-// Decode: S sequences of context ctx (each its own scattered pages), one query token each.
-static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs, bool check, int sms, int force_splits = 0) {
-    int nkv = c.nkv, hd = c.hd, bs = c.bs;
-    int per_seq = (ctx + bs - 1) / bs;
-    if ((long)per_seq * S > c.blocks) { printf("decode S=%d ctx=%d: cache too small\n", S, ctx); return; }
-    std::vector<int> perm(c.blocks);
-    for (int i = 0; i < c.blocks; i++) perm[i] = i;
-    std::mt19937 rng(S * 7 + ctx);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    std::vector<int> bt((size_t)S * per_seq), lens(S, ctx), seq_of(S), pos_of(S);
-    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
-    for (int s = 0; s < S; s++) { seq_of[s] = s; pos_of[s] = ctx - 1; }
-    int *d_bt, *d_lens, *d_seq, *d_pos;
-    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_lens, S * 4)); CK(cudaMalloc(&d_seq, S * 4)); CK(cudaMalloc(&d_pos, S * 4));
-    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_seq, seq_of.data(), S * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_pos, pos_of.data(), S * 4, cudaMemcpyHostToDevice));
-    bf *q, *out; float *ref, *pacc, *pml;
-    CK(cudaMalloc(&q, (size_t)S * nh * hd * 2)); CK(cudaMalloc(&out, (size_t)S * nh * hd * 2));
-    CK(cudaMalloc(&ref, (size_t)S * nh * hd * 4));
-    fill_rand<<<256, 256>>>(q, (size_t)S * nh * hd, 99);
-    // splits: as CudaModel.decodeSplits chooses them
-    int partition = 64 * ((ctx + 63) / 64), splits = 1;
-    {
-        long ctas = (long)S * nkv;
-        long fill = (4L * sms + ctas - 1) / ctas;
-        int shortest = ctas * ((ctx + 255) / 256) < 2L * sms ? 128 : 256;
-        int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (ctx + 1023) / 1024), (ctx + shortest - 1) / shortest));
-        if (force_splits > 0) want = force_splits;
-        partition = 64 * ((((ctx + want - 1) / want) + 63) / 64);
-        splits = (ctx + partition - 1) / partition;
-    }
-    CK(cudaMalloc(&pacc, (size_t)S * splits * nh * hd * 4)); CK(cudaMalloc(&pml, (size_t)S * splits * nh * 2 * 4));
-    float scale = 1.f / sqrtf((float)hd);
-    int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
-    auto kern = hd == 128 ? attn_decode_tc_hd128_bf16 : attn_decode_tc_hd64_bf16;
-    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    auto run = [&]() {
-        kern<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
-        if (splits > 1) attn_decode_reduce_bf16<<<dim3(nh, S), hd>>>(out, pacc, pml, d_lens, nh, hd, splits, partition);
-    };
-    run();
-    CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
-    double err = -1;
-    if (check) {
-        ref_attn<<<dim3(S, nh), 128, (ctx + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
-        CK(cudaDeviceSynchronize());
-        std::vector<float> r((size_t)S * nh * hd);
-        std::vector<bf> g((size_t)S * nh * hd);
-        CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
-        CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
-        err = compare(r.data(), g, r.size());
-    }
-    // old kernel (v2) for comparison is not built here; time the new one
-    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
-    int iters = 50;
-    cudaEventRecord(e0);
-    for (int i = 0; i < iters; i++) run();
-    cudaEventRecord(e1); cudaEventSynchronize(e1);
-    double ms = elapsed_ms(e0, e1) / iters;
-    double bytes = 2.0 * S * ctx * nkv * hd * 2;
-    double gbs = bytes / (ms * 1e-3) / 1e9;
-    printf("decode  S=%4d ctx=%5d splits=%2d partition=%5d: %8.1f us  KV %7.1f GB/s = %5.1f%% of copy %.0f GB/s  max|err| %.2e\n",
-           S, ctx, splits, partition, ms * 1e3, gbs, 100 * gbs / copy_gbs, copy_gbs, err);
-    cudaFree(d_bt); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(q); cudaFree(out); cudaFree(ref);
-    cudaFree(pacc); cudaFree(pml);
-}
-
-// Decode over sequences of the given context lengths (a throughput run's mixed contexts, padding rows of context 0),
-// split as CudaModel.decodeSplits splits by the longest; checked against ref_attn when `check`.
+// Decode over sequences of the given context lengths (each its own scattered pages, one query token each; a context
+// of 0 is a graph's padding row), split as CudaModel.decodeSplits splits by the longest or into force_splits
+// partitions; checked against ref_attn when `check`.
 static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, const char* label, int nh, double copy_gbs,
-                              bool check, int sms) {
+                              bool check, int sms, int force_splits = 0) {
     int nkv = c.nkv, hd = c.hd, bs = c.bs, S = lens.size();
     int maxc = *std::max_element(lens.begin(), lens.end());
     int per_seq = (maxc + bs - 1) / bs;
@@ -193,6 +124,7 @@ static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, cons
     long fill = (4L * sms + ctas - 1) / ctas;
     int shortest = ctas * ((maxc + 255) / 256) < 2L * sms ? 128 : 256;
     int want = (int)std::max<long>(1, std::min<long>(std::max<long>(fill, (maxc + 1023) / 1024), (maxc + shortest - 1) / shortest));
+    if (force_splits > 0) want = force_splits;
     int partition = 64 * ((((maxc + want - 1) / want) + 63) / 64), splits = (maxc + partition - 1) / partition;
     int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
     CK(cudaFuncSetAttribute(attn_decode_tc_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
@@ -228,6 +160,13 @@ static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, cons
            label, splits, partition, ms * 1e3, gbs, 100 * gbs / copy_gbs, err);
     cudaFree(d_bt); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(q); cudaFree(out);
     cudaFree(ref); cudaFree(pacc); cudaFree(pml);
+}
+
+// Decode: S sequences of context ctx.
+static void bench_decode(const Cache& c, int S, int ctx, int nh, double copy_gbs, bool check, int sms, int force_splits = 0) {
+    char label[64];
+    snprintf(label, sizeof label, "S=%d ctx=%d", S, ctx);
+    bench_decode_lens(c, std::vector<int>(S, ctx), label, nh, copy_gbs, check, sms, force_splits);
 }
 
 // Mixed contexts, as in a throughput run: uniform in [lo, hi], with one padding row (context 0).
