@@ -33,6 +33,15 @@ public record Result(String requestId, String text, int[] tokenIds, FinishReason
         return new Result(requestId, null, new int[0], FinishReason.ERROR, promptTokens, 0, message, List.of());
     }
 
+    /**
+     * This result with {@code message} as its error, everything generated kept: for a caller that finds a finished
+     * output unusable (a Spark {@code return_type} the text does not convert to) and must say so in the row.
+     */
+    public Result withError(String message) {
+        return new Result(requestId, text, tokenIds, finishReason, promptTokens, completionTokens, message, logprobs,
+                choiceProbs);
+    }
+
     public boolean ok() {
         return error == null;
     }

@@ -121,9 +121,7 @@ public final class GenerationSchema {
                 problem = e.getMessage();
             }
         }
-        return new Typed(new Result(r.requestId(), r.text(), r.tokenIds(), r.finishReason(), r.promptTokens(),
-                r.completionTokens(), "return_type " + valueType.simpleString() + ": " + problem, r.logprobs(),
-                r.choiceProbs()), null);
+        return new Typed(r.withError("return_type " + valueType.simpleString() + ": " + problem), null);
     }
 
     /**
