@@ -259,8 +259,10 @@ int main(int argc, char** argv) {
     fill_rand<<<1024, 256>>>(c.v, n, 2);
     int nh = 12;
     if (argc > 1 && strcmp(argv[1], "prefill") == 0) {  // prefill cases only (compile-time variants compared)
-        printf("prefill warps %d, tiles %s, %d keys a step, Q fragments from %s\n", paged::PREFILL_WARPS,
-               EMBER_PREFILL_REVERSE ? "longest first" : "in order", paged::PREFILL_STEP, EMBER_PREFILL_QREG ? "registers" : "shared memory");
+        printf("prefill warps %d, tiles %s\n", paged::PREFILL_WARPS, EMBER_PREFILL_REVERSE ? "longest first" : "in order");
+#ifdef EMBER_PREFILL_STEP  // absent from kernels older than the step (kernel_ab.sh builds those too)
+        printf("prefill steps of %d keys, Q fragments from %s\n", EMBER_PREFILL_STEP, EMBER_PREFILL_QREG ? "registers" : "shared memory");
+#endif
         bench_prefill(c, 2, 300, nh, true);
         bench_prefill(c, 8, 1024, nh, true);
         bench_prefill(c, 1, 4096, nh, false);
