@@ -12,7 +12,6 @@ set -uo pipefail
 out=${1:-/tmp}
 arch=${ARCH:-$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)}
 nv="nvcc -std=c++17 -O3 -arch=sm_$arch"
-builds=()
 build() {  # name, bench (attention | small_kernels), extra flags...
   local name=$1 bench=$2; shift 2
   $nv "$@" -I engine/src/main/cuda engine/src/bench/cuda/${bench}_bench.cu -o /tmp/kab_${bench}_$name \

@@ -53,6 +53,7 @@ constexpr int PREFILL_STAGES = 2;
 #endif
 constexpr int PREFILL_WARPS = EMBER_PREFILL_WARPS;
 constexpr int PREFILL_STEP = EMBER_PREFILL_STEP;
+static_assert(BN % PREFILL_STEP == 0 && PREFILL_STEP % 16 == 0, "a softmax step is whole 16-key mma chunks of a tile");
 constexpr int PREFILL_THREADS = PREFILL_WARPS * 32;
 constexpr int PREFILL_ROWS = 16 * PREFILL_WARPS;
 #ifndef EMBER_DECODE_STAGES
