@@ -50,24 +50,44 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-// Philox4x32-10 of counter (c0, c1, 0, 0) under key (k0, k1): the four output words (x0, x1, x2, x3).
-__device__ __forceinline__ uint4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t k0, uint32_t k1) {
+// The ten round keys of Philox4x32-10 under seed (k0, k1): round r uses (k0 + r W0, k1 + r W1). A row's keys are
+// computed once, before its scan, instead of two adds per round of every call.
+struct PhiloxKeys {
+    uint32_t k0[10], k1[10];
+};
+
+__device__ __forceinline__ PhiloxKeys philox_keys(uint32_t k0, uint32_t k1) {
+    PhiloxKeys keys;
+#pragma unroll
+    for (int round = 0; round < 10; round++) {
+        keys.k0[round] = k0 + (uint32_t)round * PHILOX_W0;
+        keys.k1[round] = k1 + (uint32_t)round * PHILOX_W1;
+#ifdef EMBER_OPAQUE_KEYS
+        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k0[round]));
+        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k1[round]));
+#endif
+    }
+    return keys;
+}
+
+// Philox4x32-10 of counter (c0, c1, 0, 0) under the round keys: the four output words (x0, x1, x2, x3).
+__device__ __forceinline__ uint4 philox4x32_10(uint32_t c0, uint32_t c1, const PhiloxKeys& keys) {
     uint32_t c2 = 0, c3 = 0;
 #pragma unroll
     for (int round = 0; round < 10; round++) {
-        if (round > 0) {
-            k0 += PHILOX_W0;
-            k1 += PHILOX_W1;
-        }
         uint32_t hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
         uint32_t hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
-        uint32_t n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
+        uint32_t n0 = hi1 ^ c1 ^ keys.k0[round], n2 = hi0 ^ c3 ^ keys.k1[round];
         c0 = n0;
         c1 = lo1;
         c2 = n2;
         c3 = lo0;
     }
     return make_uint4(c0, c1, c2, c3);
+}
+
+__device__ __forceinline__ uint4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t k0, uint32_t k1) {
+    return philox4x32_10(c0, c1, philox_keys(k0, k1));
 }
 
 // The uniform of one generator word: its top 23 bits, centred in their cell of the 2^-23 grid (k + 0.5 is exact
@@ -380,37 +400,55 @@ __device__ __forceinline__ void gumbel_enter(float z, int i, uint32_t seed_lo, u
     if (better(key, i, bv, bi)) { bv = key; bi = i; }
 }
 
-// gumbel_enter for the n <= 4 tokens i0 .. i0 + n - 1 (i0 a multiple of 4) with penalized, masked logits l: one
-// Philox call draws their four uniforms (Ember's stream gives a block's four words to four consecutive entries), and
-// only when one of them passes the noise bound. The bounds take z from a multiplication by 1 / temperature (within
-// 1.5 ulp of the IEEE division, so the relative margin doubles to 2^-19); the exact z = l / temperature, which the
-// key is computed from, is divided only for a token that passes both. A -inf logit (masked) or NaN is no candidate;
-// an infinite or near-overflow z skips the bounds and takes the exact path. `cut` is a key some token of the row
-// already reached (the best of the warp, see first_pass; at most bv's own when -inf): a token whose key stays below
-// it cannot win, whichever thread holds that key.
-__device__ __forceinline__ void gumbel_enter4(const float* l, int i0, int n, float temperature, float inv_t, float cut,
-                                              uint32_t seed_lo, uint32_t seed_hi, int output_index, float& bv, int& bi) {
+// log2(x) by the hardware's approximation (MUFU.LG2: absolute error near 2^-22 here), flushing subnormal inputs,
+// which the caller never passes: without .ftz the compiler wraps every call in a subnormal rescale.
+__device__ __forceinline__ float approx_log2_ftz(float x) {
+    float y;
+    asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+// The constant part of gumbel_enter4's per-token bound: 23 ln 2 and the 1e-3 margin
+#define EMBER_BOUND_BIAS (23.f * 0.6931472f + 1e-3f)
+
+// gumbel_enter for the four tokens i0 .. i0 + 3 (i0 a multiple of 4) with penalized, masked logits l (-inf: masked
+// or past the row's end; NaN: no candidate): one Philox call draws their four uniforms (Ember's stream gives a
+// block's four words to four consecutive entries), and only when the largest of the four passes the noise bound
+// (z <= z of the largest, since the division by the temperature is monotone, and the noise of any token is below 17).
+// Then each token's key is bounded by z - log(1 - u) with the hardware's log2, straight-line for all four; the exact
+// key (one IEEE division and Ember's two logs) runs only for a token that passes, which a scan meets a few times a
+// warp once its cut has risen. 1 - u = (8388607.5 - (x >> 9)) 2^-23 exactly (u's 23 bits, centred; see uniform_of),
+// so log(1 - u) = ln 2 (log2(8388607.5 - (x >> 9)) - 23), the argument at least 0.5 (never subnormal). The bounds take
+// z from a multiplication by 1 / temperature (within 1.5 ulp of the IEEE division, so the relative margin doubles to
+// 2^-19), with 1e-3 absolute for the approximate log2 and the float sums (each within a few ulps of values below
+// 64); an infinite or near-overflow z skips the bounds and takes the exact path. `cut` is a key some token of the
+// row already reached (the best of the warp, see first_pass; at most bv's own when -inf): a token whose key stays
+// below it cannot win, whichever thread holds that key.
+__device__ __forceinline__ void gumbel_enter4(const float* l, int i0, float temperature, float inv_t, float cut,
+                                              const PhiloxKeys& keys, int output_index, float& bv, int& bi) {
     cut = fmaxf(cut, bv);
-    bool draw = false;
+    const float lmax = fmaxf(fmaxf(l[0], l[1]), fmaxf(l[2], l[3]));  // fmaxf drops NaN
+    const float zq_max = __fmul_rn(lmax, inv_t), a_max = fabsf(zq_max);
+    if (!(lmax > -INFINITY) || (a_max < 1e38f && zq_max + 17.f + a_max * 0x1p-19f < cut)) return;
+    const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, keys);
+    unsigned pass = 0;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
-        draw |= k < n && l[k] > -INFINITY && !(a < 1e38f && zq + 17.f + a * 0x1p-19f < cut);
+        // 8388607.5 - (x >> 9) = (2^23 + ~(x >> 9) & 0x7fffff) - 8388607.5: the float with those 23 mantissa bits
+        // (its exponent 2^23), minus a constant; exact, and full-rate integer and float instructions
+        const float one_minus_u = __fsub_rn(__uint_as_float(0x4b000000u | (~(word_of(w, k) >> 9) & 0x7fffffu)), 8388607.5f);
+        const float bound = zq + a * 0x1p-19f + EMBER_BOUND_BIAS - 0.6931472f * approx_log2_ftz(one_minus_u);
+        const bool skip = !(l[k] > -INFINITY) | ((a < 1e38f) & (bound < cut));  // no branches
+        pass |= skip ? 0u : 1u << k;
     }
-    if (!draw) return;
-    const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, seed_lo, seed_hi);
+    if (pass == 0) return;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
-        if (k >= n || !(l[k] > -INFINITY)) continue;
-        const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
-        const bool bounded = a < 1e38f;
-        cut = fmaxf(cut, bv);  // bv may have risen within the four
-        if (bounded && zq + 17.f + a * 0x1p-19f < cut) continue;
-        const float u = uniform_of(word_of(w, k));
-        if (bounded && zq - 0.6931472f * __log2f(1.f - u) + 1e-3f + a * 0x1p-19f < cut) continue;
+        if (!((pass >> k) & 1u)) continue;
         const float z = __fdiv_rn(l[k], temperature);
         if (!candidate(z)) continue;
-        const float key = __fsub_rn(z, ember_log(-ember_log(u)));
+        const float key = __fsub_rn(z, ember_log(-ember_log(uniform_of(word_of(w, k)))));
         if (better(key, i0 + k, bv, bi)) { bv = key; bi = i0 + k; }
     }
 }
@@ -448,14 +486,15 @@ __device__ __forceinline__ bool one_pass_row(const int* pr, int vocab) {
     return pr[1] || (!(top_k > 0 && top_k < vocab) && !(top_p < 1.0 || __int_as_float(pr[3]) > 0.f));
 }
 
-// n <= 4 floats from p[i ..] (i a multiple of 4): one 16-byte load when p is 16-byte aligned and all four are there.
-__device__ __forceinline__ void load4(const float* p, int i, int n, bool aligned, float* v) {
+// n <= 4 floats from p[i ..] (i a multiple of 4): one 16-byte load when p is 16-byte aligned and all four are there;
+// entries past n read as `fill`.
+__device__ __forceinline__ void load4(const float* p, int i, int n, bool aligned, float* v, float fill = -INFINITY) {
     if (aligned && n == 4) {
         const float4 f = *reinterpret_cast<const float4*>(p + i);
         v[0] = f.x; v[1] = f.y; v[2] = f.z; v[3] = f.w;
     } else {
 #pragma unroll
-        for (int k = 0; k < 4; k++) v[k] = k < n ? p[i + k] : -INFINITY;
+        for (int k = 0; k < 4; k++) v[k] = k < n ? p[i + k] : fill;
     }
 }
 
@@ -464,32 +503,53 @@ __device__ __forceinline__ int split_chunk(int vocab, int splits) {
     return ((vocab + splits - 1) / splits + 3) & ~3;
 }
 
-// Pass 1 of sample_rows over [begin, end) (begin a multiple of 4), four consecutive entries a thread at a time: the
-// raw maximum, non-finite raw logits, and the best (value, id) of a greedy row or (Gumbel key, id) of a temperature row.
-__device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
-                                           float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
-                                           int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
+// first_pass for one kind of row (greedy or not, guided or not: uniform over the block, so each loop carries only
+// its own work).
+template <bool GREEDY, bool GUIDED>
+__device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, const uint32_t* allowed, float temperature,
+                                              const PhiloxKeys& keys, int output_index, int begin, int end, float& mx,
+                                              int& non_finite, float& bv, int& bi) {
     const bool aligned = ((reinterpret_cast<uintptr_t>(lr) | reinterpret_cast<uintptr_t>(lw)) & 15) == 0;
-    const float inv_t = greedy ? 0.f : __frcp_rn(temperature);
+    const float inv_t = GREEDY ? 0.f : __frcp_rn(temperature);
+    // r * 0 is 0 for a finite r and NaN for an infinity or a NaN: one FMA an entry collects the finiteness check
+    float nonfinite_sum = 0.f;
     for (int i = begin + 4 * threadIdx.x; i < end; i += 4 * blockDim.x) {
         const int n = min(4, end - i);
         float r[4], w[4];
-        load4(lr, i, n, aligned, r);
+        load4(lr, i, n, aligned, r, 0.f);  // 0 past the end for the finiteness check; -inf below, for the maximum
         load4(lw, i, n, aligned, w);
 #pragma unroll
         for (int k = 0; k < 4; k++) {
-            if (k >= n) break;
-            non_finite |= !isfinite(r[k]);
-            if (!is_allowed(allowed, i + k)) r[k] = w[k] = -INFINITY;
+            nonfinite_sum = fmaf(r[k], 0.f, nonfinite_sum);
+            if (k >= n || (GUIDED && !is_allowed(allowed, i + k))) r[k] = w[k] = -INFINITY;
             mx = fmaxf(mx, r[k]);
-            if (greedy && better(w[k], i + k, bv, bi)) { bv = w[k]; bi = i + k; }
+            // a thread meets its ids in increasing order, so a later equal value never wins: no tie test
+            if (GREEDY && w[k] > bv) { bv = w[k]; bi = i + k; }
         }
-        if (!greedy) {
+        if (!GREEDY) {
             // the warp's best key so far bounds every lane: with its own best alone, a lane's early draws pass the
             // bounds often, and one lane on the exact path holds its whole warp there
             const float cut = key_value(__reduce_max_sync(__activemask(), order_key(bv)));
-            gumbel_enter4(w, i, n, temperature, inv_t, cut, seed_lo, seed_hi, output_index, bv, bi);
+            gumbel_enter4(w, i, temperature, inv_t, cut, keys, output_index, bv, bi);
         }
+    }
+    non_finite |= nonfinite_sum != 0.f;  // NaN != 0
+}
+
+// Pass 1 of sample_rows over [begin, end) (begin a multiple of 4), four consecutive entries a thread at a time: the
+// raw maximum, non-finite raw logits, and the best (value, id) of a greedy row or (Gumbel key, id) of a temperature
+// row. A greedy thread that met only -inf (or NaN) keeps (-inf, INT_MAX): sample_rows reads a greedy -inf as no
+// candidate whatever its id.
+__device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
+                                           float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
+                                           int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
+    const PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
+    if (greedy) {
+        if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
+        else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
+    } else {
+        if (allowed) first_pass_of<false, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
+        else first_pass_of<false, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
     }
 }
 
