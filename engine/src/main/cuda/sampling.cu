@@ -62,12 +62,18 @@ __device__ __forceinline__ PhiloxKeys philox_keys(uint32_t k0, uint32_t k1) {
     for (int round = 0; round < 10; round++) {
         keys.k0[round] = k0 + (uint32_t)round * PHILOX_W0;
         keys.k1[round] = k1 + (uint32_t)round * PHILOX_W1;
-#ifdef EMBER_OPAQUE_KEYS
-        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k0[round]));
-        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k1[round]));
-#endif
     }
     return keys;
+}
+
+// Makes the keys opaque to the compiler, so a scan keeps them in registers instead of redoing the adds in every call
+// (256 rows at T = 0.6: 108.8 -> 105.3 us on an H200).
+__device__ __forceinline__ void pin_keys(PhiloxKeys& keys) {
+#pragma unroll
+    for (int round = 0; round < 10; round++) {
+        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k0[round]));
+        asm volatile("mov.b32 %0, %0;" : "+r"(keys.k1[round]));
+    }
 }
 
 // Philox4x32-10 of counter (c0, c1, 0, 0) under the round keys: the four output words (x0, x1, x2, x3).
@@ -543,7 +549,8 @@ __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, 
 __device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
                                            float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
                                            int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
-    const PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
+    PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
+    if (!greedy) pin_keys(keys);
     if (greedy) {
         if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
         else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
