@@ -86,21 +86,25 @@ __device__ __forceinline__ void load_kv_tile(T* ks, T* vs, const T* __restrict__
     }
 }
 
-// A warp's attention state over 16 query rows: output accumulators, running max (log2 units) and this lane's
-// partial row sums, for its two rows g and g + 8. QREG: the Q fragments live in registers (decode: few rows, so
-// registers are free); otherwise they are read from the shared Q tile at each step (prefill: 32 registers fewer,
-// which lets two 8-warp blocks share an SM).
-template <typename T, int HD, bool QREG = true>
+// A warp's attention state over RG groups of 16 query rows: output accumulators, running max (log2 units) and this
+// lane's partial row sums, for its rows g and g + 8 of each group (index 2 * group + half; group j's 8-dim chunk n is
+// acc[j * HD / 8 + n]). RG = 2 is FlashAttention-2's split of 32 rows a warp: every K and V B fragment ldmatrix
+// reads from shared memory feeds two mma's instead of one. QREG: the Q fragments live in registers (decode: few rows,
+// so registers are free); otherwise they are read from the shared Q tile at each step (prefill: 32 registers fewer
+// a group, which lets two 8-warp blocks share an SM).
+template <typename T, int HD, bool QREG = true, int RG = 1>
 struct WarpState {
+    static_assert(RG >= 1 && (!QREG || RG == 1), "Q fragments in registers for one row group only");
     uint32_t qf[QREG ? HD / 16 : 1][4];
-    const T* qs;  // the warp's 16 rows of the swizzled Q tile (QREG false)
-    float acc[HD / 8][4];
-    float m[2];
-    float l[2];
+    const T* qs;  // the warp's 16 * RG rows of the swizzled Q tile (QREG false)
+    float acc[RG * HD / 8][4];
+    float m[2 * RG];
+    float l[2 * RG];
 
-    // ldmatrix x4 of a 16x16 A chunk: lanes 0-7 rows 0-7 (cols 0-7), 8-15 rows 8-15, 16-23 rows 0-7 (cols 8-15), ...
-    __device__ __forceinline__ void load_q(uint32_t* r, int k, int lane) const {
-        ldmatrix_x4(r, qs + swz<HD>((lane & 7) + ((lane >> 3) & 1) * 8, 2 * k + (lane >> 4)));
+    // ldmatrix x4 of a 16x16 A chunk of row group j: lanes 0-7 rows 0-7 (cols 0-7), 8-15 rows 8-15, 16-23 rows 0-7
+    // (cols 8-15), ... A group starts at a multiple of 8 rows, so the swizzle phase (r & 7) is the same.
+    __device__ __forceinline__ void load_q(uint32_t* r, int k, int lane, int j = 0) const {
+        ldmatrix_x4(r, qs + j * 16 * HD + swz<HD>((lane & 7) + ((lane >> 3) & 1) * 8, 2 * k + (lane >> 4)));
     }
 
     __device__ __forceinline__ void init(const T* q_tile, int lane) {
@@ -110,19 +114,36 @@ struct WarpState {
             for (int k = 0; k < HD / 16; k++) load_q(qf[QREG ? k : 0], k, lane);
         }
 #pragma unroll
-        for (int n = 0; n < HD / 8; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
-        m[0] = m[1] = -INFINITY;
-        l[0] = l[1] = 0.f;
+        for (int n = 0; n < RG * HD / 8; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+#pragma unroll
+        for (int i = 0; i < 2 * RG; i++) {
+            m[i] = -INFINITY;
+            l[i] = 0.f;
+        }
     }
 
-    // One step over keys [key0, key0 + WN) held at rows [r0, r0 + WN) of the K/V tiles. limit0/limit1: the last
-    // key (inclusive) rows g and g + 8 may see; scale2 = softmax scale * log2(e).
-    template <int WN>
+    // One step over keys [key0, key0 + WN) held at rows [r0, r0 + WN) of the K/V tiles, for one row group: limit0 and
+    // limit1 are the last key (inclusive) rows g and g + 8 may see.
+    template <int WN, bool MASK = true>
     __device__ __forceinline__ void step(const T* ks, const T* vs, int r0, int key0, int limit0, int limit1,
                                          float scale2, int lane) {
-        float s[WN / 8][4];
+        static_assert(RG == 1, "one limit per row of each group");
+        const int limit[2] = {limit0, limit1};
+        step<WN, MASK>(ks, vs, r0, key0, limit, scale2, lane);
+    }
+
+    // One step over keys [key0, key0 + WN) held at rows [r0, r0 + WN) of the K/V tiles. limit[2 * j + half]: the last
+    // key (inclusive) row g + 8 * half of group j may see; scale2 = softmax scale * log2(e). MASK false: the caller
+    // knows every key of the step is visible to every row (rows past the tile's tokens have Q = 0: finite scores,
+    // and their output is never written), so the per-element compare and select are left out.
+    template <int WN, bool MASK = true>
+    __device__ __forceinline__ void step(const T* ks, const T* vs, int r0, int key0, const int (&limit)[2 * RG],
+                                         float scale2, int lane) {
+        float s[RG][WN / 8][4];
 #pragma unroll
-        for (int n = 0; n < WN / 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        for (int j = 0; j < RG; j++)
+#pragma unroll
+            for (int n = 0; n < WN / 8; n++) s[j][n][0] = s[j][n][1] = s[j][n][2] = s[j][n][3] = 0.f;
         // S = Q K^T: ldmatrix x4 over K rows gives the B fragments of two consecutive 16-dim k chunks. Every s[n]
         // sums its k chunks in order either way; from shared memory, k goes outside so each Q chunk is read once.
         const int krow = lane & 7, kq = lane >> 3;
@@ -133,68 +154,95 @@ struct WarpState {
                 for (int k = 0; k < HD / 16; k += 2) {
                     uint32_t b[4];
                     ldmatrix_x4(b, ks + swz<HD>(r0 + n * 8 + krow, 2 * k + kq));
-                    Mma<T>::run(s[n], qf[QREG ? k : 0], b);
-                    Mma<T>::run(s[n], qf[QREG ? k + 1 : 0], b + 2);
+                    Mma<T>::run(s[0][n], qf[QREG ? k : 0], b);
+                    Mma<T>::run(s[0][n], qf[QREG ? k + 1 : 0], b + 2);
                 }
             }
         } else {
 #pragma unroll
             for (int k = 0; k < HD / 16; k += 2) {
-                uint32_t qa[4], qb[4];
-                load_q(qa, k, lane);
-                load_q(qb, k + 1, lane);
+                uint32_t qa[RG][4], qb[RG][4];
+#pragma unroll
+                for (int j = 0; j < RG; j++) {
+                    load_q(qa[j], k, lane, j);
+                    load_q(qb[j], k + 1, lane, j);
+                }
 #pragma unroll
                 for (int n = 0; n < WN / 8; n++) {
                     uint32_t b[4];
                     ldmatrix_x4(b, ks + swz<HD>(r0 + n * 8 + krow, 2 * k + kq));
-                    Mma<T>::run(s[n], qa, b);
-                    Mma<T>::run(s[n], qb, b + 2);
+#pragma unroll
+                    for (int j = 0; j < RG; j++) {
+                        Mma<T>::run(s[j][n], qa[j], b);
+                        Mma<T>::run(s[j][n], qb[j], b + 2);
+                    }
                 }
             }
         }
-        const int g = lane >> 2, t = lane & 3;
-        float mx0 = -INFINITY, mx1 = -INFINITY;
+        const int t = lane & 3;
+        float mx[2 * RG];
 #pragma unroll
-        for (int n = 0; n < WN / 8; n++) {
-            int key = key0 + n * 8 + 2 * t;
-            s[n][0] = key <= limit0 ? s[n][0] * scale2 : -INFINITY;
-            s[n][1] = key + 1 <= limit0 ? s[n][1] * scale2 : -INFINITY;
-            s[n][2] = key <= limit1 ? s[n][2] * scale2 : -INFINITY;
-            s[n][3] = key + 1 <= limit1 ? s[n][3] * scale2 : -INFINITY;
-            mx0 = fmaxf(mx0, fmaxf(s[n][0], s[n][1]));
-            mx1 = fmaxf(mx1, fmaxf(s[n][2], s[n][3]));
+        for (int j = 0; j < RG; j++) {
+            mx[2 * j] = mx[2 * j + 1] = -INFINITY;
+#pragma unroll
+            for (int n = 0; n < WN / 8; n++) {
+                int key = key0 + n * 8 + 2 * t;
+                if (MASK) {
+                    s[j][n][0] = key <= limit[2 * j] ? s[j][n][0] * scale2 : -INFINITY;
+                    s[j][n][1] = key + 1 <= limit[2 * j] ? s[j][n][1] * scale2 : -INFINITY;
+                    s[j][n][2] = key <= limit[2 * j + 1] ? s[j][n][2] * scale2 : -INFINITY;
+                    s[j][n][3] = key + 1 <= limit[2 * j + 1] ? s[j][n][3] * scale2 : -INFINITY;
+                } else {
+#pragma unroll
+                    for (int e = 0; e < 4; e++) s[j][n][e] *= scale2;
+                }
+                mx[2 * j] = fmaxf(mx[2 * j], fmaxf(s[j][n][0], s[j][n][1]));
+                mx[2 * j + 1] = fmaxf(mx[2 * j + 1], fmaxf(s[j][n][2], s[j][n][3]));
+            }
         }
-        (void)g;
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 1));
-        mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffffu, mx0, 2));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 1));
-        mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffffu, mx1, 2));
-        float mn0 = fmaxf(m[0], mx0), mn1 = fmaxf(m[1], mx1);
-        // a row with no visible key so far keeps m = -inf: subtract 0 instead, so exp2 gives 0, not NaN
-        float sub0 = mn0 == -INFINITY ? 0.f : mn0, sub1 = mn1 == -INFINITY ? 0.f : mn1;
-        float a0 = exp2f(m[0] - sub0), a1 = exp2f(m[1] - sub1);
-        m[0] = mn0;
-        m[1] = mn1;
-        l[0] *= a0;
-        l[1] *= a1;
 #pragma unroll
-        for (int n = 0; n < HD / 8; n++) {
-            acc[n][0] *= a0;
-            acc[n][1] *= a0;
-            acc[n][2] *= a1;
-            acc[n][3] *= a1;
+        for (int i = 0; i < 2 * RG; i++) {
+            mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 1));
+            mx[i] = fmaxf(mx[i], __shfl_xor_sync(0xffffffffu, mx[i], 2));
+        }
+        // a row with no visible key so far keeps m = -inf: subtract 0 instead, so exp2 gives 0, not NaN (a step
+        // without the mask has finite scores in every row, so its new max is finite)
+        float mn[2 * RG], sub[2 * RG], a[2 * RG];
+#pragma unroll
+        for (int i = 0; i < 2 * RG; i++) mn[i] = fmaxf(m[i], mx[i]);
+#pragma unroll
+        for (int i = 0; i < 2 * RG; i++) sub[i] = MASK && mn[i] == -INFINITY ? 0.f : mn[i];
+#pragma unroll
+        for (int i = 0; i < 2 * RG; i++) a[i] = exp2f(m[i] - sub[i]);
+#pragma unroll
+        for (int i = 0; i < 2 * RG; i++) {
+            m[i] = mn[i];
+            l[i] *= a[i];
+        }
+#pragma unroll
+        for (int j = 0; j < RG; j++) {
+#pragma unroll
+            for (int n = 0; n < HD / 8; n++) {
+                acc[j * HD / 8 + n][0] *= a[2 * j];
+                acc[j * HD / 8 + n][1] *= a[2 * j];
+                acc[j * HD / 8 + n][2] *= a[2 * j + 1];
+                acc[j * HD / 8 + n][3] *= a[2 * j + 1];
+            }
         }
         // P rounded to T (what the P V product uses); the row sums count the rounded values
-        uint32_t p[WN / 16][4];
+        uint32_t p[RG][WN / 16][4];
 #pragma unroll
-        for (int n = 0; n < WN / 8; n++) {
-            float r0v, r1v, r2v, r3v;
-            uint32_t lo = Mma<T>::pack(exp2f(s[n][0] - sub0), exp2f(s[n][1] - sub0), r0v, r1v);
-            uint32_t hi = Mma<T>::pack(exp2f(s[n][2] - sub1), exp2f(s[n][3] - sub1), r2v, r3v);
-            l[0] += r0v + r1v;
-            l[1] += r2v + r3v;
-            p[n / 2][(n & 1) * 2] = lo;
-            p[n / 2][(n & 1) * 2 + 1] = hi;
+        for (int j = 0; j < RG; j++) {
+#pragma unroll
+            for (int n = 0; n < WN / 8; n++) {
+                float r0v, r1v, r2v, r3v;
+                uint32_t lo = Mma<T>::pack(exp2f(s[j][n][0] - sub[2 * j]), exp2f(s[j][n][1] - sub[2 * j]), r0v, r1v);
+                uint32_t hi = Mma<T>::pack(exp2f(s[j][n][2] - sub[2 * j + 1]), exp2f(s[j][n][3] - sub[2 * j + 1]), r2v, r3v);
+                l[2 * j] += r0v + r1v;
+                l[2 * j + 1] += r2v + r3v;
+                p[j][n / 2][(n & 1) * 2] = lo;
+                p[j][n / 2][(n & 1) * 2 + 1] = hi;
+            }
         }
         // O += P V: ldmatrix.trans over V rows gives the B fragments of two consecutive 8-dim n chunks
         const int vrow = (lane & 7) + ((lane >> 3) & 1) * 8, vq = lane >> 4;
@@ -204,8 +252,11 @@ struct WarpState {
             for (int n = 0; n < HD / 8; n += 2) {
                 uint32_t b[4];
                 ldmatrix_x4_trans(b, vs + swz<HD>(r0 + k * 16 + vrow, n + vq));
-                Mma<T>::run(acc[n], p[k], b);
-                Mma<T>::run(acc[n + 1], p[k], b + 2);
+#pragma unroll
+                for (int j = 0; j < RG; j++) {
+                    Mma<T>::run(acc[j * HD / 8 + n], p[j][k], b);
+                    Mma<T>::run(acc[j * HD / 8 + n + 1], p[j][k], b + 2);
+                }
             }
         }
     }
@@ -213,7 +264,7 @@ struct WarpState {
     // Row sums over the quad (call once, after the last step).
     __device__ __forceinline__ void finish_sums() {
 #pragma unroll
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 2 * RG; i++) {
             l[i] += __shfl_xor_sync(0xffffffffu, l[i], 1);
             l[i] += __shfl_xor_sync(0xffffffffu, l[i], 2);
         }
