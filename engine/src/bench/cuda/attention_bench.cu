@@ -263,6 +263,10 @@ int main(int argc, char** argv) {
 #ifdef EMBER_PREFILL_STEP  // absent from kernels older than the step (kernel_ab.sh builds those too)
         printf("prefill steps of %d keys, Q fragments from %s\n", EMBER_PREFILL_STEP, EMBER_PREFILL_QREG ? "registers" : "shared memory");
 #endif
+#ifdef EMBER_PREFILL_WARP_ROWS  // absent from kernels older than the warp-rows and mask-free variants
+        printf("prefill variant: %d rows a warp, %d threads x %d rows a block, causal mask on %s\n", paged::PREFILL_WARP_ROWS,
+               paged::PREFILL_THREADS, paged::PREFILL_ROWS, EMBER_PREFILL_MASKFREE ? "diagonal steps only" : "every step");
+#endif
         bench_prefill(c, 2, 300, nh, true);
         bench_prefill(c, 8, 1024, nh, true);
         bench_prefill(c, 1, 4096, nh, false);

@@ -7,6 +7,9 @@
 #
 #   BASE=ab-base [VARIANTS="s16:-DEMBER_PREFILL_STEP=16 ..."] [MODES="prefill decode-mixed"] \
 #     engine/src/bench/cuda/kernel_ab.sh OUTDIR
+# VARIANTS: space-separated NAME:FLAGS, commas between a variant's flags (w32mf:-DA=1,-DB=2). The prefill variants:
+#   VARIANTS="mf:-DEMBER_PREFILL_MASKFREE=1 w32:-DEMBER_PREFILL_WARP_ROWS=32
+#             w32mf:-DEMBER_PREFILL_WARP_ROWS=32,-DEMBER_PREFILL_MASKFREE=1" MODES=prefill
 # Prints one line per case, prefixed by the build's name (base, new, then each variant's), to OUTDIR/kernel_ab.txt.
 set -uo pipefail
 out=${1:-/tmp}
@@ -20,7 +23,7 @@ build() {  # name, bench (attention | small_kernels), extra flags...
 for b in attention small_kernels; do
   [ -n "${BASE:-}" ] && build base $b -I "$BASE" &
   build new $b &
-  for v in ${VARIANTS:-}; do build "${v%%:*}" $b ${v#*:} & done
+  for v in ${VARIANTS:-}; do f=${v#*:}; build "${v%%:*}" $b ${f//,/ } & done
   wait
 done
 names=(); [ -n "${BASE:-}" ] && names+=(base); names+=(new); for v in ${VARIANTS:-}; do names+=("${v%%:*}"); done

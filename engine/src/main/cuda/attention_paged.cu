@@ -14,6 +14,11 @@
 //   sequence's later tiles see more keys, so the longest run first and the last wave holds short ones. Each warp
 //   reads its Q fragments from shared memory and takes a K/V tile in PREFILL_STEP-key softmax steps: 128
 //   registers, so on sm_90 two blocks share a SM (the profile's limit was one block of 184 registers).
+//   Variants for the benchmark, off by default (block = paged::PREFILL_THREADS, 128 rows either way):
+//   EMBER_PREFILL_WARP_ROWS=32: 4 warps x 32 rows (two m16 row groups), so each K/V fragment a warp reads from
+//   shared memory feeds two mma's (FlashAttention-2's split); block = 128, about 245 registers, two blocks a SM on
+//   sm_90 by shared memory. EMBER_PREFILL_MASKFREE=1: a step whose keys every row of the warp sees skips the causal
+//   mask, so only the steps on the diagonal pay for it.
 //
 // attn_decode_tc_hdD_T(out (S, nh*D), part_acc (S, splits, nh, D) f32, part_ml (S, splits, nh, 2) f32,
 //                      q (S, nh*D), k_cache, v_cache, context_lens (S), block_tables, bt_stride, nh, nkv,
@@ -30,8 +35,18 @@ constexpr int BN = 64;       // keys per tile
 constexpr int WARPS = 4;
 constexpr int THREADS = WARPS * 32;
 constexpr int PREFILL_STAGES = 2;
+#ifndef EMBER_PREFILL_WARP_ROWS
+// query rows a warp owns: 16 (one m16 row group), or 32 (two: FlashAttention-2's split, every K/V fragment a warp
+// reads from shared memory feeds two mma's, for twice the accumulator registers)
+#define EMBER_PREFILL_WARP_ROWS 16
+#endif
 #ifndef EMBER_PREFILL_WARPS
-#define EMBER_PREFILL_WARPS 8  // Kernels.TC_PREFILL_THREADS / 32; the attention benchmark compiles other values
+// Kernels.TC_PREFILL_THREADS / 32: a block of 128 query rows either way; the attention benchmark compiles other values
+#define EMBER_PREFILL_WARPS (128 / EMBER_PREFILL_WARP_ROWS)
+#endif
+#ifndef EMBER_PREFILL_MASKFREE
+// 1: a step whose keys every row of the warp sees skips the causal mask (only the steps on the diagonal mask)
+#define EMBER_PREFILL_MASKFREE 0
 #endif
 #ifndef EMBER_PREFILL_REVERSE
 #define EMBER_PREFILL_REVERSE 1  // 0 only in the attention benchmark, to compare the orders
@@ -44,7 +59,8 @@ constexpr int PREFILL_STAGES = 2;
 #endif
 #ifndef EMBER_PREFILL_MIN_BLOCKS
 // blocks a SM must hold (registers): two 8-warp blocks hide each other's waits where shared memory fits two
-// (sm_90's 227 KiB; sm_80 and sm_86 hold one block of 96 KiB, so their register budget stays free)
+// (sm_90's 227 KiB; sm_80 and sm_86 hold one block of 96 KiB, so their register budget stays free). Two 4-warp blocks
+// of 32-row warps leave the full 255 registers a thread.
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
 #define EMBER_PREFILL_MIN_BLOCKS 2
 #else
@@ -54,8 +70,10 @@ constexpr int PREFILL_STAGES = 2;
 constexpr int PREFILL_WARPS = EMBER_PREFILL_WARPS;
 constexpr int PREFILL_STEP = EMBER_PREFILL_STEP;
 static_assert(BN % PREFILL_STEP == 0 && PREFILL_STEP % 16 == 0, "a softmax step is whole 16-key mma chunks of a tile");
-constexpr int PREFILL_THREADS = PREFILL_WARPS * 32;
-constexpr int PREFILL_ROWS = 16 * PREFILL_WARPS;
+constexpr int PREFILL_WARP_ROWS = EMBER_PREFILL_WARP_ROWS;
+static_assert(PREFILL_WARP_ROWS == 16 || PREFILL_WARP_ROWS == 32, "a warp owns one or two m16 row groups");
+constexpr int PREFILL_THREADS = PREFILL_WARPS * 32;  // the block size: Kernels.TC_PREFILL_THREADS
+constexpr int PREFILL_ROWS = PREFILL_WARP_ROWS * PREFILL_WARPS;
 #ifndef EMBER_DECODE_STAGES
 #define EMBER_DECODE_STAGES 2  // 2 x 32 KiB keeps a block within the 99 KiB of sm_86 (Kernels.TC_DECODE_STAGES)
 #endif
@@ -95,12 +113,23 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
         tc::cp_async_commit();
     }
     __syncthreads();
-    tc::WarpState<T, HD, EMBER_PREFILL_QREG> st;
-    st.init(qs + warp * 16 * HD, lane);  // this warp's 16 rows (a multiple of 8 rows keeps the swizzle phase)
-    const int r0 = warp * 16 + (lane >> 2), r1 = r0 + 8;
-    const int lim0 = r0 / G < count ? pos0 + r0 / G : -1, lim1 = r1 / G < count ? pos0 + r1 / G : -1;
-    const int last_row = min(warp * 16 + 15, count * G - 1);
-    const int warp_limit = last_row < warp * 16 ? -1 : pos0 + last_row / G;  // the warp's furthest visible key
+    constexpr int WR = PREFILL_WARP_ROWS, RG = WR / 16;
+    tc::WarpState<T, HD, EMBER_PREFILL_QREG, RG> st;
+    st.init(qs + warp * WR * HD, lane);  // this warp's rows (a multiple of 8 rows keeps the swizzle phase)
+    // lim[i]: the last key row row0 + 8 * i sees (i = 2 * group + half: rows g, g + 8 of each group); -1 for rows
+    // past the tile's tokens
+    const int row0 = warp * WR + (lane >> 2);
+    int lim[2 * RG];
+#pragma unroll
+    for (int i = 0; i < 2 * RG; i++) {
+        int r = row0 + 8 * i;
+        lim[i] = r / G < count ? pos0 + r / G : -1;
+    }
+    const int last_row = min(warp * WR + WR - 1, count * G - 1);
+    const int warp_limit = last_row < warp * WR ? -1 : pos0 + last_row / G;  // the warp's furthest visible key
+    // the nearest limit of the warp's rows (its first row's: limits grow with the row); rows past `count` have Q = 0,
+    // so an unmasked step gives them finite scores, and they are not written
+    const int warp_first = pos0 + warp * WR / G;
     const float scale2 = scale * 1.4426950408889634f;
     for (int i = 0; i < ntiles; i++) {
         tc::cp_async_wait<PREFILL_STAGES - 2>();
@@ -114,22 +143,26 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
         int s = i % PREFILL_STAGES;
 #pragma unroll
         for (int h = 0; h < BN; h += PREFILL_STEP) {
-            if (i * BN + h <= warp_limit)
-                st.template step<PREFILL_STEP>(ks + s * TILE, vs + s * TILE, h, i * BN + h, lim0, lim1, scale2, lane);
+            const int key0 = i * BN + h;
+            if (key0 > warp_limit) continue;
+            if (EMBER_PREFILL_MASKFREE && key0 + PREFILL_STEP - 1 <= warp_first)
+                st.template step<PREFILL_STEP, false>(ks + s * TILE, vs + s * TILE, h, key0, lim, scale2, lane);
+            else
+                st.template step<PREFILL_STEP>(ks + s * TILE, vs + s * TILE, h, key0, lim, scale2, lane);
         }
     }
     st.finish_sums();
     const int t = lane & 3;
 #pragma unroll
-    for (int half = 0; half < 2; half++) {
-        int r = half ? r1 : r0, tok = r / G, g = r % G;
+    for (int i = 0; i < 2 * RG; i++) {  // row g + 8 * half of group j = i / 2: C regs 2 * half, 2 * half + 1
+        int r = row0 + 8 * i, tok = r / G, g = r % G, j = i / 2, half = i & 1;
         if (tok >= count) continue;
-        float inv = st.l[half] > 0.f ? 1.f / st.l[half] : 0.f;
+        float inv = st.l[i] > 0.f ? 1.f / st.l[i] : 0.f;
         T* o = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD;
 #pragma unroll
         for (int n = 0; n < HD / 8; n++) {
-            o[n * 8 + 2 * t] = from_float<T>(st.acc[n][2 * half] * inv);
-            o[n * 8 + 2 * t + 1] = from_float<T>(st.acc[n][2 * half + 1] * inv);
+            o[n * 8 + 2 * t] = from_float<T>(st.acc[j * HD / 8 + n][2 * half] * inv);
+            o[n * 8 + 2 * t + 1] = from_float<T>(st.acc[j * HD / 8 + n][2 * half + 1] * inv);
         }
     }
 }
