@@ -203,11 +203,59 @@ static void bench_silu(int rows, double copy_gbs) {
     cudaFree(d_gu); cudaFree(d_out);
 }
 
+// Host reference of a temperature row's token: the Gumbel-max over every entry with Ember's stream and float math,
+// step by step as sampling.cu (and the CPU Sampler) compute the key, so a kernel that skips a draw that could win, or
+// draws the wrong word, shows up as a wrong token. Host float arithmetic is IEEE single precision here (x86-64 SSE,
+// no FMA contraction without an FMA target).
+static void host_philox(uint32_t c0, uint32_t c1, uint32_t k0, uint32_t k1, uint32_t* out) {
+    uint32_t c2 = 0, c3 = 0;
+    for (int round = 0; round < 10; round++) {
+        if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+        uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c0 = n0; c1 = (uint32_t)p1; c2 = n2; c3 = (uint32_t)p0;
+    }
+    out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+static float host_ember_log(float x) {  // FloatMath.log, as ember_log in sampling.cu
+    if (!(x > 0.f)) return x == 0.f ? -INFINITY : NAN;
+    if (x == INFINITY) return x;
+    int bits; memcpy(&bits, &x, 4);
+    int e = 0;
+    if (bits < 0x00800000) { x = x * 8388608.f; memcpy(&bits, &x, 4); e = -23; }
+    e += (int)((unsigned)bits >> 23) - 127;
+    int mb = (bits & 0x007fffff) | 0x3f800000;
+    float m; memcpy(&m, &mb, 4);
+    if (m > 1.41421354f) { m = m * 0.5f; e++; }
+    const float f = m - 1.f, s = f / (2.f + f), s2 = s * s;
+    float series = 2.85714298e-1f + s2 * 2.22222224e-1f;
+    series = 4.00000006e-1f + s2 * series;
+    series = 6.66666687e-1f + s2 * series;
+    series = s2 * series;
+    const float logm = f - s * (f - series);
+    return (float)e * 0.693147182f + logm;
+}
+
+static int host_gumbel_token(const float* row, float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index) {
+    float best = -INFINITY;
+    int best_id = -1;
+    uint32_t w[4];
+    for (int i = 0; i < VOCAB; i++) {
+        if ((i & 3) == 0) host_philox((uint32_t)i >> 2, (uint32_t)output_index, seed_lo, seed_hi, w);
+        const float u = ((float)(w[i & 3] >> 9) + 0.5f) * 1.1920928955078125e-7f;
+        const float key = row[i] / temperature - host_ember_log(-host_ember_log(u));
+        if (key > best) { best = key; best_id = i; }  // ids ascend: an equal key later never wins
+    }
+    return best_id;
+}
+
 // Sampling of `rows` rows over the whole vocabulary, as GpuSampler launches it for rows without penalties (work and
 // raw logits are one buffer): greedy or temperature 0.6 with no top-k/top-p/min-p, the one-pass rows the engine
 // splits over several CTAs, then sample_rows; with `logprobs`, each row asks for its token's logprob (one top
 // logprob), which adds the softmax-sum pass (sample_split_sum); without, the logprob is not computed (NaN, or a
-// correct value, passes). Built against an older sampling.cu (to time the code before a change), rows without
+// correct value, passes). Every token is checked: greedy against the argmax, temperature against host_gumbel_token.
+// Built against an older sampling.cu (to time the code before a change), rows without
 // logprobs print WRONG: that sample_rows merges the sums of a split-sum pass this launch skips; its times hold.
 static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double copy_gbs) {
     size_t n = (size_t)rows * VOCAB;
@@ -260,7 +308,7 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
             int best = (int)(std::max_element(row, row + VOCAB) - row);  // lowest id among equal maxima
             err = std::max(err, tokens[r] == best ? 0.0 : 1.0);
         } else {
-            err = std::max(err, tokens[r] >= 0 && tokens[r] < VOCAB ? 0.0 : 1.0);
+            err = std::max(err, tokens[r] == host_gumbel_token(row, temperature, 1234 + r, 0, 17) ? 0.0 : 1.0);
         }
         if (tokens[r] >= 0 && tokens[r] < VOCAB && (logprobs || !std::isnan(lps[r]))) {
             // the sampled token's log-probability under the raw logits (host: double)
