@@ -417,34 +417,54 @@ __device__ __forceinline__ float approx_log2_ftz(float x) {
 // The constant part of gumbel_enter4's per-token bound: 23 ln 2 and the 1e-3 margin
 #define EMBER_BOUND_BIAS (23.f * 0.6931472f + 1e-3f)
 
+// The bound z - log(1 - u) + margin on the key of a token whose scaled logit is about zq (a = |zq|) and whose
+// uniform comes from generator word x. 1 - u = (8388607.5 - (x >> 9)) 2^-23 exactly (u's 23 bits, centred; see
+// uniform_of), so log(1 - u) = ln 2 (log2(8388607.5 - (x >> 9)) - 23): the argument is the float whose 23 mantissa bits
+// are ~(x >> 9) (exponent 2^23) minus a constant, exact, at least 0.5 (never subnormal), and the log2 is the
+// hardware's. The margin: zq comes from a multiplication by 1 / temperature (within 1.5 ulp of the IEEE division, so
+// the relative margin doubles to 2^-19), and 1e-3 absolute covers the approximate log2 and the float sums (each
+// within a few ulps of values below 64).
+__device__ __forceinline__ float key_bound(float zq, float a, uint32_t x) {
+    const float one_minus_u = __fsub_rn(__uint_as_float(0x4b000000u | (~(x >> 9) & 0x7fffffu)), 8388607.5f);
+    return zq + a * 0x1p-19f + EMBER_BOUND_BIAS - 0.6931472f * approx_log2_ftz(one_minus_u);
+}
+
+#ifndef EMBER_SAMPLING_GROUP_BOUND
+// 1: gate 2 below (written, not yet run on a GPU; the small-kernels benchmark's A/B compiles it, see BENCHMARKS'
+// sixth round); 0: gates 1 and 3 only, the measured kernel
+#define EMBER_SAMPLING_GROUP_BOUND 0
+#endif
+
 // gumbel_enter for the four tokens i0 .. i0 + 3 (i0 a multiple of 4) with penalized, masked logits l (-inf: masked
-// or past the row's end; NaN: no candidate): one Philox call draws their four uniforms (Ember's stream gives a
-// block's four words to four consecutive entries), and only when the largest of the four passes the noise bound
-// (z <= z of the largest, since the division by the temperature is monotone, and the noise of any token is below 17).
-// Then each token's key is bounded by z - log(1 - u) with the hardware's log2, straight-line for all four; the exact
-// key (one IEEE division and Ember's two logs) runs only for a token that passes, which a scan meets a few times a
-// warp once its cut has risen. 1 - u = (8388607.5 - (x >> 9)) 2^-23 exactly (u's 23 bits, centred; see uniform_of),
-// so log(1 - u) = ln 2 (log2(8388607.5 - (x >> 9)) - 23), the argument at least 0.5 (never subnormal). The bounds take
-// z from a multiplication by 1 / temperature (within 1.5 ulp of the IEEE division, so the relative margin doubles to
-// 2^-19), with 1e-3 absolute for the approximate log2 and the float sums (each within a few ulps of values below
-// 64); an infinite or near-overflow z skips the bounds and takes the exact path. `cut` is a key some token of the
-// row already reached (the best of the warp, see first_pass; at most bv's own when -inf): a token whose key stays
-// below it cannot win, whichever thread holds that key.
+// or past the row's end; NaN: no candidate), in three gates, each sound for all four at once (z <= z of the largest,
+// since the division by the temperature is monotone; u <= the largest of the four u, which comes from the largest
+// word, and -log(1 - u) grows with u):
+//   1. the noise bound on the largest logit (the noise of any token is below 17): no generator call;
+//   2. one Philox call draws the four uniforms (Ember's stream gives a block's four words to four consecutive entries),
+//      and (EMBER_SAMPLING_GROUP_BOUND) key_bound of the largest logit with the largest word bounds all four keys:
+//      one log2 for the group;
+//   3. key_bound of each token, then the exact key (one IEEE division and Ember's two logs) of a token that passes.
+// Once a scan's cut has risen, gate 2 stops almost every group that gate 1 lets through. An infinite or near-overflow
+// z skips the bounds and takes the exact path. `cut` is a key some token of the row already reached (the best of the
+// warp, see first_pass; at most bv's own when -inf): a token whose key stays below it cannot win, whichever thread
+// holds that key.
 __device__ __forceinline__ void gumbel_enter4(const float* l, int i0, float temperature, float inv_t, float cut,
                                               const PhiloxKeys& keys, int output_index, float& bv, int& bi) {
     cut = fmaxf(cut, bv);
     const float lmax = fmaxf(fmaxf(l[0], l[1]), fmaxf(l[2], l[3]));  // fmaxf drops NaN
     const float zq_max = __fmul_rn(lmax, inv_t), a_max = fabsf(zq_max);
-    if (!(lmax > -INFINITY) || (a_max < 1e38f && zq_max + 17.f + a_max * 0x1p-19f < cut)) return;
+    const bool bounded = a_max < 1e38f;
+    if (!(lmax > -INFINITY) || (bounded && zq_max + 17.f + a_max * 0x1p-19f < cut)) return;
     const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, keys);
+#if EMBER_SAMPLING_GROUP_BOUND
+    const uint32_t x_max = max(max(w.x, w.y), max(w.z, w.w));
+    if (bounded && key_bound(zq_max, a_max, x_max) < cut) return;
+#endif
     unsigned pass = 0;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
         const float zq = __fmul_rn(l[k], inv_t), a = fabsf(zq);
-        // 8388607.5 - (x >> 9) = (2^23 + ~(x >> 9) & 0x7fffff) - 8388607.5: the float with those 23 mantissa bits
-        // (its exponent 2^23), minus a constant; exact, and full-rate integer and float instructions
-        const float one_minus_u = __fsub_rn(__uint_as_float(0x4b000000u | (~(word_of(w, k) >> 9) & 0x7fffffu)), 8388607.5f);
-        const float bound = zq + a * 0x1p-19f + EMBER_BOUND_BIAS - 0.6931472f * approx_log2_ftz(one_minus_u);
+        const float bound = key_bound(zq, a, word_of(w, k));
         const bool skip = !(l[k] > -INFINITY) | ((a < 1e38f) & (bound < cut));  // no branches
         pass |= skip ? 0u : 1u << k;
     }
