@@ -127,10 +127,11 @@ static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, cons
     if (force_splits > 0) want = force_splits;
     int partition = 64 * ((((maxc + want - 1) / want) + 63) / 64), splits = (maxc + partition - 1) / partition;
     int smem = (16 * hd + paged::DECODE_STAGES * 2 * paged::BN * hd) * 2;
-    CK(cudaFuncSetAttribute(attn_decode_tc_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    auto kern = hd == 128 ? attn_decode_tc_hd128_bf16 : attn_decode_tc_hd64_bf16;
+    CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
     CK(cudaMalloc(&pacc, (size_t)S * splits * nh * hd * 4)); CK(cudaMalloc(&pml, (size_t)S * splits * nh * 2 * 4));
     auto run = [&]() {
-        attn_decode_tc_hd128_bf16<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
+        kern<<<dim3(nkv, S, splits), paged::THREADS, smem>>>(out, pacc, pml, q, c.k, c.v, d_lens, d_bt, per_seq, nh, nkv, bs, scale, partition, splits);
         if (splits > 1) attn_decode_reduce_bf16<<<dim3(nh, S), hd>>>(out, pacc, pml, d_lens, nh, hd, splits, partition);
     };
     CK(cudaMemset(out, 0xff, (size_t)S * nh * hd * 2));
