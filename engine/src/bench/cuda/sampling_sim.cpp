@@ -2,8 +2,8 @@
 // several logit distributions, temperatures and sizes, the token a scan finds, walking the row as the kernel's lanes
 // do (lane j takes groups of four j, j + lanes, ...; each step's cut is the best key of the whole warp), must be the
 // brute-force Gumbel-max's (every key exact, ties to the lower id). Prints the exact keys the gates let through per
-// row, so a gate that skips nothing shows up too. Built and run by run_sampling_sim.sh and by the engine test
-// SamplingGatesSimTest (no GPU; where python3 and g++ are on the PATH).
+// row, so a gate that skips nothing shows up too. Built and run by run_sampling_sim.sh, which the engine test
+// SamplingGatesSimTest runs (no GPU; where python3 and g++ are on the PATH).
 #include "sampling_sim.h"
 #include <cstdio>
 #include <random>
