@@ -429,20 +429,13 @@ __device__ __forceinline__ float key_bound(float zq, float a, uint32_t x) {
     return zq + a * 0x1p-19f + EMBER_BOUND_BIAS - 0.6931472f * approx_log2_ftz(one_minus_u);
 }
 
-#ifndef EMBER_SAMPLING_GROUP_BOUND
-// 1: gate 2 below (written, not yet run on a GPU; the small-kernels benchmark's A/B compiles it, see BENCHMARKS'
-// sixth round); 0: gates 1 and 3 only, the measured kernel
-#define EMBER_SAMPLING_GROUP_BOUND 0
-#endif
-
 // gumbel_enter for the four tokens i0 .. i0 + 3 (i0 a multiple of 4) with penalized, masked logits l (-inf: masked
 // or past the row's end; NaN: no candidate), in three gates, each sound for all four at once (z <= z of the largest,
 // since the division by the temperature is monotone; u <= the largest of the four u, which comes from the largest
 // word, and -log(1 - u) grows with u):
 //   1. the noise bound on the largest logit (the noise of any token is below 17): no generator call;
 //   2. one Philox call draws the four uniforms (Ember's stream gives a block's four words to four consecutive entries),
-//      and (EMBER_SAMPLING_GROUP_BOUND) key_bound of the largest logit with the largest word bounds all four keys:
-//      one log2 for the group;
+//      and key_bound of the largest logit with the largest word bounds all four keys: one log2 for the group;
 //   3. key_bound of each token, then the exact key (one IEEE division and Ember's two logs) of a token that passes.
 // Once a scan's cut has risen, few groups that pass gate 1 hold a token that passes gate 3 (run_sampling_sim.sh: about
 // 140 exact keys a 152k-entry row at T = 0.6), which is what gate 2 is for. An infinite or near-overflow
@@ -457,10 +450,8 @@ __device__ __forceinline__ void gumbel_enter4(const float* l, int i0, float temp
     const bool bounded = a_max < 1e38f;
     if (!(lmax > -INFINITY) || (bounded && zq_max + 17.f + a_max * 0x1p-19f < cut)) return;
     const uint4 w = philox4x32_10((uint32_t)i0 >> 2, (uint32_t)output_index, keys);
-#if EMBER_SAMPLING_GROUP_BOUND
     const uint32_t x_max = max(max(w.x, w.y), max(w.z, w.w));
     if (bounded && key_bound(zq_max, a_max, x_max) < cut) return;
-#endif
     unsigned pass = 0;
 #pragma unroll
     for (int k = 0; k < 4; k++) {
@@ -571,11 +562,11 @@ __device__ __forceinline__ void first_pass(const float* lr, const float* lw, con
                                            float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
                                            int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
     PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
-    if (!greedy) pin_keys(keys);
     if (greedy) {
         if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
         else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
     } else {
+        pin_keys(keys);
         if (allowed) first_pass_of<false, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
         else first_pass_of<false, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
     }
