@@ -3,7 +3,8 @@
 # checkpoints, guided JSON, the step timeline, the kernel benchmarks. $OUT/summary.txt grows as each stage ends (a call
 # cut short still brings back what finished, with each stage's time); the logs go into $OUT/final.tgz at the end.
 # With an ab-base/ directory beside the tree (see kernel_ab.sh), AB_VARIANTS and AB_MODES (default small) add a kernel
-# A/B right after the tests.
+# A/B right after the tests; QWEN2_AB adds throughput variants of the same build (JVM switches) beside qwen2-1.5b's;
+# PROFILE=1 runs StepProfile after it.
 set -uo pipefail
 D=$(cd "$(dirname "$0")" && pwd); R=/tmp/final; rm -rf $R; mkdir -p $R
 REAL_OUT=${OUT:-/tmp/out}; export OUT=$R
@@ -17,7 +18,13 @@ if [ -d ab-base ]; then
   BASE=ab-base VARIANTS="${AB_VARIANTS:-}" MODES="${AB_MODES:-small}" timeout -s KILL 200 engine/src/bench/cuda/kernel_ab.sh $REAL_OUT > $R/ab.log 2>&1
   stage "kernel A/B"
 fi
-BENCH_TIMEOUT=120 VARIANTS="final|--warmup 32 --runs 3" $D/variants.sh qwen2-1.5b; tail -1 $R/variants.txt >> $S; stage qwen2-1.5b
+# QWEN2_AB adds variants of the same build beside it, e.g. "nosplit|--warmup 32 --runs 3|-Dember.cuda.skinnySplitK=false"
+BENCH_TIMEOUT=120 VARIANTS="final|--warmup 32 --runs 3${QWEN2_AB:+;$QWEN2_AB}" $D/variants.sh qwen2-1.5b
+grep "^qwen2-1.5b" $R/variants.txt >> $S; stage qwen2-1.5b
+if [ -n "${PROFILE:-}" ]; then  # StepProfile: the decode GEMM table (each shape's winner against its floor), step profiles
+  timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile /tmp/bench-qwen2-1.5b/m 256 600 8 1024 ${PEAKS:-989 3350} > $REAL_OUT/profile.log 2>&1
+  stage "profile rc=$?"
+fi
 BENCH_TIMEOUT=90 VARIANTS="final|--warmup 32 --runs 2" $D/variants.sh qwen3-0.6b; tail -1 $R/variants.txt >> $S
 BENCH_TIMEOUT=90 VARIANTS="final|--warmup 32 --runs 2" $D/variants.sh llama3.2-1b; tail -1 $R/variants.txt >> $S; stage "qwen3, llama"
 BENCH_TIMEOUT=120 VARIANTS="guided|--warmup 32 --runs 2 --guided-json $D/labeling-schema.json;timeline|--warmup 32 --runs 1|-Dember.cuda.timeline=true" $D/variants.sh qwen2-1.5b
