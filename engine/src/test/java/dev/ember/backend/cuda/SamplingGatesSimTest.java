@@ -15,8 +15,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The sampling scan's gates (sampling.cu: the bounds that skip Gumbel draws which cannot win) never skip a winner:
  * src/bench/cuda/run_sampling_sim.sh cuts the scan's pieces out of sampling.cu as host C++ (sampling_sim.py) and walks
- * 500 rows as a warp and as one lane against a brute-force Gumbel-max (sampling_sim.cpp). Runs where python3 and g++ are on the PATH (no GPU needed); skipped
- * elsewhere. Not gpu-tagged.
+ * 500 rows as a warp and as one lane against a brute-force Gumbel-max (sampling_sim.cpp); a broken gate fails it (the
+ * group bound taken with the smallest generator word instead of the largest: 228 wrong rows). Runs where python3 and
+ * g++ are on the PATH (no GPU needed); skipped elsewhere. Not gpu-tagged.
  */
 class SamplingGatesSimTest {
 
