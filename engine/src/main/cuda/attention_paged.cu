@@ -203,7 +203,7 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
     tc::WarpState<T, HD> st;
     st.init(qs, lane);
     const int g = lane >> 2, t = lane & 3;
-    const int lim0 = g < G ? end - 1 : -1;  // rows g + 8 >= G (G <= 8) are padding
+    const int lim[2] = {g < G ? end - 1 : -1, -1};  // rows g + 8 >= G (G <= 8) are padding
     const float scale2 = scale * 1.4426950408889634f;
     for (int i = 0; i < ntiles; i++) {
         tc::cp_async_wait<DECODE_STAGES - 2>();
@@ -217,7 +217,7 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
         int key0 = start + i * BN + warp * WN;
         if (key0 < end) {
             int s = i % DECODE_STAGES;
-            st.template step<WN>(ks + s * TILE, vs + s * TILE, warp * WN, key0, lim0, -1, scale2, lane);
+            st.template step<WN>(ks + s * TILE, vs + s * TILE, warp * WN, key0, lim, scale2, lane);
         }
     }
     st.finish_sums();

@@ -122,16 +122,6 @@ struct WarpState {
         }
     }
 
-    // One step over keys [key0, key0 + WN) held at rows [r0, r0 + WN) of the K/V tiles, for one row group: limit0 and
-    // limit1 are the last key (inclusive) rows g and g + 8 may see.
-    template <int WN, bool MASK = true>
-    __device__ __forceinline__ void step(const T* ks, const T* vs, int r0, int key0, int limit0, int limit1,
-                                         float scale2, int lane) {
-        static_assert(RG == 1, "one limit per row of each group");
-        const int limit[2] = {limit0, limit1};
-        step<WN, MASK>(ks, vs, r0, key0, limit, scale2, lane);
-    }
-
     // One step over keys [key0, key0 + WN) held at rows [r0, r0 + WN) of the K/V tiles. limit[2 * j + half]: the last
     // key (inclusive) row g + 8 * half of group j may see; scale2 = softmax scale * log2(e). MASK false: the caller
     // knows every key of the step is visible to every row (rows past the tile's tokens have Q = 0: finite scores,
