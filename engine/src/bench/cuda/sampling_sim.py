@@ -16,10 +16,6 @@ SHIM = r'''#include <algorithm>
 #include <cstdint>
 #include <cstring>
 using std::max;
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
 struct uint4 { uint32_t x, y, z, w; };
 static inline uint4 make_uint4(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return {a, b, c, d}; }
 static inline uint32_t __umulhi(uint32_t a, uint32_t b) { return (uint32_t)(((uint64_t)a * b) >> 32); }
@@ -36,7 +32,7 @@ static long long sim_exact_logs = 0;  // ember_log calls: how many keys the gate
 '''
 
 PIECES = [  # (first line's start, the start of the line after the piece)
-    ('// The ten round keys of Philox4x32-10', "// Ember's stream (Philox.uniform)"),
+    ('#define PHILOX_M0', "// Ember's stream (Philox.uniform)"),  # the Philox constants and round keys
     ('// (value, id) pairs ordered by value', '__device__ void block_argmax'),
     ('// Unsigned keys that order like the floats', '// The penalized logit of token i'),
     ('// A token is a candidate when', '// The order key of the k-th largest'),
