@@ -188,7 +188,7 @@ __global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, floa
     for (int k = 0; k < ksteps; k++) {
         const uint64_t bk = TB ? desc_add(db, k * 16 * 128) : desc_add(db, (k >> 2) * N * 128 + (k & 3) * 32);
         reg_fence(d);
-        if (AREG) {
+        if constexpr (AREG) {
             const bf* ar = A + (size_t)(a_row0 + 16 * w + g) * KS + 16 * k + 2 * t;
             uint32_t a[4];
             a[0] = *reinterpret_cast<const uint32_t*>(ar);
@@ -196,13 +196,13 @@ __global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, floa
             a[2] = *reinterpret_cast<const uint32_t*>(ar + 8);
             a[3] = *reinterpret_cast<const uint32_t*>(ar + 8 * KS + 8);
             fence();
-            if (N == 64) mma_n64_rs<TB>(*reinterpret_cast<float(*)[32]>(d), a, bk, 1);
-            else mma_n128_rs<TB>(*reinterpret_cast<float(*)[64]>(d), a, bk, 1);
+            if constexpr (N == 64) mma_n64_rs<TB>(d, a, bk, 1);
+            else mma_n128_rs<TB>(d, a, bk, 1);
         } else {
             const uint64_t ak = desc_add(da, (k >> 2) * a_rows * 128 + a_row0 * 128 + (k & 3) * 32);
             fence();
-            if (N == 64) mma_n64_ss<TB>(*reinterpret_cast<float(*)[32]>(d), ak, bk, 1);
-            else mma_n128_ss<TB>(*reinterpret_cast<float(*)[64]>(d), ak, bk, 1);
+            if constexpr (N == 64) mma_n64_ss<TB>(d, ak, bk, 1);
+            else mma_n128_ss<TB>(d, ak, bk, 1);
         }
         commit();
         wait<0>();  // one step at a time: the test isolates layouts, not the pipeline
