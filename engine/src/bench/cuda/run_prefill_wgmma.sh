@@ -14,7 +14,7 @@ nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I engine/s
 rc=$?
 grep -A3 "attn_prefill_wgmma\|C75" "$out/prefill_wgmma_ptxas.txt" | grep -E "C75|registers|spill" || true
 if [ $rc -ne 0 ]; then tail -20 "$out/prefill_wgmma_ptxas.txt"; echo "build failed (rc=$rc)"; exit $rc; fi
-timeout -k 10 300 /tmp/prefill_wgmma 2>&1 | tee "$out/prefill_wgmma.txt"
+timeout -k 10 ${WGMMA_TIMEOUT:-300} /tmp/prefill_wgmma 2>&1 | tee "$out/prefill_wgmma.txt"
 rc=${PIPESTATUS[0]}
-[ $rc -eq 124 ] && echo "prefill_wgmma: timed out after 300 s" | tee -a "$out/prefill_wgmma.txt"
+[ $rc -eq 124 ] && echo "prefill_wgmma: timed out after ${WGMMA_TIMEOUT:-300} s" | tee -a "$out/prefill_wgmma.txt"
 exit $rc
