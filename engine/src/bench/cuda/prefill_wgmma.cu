@@ -55,9 +55,7 @@
 #include <string>
 #include <functional>
 
-#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(2); } } while (0)
-
-typedef __nv_bfloat16 bf;
+#include "bench_ref.cuh"
 
 namespace wg {
 
@@ -504,54 +502,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Host side: attention_bench.cu's reference, data and case shapes.
-
-// Reference (as attention_bench.cu): one block per (token, head), float32, two passes over the keys.
-__global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,
-                         const int* bt, int bt_stride, int nh, int nkv, int hd, int bs, float scale) {
-    extern __shared__ float sh[];
-    int tok = blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
-    int seq = seq_of[tok], pos = pos_of[tok];
-    const bf* qr = q + (size_t)tok * nh * hd + h * hd;
-    float* s = sh;
-    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
-        const bf* k = kc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
-        float d = 0.f;
-        for (int e = 0; e < hd; e++) d += __bfloat162float(qr[e]) * __bfloat162float(k[e]);
-        s[j] = d * scale;
-    }
-    __syncthreads();
-    __shared__ float mx, sum;
-    if (threadIdx.x == 0) {
-        float m = -INFINITY;
-        for (int j = 0; j <= pos; j++) m = fmaxf(m, s[j]);
-        float t = 0.f;
-        for (int j = 0; j <= pos; j++) t += expf(s[j] - m);
-        mx = m; sum = t;
-    }
-    __syncthreads();
-    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
-        float a = 0.f;
-        for (int j = 0; j <= pos; j++) {
-            const bf* v = vc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
-            a += expf(s[j] - mx) * __bfloat162float(v[e]);
-        }
-        out[(size_t)tok * nh * hd + h * hd + e] = a / sum;
-    }
-}
-
-__global__ void fill_rand(bf* p, size_t n, unsigned seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        unsigned x = (unsigned)(i * 2654435761u) ^ seed;
-        x ^= x >> 13; x *= 0x5bd1e995; x ^= x >> 15;
-        p[i] = __float2bfloat16(((x & 0xffff) / 65536.f - 0.5f) * 4.f);
-    }
-}
-
-struct Cache {
-    int nkv, hd, bs, blocks;
-    bf *k, *v;
-};
+// Host side: attention_bench.cu's case shapes; the reference, data and cache come from bench_ref.cuh.
 
 // Median over 7 runs of 10 back-to-back launches (after 3 warm-up launches), in ms a launch.
 template <typename F> static double time_median(F launch) {
@@ -591,41 +542,17 @@ static constexpr double TOL = 2e-2;  // attention_bench's decode bound; attn_pre
 // S sequences of L new tokens each after `prior` cached tokens (attention_bench's prefill has prior = 0), causal.
 // Runs the wgmma kernel and attn_prefill_tc on the same tiles; returns the number of failed checks.
 static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
-    const int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv, ctx = prior + L;
-    const int per_seq = (ctx + bs - 1) / bs, T = S * L;
-    std::vector<int> perm(c.blocks);
-    for (int i = 0; i < c.blocks; i++) perm[i] = i;
-    std::mt19937 rng(S * 13 + L + prior);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    std::vector<int> bt((size_t)S * per_seq), qs(S + 1), lens(S, ctx), seq_of(T), pos_of(T), tiles;
-    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
+    const int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
     const int tq = 128 / G;  // both kernels: 128 query rows a block
-    for (int s = 0; s <= S; s++) qs[s] = s * L;
-    for (int s = 0; s < S; s++) {
-        for (int t = 0; t < L; t++) { seq_of[s * L + t] = s; pos_of[s * L + t] = prior + t; }
-        for (int t = 0; t < L; t += tq) { tiles.push_back(s); tiles.push_back(s * L + t); tiles.push_back(std::min(tq, L - t)); }
-    }
-    const int ntiles = tiles.size() / 3;
-    int *d_bt, *d_qs, *d_lens, *d_seq, *d_pos, *d_tiles;
-    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_qs, (S + 1) * 4)); CK(cudaMalloc(&d_lens, S * 4));
-    CK(cudaMalloc(&d_seq, T * 4)); CK(cudaMalloc(&d_pos, T * 4)); CK(cudaMalloc(&d_tiles, tiles.size() * 4));
-    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_qs, qs.data(), (S + 1) * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_seq, seq_of.data(), T * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_pos, pos_of.data(), T * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_tiles, tiles.data(), tiles.size() * 4, cudaMemcpyHostToDevice));
-    bf *q, *out; float* ref;
-    const size_t n_out = (size_t)T * nh * hd;
-    CK(cudaMalloc(&q, n_out * 2)); CK(cudaMalloc(&out, n_out * 2)); CK(cudaMalloc(&ref, n_out * 4));
-    fill_rand<<<256, 256>>>(q, n_out, 7);
-    const float scale = 1.f / sqrtf((float)hd);
-    ref_attn<<<dim3(T, nh), 128, (ctx + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
-    CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
-    std::vector<float> r(n_out);
+    PrefillCase pc(c, S, L, nh, prior, tq, true);
+    const int ntiles = pc.ntiles, per_seq = pc.per_seq;
+    const size_t n_out = pc.n_out;
+    const std::vector<float>& r = pc.ref;
+    const std::vector<int>&qs = pc.qs, &seq_of = pc.seq_of, &pos_of = pc.pos_of;
+    int *d_bt = pc.d_bt, *d_qs = pc.d_qs, *d_lens = pc.d_lens, *d_tiles = pc.d_tiles;
+    bf *q = pc.q, *out = pc.out;
+    const float scale = pc.scale;
     std::vector<bf> got(n_out);
-    CK(cudaMemcpy(r.data(), ref, n_out * 4, cudaMemcpyDeviceToHost));
     const double flops = 4.0 * S * (double)L * (L + 1) / 2 * nh * hd + 4.0 * S * (double)L * prior * nh * hd;
     char label[96];
     snprintf(label, sizeof label, "prefill S=%d L=%d%s (G=%d, %d tiles)", S, L,
@@ -675,8 +602,6 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
         }
         printf("\n");
     }
-    cudaFree(d_bt); cudaFree(d_qs); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(d_tiles);
-    cudaFree(q); cudaFree(out); cudaFree(ref);
     return fails;
 }
 
