@@ -379,6 +379,19 @@ class CudaKernelsTest {
     }
 
     /** Block tables over shuffled block ids, so no sequence's blocks are contiguous or in order. */
+    /** The prefill kernels' tiles, as the backend lays them out: (sequence, first token, tokens), tileTokens at most. */
+    static List<Integer> prefillTiles(int[] queryStart, int tileTokens) {
+        List<Integer> tiles = new ArrayList<>();
+        for (int s = 0; s + 1 < queryStart.length; s++) {
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
+                tiles.add(s);
+                tiles.add(t);
+                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
+            }
+        }
+        return tiles;
+    }
+
     static int[][] blockTables(Random r, int[] contextLens, int bs, int[] numBlocksOut) {
         int total = 3;
         for (int c : contextLens) {
@@ -426,18 +439,12 @@ class CudaKernelsTest {
         }
         int tokens = queryStart[seqs];
         int[] positions = new int[tokens];
-        List<Integer> tiles = new ArrayList<>();
         for (int s = 0; s < seqs; s++) {
             for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
                 positions[t] = ctx[s] - qlens[s] + (t - queryStart[s]);
             }
-            int tileTokens = Kernels.prefillTileTokens(dtype, ratio);
-            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
-                tiles.add(s);
-                tiles.add(t);
-                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
-            }
         }
+        List<Integer> tiles = prefillTiles(queryStart, Kernels.prefillTileTokens(dtype, ratio));
         int[] numBlocks = new int[1];
         int[][] tables = blockTables(r, ctx, bs, numBlocks);
         int stride = 0;

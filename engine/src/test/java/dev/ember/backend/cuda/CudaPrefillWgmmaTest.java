@@ -9,12 +9,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ForkJoinPool;
 
 import static dev.ember.backend.cuda.CudaKernelsTest.blockTables;
+import static dev.ember.backend.cuda.CudaKernelsTest.prefillTiles;
 import static dev.ember.backend.cuda.CudaKernelsTest.flatten;
 import static dev.ember.backend.cuda.CudaKernelsTest.randomCache;
 import static dev.ember.backend.cuda.GpuTestSupport.random;
@@ -82,18 +82,12 @@ class CudaPrefillWgmmaTest {
         }
         int tokens = queryStart[seqs];
         int[] positions = new int[tokens];
-        List<Integer> tiles = new ArrayList<>();
-        int tileTokens = Kernels.prefillTileTokens(DTYPE, group);
         for (int s = 0; s < seqs; s++) {
             for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
                 positions[t] = prior + (t - queryStart[s]);
             }
-            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
-                tiles.add(s);
-                tiles.add(t);
-                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
-            }
         }
+        List<Integer> tiles = prefillTiles(queryStart, Kernels.prefillTileTokens(DTYPE, group));
         int[] numBlocks = new int[1];
         int[][] tables = blockTables(r, ctx, bs, numBlocks);
         int stride = (prior + len + bs - 1) / bs;
