@@ -18,58 +18,9 @@
 #include <cmath>
 #include <array>
 
-#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
-
-typedef __nv_bfloat16 bf;
-
-// Reference: one block per (token, head), float32, two passes over the keys.
-__global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,
-                         const int* bt, int bt_stride, int nh, int nkv, int hd, int bs, float scale) {
-    extern __shared__ float sh[];
-    int tok = blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
-    int seq = seq_of[tok], pos = pos_of[tok];
-    const bf* qr = q + (size_t)tok * nh * hd + h * hd;
-    float* s = sh;  // pos + 1 scores
-    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
-        const bf* k = kc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
-        float d = 0.f;
-        for (int e = 0; e < hd; e++) d += __bfloat162float(qr[e]) * __bfloat162float(k[e]);
-        s[j] = d * scale;
-    }
-    __syncthreads();
-    __shared__ float mx, sum;
-    if (threadIdx.x == 0) {
-        float m = -INFINITY;
-        for (int j = 0; j <= pos; j++) m = fmaxf(m, s[j]);
-        float t = 0.f;
-        for (int j = 0; j <= pos; j++) t += expf(s[j] - m);
-        mx = m; sum = t;
-    }
-    __syncthreads();
-    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
-        float a = 0.f;
-        for (int j = 0; j <= pos; j++) {
-            const bf* v = vc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
-            a += expf(s[j] - mx) * __bfloat162float(v[e]);
-        }
-        out[(size_t)tok * nh * hd + h * hd + e] = a / sum;
-    }
-}
-
-__global__ void fill_rand(bf* p, size_t n, unsigned seed) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        unsigned x = (unsigned)(i * 2654435761u) ^ seed;
-        x ^= x >> 13; x *= 0x5bd1e995; x ^= x >> 15;
-        p[i] = __float2bfloat16(((x & 0xffff) / 65536.f - 0.5f) * 4.f);
-    }
-}
+#include "bench_ref.cuh"
 
 static float elapsed_ms(cudaEvent_t a, cudaEvent_t b) { float ms; CK(cudaEventElapsedTime(&ms, a, b)); return ms; }
-
-struct Cache {
-    int nkv, hd, bs, blocks;
-    bf *k, *v;
-};
 
 static double copy_bandwidth() {
     size_t n = 1ull << 30;
@@ -185,53 +136,23 @@ static void decode_mixed(const Cache& c, int nh, double copy_gbs, int sms) {
 
 // Prefill: S sequences of L new tokens each (no earlier context), causal.
 static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
-    int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
-    int per_seq = (L + bs - 1) / bs, T = S * L;
-    std::vector<int> perm(c.blocks);
-    for (int i = 0; i < c.blocks; i++) perm[i] = i;
-    std::mt19937 rng(S * 13 + L);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    std::vector<int> bt((size_t)S * per_seq), qs(S + 1), lens(S, L), seq_of(T), pos_of(T), tiles;
-    for (size_t i = 0; i < bt.size(); i++) bt[i] = perm[i];
-    int tq = paged::PREFILL_ROWS / G;
-    for (int s = 0; s <= S; s++) qs[s] = s * L;
-    for (int s = 0; s < S; s++) {
-        for (int t = 0; t < L; t++) { seq_of[s * L + t] = s; pos_of[s * L + t] = t; }
-        for (int t = 0; t < L; t += tq) { tiles.push_back(s); tiles.push_back(s * L + t); tiles.push_back(std::min(tq, L - t)); }
-    }
-    int ntiles = tiles.size() / 3;
-    int *d_bt, *d_qs, *d_lens, *d_seq, *d_pos, *d_tiles;
-    CK(cudaMalloc(&d_bt, bt.size() * 4)); CK(cudaMalloc(&d_qs, (S + 1) * 4)); CK(cudaMalloc(&d_lens, S * 4));
-    CK(cudaMalloc(&d_seq, T * 4)); CK(cudaMalloc(&d_pos, T * 4)); CK(cudaMalloc(&d_tiles, tiles.size() * 4));
-    CK(cudaMemcpy(d_bt, bt.data(), bt.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_qs, qs.data(), (S + 1) * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_lens, lens.data(), S * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_seq, seq_of.data(), T * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_pos, pos_of.data(), T * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(d_tiles, tiles.data(), tiles.size() * 4, cudaMemcpyHostToDevice));
-    bf *q, *out; float* ref;
-    CK(cudaMalloc(&q, (size_t)T * nh * hd * 2)); CK(cudaMalloc(&out, (size_t)T * nh * hd * 2));
-    CK(cudaMalloc(&ref, (size_t)T * nh * hd * 4));
-    fill_rand<<<256, 256>>>(q, (size_t)T * nh * hd, 7);
-    float scale = 1.f / sqrtf((float)hd);
+    const int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
+    PrefillCase pc(c, S, L, nh, 0, paged::PREFILL_ROWS / G, check);
     int smem = (paged::PREFILL_ROWS * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
     auto kern = hd == 128 ? attn_prefill_tc_hd128_bf16 : attn_prefill_tc_hd64_bf16;
     CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
     auto run = [&]() {
-        kern<<<dim3(ntiles, nkv), paged::PREFILL_THREADS, smem>>>(out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
+        kern<<<dim3(pc.ntiles, nkv), paged::PREFILL_THREADS, smem>>>(pc.out, pc.q, c.k, c.v, pc.d_tiles, pc.d_qs,
+                                                                     pc.d_lens, pc.d_bt, pc.per_seq, nh, nkv, bs, pc.scale);
     };
     run();
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
     double err = -1;
     if (check) {
-        ref_attn<<<dim3(T, nh), 128, (L + 1) * 4>>>(ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, nkv, hd, bs, scale);
-        CK(cudaDeviceSynchronize());
-        std::vector<float> r((size_t)T * nh * hd);
-        std::vector<bf> g((size_t)T * nh * hd);
-        CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
-        CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
-        err = compare(r.data(), g, r.size());
+        std::vector<bf> g(pc.n_out);
+        CK(cudaMemcpy(g.data(), pc.out, g.size() * 2, cudaMemcpyDeviceToHost));
+        err = compare(pc.ref.data(), g, pc.ref.size());
     }
     cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
     int iters = 20;
@@ -240,10 +161,8 @@ static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
     cudaEventRecord(e1); cudaEventSynchronize(e1);
     double ms = elapsed_ms(e0, e1) / iters;
     double flops = 4.0 * S * (double)L * (L + 1) / 2 * nh * hd;  // causal: QK^T and PV over the visible half
-    printf("prefill S=%d L=%d (G=%d, %d tiles): %8.1f us  %6.1f TFLOP/s (causal FLOPs)  max|err| %.2e\n", S, L, G, ntiles,
+    printf("prefill S=%d L=%d (G=%d, %d tiles): %8.1f us  %6.1f TFLOP/s (causal FLOPs)  max|err| %.2e\n", S, L, G, pc.ntiles,
            ms * 1e3, flops / (ms * 1e-3) / 1e12, err);
-    cudaFree(d_bt); cudaFree(d_qs); cudaFree(d_lens); cudaFree(d_seq); cudaFree(d_pos); cudaFree(d_tiles);
-    cudaFree(q); cudaFree(out); cudaFree(ref);
 }
 
 int main(int argc, char** argv) {

@@ -40,6 +40,7 @@ public final class CudaBackend implements Backend {
     private final CudaStream stream;
     private final Kernels kernels;
     private final String kernelOrigin; // the nvcc fatbin, or NVRTC and its cache file
+    private final String prefillKernel; // which prefill attention kernel runs, and why not wgmma
     private final Cublas blas;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
@@ -80,8 +81,16 @@ public final class CudaBackend implements Backend {
             freeAtOpen = device.memoryInfo()[0];
             stream = own(new CudaStream());
             KernelModule module = own(new KernelModule(device));
-            kernels = new Kernels(module, stream, dtype);
+            // loaded only where this model's prefill would run it, so no other engine holds the module
+            boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim());
+            KernelModule wgmma = wgmmaApplies ? WgmmaPrefill.openIfEnabled(device) : null;
+            if (wgmma != null) {
+                own(wgmma);
+            }
+            kernels = new Kernels(module, wgmma, stream, dtype);
             kernelOrigin = module.origin();
+            prefillKernel = kernels.prefillKernel(config.headDim())
+                    + wgmmaNote(wgmma != null, wgmmaApplies, WgmmaPrefill.decide(device));
             blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);
@@ -102,6 +111,18 @@ public final class CudaBackend implements Backend {
     /** As {@link #create}, typed for tests that call {@link #forwardLogits}. */
     public static CudaBackend open(ModelConfig config, ModelWeights weights, EngineConfig engine) {
         return new CudaBackend(config, weights, engine);
+    }
+
+    /** The start log's note on the wgmma prefill kernel: why a GPU that could run it does not ("" where it cannot). */
+    static String wgmmaNote(boolean loaded, boolean applies, WgmmaPrefill.Decision decision) {
+        if (loaded) {
+            return " (sm_90a, -D" + WgmmaPrefill.PROPERTY + "=false for attn_prefill_tc)";
+        }
+        if (!applies || decision == WgmmaPrefill.Decision.NOT_SM90) {
+            return "";
+        }
+        return decision == WgmmaPrefill.Decision.LOAD ? " (the sm_90a image did not load: see the warning)"
+                : " (wgmma prefill " + decision.reason + ")";
     }
 
     private <T extends AutoCloseable> T own(T resource) {
@@ -472,7 +493,7 @@ public final class CudaBackend implements Backend {
         String kvText = kv == null ? "KV cache not allocated"
                 : "KV cache " + (kv.sizeBytes() >> 20) + " MiB = " + kv.numBlocks + " blocks x " + kv.blockSize + " tokens";
         return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
-                + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", " + dtype + ", weights " + (weights.totalBytes() >> 20)
+                + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", " + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

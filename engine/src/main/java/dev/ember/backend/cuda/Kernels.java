@@ -22,12 +22,20 @@ final class Kernels {
     static final int TC_DECODE_STAGES = 2;
 
     private final KernelModule module;
+    /** The sm_90a module of {@link WgmmaPrefill} (owned by the caller), or null: attn_prefill_tc everywhere. */
+    private final KernelModule wgmma;
     private final CudaStream stream;
     private final DType dtype;
     private final String suffix;
 
     Kernels(KernelModule module, CudaStream stream, DType dtype) {
+        this(module, null, stream, dtype);
+    }
+
+    /** @param wgmma {@link WgmmaPrefill}'s module where it was loaded, else null */
+    Kernels(KernelModule module, KernelModule wgmma, CudaStream stream, DType dtype) {
         this.module = module;
+        this.wgmma = wgmma;
         this.stream = stream;
         this.dtype = dtype;
         this.suffix = suffix(dtype);
@@ -38,6 +46,9 @@ final class Kernels {
             } else {
                 module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
             }
+        }
+        if (wgmma != null && WgmmaPrefill.handles(dtype, WgmmaPrefill.HEAD_DIM)) {
+            wgmma.allowDynamicSharedMemory(WgmmaPrefill.KERNEL, WgmmaPrefill.SHARED_BYTES);
         }
     }
 
@@ -116,12 +127,18 @@ final class Kernels {
 
     /**
      * Causal attention of the query tiles (tiles: (n, 3) ints of sequence, first token, count <=
-     * {@link #prefillTileTokens}).
+     * {@link #prefillTileTokens}). Runs attn_prefill_wgmma where {@link WgmmaPrefill}'s module was given and covers
+     * the dtype and head dim, on the same tiles.
      */
     void attnPrefill(long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
                      long contextLens, long blockTables, int btStride, int numHeads, int numKvHeads, int headDim,
                      int blockSize, float scale) {
-        if (tensorCoreAttention()) {
+        if (usesWgmmaPrefill(headDim)) {
+            // the same stream as every other launch, so it stays ordered with rope_store and the projections
+            wgmma.launch(WgmmaPrefill.KERNEL, numTiles, numKvHeads, 1, WgmmaPrefill.THREADS, WgmmaPrefill.SHARED_BYTES,
+                    stream, out, q, kCache, vCache, tiles, queryStart, contextLens, blockTables, btStride, numHeads,
+                    numKvHeads, blockSize, scale);
+        } else if (tensorCoreAttention()) {
             module.launch("attn_prefill_tc_hd" + headDim + "_" + suffix, numTiles, numKvHeads, 1, TC_PREFILL_THREADS,
                     prefillSharedBytes(headDim), stream, out, q, kCache, vCache, tiles, queryStart, contextLens,
                     blockTables, btStride, numHeads, numKvHeads, blockSize, scale);
@@ -130,6 +147,18 @@ final class Kernels {
                     kCache, vCache, tiles, queryStart, contextLens, blockTables, btStride, numHeads, numKvHeads,
                     blockSize, scale);
         }
+    }
+
+    boolean usesWgmmaPrefill(int headDim) {
+        return wgmma != null && WgmmaPrefill.handles(dtype, headDim);
+    }
+
+    /** The kernel {@link #attnPrefill} launches at this head dim, for the start log. */
+    String prefillKernel(int headDim) {
+        if (usesWgmmaPrefill(headDim)) {
+            return WgmmaPrefill.KERNEL;
+        }
+        return (tensorCoreAttention() ? "attn_prefill_tc_hd" : "attn_prefill_hd") + headDim + "_" + suffix;
     }
 
     /** Decode attention for {@code seqs} single-token queries, split into {@code numSplits} partitions of the context. */

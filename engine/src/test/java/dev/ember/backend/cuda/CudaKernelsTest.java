@@ -355,10 +355,10 @@ class CudaKernelsTest {
     }
 
     /** A random paged cache in the CPU layout (blocks * bs, nkv * hd) and the same values in the GPU layout. */
-    private record Cache(float[] cpuK, float[] cpuV, DeviceBuffer gpuK, DeviceBuffer gpuV) {
+    record Cache(float[] cpuK, float[] cpuV, DeviceBuffer gpuK, DeviceBuffer gpuV) {
     }
 
-    private Cache randomCache(Random r, DType dtype, int blocks, int bs, int nkv, int hd) {
+    static Cache randomCache(GpuTestSupport gpu, Random r, DType dtype, int blocks, int bs, int nkv, int hd) {
         float[] k = round(random(r, blocks * bs * nkv * hd, 1f), dtype);
         float[] v = round(random(r, blocks * bs * nkv * hd, 1f), dtype);
         float[] gk = new float[k.length];
@@ -379,7 +379,20 @@ class CudaKernelsTest {
     }
 
     /** Block tables over shuffled block ids, so no sequence's blocks are contiguous or in order. */
-    private static int[][] blockTables(Random r, int[] contextLens, int bs, int[] numBlocksOut) {
+    /** The prefill kernels' tiles, as the backend lays them out: (sequence, first token, tokens), tileTokens at most. */
+    static List<Integer> prefillTiles(int[] queryStart, int tileTokens) {
+        List<Integer> tiles = new ArrayList<>();
+        for (int s = 0; s + 1 < queryStart.length; s++) {
+            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
+                tiles.add(s);
+                tiles.add(t);
+                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
+            }
+        }
+        return tiles;
+    }
+
+    static int[][] blockTables(Random r, int[] contextLens, int bs, int[] numBlocksOut) {
         int total = 3;
         for (int c : contextLens) {
             total += (c + bs - 1) / bs;
@@ -401,7 +414,7 @@ class CudaKernelsTest {
         return tables;
     }
 
-    private static int[] flatten(int[][] tables, int stride) {
+    static int[] flatten(int[][] tables, int stride) {
         int[] flat = new int[tables.length * stride];
         for (int s = 0; s < tables.length; s++) {
             System.arraycopy(tables[s], 0, flat, s * stride, tables[s].length);
@@ -426,25 +439,19 @@ class CudaKernelsTest {
         }
         int tokens = queryStart[seqs];
         int[] positions = new int[tokens];
-        List<Integer> tiles = new ArrayList<>();
         for (int s = 0; s < seqs; s++) {
             for (int t = queryStart[s]; t < queryStart[s + 1]; t++) {
                 positions[t] = ctx[s] - qlens[s] + (t - queryStart[s]);
             }
-            int tileTokens = Kernels.prefillTileTokens(dtype, ratio);
-            for (int t = queryStart[s]; t < queryStart[s + 1]; t += tileTokens) {
-                tiles.add(s);
-                tiles.add(t);
-                tiles.add(Math.min(tileTokens, queryStart[s + 1] - t));
-            }
         }
+        List<Integer> tiles = prefillTiles(queryStart, Kernels.prefillTileTokens(dtype, ratio));
         int[] numBlocks = new int[1];
         int[][] tables = blockTables(r, ctx, bs, numBlocks);
         int stride = 0;
         for (int[] t : tables) {
             stride = Math.max(stride, t.length);
         }
-        Cache cache = randomCache(r, dtype, numBlocks[0], bs, nkv, hd);
+        Cache cache = randomCache(gpu, r, dtype, numBlocks[0], bs, nkv, hd);
         float[] q = round(random(r, tokens * nh * hd, 1f), dtype);
 
         DeviceBuffer out = gpu.poisoned((long) tokens * nh * hd, dtype);
@@ -475,7 +482,7 @@ class CudaKernelsTest {
         int[] numBlocks = new int[1];
         int[][] tables = blockTables(r, ctx, bs, numBlocks);
         int stride = (1500 + bs - 1) / bs;
-        Cache cache = randomCache(r, dtype, numBlocks[0], bs, nkv, hd);
+        Cache cache = randomCache(gpu, r, dtype, numBlocks[0], bs, nkv, hd);
         float[] q = round(random(r, seqs * nh * hd, 1f), dtype);
         float[] want = new float[seqs * nh * hd];
         CpuOps.pagedAttention(want, q, cache.cpuK, cache.cpuV, queryStart, positions, tables, bs, nh, nkv, hd, null);

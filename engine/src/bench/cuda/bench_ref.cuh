@@ -1,0 +1,118 @@
+// What the attention benchmarks share (attention_bench.cu, prefill_wgmma.cu): the CUDA error check, the float32
+// reference attention every tensor-core kernel is checked against, the random bf16 fill and the paged cache.
+#pragma once
+#include <cstdio>
+#include <cstdlib>
+#include <cuda_bf16.h>
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
+
+typedef __nv_bfloat16 bf;
+
+// Reference: one block per (token, head), float32, two passes over the keys.
+__global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,
+                         const int* bt, int bt_stride, int nh, int nkv, int hd, int bs, float scale) {
+    extern __shared__ float sh[];
+    int tok = blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
+    int seq = seq_of[tok], pos = pos_of[tok];
+    const bf* qr = q + (size_t)tok * nh * hd + h * hd;
+    float* s = sh;  // pos + 1 scores
+    for (int j = threadIdx.x; j <= pos; j += blockDim.x) {
+        const bf* k = kc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
+        float d = 0.f;
+        for (int e = 0; e < hd; e++) d += __bfloat162float(qr[e]) * __bfloat162float(k[e]);
+        s[j] = d * scale;
+    }
+    __syncthreads();
+    __shared__ float mx, sum;
+    if (threadIdx.x == 0) {
+        float m = -INFINITY;
+        for (int j = 0; j <= pos; j++) m = fmaxf(m, s[j]);
+        float t = 0.f;
+        for (int j = 0; j <= pos; j++) t += expf(s[j] - m);
+        mx = m; sum = t;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < hd; e += blockDim.x) {
+        float a = 0.f;
+        for (int j = 0; j <= pos; j++) {
+            const bf* v = vc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
+            a += expf(s[j] - mx) * __bfloat162float(v[e]);
+        }
+        out[(size_t)tok * nh * hd + h * hd + e] = a / sum;
+    }
+}
+
+__global__ void fill_rand(bf* p, size_t n, unsigned seed) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        unsigned x = (unsigned)(i * 2654435761u) ^ seed;
+        x ^= x >> 13; x *= 0x5bd1e995; x ^= x >> 15;
+        p[i] = __float2bfloat16(((x & 0xffff) / 65536.f - 0.5f) * 4.f);
+    }
+}
+
+struct Cache {
+    int nkv, hd, bs, blocks;
+    bf *k, *v;
+};
+
+// A prefill case on the device: S sequences of L new tokens each after `prior` cached tokens, pages scattered by a
+// shuffled block table, query tiles of at most `tq` tokens (the kernels' 128 rows / G), random queries. The
+// float32 reference of every output is computed at construction (ref, on the host).
+struct PrefillCase {
+    int S, L, prior, nh, per_seq, T, ntiles;
+    size_t n_out;
+    std::vector<int> qs, seq_of, pos_of, tiles;
+    std::vector<float> ref;
+    int *d_bt, *d_qs, *d_lens, *d_tiles;
+    bf *q, *out;
+    float scale;
+
+    PrefillCase(const Cache& c, int S_, int L_, int nh_, int prior_, int tq, bool check)
+        : S(S_), L(L_), prior(prior_), nh(nh_) {
+        const int ctx = prior + L, bs = c.bs, hd = c.hd;
+        per_seq = (ctx + bs - 1) / bs;
+        T = S * L;
+        std::vector<int> perm(c.blocks);
+        for (int i = 0; i < c.blocks; i++) perm[i] = i;
+        std::mt19937 rng(S * 13 + L + prior);
+        std::shuffle(perm.begin(), perm.end(), rng);
+        std::vector<int> bt(perm.begin(), perm.begin() + (size_t)S * per_seq), lens(S, ctx);
+        qs.resize(S + 1); seq_of.resize(T); pos_of.resize(T);
+        for (int s = 0; s <= S; s++) qs[s] = s * L;
+        for (int s = 0; s < S; s++) {
+            for (int t = 0; t < L; t++) { seq_of[s * L + t] = s; pos_of[s * L + t] = prior + t; }
+            for (int t = 0; t < L; t += tq) { tiles.push_back(s); tiles.push_back(s * L + t); tiles.push_back(std::min(tq, L - t)); }
+        }
+        ntiles = tiles.size() / 3;
+        n_out = (size_t)T * nh * hd;
+        d_bt = upload(bt); d_qs = upload(qs); d_lens = upload(lens); d_tiles = upload(tiles);
+        CK(cudaMalloc(&q, n_out * 2)); CK(cudaMalloc(&out, n_out * 2));
+        fill_rand<<<256, 256>>>(q, n_out, 7);
+        scale = 1.f / sqrtf((float)hd);
+        if (check) {
+            int *d_seq = upload(seq_of), *d_pos = upload(pos_of);
+            float* d_ref;
+            CK(cudaMalloc(&d_ref, n_out * 4));
+            ref_attn<<<dim3(T, nh), 128, (ctx + 1) * 4>>>(d_ref, q, c.k, c.v, d_seq, d_pos, d_bt, per_seq, nh, c.nkv, hd, bs, scale);
+            CK(cudaGetLastError());
+            ref.resize(n_out);
+            CK(cudaMemcpy(ref.data(), d_ref, n_out * 4, cudaMemcpyDeviceToHost));
+            cudaFree(d_ref); cudaFree(d_seq); cudaFree(d_pos);
+        }
+    }
+    ~PrefillCase() { cudaFree(d_bt); cudaFree(d_qs); cudaFree(d_lens); cudaFree(d_tiles); cudaFree(q); cudaFree(out); }
+    PrefillCase(const PrefillCase&) = delete;
+    PrefillCase& operator=(const PrefillCase&) = delete;
+
+    static int* upload(const std::vector<int>& v) {
+        int* d;
+        CK(cudaMalloc(&d, v.size() * 4));
+        CK(cudaMemcpy(d, v.data(), v.size() * 4, cudaMemcpyHostToDevice));
+        return d;
+    }
+};

@@ -1,0 +1,356 @@
+// Prefill attention on Hopper warpgroup MMA (wgmma), sm_90a only: its own translation unit, compiled by build.sh
+// into ember_kernels_sm90a.fatbin (never part of ember_kernels.cu, whose fatbin and NVRTC build target sm_80 on,
+// where wgmma does not exist). The engine loads that image only on a compute capability 9.x GPU
+// (backend.cuda.WgmmaPrefill) and then launches this kernel instead of attn_prefill_tc_hd128_bf16.
+//
+// attn_prefill_wgmma_hd128_bf16: the arguments, tiles, paged KV layout (blocks, nkv, block_size, 128) and GQA
+// packing of attn_prefill_tc_hd128_bf16 (attention_paged.cu): the G = nh / nkv query heads of a KV head fill the
+// 128 rows of a query tile (row r = token * G + head), tiles hold <= 128 / G tokens; grid (n tiles, nkv),
+// block 256, dynamic shared memory wgp::SMEM = 230,400 bytes (so cuFuncSetAttribute must allow it).
+// Checked against a float32 reference by engine/src/bench/cuda/prefill_wgmma.cu (with layout self-tests of every
+// wgmma shape used here) and by CudaPrefillWgmmaTest.
+//
+// ptxas -v, sm_90a (nvcc 13.0.88): 227 registers, 0 bytes stack frame, 0 bytes spill stores / loads, 1 barrier,
+// and no C7513 / C7519 / C7520 note (no wgmma serialized).
+//
+// Design (one block = one 128-row query tile of one KV head, 256 threads = two consumer warpgroups of 64 rows;
+// no producer warp: every thread issues its share of cp.async, which is asynchronous anyway):
+//   shared memory: Q (128 x 128) + 3 stages x (K + V) of 128 keys, all in the 128-byte-swizzled K-major
+//   layout below: 32 + 192 KiB + 1 KiB alignment slack = 225 KiB (sm_90 allows 227), one block a SM.
+//   Per key tile j a warpgroup issues S(j) = Q K(j)^T (8 x m64n128k16, A and B from shared memory) and then
+//   O += P(j-1) V(j-1) (8 x m64n128k16, A = P from registers, B = V through the transpose flag), waits for S(j)
+//   only, does the max / exp2 of the online softmax while P V still runs on the tensor cores, then waits for
+//   P V before rescaling O and packing P(j) (FlashAttention-3's intra-warpgroup overlap, without its producer
+//   warp or ping-pong barriers). Three stages because V(j-1) and K(j) are read in the same iteration while
+//   tile j+1 is in flight.
+//
+// Shared-memory layout ("tile layout"): a [R][128] bf16 tile is two column halves of 64 elements, each R rows of
+// 128 bytes, half h at byte h * R * 128; inside a half, 16-byte chunk c of row r is stored at chunk c ^ (r & 7).
+// That is the 128-byte swizzle the wgmma descriptors name (swizzle mode 1): within each 1024-byte, 8-row atom
+// the hardware XORs address bits [4,7) with bits [7,10), so every region starts 1024-byte aligned.
+//   K-major operand (Q as A, K as B of S = Q K^T; the contraction dim is the contiguous one): start address =
+//   the k16 slice's first element (+32 bytes a k16 step inside a half, + R * 128 for the second half), SBO =
+//   1024 (next 8 rows), LBO unused for swizzled K-major (set to 1, i.e. 16 bytes).
+//   MN-major operand (V as B of O = P V: the contraction dim, keys, is the row; N = head dim is contiguous), with
+//   the transpose flag: start address = row 16 k of the tile; one stride steps 8 keys (1024 bytes), the other
+//   the 64-column half (R * 128 bytes): LBO = the half stride, SBO = 1024 (wgp::V_LBO / V_SBO below).
+//
+// Accumulator layout relied on (m64nNk16, f32): warp w of the warpgroup owns rows 16 w .. 16 w + 15; lane = 4 g + t;
+// register 4 j + e holds row 16 w + g + 8 (e >> 1), column 8 j + 2 t + (e & 1) (mma.m16n8k16's C layout, repeated
+// over the N / 8 column chunks). The A-from-registers fragment of one k16 step is mma.m16n8k16's A layout on the
+// warp's 16 rows: a0 (row g, k 2t, 2t+1), a1 (row g + 8, same k), a2 (row g, k 2t+8, 2t+9), a3 (row g + 8, k 2t+8..).
+// So the S accumulator of keys 16 k .. 16 k + 15 (chunks j = 2k, 2k + 1) packs straight into the A fragment of P
+// for k step k: {pack(s[8k], s[8k+1]), pack(s[8k+2], s[8k+3]), pack(s[8k+4], s[8k+5]), pack(s[8k+6], s[8k+7])}.
+#include "common.cuh"
+
+typedef __nv_bfloat16 bf;
+
+namespace wg {
+
+__device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
+
+// Shared-memory matrix descriptor (PTX ISA, "Matrix Descriptor Format" of wgmma): start address >> 4 in bits 0-13,
+// leading dimension byte offset >> 4 in bits 16-29, stride dimension byte offset >> 4 in bits 32-45, base offset
+// (bits 49-51) 0 because every swizzle atom is 1024-byte aligned, swizzle mode in bits 62-63: 1 = 128-byte swizzle.
+__device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+    return (uint64_t)((addr >> 4) & 0x3FFF) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
+           ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | (1ull << 62);
+}
+// A start address moved by `bytes` (a multiple of 16): the field is the low 14 bits and our addresses stay below
+// 256 KiB, so a plain add never carries out of it.
+__device__ __forceinline__ uint64_t desc_add(uint64_t d, uint32_t bytes) { return d + (bytes >> 4); }
+
+// Byte offset of element (r, c) in a [R][W] tile layout (W a multiple of 64; column half c / 64 at c/64 * R * 128).
+__host__ __device__ __forceinline__ uint32_t tile_off(int r, int c, int R) {
+    return (uint32_t)((c >> 6) * R * 128 + r * 128 + ((((c & 63) >> 3) ^ (r & 7)) << 4) + (c & 7) * 2);
+}
+
+__device__ __forceinline__ void fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void wait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
+// Keeps the compiler from moving reads or writes of accumulator registers across a wgmma issue or wait: the asm
+// "uses and redefines" each register, so it must be in place at this point.
+template <int N> __device__ __forceinline__ void reg_fence(float (&d)[N]) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+template <int N> __device__ __forceinline__ void reg_fence(uint32_t (&d)[N][4]) {
+#pragma unroll
+    for (int i = 0; i < N; i++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) asm volatile("" : "+r"(d[i][e])::"memory");
+}
+// Shared memory written by the generic proxy (st.shared, cp.async) and read next by wgmma (the async proxy): each
+// writing thread fences before the barrier that publishes the data.
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void* src, int bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+__device__ __forceinline__ float ex2(float x) {  // ex2.approx: -inf gives +0, as the masked scores need
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+    return y;
+}
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi, float& rlo, float& rhi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (low half) = the lower column / k index
+    rlo = __low2float(v);
+    rhi = __high2float(v);
+    return *reinterpret_cast<uint32_t*>(&v);
+}
+
+// wgmma wrappers (generated: d is N / 2 f32 registers; accum 0 overwrites d; TB the transpose-B immediate).
+// _ss: A and B from shared-memory descriptors; _rs: A from four registers (the m16n8k16 A fragment).
+template <int TB> __device__ __forceinline__ void mma_n128_ss(float (&d)[64], uint64_t a, uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, %67;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "l"(a), "l"(b), "r"(accum), "n"(TB)
+        : "memory");
+}
+
+template <int TB> __device__ __forceinline__ void mma_n128_rs(float (&d)[64], const uint32_t (&a)[4], uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %69, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, {%64, %65, %66, %67}, %68, p, 1, 1, %70;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accum), "n"(TB)
+        : "memory");
+}
+
+
+}  // namespace wg
+
+namespace wgp {
+constexpr int HD = 128, BM = 128, BN = 128, STAGES = 3, THREADS = 256;
+constexpr uint32_t Q_BYTES = BM * HD * 2, KV_BYTES = BN * HD * 2, STAGE_BYTES = 2 * KV_BYTES;
+constexpr uint32_t Q_HALF = BM * 128, KV_HALF = BN * 128;  // bytes between the two 64-column halves
+constexpr int SMEM = 1024 + Q_BYTES + STAGES * STAGE_BYTES;  // 1 KiB: room to align the swizzle atoms
+static_assert(SMEM <= 227 * 1024, "sm_90's opt-in shared memory a block");
+}  // namespace wgp
+
+// MN-major V descriptor strides, as the PTX ISA's matrix-descriptor section and CUTLASS's MN-major 128B-swizzle
+// layouts assign them: LBO steps to the next 64-column half, SBO to the next 8 keys (one 1024-byte swizzle atom).
+// The bench's self-test vi checks this assignment on the GPU.
+namespace wgp {
+constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;
+}  // namespace wgp
+
+// Keys [base, base + BN) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`
+// (zero K gives score 0, masked anyway; zero V keeps padded keys from adding NaN). 16 threads a key row, so a
+// row's 256 contiguous bytes are one coalesced read; each thread looks its rows' pages up in the block table.
+__device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
+                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs, int tid) {
+    using namespace wgp;
+    const int c = tid & 15;
+#pragma unroll
+    for (int i = 0; i < BN * 16 / THREADS; i++) {
+        const int r = (tid >> 4) + 16 * i, key = base + r;
+        const bool ok = key < end;
+        size_t off = 0;
+        if (ok) off = (((size_t)bt[key / bs] * nkv + kvh) * bs + key % bs) * HD + c * 8;
+        const uint32_t o = wg::tile_off(r, c * 8, BN);
+        wg::cp_async16(dst + o, kc + off, ok ? 16 : 0);
+        wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
+    }
+}
+
+// Arguments exactly as attn_prefill_tc_hd128_bf16 (attention_paged.cu): grid (n tiles, nkv), block 256 here,
+// dynamic shared memory wgp::SMEM. Tiles hold <= 128 / G tokens; blocks take them in reverse (longest first).
+extern "C" __global__ void __launch_bounds__(wgp::THREADS, 1)
+attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, const bf* __restrict__ kc,
+                              const bf* __restrict__ vc, const int* __restrict__ tiles,
+                              const int* __restrict__ query_start, const int* __restrict__ context_lens,
+                              const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
+                              float scale) {
+    using namespace wgp;
+    using namespace wg;
+    extern __shared__ unsigned char wg_smem[];
+    const uint32_t sQ = (saddr(wg_smem) + 1023) & ~1023u;
+    const uint32_t sKV = sQ + Q_BYTES;
+    const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
+    const int G = nh / nkv;
+    const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
+    const int qlen = query_start[seq + 1] - query_start[seq];
+    const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
+    const int kv_end = pos0 + count;
+    const int* bt = block_tables + (size_t)seq * bt_stride;
+
+    {  // Q rows r = token * G + head, zero past `count` (zero rows score 0 everywhere: finite, never written)
+        const int c = tid & 15;
+#pragma unroll
+        for (int i = 0; i < BM * 16 / THREADS; i++) {
+            const int r = (tid >> 4) + 16 * i, tok = r / G, g = r - tok * G;
+            const bool ok = tok < count;
+            const bf* src = ok ? q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8 : q;
+            cp_async16(sQ + tile_off(r, c * 8, BM), src, ok ? 16 : 0);
+        }
+    }
+    const int ntiles = (kv_end + BN - 1) / BN;
+    load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, tid);
+    cp_commit();
+
+    const int wgi = tid >> 7, w = (tid >> 5) & 3, lane = tid & 31, t = lane & 3;
+    const int rA = wgi * 64 + w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
+    const int limA = rA / G < count ? pos0 + rA / G : -1;          // last visible key (inclusive); -1: padding row
+    const int limB = rB / G < count ? pos0 + rB / G : -1;
+    // the smallest limit of the warpgroup's rows: key tiles past it need the mask. Both warpgroups take every key
+    // tile of the block, even one past all their own rows' keys (then fully masked, adding nothing): a wgmma
+    // under a branch that depends on the thread index makes ptxas serialize every wgmma of the kernel (C7520).
+    const int wg_first_lim = pos0 + (wgi * 64) / G;
+    const float sl2 = scale * 1.4426950408889634f;
+
+    float o[64], s[64];
+    uint32_t p[8][4];
+    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;  // running max (raw score units), partial row sums
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = s[i] = 0.f;
+#pragma unroll
+    for (int k = 0; k < 8; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
+    const uint64_t dQ = make_desc(sQ + wgi * 64 * 128, 16, 1024);
+    const uint64_t dK = make_desc(sKV, 16, 1024);
+    const uint64_t dV = make_desc(sKV + KV_BYTES, V_LBO, V_SBO);
+
+    // Tile j has landed (this thread's copies), is visible to the async proxy, and every thread is past iteration
+    // j - 1, so the stage of tile j - 2 (last read by P V(j - 2), waited for there) is free for tile j + 1.
+    auto sync_tile = [&]() {
+        cp_wait<0>();
+        fence_proxy_async();
+        __syncthreads();
+    };
+    // Tile j + 1's copies go out after this iteration's wgmma issues: their block-table reads then wait while the
+    // tensor cores already run, and the copies have the whole iteration to land.
+    auto prefetch = [&](int j) {
+        if (j + 1 < ntiles) load_kv(sKV + ((j + 1) % STAGES) * STAGE_BYTES, kc, vc, bt, (j + 1) * BN, kv_end, kvh, nkv, bs, tid);
+        cp_commit();
+    };
+    auto issue_s = [&](int j) {
+        const uint32_t st = (j % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            mma_n128_ss<0>(s, desc_add(dQ, (k >> 2) * Q_HALF + (k & 3) * 32),
+                           desc_add(dK, st + (k >> 2) * KV_HALF + (k & 3) * 32), k > 0);
+        commit();
+    };
+    auto issue_pv = [&](int j) {
+        const uint32_t st = (j % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int k = 0; k < 8; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
+        commit();
+    };
+    // Online softmax of S(j) (done: the caller waited for its group). PV: P V(j - 1) is still in flight, so o and p
+    // are touched only after waiting for it, and the max / exp2 work above that wait overlaps it.
+    auto softmax = [&](int j, bool pv) {
+        reg_fence(s);
+        const int key0 = j * BN;
+        if (key0 + BN - 1 > wg_first_lim) {  // a diagonal (or past-the-end) tile for some row: mask
+#pragma unroll
+            for (int n = 0; n < 16; n++) {
+                const int k0 = key0 + 8 * n + 2 * t;
+                s[4 * n + 0] = k0 <= limA ? s[4 * n + 0] : -INFINITY;
+                s[4 * n + 1] = k0 + 1 <= limA ? s[4 * n + 1] : -INFINITY;
+                s[4 * n + 2] = k0 <= limB ? s[4 * n + 2] : -INFINITY;
+                s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
+            }
+        }
+        float mxA = mA, mxB = mB;
+#pragma unroll
+        for (int n = 0; n < 16; n++) {
+            mxA = fmaxf(mxA, fmaxf(s[4 * n + 0], s[4 * n + 1]));
+            mxB = fmaxf(mxB, fmaxf(s[4 * n + 2], s[4 * n + 3]));
+        }
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 2));
+        // a row with no visible key yet keeps max -inf: subtract 0 then, so ex2 gives 0 instead of NaN
+        const float subA = mxA == -INFINITY ? 0.f : mxA * sl2, subB = mxB == -INFINITY ? 0.f : mxB * sl2;
+#pragma unroll
+        for (int n = 0; n < 16; n++) {
+            s[4 * n + 0] = ex2(fmaf(s[4 * n + 0], sl2, -subA));
+            s[4 * n + 1] = ex2(fmaf(s[4 * n + 1], sl2, -subA));
+            s[4 * n + 2] = ex2(fmaf(s[4 * n + 2], sl2, -subB));
+            s[4 * n + 3] = ex2(fmaf(s[4 * n + 3], sl2, -subB));
+        }
+        const float aA = ex2(mA * sl2 - subA), aB = ex2(mB * sl2 - subB);  // -inf (first tile) gives 0
+        mA = mxA;
+        mB = mxB;
+        if (pv) {
+            wait<0>();  // P V(j - 1) done: o may be rescaled and p overwritten
+            reg_fence(o);
+            reg_fence(p);
+        }
+#pragma unroll
+        for (int n = 0; n < 16; n++) {
+            o[4 * n + 0] *= aA;
+            o[4 * n + 1] *= aA;
+            o[4 * n + 2] *= aB;
+            o[4 * n + 3] *= aB;
+        }
+        lA *= aA;
+        lB *= aB;
+        // P rounded to bf16 (what P V multiplies); the row sums count the rounded values
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            float r0, r1, r2, r3, r4, r5, r6, r7;
+            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1], r0, r1);
+            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3], r2, r3);
+            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5], r4, r5);
+            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7], r6, r7);
+            lA += (r0 + r1) + (r4 + r5);
+            lB += (r2 + r3) + (r6 + r7);
+        }
+    };
+
+    // The wgmma issues sit outside any branch on the thread index and in one fence ... commit run each: ptxas
+    // serializes every wgmma of a kernel that has one under a divergent branch (C7520) or behind an ordinary
+    // instruction inside the run (C7513).
+    sync_tile();
+    reg_fence(s);
+    fence();
+    issue_s(0);
+    prefetch(0);
+    wait<0>();
+    softmax(0, false);
+    for (int j = 1; j < ntiles; j++) {
+        sync_tile();
+        reg_fence(s);
+        reg_fence(o);
+        reg_fence(p);
+        fence();  // s, o, p were written by ordinary instructions since the last wgmma
+        issue_s(j);
+        issue_pv(j - 1);
+        prefetch(j);
+        wait<1>();  // S(j) done; P V(j - 1) may still run
+        softmax(j, true);
+    }
+    {  // P V of the last tile
+        reg_fence(o);
+        reg_fence(p);
+        fence();
+        const uint32_t st = ((ntiles - 1) % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int k = 0; k < 8; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
+        commit();
+        wait<0>();
+        reg_fence(o);
+    }
+    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
+    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int r = h ? rB : rA, tok = r / G;
+        if (tok >= count) continue;
+        const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
+        bf* orow = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + (r - tok * G)) * HD + 2 * t;
+#pragma unroll
+        for (int n = 0; n < 16; n++)
+            *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) = __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
+    }
+}

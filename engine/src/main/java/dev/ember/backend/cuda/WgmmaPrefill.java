@@ -1,0 +1,107 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.CudaException;
+import dev.ember.weights.DType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * The Hopper prefill attention kernel (attention_prefill_wgmma.cu: wgmma, sm_90a only) and whether this engine uses
+ * it. build.sh compiles it into its own image ({@value #FATBIN}), since the portable fatbin and the NVRTC build target
+ * GPUs without wgmma; the engine loads that image as a second {@link KernelModule} only on a compute capability 9
+ * GPU, where the jar has it and {@code -Dember.cuda.wgmmaPrefill=false} does not turn it off. Kernels then launches it
+ * for bfloat16 prefill attention at head dim 128 in place of attn_prefill_tc, with the same arguments and tiles.
+ * Stateless; thread-safe.
+ */
+final class WgmmaPrefill {
+    private static final Logger LOG = LoggerFactory.getLogger(WgmmaPrefill.class);
+    static final String FATBIN = "/dev/ember/backend/cuda/ember_kernels_sm90a.fatbin";
+    /** The source build.sh compiles into {@value #FATBIN}; not part of ember_kernels.cu. */
+    static final String SOURCE = "attention_prefill_wgmma.cu";
+    static final String PROPERTY = "ember.cuda.wgmmaPrefill";
+    static final String KERNEL = "attn_prefill_wgmma_hd128_bf16";
+    static final int HEAD_DIM = 128;
+    /** Two warpgroups of 64 query rows: the 128 rows of attn_prefill_tc's tile, so the tiles are the same. */
+    static final int THREADS = 256;
+    /** wgp::SMEM: 1 KiB to align the swizzle atoms, Q (128 x 128) and 3 stages of K and V (128 keys x 128), bf16. */
+    static final int SHARED_BYTES = 1024 + 128 * HEAD_DIM * 2 + 3 * 2 * 128 * HEAD_DIM * 2;
+
+    /** Whether to load the sm_90a image, and if not, why (for the start log). */
+    enum Decision {
+        LOAD("loaded"),
+        OFF("off by -D" + PROPERTY + "=false"),
+        NOT_SM90("not a compute capability 9 GPU"),
+        NO_IMAGE("this build has no " + FATBIN + " (no nvcc, or one without sm_90a, at build time)");
+
+        final String reason;
+
+        Decision(String reason) {
+            this.reason = reason;
+        }
+    }
+
+    private WgmmaPrefill() {
+    }
+
+    /**
+     * The choice for a GPU of compute capability major {@code computeMajor}; {@code property} is the value of
+     * {@value #PROPERTY} (null when unset), which turns the kernel off only when "false", as the other
+     * {@code ember.cuda.*} switches.
+     */
+    static Decision decide(String property, int computeMajor, boolean hasImage) {
+        if ("false".equals(property)) {
+            return Decision.OFF;
+        }
+        if (computeMajor != 9) {
+            return Decision.NOT_SM90;
+        }
+        return hasImage ? Decision.LOAD : Decision.NO_IMAGE;
+    }
+
+    static Decision decide(CudaDevice device) {
+        return decide(System.getProperty(PROPERTY), device.computeMajor(), hasImage());
+    }
+
+    static boolean hasImage() {
+        return WgmmaPrefill.class.getResource(FATBIN) != null;
+    }
+
+    /** Whether the kernel covers attention of this dtype and head dim (else attn_prefill_tc or the float32 kernel). */
+    static boolean handles(DType dtype, int headDim) {
+        return dtype == DType.BF16 && headDim == HEAD_DIM;
+    }
+
+    /**
+     * The sm_90a module for {@code device} (its context current) where {@link #decide} says LOAD and the driver takes
+     * the image, else null: a GPU of major 9 that is not sm_90 (which an sm_90a cubin does not run on) keeps
+     * attn_prefill_tc with a warning rather than failing the engine. The caller owns the module.
+     */
+    static KernelModule openIfEnabled(CudaDevice device) {
+        if (decide(device) != Decision.LOAD) {
+            return null;
+        }
+        try {
+            return open();
+        } catch (CudaException e) {
+            LOG.warn("Ember keeps attn_prefill_tc for prefill attention on {} (sm {}): the sm_90a image {} did not load:"
+                    + " {}", device.name(), device.computeCapability(), FATBIN, e.getMessage());
+            return null;
+        }
+    }
+
+    /** The sm_90a module, without the checks of {@link #decide} (tests); fails where the image is missing or rejected. */
+    static KernelModule open() {
+        try (InputStream in = WgmmaPrefill.class.getResourceAsStream(FATBIN)) {
+            if (in == null) {
+                throw new CudaException(FATBIN + " is missing from this build (nvcc with sm_90a, CUDA 12 or later,"
+                        + " builds it)");
+            }
+            return new KernelModule(new KernelImage.Loaded(in.readAllBytes(), "fatbin " + FATBIN));
+        } catch (IOException e) {
+            throw new CudaException("cannot read " + FATBIN + ": " + e.getMessage(), e);
+        }
+    }
+}
