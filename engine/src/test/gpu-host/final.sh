@@ -12,8 +12,8 @@ S=$REAL_OUT/summary.txt
 t0=$(date +%s); stage() { echo "-- $1 done at $(( $(date +%s) - t0 )) s" >> $S; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > $S 2>&1
 STAGES=unit,parity UNIT_TIMEOUT=260 PARITY_TIMEOUT=120 $D/suite.sh
-grep -E "tests (successful|failed|aborted)" $R/unit.log $R/parity.log >> $S
-grep -B2 -A12 "✘" $R/unit.log $R/parity.log | head -60 >> $S; stage tests
+grep -E "tests (successful|failed|aborted)" $R/unit.log $R/unit-alone.log $R/parity.log >> $S
+grep -B2 -A12 "✘" $R/unit.log $R/unit-alone.log $R/parity.log | head -60 >> $S; stage tests
 if [ -d ab-base ]; then
   BASE=ab-base VARIANTS="${AB_VARIANTS:-}" MODES="${AB_MODES:-small}" timeout -s KILL 200 engine/src/bench/cuda/kernel_ab.sh $REAL_OUT > $R/ab.log 2>&1
   stage "kernel A/B"
