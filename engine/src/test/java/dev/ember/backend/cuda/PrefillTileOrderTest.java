@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 
@@ -50,18 +51,29 @@ class PrefillTileOrderTest {
         return tiles;
     }
 
+    /** The kernels run the array from its end (block i takes tile numTiles - 1 - i): read that way, longest first. */
     @Test
-    void theTilesAreTheTokenOrderTilesLongestFirst() {
+    void readFromTheEndTheTilesAreTheTokenOrderTilesLongestFirst() {
         List<int[]> got = written(2);
+        Collections.reverse(got);
         List<int[]> expected = tokenOrder(2);
         // keys seen: prompt 16, 32, 48, 50; chunk 116, 130 (after 100 cached: tokens 100..129); chunk 407
         expected.sort(Comparator.comparingInt(PrefillTileOrderTest::keysSeen).reversed());  // stable: ties in token order
         assertEquals(expected.size(), got.size());
         for (int k = 0; k < got.size(); k++) {
-            assertArrayEquals(expected.get(k), got.get(k), "tile " + k);
+            assertArrayEquals(expected.get(k), got.get(k), "tile " + k + " from the end");
         }
         assertArrayEquals(new int[] {4, 82, 7}, got.get(0), "the chunk after 400 cached tokens has the most keys");
         assertArrayEquals(new int[] {2, 2, 16}, got.get(got.size() - 1), "the prompt's first tile has the fewest");
+    }
+
+    @Test
+    void tiesKeepTokenOrderFromTheEnd() {
+        int[] queryStart = {0, 16, 32};
+        int[] contextLens = {16, 16};  // two prompts of one tile each: the same keys
+        IntBuffer out = IntBuffer.allocate(6);
+        assertEquals(2, new PrefillTileOrder(4).write(queryStart, contextLens, 0, 2, TILE, out, 0));
+        assertArrayEquals(new int[] {1, 16, 16, 0, 0, 16}, out.array(), "sequence 0's tile last, so it starts first");
     }
 
     @Test
