@@ -67,6 +67,17 @@ class PrefillTileOrderTest {
         assertArrayEquals(new int[] {2, 2, 16}, got.get(got.size() - 1), "the prompt's first tile has the fewest");
     }
 
+    /** The keys of a tile are those its last token sees: a short last tile can outrank another sequence's full one. */
+    @Test
+    void aTileIsRankedByTheKeysOfItsLastToken() {
+        int[] queryStart = {0, 21, 37};
+        int[] contextLens = {21, 26};  // sequence 1: 16 new tokens after 10 cached
+        IntBuffer out = IntBuffer.allocate(9);
+        assertEquals(3, new PrefillTileOrder(4).write(queryStart, contextLens, 0, 2, TILE, out, 0));
+        // from the end: (1, 21, 16) sees 26 keys, (0, 16, 5) 21, (0, 0, 16) 16; by first tokens it would be 10, 16, 0
+        assertArrayEquals(new int[] {0, 0, 16, 0, 16, 5, 1, 21, 16}, out.array());
+    }
+
     @Test
     void tiesKeepTokenOrderFromTheEnd() {
         int[] queryStart = {0, 16, 32};
