@@ -36,12 +36,6 @@ static double copy_bandwidth() {
     return gbs;
 }
 
-static double compare(const float* ref, const std::vector<bf>& got, size_t n) {
-    double worst = 0;
-    for (size_t i = 0; i < n; i++) worst = std::max(worst, (double)fabsf(ref[i] - __bfloat162float(got[i])));
-    return worst;
-}
-
 // Decode over sequences of the given context lengths (each its own scattered pages, one query token each; a context
 // of 0 is a graph's padding row), split as CudaModel.decodeSplits splits by the longest or into force_splits
 // partitions; checked against ref_attn when `check`.
@@ -97,8 +91,8 @@ static void bench_decode_lens(const Cache& c, const std::vector<int>& lens, cons
         std::vector<bf> g((size_t)S * nh * hd);
         CK(cudaMemcpy(r.data(), ref, r.size() * 4, cudaMemcpyDeviceToHost));
         CK(cudaMemcpy(g.data(), out, g.size() * 2, cudaMemcpyDeviceToHost));
-        err = compare(r.data(), g, r.size());
-        if (!(err < 2e-2)) err = 1e9;  // NaN (an unwritten row) or wrong
+        err = max_abs_error(r, g);
+        if (!(err < 2e-2)) err = 1e9;  // an unwritten (NaN) row or a wrong one
     }
     cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
     int iters = 50;
@@ -152,7 +146,7 @@ static void bench_prefill(const Cache& c, int S, int L, int nh, bool check) {
     if (check) {
         std::vector<bf> g(pc.n_out);
         CK(cudaMemcpy(g.data(), pc.out, g.size() * 2, cudaMemcpyDeviceToHost));
-        err = compare(pc.ref.data(), g, pc.ref.size());
+        err = max_abs_error(pc.ref, g);
     }
     cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
     int iters = 20;

@@ -1,5 +1,6 @@
 // What the attention benchmarks share (attention_bench.cu, prefill_wgmma.cu): the CUDA error check, the float32
-// reference attention every tensor-core kernel is checked against, the random bf16 fill and the paged cache.
+// reference attention every tensor-core kernel is checked against, the error measure, the random bf16 fill and the
+// paged cache.
 #pragma once
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,20 @@
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
 
 typedef __nv_bfloat16 bf;
+
+// Worst |ref - got| over all outputs, a NaN (a poisoned, unwritten element, or a wrong one) counting as infinity;
+// `where`, when given, gets its index.
+static double max_abs_error(const std::vector<float>& ref, const std::vector<bf>& got, size_t* where = nullptr) {
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < ref.size(); i++) {
+        double e = fabs((double)ref[i] - (double)__bfloat162float(got[i]));
+        if (std::isnan(e)) e = INFINITY;
+        if (e > worst) { worst = e; at = i; }
+    }
+    if (where) *where = at;
+    return worst;
+}
 
 // Reference: one block per (token, head), float32, two passes over the keys.
 __global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,

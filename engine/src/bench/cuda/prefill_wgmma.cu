@@ -195,18 +195,6 @@ template <typename F> static double time_median(F launch) {
     return ms[ms.size() / 2];
 }
 
-// Worst |ref - got| over all outputs (NaN or an unwritten element: infinity), and where it is.
-static double compare(const std::vector<float>& ref, const std::vector<bf>& got, size_t& where) {
-    double worst = 0;
-    where = 0;
-    for (size_t i = 0; i < ref.size(); i++) {
-        double e = fabs((double)ref[i] - (double)__bfloat162float(got[i]));
-        if (std::isnan(e)) e = INFINITY;
-        if (e > worst) { worst = e; where = i; }
-    }
-    return worst;
-}
-
 static constexpr double TOL = 2e-2;  // attention_bench's decode bound; attn_prefill_tc gives about 5e-3
 
 // S sequences of L new tokens each after `prior` cached tokens (attention_bench's prefill has prior = 0), causal.
@@ -255,7 +243,7 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
         CK(cudaDeviceSynchronize());
         CK(cudaMemcpy(got.data(), out, n_out * 2, cudaMemcpyDeviceToHost));
         size_t where;
-        const double err = compare(r, got, where);
+        const double err = max_abs_error(r, got, &where);
         const bool ok = err < TOL;
         fails += !ok;
         const double ms = time_median(launch);

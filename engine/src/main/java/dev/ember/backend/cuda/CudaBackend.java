@@ -83,14 +83,15 @@ public final class CudaBackend implements Backend {
             KernelModule module = own(new KernelModule(device));
             // loaded only where this model's prefill would run it, so no other engine holds the module
             boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim());
-            KernelModule wgmma = wgmmaApplies ? WgmmaPrefill.openIfEnabled(device) : null;
+            WgmmaPrefill.Decision wgmmaDecision = WgmmaPrefill.decide(device);
+            KernelModule wgmma = wgmmaApplies ? WgmmaPrefill.openIfEnabled(device, wgmmaDecision) : null;
             if (wgmma != null) {
                 own(wgmma);
             }
             kernels = new Kernels(module, wgmma, stream, dtype);
             kernelOrigin = module.origin();
             prefillKernel = kernels.prefillKernel(config.headDim())
-                    + wgmmaNote(wgmma != null, wgmmaApplies, WgmmaPrefill.decide(device));
+                    + wgmmaNote(wgmma != null, wgmmaApplies, wgmmaDecision);
             blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);

@@ -75,12 +75,12 @@ final class WgmmaPrefill {
     }
 
     /**
-     * The sm_90a module for {@code device} (its context current) where {@link #decide} says LOAD and the driver takes
-     * the image, else null: a GPU of major 9 that is not sm_90 (which an sm_90a cubin does not run on) keeps
-     * attn_prefill_tc with a warning rather than failing the engine. The caller owns the module.
+     * The sm_90a module for {@code device} (its context current) where {@code decision} (its {@link #decide}) is LOAD
+     * and the driver takes the image, else null: a GPU of major 9 that is not sm_90 (which an sm_90a cubin does not
+     * run on) keeps attn_prefill_tc with a warning rather than failing the engine. The caller owns the module.
      */
-    static KernelModule openIfEnabled(CudaDevice device) {
-        if (decide(device) != Decision.LOAD) {
+    static KernelModule openIfEnabled(CudaDevice device, Decision decision) {
+        if (decision != Decision.LOAD) {
             return null;
         }
         try {
