@@ -120,6 +120,19 @@ struct PrefillCase {
             cudaFree(d_ref); cudaFree(d_seq); cudaFree(d_pos);
         }
     }
+    // The engine's tile order (PrefillTileOrder): the fewest keys first, ties in reverse token order, since the
+    // prefill kernels run the array from its end; so the longest tiles of every sequence start in the first wave.
+    // Reorders `tiles` and its device copy; the outputs stay the same.
+    void longest_first() {
+        std::vector<int> idx(ntiles);
+        for (int i = 0; i < ntiles; i++) idx[i] = ntiles - 1 - i;
+        auto keys = [&](int i) { return prior + (tiles[3 * i + 1] - tiles[3 * i] * L) + tiles[3 * i + 2]; };
+        std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return keys(a) < keys(b); });
+        std::vector<int> sorted;
+        for (int i : idx) sorted.insert(sorted.end(), tiles.begin() + 3 * i, tiles.begin() + 3 * i + 3);
+        tiles = sorted;
+        CK(cudaMemcpy(d_tiles, tiles.data(), tiles.size() * 4, cudaMemcpyHostToDevice));
+    }
     ~PrefillCase() { cudaFree(d_bt); cudaFree(d_qs); cudaFree(d_lens); cudaFree(d_tiles); cudaFree(q); cudaFree(out); }
     PrefillCase(const PrefillCase&) = delete;
     PrefillCase& operator=(const PrefillCase&) = delete;

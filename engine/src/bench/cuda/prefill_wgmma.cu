@@ -216,7 +216,12 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
     snprintf(label, sizeof label, "prefill S=%d L=%d%s (G=%d, %d tiles)", S, L,
              prior ? (" after " + std::to_string(prior)).c_str() : "", G, ntiles);
     int fails = 0;
-    for (int which = 0; which < 2; which++) {
+    for (int run = 0; run < 4; run++) {  // each kernel on the tiles in token order, then in PrefillTileOrder's
+        const int which = run % 2;
+        if (run == 2) {
+            pc.longest_first();
+            snprintf(label, sizeof label, "  the same, every tile by keys (LPT)");
+        }
         const char* name = which == 0 ? "wgmma   " : "mma.sync";
         std::function<void()> launch;
         if (which == 0) {

@@ -4,12 +4,13 @@
 #   engine/src/bench/cuda/run_prefill_wgmma.sh [OUTDIR]
 # Writes OUTDIR/prefill_wgmma_ptxas.txt (the compiler's register / spill report, C75xx wgmma serialization notes
 # included) and OUTDIR/prefill_wgmma.txt (the run). Exits non-zero when the build, a self-test or a check fails; the
-# run is bounded by a timeout, so a hung kernel ends it too (exit 124).
+# run is bounded by a timeout, so a hung kernel ends it too (exit 124). WGMMA_FLAGS adds compiler flags, e.g.
+# WGMMA_FLAGS=-DEMBER_WGMMA_EARLY_KV=0 for the kernel without tile 1's early load (an A/B: run it twice).
 set -uo pipefail
 out=${1:-/tmp}
 mkdir -p "$out"
 # -gencode, not -arch=sm_90a: nvcc 13.0's shorthand also runs a plain sm_90 pass, which rejects wgmma
-nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v -I engine/src/main/cuda \
+nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -Xptxas -v ${WGMMA_FLAGS:-} -I engine/src/main/cuda \
   engine/src/bench/cuda/prefill_wgmma.cu -o /tmp/prefill_wgmma > "$out/prefill_wgmma_ptxas.txt" 2>&1
 rc=$?
 grep -A3 "attn_prefill_wgmma\|C75" "$out/prefill_wgmma_ptxas.txt" | grep -E "C75|registers|spill" || true

@@ -23,7 +23,8 @@ __device__ void attn_prefill(T* __restrict__ out, const T* __restrict__ q, const
     __shared__ float Ks[BK][HD + 1];
     __shared__ float Vs[BK][HD];
     __shared__ float Ps[BQ][BK];
-    const int tile = blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
+    // tiles from the end of the array, as the tensor-core kernels: PrefillTileOrder writes it for that (longest last)
+    const int tile = gridDim.x - 1 - blockIdx.x, h = blockIdx.y, kvh = h / (nh / nkv);
     const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
     const int qlen = query_start[seq + 1] - query_start[seq];
     const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);

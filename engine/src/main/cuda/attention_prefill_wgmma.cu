@@ -43,6 +43,10 @@
 // for k step k: {pack(s[8k], s[8k+1]), pack(s[8k+2], s[8k+3]), pack(s[8k+4], s[8k+5]), pack(s[8k+6], s[8k+7])}.
 #include "common.cuh"
 
+#ifndef EMBER_WGMMA_EARLY_KV
+#define EMBER_WGMMA_EARLY_KV 1  // 0 only to compare in the benchmark (prefill_wgmma.cu built with -D...=0)
+#endif
+
 typedef __nv_bfloat16 bf;
 
 namespace wg {
@@ -193,6 +197,13 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     const int ntiles = (kv_end + BN - 1) / BN;
     load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, tid);
     cp_commit();
+#if EMBER_WGMMA_EARLY_KV
+    // Tile 1 goes out with tile 0 (its stage is free at the start), so its load overlaps tile 0's instead of
+    // starting after tile 0 has landed and S(0) is issued: one load latency less a tile. Later tiles cannot go two
+    // ahead: tile j + 2's stage is tile j - 1's, which P V(j - 1) reads during iteration j.
+    if (ntiles > 1) load_kv(sKV + STAGE_BYTES, kc, vc, bt, BN, kv_end, kvh, nkv, bs, tid);
+    cp_commit();
+#endif
 
     const int wgi = tid >> 7, w = (tid >> 5) & 3, lane = tid & 31, t = lane & 3;
     const int rA = wgi * 64 + w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
@@ -309,11 +320,19 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     // The wgmma issues sit outside any branch on the thread index and in one fence ... commit run each: ptxas
     // serializes every wgmma of a kernel that has one under a divergent branch (C7520) or behind an ordinary
     // instruction inside the run (C7513).
+#if EMBER_WGMMA_EARLY_KV
+    cp_wait<1>();  // Q and tile 0 (tile 1 may still be in flight; sync_tile(1) waits for it)
+    fence_proxy_async();
+    __syncthreads();
+#else
     sync_tile();
+#endif
     reg_fence(s);
     fence();
     issue_s(0);
+#if !EMBER_WGMMA_EARLY_KV
     prefetch(0);
+#endif
     wait<0>();
     softmax(0, false);
     for (int j = 1; j < ntiles; j++) {

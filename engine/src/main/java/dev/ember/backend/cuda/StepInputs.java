@@ -45,6 +45,7 @@ final class StepInputs implements AutoCloseable {
     private PinnedBuffer host;
     private IntBuffer ints;
     private int btStride = 1;
+    private final PrefillTileOrder tileOrder;
     private int numTiles;
     private int decodePrefix;
     private long usedInts;
@@ -55,6 +56,7 @@ final class StepInputs implements AutoCloseable {
         this.maxSeqs = maxSeqs;
         this.maxBlocksPerSeq = maxBlocksPerSeq;
         this.maxTiles = maxTokens / tileTokens + maxSeqs + 1;
+        this.tileOrder = new PrefillTileOrder(maxTiles);
         long o = 0;
         tokenIds = o;
         positions = o += maxTokens;
@@ -164,15 +166,7 @@ final class StepInputs implements AutoCloseable {
         while (decodePrefix < s && b.queryStart[decodePrefix + 1] - b.queryStart[decodePrefix] == 1) {
             decodePrefix++;
         }
-        numTiles = 0;
-        for (int i = decodePrefix; i < s; i++) {
-            for (int q = b.queryStart[i]; q < b.queryStart[i + 1]; q += tileTokens) {
-                int base = (int) tiles + 3 * numTiles++;
-                ints.put(base, i);
-                ints.put(base + 1, q);
-                ints.put(base + 2, Math.min(tileTokens, b.queryStart[i + 1] - q));
-            }
-        }
+        numTiles = tileOrder.write(b.queryStart, b.contextLens, decodePrefix, s, tileTokens, ints, (int) tiles);
         for (int i = 0; i < s + padSeqs; i++) {
             int base = (int) blockTables + i * stride;
             int[] table = i < s ? b.blockTables[i] : null;
