@@ -56,19 +56,45 @@ final class CudaModel {
     }
 
     /**
+     * Benchmarks only: {@code -Dember.cuda.decodeSplitKeys=N} (a multiple of 64, 64 to 1,024) is the longest decode
+     * split, in keys ({@link #decodeSplits}); the default is 1,024.
+     */
+    static final int LONGEST_DECODE_SPLIT = longestDecodeSplit(System.getProperty("ember.cuda.decodeSplitKeys"));
+
+    static int longestDecodeSplit(String value) {
+        if (value == null) {
+            return 1024;
+        }
+        int keys;
+        try {
+            keys = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            keys = -1;
+        }
+        if (keys < 64 || keys > 1024 || keys % 64 != 0) {
+            throw new IllegalArgumentException("ember.cuda.decodeSplitKeys is '" + value
+                    + "'; expected a multiple of 64 from 64 to 1024");
+        }
+        return keys;
+    }
+
+    /**
      * How a decode step splits the context: (partition, numSplits). Enough (sequence, KV head, split) blocks to
      * give every SM about four, no split shorter than 256 keys (each split costs a partial write and a merge)
      * unless 256-key splits would leave the SMs short of two blocks each (then 128: a batch of 8 or 16 at
-     * 1,536 keys runs 17-18 % faster, the kernel benchmark's sweep), none longer than 1,024 keys (so sequences of
-     * very different lengths still finish together), and within the kernel's partition limit and the
-     * split-partial buffers.
+     * 1,536 keys runs 17-18 % faster, the kernel benchmark's sweep), none longer than {@code longestSplit} keys (so
+     * sequences of very different lengths still finish together: a step's blocks are as long as its longest
+     * sequence's split, and a batch of mixed contexts leaves SMs idle behind its longest blocks), and within the
+     * kernel's partition limit and the split-partial buffers.
      */
-    static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext, int maxPartition) {
+    static int[] decodeSplits(ModelConfig config, int multiprocessors, int numSeqs, int maxContext, int maxPartition,
+                              int longestSplit) {
         long blocks = (long) numSeqs * config.numKvHeads();
         long fill = (4L * multiprocessors + blocks - 1) / blocks;
-        int shortest = blocks * ceilDiv(maxContext, 256) < 2L * multiprocessors ? 128 : 256;
-        int want = (int) Math.max(1, Math.min(Math.max(fill, ceilDiv(maxContext, 1024)), ceilDiv(maxContext, shortest)));
-        int partition = Math.min(roundUp(ceilDiv(maxContext, want), 64), maxPartition);
+        int shortest = Math.min(longestSplit, blocks * ceilDiv(maxContext, 256) < 2L * multiprocessors ? 128 : 256);
+        int want = (int) Math.max(1, Math.min(Math.max(fill, ceilDiv(maxContext, longestSplit)),
+                ceilDiv(maxContext, shortest)));
+        int partition = Math.min(Math.min(roundUp(ceilDiv(maxContext, want), 64), longestSplit), maxPartition);
         int splits = ceilDiv(maxContext, partition);
         if ((long) numSeqs * splits > Activations.MAX_SPLIT_ROWS) {
             splits = Math.max(1, Activations.MAX_SPLIT_ROWS / numSeqs);
@@ -105,7 +131,7 @@ final class CudaModel {
         // a mixed step's leading single-token sequences (decodes) go through the decode kernel too
         int decodeSeqs = decode ? numSeqs : in.decodePrefix();
         int[] split = decodeSeqs > 0 ? decodeSplits(config, multiprocessors, decodeSeqs, maxContext,
-                Kernels.maxDecodePartition(dtype, c.groupSize(), hd)) : null;
+                Kernels.maxDecodePartition(dtype, c.groupSize(), hd), LONGEST_DECODE_SPLIT) : null;
         mark("other");
         // placeholder ids name the previous step's samples, at the start of act.outputs (GpuSampler)
         kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), act.outputs.address(),

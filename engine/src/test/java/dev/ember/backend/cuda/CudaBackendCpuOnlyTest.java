@@ -54,8 +54,9 @@ class CudaBackendCpuOnlyTest {
         for (int seqs : new int[] {1, 3, 64, 256}) {
             for (int ctx : new int[] {1, 100, 2048, 32768}) {
                 for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                for (int longest : new int[] {64, 256, 1024}) {
                 int maxPartition = Kernels.maxDecodePartition(dtype, c.groupSize(), c.headDim());
-                int[] split = CudaModel.decodeSplits(c, 132, seqs, ctx, maxPartition);
+                int[] split = CudaModel.decodeSplits(c, 132, seqs, ctx, maxPartition, longest);
                 int partition = split[0];
                 int splits = split[1];
                 assertTrue((long) partition * splits >= ctx, "splits must cover the context");
@@ -63,17 +64,38 @@ class CudaBackendCpuOnlyTest {
                 assertTrue(partition <= maxPartition);
                 assertTrue(partition % 64 == 0, "partitions are whole key tiles");
                 assertTrue((long) seqs * splits <= Activations.MAX_SPLIT_ROWS);
+                assertTrue(partition <= longest || (long) seqs * ceilDiv(ctx, longest) > Activations.MAX_SPLIT_ROWS,
+                        "no split is longer than the longest allowed unless the partial buffers force it");
+                }
                 }
             }
         }
         // a small batch is split finer than a large one, to fill the GPU
         int limit = Kernels.maxDecodePartition(DType.BF16, c.groupSize(), c.headDim());
-        assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096, limit)[1] > CudaModel.decodeSplits(c, 132, 256, 4096, limit)[1]);
+        assertTrue(CudaModel.decodeSplits(c, 132, 1, 4096, limit, 1024)[1] > CudaModel.decodeSplits(c, 132, 256, 4096, limit, 1024)[1]);
         // 128-key splits only where 256-key ones leave SMs idle: 16 x 2 heads x 6 splits = 192 < 264 blocks
-        assertEquals(128, CudaModel.decodeSplits(c, 132, 16, 1536, limit)[0]);
-        assertEquals(256, CudaModel.decodeSplits(c, 132, 32, 1536, limit)[0]);
+        assertEquals(128, CudaModel.decodeSplits(c, 132, 16, 1536, limit, 1024)[0]);
+        assertEquals(256, CudaModel.decodeSplits(c, 132, 32, 1536, limit, 1024)[0]);
         // no split is longer than 1,024 keys, so long and short sequences finish together
-        assertTrue(CudaModel.decodeSplits(c, 132, 256, 8192, limit)[0] <= 1024);
+        assertTrue(CudaModel.decodeSplits(c, 132, 256, 8192, limit, 1024)[0] <= 1024);
+        // a shorter longest split: 256 sequences at a 2,048-key bound split in eight 256-key parts, not two of 1,024
+        assertArrayEquals(new int[] {256, 8}, CudaModel.decodeSplits(c, 132, 256, 2048, limit, 256));
+        assertArrayEquals(new int[] {1024, 2}, CudaModel.decodeSplits(c, 132, 256, 2048, limit, 1024));
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    @Test
+    void theLongestDecodeSplitIsValidated() {
+        assertEquals(1024, CudaModel.longestDecodeSplit(null));
+        assertEquals(256, CudaModel.longestDecodeSplit("256"));
+        for (String bad : new String[] {"0", "100", "2048", "x", ""}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaModel.longestDecodeSplit(bad));
+            assertTrue(e.getMessage().contains("ember.cuda.decodeSplitKeys") && e.getMessage().contains("'" + bad + "'"),
+                    e.getMessage());
+        }
     }
 
     @Test
