@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# GPU host: named stages, run in the order given, each appending its result lines and its end time to
+# $OUT/stages.txt, so a call cut short (or killed at its limit) still brings back every stage that finished; the logs
+# go to $OUT/stages-logs.tgz after each stage. A short call picks what it needs, e.g.
+#   .device/stages.sh kbench,q2,q2wg,unit        (a kernel branch: its bench, throughput A/B, the gpu tests)
+# Stages:
+#   kbench         the wgmma prefill bench pack.sh built (main's .device/prefill_wgmma.xz; the overlay's too when
+#                  .device/wg/ has one): self-tests, checks and timings
+#   kernels        the small-kernels and attention benches pack.sh built for sm_90 (item 2's byte and copy floors),
+#                  then the overlay's attention bench
+#   q2, q3, llama  throughput-256 `--warmup 32 --runs 3` on qwen2-1.5b, qwen3-0.6b, llama3.2-1b (variants.sh)
+#   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
+#   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
+#   parity         HfParityTest (the transformers references are written by torch on the GPU first, ~2.5 min)
+#   guided         qwen2-1.5b with --guided-json, then a run with the step timeline (the GPU's idle time between steps)
+#   profile        StepProfile: decode 256 x 600, prefill 8 x 1,024, the decode GEMM table; PEAKS="TFLOPS GBS"
+set -uo pipefail
+D=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/out}; S=$OUT/stages.txt; R=/tmp/stages; mkdir -p $R
+WG="EMBER_PRE_CP=$D/wg/engine.jar:$D/wg/test-classes"
+t0=$(date +%s); done_at() { echo "-- $1 done at $(( $(date +%s) - t0 )) s" >> $S; }
+counts() { grep -E "tests (successful|failed|aborted)" $1 >> $S; grep -B2 -A12 "✘" $1 | head -60 >> $S; }
+throughput() {  # NAME ARCH RUNS [wg]
+  if [ "${4:-}" = wg ]; then env $WG OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2
+  else OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2; fi
+  tail -1 $R/variants.txt >> $S
+}
+unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here
+  local x=$1 n=$2; shift 2
+  xz -dc $x > /tmp/$n && chmod +x /tmp/$n && timeout -s KILL 90 /tmp/$n "$@" > $R/$n.log 2>&1
+  echo "== $n rc=$?" >> $S
+}
+tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/tmp/djl RUST_FLAVOR=cpu
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >> $S 2>&1
+IFS=',' read -ra stages <<< "${1:?usage: stages.sh STAGE[,STAGE...]}"
+for s in "${stages[@]}"; do
+  case $s in
+    kbench)
+      unxz_run $D/prefill_wgmma.xz prefill_wgmma; grep -v "^selftest .*PASS" $R/prefill_wgmma.log >> $S
+      if [ -f $D/wg/prefill_wgmma.xz ]; then
+        unxz_run $D/wg/prefill_wgmma.xz prefill_wgmma_wg; grep -v "^selftest .*PASS" $R/prefill_wgmma_wg.log >> $S
+      fi;;
+    kernels)
+      unxz_run $D/small_kernels_bench.xz small_kernels_bench; grep -E "rows +(256|8192)" $R/small_kernels_bench.log >> $S
+      for w in "" wg/; do
+        [ -f $D/${w}attention_bench.xz ] || continue
+        unxz_run $D/${w}attention_bench.xz attention_bench${w%/}; grep -E "^decode|^prefill" $R/attention_bench${w%/}.log | head -30 >> $S
+      done;;
+    q2) throughput main qwen2-1.5b 3;;
+    q3) throughput main qwen3-0.6b 3;;
+    llama) throughput main llama3.2-1b 3;;
+    q2wg) throughput wg qwen2-1.5b 3 wg;;
+    q3wg) throughput wg qwen3-0.6b 3 wg;;
+    unit) OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-main.log; counts $R/unit-main.log;;
+    unitwg) env $WG OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-wg.log; counts $R/unit-wg.log;;
+    parity) OUT=$R STAGES=parity PARITY_TIMEOUT=150 $D/suite.sh; counts $R/parity.log;;
+    guided)
+      OUT=$R BENCH_TIMEOUT=120 VARIANTS="guided|--warmup 32 --runs 2 --guided-json $D/labeling-schema.json;timeline|--warmup 32 --runs 1|-Dember.cuda.timeline=true" $D/variants.sh qwen2-1.5b
+      tail -2 $R/variants.txt >> $S; grep -h "step timeline" $R/bench-qwen2-1.5b-timeline.log | cut -c1-700 >> $S;;
+    profile)
+      m=/tmp/bench-qwen2-1.5b/m  # variants.sh's checkpoint, made here when no throughput stage came first
+      [ -f $m/config.json ] || { python3 $D/make_model.py qwen2-1.5b $m > $R/make.log 2>&1 && tar xJf $D/tok.tar.xz -C $m; }
+      timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 ${PEAKS:-989 3350} \
+        > $R/profile.log 2>&1; echo "profile rc=$?" >> $S;;
+    *) echo "unknown stage $s" >> $S; continue;;
+  esac
+  done_at $s
+  tar czf $OUT/stages-logs.tgz -C /tmp stages 2>/dev/null
+done
