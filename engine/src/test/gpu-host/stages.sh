@@ -52,7 +52,10 @@ for s in "${stages[@]}"; do
     q2wg) throughput wg qwen2-1.5b 3 wg;;
     q3wg) throughput wg qwen3-0.6b 3 wg;;
     unit) OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-main.log; counts $R/unit-main.log;;
-    unitwg) env $WG OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-wg.log; counts $R/unit-wg.log;;
+    unitwg)  # scans the overlay's test classes (gpu-tests.sh scans the bundle's, which lack a branch's new test classes)
+      env $WG timeout -s KILL 240 $D/run.sh org.junit.platform.console.ConsoleLauncher execute --disable-banner \
+        --scan-classpath $D/wg/test-classes --include-tag gpu --details=tree > $R/unit-wg.log 2>&1
+      counts $R/unit-wg.log;;
     parity) OUT=$R STAGES=parity PARITY_TIMEOUT=150 $D/suite.sh; counts $R/parity.log;;
     guided)
       OUT=$R BENCH_TIMEOUT=120 VARIANTS="guided|--warmup 32 --runs 2 --guided-json $D/labeling-schema.json;timeline|--warmup 32 --runs 1|-Dember.cuda.timeline=true" $D/variants.sh qwen2-1.5b
