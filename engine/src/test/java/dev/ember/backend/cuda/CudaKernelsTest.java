@@ -378,8 +378,11 @@ class CudaKernelsTest {
         return new Cache(k, v, gpu.upload(gk, dtype), gpu.upload(gv, dtype));
     }
 
-    /** Block tables over shuffled block ids, so no sequence's blocks are contiguous or in order. */
-    /** The prefill kernels' tiles, as the backend lays them out: (sequence, first token, tokens), tileTokens at most. */
+    /**
+     * The prefill kernels' tiles, (sequence, first token, tokens) with tileTokens at most, in token order. The backend
+     * writes the same tiles longest first (PrefillTileOrder); a tile writes only its own rows, so any order must give
+     * the same output, and token order keeps these tests independent of that class.
+     */
     static List<Integer> prefillTiles(int[] queryStart, int tileTokens) {
         List<Integer> tiles = new ArrayList<>();
         for (int s = 0; s + 1 < queryStart.length; s++) {
@@ -392,6 +395,7 @@ class CudaKernelsTest {
         return tiles;
     }
 
+    /** Block tables over shuffled block ids, so no sequence's blocks are contiguous or in order. */
     static int[][] blockTables(Random r, int[] contextLens, int bs, int[] numBlocksOut) {
         int total = 3;
         for (int c : contextLens) {
