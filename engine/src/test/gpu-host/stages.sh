@@ -20,9 +20,8 @@ OUT=${OUT:-/tmp/out}; S=$OUT/stages.txt; R=/tmp/stages; mkdir -p $R
 WG="EMBER_PRE_CP=$D/wg/engine.jar:$D/wg/test-classes"
 t0=$(date +%s); done_at() { echo "-- $1 done at $(( $(date +%s) - t0 )) s" >> $S; }
 counts() { grep -E "tests (successful|failed|aborted)" $1 >> $S; grep -B2 -A12 "✘" $1 | head -60 >> $S; }
-throughput() {  # NAME ARCH RUNS [wg]
-  if [ "${4:-}" = wg ]; then env $WG OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2
-  else OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2; fi
+throughput() {  # NAME ARCH RUNS [wg]: with a fourth argument, the overlay's engine first on the class path
+  env ${4:+$WG} OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2
   tail -1 $R/variants.txt >> $S
 }
 unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here
