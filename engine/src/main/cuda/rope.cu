@@ -7,9 +7,10 @@
 //              nh, nkv, hd, block_size, eps)
 // grid = T tokens, block = any number of warps, each taking heads in turn (Kernels.ropeThreads: a warp per head,
 // 32 x min(32, nh + 2 nkv) threads, for decode-sized steps, so a token's heads load in one round trip; 4 warps for
-// prefill chunks); lane l owns the rotary pairs (i, i + hd/2) for i = l, l + 32, ... (hd <= 256). Angles are float32 position * inv_freq, as Hugging Face computes them; in
-// 16-bit modes cos, sin and each product are rounded to T as the reference framework does.
-#include "common.cuh"
+// prefill chunks); lane l owns the rotary pairs (i, i + hd/2) for i = l, l + 32, ... (hd <= 256). The arithmetic is
+// rope.cuh's, which the tensor-core decode kernel's fused path (attention_paged.cu) shares: in pure decode steps of
+// 16-bit models that kernel does this work itself and rope_store is not launched.
+#include "rope.cuh"
 
 template <typename T>
 __device__ void rope_store(T* __restrict__ q_out, T* __restrict__ k_cache, T* __restrict__ v_cache,
@@ -24,53 +25,15 @@ __device__ void rope_store(T* __restrict__ q_out, T* __restrict__ k_cache, T* __
     const T* row = qkv + (size_t)t * width;
     // one cos/sin per rotary pair for all heads of the token (sincos of large angles is not cheap)
     __shared__ float cs[128], sn[128];
-    for (int i = threadIdx.x; i < half; i += blockDim.x) {
-        float angle = pos * inv_freq[i];
-        cs[i] = round_to<T>(cosf(angle));
-        sn[i] = round_to<T>(sinf(angle));
-    }
+    for (int i = threadIdx.x; i < half; i += blockDim.x) rope::cos_sin<T>(pos, inv_freq[i], cs[i], sn[i]);
     __syncthreads();
     for (int h = warp; h < nh + 2 * nkv; h += nwarps) {
         const bool is_q = h < nh, is_k = !is_q && h < nh + nkv;
         const int base = h * hd;
         float x1[4], x2[4];
-        float ss = 0.f;
-#pragma unroll
-        for (int m = 0; m < 4; m++) {
-            int i = lane + 32 * m;
-            if (i < half) {
-                float a = to_float(row[base + i]), b = to_float(row[base + i + half]);
-                if (bias) {
-                    a = round_to<T>(a + to_float(bias[base + i]));
-                    b = round_to<T>(b + to_float(bias[base + i + half]));
-                }
-                x1[m] = a; x2[m] = b;
-                ss += a * a + b * b;
-            }
-        }
-        const T* norm = is_q ? q_norm : (is_k ? k_norm : nullptr);
-        if (norm) {
-            float inv = rsqrtf(warp_sum(ss) / hd + eps);
-#pragma unroll
-            for (int m = 0; m < 4; m++) {
-                int i = lane + 32 * m;
-                if (i < half) {
-                    x1[m] = round_to<T>(round_to<T>(x1[m] * inv) * to_float(norm[i]));
-                    x2[m] = round_to<T>(round_to<T>(x2[m] * inv) * to_float(norm[i + half]));
-                }
-            }
-        }
+        rope::load_head<T>(x1, x2, row, bias, base, is_q ? q_norm : (is_k ? k_norm : nullptr), hd, eps, lane);
         if (is_q || is_k) {
-#pragma unroll
-            for (int m = 0; m < 4; m++) {
-                int i = lane + 32 * m;
-                if (i < half) {
-                    float c = cs[i], s = sn[i];
-                    float a = x1[m], b = x2[m];
-                    x1[m] = round_to<T>(a * c) - round_to<T>(b * s);
-                    x2[m] = round_to<T>(b * c) + round_to<T>(a * s);
-                }
-            }
+            rope::rotate<T>(x1, x2, [&](int, int i, float& c, float& s) { c = cs[i]; s = sn[i]; }, hd, lane);
         }
         T* dst;
         if (is_q) {
@@ -81,14 +44,7 @@ __device__ void rope_store(T* __restrict__ q_out, T* __restrict__ k_cache, T* __
             size_t off = (((size_t)(slot / block_size) * nkv + kvh) * block_size + slot % block_size) * hd;
             dst = (is_k ? k_cache : v_cache) + off;
         }
-#pragma unroll
-        for (int m = 0; m < 4; m++) {
-            int i = lane + 32 * m;
-            if (i < half) {
-                dst[i] = from_float<T>(x1[m]);
-                dst[i + half] = from_float<T>(x2[m]);
-            }
-        }
+        rope::store_head<T>(dst, x1, x2, hd, lane);
     }
 }
 
