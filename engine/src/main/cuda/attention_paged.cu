@@ -28,7 +28,17 @@
 //   of every 64-key tile (the next tile loads while this one is used) and merge their softmax states at the end. One split writes
 //   the normalized output, several write unnormalized sums and (max, sum) for attn_decode_reduce
 //   (attention_decode.cu). A context of 0 (a graph's padding row) writes zeros.
+//
+// attn_decode_tc_rope_hdD_T(out, part_acc, part_ml, k_cache, v_cache, qkv (S, (nh + 2 nkv) * D), bias or null,
+//                           q_norm or null, k_norm or null, positions (S), slots (S; -1 = do not store), inv_freq (D/2),
+//                           context_lens, block_tables, bt_stride, nh, nkv, block_size, scale, partition, num_splits, eps)
+//   attn_decode_tc with rope_store's work (rope.cu) fused in, for pure decode steps (token i of the step is sequence
+//   i's new token, the last key of its context): each block builds its G query heads from the raw qkv row (bias,
+//   q norm, RoPE: rope.cuh, so the bits are rope_store's) into its Q tile, and the block whose split ends at the
+//   context's end also stores the new token's K (bias, k norm, RoPE) and V (bias) of its KV head at its slot, before
+//   it loads any key. Same grid, block and shared memory as attn_decode_tc.
 #include "attention_tc.cuh"
+#include "rope.cuh"
 
 namespace paged {
 constexpr int BN = 64;       // keys per tile
@@ -167,11 +177,88 @@ __device__ void attn_prefill_tc(T* __restrict__ out, const T* __restrict__ q, co
     }
 }
 
+// rope_store's arguments for attn_decode_tc_rope (k_cache and v_cache are the kernel's kc and vc, written here).
+template <typename T>
+struct DecodeRope {
+    T* k_cache;
+    T* v_cache;
+    const T* qkv;
+    const T* bias;
+    const T* q_norm;
+    const T* k_norm;
+    const int* positions;
+    const int* slots;
+    const float* inv_freq;
+    float eps;
+};
+
+// The fused path's rope_store work for one (sequence, KV head) block, before any key load: the G query heads of the
+// new token into Q tile rows 0..G-1 (rows G..15 zero, as attn_decode_tc's padding rows), and where stores_kv (this
+// split holds the context's last key, the new token) K and V of head kvh into the caches at the token's slot. A warp
+// takes a head at a time, as rope_store; the arithmetic is rope.cuh's, so q, K and V have rope_store's bits.
 template <typename T, int HD>
+__device__ __forceinline__ void decode_rope_token(T* qs, const DecodeRope<T>& rope, int seq, int kvh, int G, int nh,
+                                                  int nkv, int bs, bool stores_kv, int tid, int warp, int lane) {
+    using namespace paged;
+    constexpr int CH = HD / 8, HALF = HD / 2;
+    const T* row = rope.qkv + (size_t)seq * (nh + 2 * nkv) * HD;
+    const float pos = (float)rope.positions[seq];
+    // this lane's pairs' cos and sin, for every head the warp takes (rope_store keeps a block-wide table instead)
+    float cr[4], sr[4];
+#pragma unroll
+    for (int m = 0; m < 4; m++) {
+        int i = lane + 32 * m;
+        if (i < HALF) rope::cos_sin<T>(pos, rope.inv_freq[i], cr[m], sr[m]);
+    }
+    for (int i = tid; i < (16 - G) * CH; i += THREADS) {
+        int r = G + i / CH, c = i % CH;
+        *reinterpret_cast<uint4*>(qs + tc::swz<HD>(r, c)) = make_uint4(0, 0, 0, 0);
+    }
+    const int slot = rope.slots[seq];
+    for (int h = warp; h < G + (stores_kv ? 2 : 0); h += WARPS) {
+        const bool is_q = h < G, is_k = h == G;
+        const int base = (is_q ? kvh * G + h : is_k ? nh + kvh : nh + nkv + kvh) * HD;
+        float x1[4], x2[4];
+        rope::load_head<T>(x1, x2, row, rope.bias, base, is_q ? rope.q_norm : (is_k ? rope.k_norm : nullptr), HD,
+                           rope.eps, lane);
+        if (is_q || is_k) {
+            rope::rotate<T>(x1, x2, [&](int m, int, float& c, float& s) { c = cr[m]; s = sr[m]; }, HD, lane);
+        }
+        if (is_q) {
+#pragma unroll
+            for (int m = 0; m < 4; m++) {
+                int i = lane + 32 * m;
+                if (i < HALF) {
+                    qs[tc::swz<HD>(h, i >> 3) + (i & 7)] = from_float<T>(x1[m]);
+                    qs[tc::swz<HD>(h, (i + HALF) >> 3) + (i & 7)] = from_float<T>(x2[m]);
+                }
+            }
+        } else if (slot >= 0) {
+            size_t off = (((size_t)(slot / bs) * nkv + kvh) * bs + slot % bs) * HD;
+            rope::store_head<T>((is_k ? rope.k_cache : rope.v_cache) + off, x1, x2, HD, lane);
+        }
+    }
+    // The new K/V row must be in global memory before this block's cp.async reads of its page. The stores are plain
+    // (weak, generic-proxy) st.global; cp.async (not the bulk/TMA form) reads its source as a weak generic-proxy load
+    // of the issuing thread, so no proxy fence is needed, only the CTA-scope ordering __syncthreads gives: every
+    // thread's stores before the barrier are visible to every thread of the block after it (and the barrier is a
+    // compiler fence, so neither side moves across it). cp.async.cg reads through L2, where the stores went. The
+    // branch is the same for the whole block.
+    // Other blocks never read the row: the other splits of this (sequence, KV head) end at or before this split's
+    // start, so below the new token's position (the context's last key); other KV heads read other rows; other
+    // sequences other pages (a step never writes into a block shared through the prefix cache). So no ordering
+    // between blocks is needed.
+    if (stores_kv) __syncthreads();
+}
+
+// ROPE: the Q tile comes from the raw qkv row and the last split stores the new token's K and V (DecodeRope); else
+// from q. kc and vc are not __restrict__: the fused path writes the caches through rope.k_cache and rope.v_cache.
+template <typename T, int HD, bool ROPE>
 __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc, float* __restrict__ part_ml,
-                               const T* __restrict__ q, const T* __restrict__ kc, const T* __restrict__ vc,
+                               const T* __restrict__ q, const T* kc, const T* vc,
                                const int* __restrict__ context_lens, const int* __restrict__ block_tables,
-                               int bt_stride, int nh, int nkv, int bs, float scale, int partition, int num_splits) {
+                               int bt_stride, int nh, int nkv, int bs, float scale, int partition, int num_splits,
+                               const DecodeRope<T> rope) {
     using namespace paged;
     constexpr int CH = HD / 8, TILE = BN * HD, WN = BN / WARPS;
     extern __shared__ __align__(128) unsigned char smem_raw[];
@@ -187,11 +274,15 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
         return;
     }
     const int* bt = block_tables + (size_t)seq * bt_stride;
-    for (int i = tid; i < 16 * CH; i += THREADS) {
-        int r = i / CH, c = i % CH;
-        uint4 v = make_uint4(0, 0, 0, 0);
-        if (r < G) v = *reinterpret_cast<const uint4*>(q + (size_t)seq * nh * HD + (kvh * G + r) * HD + c * 8);
-        *reinterpret_cast<uint4*>(qs + tc::swz<HD>(r, c)) = v;
+    if constexpr (ROPE) {
+        decode_rope_token<T, HD>(qs, rope, seq, kvh, G, nh, nkv, bs, end == ctx, tid, warp, lane);
+    } else {
+        for (int i = tid; i < 16 * CH; i += THREADS) {
+            int r = i / CH, c = i % CH;
+            uint4 v = make_uint4(0, 0, 0, 0);
+            if (r < G) v = *reinterpret_cast<const uint4*>(q + (size_t)seq * nh * HD + (kvh * G + r) * HD + c * 8);
+            *reinterpret_cast<uint4*>(qs + tc::swz<HD>(r, c)) = v;
+        }
     }
     const int ntiles = (end - start + BN - 1) / BN;
 #pragma unroll
@@ -276,8 +367,18 @@ __device__ void attn_decode_tc(T* __restrict__ out, float* __restrict__ part_acc
             float* part_acc, float* part_ml, const T* q, const T* kc, const T* vc, const int* context_lens,   \
             const int* block_tables, int bt_stride, int nh, int nkv, int bs, float scale, int partition,      \
             int num_splits) {                                                                                \
-        attn_decode_tc<T, D>(out, part_acc, part_ml, q, kc, vc, context_lens, block_tables, bt_stride, nh,   \
-                             nkv, bs, scale, partition, num_splits);                                         \
+        attn_decode_tc<T, D, false>(out, part_acc, part_ml, q, kc, vc, context_lens, block_tables, bt_stride, \
+                                    nh, nkv, bs, scale, partition, num_splits, DecodeRope<T>{});             \
+    }                                                                                                        \
+    extern "C" __global__ void __launch_bounds__(paged::THREADS) attn_decode_tc_rope_hd##D##_##S(T* out,   \
+            float* part_acc, float* part_ml, T* kc, T* vc, const T* qkv, const T* bias, const T* q_norm,      \
+            const T* k_norm, const int* positions, const int* slots, const float* inv_freq,                  \
+            const int* context_lens, const int* block_tables, int bt_stride, int nh, int nkv, int bs,        \
+            float scale, int partition, int num_splits, float eps) {                                         \
+        attn_decode_tc<T, D, true>(out, part_acc, part_ml, nullptr, kc, vc, context_lens, block_tables,      \
+                                   bt_stride, nh, nkv, bs, scale, partition, num_splits,                     \
+                                   DecodeRope<T>{kc, vc, qkv, bias, q_norm, k_norm, positions, slots,         \
+                                                 inv_freq, eps});                                            \
     }
 #define EMBER_PAGED(S, T) EMBER_PAGED_HD(S, T, 64) EMBER_PAGED_HD(S, T, 128)
 EMBER_PAGED(bf16, __nv_bfloat16)

@@ -1,7 +1,10 @@
 // The rotary-embedding arithmetic of one token's head, shared by rope_store (rope.cu) and the fused path of the
 // tensor-core decode kernel (attention_paged.cu), so that both produce the same bits from the same qkv row: the same
 // operations in the same order, the same roundings to T, the same cosf/sinf. Keep every change here; neither caller
-// does arithmetic of its own on these values.
+// does arithmetic of its own on these values. Where the compiler could contract or rewrite differently in the two
+// callers (a * a + b * b into an fma either way round; / hd with hd a constant in the decode kernel, a multiply by
+// 1/hd fused with + eps), the operations are spelled as the round-to-nearest intrinsics rope_store compiled to
+// before (mul, fma, add; div, add), which neither nvcc nor ptxas fuses or reorders.
 //
 // Layout: a warp takes one head of hd <= 256 values; lane l holds the rotary pairs (i, i + hd/2) for i = l + 32 m
 // (m < 4, i < hd/2) in x1[m], x2[m]. Angles are float32 position * inv_freq (Llama-3 scaling folded into inv_freq by
@@ -37,11 +40,11 @@ __device__ __forceinline__ void load_head(float (&x1)[4], float (&x2)[4], const 
                 b = round_to<T>(b + to_float(bias[base + i + half]));
             }
             x1[m] = a; x2[m] = b;
-            ss += a * a + b * b;
+            ss = __fadd_rn(ss, __fmaf_rn(a, a, __fmul_rn(b, b)));
         }
     }
     if (norm) {
-        float inv = rsqrtf(warp_sum(ss) / hd + eps);
+        float inv = rsqrtf(__fadd_rn(__fdiv_rn(warp_sum(ss), (float)hd), eps));
 #pragma unroll
         for (int m = 0; m < 4; m++) {
             int i = lane + 32 * m;
