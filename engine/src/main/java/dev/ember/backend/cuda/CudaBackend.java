@@ -494,7 +494,8 @@ public final class CudaBackend implements Backend {
         String kvText = kv == null ? "KV cache not allocated"
                 : "KV cache " + (kv.sizeBytes() >> 20) + " MiB = " + kv.numBlocks + " blocks x " + kv.blockSize + " tokens";
         return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
-                + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", " + dtype + ", weights " + (weights.totalBytes() >> 20)
+                + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", "
+                + (model == null ? "" : model.decodeRopeDescription() + ", ") + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

@@ -13,7 +13,8 @@ import java.util.function.Function;
  * The decoder's forward pass on the GPU for the inputs staged in {@link StepInputs}: embeddings, then per
  * layer [add+RMSNorm, fused QKV GEMM, bias/q-k-norm/RoPE + KV store, paged attention, O GEMM, add+RMSNorm,
  * fused gate/up GEMM, SiLU*mul, down GEMM], the final norm, the gather of the rows whose logits are needed
- * and the LM head into float32 logits. Everything is enqueued on one stream without host synchronization,
+ * and the LM head into float32 logits. In pure decode steps of 16-bit models the RoPE + KV store runs inside the
+ * decode attention kernel ({@link #fusesDecodeRope}). Everything is enqueued on one stream without host synchronization,
  * so a decode step can be captured into a CUDA graph. Borrows (does not own) what it is given.
  */
 final class CudaModel {
@@ -27,6 +28,8 @@ final class CudaModel {
     private final int multiprocessors;
     private final float eps;
     private final float scale;
+    /** {@value #FUSED_DECODE_ROPE_PROPERTY} and a tensor-core dtype: pure decode steps fuse RoPE into attention. */
+    private final boolean fusedDecodeRope;
     private KernelTimer timer;
 
     CudaModel(ModelConfig config, DeviceWeights weights, Activations act, StepInputs in, Kernels kernels, Cublas blas,
@@ -41,6 +44,8 @@ final class CudaModel {
         this.multiprocessors = multiprocessors;
         this.eps = (float) config.rmsNormEps();
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.fusedDecodeRope = fusedDecodeRope(System.getProperty(FUSED_DECODE_ROPE_PROPERTY))
+                && Kernels.tensorCoreAttention(dtype);
     }
 
     /** RoPE inverse frequencies (headDim / 2) as Hugging Face computes them, with Llama-3 scaling when set. */
@@ -76,6 +81,42 @@ final class CudaModel {
                     + "'; expected a multiple of 64 from 64 to 1024");
         }
         return keys;
+    }
+
+    /**
+     * Benchmarks only: {@code -Dember.cuda.fusedDecodeRope=false} keeps rope_store and the unfused decode kernel in
+     * pure decode steps, for the A/B of {@link #fusesDecodeRope}; the default is true.
+     */
+    static final String FUSED_DECODE_ROPE_PROPERTY = "ember.cuda.fusedDecodeRope";
+
+    /** The value of {@value #FUSED_DECODE_ROPE_PROPERTY} (null: unset), "true" or "false" in any case. */
+    static boolean fusedDecodeRope(String value) {
+        if (value == null) {
+            return true;
+        }
+        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(FUSED_DECODE_ROPE_PROPERTY + " is '" + value
+                    + "'; expected true or false");
+        };
+    }
+
+    /**
+     * Whether a step runs bias/q-k-norm/RoPE and the K/V store inside the decode attention kernel
+     * (attn_decode_tc_rope) instead of launching rope_store: only in pure decode steps (every sequence one new token,
+     * token i of sequence i, so the kernel's block of a sequence finds its token), only on the tensor-core kernel
+     * (16-bit dtypes), and only while {@value #FUSED_DECODE_ROPE_PROPERTY} allows. Mixed steps and float32 models keep
+     * rope_store.
+     */
+    static boolean fusesDecodeRope(boolean decode, DType dtype, boolean enabled) {
+        return enabled && decode && Kernels.tensorCoreAttention(dtype);
+    }
+
+    /** For the start log: how pure decode steps run RoPE. */
+    String decodeRopeDescription() {
+        return fusedDecodeRope ? "decode RoPE fused into attention (-D" + FUSED_DECODE_ROPE_PROPERTY + "=false: rope_store)"
+                : "decode RoPE in rope_store";
     }
 
     /**
@@ -132,6 +173,7 @@ final class CudaModel {
         int decodeSeqs = decode ? numSeqs : in.decodePrefix();
         int[] split = decodeSeqs > 0 ? decodeSplits(config, multiprocessors, decodeSeqs, maxContext,
                 Kernels.maxDecodePartition(dtype, c.groupSize(), hd), LONGEST_DECODE_SPLIT) : null;
+        boolean fuseRope = fusesDecodeRope(decode, dtype, fusedDecodeRope);
         mark("other");
         // placeholder ids name the previous step's samples, at the start of act.outputs (GpuSampler)
         kernels.embed(act.hidden.address(), weights.embedTokens.address(), in.address(in.tokenIds), act.outputs.address(),
@@ -143,12 +185,21 @@ final class CudaModel {
                     eps, numTokens, h, l > 0);
             mark("gemm");
             blas.linear(act.qkv.address(), act.normed.address(), w.qkv().address(), numTokens, c.qkvSize(), h, dtype, false);
-            mark("other");
-            kernels.ropeStore(act.q.address(), kv.keys(l), kv.values(l), act.qkv.address(), addressOrZero(w.qkvBias()),
-                    addressOrZero(w.qNorm()), addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots),
-                    act.invFreq.address(), numTokens, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, eps);
+            if (!fuseRope) {
+                mark("other");
+                kernels.ropeStore(act.q.address(), kv.keys(l), kv.values(l), act.qkv.address(), addressOrZero(w.qkvBias()),
+                        addressOrZero(w.qNorm()), addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots),
+                        act.invFreq.address(), numTokens, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, eps);
+            }
             mark("attention");
-            if (decodeSeqs > 0) {
+            if (fuseRope) {
+                // act.q is not written: attention was its only reader
+                kernels.attnDecodeRope(act.attn.address(), act.partAcc.address(), act.partMl.address(), kv.keys(l),
+                        kv.values(l), act.qkv.address(), addressOrZero(w.qkvBias()), addressOrZero(w.qNorm()),
+                        addressOrZero(w.kNorm()), in.address(in.positions), in.address(in.slots), act.invFreq.address(),
+                        in.address(in.contextLens), in.address(in.blockTables), stride, decodeSeqs, c.numHeads(),
+                        c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1], eps);
+            } else if (decodeSeqs > 0) {
                 kernels.attnDecode(act.attn.address(), act.partAcc.address(), act.partMl.address(), act.q.address(),
                         kv.keys(l), kv.values(l), in.address(in.contextLens), in.address(in.blockTables), stride,
                         decodeSeqs, c.numHeads(), c.numKvHeads(), hd, kv.blockSize, scale, split[0], split[1]);

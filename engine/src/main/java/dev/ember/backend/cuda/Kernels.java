@@ -43,6 +43,7 @@ final class Kernels {
             if (tensorCoreAttention()) {
                 module.allowDynamicSharedMemory("attn_prefill_tc_hd" + hd + "_" + suffix, prefillSharedBytes(hd));
                 module.allowDynamicSharedMemory("attn_decode_tc_hd" + hd + "_" + suffix, decodeSharedBytes(hd));
+                module.allowDynamicSharedMemory("attn_decode_tc_rope_hd" + hd + "_" + suffix, decodeSharedBytes(hd));
             } else {
                 module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
             }
@@ -117,6 +118,10 @@ final class Kernels {
      * (attention_prefill.cu / attention_decode.cu: float32, whose parity with transformers is held to 2e-6).
      */
     boolean tensorCoreAttention() {
+        return tensorCoreAttention(dtype);
+    }
+
+    static boolean tensorCoreAttention(DType dtype) {
         return dtype != DType.F32;
     }
 
@@ -175,6 +180,31 @@ final class Kernels {
                     4 * group * (headDim + partition), stream, out, partAcc, partMl, q, kCache, vCache, contextLens,
                     blockTables, btStride, numHeads, numKvHeads, blockSize, scale, partition, numSplits);
         }
+        reduceSplits(out, partAcc, partMl, contextLens, seqs, numHeads, headDim, partition, numSplits);
+    }
+
+    /**
+     * {@link #ropeStore} and {@link #attnDecode} in one kernel (attn_decode_tc_rope, tensor-core dtypes only) for a
+     * pure decode step: token s of {@code qkv} is sequence s's new token, the last key of its context. The K/V store
+     * happens inside the kernel (slots of -1 store nothing); the attention output, caches and bits are those of the
+     * two launches, but no q is written. bias/norms may be 0.
+     */
+    void attnDecodeRope(long out, long partAcc, long partMl, long kCache, long vCache, long qkv, long bias, long qNorm,
+                        long kNorm, long positions, long slots, long invFreq, long contextLens, long blockTables,
+                        int btStride, int seqs, int numHeads, int numKvHeads, int headDim, int blockSize, float scale,
+                        int partition, int numSplits, float eps) {
+        if (!tensorCoreAttention()) {
+            throw new IllegalStateException("attn_decode_tc_rope has no " + dtype + " kernel; use ropeStore and attnDecode");
+        }
+        module.launch("attn_decode_tc_rope_hd" + headDim + "_" + suffix, numKvHeads, seqs, numSplits, TC_THREADS,
+                decodeSharedBytes(headDim), stream, out, partAcc, partMl, kCache, vCache, qkv, bias, qNorm, kNorm,
+                positions, slots, invFreq, contextLens, blockTables, btStride, numHeads, numKvHeads, blockSize, scale,
+                partition, numSplits, eps);
+        reduceSplits(out, partAcc, partMl, contextLens, seqs, numHeads, headDim, partition, numSplits);
+    }
+
+    private void reduceSplits(long out, long partAcc, long partMl, long contextLens, int seqs, int numHeads, int headDim,
+                              int partition, int numSplits) {
         if (numSplits > 1) {
             module.launch("attn_decode_reduce_" + suffix, numHeads, seqs, 1, headDim, 0, stream, out, partAcc, partMl,
                     contextLens, numHeads, headDim, numSplits, partition);

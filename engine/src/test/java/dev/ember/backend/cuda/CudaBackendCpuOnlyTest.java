@@ -18,6 +18,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,6 +97,29 @@ class CudaBackendCpuOnlyTest {
             assertTrue(e.getMessage().contains("ember.cuda.decodeSplitKeys") && e.getMessage().contains("'" + bad + "'"),
                     e.getMessage());
         }
+    }
+
+    @Test
+    void theFusedDecodeRopeSwitchIsValidated() {
+        assertTrue(CudaModel.fusedDecodeRope(null), "on by default");
+        assertTrue(CudaModel.fusedDecodeRope("true"));
+        assertTrue(CudaModel.fusedDecodeRope(" TRUE "));
+        assertFalse(CudaModel.fusedDecodeRope("false"));
+        assertFalse(CudaModel.fusedDecodeRope("False"));
+        for (String bad : new String[] {"", "0", "off", "no", "flase"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaModel.fusedDecodeRope(bad));
+            assertTrue(e.getMessage().contains("ember.cuda.fusedDecodeRope") && e.getMessage().contains("'" + bad + "'")
+                    && e.getMessage().contains("true or false"), e.getMessage());
+        }
+    }
+
+    @Test
+    void ropeIsFusedIntoDecodeAttentionOnlyInPureDecodeStepsOfTensorCoreModels() {
+        assertTrue(CudaModel.fusesDecodeRope(true, DType.BF16, true));
+        assertTrue(CudaModel.fusesDecodeRope(true, DType.F16, true));
+        assertFalse(CudaModel.fusesDecodeRope(false, DType.BF16, true), "a mixed step keeps rope_store");
+        assertFalse(CudaModel.fusesDecodeRope(true, DType.F32, true), "the float32 kernel has no fused path");
+        assertFalse(CudaModel.fusesDecodeRope(true, DType.BF16, false), "turned off by the property");
     }
 
     @Test

@@ -506,4 +506,120 @@ class CudaKernelsTest {
                     dtype, gpu.download(out, want.length, dtype), want);
         }
     }
+
+    /** dtype, head dim, heads, KV heads, q/k/v bias (Qwen2), q/k norm (Qwen3), Llama-3 scaled frequencies. */
+    static Stream<Arguments> fusedRopeCases() {
+        List<Arguments> list = new ArrayList<>();
+        for (DType d : new DType[] {DType.BF16, DType.F16}) {
+            for (int hd : new int[] {64, 128}) {
+                list.add(Arguments.of(d, hd, 12, 2, true, false, false));
+                list.add(Arguments.of(d, hd, 16, 2, false, true, false));
+                list.add(Arguments.of(d, hd, 8, 8, false, false, true));
+                list.add(Arguments.of(d, hd, 8, 4, true, true, true));
+            }
+        }
+        return list.stream();
+    }
+
+    /**
+     * The fused decode kernel (attn_decode_tc_rope: bias, q/k norm, RoPE and the K/V store inside decode attention)
+     * against rope_store followed by the unfused decode kernel, from the same qkv rows and the same caches: the
+     * attention output and both whole caches must be equal bit for bit, at split counts from one to one per 64 keys.
+     * Contexts of 1, around block and tile ends, and longer; one sequence stores nothing (slot -1, so both read the
+     * cache's old row) and one is a graph's padding row (context 0).
+     */
+    @ParameterizedTest
+    @MethodSource("fusedRopeCases")
+    void fusedDecodeRopeMatchesRopeStoreThenDecode(DType dtype, int hd, int nh, int nkv, boolean bias, boolean qkNorm,
+                                                  boolean llama3) {
+        Random r = new Random(hd * 1000 + nh * 10 + nkv + dtype.ordinal());
+        int bs = 16;
+        float eps = 1e-6f;
+        int[] ctx = {1, 15, 16, 17, 64, 65, 100, 257, 513, 1500, 0, 700};
+        int noStore = 6;
+        int padding = 10;
+        int seqs = ctx.length;
+        int maxContext = 1500;
+        int width = (nh + 2 * nkv) * hd;
+        int[] numBlocks = new int[1];
+        int[][] tables = blockTables(r, ctx, bs, numBlocks);
+        int stride = (maxContext + bs - 1) / bs;
+        int[] positions = new int[seqs];
+        int[] slots = new int[seqs];
+        for (int s = 0; s < seqs; s++) {
+            positions[s] = Math.max(0, ctx[s] - 1);
+            slots[s] = s == noStore || s == padding ? -1 : tables[s][(ctx[s] - 1) / bs] * bs + (ctx[s] - 1) % bs;
+        }
+        float[] qkv = round(random(r, seqs * width, 1f), dtype);
+        float[] b = bias ? round(random(r, width, 0.5f), dtype) : null;
+        float[] qn = qkNorm ? round(random(r, hd, 1f), dtype) : null;
+        float[] kn = qkNorm ? round(random(r, hd, 1f), dtype) : null;
+        RopeScaling scaling = llama3 ? new RopeScaling(32, 1, 4, 8192) : null;
+        float[] invFreq = CpuOps.ropeInvFreq(hd, llama3 ? 500000 : 1e6, scaling);
+        int cacheElements = numBlocks[0] * bs * nkv * hd;
+        float[] k0 = round(random(r, cacheElements, 1f), dtype);
+        float[] v0 = round(random(r, cacheElements, 1f), dtype);
+
+        DeviceBuffer qkvd = gpu.upload(qkv, dtype);
+        long biasd = b == null ? 0 : gpu.upload(b, dtype).address();
+        long qnd = qn == null ? 0 : gpu.upload(qn, dtype).address();
+        long knd = kn == null ? 0 : gpu.upload(kn, dtype).address();
+        DeviceBuffer posd = gpu.uploadInts(positions);
+        DeviceBuffer slotd = gpu.uploadInts(slots);
+        DeviceBuffer invd = gpu.upload(invFreq, DType.F32);
+        DeviceBuffer ctxd = gpu.uploadInts(ctx);
+        DeviceBuffer bt = gpu.uploadInts(flatten(tables, stride));
+        float scale = (float) (1 / Math.sqrt(hd));
+        Kernels kernels = gpu.kernels(dtype);
+        for (int partition : new int[] {64, 192, 512, 2048}) {
+            int splits = (maxContext + partition - 1) / partition;
+            String what = dtype + " hd=" + hd + " heads " + nh + "/" + nkv + " bias=" + bias + " qkNorm=" + qkNorm
+                    + " llama3=" + llama3 + " partition=" + partition + " splits=" + splits;
+
+            DeviceBuffer wantK = gpu.upload(k0, dtype);
+            DeviceBuffer wantV = gpu.upload(v0, dtype);
+            DeviceBuffer q = gpu.poisoned((long) seqs * nh * hd, dtype);
+            DeviceBuffer want = gpu.poisoned((long) seqs * nh * hd, dtype);
+            kernels.ropeStore(q.address(), wantK.address(), wantV.address(), qkvd.address(), biasd, qnd, knd,
+                    posd.address(), slotd.address(), invd.address(), seqs, nh, nkv, hd, bs, eps);
+            kernels.attnDecode(want.address(), gpu.poisoned((long) seqs * splits * nh * hd, DType.F32).address(),
+                    gpu.poisoned((long) seqs * splits * nh * 2, DType.F32).address(), q.address(), wantK.address(),
+                    wantV.address(), ctxd.address(), bt.address(), stride, seqs, nh, nkv, hd, bs, scale, partition, splits);
+
+            DeviceBuffer gotK = gpu.upload(k0, dtype);
+            DeviceBuffer gotV = gpu.upload(v0, dtype);
+            DeviceBuffer got = gpu.poisoned((long) seqs * nh * hd, dtype);
+            kernels.attnDecodeRope(got.address(), gpu.poisoned((long) seqs * splits * nh * hd, DType.F32).address(),
+                    gpu.poisoned((long) seqs * splits * nh * 2, DType.F32).address(), gotK.address(), gotV.address(),
+                    qkvd.address(), biasd, qnd, knd, posd.address(), slotd.address(), invd.address(), ctxd.address(),
+                    bt.address(), stride, seqs, nh, nkv, hd, bs, scale, partition, splits, eps);
+
+            float[] wantOut = gpu.download(want, seqs * nh * hd, dtype);
+            for (float x : wantOut) {
+                assertTrue(Float.isFinite(x), "reference output written and finite: " + what);
+            }
+            assertBitsEqual("attention output, " + what, wantOut, gpu.download(got, seqs * nh * hd, dtype), nh * hd);
+            float[] wk = gpu.download(wantK, cacheElements, dtype);
+            assertBitsEqual("K cache, " + what, wk, gpu.download(gotK, cacheElements, dtype), bs * hd);
+            assertBitsEqual("V cache, " + what, gpu.download(wantV, cacheElements, dtype),
+                    gpu.download(gotV, cacheElements, dtype), bs * hd);
+            // the step stored something (else equal caches would prove nothing about the fused store)
+            int changed = 0;
+            for (int i = 0; i < cacheElements; i++) {
+                changed += Float.floatToRawIntBits(wk[i]) != Float.floatToRawIntBits(k0[i]) ? 1 : 0;
+            }
+            assertTrue(changed > (seqs - 2) * nkv * hd / 2, "rope_store wrote the new keys: " + changed + " elements, " + what);
+        }
+    }
+
+    /** Equal bit patterns (the 16-bit values widen to floats one to one); names the first differing row and column. */
+    private static void assertBitsEqual(String what, float[] want, float[] got, int rowWidth) {
+        assertTrue(want.length == got.length, what + ": lengths " + want.length + " and " + got.length);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                throw new AssertionError(what + ": element " + i + " (row " + i / rowWidth + ", column " + i % rowWidth
+                        + ") is " + got[i] + ", rope_store + attn_decode_tc give " + want[i]);
+            }
+        }
+    }
 }
