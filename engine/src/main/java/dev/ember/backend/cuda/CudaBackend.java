@@ -459,11 +459,11 @@ public final class CudaBackend implements Backend {
     /** Fewest calls of a GEMM timing (GemmPlans makes more for small matrices). */
     static final int TUNE_ITERATIONS = 2;
     /** Benchmarks only: {@code -Dember.cuda.gemmTuning=false} keeps cuBLAS's default choice, to compare the two. */
-    private static final boolean GEMM_TUNING = !"false".equals(System.getProperty("ember.cuda.gemmTuning"));
+    private static final boolean GEMM_TUNING = Switches.read("ember.cuda.gemmTuning", true);
     /** Benchmarks only: {@code -Dember.cuda.samplerSplit=false} keeps one sampling CTA per row at every batch. */
-    private static final boolean SAMPLER_SPLIT = !"false".equals(System.getProperty("ember.cuda.samplerSplit"));
+    private static final boolean SAMPLER_SPLIT = Switches.read("ember.cuda.samplerSplit", true);
     /** Benchmarks only: {@code -Dember.cuda.skinnyGemm=false} keeps Ember's skinny GEMMs out of the tuning race. */
-    private static final boolean SKINNY_GEMMS = !"false".equals(System.getProperty("ember.cuda.skinnyGemm"));
+    private static final boolean SKINNY_GEMMS = Switches.read("ember.cuda.skinnyGemm", true);
 
     /** The GEMM tunings of engine start (batch bucket x linear layer), for benchmarks. */
     List<GemmPlans.Tuning> gemmTunings() {
@@ -478,15 +478,18 @@ public final class CudaBackend implements Backend {
         int rows = tunings.stream().mapToInt(GemmPlans.Tuning::rows).max().getAsInt();
         double dflt = 0;
         double tuned = 0;
+        StringBuilder shapes = new StringBuilder();
         for (GemmPlans.Tuning t : tunings) {
             if (t.rows() == rows) {
                 int times = t.out() == config.vocabSize() ? 1 : config.numLayers();
                 dflt += times * t.defaultMicros();
                 tuned += times * t.runMicros();
+                shapes.append(String.format("; %d x %d: %.1f -> %.1f µs (%s)", t.out(), t.in(), t.defaultMicros(),
+                        t.runMicros(), t.chosen()));
             }
         }
-        return String.format("a %d-row decode step's GEMMs %.0f µs with cuBLAS's default, %.0f µs tuned", rows, dflt,
-                tuned);
+        return String.format("a %d-row decode step's GEMMs %.0f µs with cuBLAS's default, %.0f µs tuned%s", rows, dflt,
+                tuned, shapes);
     }
 
     @Override

@@ -44,7 +44,7 @@ final class CudaModel {
         this.multiprocessors = multiprocessors;
         this.eps = (float) config.rmsNormEps();
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
-        this.fusedDecodeRope = fusedDecodeRope(System.getProperty(FUSED_DECODE_ROPE_PROPERTY))
+        this.fusedDecodeRope = Switches.read(FUSED_DECODE_ROPE_PROPERTY, true)
                 && Kernels.tensorCoreAttention(dtype);
     }
 
@@ -88,19 +88,6 @@ final class CudaModel {
      * pure decode steps, for the A/B of {@link #fusesDecodeRope}; the default is true.
      */
     static final String FUSED_DECODE_ROPE_PROPERTY = "ember.cuda.fusedDecodeRope";
-
-    /** The value of {@value #FUSED_DECODE_ROPE_PROPERTY} (null: unset), "true" or "false" in any case. */
-    static boolean fusedDecodeRope(String value) {
-        if (value == null) {
-            return true;
-        }
-        return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException(FUSED_DECODE_ROPE_PROPERTY + " is '" + value
-                    + "'; expected true or false");
-        };
-    }
 
     /**
      * Whether a step runs bias/q-k-norm/RoPE and the K/V store inside the decode attention kernel

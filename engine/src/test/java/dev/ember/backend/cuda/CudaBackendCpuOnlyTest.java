@@ -100,14 +100,16 @@ class CudaBackendCpuOnlyTest {
     }
 
     @Test
-    void theFusedDecodeRopeSwitchIsValidated() {
-        assertTrue(CudaModel.fusedDecodeRope(null), "on by default");
-        assertTrue(CudaModel.fusedDecodeRope("true"));
-        assertTrue(CudaModel.fusedDecodeRope(" TRUE "));
-        assertFalse(CudaModel.fusedDecodeRope("false"));
-        assertFalse(CudaModel.fusedDecodeRope("False"));
+    void benchmarkSwitchesAreValidated() {
+        String p = CudaModel.FUSED_DECODE_ROPE_PROPERTY;
+        assertTrue(Switches.parse(p, null, true), "unset: the default");
+        assertFalse(Switches.parse(p, null, false), "unset: the default");
+        assertTrue(Switches.parse(p, "true", false));
+        assertTrue(Switches.parse(p, " TRUE ", false));
+        assertFalse(Switches.parse(p, "false", true));
+        assertFalse(Switches.parse(p, "False", true));
         for (String bad : new String[] {"", "0", "off", "no", "flase"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaModel.fusedDecodeRope(bad));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Switches.parse(p, bad, true));
             assertTrue(e.getMessage().contains("ember.cuda.fusedDecodeRope") && e.getMessage().contains("'" + bad + "'")
                     && e.getMessage().contains("true or false"), e.getMessage());
         }
