@@ -28,7 +28,7 @@ final class CudaModel {
     private final int multiprocessors;
     private final float eps;
     private final float scale;
-    /** {@value #FUSED_DECODE_ROPE_PROPERTY} and a tensor-core dtype: pure decode steps fuse RoPE into attention. */
+    /** {@value #FUSED_DECODE_ROPE_PROPERTY}: whether pure decode steps may fuse RoPE into attention. */
     private final boolean fusedDecodeRope;
     private KernelTimer timer;
 
@@ -44,8 +44,7 @@ final class CudaModel {
         this.multiprocessors = multiprocessors;
         this.eps = (float) config.rmsNormEps();
         this.scale = (float) (1.0 / Math.sqrt(config.headDim()));
-        this.fusedDecodeRope = Switches.read(FUSED_DECODE_ROPE_PROPERTY, true)
-                && Kernels.tensorCoreAttention(dtype);
+        this.fusedDecodeRope = Switches.read(FUSED_DECODE_ROPE_PROPERTY, true);
     }
 
     /** RoPE inverse frequencies (headDim / 2) as Hugging Face computes them, with Llama-3 scaling when set. */
@@ -102,7 +101,8 @@ final class CudaModel {
 
     /** For the start log: how pure decode steps run RoPE. */
     String decodeRopeDescription() {
-        return fusedDecodeRope ? "decode RoPE fused into attention (-D" + FUSED_DECODE_ROPE_PROPERTY + "=false: rope_store)"
+        return fusesDecodeRope(true, dtype, fusedDecodeRope)
+                ? "decode RoPE fused into attention (-D" + FUSED_DECODE_ROPE_PROPERTY + "=false: rope_store)"
                 : "decode RoPE in rope_store";
     }
 
