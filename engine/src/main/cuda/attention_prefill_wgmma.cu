@@ -147,8 +147,12 @@ constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;
 // Keys [base, base + BN) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`
 // (zero K gives score 0, masked anyway; zero V keeps padded keys from adding NaN). 16 threads a key row, so a
 // row's 256 contiguous bytes are one coalesced read; each thread looks its rows' pages up in the block table.
+// bs_shift = log2(bs) when the block size is a power of two (16, the default), else -1: the page and the offset in
+// it are then a shift and a mask instead of an integer division and remainder by a runtime divisor (about 20
+// instructions each, for 8 keys a thread a tile: the kernel issues more instructions than its tensor work hides).
 __device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
-                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs, int tid) {
+                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
+                                        int bs_shift, int tid) {
     using namespace wgp;
     const int c = tid & 15;
 #pragma unroll
@@ -156,7 +160,10 @@ __device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc,
         const int r = (tid >> 4) + 16 * i, key = base + r;
         const bool ok = key < end;
         size_t off = 0;
-        if (ok) off = (((size_t)bt[key / bs] * nkv + kvh) * bs + key % bs) * HD + c * 8;
+        if (ok) {
+            const int page = bs_shift >= 0 ? key >> bs_shift : key / bs;
+            off = (((size_t)bt[page] * nkv + kvh) * bs + (key - page * bs)) * HD + c * 8;
+        }
         const uint32_t o = wg::tile_off(r, c * 8, BN);
         wg::cp_async16(dst + o, kc + off, ok ? 16 : 0);
         wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
@@ -183,6 +190,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
     const int kv_end = pos0 + count;
     const int* bt = block_tables + (size_t)seq * bt_stride;
+    const int bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
 
     {  // Q rows r = token * G + head, zero past `count` (zero rows score 0 everywhere: finite, never written)
         const int c = tid & 15;
@@ -195,13 +203,13 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
         }
     }
     const int ntiles = (kv_end + BN - 1) / BN;
-    load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, tid);
+    load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
     cp_commit();
 #if EMBER_WGMMA_EARLY_KV
     // Tile 1 goes out with tile 0 (its stage is free at the start), so its load overlaps tile 0's instead of
     // starting after tile 0 has landed and S(0) is issued: one load latency less a tile. Later tiles cannot go two
     // ahead: tile j + 2's stage is tile j - 1's, which P V(j - 1) reads during iteration j.
-    if (ntiles > 1) load_kv(sKV + STAGE_BYTES, kc, vc, bt, BN, kv_end, kvh, nkv, bs, tid);
+    if (ntiles > 1) load_kv(sKV + STAGE_BYTES, kc, vc, bt, BN, kv_end, kvh, nkv, bs, bs_shift, tid);
     cp_commit();
 #endif
 
@@ -236,7 +244,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     // Tile j + 1's copies go out after this iteration's wgmma issues: their block-table reads then wait while the
     // tensor cores already run, and the copies have the whole iteration to land.
     auto prefetch = [&](int j) {
-        if (j + 1 < ntiles) load_kv(sKV + ((j + 1) % STAGES) * STAGE_BYTES, kc, vc, bt, (j + 1) * BN, kv_end, kvh, nkv, bs, tid);
+        if (j + 1 < ntiles) load_kv(sKV + ((j + 1) % STAGES) * STAGE_BYTES, kc, vc, bt, (j + 1) * BN, kv_end, kvh, nkv, bs, bs_shift, tid);
         cp_commit();
     };
     auto issue_s = [&](int j) {
@@ -295,15 +303,19 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
             reg_fence(o);
             reg_fence(p);
         }
+        // Once a row's maximum settles (most key tiles after the first few), its factor is exactly 1: a warp whose
+        // 16 rows all kept their maxima skips the 64 multiplies (x * 1 == x, so the result is the same bits).
+        if (__any_sync(0xffffffffu, aA != 1.f || aB != 1.f)) {
 #pragma unroll
-        for (int n = 0; n < 16; n++) {
-            o[4 * n + 0] *= aA;
-            o[4 * n + 1] *= aA;
-            o[4 * n + 2] *= aB;
-            o[4 * n + 3] *= aB;
+            for (int n = 0; n < 16; n++) {
+                o[4 * n + 0] *= aA;
+                o[4 * n + 1] *= aA;
+                o[4 * n + 2] *= aB;
+                o[4 * n + 3] *= aB;
+            }
+            lA *= aA;
+            lB *= aB;
         }
-        lA *= aA;
-        lB *= aB;
         // P rounded to bf16 (what P V multiplies); the row sums count the rounded values
 #pragma unroll
         for (int k = 0; k < 8; k++) {
