@@ -99,12 +99,25 @@ __device__ __forceinline__ float ex2(float x) {  // ex2.approx: -inf gives +0, a
     asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
     return y;
 }
-__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi, float& rlo, float& rhi) {
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
     __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (low half) = the lower column / k index
-    rlo = __low2float(v);
-    rhi = __high2float(v);
     return *reinterpret_cast<uint32_t*>(&v);
 }
+// N values (a power of two) combined pairwise, log2(N) deep: a warp's chain of dependent instructions, not N long
+// (two warps a scheduler hide little latency).
+template <int N, typename Op> __device__ __forceinline__ float tree(float (&v)[N], Op op) {
+    if constexpr (N == 1) {
+        return v[0];
+    } else {
+        float h[N / 2];
+#pragma unroll
+        for (int i = 0; i < N / 2; i++) h[i] = op(v[i], v[i + N / 2]);
+        return tree<N / 2>(h, op);
+    }
+}
+// floor(r / G) for 0 <= r < 128 and 1 <= G <= 128 without an integer division: (r + 0.5) / G is at least 1 / 256
+// from an integer, far beyond float32's error here (rcp_g = 1.f / G, rounded once)
+__device__ __forceinline__ int div_small(int r, float rcp_g) { return __float2int_rd(((float)r + 0.5f) * rcp_g); }
 
 // wgmma wrappers (generated: d is N / 2 f32 registers; accum 0 overwrites d; TB the transpose-B immediate).
 // _ss: A and B from shared-memory descriptors; _rs: A from four registers (the m16n8k16 A fragment).
@@ -185,6 +198,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     const uint32_t sKV = sQ + Q_BYTES;
     const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
     const int G = nh / nkv;
+    const float rcp_g = 1.f / (float)G;
     const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
     const int qlen = query_start[seq + 1] - query_start[seq];
     const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
@@ -196,7 +210,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
         const int c = tid & 15;
 #pragma unroll
         for (int i = 0; i < BM * 16 / THREADS; i++) {
-            const int r = (tid >> 4) + 16 * i, tok = r / G, g = r - tok * G;
+            const int r = (tid >> 4) + 16 * i, tok = div_small(r, rcp_g), g = r - tok * G;
             const bool ok = tok < count;
             const bf* src = ok ? q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8 : q;
             cp_async16(sQ + tile_off(r, c * 8, BM), src, ok ? 16 : 0);
@@ -215,12 +229,13 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
 
     const int wgi = tid >> 7, w = (tid >> 5) & 3, lane = tid & 31, t = lane & 3;
     const int rA = wgi * 64 + w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
-    const int limA = rA / G < count ? pos0 + rA / G : -1;          // last visible key (inclusive); -1: padding row
-    const int limB = rB / G < count ? pos0 + rB / G : -1;
+    const int tokA = div_small(rA, rcp_g), tokB = div_small(rB, rcp_g);
+    const int limA = tokA < count ? pos0 + tokA : -1;  // last visible key (inclusive); -1: padding row
+    const int limB = tokB < count ? pos0 + tokB : -1;
     // the smallest limit of the warpgroup's rows: key tiles past it need the mask. Both warpgroups take every key
     // tile of the block, even one past all their own rows' keys (then fully masked, adding nothing): a wgmma
     // under a branch that depends on the thread index makes ptxas serialize every wgmma of the kernel (C7520).
-    const int wg_first_lim = pos0 + (wgi * 64) / G;
+    const int wg_first_lim = pos0 + div_small(wgi * 64, rcp_g);
     const float sl2 = scale * 1.4426950408889634f;
 
     float o[64], s[64];
@@ -276,12 +291,14 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
                 s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
             }
         }
-        float mxA = mA, mxB = mB;
+        float tA[16], tB[16];
 #pragma unroll
         for (int n = 0; n < 16; n++) {
-            mxA = fmaxf(mxA, fmaxf(s[4 * n + 0], s[4 * n + 1]));
-            mxB = fmaxf(mxB, fmaxf(s[4 * n + 2], s[4 * n + 3]));
+            tA[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
+            tB[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
         }
+        float mxA = fmaxf(mA, tree<16>(tA, [](float a, float b) { return fmaxf(a, b); }));
+        float mxB = fmaxf(mB, tree<16>(tB, [](float a, float b) { return fmaxf(a, b); }));
         mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
         mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
         mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
@@ -316,17 +333,20 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
             lA *= aA;
             lB *= aB;
         }
-        // P rounded to bf16 (what P V multiplies); the row sums count the rounded values
+        // P rounded to bf16 (what P V multiplies); the row sums add the unrounded values, as FlashAttention does (the
+        // rounded ones cost two more instructions an element, and the kernel is short of issue slots), in a tree
+        float sumA[8], sumB[8];
 #pragma unroll
         for (int k = 0; k < 8; k++) {
-            float r0, r1, r2, r3, r4, r5, r6, r7;
-            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1], r0, r1);
-            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3], r2, r3);
-            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5], r4, r5);
-            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7], r6, r7);
-            lA += (r0 + r1) + (r4 + r5);
-            lB += (r2 + r3) + (r6 + r7);
+            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1]);
+            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3]);
+            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5]);
+            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7]);
+            sumA[k] = (s[8 * k + 0] + s[8 * k + 1]) + (s[8 * k + 4] + s[8 * k + 5]);
+            sumB[k] = (s[8 * k + 2] + s[8 * k + 3]) + (s[8 * k + 6] + s[8 * k + 7]);
         }
+        lA += tree<8>(sumA, [](float a, float b) { return a + b; });
+        lB += tree<8>(sumB, [](float a, float b) { return a + b; });
     };
 
     // The wgmma issues sit outside any branch on the thread index and in one fence ... commit run each: ptxas
@@ -376,7 +396,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     lB += __shfl_xor_sync(0xffffffffu, lB, 2);
 #pragma unroll
     for (int h = 0; h < 2; h++) {
-        const int r = h ? rB : rA, tok = r / G;
+        const int r = h ? rB : rA, tok = h ? tokB : tokA;
         if (tok >= count) continue;
         const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
         bf* orow = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + (r - tok * G)) * HD + 2 * t;
