@@ -10,8 +10,15 @@
 // Checked against a float32 reference by engine/src/bench/cuda/prefill_wgmma.cu (with layout self-tests of every
 // wgmma shape used here) and by CudaPrefillWgmmaTest.
 //
-// ptxas -v, sm_90a (nvcc 13.0.88): 227 registers, 0 bytes stack frame, 0 bytes spill stores / loads, 1 barrier,
+// ptxas -v, sm_90a (nvcc 13.0.88): 226 registers, 0 bytes stack frame, 0 bytes spill stores / loads, 1 barrier,
 // and no C7513 / C7519 / C7520 note (no wgmma serialized).
+//
+// What limits it (ncu, 8 x 1,024 tokens, G = 6, H100): one block a SM (shared memory and registers), so two warps a
+// scheduler, and the tensor pipe busy about a quarter of the time; a fifth of the stall samples sit in each tile's
+// prologue (dependent loads: tiles -> block table -> K/V), a seventh in its epilogue, the rest in the key loop, where
+// dependent chains and issue slots count: removing the integer divisions of the page lookup (shift and mask for a
+// power-of-two block size), the O rescale of warps whose rows kept their maxima, and the rounded row sums took
+// 121.4 -> 111.4 µs there (BENCHMARKS, twelfth round).
 //
 // Design (one block = one 128-row query tile of one KV head, 256 threads = two consumer warpgroups of 64 rows;
 // no producer warp: every thread issues its share of cp.async, which is asynchronous anyway):
