@@ -7,6 +7,10 @@
 //   (run_prefill_wgmma.sh OUTDIR does this; nvcc 13.0's -arch=sm_90a shorthand also runs a plain sm_90 pass,
 //   which rejects wgmma, so the -gencode form is required.)
 //
+// -DEMBER_WGMMA_TWO_BLOCKS=1 also builds attn_prefill_wgmma64_hd128_bf16 (two blocks a SM, 64-row tiles of <= 64 / G
+// tokens; build_prefill_two_blocks.sh) and runs it on every case as a third line, "wgmma64", on its own 64-row tiles
+// in token order and then in LPT order, checked against the same reference; it prints its blocks a SM
+// (cudaOccupancyMaxActiveBlocksPerMultiprocessor), which must be 2.
 // PREFILL_ONLY_8X1024=1 in the environment runs only the 8 x 1,024 (G = 6) case, for ncu.
 // Output: first the layout self-tests (one wgmma shape each, random data against a host matmul, PASS/FAIL with
 // max error and the first wrong elements), then per prefill case the new kernel and attn_prefill_tc side by side
@@ -27,31 +31,10 @@
 
 #include "bench_ref.cuh"
 #include "attention_prefill_wgmma.cu"
+#include <memory>
 
-// The m64n64 wrappers only the self-tests use (the kernel's m64n128 ones are in attention_prefill_wgmma.cu).
-namespace wg {
-
-// wgmma wrappers (generated: d is N / 2 f32 registers; accum 0 overwrites d; TB the transpose-B immediate).
-// _ss: A and B from shared-memory descriptors; _rs: A from four registers (the m16n8k16 A fragment).
-template <int TB> __device__ __forceinline__ void mma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(a), "l"(b), "r"(accum), "n"(TB)
-        : "memory");
-}
-
-template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accum), "n"(TB)
-        : "memory");
-}
-
-}  // namespace wg
+// The m64n64 wrappers (mma_n64_ss / mma_n64_rs) are in attention_prefill_wgmma.cu, with the m64n128 ones: the
+// self-tests and attn_prefill_wgmma64_hd128_bf16 (EMBER_WGMMA_TWO_BLOCKS=1) share them.
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layout self-tests: one warpgroup computes D (64 x N) = A[a_row0 .. a_row0 + 64)[0 .. 16 ksteps) * B with the
@@ -204,6 +187,16 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
     const int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
     const int tq = 128 / G;  // both kernels: 128 query rows a block
     PrefillCase pc(c, S, L, nh, prior, tq, true);
+#if EMBER_WGMMA_TWO_BLOCKS
+    // attn_prefill_wgmma64: 64-row tiles (<= 64 / G tokens) over the same data: PrefillCase's q (fill_rand seed 7),
+    // block table (its rng seeded by S, L, prior) and lengths depend on the shape only, so pc's reference holds
+    const int tq64 = 64 / G;
+    std::unique_ptr<PrefillCase> pc64(new PrefillCase(c, S, L, nh, prior, tq64, false));
+    const int nkinds = 3;
+#else
+    const int tq64 = 0;
+    const int nkinds = 2;
+#endif
     const int ntiles = pc.ntiles, per_seq = pc.per_seq;
     const size_t n_out = pc.n_out;
     const std::vector<float>& r = pc.ref;
@@ -217,20 +210,35 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
     snprintf(label, sizeof label, "prefill S=%d L=%d%s (G=%d, %d tiles)", S, L,
              prior ? (" after " + std::to_string(prior)).c_str() : "", G, ntiles);
     int fails = 0;
-    for (int run = 0; run < 4; run++) {  // each kernel on the tiles in token order, then in PrefillTileOrder's
-        const int which = run % 2;
-        if (run == 2) {
+    for (int run = 0; run < 2 * nkinds; run++) {  // each kernel on the tiles in token order, then in PrefillTileOrder's
+        const int which = run % nkinds;
+        if (run == nkinds) {
             pc.longest_first();
+#if EMBER_WGMMA_TWO_BLOCKS
+            pc64->longest_first();
+#endif
             snprintf(label, sizeof label, "  the same, every tile by keys (LPT)");
         }
-        const char* name = which == 0 ? "wgmma   " : "mma.sync";
+        const char* name = which == 0 ? "wgmma   " : which == 1 ? "mma.sync" : "wgmma64 ";
+        const int tqw = which == 2 ? tq64 : tq, rows = which == 2 ? 64 : 128;
         std::function<void()> launch;
-        if (which == 0) {
+        if (which == 2) {
+#if EMBER_WGMMA_TWO_BLOCKS
+            PrefillCase& p64 = *pc64;
+            out = p64.out;
+            launch = [&]() {
+                attn_prefill_wgmma64_hd128_bf16<<<dim3(p64.ntiles, nkv), wgq::THREADS, wgq::SMEM>>>(
+                    p64.out, p64.q, c.k, c.v, p64.d_tiles, p64.d_qs, p64.d_lens, p64.d_bt, per_seq, nh, nkv, bs, scale);
+            };
+#endif
+        } else if (which == 0) {
+            out = pc.out;
             launch = [&]() {
                 attn_prefill_wgmma_hd128_bf16<<<dim3(ntiles, nkv), wgp::THREADS, wgp::SMEM>>>(
                     out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
             };
         } else {
+            out = pc.out;
             const int smem = (paged::PREFILL_ROWS * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
             CK(cudaFuncSetAttribute(attn_prefill_tc_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
             launch = [&, smem]() {
@@ -253,7 +261,7 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
         if (!ok) {  // where: token (its sequence and position), head, and the row / key tile that holds it
             const size_t tok = where / (nh * hd);
             const int h = (where / hd) % nh, d = where % hd, pos = pos_of[tok];
-            const int g = h % G, tok_in_tile = (int)((tok - (size_t)qs[seq_of[tok]]) % tq);
+            const int g = h % G, tok_in_tile = (int)((tok - (size_t)qs[seq_of[tok]]) % tqw);
             int bad = 0;
             for (size_t i = 0; i < n_out; i++) {
                 double e = fabs((double)r[i] - (double)__bfloat162float(got[i]));
@@ -262,7 +270,7 @@ static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
             printf("  worst at token %zu (seq %d pos %d) head %d dim %d: got %.4f want %.4f; tile row %d (warpgroup %d), "
                    "diagonal key tile %d; %d of %zu outputs wrong",
                    tok, seq_of[tok], pos, h, d, __bfloat162float(got[where]), r[where], tok_in_tile * G + g,
-                   (tok_in_tile * G + g) / 64, pos / 128, bad, n_out);
+                   (tok_in_tile * G + g) / 64, pos / rows, bad, n_out);
         }
         printf("\n");
     }
@@ -296,6 +304,10 @@ int main() {
     if (!t6 && layout_test<128, true, 1>("vi' same, LBO / SBO swapped", 8, 64, 0, wgp::V_SBO, wgp::V_LBO))
         printf("selftest vi: passes only with LBO / SBO swapped: wgp::V_LBO / V_SBO are the wrong way round\n");
     fails += !t6;
+    // attn_prefill_wgmma64's P V (EMBER_WGMMA_TWO_BLOCKS): V of 64 keys, so the column-half stride is 64 x 128 bytes
+    // (wgq::V_LBO); its S = Q K^T is test iv's shape (m64n64, K = 128, 64-row A and B tiles)
+    fails += !layout_test<128, true, 1>("vii P V of wgmma64: m64n128 RS, B = V [64 keys][128] MN-major, K = 64", 4,
+                                        64, 0, 64 * 128, 1024);
     printf("selftests: %s\n", fails ? "FAILED (the attention results below use the same layouts)" : "all PASS");
     fflush(stdout);
 
@@ -304,6 +316,19 @@ int main() {
     CK(cudaFuncGetAttributes(&fa, attn_prefill_wgmma_hd128_bf16));
     printf("attn_prefill_wgmma_hd128_bf16: %d registers, %zu bytes local, %d bytes dynamic shared memory, 256 threads\n",
            fa.numRegs, (size_t)fa.localSizeBytes, wgp::SMEM);
+#if EMBER_WGMMA_TWO_BLOCKS
+    {  // the variant needs two resident blocks a SM: 2 x (113 + 1 reserved) KiB = all 228 KiB of the SM
+        auto k64 = attn_prefill_wgmma64_hd128_bf16;
+        CK(cudaFuncSetAttribute(k64, cudaFuncAttributeMaxDynamicSharedMemorySize, wgq::SMEM));
+        CK(cudaFuncSetAttribute(k64, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared));
+        CK(cudaFuncGetAttributes(&fa, k64));
+        int per_sm = 0;
+        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k64, wgq::THREADS, wgq::SMEM));
+        printf("attn_prefill_wgmma64_hd128_bf16: %d registers, %zu bytes local, %d bytes dynamic shared memory, "
+               "%d threads, %d blocks a SM%s\n", fa.numRegs, (size_t)fa.localSizeBytes, wgq::SMEM, wgq::THREADS, per_sm,
+               per_sm == 2 ? "" : " (NOT the 2 it was designed for: its timings below do not test the design)");
+    }
+#endif
 
     Cache c{2, 128, 16, 0, nullptr, nullptr};
     c.blocks = 256 * 4096 / 16 + 64;  // attention_bench's cache: pages scattered over the same 1 GiB

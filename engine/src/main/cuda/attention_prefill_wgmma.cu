@@ -42,6 +42,9 @@
 //   the transpose flag: start address = row 16 k of the tile; one stride steps 8 keys (1024 bytes), the other
 //   the 64-column half (R * 128 bytes): LBO = the half stride, SBO = 1024 (wgp::V_LBO / V_SBO below).
 //
+// A variant with two resident blocks a SM (one 64-row warpgroup a block, tiles of <= 64 / G tokens),
+// attn_prefill_wgmma64_hd128_bf16, is at the end of the file behind EMBER_WGMMA_TWO_BLOCKS=1 (default 0: not built).
+//
 // Accumulator layout relied on (m64nNk16, f32): warp w of the warpgroup owns rows 16 w .. 16 w + 15; lane = 4 g + t;
 // register 4 j + e holds row 16 w + g + 8 (e >> 1), column 8 j + 2 t + (e & 1) (mma.m16n8k16's C layout, repeated
 // over the N / 8 column chunks). The A-from-registers fragment of one k16 step is mma.m16n8k16's A layout on the
@@ -146,6 +149,26 @@ template <int TB> __device__ __forceinline__ void mma_n128_rs(float (&d)[64], co
         : "memory");
 }
 
+
+// m64n64k16: the self-tests (bench) and attn_prefill_wgmma64_hd128_bf16's S = Q K^T (64 keys a tile); templates, so
+// a build that uses neither emits nothing for them.
+template <int TB> __device__ __forceinline__ void mma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "l"(a), "l"(b), "r"(accum), "n"(TB)
+        : "memory");
+}
+
+template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accum), "n"(TB)
+        : "memory");
+}
 
 }  // namespace wg
 
@@ -412,3 +435,314 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
             *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) = __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// attn_prefill_wgmma64_hd128_bf16 (only with EMBER_WGMMA_TWO_BLOCKS=1; the default build has just the kernel above):
+// two resident blocks a SM instead of one, so the warp schedulers interleave two independent blocks (one block's
+// softmax, prologue or epilogue overlaps the other's wgmmas, as FlashAttention-2's occupancy does) where the kernel
+// above runs its two warpgroups in lockstep (one __syncthreads a key tile) and idles through each tile's prologue.
+// Same arguments and paged KV layout; grid (n tiles, nkv), block 128, dynamic shared memory wgq::SMEM = 115,712.
+// The TILE CONTRACT CHANGES: one block = one 64-row query tile, so tiles hold <= 64 / G tokens (G = 6: 10 tokens =
+// 60 rows, 4 padding rows). In the engine (not done: the Java is unchanged) Kernels.prefillTileTokens would return
+// 64 / group for this kernel (TC_PREFILL_ROWS / 2), which StepInputs receives as its tile size from CudaBackend and
+// PrefillTileOrder orders unchanged (it only sorts the tiles StepInputs cut); WgmmaPrefill.KERNEL, THREADS (128)
+// and SHARED_BYTES (1024 + 64 * 128 * 2 + 3 * 2 * 64 * 128 * 2) would name this kernel, and attn_prefill_tc (the
+// fallback on the same tiles) accepts any tile of <= 128 / G tokens, so it runs 64-row tiles unchanged.
+//
+// Design numbers (H100 / H200, sm_90: 65,536 registers, 228 KiB shared memory a SM, 227 KiB a block opt-in, 1 KiB
+// reserved by the system for each resident block, at most 64 warps a SM):
+//   threads: one warpgroup (128 threads, 4 warps) a block; two blocks = 8 warps a SM = 2 a scheduler, as today, but
+//   from two independent blocks (no barrier between them).
+//   registers: __launch_bounds__(128, 2) caps them at 65,536 / (2 x 128) = 256 -> 255; the accumulators are o 64 +
+//   s 32 + p 16 = 112 a thread (today o 64 + s 64 + p 32 = 160), so ptxas lands far below (see the figures below);
+//   2 x 128 x 240 = 61,440 < 65,536 would hold even at 240.
+//   shared memory: Q 64 x 128 bf16 = 16 KiB + 3 stages x (K + V of 64 keys = 2 x 16 KiB) = 96 KiB + 1 KiB to align
+//   the 1,024-byte swizzle atoms = 113 KiB = 115,712 bytes a block; with the reserved 1 KiB, 2 x 114 KiB = 228 KiB:
+//   exactly the SM's capacity, so 2 blocks a SM (cudaOccupancyMaxActiveBlocksPerMultiprocessor must say 2 with the
+//   carveout at its maximum, cudaSharedmemCarveoutMaxShared; the bench prints it and flags anything else). A
+//   fourth stage or a 2 KiB slack would drop to one block.
+//   wgmma: S(j) = Q K(j)^T is 8 x m64n64k16 (A = Q, B = K, both K-major from shared memory, 8 k16 steps over hd
+//   128: two 64-column swizzle halves, +32 bytes a step inside a half, + R x 128 bytes for the second half, R = 64
+//   rows for both Q and K here); O += P(j-1) V(j-1) is 4 x m64n128k16 (A = P from registers, B = V MN-major through
+//   the transpose flag: start + 16 k x 128 bytes a step, LBO = the 64-column half stride = 64 x 128 = 8,192 bytes,
+//   SBO = 1,024 = 8 keys). The bench's self-tests iv (m64n64, K = 128, B K-major) and vii (m64n128 RS, V of 64 keys)
+//   check exactly these two shapes and strides.
+//   tensor work a 64-key tile: 64 x 64 x 128 x 2 x 2 = 2.1 MFLOP = 512 SM cycles at the H100's ~4,096 dense bf16
+//   FLOP a cycle a SM (today's 128 x 128 tile: 2,048 cycles, two warpgroups).
+//   per key tile and thread: 8 cp.async of K and 8 of V (64 keys x 16 chunks x 2 / 128 threads), as today, but
+//   for half the FLOP; the page lookups are halved back (keys r and r + 8 of a thread share a page when the block
+//   size is a power of two >= 16), so one block-table read and one 64-bit offset serve two rows.
+// What doubles: each K/V tile loaded from L2 / HBM into shared memory serves 64 query rows instead of 128, so K/V
+// global (L2) reads and the cp.async writes to shared memory double per FLOP, and so do the per-key-tile fixed costs
+// (row-max shuffles, the __syncthreads, the mask test, the O-rescale vote). The wgmma operand reads from shared
+// memory do not double for K and V (each 64-row warpgroup already read the whole K and V tile) but Q is re-read
+// once per 64 keys instead of once per 128: per 64-key tile a block reads Q 16 + K 16 + V 16 KiB and writes 32 KiB,
+// 80 KiB = 640 cycles at 128 B a cycle, against 512 cycles of tensor work (today 224 KiB = 1,750 cycles against
+// 2,048): shared memory would bind before the tensor cores above ~80 % of their peak, far above the ~25 % this
+// kernel family reaches.
+// ptxas -v, sm_90a (nvcc 13.0.88, -DEMBER_WGMMA_TWO_BLOCKS=1): 180 registers (2 x 128 x 180 = 46,080 of 65,536;
+// allocated 184 a thread in 256-register warp units: 47,104), 0 bytes stack frame, 0 bytes spill stores / loads, 1
+// barrier, no C7513 / C7519 / C7520 note; 24 wgmma in the PTX (S(0), then S(j) + P V(j - 1) in the loop, the last
+// P V). The kernel above compiles to the same PTX and cubin with or without the macro. Not yet run on a GPU.
+#ifndef EMBER_WGMMA_TWO_BLOCKS
+#define EMBER_WGMMA_TWO_BLOCKS 0
+#endif
+#if EMBER_WGMMA_TWO_BLOCKS
+namespace wgq {
+constexpr int HD = 128, BM = 64, BN = 64, STAGES = 3, THREADS = 128;
+constexpr uint32_t Q_BYTES = BM * HD * 2, KV_BYTES = BN * HD * 2, STAGE_BYTES = 2 * KV_BYTES;  // 16, 16, 32 KiB
+constexpr uint32_t Q_HALF = BM * 128, KV_HALF = BN * 128;  // 8,192 bytes between the two 64-column halves
+constexpr int SMEM = 1024 + Q_BYTES + STAGES * STAGE_BYTES;  // 115,712 = 113 KiB
+constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;  // as wgp's, for a 64-key V tile (self-test vii)
+static_assert(2 * (SMEM + 1024) <= 228 * 1024, "two blocks a SM: 228 KiB a SM, 1 KiB reserved a block");
+}  // namespace wgq
+
+// Keys [base, base + 64) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`, as
+// load_kv. Thread tid copies chunk c = tid & 15 of rows r0 + 8 i (r0 = tid >> 4 < 8, i < 8). base is a multiple of
+// 64, so for a power-of-two block size >= 16 (bs_shift >= 4) keys base + r0 + 16 m and base + r0 + 16 m + 8 lie in
+// one page (their offset in a 16-key group is r0 and r0 + 8 < 16): one block-table read serves both, the second
+// row's source is the first's + 8 keys and its tile offset the first's + 1,024 ((r + 8) & 7 == r & 7).
+__device__ __forceinline__ void load_kv64(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
+                                          const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
+                                          int bs_shift, int tid) {
+    using namespace wgq;
+    const int c = tid & 15, r0 = tid >> 4;
+    if (bs_shift >= 4) {  // uniform: the block size is the same for every thread
+#pragma unroll
+        for (int m = 0; m < BN / 16; m++) {
+            const int r = r0 + 16 * m, key = base + r;
+            const bool ok0 = key < end, ok1 = key + 8 < end;
+            size_t off = 0;
+            if (ok0) off = (((size_t)bt[key >> bs_shift] * nkv + kvh) * bs + (key & (bs - 1))) * HD + c * 8;
+            const uint32_t o = wg::tile_off(r, c * 8, BN);
+            // the + 8 keys source is inside the same page (or the cache's first rows when !ok0): a valid address,
+            // read for 0 bytes when !ok1
+            wg::cp_async16(dst + o, kc + off, ok0 ? 16 : 0);
+            wg::cp_async16(dst + KV_BYTES + o, vc + off, ok0 ? 16 : 0);
+            wg::cp_async16(dst + o + 1024, kc + off + 8 * HD, ok1 ? 16 : 0);
+            wg::cp_async16(dst + KV_BYTES + o + 1024, vc + off + 8 * HD, ok1 ? 16 : 0);
+        }
+    } else {
+#pragma unroll
+        for (int i = 0; i < BN * 16 / THREADS; i++) {
+            const int r = r0 + 8 * i, key = base + r;
+            const bool ok = key < end;
+            size_t off = 0;
+            if (ok) {
+                const int page = bs_shift >= 0 ? key >> bs_shift : key / bs;
+                off = (((size_t)bt[page] * nkv + kvh) * bs + (key - page * bs)) * HD + c * 8;
+            }
+            const uint32_t o = wg::tile_off(r, c * 8, BN);
+            wg::cp_async16(dst + o, kc + off, ok ? 16 : 0);
+            wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
+        }
+    }
+}
+
+// Arguments exactly as attn_prefill_wgmma_hd128_bf16; grid (n tiles, nkv), block wgq::THREADS = 128, dynamic shared
+// memory wgq::SMEM. Tiles hold <= 64 / G tokens; blocks take them in reverse (longest first, PrefillTileOrder).
+extern "C" __global__ void __launch_bounds__(wgq::THREADS, 2)
+attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, const bf* __restrict__ kc,
+                                const bf* __restrict__ vc, const int* __restrict__ tiles,
+                                const int* __restrict__ query_start, const int* __restrict__ context_lens,
+                                const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
+                                float scale) {
+    using namespace wgq;
+    using namespace wg;
+    extern __shared__ unsigned char wq_smem[];
+    const uint32_t sQ = (saddr(wq_smem) + 1023) & ~1023u;
+    const uint32_t sKV = sQ + Q_BYTES;
+    const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
+    const int G = nh / nkv;
+    const float rcp_g = 1.f / (float)G;
+    const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
+    const int qlen = query_start[seq + 1] - query_start[seq];
+    const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
+    const int kv_end = pos0 + count;
+    const int* bt = block_tables + (size_t)seq * bt_stride;
+    const int bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
+
+    {  // Q rows r = token * G + head, zero past `count`
+        const int c = tid & 15;
+#pragma unroll
+        for (int i = 0; i < BM * 16 / THREADS; i++) {
+            const int r = (tid >> 4) + 8 * i, tok = div_small(r, rcp_g), g = r - tok * G;
+            const bool ok = tok < count;
+            const bf* src = ok ? q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8 : q;
+            cp_async16(sQ + tile_off(r, c * 8, BM), src, ok ? 16 : 0);
+        }
+    }
+    const int ntiles = (kv_end + BN - 1) / BN;
+    load_kv64(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
+    cp_commit();
+#if EMBER_WGMMA_EARLY_KV
+    if (ntiles > 1) load_kv64(sKV + STAGE_BYTES, kc, vc, bt, BN, kv_end, kvh, nkv, bs, bs_shift, tid);
+    cp_commit();
+#endif
+
+    const int w = tid >> 5, lane = tid & 31, t = lane & 3;
+    const int rA = w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
+    const int tokA = div_small(rA, rcp_g), tokB = div_small(rB, rcp_g);
+    const int limA = tokA < count ? pos0 + tokA : -1;  // last visible key (inclusive); -1: padding row
+    const int limB = tokB < count ? pos0 + tokB : -1;
+    // row 0 (token 0) has the smallest limit of the block: key tiles past pos0 need the mask
+    const float sl2 = scale * 1.4426950408889634f;
+
+    float o[64], s[32];
+    uint32_t p[4][4];
+    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+#pragma unroll
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
+#pragma unroll
+    for (int i = 0; i < 32; i++) s[i] = 0.f;
+#pragma unroll
+    for (int k = 0; k < 4; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
+    const uint64_t dQ = make_desc(sQ, 16, 1024);
+    const uint64_t dK = make_desc(sKV, 16, 1024);
+    const uint64_t dV = make_desc(sKV + KV_BYTES, V_LBO, V_SBO);
+
+    // as in attn_prefill_wgmma_hd128_bf16: tile j landed and visible to the async proxy, every thread past
+    // iteration j - 1, so tile j - 2's stage (read by P V(j - 2), waited for there) is free for tile j + 1
+    auto sync_tile = [&]() {
+        cp_wait<0>();
+        fence_proxy_async();
+        __syncthreads();
+    };
+    auto prefetch = [&](int j) {
+        if (j + 1 < ntiles) load_kv64(sKV + ((j + 1) % STAGES) * STAGE_BYTES, kc, vc, bt, (j + 1) * BN, kv_end, kvh, nkv, bs, bs_shift, tid);
+        cp_commit();
+    };
+    auto issue_s = [&](int j) {
+        const uint32_t st = (j % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            mma_n64_ss<0>(s, desc_add(dQ, (k >> 2) * Q_HALF + (k & 3) * 32),
+                          desc_add(dK, st + (k >> 2) * KV_HALF + (k & 3) * 32), k > 0);
+        commit();
+    };
+    auto issue_pv = [&](int j) {
+        const uint32_t st = (j % STAGES) * STAGE_BYTES;
+#pragma unroll
+        for (int k = 0; k < 4; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
+        commit();
+    };
+    // the online softmax of S(j), as the 128-row kernel's on 64 keys: 8 column chunks of 8, s[4 n + e] = row
+    // (e < 2 ? rA : rB), key 64 j + 8 n + 2 t + (e & 1)
+    auto softmax = [&](int j, bool pv) {
+        reg_fence(s);
+        const int key0 = j * BN;
+        if (key0 + BN - 1 > pos0) {  // a diagonal (or past-the-end) tile for some row: mask
+#pragma unroll
+            for (int n = 0; n < 8; n++) {
+                const int k0 = key0 + 8 * n + 2 * t;
+                s[4 * n + 0] = k0 <= limA ? s[4 * n + 0] : -INFINITY;
+                s[4 * n + 1] = k0 + 1 <= limA ? s[4 * n + 1] : -INFINITY;
+                s[4 * n + 2] = k0 <= limB ? s[4 * n + 2] : -INFINITY;
+                s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
+            }
+        }
+        float tA[8], tB[8];
+#pragma unroll
+        for (int n = 0; n < 8; n++) {
+            tA[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
+            tB[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
+        }
+        float mxA = fmaxf(mA, tree<8>(tA, [](float a, float b) { return fmaxf(a, b); }));
+        float mxB = fmaxf(mB, tree<8>(tB, [](float a, float b) { return fmaxf(a, b); }));
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 2));
+        const float subA = mxA == -INFINITY ? 0.f : mxA * sl2, subB = mxB == -INFINITY ? 0.f : mxB * sl2;
+#pragma unroll
+        for (int n = 0; n < 8; n++) {
+            s[4 * n + 0] = ex2(fmaf(s[4 * n + 0], sl2, -subA));
+            s[4 * n + 1] = ex2(fmaf(s[4 * n + 1], sl2, -subA));
+            s[4 * n + 2] = ex2(fmaf(s[4 * n + 2], sl2, -subB));
+            s[4 * n + 3] = ex2(fmaf(s[4 * n + 3], sl2, -subB));
+        }
+        const float aA = ex2(mA * sl2 - subA), aB = ex2(mB * sl2 - subB);
+        mA = mxA;
+        mB = mxB;
+        if (pv) {
+            wait<0>();  // P V(j - 1) done: o may be rescaled and p overwritten
+            reg_fence(o);
+            reg_fence(p);
+        }
+        if (__any_sync(0xffffffffu, aA != 1.f || aB != 1.f)) {  // skipped when no row of the warp changed its max
+#pragma unroll
+            for (int n = 0; n < 16; n++) {
+                o[4 * n + 0] *= aA;
+                o[4 * n + 1] *= aA;
+                o[4 * n + 2] *= aB;
+                o[4 * n + 3] *= aB;
+            }
+            lA *= aA;
+            lB *= aB;
+        }
+        float sumA[4], sumB[4];  // unrounded row sums, in a tree
+#pragma unroll
+        for (int k = 0; k < 4; k++) {
+            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1]);
+            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3]);
+            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5]);
+            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7]);
+            sumA[k] = (s[8 * k + 0] + s[8 * k + 1]) + (s[8 * k + 4] + s[8 * k + 5]);
+            sumB[k] = (s[8 * k + 2] + s[8 * k + 3]) + (s[8 * k + 6] + s[8 * k + 7]);
+        }
+        lA += tree<4>(sumA, [](float a, float b) { return a + b; });
+        lB += tree<4>(sumB, [](float a, float b) { return a + b; });
+    };
+
+    // every wgmma outside any branch on the thread index, each run inside one fence ... commit (no C7513 / C7520)
+#if EMBER_WGMMA_EARLY_KV
+    cp_wait<1>();  // Q and tile 0
+    fence_proxy_async();
+    __syncthreads();
+#else
+    sync_tile();
+#endif
+    reg_fence(s);
+    fence();
+    issue_s(0);
+#if !EMBER_WGMMA_EARLY_KV
+    prefetch(0);
+#endif
+    wait<0>();
+    softmax(0, false);
+    for (int j = 1; j < ntiles; j++) {
+        sync_tile();
+        reg_fence(s);
+        reg_fence(o);
+        reg_fence(p);
+        fence();
+        issue_s(j);
+        issue_pv(j - 1);
+        prefetch(j);
+        wait<1>();  // S(j) done; P V(j - 1) may still run
+        softmax(j, true);
+    }
+    {  // P V of the last tile
+        reg_fence(o);
+        reg_fence(p);
+        fence();
+        issue_pv(ntiles - 1);
+        wait<0>();
+        reg_fence(o);
+    }
+    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
+    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+        const int r = h ? rB : rA, tok = h ? tokB : tokA;
+        if (tok >= count) continue;
+        const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
+        bf* orow = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + (r - tok * G)) * HD + 2 * t;
+#pragma unroll
+        for (int n = 0; n < 16; n++)
+            *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) = __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
+    }
+}
+#endif  // EMBER_WGMMA_TWO_BLOCKS
