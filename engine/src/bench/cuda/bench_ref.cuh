@@ -28,7 +28,7 @@ static double max_abs_error(const std::vector<float>& ref, const std::vector<bf>
     return worst;
 }
 
-// Reference: one block per (token, head), float32, two passes over the keys.
+// Reference: one block per (token, head), float32, two passes over the keys; a token at position -1 (no key) gets zeros.
 __global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, const int* seq_of, const int* pos_of,
                          const int* bt, int bt_stride, int nh, int nkv, int hd, int bs, float scale) {
     extern __shared__ float sh[];
@@ -58,7 +58,8 @@ __global__ void ref_attn(float* out, const bf* q, const bf* kc, const bf* vc, co
             const bf* v = vc + (((size_t)bt[seq * bt_stride + j / bs] * nkv + kvh) * bs + j % bs) * hd;
             a += expf(s[j] - mx) * __bfloat162float(v[e]);
         }
-        out[(size_t)tok * nh * hd + h * hd + e] = a / sum;
+        // no key (a graph's padding row, context 0): zeros, what the decode kernels write for it (not 0 / 0)
+        out[(size_t)tok * nh * hd + h * hd + e] = sum > 0.f ? a / sum : 0.f;
     }
 }
 
