@@ -60,19 +60,22 @@ class CudaPrefillWgmmaTest {
 
     /**
      * seqs sequences of len new tokens after prior cached ones, nh query heads over nkv KV heads (G = nh / nkv),
-     * block size 16 over shuffled blocks.
+     * blocks of bs tokens, shuffled. The wgmma kernel finds a key's page by shift and mask when bs is a power of two,
+     * by division otherwise: both are here.
      */
-    @ParameterizedTest(name = "{0} x {1} tokens after {2}, {3}/{4} heads")
+    @ParameterizedTest(name = "{0} x {1} tokens after {2}, {3}/{4} heads, block size {5}")
     @CsvSource({
-        "2, 300, 0, 12, 2",    // two tiles' worth of keys and a ragged last tile, G = 6 (128 / 6 = 21 tokens a tile)
-        "8, 1024, 0, 12, 2",   // Qwen2-1.5B's 12 / 2 heads at a 1,024-token prefill
-        "2, 300, 200, 12, 2",  // a chunk after cached context: the diagonal is not at key 0
-        "4, 1024, 0, 4, 2",    // G = 2: 64 tokens a tile
-        "3, 77, 500, 8, 8",    // G = 1, short chunks after a long prefix
+        "2, 300, 0, 12, 2, 16",    // two tiles' worth of keys and a ragged last tile, G = 6 (128 / 6 = 21 tokens a tile)
+        "8, 1024, 0, 12, 2, 16",   // Qwen2-1.5B's 12 / 2 heads at a 1,024-token prefill
+        "2, 300, 200, 12, 2, 16",  // a chunk after cached context: the diagonal is not at key 0
+        "4, 1024, 0, 4, 2, 16",    // G = 2: 64 tokens a tile
+        "3, 77, 500, 8, 8, 16",    // G = 1, short chunks after a long prefix
+        "2, 300, 200, 12, 2, 24",  // a block size that is no power of two: the division path
+        "3, 77, 500, 8, 8, 32",    // another power of two: a different shift
+        "2, 150, 37, 12, 2, 1",    // one token a block: every key its own page
     })
-    void wgmmaAndTensorCorePrefillMatchCpu(int seqs, int len, int prior, int nh, int nkv) {
-        Random r = new Random(31L * seqs + len + prior + nh);
-        int bs = 16;
+    void wgmmaAndTensorCorePrefillMatchCpu(int seqs, int len, int prior, int nh, int nkv, int bs) {
+        Random r = new Random(31L * seqs + len + prior + nh + bs);
         int group = nh / nkv;
         int[] queryStart = new int[seqs + 1];
         int[] ctx = new int[seqs];
