@@ -170,6 +170,108 @@ template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], con
         : "memory");
 }
 
+// A thread's two accumulator rows (A: e < 2, B: e >= 2 of s[4 n + e]; column 8 n + 2 t + (e & 1) of the key tile)
+// through the online softmax, for both prefill kernels (NC: 8-key column chunks a key tile, 16 or 8). mA / mB the
+// running maxima (raw score units), lA / lB the thread's partial row sums.
+template <int NC> struct RowSoftmax {
+    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+
+    // The softmax of one S tile (its wgmma group waited for) with keys from key0; mask: a diagonal (or past-the-end)
+    // tile for some row, whose keys past limA / limB go to -inf. pv: P V of the previous tile is still in flight, so
+    // o and p are touched only after waiting for it, and the max / exp2 work above that wait overlaps it.
+    __device__ __forceinline__ void step(float (&s)[4 * NC], float (&o)[64], uint32_t (&p)[NC / 2][4], bool mask,
+                                         int key0, int limA, int limB, int t, float sl2, bool pv) {
+        reg_fence(s);
+        if (mask) {
+#pragma unroll
+            for (int n = 0; n < NC; n++) {
+                const int k0 = key0 + 8 * n + 2 * t;
+                s[4 * n + 0] = k0 <= limA ? s[4 * n + 0] : -INFINITY;
+                s[4 * n + 1] = k0 + 1 <= limA ? s[4 * n + 1] : -INFINITY;
+                s[4 * n + 2] = k0 <= limB ? s[4 * n + 2] : -INFINITY;
+                s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
+            }
+        }
+        float tA[NC], tB[NC];
+#pragma unroll
+        for (int n = 0; n < NC; n++) {
+            tA[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
+            tB[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
+        }
+        float mxA = fmaxf(mA, tree<NC>(tA, [](float a, float b) { return fmaxf(a, b); }));
+        float mxB = fmaxf(mB, tree<NC>(tB, [](float a, float b) { return fmaxf(a, b); }));
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
+        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
+        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 2));
+        // a row with no visible key yet keeps max -inf: subtract 0 then, so ex2 gives 0 instead of NaN
+        const float subA = mxA == -INFINITY ? 0.f : mxA * sl2, subB = mxB == -INFINITY ? 0.f : mxB * sl2;
+#pragma unroll
+        for (int n = 0; n < NC; n++) {
+            s[4 * n + 0] = ex2(fmaf(s[4 * n + 0], sl2, -subA));
+            s[4 * n + 1] = ex2(fmaf(s[4 * n + 1], sl2, -subA));
+            s[4 * n + 2] = ex2(fmaf(s[4 * n + 2], sl2, -subB));
+            s[4 * n + 3] = ex2(fmaf(s[4 * n + 3], sl2, -subB));
+        }
+        const float aA = ex2(mA * sl2 - subA), aB = ex2(mB * sl2 - subB);  // -inf (first tile) gives 0
+        mA = mxA;
+        mB = mxB;
+        if (pv) {
+            wait<0>();  // P V of the previous tile done: o may be rescaled and p overwritten
+            reg_fence(o);
+            reg_fence(p);
+        }
+        // Once a row's maximum settles (most key tiles after the first few), its factor is exactly 1: a warp whose
+        // 16 rows all kept their maxima skips the 64 multiplies (x * 1 == x, so the result is the same bits).
+        if (__any_sync(0xffffffffu, aA != 1.f || aB != 1.f)) {
+#pragma unroll
+            for (int n = 0; n < 16; n++) {
+                o[4 * n + 0] *= aA;
+                o[4 * n + 1] *= aA;
+                o[4 * n + 2] *= aB;
+                o[4 * n + 3] *= aB;
+            }
+            lA *= aA;
+            lB *= aB;
+        }
+        // P rounded to bf16 (what P V multiplies); the row sums add the unrounded values, as FlashAttention does (the
+        // rounded ones cost two more instructions an element, and the kernel is short of issue slots), in a tree
+        float sumA[NC / 2], sumB[NC / 2];
+#pragma unroll
+        for (int k = 0; k < NC / 2; k++) {
+            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1]);
+            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3]);
+            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5]);
+            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7]);
+            sumA[k] = (s[8 * k + 0] + s[8 * k + 1]) + (s[8 * k + 4] + s[8 * k + 5]);
+            sumB[k] = (s[8 * k + 2] + s[8 * k + 3]) + (s[8 * k + 6] + s[8 * k + 7]);
+        }
+        lA += tree<NC / 2>(sumA, [](float a, float b) { return a + b; });
+        lB += tree<NC / 2>(sumB, [](float a, float b) { return a + b; });
+    }
+
+    // The finished rows (o = the last P V's accumulator) divided by their sums into out: row r of the tile is token
+    // r / G of the tile (from t0) and query head kvh * G + r % G; padding rows (token >= count) are not written.
+    __device__ __forceinline__ void store(bf* __restrict__ out, const float (&o)[64], int rA, int rB, int tokA, int tokB,
+                                          int count, int t0, int nh, int kvh, int G, int t) {
+        lA += __shfl_xor_sync(0xffffffffu, lA, 1);
+        lA += __shfl_xor_sync(0xffffffffu, lA, 2);
+        lB += __shfl_xor_sync(0xffffffffu, lB, 1);
+        lB += __shfl_xor_sync(0xffffffffu, lB, 2);
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int r = h ? rB : rA, tok = h ? tokB : tokA;
+            if (tok >= count) continue;
+            const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
+            bf* orow = out + (size_t)(t0 + tok) * nh * 128 + (kvh * G + (r - tok * G)) * 128 + 2 * t;
+#pragma unroll
+            for (int n = 0; n < 16; n++)
+                *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) =
+                    __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
+        }
+    }
+};
+
 }  // namespace wg
 
 namespace wgp {
@@ -193,14 +295,17 @@ constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;
 // bs_shift = log2(bs) when the block size is a power of two (16, the default), else -1: the page and the offset in
 // it are then a shift and a mask instead of an integer division and remainder by a runtime divisor (about 20
 // instructions each, for 8 keys a thread a tile: the kernel issues more instructions than its tensor work hides).
-__device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
-                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
-                                        int bs_shift, int tid) {
-    using namespace wgp;
+// NT threads load a tile of BN key rows (both prefill kernels): 16 threads a row, thread tid rows tid / 16 + NT / 16 i.
+template <int BN, int NT>
+__device__ __forceinline__ void load_kv_rows(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
+                                             const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
+                                             int bs_shift, int tid) {
+    constexpr int HD = 128;
+    constexpr uint32_t KV_BYTES = BN * HD * 2;
     const int c = tid & 15;
 #pragma unroll
-    for (int i = 0; i < BN * 16 / THREADS; i++) {
-        const int r = (tid >> 4) + 16 * i, key = base + r;
+    for (int i = 0; i < BN * 16 / NT; i++) {
+        const int r = (tid >> 4) + (NT / 16) * i, key = base + r;
         const bool ok = key < end;
         size_t off = 0;
         if (ok) {
@@ -212,6 +317,49 @@ __device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc,
         wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
     }
 }
+__device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
+                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
+                                        int bs_shift, int tid) {
+    load_kv_rows<wgp::BN, wgp::THREADS>(dst, kc, vc, bt, base, end, kvh, nkv, bs, bs_shift, tid);
+}
+
+// One query tile of one KV head, as both prefill kernels read it: tiles[3 tile ..] = (sequence, first token, tokens),
+// the tile's first position pos0 and its key range [0, kv_end), the sequence's block table, log2 of the block size
+// (-1 unless a power of two), G query heads a KV head and 1 / G.
+struct PrefillTile {
+    int seq, t0, count, pos0, kv_end, G, bs_shift;
+    float rcp_g;
+    const int* bt;
+
+    __device__ __forceinline__ PrefillTile(int tile, const int* __restrict__ tiles, const int* __restrict__ query_start,
+                                           const int* __restrict__ context_lens, const int* __restrict__ block_tables,
+                                           int bt_stride, int nh, int nkv, int bs) {
+        G = nh / nkv;
+        rcp_g = 1.f / (float)G;
+        seq = tiles[3 * tile];
+        t0 = tiles[3 * tile + 1];
+        count = tiles[3 * tile + 2];
+        const int qlen = query_start[seq + 1] - query_start[seq];
+        pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
+        kv_end = pos0 + count;
+        bt = block_tables + (size_t)seq * bt_stride;
+        bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
+    }
+
+    // Q rows r = token * G + head of KV head kvh into the BM-row tile at sQ (NT threads, 16 a row), zero past
+    // `count` (zero rows score 0 everywhere: finite, never written)
+    template <int BM, int NT>
+    __device__ __forceinline__ void load_q(uint32_t sQ, const bf* __restrict__ q, int nh, int kvh, int tid) const {
+        const int c = tid & 15;
+#pragma unroll
+        for (int i = 0; i < BM * 16 / NT; i++) {
+            const int r = (tid >> 4) + (NT / 16) * i, tok = wg::div_small(r, rcp_g), g = r - tok * G;
+            const bool ok = tok < count;
+            const bf* src = ok ? q + (size_t)(t0 + tok) * nh * 128 + (kvh * G + g) * 128 + c * 8 : q;
+            wg::cp_async16(sQ + wg::tile_off(r, c * 8, BM), src, ok ? 16 : 0);
+        }
+    }
+};
 
 // Arguments exactly as attn_prefill_tc_hd128_bf16 (attention_paged.cu): grid (n tiles, nkv), block 256 here,
 // dynamic shared memory wgp::SMEM. Tiles hold <= 128 / G tokens; blocks take them in reverse (longest first).
@@ -227,25 +375,11 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     const uint32_t sQ = (saddr(wg_smem) + 1023) & ~1023u;
     const uint32_t sKV = sQ + Q_BYTES;
     const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
-    const int G = nh / nkv;
-    const float rcp_g = 1.f / (float)G;
-    const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
-    const int qlen = query_start[seq + 1] - query_start[seq];
-    const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
-    const int kv_end = pos0 + count;
-    const int* bt = block_tables + (size_t)seq * bt_stride;
-    const int bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
-
-    {  // Q rows r = token * G + head, zero past `count` (zero rows score 0 everywhere: finite, never written)
-        const int c = tid & 15;
-#pragma unroll
-        for (int i = 0; i < BM * 16 / THREADS; i++) {
-            const int r = (tid >> 4) + 16 * i, tok = div_small(r, rcp_g), g = r - tok * G;
-            const bool ok = tok < count;
-            const bf* src = ok ? q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8 : q;
-            cp_async16(sQ + tile_off(r, c * 8, BM), src, ok ? 16 : 0);
-        }
-    }
+    const PrefillTile pt(tile, tiles, query_start, context_lens, block_tables, bt_stride, nh, nkv, bs);
+    const int G = pt.G, t0 = pt.t0, count = pt.count, pos0 = pt.pos0, kv_end = pt.kv_end, bs_shift = pt.bs_shift;
+    const float rcp_g = pt.rcp_g;
+    const int* bt = pt.bt;
+    pt.load_q<BM, THREADS>(sQ, q, nh, kvh, tid);
     const int ntiles = (kv_end + BN - 1) / BN;
     load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
     cp_commit();
@@ -270,7 +404,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
 
     float o[64], s[64];
     uint32_t p[8][4];
-    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;  // running max (raw score units), partial row sums
+    RowSoftmax<16> rows;
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] = s[i] = 0.f;
 #pragma unroll
@@ -306,77 +440,8 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
         for (int k = 0; k < 8; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
         commit();
     };
-    // Online softmax of S(j) (done: the caller waited for its group). PV: P V(j - 1) is still in flight, so o and p
-    // are touched only after waiting for it, and the max / exp2 work above that wait overlaps it.
     auto softmax = [&](int j, bool pv) {
-        reg_fence(s);
-        const int key0 = j * BN;
-        if (key0 + BN - 1 > wg_first_lim) {  // a diagonal (or past-the-end) tile for some row: mask
-#pragma unroll
-            for (int n = 0; n < 16; n++) {
-                const int k0 = key0 + 8 * n + 2 * t;
-                s[4 * n + 0] = k0 <= limA ? s[4 * n + 0] : -INFINITY;
-                s[4 * n + 1] = k0 + 1 <= limA ? s[4 * n + 1] : -INFINITY;
-                s[4 * n + 2] = k0 <= limB ? s[4 * n + 2] : -INFINITY;
-                s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
-            }
-        }
-        float tA[16], tB[16];
-#pragma unroll
-        for (int n = 0; n < 16; n++) {
-            tA[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
-            tB[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
-        }
-        float mxA = fmaxf(mA, tree<16>(tA, [](float a, float b) { return fmaxf(a, b); }));
-        float mxB = fmaxf(mB, tree<16>(tB, [](float a, float b) { return fmaxf(a, b); }));
-        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
-        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
-        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
-        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 2));
-        // a row with no visible key yet keeps max -inf: subtract 0 then, so ex2 gives 0 instead of NaN
-        const float subA = mxA == -INFINITY ? 0.f : mxA * sl2, subB = mxB == -INFINITY ? 0.f : mxB * sl2;
-#pragma unroll
-        for (int n = 0; n < 16; n++) {
-            s[4 * n + 0] = ex2(fmaf(s[4 * n + 0], sl2, -subA));
-            s[4 * n + 1] = ex2(fmaf(s[4 * n + 1], sl2, -subA));
-            s[4 * n + 2] = ex2(fmaf(s[4 * n + 2], sl2, -subB));
-            s[4 * n + 3] = ex2(fmaf(s[4 * n + 3], sl2, -subB));
-        }
-        const float aA = ex2(mA * sl2 - subA), aB = ex2(mB * sl2 - subB);  // -inf (first tile) gives 0
-        mA = mxA;
-        mB = mxB;
-        if (pv) {
-            wait<0>();  // P V(j - 1) done: o may be rescaled and p overwritten
-            reg_fence(o);
-            reg_fence(p);
-        }
-        // Once a row's maximum settles (most key tiles after the first few), its factor is exactly 1: a warp whose
-        // 16 rows all kept their maxima skips the 64 multiplies (x * 1 == x, so the result is the same bits).
-        if (__any_sync(0xffffffffu, aA != 1.f || aB != 1.f)) {
-#pragma unroll
-            for (int n = 0; n < 16; n++) {
-                o[4 * n + 0] *= aA;
-                o[4 * n + 1] *= aA;
-                o[4 * n + 2] *= aB;
-                o[4 * n + 3] *= aB;
-            }
-            lA *= aA;
-            lB *= aB;
-        }
-        // P rounded to bf16 (what P V multiplies); the row sums add the unrounded values, as FlashAttention does (the
-        // rounded ones cost two more instructions an element, and the kernel is short of issue slots), in a tree
-        float sumA[8], sumB[8];
-#pragma unroll
-        for (int k = 0; k < 8; k++) {
-            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1]);
-            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3]);
-            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5]);
-            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7]);
-            sumA[k] = (s[8 * k + 0] + s[8 * k + 1]) + (s[8 * k + 4] + s[8 * k + 5]);
-            sumB[k] = (s[8 * k + 2] + s[8 * k + 3]) + (s[8 * k + 6] + s[8 * k + 7]);
-        }
-        lA += tree<8>(sumA, [](float a, float b) { return a + b; });
-        lB += tree<8>(sumB, [](float a, float b) { return a + b; });
+        rows.step(s, o, p, j * BN + BN - 1 > wg_first_lim, j * BN, limA, limB, t, sl2, pv);
     };
 
     // The wgmma issues sit outside any branch on the thread index and in one fence ... commit run each: ptxas
@@ -413,27 +478,11 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
         reg_fence(o);
         reg_fence(p);
         fence();
-        const uint32_t st = ((ntiles - 1) % STAGES) * STAGE_BYTES;
-#pragma unroll
-        for (int k = 0; k < 8; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
-        commit();
+        issue_pv(ntiles - 1);
         wait<0>();
         reg_fence(o);
     }
-    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
-    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
-    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
-    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int r = h ? rB : rA, tok = h ? tokB : tokA;
-        if (tok >= count) continue;
-        const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
-        bf* orow = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + (r - tok * G)) * HD + 2 * t;
-#pragma unroll
-        for (int n = 0; n < 16; n++)
-            *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) = __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
-    }
+    rows.store(out, o, rA, rB, tokA, tokB, count, t0, nh, kvh, G, t);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -523,19 +572,7 @@ __device__ __forceinline__ void load_kv64(uint32_t dst, const bf* __restrict__ k
             wg::cp_async16(dst + KV_BYTES + o + 1024, vc + off + 8 * HD, ok1 ? 16 : 0);
         }
     } else {
-#pragma unroll
-        for (int i = 0; i < BN * 16 / THREADS; i++) {
-            const int r = r0 + 8 * i, key = base + r;
-            const bool ok = key < end;
-            size_t off = 0;
-            if (ok) {
-                const int page = bs_shift >= 0 ? key >> bs_shift : key / bs;
-                off = (((size_t)bt[page] * nkv + kvh) * bs + (key - page * bs)) * HD + c * 8;
-            }
-            const uint32_t o = wg::tile_off(r, c * 8, BN);
-            wg::cp_async16(dst + o, kc + off, ok ? 16 : 0);
-            wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
-        }
+        load_kv_rows<BN, THREADS>(dst, kc, vc, bt, base, end, kvh, nkv, bs, bs_shift, tid);
     }
 }
 
@@ -553,25 +590,11 @@ attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, 
     const uint32_t sQ = (saddr(wq_smem) + 1023) & ~1023u;
     const uint32_t sKV = sQ + Q_BYTES;
     const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
-    const int G = nh / nkv;
-    const float rcp_g = 1.f / (float)G;
-    const int seq = tiles[3 * tile], t0 = tiles[3 * tile + 1], count = tiles[3 * tile + 2];
-    const int qlen = query_start[seq + 1] - query_start[seq];
-    const int pos0 = context_lens[seq] - qlen + (t0 - query_start[seq]);
-    const int kv_end = pos0 + count;
-    const int* bt = block_tables + (size_t)seq * bt_stride;
-    const int bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
-
-    {  // Q rows r = token * G + head, zero past `count`
-        const int c = tid & 15;
-#pragma unroll
-        for (int i = 0; i < BM * 16 / THREADS; i++) {
-            const int r = (tid >> 4) + 8 * i, tok = div_small(r, rcp_g), g = r - tok * G;
-            const bool ok = tok < count;
-            const bf* src = ok ? q + (size_t)(t0 + tok) * nh * HD + (kvh * G + g) * HD + c * 8 : q;
-            cp_async16(sQ + tile_off(r, c * 8, BM), src, ok ? 16 : 0);
-        }
-    }
+    const PrefillTile pt(tile, tiles, query_start, context_lens, block_tables, bt_stride, nh, nkv, bs);
+    const int G = pt.G, t0 = pt.t0, count = pt.count, pos0 = pt.pos0, kv_end = pt.kv_end, bs_shift = pt.bs_shift;
+    const float rcp_g = pt.rcp_g;
+    const int* bt = pt.bt;
+    pt.load_q<BM, THREADS>(sQ, q, nh, kvh, tid);
     const int ntiles = (kv_end + BN - 1) / BN;
     load_kv64(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
     cp_commit();
@@ -590,7 +613,7 @@ attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, 
 
     float o[64], s[32];
     uint32_t p[4][4];
-    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+    RowSoftmax<8> rows;
 #pragma unroll
     for (int i = 0; i < 64; i++) o[i] = 0.f;
 #pragma unroll
@@ -626,72 +649,8 @@ attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, 
         for (int k = 0; k < 4; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
         commit();
     };
-    // the online softmax of S(j), as the 128-row kernel's on 64 keys: 8 column chunks of 8, s[4 n + e] = row
-    // (e < 2 ? rA : rB), key 64 j + 8 n + 2 t + (e & 1)
     auto softmax = [&](int j, bool pv) {
-        reg_fence(s);
-        const int key0 = j * BN;
-        if (key0 + BN - 1 > pos0) {  // a diagonal (or past-the-end) tile for some row: mask
-#pragma unroll
-            for (int n = 0; n < 8; n++) {
-                const int k0 = key0 + 8 * n + 2 * t;
-                s[4 * n + 0] = k0 <= limA ? s[4 * n + 0] : -INFINITY;
-                s[4 * n + 1] = k0 + 1 <= limA ? s[4 * n + 1] : -INFINITY;
-                s[4 * n + 2] = k0 <= limB ? s[4 * n + 2] : -INFINITY;
-                s[4 * n + 3] = k0 + 1 <= limB ? s[4 * n + 3] : -INFINITY;
-            }
-        }
-        float tA[8], tB[8];
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            tA[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
-            tB[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
-        }
-        float mxA = fmaxf(mA, tree<8>(tA, [](float a, float b) { return fmaxf(a, b); }));
-        float mxB = fmaxf(mB, tree<8>(tB, [](float a, float b) { return fmaxf(a, b); }));
-        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 1));
-        mxA = fmaxf(mxA, __shfl_xor_sync(0xffffffffu, mxA, 2));
-        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 1));
-        mxB = fmaxf(mxB, __shfl_xor_sync(0xffffffffu, mxB, 2));
-        const float subA = mxA == -INFINITY ? 0.f : mxA * sl2, subB = mxB == -INFINITY ? 0.f : mxB * sl2;
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            s[4 * n + 0] = ex2(fmaf(s[4 * n + 0], sl2, -subA));
-            s[4 * n + 1] = ex2(fmaf(s[4 * n + 1], sl2, -subA));
-            s[4 * n + 2] = ex2(fmaf(s[4 * n + 2], sl2, -subB));
-            s[4 * n + 3] = ex2(fmaf(s[4 * n + 3], sl2, -subB));
-        }
-        const float aA = ex2(mA * sl2 - subA), aB = ex2(mB * sl2 - subB);
-        mA = mxA;
-        mB = mxB;
-        if (pv) {
-            wait<0>();  // P V(j - 1) done: o may be rescaled and p overwritten
-            reg_fence(o);
-            reg_fence(p);
-        }
-        if (__any_sync(0xffffffffu, aA != 1.f || aB != 1.f)) {  // skipped when no row of the warp changed its max
-#pragma unroll
-            for (int n = 0; n < 16; n++) {
-                o[4 * n + 0] *= aA;
-                o[4 * n + 1] *= aA;
-                o[4 * n + 2] *= aB;
-                o[4 * n + 3] *= aB;
-            }
-            lA *= aA;
-            lB *= aB;
-        }
-        float sumA[4], sumB[4];  // unrounded row sums, in a tree
-#pragma unroll
-        for (int k = 0; k < 4; k++) {
-            p[k][0] = pack_bf16(s[8 * k + 0], s[8 * k + 1]);
-            p[k][1] = pack_bf16(s[8 * k + 2], s[8 * k + 3]);
-            p[k][2] = pack_bf16(s[8 * k + 4], s[8 * k + 5]);
-            p[k][3] = pack_bf16(s[8 * k + 6], s[8 * k + 7]);
-            sumA[k] = (s[8 * k + 0] + s[8 * k + 1]) + (s[8 * k + 4] + s[8 * k + 5]);
-            sumB[k] = (s[8 * k + 2] + s[8 * k + 3]) + (s[8 * k + 6] + s[8 * k + 7]);
-        }
-        lA += tree<4>(sumA, [](float a, float b) { return a + b; });
-        lB += tree<4>(sumB, [](float a, float b) { return a + b; });
+        rows.step(s, o, p, j * BN + BN - 1 > pos0, j * BN, limA, limB, t, sl2, pv);
     };
 
     // every wgmma outside any branch on the thread index, each run inside one fence ... commit (no C7513 / C7520)
@@ -730,19 +689,6 @@ attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, 
         wait<0>();
         reg_fence(o);
     }
-    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
-    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
-    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
-    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
-#pragma unroll
-    for (int h = 0; h < 2; h++) {
-        const int r = h ? rB : rA, tok = h ? tokB : tokA;
-        if (tok >= count) continue;
-        const float l = h ? lB : lA, inv = l > 0.f ? 1.f / l : 0.f;
-        bf* orow = out + (size_t)(t0 + tok) * nh * HD + (kvh * G + (r - tok * G)) * HD + 2 * t;
-#pragma unroll
-        for (int n = 0; n < 16; n++)
-            *reinterpret_cast<__nv_bfloat162*>(orow + 8 * n) = __floats2bfloat162_rn(o[4 * n + 2 * h] * inv, o[4 * n + 2 * h + 1] * inv);
-    }
+    rows.store(out, o, rA, rB, tokA, tokB, count, t0, nh, kvh, G, t);
 }
 #endif  // EMBER_WGMMA_TWO_BLOCKS
