@@ -61,30 +61,59 @@ static double copy_bandwidth() {
     return 2.0 * n * 10 / (ms * 1e-3) / 1e9;
 }
 
-// Mean microseconds of one call over `reps` back-to-back launches, after three untimed ones. Each launch is on the
-// default stream; a decode step replays them inside a CUDA graph, where the launch gaps are smaller still.
+// Every launch goes to this stream (created in main), so the same lambda can be timed eagerly and captured.
+static cudaStream_t g_stream;
+
+// Mean microseconds of one call over `reps` back-to-back launches, after three untimed ones, each launched from the
+// host as an eager engine pass launches it (launch gaps and each grid's ramp included).
 template <typename F> static double time_us(F launch, int reps = 50) {
     for (int i = 0; i < 3; i++) launch();
     CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
+    CK(cudaStreamSynchronize(g_stream));
     cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
-    CK(cudaEventRecord(e0));
+    CK(cudaEventRecord(e0, g_stream));
     for (int i = 0; i < reps; i++) launch();
-    CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
+    CK(cudaEventRecord(e1, g_stream)); CK(cudaEventSynchronize(e1));
     CK(cudaGetLastError());
     float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
     CK(cudaEventDestroy(e0)); CK(cudaEventDestroy(e1));
     return ms * 1000.0 / reps;
 }
 
+// The same, as a decode step runs it: `reps` calls captured into one CUDA graph (each depends on the one before, as
+// a layer's kernels do), replayed after one untimed replay. What is left of the launch cost is the graph's
+// kernel-to-kernel gap, which the engine's decode graphs pay too.
+template <typename F> static double time_graph_us(F launch, int reps = 50) {
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    CK(cudaStreamBeginCapture(g_stream, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < reps; i++) launch();
+    CK(cudaStreamEndCapture(g_stream, &graph));
+    CK(cudaGraphInstantiate(&exec, graph, 0));
+    CK(cudaGraphLaunch(exec, g_stream));
+    CK(cudaStreamSynchronize(g_stream));
+    cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
+    CK(cudaEventRecord(e0, g_stream));
+    CK(cudaGraphLaunch(exec, g_stream));
+    CK(cudaEventRecord(e1, g_stream)); CK(cudaEventSynchronize(e1));
+    float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
+    CK(cudaEventDestroy(e0)); CK(cudaEventDestroy(e1));
+    CK(cudaGraphExecDestroy(exec)); CK(cudaGraphDestroy(graph));
+    return ms * 1000.0 / reps;
+}
+
 static int failures = 0;
 
-static void report(const char* what, int rows, double us, double bytes, double copy_gbs, double err, double tol) {
+// One line a case: eager (launched one by one) and in a graph (as a decode step), each against the byte floor.
+template <typename F> static void report(const char* what, int rows, F launch, double bytes, double copy_gbs, double err,
+                                         double tol) {
+    double us = time_us(launch), graph_us = time_graph_us(launch);
     double floor_us = bytes / (copy_gbs * 1e3);
     bool ok = err <= tol;
     failures += ok ? 0 : 1;
-    printf("%-26s rows %5d: %8.2f us  floor %7.2f us (%6.1f MB)  %4.2fx floor  max|err| %.2e %s\n", what, rows, us,
-           floor_us, bytes / 1e6, us / floor_us, err, ok ? "" : "  <-- WRONG");
+    printf("%-26s rows %5d: %8.2f us  floor %7.2f us (%6.1f MB)  %4.2fx floor  graph %8.2f us %4.2fx  max|err| %.2e %s\n",
+           what, rows, us, floor_us, bytes / 1e6, us / floor_us, graph_us, graph_us / floor_us, err,
+           ok ? "" : "  <-- WRONG");
 }
 
 // Residual add + RMSNorm, as Kernels.addRmsNorm launches it (accumulate: residual += in).
@@ -98,7 +127,7 @@ static void bench_rmsnorm(int rows, double copy_gbs) {
     bf* d_out; CK(cudaMalloc(&d_out, n * sizeof(bf)));
     int threads = HIDDEN % 8 == 0 && HIDDEN <= 8 * 4 * 256 ? 256 : 512;
     const float eps = 1e-6f;
-    add_rmsnorm_bf16<<<rows, threads>>>(d_out, d_res, d_in, d_w, eps, HIDDEN, 1);
+    add_rmsnorm_bf16<<<rows, threads, 0, g_stream>>>(d_out, d_res, d_in, d_w, eps, HIDDEN, 1);
     CK(cudaDeviceSynchronize());
     std::vector<bf> out = download(d_out, n);
     std::vector<float> res_after = download(d_res, n);
@@ -120,9 +149,9 @@ static void bench_rmsnorm(int rows, double copy_gbs) {
         }
     }
     // each timed call adds `in` to the residual stream again (as a layer does): same bytes, values stay finite
-    double us = time_us([&] { add_rmsnorm_bf16<<<rows, threads>>>(d_out, d_res, d_in, d_w, eps, HIDDEN, 1); });
+    auto launch = [&] { add_rmsnorm_bf16<<<rows, threads, 0, g_stream>>>(d_out, d_res, d_in, d_w, eps, HIDDEN, 1); };
     double bytes = (double)n * (2 + 4 + 4 + 2) + HIDDEN * 2.0;
-    report("add_rmsnorm", rows, us, bytes, copy_gbs, err, 1.6e-2);
+    report("add_rmsnorm", rows, launch, bytes, copy_gbs, err, 1.6e-2);
     cudaFree(d_in); cudaFree(d_w); cudaFree(d_res); cudaFree(d_out);
 }
 
@@ -146,7 +175,7 @@ static void bench_rope(int tokens, int threads, double copy_gbs) {
     CK(cudaMalloc(&d_q, (size_t)tokens * NH * HD * sizeof(bf)));
     CK(cudaMalloc(&d_k, cache * sizeof(bf))); CK(cudaMalloc(&d_v, cache * sizeof(bf)));
     auto launch = [&] {
-        rope_store_bf16<<<tokens, threads>>>(d_q, d_k, d_v, d_qkv, d_bias, nullptr, nullptr, d_pos, d_slots, d_inv, NH, NKV,
+        rope_store_bf16<<<tokens, threads, 0, g_stream>>>(d_q, d_k, d_v, d_qkv, d_bias, nullptr, nullptr, d_pos, d_slots, d_inv, NH, NKV,
                                          HD, BLOCK, 1e-6f);
     };
     launch();
@@ -169,9 +198,8 @@ static void bench_rope(int tokens, int threads, double copy_gbs) {
             }
         }
     }
-    double us = time_us(launch);
     double bytes = (double)tokens * width * 2 * 2 + width * 2.0 + tokens * 8.0;
-    report(threads == 128 ? "rope_store, 4 warps" : "rope_store", tokens, us, bytes, copy_gbs, err, 1e-2);
+    report(threads == 128 ? "rope_store, 4 warps" : "rope_store", tokens, launch, bytes, copy_gbs, err, 1e-2);
     cudaFree(d_qkv); cudaFree(d_bias); cudaFree(d_pos); cudaFree(d_slots); cudaFree(d_inv);
     cudaFree(d_q); cudaFree(d_k); cudaFree(d_v);
 }
@@ -183,7 +211,7 @@ static void bench_silu(int rows, double copy_gbs) {
     bf* d_out; CK(cudaMalloc(&d_out, (size_t)rows * INTER * sizeof(bf)));
     long long total = (long long)rows * INTER;
     dim3 grid((INTER / 8 + 255) / 256, rows);
-    auto launch = [&] { silu_mul_bf16<<<grid, 256>>>(d_out, d_gu, INTER, total); };
+    auto launch = [&] { silu_mul_bf16<<<grid, 256, 0, g_stream>>>(d_out, d_gu, INTER, total); };
     launch();
     CK(cudaDeviceSynchronize());
     std::vector<bf> out = download(d_out, (size_t)rows * INTER);
@@ -197,9 +225,8 @@ static void bench_silu(int rows, double copy_gbs) {
             err = std::max(err, (double)fabsf(got - ref) / std::max(1.f, fabsf(ref)));
         }
     }
-    double us = time_us(launch);
     double bytes = (double)rows * INTER * (2 * 2 + 2);
-    report("silu_mul", rows, us, bytes, copy_gbs, err, 1.6e-2);
+    report("silu_mul", rows, launch, bytes, copy_gbs, err, 1.6e-2);
     cudaFree(d_gu); cudaFree(d_out);
 }
 
@@ -292,9 +319,9 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
     CK(cudaMalloc(&d_parts, (size_t)rows * splits * sizeof(SplitPart)));
     auto launch = [&] {
         dim3 grid(rows, splits);
-        sample_split_scan<<<grid, 256>>>(d_parts, d_logits, d_logits, d_params, nullptr, VOCAB);
-        if (logprobs) sample_split_sum<<<grid, 256>>>(d_parts, d_logits, d_params, nullptr, VOCAB);
-        sample_rows<<<rows, 1024>>>(d_tokens, d_lp, d_top_ids, d_top_lps, d_logits, d_logits, d_params, nullptr, VOCAB,
+        sample_split_scan<<<grid, 256, 0, g_stream>>>(d_parts, d_logits, d_logits, d_params, nullptr, VOCAB);
+        if (logprobs) sample_split_sum<<<grid, 256, 0, g_stream>>>(d_parts, d_logits, d_params, nullptr, VOCAB);
+        sample_rows<<<rows, 1024, 0, g_stream>>>(d_tokens, d_lp, d_top_ids, d_top_lps, d_logits, d_logits, d_params, nullptr, VOCAB,
                                     d_parts, splits);
     };
     launch();
@@ -318,11 +345,10 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
             err = std::max(err, fabs(lps[r] - ref));
         }
     }
-    double us = time_us(launch);
     double bytes = (double)n * 4;  // one read of the float32 logits
     char what[64];
     snprintf(what, sizeof what, "sampling %s%s (%d splits)", greedy ? "greedy" : "T=0.6", logprobs ? " +lp" : "", splits);
-    report(what, rows, us, bytes, copy_gbs, err, 1e-4);
+    report(what, rows, launch, bytes, copy_gbs, err, 1e-4);
     cudaFree(d_logits); cudaFree(d_params); cudaFree(d_tokens); cudaFree(d_lp); cudaFree(d_top_ids);
     cudaFree(d_top_lps); cudaFree(d_parts);
 }
@@ -330,6 +356,7 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
 int main() {
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
+    CK(cudaStreamCreate(&g_stream));
     double copy_gbs = copy_bandwidth();
     printf("%s, %d SMs; device copy %.0f GB/s (bytes read + written); floor = bytes moved at that rate\n", p.name,
            p.multiProcessorCount, copy_gbs);

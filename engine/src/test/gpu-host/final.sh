@@ -22,7 +22,7 @@ fi
 BENCH_TIMEOUT=120 VARIANTS="final|--warmup 32 --runs 3${QWEN2_AB:+;$QWEN2_AB}" $D/variants.sh qwen2-1.5b
 grep "^qwen2-1.5b" $R/variants.txt >> $S; stage qwen2-1.5b
 if [ -n "${PROFILE:-}" ]; then  # StepProfile: the decode GEMM table (each shape's winner against its floor), step profiles
-  timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile /tmp/bench-qwen2-1.5b/m 256 600 8 1024 ${PEAKS:-989 3350} > $REAL_OUT/profile.log 2>&1
+  timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile /tmp/bench-qwen2-1.5b/m 256 600 8 1024 ${PEAKS:-} > $REAL_OUT/profile.log 2>&1
   stage "profile rc=$?"
 fi
 BENCH_TIMEOUT=90 VARIANTS="final|--warmup 32 --runs 2" $D/variants.sh qwen3-0.6b; tail -1 $R/variants.txt >> $S

@@ -48,7 +48,7 @@ if [[ $STAGES == *bench* ]]; then
   while kill -0 $BP 2>/dev/null; do nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv,noheader >> $OUT/gpumem.txt 2>&1; sleep 2; done
   wait $BP; echo "bench rc=$?" >> $OUT/summary.txt
   if [[ $STAGES == *profile* ]]; then
-    timeout -s KILL 100 "$D/run.sh" dev.ember.backend.cuda.StepProfile $B/m 256 600 8 1024 ${PEAKS:-989 3350} > $OUT/profile.log 2>&1
+    timeout -s KILL 100 "$D/run.sh" dev.ember.backend.cuda.StepProfile $B/m 256 600 8 1024 ${PEAKS:-} > $OUT/profile.log 2>&1
     echo "profile rc=$?" >> $OUT/summary.txt
   fi
 fi
