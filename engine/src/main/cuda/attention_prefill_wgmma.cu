@@ -534,7 +534,7 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
 // barrier, no C7513 / C7519 / C7520 note; 24 wgmma in the PTX (S(0), then S(j) + P V(j - 1) in the loop, the last
 // P V). The kernel above compiles to the same PTX and cubin with or without the macro. Not yet run on a GPU.
 #ifndef EMBER_WGMMA_TWO_BLOCKS
-#define EMBER_WGMMA_TWO_BLOCKS 0
+#define EMBER_WGMMA_TWO_BLOCKS 1
 #endif
 #if EMBER_WGMMA_TWO_BLOCKS
 namespace wgq {

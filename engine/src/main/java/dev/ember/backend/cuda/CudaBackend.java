@@ -82,7 +82,7 @@ public final class CudaBackend implements Backend {
             stream = own(new CudaStream());
             KernelModule module = own(new KernelModule(device));
             // loaded only where this model's prefill would run it, so no other engine holds the module
-            boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim());
+            boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim(), config.groupSize());
             WgmmaPrefill.Decision wgmmaDecision = WgmmaPrefill.decide(device);
             KernelModule wgmma = wgmmaApplies ? WgmmaPrefill.openIfEnabled(device, wgmmaDecision) : null;
             if (wgmma != null) {
@@ -168,7 +168,7 @@ public final class CudaBackend implements Backend {
         int maxBlocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
         long free0 = device.memoryInfo()[0];
         act = own(new Activations(config, dtype, maxTokens, maxSeqs, CudaModel.inverseFrequencies(config)));
-        inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, Kernels.prefillTileTokens(dtype, config.groupSize())));
+        inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, kernels.prefillTileTokens(config.headDim(), config.groupSize())));
         sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs,
                 SAMPLER_SPLIT ? device.multiprocessors() : 0));
         model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());

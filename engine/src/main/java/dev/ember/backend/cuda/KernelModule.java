@@ -52,6 +52,13 @@ final class KernelModule implements AutoCloseable {
                 "cuFuncSetAttribute(" + name + ", MAX_DYNAMIC_SHARED_SIZE_BYTES=" + bytes + ")");
     }
 
+    /** Asks the driver to give shared memory the largest share of the SM's L1 when {@code name} runs. */
+    void preferMaxSharedMemory(String name) {
+        Cuda.check(JCudaDriver.cuFuncSetAttribute(function(name),
+                CUfunction_attribute.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100),
+                "cuFuncSetAttribute(" + name + ", PREFERRED_SHARED_MEMORY_CARVEOUT=100)");
+    }
+
     /**
      * Launches {@code name} on {@code stream}.
      *

@@ -48,8 +48,10 @@ final class Kernels {
                 module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
             }
         }
-        if (wgmma != null && WgmmaPrefill.handles(dtype, WgmmaPrefill.HEAD_DIM)) {
+        if (wgmma != null && WgmmaPrefill.handles(dtype, WgmmaPrefill.HEAD_DIM, 1)) {
             wgmma.allowDynamicSharedMemory(WgmmaPrefill.KERNEL, WgmmaPrefill.SHARED_BYTES);
+            // two blocks a SM only fit when the SM gives shared memory all it can (the L1 keeps what is left)
+            wgmma.preferMaxSharedMemory(WgmmaPrefill.KERNEL);
         }
     }
 
@@ -131,8 +133,16 @@ final class Kernels {
     }
 
     /**
+     * Query tokens per prefill tile of the kernel {@link #attnPrefill} launches at this head dim: attn_prefill_wgmma
+     * takes {@value WgmmaPrefill#ROWS} rows a tile, the others as {@link #prefillTileTokens(DType, int)}.
+     */
+    int prefillTileTokens(int headDim, int group) {
+        return usesWgmmaPrefill(headDim) ? WgmmaPrefill.ROWS / group : prefillTileTokens(dtype, group);
+    }
+
+    /**
      * Causal attention of the query tiles (tiles: (n, 3) ints of sequence, first token, count <=
-     * {@link #prefillTileTokens}). Runs attn_prefill_wgmma where {@link WgmmaPrefill}'s module was given and covers
+     * {@link #prefillTileTokens(int, int)}). Runs attn_prefill_wgmma where {@link WgmmaPrefill}'s module was given and covers
      * the dtype and head dim, on the same tiles.
      */
     void attnPrefill(long out, long q, long kCache, long vCache, long tiles, int numTiles, long queryStart,
@@ -155,7 +165,7 @@ final class Kernels {
     }
 
     boolean usesWgmmaPrefill(int headDim) {
-        return wgmma != null && WgmmaPrefill.handles(dtype, headDim);
+        return wgmma != null && WgmmaPrefill.handles(dtype, headDim, 1);
     }
 
     /** The kernel {@link #attnPrefill} launches at this head dim, for the start log. */

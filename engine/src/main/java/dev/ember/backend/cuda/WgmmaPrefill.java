@@ -13,7 +13,8 @@ import java.io.InputStream;
  * it. build.sh compiles it into its own image ({@value #FATBIN}), since the portable fatbin and the NVRTC build target
  * GPUs without wgmma; the engine loads that image as a second {@link KernelModule} only on a compute capability 9
  * GPU, where the jar has it and {@code -Dember.cuda.wgmmaPrefill=false} does not turn it off. Kernels then launches it
- * for bfloat16 prefill attention at head dim 128 in place of attn_prefill_tc, with the same arguments and tiles.
+ * for bfloat16 prefill attention at head dim 128 in place of attn_prefill_tc, with the same arguments, on tiles of
+ * {@value #ROWS} rows (attn_prefill_tc takes 128, and runs these smaller tiles too).
  * Stateless; thread-safe.
  */
 final class WgmmaPrefill {
@@ -22,12 +23,18 @@ final class WgmmaPrefill {
     /** The source build.sh compiles into {@value #FATBIN}; not part of ember_kernels.cu. */
     static final String SOURCE = "attention_prefill_wgmma.cu";
     static final String PROPERTY = "ember.cuda.wgmmaPrefill";
-    static final String KERNEL = "attn_prefill_wgmma_hd128_bf16";
+    static final String KERNEL = "attn_prefill_wgmma64_hd128_bf16";
     static final int HEAD_DIM = 128;
-    /** Two warpgroups of 64 query rows: the 128 rows of attn_prefill_tc's tile, so the tiles are the same. */
-    static final int THREADS = 256;
-    /** wgp::SMEM: 1 KiB to align the swizzle atoms, Q (128 x 128) and 3 stages of K and V (128 keys x 128), bf16. */
-    static final int SHARED_BYTES = 1024 + 128 * HEAD_DIM * 2 + 3 * 2 * 128 * HEAD_DIM * 2;
+    /** Query rows ((token, head) pairs of one KV head's group) a tile: one warpgroup's m64 accumulator. */
+    static final int ROWS = 64;
+    /** One warpgroup a block; two blocks share a SM. */
+    static final int THREADS = 128;
+    /**
+     * wgq::SMEM: 1 KiB to align the swizzle atoms, Q (64 x 128) and 3 stages of K and V (64 keys x 128), bf16. With
+     * the 1 KiB the driver reserves a block, two blocks take the SM's whole 228 KiB (the launch asks for the largest
+     * shared-memory carveout).
+     */
+    static final int SHARED_BYTES = 1024 + ROWS * HEAD_DIM * 2 + 3 * 2 * 64 * HEAD_DIM * 2;
 
     /** Whether to load the sm_90a image, and if not, why (for the start log). */
     enum Decision {
@@ -69,9 +76,12 @@ final class WgmmaPrefill {
         return WgmmaPrefill.class.getResource(FATBIN) != null;
     }
 
-    /** Whether the kernel covers attention of this dtype and head dim (else attn_prefill_tc or the float32 kernel). */
-    static boolean handles(DType dtype, int headDim) {
-        return dtype == DType.BF16 && headDim == HEAD_DIM;
+    /**
+     * Whether the kernel covers attention of this dtype, head dim and group (query heads a KV head; a tile holds at
+     * least one token's group), else attn_prefill_tc or the float32 kernel.
+     */
+    static boolean handles(DType dtype, int headDim, int group) {
+        return dtype == DType.BF16 && headDim == HEAD_DIM && group >= 1 && group <= ROWS;
     }
 
     /**

@@ -65,10 +65,10 @@ class CudaPrefillWgmmaTest {
      */
     @ParameterizedTest(name = "{0} x {1} tokens after {2}, {3}/{4} heads, block size {5}")
     @CsvSource({
-        "2, 300, 0, 12, 2, 16",    // two tiles' worth of keys and a ragged last tile, G = 6 (128 / 6 = 21 tokens a tile)
+        "2, 300, 0, 12, 2, 16",    // two tiles' worth of keys and a ragged last tile, G = 6 (64 / 6 = 10 tokens a tile)
         "8, 1024, 0, 12, 2, 16",   // Qwen2-1.5B's 12 / 2 heads at a 1,024-token prefill
         "2, 300, 200, 12, 2, 16",  // a chunk after cached context: the diagonal is not at key 0
-        "4, 1024, 0, 4, 2, 16",    // G = 2: 64 tokens a tile
+        "4, 1024, 0, 4, 2, 16",    // G = 2: 32 tokens a tile
         "3, 77, 500, 8, 8, 16",    // G = 1, short chunks after a long prefix
         "2, 300, 200, 12, 2, 24",  // a block size that is no power of two: the division path
         "3, 77, 500, 8, 8, 32",    // another power of two: a different shift
@@ -90,7 +90,12 @@ class CudaPrefillWgmmaTest {
                 positions[t] = prior + (t - queryStart[s]);
             }
         }
-        List<Integer> tiles = prefillTiles(queryStart, Kernels.prefillTileTokens(DTYPE, group));
+        Kernels wgmma = new Kernels(gpu.module, wgmmaModule, gpu.stream, DTYPE);
+        Kernels tc = gpu.kernels(DTYPE);
+        // the wgmma kernel's tiles (64 rows); attn_prefill_tc takes tiles of up to 128 rows, so these too
+        List<Integer> tiles = prefillTiles(queryStart, wgmma.prefillTileTokens(HD, group));
+        assertEquals(WgmmaPrefill.ROWS / group, wgmma.prefillTileTokens(HD, group));
+        assertEquals(Kernels.prefillTileTokens(DTYPE, group), tc.prefillTileTokens(HD, group));
         int[] numBlocks = new int[1];
         int[][] tables = blockTables(r, ctx, bs, numBlocks);
         int stride = (prior + len + bs - 1) / bs;
@@ -105,8 +110,6 @@ class CudaPrefillWgmmaTest {
         long qsDev = gpu.uploadInts(queryStart).address();
         long ctxDev = gpu.uploadInts(ctx).address();
         long btDev = gpu.uploadInts(flatten(tables, stride)).address();
-        Kernels wgmma = new Kernels(gpu.module, wgmmaModule, gpu.stream, DTYPE);
-        Kernels tc = gpu.kernels(DTYPE);
         assertEquals(WgmmaPrefill.KERNEL, wgmma.prefillKernel(HD));
         assertEquals("attn_prefill_tc_hd128_bf16", tc.prefillKernel(HD));
         for (Kernels k : new Kernels[] {wgmma, tc}) {

@@ -26,18 +26,23 @@ class WgmmaPrefillTest {
     }
 
     @Test
-    void coversBfloat16AtHeadDim128Only() {
-        assertTrue(WgmmaPrefill.handles(DType.BF16, 128));
-        assertFalse(WgmmaPrefill.handles(DType.BF16, 64));
-        assertFalse(WgmmaPrefill.handles(DType.F16, 128));
-        assertFalse(WgmmaPrefill.handles(DType.F32, 128));
+    void coversBfloat16AtHeadDim128WithGroupsThatFitATile() {
+        assertTrue(WgmmaPrefill.handles(DType.BF16, 128, 6));
+        assertTrue(WgmmaPrefill.handles(DType.BF16, 128, 1));
+        assertTrue(WgmmaPrefill.handles(DType.BF16, 128, 64), "one token's group a tile");
+        assertFalse(WgmmaPrefill.handles(DType.BF16, 128, 65), "no token fits a 64-row tile");
+        assertFalse(WgmmaPrefill.handles(DType.BF16, 64, 6));
+        assertFalse(WgmmaPrefill.handles(DType.F16, 128, 6));
+        assertFalse(WgmmaPrefill.handles(DType.F32, 128, 6));
     }
 
     @Test
-    void sharedMemoryIsTheKernelsAndFitsSm90() {
-        assertEquals(230_400, WgmmaPrefill.SHARED_BYTES, "wgp::SMEM of attention_prefill_wgmma.cu");
-        assertTrue(WgmmaPrefill.SHARED_BYTES <= 227 * 1024);
-        assertEquals(Kernels.TC_PREFILL_THREADS, WgmmaPrefill.THREADS, "both kernels take the same 128-row tiles");
+    void sharedMemoryIsTheKernelsAndTwoBlocksFitAnSm90() {
+        assertEquals(115_712, WgmmaPrefill.SHARED_BYTES, "wgq::SMEM of attention_prefill_wgmma.cu");
+        // sm_90: 228 KiB a SM, 1 KiB of it reserved by the driver for each resident block
+        assertTrue(2 * (WgmmaPrefill.SHARED_BYTES + 1024) <= 228 * 1024, "two blocks a SM");
+        assertEquals(WgmmaPrefill.ROWS, WgmmaPrefill.THREADS / 128 * 64, "one warpgroup's m64 rows a tile");
+        assertTrue(WgmmaPrefill.ROWS <= Kernels.TC_PREFILL_ROWS, "attn_prefill_tc runs the same tiles");
     }
 
     @Test
