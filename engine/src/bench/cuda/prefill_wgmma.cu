@@ -1,23 +1,25 @@
-// Prefill attention on Hopper warpgroup MMA (wgmma): the bench of attn_prefill_wgmma_hd128_bf16, which lives in
+// Prefill attention on Hopper warpgroup MMA (wgmma): the bench of attn_prefill_wgmma64_hd128_bf16, which lives in
 // engine/src/main/cuda/attention_prefill_wgmma.cu (its design, layouts and ptxas figures are described there), against
-// attn_prefill_tc_hd128_bf16 (attention_paged.cu) on the same tiles.
+// attn_prefill_tc_hd128_bf16 (attention_paged.cu).
 //
 //   nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I engine/src/main/cuda \
 //        engine/src/bench/cuda/prefill_wgmma.cu -o /tmp/prefill_wgmma && /tmp/prefill_wgmma
 //   (run_prefill_wgmma.sh OUTDIR does this; nvcc 13.0's -arch=sm_90a shorthand also runs a plain sm_90 pass,
 //   which rejects wgmma, so the -gencode form is required.)
 //
-// -DEMBER_WGMMA_TWO_BLOCKS=1 also builds attn_prefill_wgmma64_hd128_bf16 (two blocks a SM, 64-row tiles of <= 64 / G
-// tokens; build_prefill_two_blocks.sh) and runs it on every case as a third line, "wgmma64", on its own 64-row tiles
-// in token order and then in LPT order, checked against the same reference; it prints its blocks a SM
-// (cudaOccupancyMaxActiveBlocksPerMultiprocessor), which must be 2.
 // PREFILL_ONLY_8X1024=1 in the environment runs only the 8 x 1,024 (G = 6) case, for ncu.
 // Output: first the layout self-tests (one wgmma shape each, random data against a host matmul, PASS/FAIL with
-// max error and the first wrong elements), then per prefill case the new kernel and attn_prefill_tc side by side
-// (max |err| against ref_attn, the float32 reference of attention_bench.cu, and median time / causal TFLOP/s).
+// max error and the first wrong elements), then the wgmma kernel's registers and blocks a SM
+// (cudaOccupancyMaxActiveBlocksPerMultiprocessor with the shared-memory carveout at its maximum; the design needs 2),
+// then per prefill case the wgmma kernel ("wgmma") and attn_prefill_tc ("mma.sync") side by side, each on the tiles
+// the engine cuts for it (Kernels.prefillTileTokens: <= 64 / G tokens for the wgmma kernel, <= 128 / G for
+// attn_prefill_tc, which the engine runs where the wgmma kernel is off), in token order and then in LPT order
+// (PrefillTileOrder), each checked against ref_attn, the float32 reference of attention_bench.cu (max |err|), and
+// timed (median time / causal TFLOP/s).
 //
-// Self-test kernels: 58-106 registers, no spills. (attn_prefill_tc_hd128_bf16 in the same build: 128 registers,
-// 56 bytes spilled.)
+// ptxas -v (nvcc 13.0.88): attn_prefill_wgmma64_hd128_bf16 168 registers, no spills, and the same PTX as in the
+// engine's ember_kernels_sm90a.fatbin; self-test kernels 58-94 registers, no spills (attn_prefill_tc_hd128_bf16 in
+// the same build: 128 registers, 56 bytes spilled).
 #include "attention_paged.cu"
 #include <cstdio>
 #include <cstdlib>
@@ -31,30 +33,29 @@
 
 #include "bench_ref.cuh"
 #include "attention_prefill_wgmma.cu"
-#include <memory>
-
-// The m64n64 wrappers (mma_n64_ss / mma_n64_rs) are in attention_prefill_wgmma.cu, with the m64n128 ones: the
-// self-tests and attn_prefill_wgmma64_hd128_bf16 (EMBER_WGMMA_TWO_BLOCKS=1) share them.
 
 // ---------------------------------------------------------------------------------------------------------------
-// Layout self-tests: one warpgroup computes D (64 x N) = A[a_row0 .. a_row0 + 64)[0 .. 16 ksteps) * B with the
-// operands copied into the tile layout by plain stores. B is given K-major (Bt: [N][KS], TB = 0) or MN-major
-// (B: [16 ksteps][N], TB = 1). A from shared memory unless AREG (then from global straight into the fragment).
-template <int N, bool AREG, int TB>
-__global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, float* D, int ksteps, int a_rows,
-                                                  int a_row0, uint32_t mn_lbo, uint32_t mn_sbo) {
+// Layout self-tests: one warpgroup computes D (64 x N) = A[64][0 .. 16 KSTEPS) * B with the operands copied into
+// the tile layout by plain stores (wg::tile_off, as the kernel's loads). B is given K-major (Bt: [N][KS], TB = 0) or
+// MN-major (B: [16 KSTEPS][N], TB = 1). A from shared memory unless AREG (then from global straight into the
+// fragment). The shapes are template arguments because tile_off's row count is.
+constexpr int A_ROWS = 64;
+template <int N, bool AREG, int TB, int KSTEPS>
+__global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, float* D, uint32_t mn_lbo,
+                                                  uint32_t mn_sbo) {
+    static_assert(N == 64 || AREG, "m64n128 only as the kernel's P V (A from registers)");
     using namespace wg;
     extern __shared__ unsigned char raw[];
     unsigned char* sm = raw + ((1024 - (saddr(raw) & 1023)) & 1023);
-    const int KS = (ksteps * 16 + 63) / 64 * 64, KR = ksteps * 16;
+    constexpr int KS = (KSTEPS * 16 + 63) / 64 * 64, KR = KSTEPS * 16;
     unsigned char* sa = sm;
-    unsigned char* sb = sm + a_rows * KS * 2;  // a multiple of 1024 bytes (a_rows 64 or 128, KS 64 or 128)
-    for (int i = threadIdx.x; i < a_rows * KS; i += 128)
-        *reinterpret_cast<bf*>(sa + tile_off(i / KS, i % KS, a_rows)) = A[i];
-    if (TB == 0) {
-        for (int i = threadIdx.x; i < N * KS; i += 128) *reinterpret_cast<bf*>(sb + tile_off(i / KS, i % KS, N)) = B[i];
+    unsigned char* sb = sm + A_ROWS * KS * 2;  // a multiple of 1024 bytes (KS 64 or 128)
+    for (int i = threadIdx.x; i < A_ROWS * KS; i += 128)
+        *reinterpret_cast<bf*>(sa + tile_off<A_ROWS>(i / KS, i % KS)) = A[i];
+    if constexpr (TB == 0) {
+        for (int i = threadIdx.x; i < N * KS; i += 128) *reinterpret_cast<bf*>(sb + tile_off<N>(i / KS, i % KS)) = B[i];
     } else {
-        for (int i = threadIdx.x; i < KR * N; i += 128) *reinterpret_cast<bf*>(sb + tile_off(i / N, i % N, KR)) = B[i];
+        for (int i = threadIdx.x; i < KR * N; i += 128) *reinterpret_cast<bf*>(sb + tile_off<KR>(i / N, i % N)) = B[i];
     }
     fence_proxy_async();
     __syncthreads();
@@ -64,11 +65,11 @@ __global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, floa
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const uint64_t da = make_desc(saddr(sa), 16, 1024);
     const uint64_t db = TB ? make_desc(saddr(sb), mn_lbo, mn_sbo) : make_desc(saddr(sb), 16, 1024);
-    for (int k = 0; k < ksteps; k++) {
+    for (int k = 0; k < KSTEPS; k++) {
         const uint64_t bk = TB ? desc_add(db, k * 16 * 128) : desc_add(db, (k >> 2) * N * 128 + (k & 3) * 32);
         reg_fence(d);
         if constexpr (AREG) {
-            const bf* ar = A + (size_t)(a_row0 + 16 * w + g) * KS + 16 * k + 2 * t;
+            const bf* ar = A + (size_t)(16 * w + g) * KS + 16 * k + 2 * t;
             uint32_t a[4];
             a[0] = *reinterpret_cast<const uint32_t*>(ar);
             a[1] = *reinterpret_cast<const uint32_t*>(ar + 8 * KS);
@@ -78,10 +79,9 @@ __global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, floa
             if constexpr (N == 64) mma_n64_rs<TB>(d, a, bk, 1);
             else mma_n128_rs<TB>(d, a, bk, 1);
         } else {
-            const uint64_t ak = desc_add(da, (k >> 2) * a_rows * 128 + a_row0 * 128 + (k & 3) * 32);
+            const uint64_t ak = desc_add(da, (k >> 2) * A_ROWS * 128 + (k & 3) * 32);
             fence();
-            if constexpr (N == 64) mma_n64_ss<TB>(d, ak, bk, 1);
-            else mma_n128_ss<TB>(d, ak, bk, 1);
+            mma_n64_ss<TB>(d, ak, bk, 1);
         }
         commit();
         wait<0>();  // one step at a time: the test isolates layouts, not the pipeline
@@ -96,10 +96,10 @@ __global__ void __launch_bounds__(128) wgmma_test(const bf* A, const bf* B, floa
 static float bfr(float x) { return __bfloat162float(__float2bfloat16(x)); }
 
 // Returns true on PASS. lbo/sbo: the MN-major B descriptor's strides (TB = 1 only).
-template <int N, bool AREG, int TB>
-static bool layout_test(const char* name, int ksteps, int a_rows, int a_row0, uint32_t lbo, uint32_t sbo, bool quiet = false) {
-    const int KS = (ksteps * 16 + 63) / 64 * 64, KR = ksteps * 16, K = ksteps * 16;
-    std::mt19937 rng(1234 + N + 7 * ksteps + 3 * a_row0 + (AREG ? 11 : 0) + TB * 5);
+template <int N, bool AREG, int TB, int KSTEPS>
+static bool layout_test(const char* name, uint32_t lbo, uint32_t sbo, bool quiet = false) {
+    constexpr int KS = (KSTEPS * 16 + 63) / 64 * 64, KR = KSTEPS * 16, K = KSTEPS * 16, a_rows = A_ROWS;
+    std::mt19937 rng(1234 + N + 7 * KSTEPS + (AREG ? 11 : 0) + TB * 5);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
     std::vector<float> A((size_t)a_rows * KS), B(TB ? (size_t)KR * N : (size_t)N * KS);
     for (auto& x : A) x = bfr(u(rng));
@@ -113,9 +113,9 @@ static bool layout_test(const char* name, int ksteps, int a_rows, int a_row0, ui
     CK(cudaMemcpy(dB, Bh.data(), Bh.size() * 2, cudaMemcpyHostToDevice));
     CK(cudaMemset(dD, 0xff, 64 * N * 4));  // NaN: an element the kernel never writes fails
     int smem = 1024 + (a_rows * KS + std::max(N * KS, KR * N)) * 2;
-    auto kern = wgmma_test<N, AREG, TB>;
+    auto kern = wgmma_test<N, AREG, TB, KSTEPS>;
     CK(cudaFuncSetAttribute(kern, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    kern<<<1, 128, smem>>>(dA, dB, dD, ksteps, a_rows, a_row0, lbo, sbo);
+    kern<<<1, 128, smem>>>(dA, dB, dD, lbo, sbo);
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
     std::vector<float> D(64 * N);
@@ -128,7 +128,7 @@ static bool layout_test(const char* name, int ksteps, int a_rows, int a_row0, ui
     for (int m = 0; m < 64; m++)
         for (int n = 0; n < N; n++) {
             double ref = 0;
-            for (int k = 0; k < K; k++) ref += (double)A[(size_t)(a_row0 + m) * KS + k] * (TB ? B[(size_t)k * N + n] : B[(size_t)n * KS + k]);
+            for (int k = 0; k < K; k++) ref += (double)A[(size_t)m * KS + k] * (TB ? B[(size_t)k * N + n] : B[(size_t)n * KS + k]);
             double err = fabs(ref - D[m * N + n]);
             if (!(err <= 1e-3)) {  // NaN counts
                 bad++; bad_rows[m] = 1; bad_cols[n] = 1;
@@ -182,95 +182,73 @@ template <typename F> static double time_median(F launch) {
 static constexpr double TOL = 2e-2;  // attention_bench's decode bound; attn_prefill_tc gives about 5e-3
 
 // S sequences of L new tokens each after `prior` cached tokens (attention_bench's prefill has prior = 0), causal.
-// Runs the wgmma kernel and attn_prefill_tc on the same tiles; returns the number of failed checks.
+// Runs the wgmma kernel and attn_prefill_tc, each on its engine tiles; returns the number of failed checks.
 static int bench_prefill(const Cache& c, int S, int L, int nh, int prior) {
     const int nkv = c.nkv, hd = c.hd, bs = c.bs, G = nh / nkv;
-    const int tq = 128 / G;  // both kernels: 128 query rows a block
-    PrefillCase pc(c, S, L, nh, prior, tq, true);
-#if EMBER_WGMMA_TWO_BLOCKS
-    // attn_prefill_wgmma64: 64-row tiles (<= 64 / G tokens) over the same data: PrefillCase's q (fill_rand seed 7),
-    // block table (its rng seeded by S, L, prior) and lengths depend on the shape only, so pc's reference holds
-    const int tq64 = 64 / G;
-    std::unique_ptr<PrefillCase> pc64(new PrefillCase(c, S, L, nh, prior, tq64, false));
-    const int nkinds = 3;
-#else
-    const int tq64 = 0;
-    const int nkinds = 2;
-#endif
-    const int ntiles = pc.ntiles, per_seq = pc.per_seq;
-    const size_t n_out = pc.n_out;
-    const std::vector<float>& r = pc.ref;
-    const std::vector<int>&qs = pc.qs, &seq_of = pc.seq_of, &pos_of = pc.pos_of;
-    int *d_bt = pc.d_bt, *d_qs = pc.d_qs, *d_lens = pc.d_lens, *d_tiles = pc.d_tiles;
-    bf *q = pc.q, *out = pc.out;
-    const float scale = pc.scale;
+    // PrefillCase's q (fill_rand seed 7), block table (its rng seeded by S, L, prior) and lengths depend on the shape
+    // only, not on the tile size, so the wgmma case's reference checks attn_prefill_tc's output too
+    PrefillCase pw(c, S, L, nh, prior, wgq::BM / G, true);                 // attn_prefill_wgmma64: 64-row tiles
+    PrefillCase pt(c, S, L, nh, prior, paged::PREFILL_ROWS / G, false);  // attn_prefill_tc: 128-row tiles
+    const int per_seq = pw.per_seq;
+    const size_t n_out = pw.n_out;
+    const std::vector<float>& r = pw.ref;
+    const std::vector<int>&qs = pw.qs, &seq_of = pw.seq_of, &pos_of = pw.pos_of;
+    const float scale = pw.scale;
     std::vector<bf> got(n_out);
     const double flops = 4.0 * S * (double)L * (L + 1) / 2 * nh * hd + 4.0 * S * (double)L * prior * nh * hd;
     char label[96];
-    snprintf(label, sizeof label, "prefill S=%d L=%d%s (G=%d, %d tiles)", S, L,
-             prior ? (" after " + std::to_string(prior)).c_str() : "", G, ntiles);
+    snprintf(label, sizeof label, "prefill S=%d L=%d%s (G=%d)", S, L,
+             prior ? (" after " + std::to_string(prior)).c_str() : "", G);
     int fails = 0;
-    for (int run = 0; run < 2 * nkinds; run++) {  // each kernel on the tiles in token order, then in PrefillTileOrder's
-        const int which = run % nkinds;
-        if (run == nkinds) {
-            pc.longest_first();
-#if EMBER_WGMMA_TWO_BLOCKS
-            pc64->longest_first();
-#endif
+    for (int run = 0; run < 4; run++) {  // each kernel on its tiles in token order, then in PrefillTileOrder's
+        const int which = run % 2;
+        if (run == 2) {
+            pw.longest_first();
+            pt.longest_first();
             snprintf(label, sizeof label, "  the same, every tile by keys (LPT)");
         }
-        const char* name = which == 0 ? "wgmma   " : which == 1 ? "mma.sync" : "wgmma64 ";
-        const int tqw = which == 2 ? tq64 : tq, rows = which == 2 ? 64 : 128;
+        PrefillCase& p = which == 0 ? pw : pt;
+        const char* name = which == 0 ? "wgmma   " : "mma.sync";
+        const int tq = which == 0 ? wgq::BM / G : paged::PREFILL_ROWS / G, key_tile = which == 0 ? wgq::BN : paged::BN;
         std::function<void()> launch;
-        if (which == 2) {
-#if EMBER_WGMMA_TWO_BLOCKS
-            PrefillCase& p64 = *pc64;
-            out = p64.out;
+        if (which == 0) {
             launch = [&]() {
-                attn_prefill_wgmma64_hd128_bf16<<<dim3(p64.ntiles, nkv), wgq::THREADS, wgq::SMEM>>>(
-                    p64.out, p64.q, c.k, c.v, p64.d_tiles, p64.d_qs, p64.d_lens, p64.d_bt, per_seq, nh, nkv, bs, scale);
-            };
-#endif
-        } else if (which == 0) {
-            out = pc.out;
-            launch = [&]() {
-                attn_prefill_wgmma_hd128_bf16<<<dim3(ntiles, nkv), wgp::THREADS, wgp::SMEM>>>(
-                    out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
+                attn_prefill_wgmma64_hd128_bf16<<<dim3(p.ntiles, nkv), wgq::THREADS, wgq::SMEM>>>(
+                    p.out, p.q, c.k, c.v, p.d_tiles, p.d_qs, p.d_lens, p.d_bt, per_seq, nh, nkv, bs, scale);
             };
         } else {
-            out = pc.out;
             const int smem = (paged::PREFILL_ROWS * hd + paged::PREFILL_STAGES * 2 * paged::BN * hd) * 2;
             CK(cudaFuncSetAttribute(attn_prefill_tc_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
             launch = [&, smem]() {
-                attn_prefill_tc_hd128_bf16<<<dim3(ntiles, nkv), paged::PREFILL_THREADS, smem>>>(
-                    out, q, c.k, c.v, d_tiles, d_qs, d_lens, d_bt, per_seq, nh, nkv, bs, scale);
+                attn_prefill_tc_hd128_bf16<<<dim3(p.ntiles, nkv), paged::PREFILL_THREADS, smem>>>(
+                    p.out, p.q, c.k, c.v, p.d_tiles, p.d_qs, p.d_lens, p.d_bt, per_seq, nh, nkv, bs, scale);
             };
         }
-        CK(cudaMemset(out, 0xff, n_out * 2));  // NaN: a row the kernel leaves unwritten fails the check
+        CK(cudaMemset(p.out, 0xff, n_out * 2));  // NaN: a row the kernel leaves unwritten fails the check
         launch();
         CK(cudaGetLastError());
         CK(cudaDeviceSynchronize());
-        CK(cudaMemcpy(got.data(), out, n_out * 2, cudaMemcpyDeviceToHost));
+        CK(cudaMemcpy(got.data(), p.out, n_out * 2, cudaMemcpyDeviceToHost));
         size_t where;
         const double err = max_abs_error(r, got, &where);
         const bool ok = err < TOL;
         fails += !ok;
         const double ms = time_median(launch);
-        printf("%-46s %s: %8.1f us  %6.1f TFLOP/s  max|err| %.2e %s", label, name, ms * 1e3, flops / (ms * 1e-3) / 1e12,
-               err, ok ? "PASS" : "FAIL");
+        printf("%-38s %s %5d tiles: %8.1f us  %6.1f TFLOP/s  max|err| %.2e %s", label, name, p.ntiles, ms * 1e3,
+               flops / (ms * 1e-3) / 1e12, err, ok ? "PASS" : "FAIL");
         if (!ok) {  // where: token (its sequence and position), head, and the row / key tile that holds it
             const size_t tok = where / (nh * hd);
             const int h = (where / hd) % nh, d = where % hd, pos = pos_of[tok];
-            const int g = h % G, tok_in_tile = (int)((tok - (size_t)qs[seq_of[tok]]) % tqw);
+            const int g = h % G, tok_in_tile = (int)((tok - (size_t)qs[seq_of[tok]]) % tq);
             int bad = 0;
             for (size_t i = 0; i < n_out; i++) {
                 double e = fabs((double)r[i] - (double)__bfloat162float(got[i]));
                 bad += !(e < TOL);
             }
-            printf("  worst at token %zu (seq %d pos %d) head %d dim %d: got %.4f want %.4f; tile row %d (warpgroup %d), "
+            printf("  worst at token %zu (seq %d pos %d) head %d dim %d: got %.4f want %.4f; tile row %d, "
                    "diagonal key tile %d; %d of %zu outputs wrong",
                    tok, seq_of[tok], pos, h, d, __bfloat162float(got[where]), r[where], tok_in_tile * G + g,
-                   (tok_in_tile * G + g) / 64, pos / rows, bad, n_out);
+                   pos / key_tile, bad, n_out);
         }
         printf("\n");
     }
@@ -288,47 +266,38 @@ int main() {
     }
     int fails = 0;
     // Layout self-tests, smallest first: a failure names the first layout fact that is wrong.
-    fails += !layout_test<64, false, 0>("i   m64n64k16 SS, A and B K-major, 128B swizzle, one k16", 1, 64, 0, 0, 0);
-    fails += !layout_test<64, true, 0>("ii  m64n64k16 RS (A from registers), B K-major, one k16", 1, 64, 0, 0, 0);
+    fails += !layout_test<64, false, 0, 1>("i   m64n64k16 SS, A and B K-major, 128B swizzle, one k16", 0, 0);
+    fails += !layout_test<64, true, 0, 1>("ii  m64n64k16 RS (A from registers), B K-major, one k16", 0, 0);
     // MN-major: {LBO, SBO} = {column-half stride, 8-row stride}, and the opposite assignment if that fails
     const uint32_t half16 = 16 * 128;
-    bool t3 = layout_test<64, false, 1>("iii m64n64k16 SS, B MN-major (transpose flag), 16 k rows", 1, 64, 0, half16, 1024);
-    if (!t3 && layout_test<64, false, 1>("iii' same, LBO / SBO swapped", 1, 64, 0, 1024, half16))
+    bool t3 = layout_test<64, false, 1, 1>("iii m64n64k16 SS, B MN-major (transpose flag), 16 k rows", half16, 1024);
+    if (!t3 && layout_test<64, false, 1, 1>("iii' same, LBO / SBO swapped", 1024, half16))
         printf("selftest iii: passes with LBO = 8-row stride, SBO = column-half stride\n");
     fails += !t3;
-    fails += !layout_test<64, false, 0>("iv  m64n64, K = 128: 8 k16 steps over two 64-column swizzle atoms", 8, 64, 0, 0, 0);
-    fails += !layout_test<128, false, 0>("v   S tile: m64n128 SS, K = 128, A = rows 64..127 of 128 (warpgroup 1)", 8, 128, 64, 0, 0);
-    // the kernel's V descriptor strides (wgp::V_LBO, V_SBO); the swapped assignment only diagnoses a failure
-    const bool t6 = layout_test<128, true, 1>("vi  P V tile: m64n128 RS, B = V [128 keys][128] MN-major, K = 128", 8,
-                                              64, 0, wgp::V_LBO, wgp::V_SBO);
-    if (!t6 && layout_test<128, true, 1>("vi' same, LBO / SBO swapped", 8, 64, 0, wgp::V_SBO, wgp::V_LBO))
-        printf("selftest vi: passes only with LBO / SBO swapped: wgp::V_LBO / V_SBO are the wrong way round\n");
-    fails += !t6;
-    // attn_prefill_wgmma64's P V (EMBER_WGMMA_TWO_BLOCKS): V of 64 keys, so the column-half stride is 64 x 128 bytes
-    // (wgq::V_LBO); its S = Q K^T is test iv's shape (m64n64, K = 128, 64-row A and B tiles)
-    fails += !layout_test<128, true, 1>("vii P V of wgmma64: m64n128 RS, B = V [64 keys][128] MN-major, K = 64", 4,
-                                        64, 0, 64 * 128, 1024);
+    // the kernel's S = Q K^T: m64n64, K = 128, 64-row A (Q) and B (K) tiles
+    fails += !layout_test<64, false, 0, 8>("iv  m64n64, K = 128: 8 k16 steps over two 64-column swizzle atoms", 0, 0);
+    // the kernel's P V: V of 64 keys, so the column-half stride is 64 x 128 bytes (wgq::V_LBO, V_SBO). The swapped
+    // assignment only diagnoses a failure.
+    const bool t5 = layout_test<128, true, 1, 4>("v   P V tile: m64n128 RS, B = V [64 keys][128] MN-major, K = 64",
+                                                 wgq::V_LBO, wgq::V_SBO);
+    if (!t5 && layout_test<128, true, 1, 4>("v'  same, LBO / SBO swapped", wgq::V_SBO, wgq::V_LBO))
+        printf("selftest v: passes only with LBO / SBO swapped: wgq::V_LBO / V_SBO are the wrong way round\n");
+    fails += !t5;
     printf("selftests: %s\n", fails ? "FAILED (the attention results below use the same layouts)" : "all PASS");
     fflush(stdout);
 
-    CK(cudaFuncSetAttribute(attn_prefill_wgmma_hd128_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, wgp::SMEM));
-    cudaFuncAttributes fa;
-    CK(cudaFuncGetAttributes(&fa, attn_prefill_wgmma_hd128_bf16));
-    printf("attn_prefill_wgmma_hd128_bf16: %d registers, %zu bytes local, %d bytes dynamic shared memory, 256 threads\n",
-           fa.numRegs, (size_t)fa.localSizeBytes, wgp::SMEM);
-#if EMBER_WGMMA_TWO_BLOCKS
-    {  // the variant needs two resident blocks a SM: 2 x (113 + 1 reserved) KiB = all 228 KiB of the SM
-        auto k64 = attn_prefill_wgmma64_hd128_bf16;
-        CK(cudaFuncSetAttribute(k64, cudaFuncAttributeMaxDynamicSharedMemorySize, wgq::SMEM));
-        CK(cudaFuncSetAttribute(k64, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared));
-        CK(cudaFuncGetAttributes(&fa, k64));
+    {  // the kernel needs two resident blocks a SM: 2 x (113 + 1 reserved) KiB = all 228 KiB of the SM
+        auto k = attn_prefill_wgmma64_hd128_bf16;
+        CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, wgq::SMEM));
+        CK(cudaFuncSetAttribute(k, cudaFuncAttributePreferredSharedMemoryCarveout, cudaSharedmemCarveoutMaxShared));
+        cudaFuncAttributes fa;
+        CK(cudaFuncGetAttributes(&fa, k));
         int per_sm = 0;
-        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k64, wgq::THREADS, wgq::SMEM));
+        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, wgq::THREADS, wgq::SMEM));
         printf("attn_prefill_wgmma64_hd128_bf16: %d registers, %zu bytes local, %d bytes dynamic shared memory, "
                "%d threads, %d blocks a SM%s\n", fa.numRegs, (size_t)fa.localSizeBytes, wgq::SMEM, wgq::THREADS, per_sm,
                per_sm == 2 ? "" : " (NOT the 2 it was designed for: its timings below do not test the design)");
     }
-#endif
 
     Cache c{2, 128, 16, 0, nullptr, nullptr};
     c.blocks = 256 * 4096 / 16 + 64;  // attention_bench's cache: pages scattered over the same 1 GiB
@@ -338,7 +307,7 @@ int main() {
     fill_rand<<<1024, 256>>>(c.v, n, 2);
     CK(cudaDeviceSynchronize());
     const int nh = 12;
-    if (getenv("PREFILL_ONLY_8X1024")) {  // item 2's case alone, for a profiler (ncu -k attn_prefill_wgmma_hd128_bf16)
+    if (getenv("PREFILL_ONLY_8X1024")) {  // item 2's case alone, for a profiler (ncu -k attn_prefill_wgmma64_hd128_bf16)
         fails += bench_prefill(c, 8, 1024, nh, 0);
         printf("%s\n", fails ? "SOME CHECKS FAILED" : "all checks PASS");
         return fails ? 1 : 0;

@@ -1,35 +1,71 @@
 // Prefill attention on Hopper warpgroup MMA (wgmma), sm_90a only: its own translation unit, compiled by build.sh
 // into ember_kernels_sm90a.fatbin (never part of ember_kernels.cu, whose fatbin and NVRTC build target sm_80 on,
 // where wgmma does not exist). The engine loads that image only on a compute capability 9.x GPU
-// (backend.cuda.WgmmaPrefill) and then launches this kernel instead of attn_prefill_tc_hd128_bf16.
+// (backend.cuda.WgmmaPrefill) and then launches this file's one kernel instead of attn_prefill_tc_hd128_bf16.
 //
-// attn_prefill_wgmma_hd128_bf16: the arguments, tiles, paged KV layout (blocks, nkv, block_size, 128) and GQA
-// packing of attn_prefill_tc_hd128_bf16 (attention_paged.cu): the G = nh / nkv query heads of a KV head fill the
-// 128 rows of a query tile (row r = token * G + head), tiles hold <= 128 / G tokens; grid (n tiles, nkv),
-// block 256, dynamic shared memory wgp::SMEM = 230,400 bytes (so cuFuncSetAttribute must allow it).
+// attn_prefill_wgmma64_hd128_bf16: the arguments, paged KV layout (blocks, nkv, block_size, 128) and GQA packing of
+// attn_prefill_tc_hd128_bf16 (attention_paged.cu), on 64-row query tiles: the G = nh / nkv query heads of a KV head
+// fill the 64 rows of a tile (row r = token * G + head), so tiles hold <= 64 / G tokens (G = 6: 10 tokens = 60 rows,
+// 4 padding rows). Kernels.prefillTileTokens gives StepInputs that tile size where this kernel runs (attn_prefill_tc's
+// tiles hold <= 128 / G tokens, so it takes these too); PrefillTileOrder sorts the tiles, blocks take them in reverse
+// (longest first). Grid (n tiles, nkv), block wgq::THREADS = 128 (one warpgroup), dynamic shared memory wgq::SMEM =
+// 115,712 bytes, so cuFuncSetAttribute must allow it, and the launch asks for the largest shared-memory carveout
+// (cudaSharedmemCarveoutMaxShared): two resident blocks a SM need all of it.
 // Checked against a float32 reference by engine/src/bench/cuda/prefill_wgmma.cu (with layout self-tests of every
 // wgmma shape used here) and by CudaPrefillWgmmaTest.
 //
-// ptxas -v, sm_90a (nvcc 13.0.88): 226 registers, 0 bytes stack frame, 0 bytes spill stores / loads, 1 barrier,
-// and no C7513 / C7519 / C7520 note (no wgmma serialized).
+// ptxas -v, sm_90a (nvcc 13.0.88): 168 registers (2 x 128 x 168 = 43,008 of 65,536), 0 bytes stack frame, 0 bytes
+// spill stores / loads, 1 barrier, and no C7513 / C7519 / C7520 note (no wgmma serialized); 24 wgmma in the PTX
+// (S(0), then S(j) + P V(j - 1) in the loop, the last P V); the same PTX in the bench's build (see tile_off). While
+// the 128-row kernel (next paragraph) shared this file, the same source compiled to 180 registers: tile_off's row
+// count was a function argument then, 64 here and 128 there, so the compiler did not fold it before inlining.
 //
-// What limits it (ncu, 8 x 1,024 tokens, G = 6, H100): one block a SM (shared memory and registers), so two warps a
-// scheduler, and the tensor pipe busy about a quarter of the time; a fifth of the stall samples sit in each tile's
-// prologue (dependent loads: tiles -> block table -> K/V), a seventh in its epilogue, the rest in the key loop, where
-// dependent chains and issue slots count: removing the integer divisions of the page lookup (shift and mask for a
-// power-of-two block size), the O rescale of warps whose rows kept their maxima, and the rounded row sums took
-// 121.4 -> 111.4 µs there (BENCHMARKS, twelfth round).
+// Why 64-row tiles: the kernel this one replaced (attn_prefill_wgmma_hd128_bf16: one 128-row tile a block, two
+// warpgroups, 256 threads, 225 KiB of shared memory, 226 registers) held one block a SM, ran its two warpgroups in
+// lockstep (one __syncthreads a key tile) and idled through each tile's prologue. ncu (8 x 1,024 tokens, G = 6, H100)
+// found the tensor pipe busy about a quarter of the time, a fifth of the stall samples in each tile's prologue
+// (dependent loads: tiles -> block table -> K/V), a seventh in its epilogue, the rest in the key loop, where dependent
+// chains and issue slots count (removing the integer divisions of the page lookup, the O rescale of warps whose rows
+// kept their maxima and the rounded row sums took it 121.4 -> 111.4 µs: BENCHMARKS, twelfth round; all three are
+// here). Two resident blocks a SM let the warp schedulers interleave two independent blocks: one block's softmax,
+// prologue or epilogue overlaps the other's wgmmas, as FlashAttention-2's occupancy does.
 //
-// Design (one block = one 128-row query tile of one KV head, 256 threads = two consumer warpgroups of 64 rows;
-// no producer warp: every thread issues its share of cp.async, which is asynchronous anyway):
-//   shared memory: Q (128 x 128) + 3 stages x (K + V) of 128 keys, all in the 128-byte-swizzled K-major
-//   layout below: 32 + 192 KiB + 1 KiB alignment slack = 225 KiB (sm_90 allows 227), one block a SM.
-//   Per key tile j a warpgroup issues S(j) = Q K(j)^T (8 x m64n128k16, A and B from shared memory) and then
-//   O += P(j-1) V(j-1) (8 x m64n128k16, A = P from registers, B = V through the transpose flag), waits for S(j)
-//   only, does the max / exp2 of the online softmax while P V still runs on the tensor cores, then waits for
-//   P V before rescaling O and packing P(j) (FlashAttention-3's intra-warpgroup overlap, without its producer
-//   warp or ping-pong barriers). Three stages because V(j-1) and K(j) are read in the same iteration while
-//   tile j+1 is in flight.
+// Design numbers (H100 / H200, sm_90: 65,536 registers, 228 KiB shared memory a SM, 227 KiB a block opt-in, 1 KiB
+// reserved by the system for each resident block, at most 64 warps a SM):
+//   threads: one warpgroup (128 threads, 4 warps) a block, no producer warp: every thread issues its share of
+//   cp.async, which is asynchronous anyway. Two blocks = 8 warps a SM = 2 a scheduler, as the 128-row kernel had,
+//   but from two independent blocks (no barrier between them).
+//   registers: __launch_bounds__(128, 2) caps them at 65,536 / (2 x 128) = 256 -> 255; the accumulators are o 64 +
+//   s 32 + p 16 = 112 a thread (the 128-row kernel's o 64 + s 64 + p 32 = 160), so ptxas lands far below (168,
+//   above); 2 x 128 x 240 = 61,440 < 65,536 would hold even at 240.
+//   shared memory: Q 64 x 128 bf16 = 16 KiB + 3 stages x (K + V of 64 keys = 2 x 16 KiB) = 96 KiB + 1 KiB to align
+//   the 1,024-byte swizzle atoms = 113 KiB = 115,712 bytes a block; with the reserved 1 KiB, 2 x 114 KiB = 228 KiB:
+//   exactly the SM's capacity, so 2 blocks a SM (cudaOccupancyMaxActiveBlocksPerMultiprocessor must say 2 with the
+//   carveout at its maximum, cudaSharedmemCarveoutMaxShared; the bench prints it and flags anything else). A
+//   fourth stage or a 2 KiB slack would drop to one block. Three stages because V(j-1) and K(j) are read in the same
+//   iteration while tile j+1 is in flight.
+//   wgmma: per key tile j the warpgroup issues S(j) = Q K(j)^T, 8 x m64n64k16 (A = Q, B = K, both K-major from
+//   shared memory, 8 k16 steps over hd 128: two 64-column swizzle halves, +32 bytes a step inside a half, + R x 128
+//   bytes for the second half, R = 64 rows for both Q and K), and then O += P(j-1) V(j-1), 4 x m64n128k16 (A = P
+//   from registers, B = V MN-major through the transpose flag: start + 16 k x 128 bytes a step, LBO = the 64-column
+//   half stride = 64 x 128 = 8,192 bytes, SBO = 1,024 = 8 keys); it waits for S(j) only, does the max / exp2 of the
+//   online softmax while P V still runs on the tensor cores, then waits for P V before rescaling O and packing P(j)
+//   (FlashAttention-3's intra-warpgroup overlap, without its producer warp or ping-pong barriers). The bench's
+//   self-tests iv (m64n64, K = 128, B K-major) and v (m64n128 RS, V of 64 keys) check exactly these two shapes and
+//   strides.
+//   tensor work a 64-key tile: 64 x 64 x 128 x 2 x 2 = 2.1 MFLOP = 512 SM cycles at the H100's ~4,096 dense bf16
+//   FLOP a cycle a SM (the 128-row kernel's 128 x 128 tile: 2,048 cycles, two warpgroups).
+//   per key tile and thread: 8 cp.async of K and 8 of V (64 keys x 16 chunks x 2 / 128 threads), as the 128-row
+//   kernel, but for half the FLOP; the page lookups are halved back (keys r and r + 8 of a thread share a page when
+//   the block size is a power of two >= 16), so one block-table read and one 64-bit offset serve two rows.
+// What doubles against 128-row tiles: each K/V tile loaded from L2 / HBM into shared memory serves 64 query rows
+// instead of 128, so K/V global (L2) reads and the cp.async writes to shared memory double per FLOP, and so do the
+// per-key-tile fixed costs (row-max shuffles, the __syncthreads, the mask test, the O-rescale vote). The wgmma
+// operand reads from shared memory do not double for K and V (each 64-row warpgroup read the whole K and V tile
+// anyway) but Q is re-read once per 64 keys instead of once per 128: per 64-key tile a block reads Q 16 + K 16 + V 16
+// KiB and writes 32 KiB, 80 KiB = 640 cycles at 128 B a cycle, against 512 cycles of tensor work (the 128-row
+// kernel: 224 KiB = 1,750 cycles against 2,048): shared memory would bind before the tensor cores above ~80 % of
+// their peak, far above the ~25 % this kernel family reaches.
 //
 // Shared-memory layout ("tile layout"): a [R][128] bf16 tile is two column halves of 64 elements, each R rows of
 // 128 bytes, half h at byte h * R * 128; inside a half, 16-byte chunk c of row r is stored at chunk c ^ (r & 7).
@@ -40,10 +76,7 @@
 //   1024 (next 8 rows), LBO unused for swizzled K-major (set to 1, i.e. 16 bytes).
 //   MN-major operand (V as B of O = P V: the contraction dim, keys, is the row; N = head dim is contiguous), with
 //   the transpose flag: start address = row 16 k of the tile; one stride steps 8 keys (1024 bytes), the other
-//   the 64-column half (R * 128 bytes): LBO = the half stride, SBO = 1024 (wgp::V_LBO / V_SBO below).
-//
-// A variant with two resident blocks a SM (one 64-row warpgroup a block, tiles of <= 64 / G tokens),
-// attn_prefill_wgmma64_hd128_bf16, is at the end of the file behind EMBER_WGMMA_TWO_BLOCKS=1 (default 0: not built).
+//   the 64-column half (R * 128 bytes): LBO = the half stride, SBO = 1024 (wgq::V_LBO / V_SBO below).
 //
 // Accumulator layout relied on (m64nNk16, f32): warp w of the warpgroup owns rows 16 w .. 16 w + 15; lane = 4 g + t;
 // register 4 j + e holds row 16 w + g + 8 (e >> 1), column 8 j + 2 t + (e & 1) (mma.m16n8k16's C layout, repeated
@@ -58,6 +91,19 @@
 #endif
 
 typedef __nv_bfloat16 bf;
+
+// The kernel's tile shape (design numbers above): 64 query rows, 64-key K/V tiles in 3 stages, one warpgroup.
+namespace wgq {
+constexpr int HD = 128, BM = 64, BN = 64, STAGES = 3, THREADS = 128;
+constexpr uint32_t Q_BYTES = BM * HD * 2, KV_BYTES = BN * HD * 2, STAGE_BYTES = 2 * KV_BYTES;  // 16, 16, 32 KiB
+constexpr uint32_t Q_HALF = BM * 128, KV_HALF = BN * 128;  // 8,192 bytes between the two 64-column halves
+constexpr int SMEM = 1024 + Q_BYTES + STAGES * STAGE_BYTES;  // 115,712 = 113 KiB (1 KiB: to align the swizzle atoms)
+// MN-major V descriptor strides, as the PTX ISA's matrix-descriptor section and CUTLASS's MN-major 128B-swizzle
+// layouts assign them: LBO steps to the next 64-column half, SBO to the next 8 keys (one 1024-byte swizzle atom).
+// The bench's self-test v checks this assignment on the GPU (a 64-key V tile).
+constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;
+static_assert(2 * (SMEM + 1024) <= 228 * 1024, "two blocks a SM: 228 KiB a SM, 1 KiB reserved a block");
+}  // namespace wgq
 
 namespace wg {
 
@@ -75,7 +121,10 @@ __device__ __forceinline__ uint64_t make_desc(uint32_t addr, uint32_t lbo, uint3
 __device__ __forceinline__ uint64_t desc_add(uint64_t d, uint32_t bytes) { return d + (bytes >> 4); }
 
 // Byte offset of element (r, c) in a [R][W] tile layout (W a multiple of 64; column half c / 64 at c/64 * R * 128).
-__host__ __device__ __forceinline__ uint32_t tile_off(int r, int c, int R) {
+// R is a template argument so that every use has it as a constant: with R a function argument, nvcc 13.0 folds it
+// into the function before inlining only when every call in the translation unit passes the same value, so another
+// kernel in the unit (the bench's self-tests) changed the code this kernel got (180 registers against 168).
+template <int R> __host__ __device__ __forceinline__ uint32_t tile_off(int r, int c) {
     return (uint32_t)((c >> 6) * R * 128 + r * 128 + ((((c & 63) >> 3) ^ (r & 7)) << 4) + (c & 7) * 2);
 }
 
@@ -131,11 +180,13 @@ __device__ __forceinline__ int div_small(int r, float rcp_g) { return __float2in
 
 // wgmma wrappers (generated: d is N / 2 f32 registers; accum 0 overwrites d; TB the transpose-B immediate).
 // _ss: A and B from shared-memory descriptors; _rs: A from four registers (the m16n8k16 A fragment).
-template <int TB> __device__ __forceinline__ void mma_n128_ss(float (&d)[64], uint64_t a, uint64_t b, int accum) {
+// m64n64k16 SS: S = Q K^T (64 keys a tile); m64n128k16 RS: O += P V; m64n64k16 RS: the bench's self-tests only.
+// Templates, so a build that does not use one emits nothing for it.
+template <int TB> __device__ __forceinline__ void mma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int accum) {
     asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65, p, 1, 1, 0, %67;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
         : "l"(a), "l"(b), "r"(accum), "n"(TB)
         : "memory");
 }
@@ -149,18 +200,6 @@ template <int TB> __device__ __forceinline__ void mma_n128_rs(float (&d)[64], co
         : "memory");
 }
 
-
-// m64n64k16: the self-tests (bench) and attn_prefill_wgmma64_hd128_bf16's S = Q K^T (64 keys a tile); templates, so
-// a build that uses neither emits nothing for them.
-template <int TB> __device__ __forceinline__ void mma_n64_ss(float (&d)[32], uint64_t a, uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33, p, 1, 1, 0, %35;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(a), "l"(b), "r"(accum), "n"(TB)
-        : "memory");
-}
-
 template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accum) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
@@ -171,9 +210,10 @@ template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], con
 }
 
 // A thread's two accumulator rows (A: e < 2, B: e >= 2 of s[4 n + e]; column 8 n + 2 t + (e & 1) of the key tile)
-// through the online softmax, for both prefill kernels (NC: 8-key column chunks a key tile, 16 or 8). mA / mB the
-// running maxima (raw score units), lA / lB the thread's partial row sums.
-template <int NC> struct RowSoftmax {
+// through the online softmax (NC = 8: 8-key column chunks of a 64-key tile). mA / mB the running maxima (raw
+// score units), lA / lB the thread's partial row sums.
+struct RowSoftmax {
+    static constexpr int NC = wgq::BN / 8;
     float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
 
     // The softmax of one S tile (its wgmma group waited for) with keys from key0; mask: a diagonal (or past-the-end)
@@ -274,58 +314,36 @@ template <int NC> struct RowSoftmax {
 
 }  // namespace wg
 
-namespace wgp {
-constexpr int HD = 128, BM = 128, BN = 128, STAGES = 3, THREADS = 256;
-constexpr uint32_t Q_BYTES = BM * HD * 2, KV_BYTES = BN * HD * 2, STAGE_BYTES = 2 * KV_BYTES;
-constexpr uint32_t Q_HALF = BM * 128, KV_HALF = BN * 128;  // bytes between the two 64-column halves
-constexpr int SMEM = 1024 + Q_BYTES + STAGES * STAGE_BYTES;  // 1 KiB: room to align the swizzle atoms
-static_assert(SMEM <= 227 * 1024, "sm_90's opt-in shared memory a block");
-}  // namespace wgp
-
-// MN-major V descriptor strides, as the PTX ISA's matrix-descriptor section and CUTLASS's MN-major 128B-swizzle
-// layouts assign them: LBO steps to the next 64-column half, SBO to the next 8 keys (one 1024-byte swizzle atom).
-// The bench's self-test vi checks this assignment on the GPU.
-namespace wgp {
-constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;
-}  // namespace wgp
-
-// Keys [base, base + BN) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`
-// (zero K gives score 0, masked anyway; zero V keeps padded keys from adding NaN). 16 threads a key row, so a
-// row's 256 contiguous bytes are one coalesced read; each thread looks its rows' pages up in the block table.
-// bs_shift = log2(bs) when the block size is a power of two (16, the default), else -1: the page and the offset in
-// it are then a shift and a mask instead of an integer division and remainder by a runtime divisor (about 20
-// instructions each, for 8 keys a thread a tile: the kernel issues more instructions than its tensor work hides).
-// NT threads load a tile of BN key rows (both prefill kernels): 16 threads a row, thread tid rows tid / 16 + NT / 16 i.
-template <int BN, int NT>
+// Keys [base, base + 64) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`
+// (zero K gives score 0, masked anyway; zero V keeps padded keys from adding NaN), for any block size: 16 threads a
+// key row, so a row's 256 contiguous bytes are one coalesced read; thread tid copies chunk tid & 15 of rows
+// tid / 16 + 8 i and looks each row's page up in the block table. bs_shift = log2(bs) when the block size is a power
+// of two (16, the default), else -1: the page and the offset in it are then a shift and a mask instead of an integer
+// division and remainder by a runtime divisor (about 20 instructions each: the kernel issues more instructions than
+// its tensor work hides). load_kv below takes this path only for a block size that is not a power of two >= 16.
 __device__ __forceinline__ void load_kv_rows(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
                                              const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
                                              int bs_shift, int tid) {
-    constexpr int HD = 128;
-    constexpr uint32_t KV_BYTES = BN * HD * 2;
+    using namespace wgq;
     const int c = tid & 15;
 #pragma unroll
-    for (int i = 0; i < BN * 16 / NT; i++) {
-        const int r = (tid >> 4) + (NT / 16) * i, key = base + r;
+    for (int i = 0; i < BN * 16 / THREADS; i++) {
+        const int r = (tid >> 4) + (THREADS / 16) * i, key = base + r;
         const bool ok = key < end;
         size_t off = 0;
         if (ok) {
             const int page = bs_shift >= 0 ? key >> bs_shift : key / bs;
             off = (((size_t)bt[page] * nkv + kvh) * bs + (key - page * bs)) * HD + c * 8;
         }
-        const uint32_t o = wg::tile_off(r, c * 8, BN);
+        const uint32_t o = wg::tile_off<BN>(r, c * 8);
         wg::cp_async16(dst + o, kc + off, ok ? 16 : 0);
         wg::cp_async16(dst + KV_BYTES + o, vc + off, ok ? 16 : 0);
     }
 }
-__device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
-                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
-                                        int bs_shift, int tid) {
-    load_kv_rows<wgp::BN, wgp::THREADS>(dst, kc, vc, bt, base, end, kvh, nkv, bs, bs_shift, tid);
-}
 
-// One query tile of one KV head, as both prefill kernels read it: tiles[3 tile ..] = (sequence, first token, tokens),
-// the tile's first position pos0 and its key range [0, kv_end), the sequence's block table, log2 of the block size
-// (-1 unless a power of two), G query heads a KV head and 1 / G.
+// One query tile of one KV head: tiles[3 tile ..] = (sequence, first token, tokens), the tile's first position pos0
+// and its key range [0, kv_end), the sequence's block table, log2 of the block size (-1 unless a power of two), G
+// query heads a KV head and 1 / G.
 struct PrefillTile {
     int seq, t0, count, pos0, kv_end, G, bs_shift;
     float rcp_g;
@@ -346,40 +364,71 @@ struct PrefillTile {
         bs_shift = (bs & (bs - 1)) == 0 ? __ffs(bs) - 1 : -1;
     }
 
-    // Q rows r = token * G + head of KV head kvh into the BM-row tile at sQ (NT threads, 16 a row), zero past
-    // `count` (zero rows score 0 everywhere: finite, never written)
-    template <int BM, int NT>
+    // Q rows r = token * G + head of KV head kvh into the 64-row tile at sQ (16 threads a row), zero past `count`
+    // (zero rows score 0 everywhere: finite, never written)
     __device__ __forceinline__ void load_q(uint32_t sQ, const bf* __restrict__ q, int nh, int kvh, int tid) const {
+        using namespace wgq;
         const int c = tid & 15;
 #pragma unroll
-        for (int i = 0; i < BM * 16 / NT; i++) {
-            const int r = (tid >> 4) + (NT / 16) * i, tok = wg::div_small(r, rcp_g), g = r - tok * G;
+        for (int i = 0; i < BM * 16 / THREADS; i++) {
+            const int r = (tid >> 4) + (THREADS / 16) * i, tok = wg::div_small(r, rcp_g), g = r - tok * G;
             const bool ok = tok < count;
             const bf* src = ok ? q + (size_t)(t0 + tok) * nh * 128 + (kvh * G + g) * 128 + c * 8 : q;
-            wg::cp_async16(sQ + wg::tile_off(r, c * 8, BM), src, ok ? 16 : 0);
+            wg::cp_async16(sQ + wg::tile_off<BM>(r, c * 8), src, ok ? 16 : 0);
         }
     }
 };
 
-// Arguments exactly as attn_prefill_tc_hd128_bf16 (attention_paged.cu): grid (n tiles, nkv), block 256 here,
-// dynamic shared memory wgp::SMEM. Tiles hold <= 128 / G tokens; blocks take them in reverse (longest first).
-extern "C" __global__ void __launch_bounds__(wgp::THREADS, 1)
-attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, const bf* __restrict__ kc,
-                              const bf* __restrict__ vc, const int* __restrict__ tiles,
-                              const int* __restrict__ query_start, const int* __restrict__ context_lens,
-                              const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
-                              float scale) {
-    using namespace wgp;
+// Keys [base, base + 64) of KV head kvh into one stage, as load_kv_rows, with half its block-table reads: thread tid
+// copies chunk c = tid & 15 of rows r0 + 8 i (r0 = tid >> 4 < 8, i < 8). base is a multiple of 64, so for a
+// power-of-two block size >= 16 (bs_shift >= 4) keys base + r0 + 16 m and base + r0 + 16 m + 8 lie in one page
+// (their offset in a 16-key group is r0 and r0 + 8 < 16): one block-table read serves both, the second row's source
+// is the first's + 8 keys and its tile offset the first's + 1,024 ((r + 8) & 7 == r & 7).
+__device__ __forceinline__ void load_kv(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
+                                        const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
+                                        int bs_shift, int tid) {
+    using namespace wgq;
+    const int c = tid & 15, r0 = tid >> 4;
+    if (bs_shift >= 4) {  // uniform: the block size is the same for every thread
+#pragma unroll
+        for (int m = 0; m < BN / 16; m++) {
+            const int r = r0 + 16 * m, key = base + r;
+            const bool ok0 = key < end, ok1 = key + 8 < end;
+            size_t off = 0;
+            if (ok0) off = (((size_t)bt[key >> bs_shift] * nkv + kvh) * bs + (key & (bs - 1))) * HD + c * 8;
+            const uint32_t o = wg::tile_off<BN>(r, c * 8);
+            // the + 8 keys source is inside the same page (or the cache's first rows when !ok0): a valid address,
+            // read for 0 bytes when !ok1
+            wg::cp_async16(dst + o, kc + off, ok0 ? 16 : 0);
+            wg::cp_async16(dst + KV_BYTES + o, vc + off, ok0 ? 16 : 0);
+            wg::cp_async16(dst + o + 1024, kc + off + 8 * HD, ok1 ? 16 : 0);
+            wg::cp_async16(dst + KV_BYTES + o + 1024, vc + off + 8 * HD, ok1 ? 16 : 0);
+        }
+    } else {
+        load_kv_rows(dst, kc, vc, bt, base, end, kvh, nkv, bs, bs_shift, tid);
+    }
+}
+
+// Arguments exactly as attn_prefill_tc_hd128_bf16 (attention_paged.cu); grid (n tiles, nkv), block wgq::THREADS =
+// 128, dynamic shared memory wgq::SMEM. Tiles hold <= 64 / G tokens; blocks take them in reverse (longest first,
+// PrefillTileOrder).
+extern "C" __global__ void __launch_bounds__(wgq::THREADS, 2)
+attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, const bf* __restrict__ kc,
+                                const bf* __restrict__ vc, const int* __restrict__ tiles,
+                                const int* __restrict__ query_start, const int* __restrict__ context_lens,
+                                const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
+                                float scale) {
+    using namespace wgq;
     using namespace wg;
-    extern __shared__ unsigned char wg_smem[];
-    const uint32_t sQ = (saddr(wg_smem) + 1023) & ~1023u;
+    extern __shared__ unsigned char wq_smem[];
+    const uint32_t sQ = (saddr(wq_smem) + 1023) & ~1023u;
     const uint32_t sKV = sQ + Q_BYTES;
     const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
     const PrefillTile pt(tile, tiles, query_start, context_lens, block_tables, bt_stride, nh, nkv, bs);
     const int G = pt.G, t0 = pt.t0, count = pt.count, pos0 = pt.pos0, kv_end = pt.kv_end, bs_shift = pt.bs_shift;
     const float rcp_g = pt.rcp_g;
     const int* bt = pt.bt;
-    pt.load_q<BM, THREADS>(sQ, q, nh, kvh, tid);
+    pt.load_q(sQ, q, nh, kvh, tid);
     const int ntiles = (kv_end + BN - 1) / BN;
     load_kv(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
     cp_commit();
@@ -391,25 +440,24 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     cp_commit();
 #endif
 
-    const int wgi = tid >> 7, w = (tid >> 5) & 3, lane = tid & 31, t = lane & 3;
-    const int rA = wgi * 64 + w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
+    const int w = tid >> 5, lane = tid & 31, t = lane & 3;
+    const int rA = w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
     const int tokA = div_small(rA, rcp_g), tokB = div_small(rB, rcp_g);
     const int limA = tokA < count ? pos0 + tokA : -1;  // last visible key (inclusive); -1: padding row
     const int limB = tokB < count ? pos0 + tokB : -1;
-    // the smallest limit of the warpgroup's rows: key tiles past it need the mask. Both warpgroups take every key
-    // tile of the block, even one past all their own rows' keys (then fully masked, adding nothing): a wgmma
-    // under a branch that depends on the thread index makes ptxas serialize every wgmma of the kernel (C7520).
-    const int wg_first_lim = pos0 + div_small(wgi * 64, rcp_g);
+    // row 0 (token 0) has the smallest limit of the block: key tiles past pos0 need the mask
     const float sl2 = scale * 1.4426950408889634f;
 
-    float o[64], s[64];
-    uint32_t p[8][4];
-    RowSoftmax<16> rows;
+    float o[64], s[32];
+    uint32_t p[4][4];
+    RowSoftmax rows;
 #pragma unroll
-    for (int i = 0; i < 64; i++) o[i] = s[i] = 0.f;
+    for (int i = 0; i < 64; i++) o[i] = 0.f;
 #pragma unroll
-    for (int k = 0; k < 8; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
-    const uint64_t dQ = make_desc(sQ + wgi * 64 * 128, 16, 1024);
+    for (int i = 0; i < 32; i++) s[i] = 0.f;
+#pragma unroll
+    for (int k = 0; k < 4; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
+    const uint64_t dQ = make_desc(sQ, 16, 1024);
     const uint64_t dK = make_desc(sKV, 16, 1024);
     const uint64_t dV = make_desc(sKV + KV_BYTES, V_LBO, V_SBO);
 
@@ -430,18 +478,18 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
         const uint32_t st = (j % STAGES) * STAGE_BYTES;
 #pragma unroll
         for (int k = 0; k < 8; k++)
-            mma_n128_ss<0>(s, desc_add(dQ, (k >> 2) * Q_HALF + (k & 3) * 32),
-                           desc_add(dK, st + (k >> 2) * KV_HALF + (k & 3) * 32), k > 0);
+            mma_n64_ss<0>(s, desc_add(dQ, (k >> 2) * Q_HALF + (k & 3) * 32),
+                          desc_add(dK, st + (k >> 2) * KV_HALF + (k & 3) * 32), k > 0);
         commit();
     };
     auto issue_pv = [&](int j) {
         const uint32_t st = (j % STAGES) * STAGE_BYTES;
 #pragma unroll
-        for (int k = 0; k < 8; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
+        for (int k = 0; k < 4; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
         commit();
     };
     auto softmax = [&](int j, bool pv) {
-        rows.step(s, o, p, j * BN + BN - 1 > wg_first_lim, j * BN, limA, limB, t, sl2, pv);
+        rows.step(s, o, p, j * BN + BN - 1 > pos0, j * BN, limA, limB, t, sl2, pv);
     };
 
     // The wgmma issues sit outside any branch on the thread index and in one fence ... commit run each: ptxas
@@ -484,211 +532,3 @@ attn_prefill_wgmma_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, co
     }
     rows.store(out, o, rA, rB, tokA, tokB, count, t0, nh, kvh, G, t);
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// attn_prefill_wgmma64_hd128_bf16 (only with EMBER_WGMMA_TWO_BLOCKS=1; the default build has just the kernel above):
-// two resident blocks a SM instead of one, so the warp schedulers interleave two independent blocks (one block's
-// softmax, prologue or epilogue overlaps the other's wgmmas, as FlashAttention-2's occupancy does) where the kernel
-// above runs its two warpgroups in lockstep (one __syncthreads a key tile) and idles through each tile's prologue.
-// Same arguments and paged KV layout; grid (n tiles, nkv), block 128, dynamic shared memory wgq::SMEM = 115,712.
-// The TILE CONTRACT CHANGES: one block = one 64-row query tile, so tiles hold <= 64 / G tokens (G = 6: 10 tokens =
-// 60 rows, 4 padding rows). In the engine (not done: the Java is unchanged) Kernels.prefillTileTokens would return
-// 64 / group for this kernel (TC_PREFILL_ROWS / 2), which StepInputs receives as its tile size from CudaBackend and
-// PrefillTileOrder orders unchanged (it only sorts the tiles StepInputs cut); WgmmaPrefill.KERNEL, THREADS (128)
-// and SHARED_BYTES (1024 + 64 * 128 * 2 + 3 * 2 * 64 * 128 * 2) would name this kernel, and attn_prefill_tc (the
-// fallback on the same tiles) accepts any tile of <= 128 / G tokens, so it runs 64-row tiles unchanged.
-//
-// Design numbers (H100 / H200, sm_90: 65,536 registers, 228 KiB shared memory a SM, 227 KiB a block opt-in, 1 KiB
-// reserved by the system for each resident block, at most 64 warps a SM):
-//   threads: one warpgroup (128 threads, 4 warps) a block; two blocks = 8 warps a SM = 2 a scheduler, as today, but
-//   from two independent blocks (no barrier between them).
-//   registers: __launch_bounds__(128, 2) caps them at 65,536 / (2 x 128) = 256 -> 255; the accumulators are o 64 +
-//   s 32 + p 16 = 112 a thread (today o 64 + s 64 + p 32 = 160), so ptxas lands far below (see the figures below);
-//   2 x 128 x 240 = 61,440 < 65,536 would hold even at 240.
-//   shared memory: Q 64 x 128 bf16 = 16 KiB + 3 stages x (K + V of 64 keys = 2 x 16 KiB) = 96 KiB + 1 KiB to align
-//   the 1,024-byte swizzle atoms = 113 KiB = 115,712 bytes a block; with the reserved 1 KiB, 2 x 114 KiB = 228 KiB:
-//   exactly the SM's capacity, so 2 blocks a SM (cudaOccupancyMaxActiveBlocksPerMultiprocessor must say 2 with the
-//   carveout at its maximum, cudaSharedmemCarveoutMaxShared; the bench prints it and flags anything else). A
-//   fourth stage or a 2 KiB slack would drop to one block.
-//   wgmma: S(j) = Q K(j)^T is 8 x m64n64k16 (A = Q, B = K, both K-major from shared memory, 8 k16 steps over hd
-//   128: two 64-column swizzle halves, +32 bytes a step inside a half, + R x 128 bytes for the second half, R = 64
-//   rows for both Q and K here); O += P(j-1) V(j-1) is 4 x m64n128k16 (A = P from registers, B = V MN-major through
-//   the transpose flag: start + 16 k x 128 bytes a step, LBO = the 64-column half stride = 64 x 128 = 8,192 bytes,
-//   SBO = 1,024 = 8 keys). The bench's self-tests iv (m64n64, K = 128, B K-major) and vii (m64n128 RS, V of 64 keys)
-//   check exactly these two shapes and strides.
-//   tensor work a 64-key tile: 64 x 64 x 128 x 2 x 2 = 2.1 MFLOP = 512 SM cycles at the H100's ~4,096 dense bf16
-//   FLOP a cycle a SM (today's 128 x 128 tile: 2,048 cycles, two warpgroups).
-//   per key tile and thread: 8 cp.async of K and 8 of V (64 keys x 16 chunks x 2 / 128 threads), as today, but
-//   for half the FLOP; the page lookups are halved back (keys r and r + 8 of a thread share a page when the block
-//   size is a power of two >= 16), so one block-table read and one 64-bit offset serve two rows.
-// What doubles: each K/V tile loaded from L2 / HBM into shared memory serves 64 query rows instead of 128, so K/V
-// global (L2) reads and the cp.async writes to shared memory double per FLOP, and so do the per-key-tile fixed costs
-// (row-max shuffles, the __syncthreads, the mask test, the O-rescale vote). The wgmma operand reads from shared
-// memory do not double for K and V (each 64-row warpgroup already read the whole K and V tile) but Q is re-read
-// once per 64 keys instead of once per 128: per 64-key tile a block reads Q 16 + K 16 + V 16 KiB and writes 32 KiB,
-// 80 KiB = 640 cycles at 128 B a cycle, against 512 cycles of tensor work (today 224 KiB = 1,750 cycles against
-// 2,048): shared memory would bind before the tensor cores above ~80 % of their peak, far above the ~25 % this
-// kernel family reaches.
-// ptxas -v, sm_90a (nvcc 13.0.88, -DEMBER_WGMMA_TWO_BLOCKS=1): 180 registers (2 x 128 x 180 = 46,080 of 65,536;
-// allocated 184 a thread in 256-register warp units: 47,104), 0 bytes stack frame, 0 bytes spill stores / loads, 1
-// barrier, no C7513 / C7519 / C7520 note; 24 wgmma in the PTX (S(0), then S(j) + P V(j - 1) in the loop, the last
-// P V). The kernel above compiles to the same PTX and cubin with or without the macro. Not yet run on a GPU.
-#ifndef EMBER_WGMMA_TWO_BLOCKS
-#define EMBER_WGMMA_TWO_BLOCKS 1
-#endif
-#if EMBER_WGMMA_TWO_BLOCKS
-namespace wgq {
-constexpr int HD = 128, BM = 64, BN = 64, STAGES = 3, THREADS = 128;
-constexpr uint32_t Q_BYTES = BM * HD * 2, KV_BYTES = BN * HD * 2, STAGE_BYTES = 2 * KV_BYTES;  // 16, 16, 32 KiB
-constexpr uint32_t Q_HALF = BM * 128, KV_HALF = BN * 128;  // 8,192 bytes between the two 64-column halves
-constexpr int SMEM = 1024 + Q_BYTES + STAGES * STAGE_BYTES;  // 115,712 = 113 KiB
-constexpr uint32_t V_LBO = KV_HALF, V_SBO = 1024;  // as wgp's, for a 64-key V tile (self-test vii)
-static_assert(2 * (SMEM + 1024) <= 228 * 1024, "two blocks a SM: 228 KiB a SM, 1 KiB reserved a block");
-}  // namespace wgq
-
-// Keys [base, base + 64) of KV head kvh into one stage (K at dst, V at dst + KV_BYTES), zero-filled past `end`, as
-// load_kv. Thread tid copies chunk c = tid & 15 of rows r0 + 8 i (r0 = tid >> 4 < 8, i < 8). base is a multiple of
-// 64, so for a power-of-two block size >= 16 (bs_shift >= 4) keys base + r0 + 16 m and base + r0 + 16 m + 8 lie in
-// one page (their offset in a 16-key group is r0 and r0 + 8 < 16): one block-table read serves both, the second
-// row's source is the first's + 8 keys and its tile offset the first's + 1,024 ((r + 8) & 7 == r & 7).
-__device__ __forceinline__ void load_kv64(uint32_t dst, const bf* __restrict__ kc, const bf* __restrict__ vc,
-                                          const int* __restrict__ bt, int base, int end, int kvh, int nkv, int bs,
-                                          int bs_shift, int tid) {
-    using namespace wgq;
-    const int c = tid & 15, r0 = tid >> 4;
-    if (bs_shift >= 4) {  // uniform: the block size is the same for every thread
-#pragma unroll
-        for (int m = 0; m < BN / 16; m++) {
-            const int r = r0 + 16 * m, key = base + r;
-            const bool ok0 = key < end, ok1 = key + 8 < end;
-            size_t off = 0;
-            if (ok0) off = (((size_t)bt[key >> bs_shift] * nkv + kvh) * bs + (key & (bs - 1))) * HD + c * 8;
-            const uint32_t o = wg::tile_off(r, c * 8, BN);
-            // the + 8 keys source is inside the same page (or the cache's first rows when !ok0): a valid address,
-            // read for 0 bytes when !ok1
-            wg::cp_async16(dst + o, kc + off, ok0 ? 16 : 0);
-            wg::cp_async16(dst + KV_BYTES + o, vc + off, ok0 ? 16 : 0);
-            wg::cp_async16(dst + o + 1024, kc + off + 8 * HD, ok1 ? 16 : 0);
-            wg::cp_async16(dst + KV_BYTES + o + 1024, vc + off + 8 * HD, ok1 ? 16 : 0);
-        }
-    } else {
-        load_kv_rows<BN, THREADS>(dst, kc, vc, bt, base, end, kvh, nkv, bs, bs_shift, tid);
-    }
-}
-
-// Arguments exactly as attn_prefill_wgmma_hd128_bf16; grid (n tiles, nkv), block wgq::THREADS = 128, dynamic shared
-// memory wgq::SMEM. Tiles hold <= 64 / G tokens; blocks take them in reverse (longest first, PrefillTileOrder).
-extern "C" __global__ void __launch_bounds__(wgq::THREADS, 2)
-attn_prefill_wgmma64_hd128_bf16(bf* __restrict__ out, const bf* __restrict__ q, const bf* __restrict__ kc,
-                                const bf* __restrict__ vc, const int* __restrict__ tiles,
-                                const int* __restrict__ query_start, const int* __restrict__ context_lens,
-                                const int* __restrict__ block_tables, int bt_stride, int nh, int nkv, int bs,
-                                float scale) {
-    using namespace wgq;
-    using namespace wg;
-    extern __shared__ unsigned char wq_smem[];
-    const uint32_t sQ = (saddr(wq_smem) + 1023) & ~1023u;
-    const uint32_t sKV = sQ + Q_BYTES;
-    const int tile = gridDim.x - 1 - blockIdx.x, kvh = blockIdx.y, tid = threadIdx.x;
-    const PrefillTile pt(tile, tiles, query_start, context_lens, block_tables, bt_stride, nh, nkv, bs);
-    const int G = pt.G, t0 = pt.t0, count = pt.count, pos0 = pt.pos0, kv_end = pt.kv_end, bs_shift = pt.bs_shift;
-    const float rcp_g = pt.rcp_g;
-    const int* bt = pt.bt;
-    pt.load_q<BM, THREADS>(sQ, q, nh, kvh, tid);
-    const int ntiles = (kv_end + BN - 1) / BN;
-    load_kv64(sKV, kc, vc, bt, 0, kv_end, kvh, nkv, bs, bs_shift, tid);
-    cp_commit();
-#if EMBER_WGMMA_EARLY_KV
-    if (ntiles > 1) load_kv64(sKV + STAGE_BYTES, kc, vc, bt, BN, kv_end, kvh, nkv, bs, bs_shift, tid);
-    cp_commit();
-#endif
-
-    const int w = tid >> 5, lane = tid & 31, t = lane & 3;
-    const int rA = w * 16 + (lane >> 2), rB = rA + 8;  // this thread's two accumulator rows
-    const int tokA = div_small(rA, rcp_g), tokB = div_small(rB, rcp_g);
-    const int limA = tokA < count ? pos0 + tokA : -1;  // last visible key (inclusive); -1: padding row
-    const int limB = tokB < count ? pos0 + tokB : -1;
-    // row 0 (token 0) has the smallest limit of the block: key tiles past pos0 need the mask
-    const float sl2 = scale * 1.4426950408889634f;
-
-    float o[64], s[32];
-    uint32_t p[4][4];
-    RowSoftmax<8> rows;
-#pragma unroll
-    for (int i = 0; i < 64; i++) o[i] = 0.f;
-#pragma unroll
-    for (int i = 0; i < 32; i++) s[i] = 0.f;
-#pragma unroll
-    for (int k = 0; k < 4; k++) p[k][0] = p[k][1] = p[k][2] = p[k][3] = 0u;
-    const uint64_t dQ = make_desc(sQ, 16, 1024);
-    const uint64_t dK = make_desc(sKV, 16, 1024);
-    const uint64_t dV = make_desc(sKV + KV_BYTES, V_LBO, V_SBO);
-
-    // as in attn_prefill_wgmma_hd128_bf16: tile j landed and visible to the async proxy, every thread past
-    // iteration j - 1, so tile j - 2's stage (read by P V(j - 2), waited for there) is free for tile j + 1
-    auto sync_tile = [&]() {
-        cp_wait<0>();
-        fence_proxy_async();
-        __syncthreads();
-    };
-    auto prefetch = [&](int j) {
-        if (j + 1 < ntiles) load_kv64(sKV + ((j + 1) % STAGES) * STAGE_BYTES, kc, vc, bt, (j + 1) * BN, kv_end, kvh, nkv, bs, bs_shift, tid);
-        cp_commit();
-    };
-    auto issue_s = [&](int j) {
-        const uint32_t st = (j % STAGES) * STAGE_BYTES;
-#pragma unroll
-        for (int k = 0; k < 8; k++)
-            mma_n64_ss<0>(s, desc_add(dQ, (k >> 2) * Q_HALF + (k & 3) * 32),
-                          desc_add(dK, st + (k >> 2) * KV_HALF + (k & 3) * 32), k > 0);
-        commit();
-    };
-    auto issue_pv = [&](int j) {
-        const uint32_t st = (j % STAGES) * STAGE_BYTES;
-#pragma unroll
-        for (int k = 0; k < 4; k++) mma_n128_rs<1>(o, p[k], desc_add(dV, st + k * 16 * 128), 1);
-        commit();
-    };
-    auto softmax = [&](int j, bool pv) {
-        rows.step(s, o, p, j * BN + BN - 1 > pos0, j * BN, limA, limB, t, sl2, pv);
-    };
-
-    // every wgmma outside any branch on the thread index, each run inside one fence ... commit (no C7513 / C7520)
-#if EMBER_WGMMA_EARLY_KV
-    cp_wait<1>();  // Q and tile 0
-    fence_proxy_async();
-    __syncthreads();
-#else
-    sync_tile();
-#endif
-    reg_fence(s);
-    fence();
-    issue_s(0);
-#if !EMBER_WGMMA_EARLY_KV
-    prefetch(0);
-#endif
-    wait<0>();
-    softmax(0, false);
-    for (int j = 1; j < ntiles; j++) {
-        sync_tile();
-        reg_fence(s);
-        reg_fence(o);
-        reg_fence(p);
-        fence();
-        issue_s(j);
-        issue_pv(j - 1);
-        prefetch(j);
-        wait<1>();  // S(j) done; P V(j - 1) may still run
-        softmax(j, true);
-    }
-    {  // P V of the last tile
-        reg_fence(o);
-        reg_fence(p);
-        fence();
-        issue_pv(ntiles - 1);
-        wait<0>();
-        reg_fence(o);
-    }
-    rows.store(out, o, rA, rB, tokA, tokB, count, t0, nh, kvh, G, t);
-}
-#endif  // EMBER_WGMMA_TWO_BLOCKS

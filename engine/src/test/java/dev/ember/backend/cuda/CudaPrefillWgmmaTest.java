@@ -26,11 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * attn_prefill_wgmma_hd128_bf16 (the sm_90a image) and attn_prefill_tc_hd128_bf16, each through
- * {@link Kernels#attnPrefill} on the same tiles, against the CPU backend's paged attention, within the bfloat16
- * tolerance of CudaKernelsTest's prefill test. Runs on a compute capability 9 GPU with a build that has the sm_90a
- * image (nvcc with sm_90a); skipped by assumption elsewhere. On such a GPU a missing image fails rather than skips,
- * so a GPU run cannot pass without having run the kernel: set -Dember.cuda.wgmmaPrefill=false to skip on purpose.
+ * attn_prefill_wgmma64_hd128_bf16 (the sm_90a image) and attn_prefill_tc_hd128_bf16, each through
+ * {@link Kernels#attnPrefill} on the same tiles (the wgmma kernel's 64-row ones), against the CPU backend's paged
+ * attention, within the bfloat16 tolerance of CudaKernelsTest's prefill test. Runs on a compute capability 9 GPU
+ * with a build that has the sm_90a image (nvcc with sm_90a); skipped by assumption elsewhere. On such a GPU a missing
+ * image fails rather than skips, so a GPU run cannot pass without having run the kernel: set
+ * -Dember.cuda.wgmmaPrefill=false to skip on purpose.
  */
 @Tag("gpu")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
