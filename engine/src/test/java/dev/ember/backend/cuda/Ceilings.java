@@ -28,7 +28,7 @@ record Ceilings(double tflops, double gbs) {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "GEMM %.0f TFLOP/s (cuBLAS bf16 %d³), copy %.0f GB/s (device to device)",
-                tflops, GEMM, GEMM, gbs);
+                tflops, GEMM, gbs);
     }
 
     private static double copyGbs(CudaStream stream) {
