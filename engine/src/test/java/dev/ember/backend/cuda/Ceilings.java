@@ -74,31 +74,38 @@ record Ceilings(double tflops, double gbs) {
     }
 
     /**
-     * Milliseconds of one run: the mean of {@code reps} back-to-back runs between two events, after three
-     * untimed ones; the best of three such rounds (a ceiling: what the card reaches, not an average with noise).
+     * Milliseconds of one run: the mean of {@code reps} back-to-back runs between two events, after three untimed
+     * ones; the best of three such rounds (a ceiling: what the card reaches, not an average with noise).
      */
     private static double bestMillis(CudaStream stream, Runnable run, int reps) {
+        for (int i = 0; i < 3; i++) {
+            run.run();
+        }
+        double best = Double.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            best = Math.min(best, millis(stream, () -> {
+                for (int i = 0; i < reps; i++) {
+                    run.run();
+                }
+            }) / reps);
+        }
+        return best;
+    }
+
+    /** GPU milliseconds between two events recorded on {@code stream} around what {@code run} enqueues. */
+    static double millis(CudaStream stream, Runnable run) {
         CUevent start = new CUevent();
         CUevent end = new CUevent();
         Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
         Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
         try {
-            for (int i = 0; i < 3; i++) {
-                run.run();
-            }
-            double best = Double.MAX_VALUE;
+            Cuda.check(JCudaDriver.cuEventRecord(start, stream.handle()), "cuEventRecord");
+            run.run();
+            Cuda.check(JCudaDriver.cuEventRecord(end, stream.handle()), "cuEventRecord");
+            Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
             float[] ms = new float[1];
-            for (int round = 0; round < 3; round++) {
-                Cuda.check(JCudaDriver.cuEventRecord(start, stream.handle()), "cuEventRecord");
-                for (int i = 0; i < reps; i++) {
-                    run.run();
-                }
-                Cuda.check(JCudaDriver.cuEventRecord(end, stream.handle()), "cuEventRecord");
-                Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
-                Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
-                best = Math.min(best, ms[0] / reps);
-            }
-            return best;
+            Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
+            return ms[0];
         } finally {
             JCudaDriver.cuEventDestroy(start);
             JCudaDriver.cuEventDestroy(end);

@@ -7,8 +7,6 @@ import dev.ember.model.ModelConfigLoader;
 import dev.ember.sampling.SamplingParams;
 import dev.ember.weights.SafetensorsCheckpoint;
 import dev.ember.model.WeightLoader;
-import jcuda.driver.CUevent;
-import jcuda.driver.JCudaDriver;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -180,26 +178,11 @@ public final class StepProfile {
     }
 
     private static double gpuMillis(CudaBackend gpu, Runnable r, int reps) {
-        CUevent start = new CUevent();
-        CUevent end = new CUevent();
-        Cuda.check(JCudaDriver.cuEventCreate(start, 0), "cuEventCreate");
-        Cuda.check(JCudaDriver.cuEventCreate(end, 0), "cuEventCreate");
-        try {
-            float[] ms = new float[1];
-            double total = 0;
-            for (int i = 0; i < reps; i++) {
-                Cuda.check(JCudaDriver.cuEventRecord(start, gpu.stream().handle()), "cuEventRecord");
-                r.run();
-                Cuda.check(JCudaDriver.cuEventRecord(end, gpu.stream().handle()), "cuEventRecord");
-                Cuda.check(JCudaDriver.cuEventSynchronize(end), "cuEventSynchronize");
-                Cuda.check(JCudaDriver.cuEventElapsedTime(ms, start, end), "cuEventElapsedTime");
-                total += ms[0];
-            }
-            return total / reps;
-        } finally {
-            JCudaDriver.cuEventDestroy(start);
-            JCudaDriver.cuEventDestroy(end);
+        double total = 0;
+        for (int i = 0; i < reps; i++) {
+            total += Ceilings.millis(gpu.stream(), r);
         }
+        return total / reps;
     }
 
     private static void report(String what, Map<String, Double> ms, double gemmFlops, double attnFlops, double attnBytes,
