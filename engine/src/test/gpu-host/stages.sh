@@ -12,6 +12,7 @@
 #   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
 #   parity         HfParityTest (the transformers references are written by torch on the GPU first, ~2.5 min)
+#   paritywg       the same on the overlay's engine
 #   guided         qwen2-1.5b with --guided-json, then a run with the step timeline (the GPU's idle time between steps)
 #   profile        StepProfile: decode 256 x 600, prefill 8 x 1,024, the decode GEMM table, floors at the ceilings it measures (PEAKS="TFLOPS GBS" replaces them)
 set -uo pipefail
@@ -56,6 +57,8 @@ for s in "${stages[@]}"; do
         --scan-classpath $D/wg/test-classes --include-tag gpu --details=tree > $R/unit-wg.log 2>&1
       counts $R/unit-wg.log;;
     parity) OUT=$R STAGES=parity PARITY_TIMEOUT=150 $D/suite.sh; counts $R/parity.log;;
+    paritywg) env $WG OUT=$R STAGES=parity PARITY_TIMEOUT=150 $D/suite.sh; mv $R/parity.log $R/parity-wg.log
+      counts $R/parity-wg.log;;
     guided)
       OUT=$R BENCH_TIMEOUT=120 VARIANTS="guided|--warmup 32 --runs 2 --guided-json $D/labeling-schema.json;timeline|--warmup 32 --runs 1|-Dember.cuda.timeline=true" $D/variants.sh qwen2-1.5b
       tail -2 $R/variants.txt >> $S; grep -h "step timeline" $R/bench-qwen2-1.5b-timeline.log | cut -c1-700 >> $S;;
