@@ -37,6 +37,10 @@ public final class StepProfile {
         int decodeContext = arg(args, 2, 600);
         int prefillSeqs = arg(args, 3, 8);
         int prefillLen = arg(args, 4, 1024);
+        if (args.length == 6) {
+            throw new IllegalArgumentException("peakTflops " + args[5] + " without peakGBs: give both peaks, or neither"
+                    + " to measure them on this card");
+        }
         int bs = 16;
         ModelConfig c = ModelConfigLoader.load(dir);
         int prefillTokens = prefillSeqs * prefillLen;
