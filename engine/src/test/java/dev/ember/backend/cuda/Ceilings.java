@@ -20,7 +20,10 @@ record Ceilings(double tflops, double gbs) {
     private static final int GEMM = 8192;
     private static final long COPY_BYTES = 1L << 30;
 
-    /** Measures both on the backend's stream (the backend stays usable; about 2.2 GB is held while measuring: the copy's two 1 GiB buffers). */
+    /**
+     * Measures both on the backend's stream (the backend stays usable; about 2.2 GB is held while measuring: the copy's
+     * two 1 GiB buffers).
+     */
     static Ceilings measure(CudaStream stream) {
         return new Ceilings(gemmTflops(stream), copyGbs(stream));
     }
