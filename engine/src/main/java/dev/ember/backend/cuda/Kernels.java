@@ -48,7 +48,7 @@ final class Kernels {
                 module.allowDynamicSharedMemory("attn_decode_hd" + hd + "_" + suffix, DECODE_SHARED_LIMIT);
             }
         }
-        if (wgmma != null && WgmmaPrefill.handles(dtype, WgmmaPrefill.HEAD_DIM, 1)) {
+        if (wgmma != null && WgmmaPrefill.handles(dtype, WgmmaPrefill.HEAD_DIM)) {
             wgmma.allowDynamicSharedMemory(WgmmaPrefill.KERNEL, WgmmaPrefill.SHARED_BYTES);
             // two blocks a SM only fit when the SM gives shared memory all it can (the L1 keeps what is left)
             wgmma.preferMaxSharedMemory(WgmmaPrefill.KERNEL);
@@ -165,7 +165,7 @@ final class Kernels {
     }
 
     boolean usesWgmmaPrefill(int headDim) {
-        return wgmma != null && WgmmaPrefill.handles(dtype, headDim, 1);
+        return wgmma != null && WgmmaPrefill.handles(dtype, headDim);
     }
 
     /** The kernel {@link #attnPrefill} launches at this head dim, for the start log. */

@@ -27,6 +27,8 @@ final class WgmmaPrefill {
     static final int HEAD_DIM = 128;
     /** Query rows ((token, head) pairs of one KV head's group) a tile: one warpgroup's m64 accumulator. */
     static final int ROWS = 64;
+    /** Keys a K/V tile. */
+    static final int KEYS = 64;
     /** One warpgroup a block; two blocks share a SM. */
     static final int THREADS = 128;
     /**
@@ -34,7 +36,7 @@ final class WgmmaPrefill {
      * the 1 KiB the driver reserves a block, two blocks take the SM's whole 228 KiB (the launch asks for the largest
      * shared-memory carveout).
      */
-    static final int SHARED_BYTES = 1024 + ROWS * HEAD_DIM * 2 + 3 * 2 * 64 * HEAD_DIM * 2;
+    static final int SHARED_BYTES = 1024 + ROWS * HEAD_DIM * 2 + 3 * 2 * KEYS * HEAD_DIM * 2;
 
     /** Whether to load the sm_90a image, and if not, why (for the start log). */
     enum Decision {
@@ -76,12 +78,17 @@ final class WgmmaPrefill {
         return WgmmaPrefill.class.getResource(FATBIN) != null;
     }
 
+    /** Whether the kernel exists for this dtype and head dim (else attn_prefill_tc or the float32 kernel). */
+    static boolean handles(DType dtype, int headDim) {
+        return dtype == DType.BF16 && headDim == HEAD_DIM;
+    }
+
     /**
-     * Whether the kernel covers attention of this dtype, head dim and group (query heads a KV head; a tile holds at
-     * least one token's group), else attn_prefill_tc or the float32 kernel.
+     * Whether the kernel covers a model of this dtype, head dim and group (query heads a KV head): a tile must hold at
+     * least one token's group. CudaBackend loads the module only for such a model.
      */
     static boolean handles(DType dtype, int headDim, int group) {
-        return dtype == DType.BF16 && headDim == HEAD_DIM && group >= 1 && group <= ROWS;
+        return handles(dtype, headDim) && group >= 1 && group <= ROWS;
     }
 
     /**

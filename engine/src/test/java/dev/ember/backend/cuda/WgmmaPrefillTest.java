@@ -34,6 +34,8 @@ class WgmmaPrefillTest {
         assertFalse(WgmmaPrefill.handles(DType.BF16, 64, 6));
         assertFalse(WgmmaPrefill.handles(DType.F16, 128, 6));
         assertFalse(WgmmaPrefill.handles(DType.F32, 128, 6));
+        assertTrue(WgmmaPrefill.handles(DType.BF16, 128), "the kernel exists, whatever the group");
+        assertFalse(WgmmaPrefill.handles(DType.F16, 128));
     }
 
     @Test
