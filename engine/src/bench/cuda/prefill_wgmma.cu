@@ -34,6 +34,18 @@
 #include "bench_ref.cuh"
 #include "attention_prefill_wgmma.cu"
 
+// m64n64k16 with A from registers: only self-test ii uses it (the kernel's RS shape is m64n128, wg::mma_n128_rs).
+namespace wg {
+template <int TB> __device__ __forceinline__ void mma_n64_rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, {%32, %33, %34, %35}, %36, p, 1, 1, %38;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accum), "n"(TB)
+        : "memory");
+}
+}  // namespace wg
+
 // ---------------------------------------------------------------------------------------------------------------
 // Layout self-tests: one warpgroup computes D (64 x N) = A[64][0 .. 16 KSTEPS) * B with the operands copied into
 // the tile layout by plain stores (wg::tile_off, as the kernel's loads). B is given K-major (Bt: [N][KS], TB = 0) or

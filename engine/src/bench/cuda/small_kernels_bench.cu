@@ -66,18 +66,23 @@ static cudaStream_t g_stream;
 
 // Mean microseconds of one call over `reps` back-to-back launches, after three untimed ones, each launched from the
 // host as an eager engine pass launches it (launch gaps and each grid's ramp included).
-template <typename F> static double time_us(F launch, int reps = 50) {
-    for (int i = 0; i < 3; i++) launch();
-    CK(cudaGetLastError());
-    CK(cudaStreamSynchronize(g_stream));
+// Milliseconds between two events on g_stream around what `enqueue` puts there.
+template <typename F> static float stream_ms(F enqueue) {
     cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
     CK(cudaEventRecord(e0, g_stream));
-    for (int i = 0; i < reps; i++) launch();
+    enqueue();
     CK(cudaEventRecord(e1, g_stream)); CK(cudaEventSynchronize(e1));
     CK(cudaGetLastError());
     float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
     CK(cudaEventDestroy(e0)); CK(cudaEventDestroy(e1));
-    return ms * 1000.0 / reps;
+    return ms;
+}
+
+template <typename F> static double time_us(F launch, int reps = 50) {
+    for (int i = 0; i < 3; i++) launch();
+    CK(cudaGetLastError());
+    CK(cudaStreamSynchronize(g_stream));
+    return stream_ms([&] { for (int i = 0; i < reps; i++) launch(); }) * 1000.0 / reps;
 }
 
 // The same, as a decode step runs it: `reps` calls captured into one CUDA graph (each depends on the one before, as
@@ -92,12 +97,7 @@ template <typename F> static double time_graph_us(F launch, int reps = 50) {
     CK(cudaGraphInstantiate(&exec, graph, 0));
     CK(cudaGraphLaunch(exec, g_stream));
     CK(cudaStreamSynchronize(g_stream));
-    cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
-    CK(cudaEventRecord(e0, g_stream));
-    CK(cudaGraphLaunch(exec, g_stream));
-    CK(cudaEventRecord(e1, g_stream)); CK(cudaEventSynchronize(e1));
-    float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
-    CK(cudaEventDestroy(e0)); CK(cudaEventDestroy(e1));
+    float ms = stream_ms([&] { CK(cudaGraphLaunch(exec, g_stream)); });
     CK(cudaGraphExecDestroy(exec)); CK(cudaGraphDestroy(graph));
     return ms * 1000.0 / reps;
 }
