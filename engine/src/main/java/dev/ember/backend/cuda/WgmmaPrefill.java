@@ -57,11 +57,12 @@ final class WgmmaPrefill {
 
     /**
      * The choice for a GPU of compute capability major {@code computeMajor}; {@code property} is the value of
-     * {@value #PROPERTY} (null when unset), which turns the kernel off only when "false", as the other
-     * {@code ember.cuda.*} switches.
+     * {@value #PROPERTY} (null when unset), read as the other {@code ember.cuda.*} switches ({@link Switches}): "false"
+     * turns the kernel off, and a value that is neither true nor false fails naming the property rather than
+     * measuring the default by mistake.
      */
     static Decision decide(String property, int computeMajor, boolean hasImage) {
-        if ("false".equals(property)) {
+        if (!Switches.parse(PROPERTY, property, true)) {
             return Decision.OFF;
         }
         if (computeMajor != 9) {

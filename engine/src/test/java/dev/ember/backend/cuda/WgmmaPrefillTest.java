@@ -9,6 +9,7 @@ import static dev.ember.backend.cuda.WgmmaPrefill.Decision.NO_IMAGE;
 import static dev.ember.backend.cuda.WgmmaPrefill.Decision.OFF;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** When the engine loads the sm_90a prefill kernel and what it covers; no GPU needed. */
@@ -23,6 +24,14 @@ class WgmmaPrefillTest {
             assertEquals(NOT_SM90, WgmmaPrefill.decide(null, major, true), "sm " + major);
         }
         assertEquals(NO_IMAGE, WgmmaPrefill.decide(null, 9, false));
+        assertEquals(OFF, WgmmaPrefill.decide(" FALSE ", 9, true), "read as the other switches: case and blanks aside");
+    }
+
+    @Test
+    void aTypoFailsNamingTheSwitch() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WgmmaPrefill.decide("flase", 9, true));
+        assertEquals("ember.cuda.wgmmaPrefill is 'flase'; expected true or false", e.getMessage());
     }
 
     @Test
