@@ -8,6 +8,7 @@
 #                  .device/wg/ has one): self-tests, checks and timings
 #   kernels        the small-kernels and attention benches pack.sh built for sm_90 (item 2's byte and copy floors),
 #                  then the overlay's attention bench
+#   gemm           gemm_splitk_bench (pack.sh builds it): the split-K wgmma GEMM's checks and timings on the decode shapes
 #   q2, q3, llama  throughput-256 `--warmup 32 --runs 3` on qwen2-1.5b, qwen3-0.6b, llama3.2-1b (variants.sh)
 #   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
@@ -46,6 +47,7 @@ for s in "${stages[@]}"; do
         [ -f $D/${w}attention_bench.xz ] || continue
         unxz_run $D/${w}attention_bench.xz attention_bench${w%/}; grep -E "^decode|^prefill" $R/attention_bench${w%/}.log | head -30 >> $S
       done;;
+    gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; cat $R/gemm_splitk_bench.log | head -40 >> $S;;
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;

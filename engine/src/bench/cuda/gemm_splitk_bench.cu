@@ -1,0 +1,315 @@
+// Decode-sized GEMM on Hopper warpgroup MMA with split K reduced inside the kernel: a bench, not yet an engine
+// kernel. It asks whether a GEMM of Ember's own can beat cuBLAS where item 2 of issue 8 is missed: the 129–256-row
+// decode GEMMs at 65–69 % of their floor (docs/BENCHMARKS.md, fourteenth round: nothing in cuBLASLt beats its
+// heuristic there; down_proj 1,536 x 8,960 at 256 rows takes 17.7 µs on an H100 against a 10.9 µs floor).
+//
+//   y (M, N) = x (M, K) · W (N, K)^T, bf16 in, float32 accumulate, bf16 out, M <= 256 (rows = tokens).
+//
+// Design (predicted, unmeasured): a block = two warpgroups = 128 output features x 256 tokens (wgmma m64n256k16, A =
+// the W tile, B = the x tile, both K-major from 128-byte-swizzled shared memory; the two warpgroups share the x tile),
+// 64-wide K steps through a 4-stage cp.async ring (48 KiB a stage). The grid is (N / 128 feature tiles) x S K-slices
+// with S = SMs / tiles (11 for N = 1,536 on 132 SMs: every SM streams weights, where cuBLAS's 128 x 128 tiles give
+// down_proj 24 blocks). Each block writes its float32 partial tile to a workspace; the S blocks of a feature tile then
+// meet at a counter (all blocks are co-resident: a cooperative launch guarantees it or fails) and each reduces 1/S of
+// the tile's rows, adding the S partials in slice order (the same bits every run), rounds to bf16 and writes y; the
+// last block to finish puts the counters back to 0 for the next launch. Counted for down_proj at 256 rows: W 27.5 MB
+// from HBM (9.1 µs at 3.0 TB/s), x re-read by 12 feature tiles 55 MB from L2, partials 17 MB out and in, 7.0 GFLOP
+// (8.8 µs at 800 TFLOP/s): predicted 13–16 µs against cuBLAS's 17.7 (a kernel at 14 µs would put the 256-row step's
+// GEMMs at 71 % of the floor, item 2's line).
+//
+//   nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I engine/src/main/cuda \
+//        engine/src/bench/cuda/gemm_splitk_bench.cu -o /tmp/gemm_splitk && /tmp/gemm_splitk
+//
+// Output per shape (qwen2-1.5b's decode projections) and row count: max relative error against a float32 CUDA-core
+// reference (PASS under 1e-2), µs a call (a CUDA graph of 28 launches, each on another copy of W so the L2 cache does
+// not hold it, as GemmPlans times cuBLAS), and the fraction of the floor (bytes at the measured copy rate, FLOPs at
+// 800 TFLOP/s). cuBLAS's figures for the same calls are StepProfile's / GemmSearch's (BENCHMARKS, fourteenth round).
+#include "attention_prefill_wgmma.cu"
+#include <cstdio>
+#include <cstdlib>
+#include <cmath>
+#include <vector>
+#include <random>
+#include <algorithm>
+
+namespace gk {
+constexpr int BF = 128, BT = 256, BK = 64, STAGES = 4, THREADS = 256;
+constexpr uint32_t W_BYTES = BF * BK * 2, X_BYTES = BT * BK * 2, STAGE_BYTES = W_BYTES + X_BYTES;  // 16 + 32 KiB
+constexpr int SMEM = 1024 + STAGES * STAGE_BYTES;                                                   // 197,632
+static_assert(SMEM <= 227 * 1024, "one block a SM");
+}  // namespace gk
+
+namespace wg {
+__device__ __forceinline__ void mma_n256_ss(float (&d)[128], uint64_t a, uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "l"(a), "l"(b), "r"(accum)
+        : "memory");
+}
+}  // namespace wg
+
+// One stage: W rows f0 .. f0 + 127 and x rows 0 .. 255 (rows >= M zero-filled), columns k0 .. k0 + 63, into the
+// 128-byte-swizzled [R][64] tile layout (tile_off); 12 16-byte copies a thread.
+__device__ __forceinline__ void load_stage(uint32_t sW, uint32_t sX, const bf* __restrict__ W, const bf* __restrict__ x,
+                                           int f0, int k0, int M, int K, int tid) {
+#pragma unroll
+    for (int i = 0; i < (gk::BF * 8) / gk::THREADS; i++) {
+        const int e = tid + i * gk::THREADS, r = e >> 3, c = (e & 7) * 8;
+        wg::cp_async16(sW + wg::tile_off<gk::BF>(r, c), W + (size_t)(f0 + r) * K + k0 + c, 16);
+    }
+#pragma unroll
+    for (int i = 0; i < (gk::BT * 8) / gk::THREADS; i++) {
+        const int e = tid + i * gk::THREADS, r = e >> 3, c = (e & 7) * 8;
+        const bool in = r < M;
+        wg::cp_async16(sX + wg::tile_off<gk::BT>(r, c), x + (in ? (size_t)r * K + k0 + c : 0), in ? 16 : 0);
+    }
+}
+
+// grid (N / 128, S), 256 threads, gk::SMEM bytes of dynamic shared memory, launched cooperatively.
+// ws: (N / 128) x S x 256 x 128 floats; count: 2 x (N / 128) ints, zero before the first launch (kept zero after).
+__global__ void __launch_bounds__(gk::THREADS, 1)
+gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* __restrict__ W, float* __restrict__ ws,
+                       int* __restrict__ count, int M, int N, int K) {
+    using namespace wg;
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
+    const uint32_t base = (saddr(smem_raw) + 1023) & ~1023u;
+    const int tid = threadIdx.x, wgi = tid >> 7, t = tid & 127, warp = t >> 5, lane = t & 31;
+    const int ft = blockIdx.x, s = blockIdx.y, S = gridDim.y, f0 = ft * gk::BF;
+    const int steps = K / gk::BK, k_begin = (int)((long long)steps * s / S), k_end = (int)((long long)steps * (s + 1) / S);
+    const int n = k_end - k_begin;
+
+    float d[128];
+#pragma unroll
+    for (int i = 0; i < 128; i++) d[i] = 0.f;
+#pragma unroll
+    for (int i = 0; i < gk::STAGES - 1; i++) {
+        if (i < n) load_stage(base + i * gk::STAGE_BYTES, base + i * gk::STAGE_BYTES + gk::W_BYTES, W, x, f0,
+                              (k_begin + i) * gk::BK, M, K, tid);
+        cp_commit();
+    }
+    for (int i = 0; i < n; i++) {
+        cp_wait<gk::STAGES - 2>();  // stage i landed (this thread's copies)
+        fence_proxy_async();
+        __syncthreads();            // ... everyone's; and every warpgroup waited for wgmma(i - 1): its slot is free
+        if (i + gk::STAGES - 1 < n) {
+            const uint32_t st = base + ((i + gk::STAGES - 1) % gk::STAGES) * gk::STAGE_BYTES;
+            load_stage(st, st + gk::W_BYTES, W, x, f0, (k_begin + i + gk::STAGES - 1) * gk::BK, M, K, tid);
+        }
+        cp_commit();
+        const uint32_t st = base + (i % gk::STAGES) * gk::STAGE_BYTES;
+        const uint64_t dA = make_desc(st + wgi * 64 * 128, 16, 1024), dB = make_desc(st + gk::W_BYTES, 16, 1024);
+        reg_fence(d);
+        fence();
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) mma_n256_ss(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
+        commit();
+        wait<0>();
+        reg_fence(d);
+    }
+    cp_wait<0>();
+
+    // The partial tile to the workspace, [token][feature] (the reduction then reads and writes whole rows):
+    // register 4 j + e is feature 64 wgi + 16 warp + g + 8 (e >> 1), token 8 j + 2 tq + (e & 1).
+    float* part = ws + ((size_t)ft * S + s) * gk::BT * gk::BF;
+    const int g = lane >> 2, tq = lane & 3;
+#pragma unroll
+    for (int j = 0; j < 32; j++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int tok = 8 * j + 2 * tq + (e & 1), feat = 64 * wgi + 16 * warp + g + 8 * (e >> 1);
+            if (tok < M) part[tok * gk::BF + feat] = d[4 * j + e];
+        }
+    __syncthreads();
+    if (tid == 0) {  // every block of this feature tile has written its partial before any reads one
+        __threadfence();
+        atomicAdd(&count[ft], 1);
+        while (*(volatile int*)&count[ft] < S) __nanosleep(64);
+        __threadfence();
+    }
+    __syncthreads();
+    // Rows r0 .. r1 of the tile: 32 threads a row, 4 features a thread, the S partials added in slice order.
+    const int r0 = M * s / S, r1 = M * (s + 1) / S;
+    const float* tile = ws + (size_t)ft * S * gk::BT * gk::BF;
+    for (int r = r0 + (tid >> 5); r < r1; r += gk::THREADS / 32) {
+        const int c = (tid & 31) * 4;
+        float4 acc = __ldcg(reinterpret_cast<const float4*>(tile + r * gk::BF + c));
+        for (int p = 1; p < S; p++) {
+            const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * gk::BT + r) * gk::BF + c));
+            acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
+        }
+        uint2 o;
+        o.x = pack_bf16(acc.x, acc.y);
+        o.y = pack_bf16(acc.z, acc.w);
+        *reinterpret_cast<uint2*>(y + (size_t)r * N + f0 + c) = o;
+    }
+    __syncthreads();
+    if (tid == 0) {  // the last block of the tile out puts both counters back to 0 (all S have passed the wait)
+        if (atomicAdd(&count[gridDim.x + ft], 1) == S - 1) {
+            count[ft] = 0;
+            count[gridDim.x + ft] = 0;
+            __threadfence();
+        }
+    }
+}
+
+// float32 reference on CUDA cores: one thread an output.
+__global__ void gemm_ref(float* __restrict__ y, const bf* __restrict__ x, const bf* __restrict__ W, int M, int N, int K) {
+    const int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
+    if (n >= N) return;
+    float acc = 0.f;
+    for (int k = 0; k < K; k++) acc += __bfloat162float(x[(size_t)m * K + k]) * __bfloat162float(W[(size_t)n * K + k]);
+    y[(size_t)m * N + n] = acc;
+}
+
+#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
+    std::printf("%s failed: %s (line %d)\n", #call, cudaGetErrorString(e_), __LINE__); std::exit(1); } } while (0)
+
+static cudaError_t launch(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
+                          int S) {
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(N / gk::BF, S);
+    cfg.blockDim = dim3(gk::THREADS);
+    cfg.dynamicSmemBytes = gk::SMEM;
+    cfg.stream = st;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeCooperative;
+    attr[0].val.cooperative = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = S > 1 ? 1 : 0;  // one slice waits for no other block: a plain launch (more blocks than SMs is fine)
+    return cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16, y, x, W, ws, count, M, N, K);
+}
+
+int main() {
+    int dev = 0, sms = 0;
+    CK(cudaGetDevice(&dev));
+    CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, dev));
+    CK(cudaFuncSetAttribute(gemm_splitk_wgmma_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, gk::SMEM));
+    int per_sm = 0;
+    CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemm_splitk_wgmma_bf16, gk::THREADS, gk::SMEM));
+    cudaFuncAttributes fa;
+    CK(cudaFuncGetAttributes(&fa, gemm_splitk_wgmma_bf16));
+    std::printf("%s, %d SMs; gemm_splitk_wgmma_bf16: %d registers, %d bytes local, %d block(s) a SM\n", prop.name, sms,
+                fa.numRegs, (int)fa.localSizeBytes, per_sm);
+    // the copy ceiling (as small_kernels_bench measures it): bytes read + written by a 1 GiB device copy
+    const size_t cb = 1ull << 30;
+    void *ca, *cb2;
+    CK(cudaMalloc(&ca, cb));
+    CK(cudaMalloc(&cb2, cb));
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    float ms = 0.f, best = 1e9f;
+    for (int i = 0; i < 4; i++) {
+        CK(cudaEventRecord(e0));
+        CK(cudaMemcpy(cb2, ca, cb, cudaMemcpyDeviceToDevice));
+        CK(cudaEventRecord(e1));
+        CK(cudaEventSynchronize(e1));
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        if (i > 0) best = std::min(best, ms);
+    }
+    const double gbs = 2.0 * cb / (best * 1e6), tflops = 800.0;
+    CK(cudaFree(ca));
+    CK(cudaFree(cb2));
+    std::printf("copy %.0f GB/s; floors at it and %.0f TFLOP/s\n", gbs, tflops);
+
+    struct Shape { const char* name; int N, K; };
+    const Shape shapes[] = {{"down", 1536, 8960}, {"o", 1536, 1536}, {"qkv", 2048, 1536}, {"gate_up", 17920, 1536}};
+    const int rows[] = {144, 192, 256};
+    const int copies = 28;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> U(-1.f, 1.f);
+    cudaStream_t st;
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    int failures = 0;
+    for (const Shape& sh : shapes) {
+        const int N = sh.N, K = sh.K, tiles = N / gk::BF;
+        const int S = std::max(1, std::min(sms * per_sm / tiles, K / gk::BK));
+        std::vector<bf> hw((size_t)N * K), hx((size_t)256 * K);
+        for (auto& v : hw) v = __float2bfloat16(U(rng) * 0.05f);
+        for (auto& v : hx) v = __float2bfloat16(U(rng));
+        std::vector<bf*> w(copies);
+        for (int c = 0; c < copies; c++) {
+            CK(cudaMalloc(&w[c], hw.size() * 2));
+            CK(cudaMemcpy(w[c], hw.data(), hw.size() * 2, cudaMemcpyHostToDevice));
+        }
+        bf *x, *y;
+        float *ws, *yref;
+        int* count;
+        CK(cudaMalloc(&x, hx.size() * 2));
+        CK(cudaMemcpy(x, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
+        CK(cudaMalloc(&y, (size_t)256 * N * 2));
+        CK(cudaMalloc(&yref, (size_t)256 * N * 4));
+        CK(cudaMalloc(&ws, (size_t)tiles * S * gk::BT * gk::BF * 4));
+        CK(cudaMalloc(&count, 2 * tiles * 4));
+        CK(cudaMemset(count, 0, 2 * tiles * 4));
+        for (int M : rows) {
+            // check: twice (the second launch sees the counters the first put back), against the reference
+            CK(cudaMemset(y, 0xff, (size_t)256 * N * 2));
+            CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
+            CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
+            gemm_ref<<<dim3((N + 127) / 128, M), 128, 0, st>>>(yref, x, w[0], M, N, K);
+            CK(cudaStreamSynchronize(st));
+            std::vector<bf> got((size_t)M * N);
+            std::vector<float> want((size_t)M * N);
+            CK(cudaMemcpy(got.data(), y, got.size() * 2, cudaMemcpyDeviceToHost));
+            CK(cudaMemcpy(want.data(), yref, want.size() * 4, cudaMemcpyDeviceToHost));
+            double num = 0, den = 0, worst = 0;
+            for (size_t i = 0; i < got.size(); i++) {
+                const double dlt = std::fabs((double)__bfloat162float(got[i]) - want[i]);
+                num += dlt * dlt;
+                den += (double)want[i] * want[i];
+                worst = std::max(worst, dlt / (std::fabs(want[i]) + 1e-2));
+            }
+            const double rel = std::sqrt(num / std::max(den, 1e-30));
+            const bool ok = rel < 1e-2 && std::isfinite(rel);
+            failures += !ok;
+            // time: a graph of `copies` launches, each on another copy of W
+            // (eager launches where the driver cannot capture a cooperative launch: then the launch gaps count too)
+            cudaGraph_t graph = nullptr;
+            cudaGraphExec_t exec = nullptr;
+            CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+            bool captured = true;
+            for (int c = 0; c < copies; c++) captured = captured && launch(st, y, x, w[c], ws, count, M, N, K, S) == cudaSuccess;
+            const bool graphed = cudaStreamEndCapture(st, &graph) == cudaSuccess && captured &&
+                                 cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
+            if (!graphed) {
+                (void)cudaGetLastError();
+                std::printf("  (no CUDA graph of cooperative launches here: eager timing)\n");
+            }
+            auto run = [&]() {
+                if (graphed) CK(cudaGraphLaunch(exec, st));
+                else for (int c = 0; c < copies; c++) CK(launch(st, y, x, w[c], ws, count, M, N, K, S));
+            };
+            run();
+            float t = 1e9f;
+            for (int rep = 0; rep < 5; rep++) {
+                CK(cudaEventRecord(e0, st));
+                run();
+                CK(cudaEventRecord(e1, st));
+                CK(cudaEventSynchronize(e1));
+                CK(cudaEventElapsedTime(&ms, e0, e1));
+                t = std::min(t, ms);
+            }
+            const double us = t * 1000.0 / copies;
+            const double bytes = 2.0 * N * K + 2.0 * M * K + 2.0 * M * N;
+            const double floor_us = std::max(bytes / (gbs * 1e3), 2.0 * M * N * K / (tflops * 1e6));
+            std::printf("%-8s %5d x %5d, %3d rows, S = %2d: %s rel err %.2e (worst elem %.2e); %7.2f us a call; floor "
+                        "%.2f us = %3.0f %%\n", sh.name, N, K, M, S, ok ? "PASS" : "FAIL", rel, worst, us, floor_us,
+                        100.0 * floor_us / us);
+            if (exec) CK(cudaGraphExecDestroy(exec));
+            if (graph) CK(cudaGraphDestroy(graph));
+        }
+        for (bf* p : w) CK(cudaFree(p));
+        CK(cudaFree(x));
+        CK(cudaFree(y));
+        CK(cudaFree(yref));
+        CK(cudaFree(ws));
+        CK(cudaFree(count));
+    }
+    std::printf("%s\n", failures ? "SOME CHECKS FAILED" : "all checks PASS");
+    return failures ? 1 : 0;
+}
