@@ -20,7 +20,8 @@
 //   nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I engine/src/main/cuda \
 //        engine/src/bench/cuda/gemm_splitk_bench.cu -o /tmp/gemm_splitk && /tmp/gemm_splitk
 //
-// Output per shape (qwen2-1.5b's decode projections) and row count: max relative error against a float32 CUDA-core
+// ptxas (nvcc 13.0): 178 registers (wait variant) / 180 (overlap variant), no spills, no wgmma serialization note.
+// Output per shape (qwen2-1.5b's decode projections), row count and variant (the kernel's OVERLAP): relative error against a float32 CUDA-core
 // reference (PASS under 1e-2), µs a call (a CUDA graph of 28 launches, each on another copy of W so the L2 cache does
 // not hold it, as GemmPlans times cuBLAS), and the fraction of the floor (bytes at the measured copy rate, FLOPs at
 // 800 TFLOP/s). cuBLAS's figures for the same calls are StepProfile's / GemmSearch's (BENCHMARKS, fourteenth round).
@@ -69,9 +70,15 @@ __device__ __forceinline__ void load_stage(uint32_t sW, uint32_t sX, const bf* _
 
 // grid (N / 128, S), 256 threads, gk::SMEM bytes of dynamic shared memory, launched cooperatively.
 // ws: (N / 128) x S x 256 x 128 floats; count: 2 x (N / 128) ints, zero before the first launch (kept zero after).
+// OVERLAP false: stages load 3 ahead and each stage's wgmma is waited for before the next barrier (the tensor cores
+// idle at each barrier). OVERLAP true: stages load 2 ahead and one stage's wgmma may still run while the next stage
+// is waited for and issued (the slot refilled is the one read two stages back, which every warpgroup's wait<1> has
+// released before the barrier). The bench runs both.
+template <bool OVERLAP>
 __global__ void __launch_bounds__(gk::THREADS, 1)
 gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* __restrict__ W, float* __restrict__ ws,
                        int* __restrict__ count, int M, int N, int K) {
+    constexpr int PF = OVERLAP ? gk::STAGES - 2 : gk::STAGES - 1;  // stages loaded ahead
     using namespace wg;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const uint32_t base = (saddr(smem_raw) + 1023) & ~1023u;
@@ -84,18 +91,18 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
 #pragma unroll
     for (int i = 0; i < 128; i++) d[i] = 0.f;
 #pragma unroll
-    for (int i = 0; i < gk::STAGES - 1; i++) {
+    for (int i = 0; i < PF; i++) {
         if (i < n) load_stage(base + i * gk::STAGE_BYTES, base + i * gk::STAGE_BYTES + gk::W_BYTES, W, x, f0,
                               (k_begin + i) * gk::BK, M, K, tid);
         cp_commit();
     }
     for (int i = 0; i < n; i++) {
-        cp_wait<gk::STAGES - 2>();  // stage i landed (this thread's copies)
+        cp_wait<PF - 1>();  // stage i landed (this thread's copies)
         fence_proxy_async();
-        __syncthreads();            // ... everyone's; and every warpgroup waited for wgmma(i - 1): its slot is free
-        if (i + gk::STAGES - 1 < n) {
-            const uint32_t st = base + ((i + gk::STAGES - 1) % gk::STAGES) * gk::STAGE_BYTES;
-            load_stage(st, st + gk::W_BYTES, W, x, f0, (k_begin + i + gk::STAGES - 1) * gk::BK, M, K, tid);
+        __syncthreads();    // ... everyone's; and every warpgroup's wgmma of stage i - STAGES + PF is done: slot free
+        if (i + PF < n) {
+            const uint32_t st = base + ((i + PF) % gk::STAGES) * gk::STAGE_BYTES;
+            load_stage(st, st + gk::W_BYTES, W, x, f0, (k_begin + i + PF) * gk::BK, M, K, tid);
         }
         cp_commit();
         const uint32_t st = base + (i % gk::STAGES) * gk::STAGE_BYTES;
@@ -105,9 +112,10 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
 #pragma unroll
         for (int kk = 0; kk < 4; kk++) mma_n256_ss(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
         commit();
-        wait<0>();
-        reg_fence(d);
+        wait<OVERLAP ? 1 : 0>();
     }
+    wait<0>();
+    reg_fence(d);
     cp_wait<0>();
 
     // The partial tile to the workspace, [token][feature] (the reduction then reads and writes whole rows):
@@ -166,7 +174,8 @@ __global__ void gemm_ref(float* __restrict__ y, const bf* __restrict__ x, const 
 #define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
     std::printf("%s failed: %s (line %d)\n", #call, cudaGetErrorString(e_), __LINE__); std::exit(1); } } while (0)
 
-static cudaError_t launch(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
+template <bool OVERLAP>
+static cudaError_t launch_kernel(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
                           int S) {
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(N / gk::BF, S);
@@ -178,8 +187,10 @@ static cudaError_t launch(cudaStream_t st, bf* y, const bf* x, const bf* W, floa
     attr[0].val.cooperative = 1;
     cfg.attrs = attr;
     cfg.numAttrs = S > 1 ? 1 : 0;  // one slice waits for no other block: a plain launch (more blocks than SMs is fine)
-    return cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16, y, x, W, ws, count, M, N, K);
+    return cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16<OVERLAP>, y, x, W, ws, count, M, N, K);
 }
+
+typedef cudaError_t (*Launch)(cudaStream_t, bf*, const bf*, const bf*, float*, int*, int, int, int, int);
 
 int main() {
     int dev = 0, sms = 0;
@@ -187,13 +198,17 @@ int main() {
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, dev));
-    CK(cudaFuncSetAttribute(gemm_splitk_wgmma_bf16, cudaFuncAttributeMaxDynamicSharedMemorySize, gk::SMEM));
     int per_sm = 0;
-    CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemm_splitk_wgmma_bf16, gk::THREADS, gk::SMEM));
-    cudaFuncAttributes fa;
-    CK(cudaFuncGetAttributes(&fa, gemm_splitk_wgmma_bf16));
-    std::printf("%s, %d SMs; gemm_splitk_wgmma_bf16: %d registers, %d bytes local, %d block(s) a SM\n", prop.name, sms,
-                fa.numRegs, (int)fa.localSizeBytes, per_sm);
+    std::printf("%s, %d SMs\n", prop.name, sms);
+    for (int ov = 0; ov < 2; ov++) {
+        const void* k = ov ? (const void*)gemm_splitk_wgmma_bf16<true> : (const void*)gemm_splitk_wgmma_bf16<false>;
+        CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gk::SMEM));
+        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, gk::THREADS, gk::SMEM));
+        cudaFuncAttributes fa;
+        CK(cudaFuncGetAttributes(&fa, k));
+        std::printf("gemm_splitk_wgmma_bf16<%s>: %d registers, %d bytes local, %d block(s) a SM\n",
+                    ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, per_sm);
+    }
     // the copy ceiling (as small_kernels_bench measures it): bytes read + written by a 1 GiB device copy
     const size_t cb = 1ull << 30;
     void *ca, *cb2;
@@ -246,7 +261,8 @@ int main() {
         CK(cudaMalloc(&ws, (size_t)tiles * S * gk::BT * gk::BF * 4));
         CK(cudaMalloc(&count, 2 * tiles * 4));
         CK(cudaMemset(count, 0, 2 * tiles * 4));
-        for (int M : rows) {
+        for (int M : rows) for (int ov = 0; ov < 2; ov++) {
+            const Launch launch = ov ? &launch_kernel<true> : &launch_kernel<false>;
             // check: twice (the second launch sees the counters the first put back), against the reference
             CK(cudaMemset(y, 0xff, (size_t)256 * N * 2));
             CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
@@ -297,8 +313,8 @@ int main() {
             const double us = t * 1000.0 / copies;
             const double bytes = 2.0 * N * K + 2.0 * M * K + 2.0 * M * N;
             const double floor_us = std::max(bytes / (gbs * 1e3), 2.0 * M * N * K / (tflops * 1e6));
-            std::printf("%-8s %5d x %5d, %3d rows, S = %2d: %s rel err %.2e (worst elem %.2e); %7.2f us a call; floor "
-                        "%.2f us = %3.0f %%\n", sh.name, N, K, M, S, ok ? "PASS" : "FAIL", rel, worst, us, floor_us,
+            std::printf("%-8s %5d x %5d, %3d rows, S = %2d, %-7s: %s rel err %.2e (worst elem %.2e); %7.2f us a call; floor "
+                        "%.2f us = %3.0f %%\n", sh.name, N, K, M, S, ov ? "overlap" : "wait", ok ? "PASS" : "FAIL", rel, worst, us, floor_us,
                         100.0 * floor_us / us);
             if (exec) CK(cudaGraphExecDestroy(exec));
             if (graph) CK(cudaGraphDestroy(graph));
