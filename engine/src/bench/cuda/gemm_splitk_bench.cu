@@ -157,7 +157,6 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
         if (atomicAdd(&count[gridDim.x + ft], 1) == S - 1) {
             count[ft] = 0;
             count[gridDim.x + ft] = 0;
-            __threadfence();
         }
     }
 }
@@ -198,16 +197,18 @@ int main() {
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, dev));
-    int per_sm = 0;
+    int per_sm = 1 << 30;  // the fewer of the two variants' (both launch the same grid)
     std::printf("%s, %d SMs\n", prop.name, sms);
     for (int ov = 0; ov < 2; ov++) {
         const void* k = ov ? (const void*)gemm_splitk_wgmma_bf16<true> : (const void*)gemm_splitk_wgmma_bf16<false>;
         CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gk::SMEM));
-        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, k, gk::THREADS, gk::SMEM));
+        int fits = 0;
+        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fits, k, gk::THREADS, gk::SMEM));
+        per_sm = std::min(per_sm, fits);
         cudaFuncAttributes fa;
         CK(cudaFuncGetAttributes(&fa, k));
         std::printf("gemm_splitk_wgmma_bf16<%s>: %d registers, %d bytes local, %d block(s) a SM\n",
-                    ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, per_sm);
+                    ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, fits);
     }
     // the copy ceiling (as small_kernels_bench measures it): bytes read + written by a 1 GiB device copy
     const size_t cb = 1ull << 30;
@@ -237,12 +238,14 @@ int main() {
     const int copies = 28;
     std::mt19937 rng(5);
     std::uniform_real_distribution<float> U(-1.f, 1.f);
-    cudaStream_t st;
-    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    cudaStream_t st;  // a blocking stream: it waits for the synchronous copies and memsets of the setup
+    CK(cudaStreamCreate(&st));
     int failures = 0;
     for (const Shape& sh : shapes) {
         const int N = sh.N, K = sh.K, tiles = N / gk::BF;
-        const int S = std::max(1, std::min(sms * per_sm / tiles, K / gk::BK));
+        // K-slices: enough to fill the SMs, but at least 4 K steps a slice (o and qkv have 24: more slices would move
+        // more partial bytes than weight bytes)
+        const int S = std::max(1, std::min(sms * per_sm / tiles, K / gk::BK / 4));
         std::vector<bf> hw((size_t)N * K), hx((size_t)256 * K);
         for (auto& v : hw) v = __float2bfloat16(U(rng) * 0.05f);
         for (auto& v : hx) v = __float2bfloat16(U(rng));
@@ -261,14 +264,25 @@ int main() {
         CK(cudaMalloc(&ws, (size_t)tiles * S * gk::BT * gk::BF * 4));
         CK(cudaMalloc(&count, 2 * tiles * 4));
         CK(cudaMemset(count, 0, 2 * tiles * 4));
+        CK(cudaDeviceSynchronize());
         for (int M : rows) for (int ov = 0; ov < 2; ov++) {
             const Launch launch = ov ? &launch_kernel<true> : &launch_kernel<false>;
-            // check: twice (the second launch sees the counters the first put back), against the reference
-            CK(cudaMemset(y, 0xff, (size_t)256 * N * 2));
-            CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
-            CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
+            // check: twice (the second launch sees the counters the first put back), the output and the workspace
+            // poisoned (NaN) before each, so a block that reduced before every partial was written, or a counter that
+            // was not reset, shows as a wrong or NaN output; the counters must be back to 0 after
+            const size_t ws_bytes = (size_t)tiles * S * gk::BT * gk::BF * 4;
+            for (int rep = 0; rep < 2; rep++) {
+                CK(cudaMemsetAsync(y, 0xff, (size_t)256 * N * 2, st));
+                CK(cudaMemsetAsync(ws, 0xff, ws_bytes, st));
+                CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
+            }
+            CK(cudaMemsetAsync(yref, 0xff, (size_t)256 * N * 4, st));
             gemm_ref<<<dim3((N + 127) / 128, M), 128, 0, st>>>(yref, x, w[0], M, N, K);
+            CK(cudaGetLastError());
             CK(cudaStreamSynchronize(st));
+            std::vector<int> counters(2 * tiles);
+            CK(cudaMemcpy(counters.data(), count, counters.size() * 4, cudaMemcpyDeviceToHost));
+            const bool reset = std::all_of(counters.begin(), counters.end(), [](int c) { return c == 0; });
             std::vector<bf> got((size_t)M * N);
             std::vector<float> want((size_t)M * N);
             CK(cudaMemcpy(got.data(), y, got.size() * 2, cudaMemcpyDeviceToHost));
@@ -281,7 +295,8 @@ int main() {
                 worst = std::max(worst, dlt / (std::fabs(want[i]) + 1e-2));
             }
             const double rel = std::sqrt(num / std::max(den, 1e-30));
-            const bool ok = rel < 1e-2 && std::isfinite(rel);
+            const bool ok = rel < 1e-2 && std::isfinite(rel) && reset;
+            if (!reset) std::printf("  counters not back to 0 after the launch\n");
             failures += !ok;
             // time: a graph of `copies` launches, each on another copy of W
             // (eager launches where the driver cannot capture a cooperative launch: then the launch gaps count too)
