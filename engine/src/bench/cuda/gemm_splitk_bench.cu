@@ -5,9 +5,10 @@
 //
 //   y (M, N) = x (M, K) · W (N, K)^T, bf16 in, float32 accumulate, bf16 out, M <= 256 (rows = tokens).
 //
-// Design (predicted, unmeasured): a block = two warpgroups = 128 output features x 256 tokens (wgmma m64n256k16, A =
-// the W tile, B = the x tile, both K-major from 128-byte-swizzled shared memory; the two warpgroups share the x tile),
-// 64-wide K steps through a 4-stage cp.async ring (48 KiB a stage). The grid is (N / 128 feature tiles) x S K-slices
+// Design (predicted, unmeasured): a block = two warpgroups = 128 output features x BT tokens, BT the smallest of 144,
+// 192 and 256 that holds M (wgmma m64nBTk16, A = the W tile, B = the x tile, both K-major from 128-byte-swizzled
+// shared memory; the two warpgroups share the x tile), 64-wide K steps through a 4-stage cp.async ring (48 KiB a
+// stage at 256 tokens). The grid is (N / 128 feature tiles) x S K-slices
 // with S = SMs / tiles (11 for N = 1,536 on 132 SMs: every SM streams weights, where cuBLAS's 128 x 128 tiles give
 // down_proj 24 blocks). Each block writes its float32 partial tile to a workspace; the S blocks of a feature tile then
 // meet at a counter (all blocks are co-resident: a cooperative launch guarantees it or fails) and each reduces 1/S of
@@ -20,7 +21,8 @@
 //   nvcc -std=c++17 -O3 -gencode=arch=compute_90a,code=sm_90a -I engine/src/main/cuda \
 //        engine/src/bench/cuda/gemm_splitk_bench.cu -o /tmp/gemm_splitk && /tmp/gemm_splitk
 //
-// ptxas (nvcc 13.0): 178 registers (wait variant) / 180 (overlap variant), no spills, no wgmma serialization note.
+// ptxas (nvcc 13.0): 146 / 182 / 170-171 registers at 144 / 192 / 256 tokens (both variants), no spills, no wgmma
+// serialization note.
 // Output per shape (qwen2-1.5b's decode projections), row count and variant (the kernel's OVERLAP): relative error against a float32 CUDA-core
 // reference (PASS under 1e-2), µs a call (a CUDA graph of 28 launches, each on another copy of W so the L2 cache does
 // not hold it, as GemmPlans times cuBLAS), and the fraction of the floor (bytes at the measured copy rate, FLOPs at
@@ -34,14 +36,36 @@
 #include <algorithm>
 
 namespace gk {
-constexpr int BF = 128, BT = 256, BK = 64, STAGES = 4, THREADS = 256;
-constexpr uint32_t W_BYTES = BF * BK * 2, X_BYTES = BT * BK * 2, STAGE_BYTES = W_BYTES + X_BYTES;  // 16 + 32 KiB
-constexpr int SMEM = 1024 + STAGES * STAGE_BYTES;                                                   // 197,632
-static_assert(SMEM <= 227 * 1024, "one block a SM");
+constexpr int BF = 128, BK = 64, STAGES = 4, THREADS = 256, BT_MAX = 256;
+constexpr uint32_t W_BYTES = BF * BK * 2;
+// BT tokens a block (144, 192 or 256: the smallest that holds M, so 144 rows do not pay for 256)
+template <int BT> struct Tile {
+    static constexpr uint32_t X_BYTES = BT * BK * 2, STAGE_BYTES = W_BYTES + X_BYTES;  // 16 + 18 / 24 / 32 KiB
+    static constexpr int SMEM = 1024 + STAGES * STAGE_BYTES;                           // up to 197,632
+    static_assert(STAGE_BYTES % 1024 == 0 && SMEM <= 227 * 1024, "1024-byte swizzle atoms, one block a SM");
+};
 }  // namespace gk
 
 namespace wg {
-__device__ __forceinline__ void mma_n256_ss(float (&d)[128], uint64_t a, uint64_t b, int accum) {
+// m64nNk16, A and B from shared-memory descriptors, both K-major (generated; overloaded on the accumulator
+// count N / 2: 72, 96 or 128 registers for 144, 192 or 256 tokens)
+__device__ __forceinline__ void mma_ss(float (&d)[72], uint64_t a, uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %74, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n144k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71}, %72, %73, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71])
+        : "l"(a), "l"(b), "r"(accum)
+        : "memory");
+}
+__device__ __forceinline__ void mma_ss(float (&d)[96], uint64_t a, uint64_t b, int accum) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %98, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n192k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95}, %96, %97, p, 1, 1, 0, 0;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95])
+        : "l"(a), "l"(b), "r"(accum)
+        : "memory");
+}
+__device__ __forceinline__ void mma_ss(float (&d)[128], uint64_t a, uint64_t b, int accum) {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
         "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 0;\n}\n"
@@ -51,8 +75,9 @@ __device__ __forceinline__ void mma_n256_ss(float (&d)[128], uint64_t a, uint64_
 }
 }  // namespace wg
 
-// One stage: W rows f0 .. f0 + 127 and x rows 0 .. 255 (rows >= M zero-filled), columns k0 .. k0 + 63, into the
-// 128-byte-swizzled [R][64] tile layout (tile_off); 12 16-byte copies a thread.
+// One stage: W rows f0 .. f0 + 127 and x rows 0 .. BT - 1 (rows >= M zero-filled), columns k0 .. k0 + 63, into the
+// 128-byte-swizzled [R][64] tile layout (tile_off); 4 + BT / 32 16-byte copies a thread.
+template <int BT>
 __device__ __forceinline__ void load_stage(uint32_t sW, uint32_t sX, const bf* __restrict__ W, const bf* __restrict__ x,
                                            int f0, int k0, int M, int K, int tid) {
 #pragma unroll
@@ -61,24 +86,26 @@ __device__ __forceinline__ void load_stage(uint32_t sW, uint32_t sX, const bf* _
         wg::cp_async16(sW + wg::tile_off<gk::BF>(r, c), W + (size_t)(f0 + r) * K + k0 + c, 16);
     }
 #pragma unroll
-    for (int i = 0; i < (gk::BT * 8) / gk::THREADS; i++) {
+    for (int i = 0; i < (BT * 8 + gk::THREADS - 1) / gk::THREADS; i++) {  // 144 tokens: 4.5 copies a thread
         const int e = tid + i * gk::THREADS, r = e >> 3, c = (e & 7) * 8;
         const bool in = r < M;
-        wg::cp_async16(sX + wg::tile_off<gk::BT>(r, c), x + (in ? (size_t)r * K + k0 + c : 0), in ? 16 : 0);
+        if (e < BT * 8) wg::cp_async16(sX + wg::tile_off<BT>(r, c), x + (in ? (size_t)r * K + k0 + c : 0), in ? 16 : 0);
     }
 }
 
-// grid (N / 128, S), 256 threads, gk::SMEM bytes of dynamic shared memory, launched cooperatively.
-// ws: (N / 128) x S x 256 x 128 floats; count: 2 x (N / 128) ints, zero before the first launch (kept zero after).
+// grid (N / 128, S), 256 threads, gk::Tile<BT>::SMEM bytes of dynamic shared memory, launched cooperatively; M <= BT.
+// ws: (N / 128) x S x BT x 128 floats; count: 2 x (N / 128) ints, zero before the first launch (kept zero after).
 // OVERLAP false: stages load 3 ahead and each stage's wgmma is waited for before the next barrier (the tensor cores
 // idle at each barrier). OVERLAP true: stages load 2 ahead and one stage's wgmma may still run while the next stage
 // is waited for and issued (the slot refilled is the one read two stages back, which every warpgroup's wait<1> has
 // released before the barrier). The bench runs both.
-template <bool OVERLAP>
+template <int BT, bool OVERLAP>
 __global__ void __launch_bounds__(gk::THREADS, 1)
 gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* __restrict__ W, float* __restrict__ ws,
                        int* __restrict__ count, int M, int N, int K) {
     constexpr int PF = OVERLAP ? gk::STAGES - 2 : gk::STAGES - 1;  // stages loaded ahead
+    constexpr uint32_t STAGE = gk::Tile<BT>::STAGE_BYTES;
+    constexpr int ACC = BT / 2;  // accumulators a thread: m64 x n BT over 128 threads
     using namespace wg;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const uint32_t base = (saddr(smem_raw) + 1023) & ~1023u;
@@ -87,13 +114,13 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
     const int steps = K / gk::BK, k_begin = (int)((long long)steps * s / S), k_end = (int)((long long)steps * (s + 1) / S);
     const int n = k_end - k_begin;
 
-    float d[128];
+    float d[ACC];
 #pragma unroll
-    for (int i = 0; i < 128; i++) d[i] = 0.f;
+    for (int i = 0; i < ACC; i++) d[i] = 0.f;
 #pragma unroll
     for (int i = 0; i < PF; i++) {
-        if (i < n) load_stage(base + i * gk::STAGE_BYTES, base + i * gk::STAGE_BYTES + gk::W_BYTES, W, x, f0,
-                              (k_begin + i) * gk::BK, M, K, tid);
+        if (i < n) load_stage<BT>(base + i * STAGE, base + i * STAGE + gk::W_BYTES, W, x, f0, (k_begin + i) * gk::BK,
+                                  M, K, tid);
         cp_commit();
     }
     for (int i = 0; i < n; i++) {
@@ -101,16 +128,16 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
         fence_proxy_async();
         __syncthreads();    // ... everyone's; and every warpgroup's wgmma of stage i - STAGES + PF is done: slot free
         if (i + PF < n) {
-            const uint32_t st = base + ((i + PF) % gk::STAGES) * gk::STAGE_BYTES;
-            load_stage(st, st + gk::W_BYTES, W, x, f0, (k_begin + i + PF) * gk::BK, M, K, tid);
+            const uint32_t st = base + ((i + PF) % gk::STAGES) * STAGE;
+            load_stage<BT>(st, st + gk::W_BYTES, W, x, f0, (k_begin + i + PF) * gk::BK, M, K, tid);
         }
         cp_commit();
-        const uint32_t st = base + (i % gk::STAGES) * gk::STAGE_BYTES;
+        const uint32_t st = base + (i % gk::STAGES) * STAGE;
         const uint64_t dA = make_desc(st + wgi * 64 * 128, 16, 1024), dB = make_desc(st + gk::W_BYTES, 16, 1024);
         reg_fence(d);
         fence();
 #pragma unroll
-        for (int kk = 0; kk < 4; kk++) mma_n256_ss(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
+        for (int kk = 0; kk < 4; kk++) mma_ss(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
         commit();
         wait<OVERLAP ? 1 : 0>();
     }
@@ -120,10 +147,10 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
 
     // The partial tile to the workspace, [token][feature] (the reduction then reads and writes whole rows):
     // register 4 j + e is feature 64 wgi + 16 warp + g + 8 (e >> 1), token 8 j + 2 tq + (e & 1).
-    float* part = ws + ((size_t)ft * S + s) * gk::BT * gk::BF;
+    float* part = ws + ((size_t)ft * S + s) * BT * gk::BF;
     const int g = lane >> 2, tq = lane & 3;
 #pragma unroll
-    for (int j = 0; j < 32; j++)
+    for (int j = 0; j < BT / 8; j++)
 #pragma unroll
         for (int e = 0; e < 4; e++) {
             const int tok = 8 * j + 2 * tq + (e & 1), feat = 64 * wgi + 16 * warp + g + 8 * (e >> 1);
@@ -139,12 +166,12 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
     __syncthreads();
     // Rows r0 .. r1 of the tile: 32 threads a row, 4 features a thread, the S partials added in slice order.
     const int r0 = M * s / S, r1 = M * (s + 1) / S;
-    const float* tile = ws + (size_t)ft * S * gk::BT * gk::BF;
+    const float* tile = ws + (size_t)ft * S * BT * gk::BF;
     for (int r = r0 + (tid >> 5); r < r1; r += gk::THREADS / 32) {
         const int c = (tid & 31) * 4;
         float4 acc = __ldcg(reinterpret_cast<const float4*>(tile + r * gk::BF + c));
         for (int p = 1; p < S; p++) {
-            const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * gk::BT + r) * gk::BF + c));
+            const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * BT + r) * gk::BF + c));
             acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
         }
         uint2 o;
@@ -173,20 +200,20 @@ __global__ void gemm_ref(float* __restrict__ y, const bf* __restrict__ x, const 
 #define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
     std::printf("%s failed: %s (line %d)\n", #call, cudaGetErrorString(e_), __LINE__); std::exit(1); } } while (0)
 
-template <bool OVERLAP>
+template <int BT, bool OVERLAP>
 static cudaError_t launch_kernel(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
                           int S) {
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(N / gk::BF, S);
     cfg.blockDim = dim3(gk::THREADS);
-    cfg.dynamicSmemBytes = gk::SMEM;
+    cfg.dynamicSmemBytes = gk::Tile<BT>::SMEM;
     cfg.stream = st;
     cudaLaunchAttribute attr[1];
     attr[0].id = cudaLaunchAttributeCooperative;
     attr[0].val.cooperative = 1;
     cfg.attrs = attr;
     cfg.numAttrs = S > 1 ? 1 : 0;  // one slice waits for no other block: a plain launch (more blocks than SMs is fine)
-    return cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16<OVERLAP>, y, x, W, ws, count, M, N, K);
+    return cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16<BT, OVERLAP>, y, x, W, ws, count, M, N, K);
 }
 
 typedef cudaError_t (*Launch)(cudaStream_t, bf*, const bf*, const bf*, float*, int*, int, int, int, int);
@@ -197,19 +224,29 @@ int main() {
     CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, dev));
-    int per_sm = 1 << 30;  // the fewer of the two variants' (both launch the same grid)
+    int per_sm = 1 << 30;  // the fewest of the variants' (each launches the same grid for a shape)
     std::printf("%s, %d SMs\n", prop.name, sms);
-    for (int ov = 0; ov < 2; ov++) {
-        const void* k = ov ? (const void*)gemm_splitk_wgmma_bf16<true> : (const void*)gemm_splitk_wgmma_bf16<false>;
-        CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, gk::SMEM));
-        int fits = 0;
-        CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fits, k, gk::THREADS, gk::SMEM));
-        per_sm = std::min(per_sm, fits);
-        cudaFuncAttributes fa;
-        CK(cudaFuncGetAttributes(&fa, k));
-        std::printf("gemm_splitk_wgmma_bf16<%s>: %d registers, %d bytes local, %d block(s) a SM\n",
-                    ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, fits);
-    }
+    const int bts[3] = {144, 192, 256};
+    const void* kernels[3][2] = {
+        {(const void*)gemm_splitk_wgmma_bf16<144, false>, (const void*)gemm_splitk_wgmma_bf16<144, true>},
+        {(const void*)gemm_splitk_wgmma_bf16<192, false>, (const void*)gemm_splitk_wgmma_bf16<192, true>},
+        {(const void*)gemm_splitk_wgmma_bf16<256, false>, (const void*)gemm_splitk_wgmma_bf16<256, true>}};
+    const int smem[3] = {gk::Tile<144>::SMEM, gk::Tile<192>::SMEM, gk::Tile<256>::SMEM};
+    const Launch launches[3][2] = {{&launch_kernel<144, false>, &launch_kernel<144, true>},
+                                   {&launch_kernel<192, false>, &launch_kernel<192, true>},
+                                   {&launch_kernel<256, false>, &launch_kernel<256, true>}};
+    for (int b = 0; b < 3; b++)
+        for (int ov = 0; ov < 2; ov++) {
+            const void* k = kernels[b][ov];
+            CK(cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, smem[b]));
+            int fits = 0;
+            CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&fits, k, gk::THREADS, smem[b]));
+            per_sm = std::min(per_sm, fits);
+            cudaFuncAttributes fa;
+            CK(cudaFuncGetAttributes(&fa, k));
+            std::printf("gemm_splitk_wgmma_bf16<%d tokens, %s>: %d registers, %d bytes local, %d block(s) a SM\n",
+                        bts[b], ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, fits);
+        }
     // the copy ceiling (as small_kernels_bench measures it): bytes read + written by a 1 GiB device copy
     const size_t cb = 1ull << 30;
     void *ca, *cb2;
@@ -261,16 +298,17 @@ int main() {
         CK(cudaMemcpy(x, hx.data(), hx.size() * 2, cudaMemcpyHostToDevice));
         CK(cudaMalloc(&y, (size_t)256 * N * 2));
         CK(cudaMalloc(&yref, (size_t)256 * N * 4));
-        CK(cudaMalloc(&ws, (size_t)tiles * S * gk::BT * gk::BF * 4));
+        CK(cudaMalloc(&ws, (size_t)tiles * S * gk::BT_MAX * gk::BF * 4));
         CK(cudaMalloc(&count, 2 * tiles * 4));
         CK(cudaMemset(count, 0, 2 * tiles * 4));
         CK(cudaDeviceSynchronize());
         for (int M : rows) for (int ov = 0; ov < 2; ov++) {
-            const Launch launch = ov ? &launch_kernel<true> : &launch_kernel<false>;
+            const int b = M <= 144 ? 0 : M <= 192 ? 1 : 2;  // the smallest token tile that holds M
+            const Launch launch = launches[b][ov];
             // check: twice (the second launch sees the counters the first put back), the output and the workspace
             // poisoned (NaN) before each, so a block that reduced before every partial was written, or a counter that
             // was not reset, shows as a wrong or NaN output; the counters must be back to 0 after
-            const size_t ws_bytes = (size_t)tiles * S * gk::BT * gk::BF * 4;
+            const size_t ws_bytes = (size_t)tiles * S * gk::BT_MAX * gk::BF * 4;
             for (int rep = 0; rep < 2; rep++) {
                 CK(cudaMemsetAsync(y, 0xff, (size_t)256 * N * 2, st));
                 CK(cudaMemsetAsync(ws, 0xff, ws_bytes, st));
