@@ -24,20 +24,6 @@
 
 static float elapsed_ms(cudaEvent_t a, cudaEvent_t b) { float ms; CK(cudaEventElapsedTime(&ms, a, b)); return ms; }
 
-static double copy_bandwidth() {
-    size_t n = 1ull << 30;
-    void *a, *b;
-    CK(cudaMalloc(&a, n)); CK(cudaMalloc(&b, n));
-    cudaEvent_t e0, e1; cudaEventCreate(&e0); cudaEventCreate(&e1);
-    CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
-    cudaEventRecord(e0);
-    for (int i = 0; i < 10; i++) CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
-    cudaEventRecord(e1); cudaEventSynchronize(e1);
-    double gbs = 2.0 * n * 10 / (elapsed_ms(e0, e1) * 1e-3) / 1e9;
-    cudaFree(a); cudaFree(b);
-    return gbs;
-}
-
 // CudaModel.decodeSplits for S sequences of contexts up to maxc (or force_splits partitions).
 static void decode_split(int S, int nkv, int maxc, int sms, int force_splits, int& partition, int& splits) {
     long ctas = (long)S * nkv;

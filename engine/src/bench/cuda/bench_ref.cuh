@@ -1,6 +1,6 @@
-// What the attention benchmarks share (attention_bench.cu, prefill_wgmma.cu): the CUDA error check, the float32
-// reference attention every tensor-core kernel is checked against, the error measure, the random bf16 fill and the
-// paged cache.
+// What the kernel benchmarks share: the CUDA error check and the device-copy ceiling (every bench here); for the
+// attention benches (attention_bench.cu, prefill_wgmma.cu) also the float32 reference attention every tensor-core
+// kernel is checked against, the error measure, the random bf16 fill and the paged cache.
 #pragma once
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +13,22 @@
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
 
 typedef __nv_bfloat16 bf;
+
+// The card's device-to-device copy bandwidth in GB/s, bytes read + written (a 1 GiB copy, ten times after one
+// untimed): the byte floors of every bench are counted at it.
+static double copy_bandwidth() {
+    size_t n = 1ull << 30;
+    void *a, *b;
+    CK(cudaMalloc(&a, n)); CK(cudaMalloc(&b, n));
+    cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
+    CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
+    CK(cudaEventRecord(e0));
+    for (int i = 0; i < 10; i++) CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
+    CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
+    float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
+    CK(cudaFree(a)); CK(cudaFree(b));
+    return 2.0 * n * 10 / (ms * 1e-3) / 1e9;
+}
 
 // Worst |ref - got| over all outputs, a NaN (a poisoned, unwritten element, or a wrong one) counting as infinity;
 // `where`, when given, gets its index.

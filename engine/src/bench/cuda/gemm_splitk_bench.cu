@@ -35,6 +35,8 @@
 #include <random>
 #include <algorithm>
 
+#include "bench_ref.cuh"
+
 namespace gk {
 constexpr int BF = 128, BK = 64, STAGES = 4, THREADS = 256, BT_MAX = 256;
 constexpr uint32_t W_BYTES = BF * BK * 2;
@@ -197,9 +199,6 @@ __global__ void gemm_ref(float* __restrict__ y, const bf* __restrict__ x, const 
     y[(size_t)m * N + n] = acc;
 }
 
-#define CK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
-    std::printf("%s failed: %s (line %d)\n", #call, cudaGetErrorString(e_), __LINE__); std::exit(1); } } while (0)
-
 template <int BT, bool OVERLAP>
 static cudaError_t launch_kernel(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
                           int S) {
@@ -247,26 +246,11 @@ int main() {
             std::printf("gemm_splitk_wgmma_bf16<%d tokens, %s>: %d registers, %d bytes local, %d block(s) a SM\n",
                         bts[b], ov ? "overlap" : "wait", fa.numRegs, (int)fa.localSizeBytes, fits);
         }
-    // the copy ceiling (as small_kernels_bench measures it): bytes read + written by a 1 GiB device copy
-    const size_t cb = 1ull << 30;
-    void *ca, *cb2;
-    CK(cudaMalloc(&ca, cb));
-    CK(cudaMalloc(&cb2, cb));
+    const double gbs = copy_bandwidth(), tflops = 800.0;  // floors: bytes at the measured copy rate (bench_ref.cuh)
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    float ms = 0.f, best = 1e9f;
-    for (int i = 0; i < 4; i++) {
-        CK(cudaEventRecord(e0));
-        CK(cudaMemcpy(cb2, ca, cb, cudaMemcpyDeviceToDevice));
-        CK(cudaEventRecord(e1));
-        CK(cudaEventSynchronize(e1));
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i > 0) best = std::min(best, ms);
-    }
-    const double gbs = 2.0 * cb / (best * 1e6), tflops = 800.0;
-    CK(cudaFree(ca));
-    CK(cudaFree(cb2));
+    float ms = 0.f;
     std::printf("copy %.0f GB/s; floors at it and %.0f TFLOP/s\n", gbs, tflops);
 
     struct Shape { const char* name; int N, K; };

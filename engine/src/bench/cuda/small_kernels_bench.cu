@@ -16,9 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
-#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { printf("CUDA error %s at %s:%d\n", cudaGetErrorString(e), __FILE__, __LINE__); exit(1); } } while (0)
-
-typedef __nv_bfloat16 bf;
+#include "bench_ref.cuh"
 
 static const int HIDDEN = 1536, INTER = 8960, NH = 12, NKV = 2, HD = 128, VOCAB = 151936, BLOCK = 16;
 
@@ -45,20 +43,6 @@ template <typename T> static std::vector<T> download(const T* d, size_t n) {
     std::vector<T> h(n);
     CK(cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
     return h;
-}
-
-static double copy_bandwidth() {
-    size_t n = 1ull << 30;
-    void *a, *b;
-    CK(cudaMalloc(&a, n)); CK(cudaMalloc(&b, n));
-    cudaEvent_t e0, e1; CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
-    CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(e0));
-    for (int i = 0; i < 10; i++) CK(cudaMemcpy(b, a, n, cudaMemcpyDeviceToDevice));
-    CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
-    float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
-    CK(cudaFree(a)); CK(cudaFree(b));
-    return 2.0 * n * 10 / (ms * 1e-3) / 1e9;
 }
 
 // Every launch goes to this stream (created in main), so the same lambda can be timed eagerly and captured.
