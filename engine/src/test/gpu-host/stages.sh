@@ -47,7 +47,7 @@ for s in "${stages[@]}"; do
         [ -f $D/${w}attention_bench.xz ] || continue
         unxz_run $D/${w}attention_bench.xz attention_bench${w%/}; grep -E "^decode|^prefill" $R/attention_bench${w%/}.log | head -30 >> $S
       done;;
-    gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; cat $R/gemm_splitk_bench.log | head -40 >> $S;;
+    gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; head -40 $R/gemm_splitk_bench.log >> $S;;
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;
