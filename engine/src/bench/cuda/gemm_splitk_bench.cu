@@ -8,7 +8,7 @@
 //
 //   y (M, N) = x (M, K) · W (N, K)^T, bf16 in, float32 accumulate, bf16 out, M <= 256 (rows = tokens).
 //
-// Design (predicted, unmeasured): a block = two warpgroups = 128 output features x BT tokens, BT the smallest of 144,
+// Design (its prediction proved wrong, see above): a block = two warpgroups = 128 output features x BT tokens, BT the smallest of 144,
 // 192 and 256 that holds M (wgmma m64nBTk16, A = the W tile, B = the x tile, both K-major from 128-byte-swizzled
 // shared memory; the two warpgroups share the x tile), 64-wide K steps through a 4-stage cp.async ring (48 KiB a
 // stage at 256 tokens). The grid is (N / 128 feature tiles) x S K-slices
