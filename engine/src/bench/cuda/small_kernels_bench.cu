@@ -265,7 +265,8 @@ static int host_gumbel_token(const float* row, float temperature, uint32_t seed_
 // raw logits are one buffer): greedy or temperature 0.6 with no top-k/top-p/min-p, the one-pass rows the engine
 // splits over several CTAs, then sample_rows; with `logprobs`, each row asks for its token's logprob (one top
 // logprob), which adds the softmax-sum pass (sample_split_sum); without, the logprob is not computed (NaN, or a
-// correct value, passes). Every token is checked: greedy against the argmax, temperature against host_gumbel_token.
+// correct value, passes). Every token is checked: greedy against the argmax, temperature against host_gumbel_token;
+// with `logprobs` also the top logprob's id (the argmax, lowest id) and value.
 // Built against an older sampling.cu (to time the code before a change), rows without
 // logprobs print WRONG: that sample_rows merges the sums of a split-sum pass this launch skips; its times hold.
 static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double copy_gbs) {
@@ -312,6 +313,8 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
     CK(cudaDeviceSynchronize());
     std::vector<int> tokens = download(d_tokens, rows);
     std::vector<float> lps = download(d_lp, rows);
+    std::vector<int> top_ids = download(d_top_ids, (size_t)rows * 20);
+    std::vector<float> top_lps = download(d_top_lps, (size_t)rows * 20);
     double err = 0;
     for (int r = 0; r < rows; r++) {
         const float* row = &logits[(size_t)r * VOCAB];
@@ -327,6 +330,11 @@ static void bench_sampling(int rows, bool greedy, bool logprobs, int sms, double
             for (int i = 0; i < VOCAB; i++) sum += exp((double)row[i] - mx);
             double ref = row[tokens[r]] - mx - log(sum);
             err = std::max(err, fabs(lps[r] - ref));
+            if (logprobs) {  // the one top logprob: the maximum's, at its lowest id
+                const int top = (int)(std::max_element(row, row + VOCAB) - row);
+                err = std::max(err, top_ids[(size_t)r * 20] == top ? 0.0 : 1.0);
+                err = std::max(err, fabs(top_lps[(size_t)r * 20] - (-log(sum))));
+            }
         }
     }
     double bytes = (double)n * 4;  // one read of the float32 logits

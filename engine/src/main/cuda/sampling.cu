@@ -33,7 +33,8 @@
 // Passes over a row: a greedy row or a plain temperature row (no top-k, top-p or min-p: the Gumbel keys need no
 // normalization) takes its token in the same pass as the logits' maximum, then one more for the softmax sum of its
 // logprob, only for a row that asked for logprobs (top logprobs > 0; otherwise its logprob is NaN, as Sampler's);
-// top-k, top-p and min-p add their own passes.
+// n top logprobs add n - 1 passes (the first is the maximum's, which pass 1 finds with its lowest id); top-k, top-p
+// and min-p add their own passes.
 //
 // Split rows: with few rows a CTA per row leaves most SMs idle while each walks 150k entries (a Philox draw and
 // two logs each), so GpuSampler may split each such one-pass row (greedy or plain temperature) over `splits`
@@ -495,6 +496,7 @@ struct SplitPart {
     int bi;
     int non_finite;
     unsigned long long sum;
+    int mi;  // the lowest id holding mx (INT_MAX when mx is -inf): a row's first top logprob
 };
 
 // A row whose token comes out of the maximum's pass: greedy, or temperature with no top-k, top-p or min-p.
@@ -526,7 +528,7 @@ __device__ __forceinline__ int split_chunk(int vocab, int splits) {
 template <bool GREEDY, bool GUIDED>
 __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, const uint32_t* allowed, float temperature,
                                               const PhiloxKeys& keys, int output_index, int begin, int end, float& mx,
-                                              int& non_finite, float& bv, int& bi) {
+                                              int& mi, int& non_finite, float& bv, int& bi) {
     const bool aligned = ((reinterpret_cast<uintptr_t>(lr) | reinterpret_cast<uintptr_t>(lw)) & 15) == 0;
     const float inv_t = GREEDY ? 0.f : __frcp_rn(temperature);
     // r * 0 is 0 for a finite r and NaN for an infinity or a NaN: one FMA an entry collects the finiteness check
@@ -540,8 +542,8 @@ __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, 
         for (int k = 0; k < 4; k++) {
             nonfinite_sum = fmaf(r[k], 0.f, nonfinite_sum);
             if (k >= n || (GUIDED && !is_allowed(allowed, i + k))) r[k] = w[k] = -INFINITY;
-            mx = fmaxf(mx, r[k]);
             // a thread meets its ids in increasing order, so a later equal value never wins: no tie test
+            if (r[k] > mx) { mx = r[k]; mi = i + k; }
             if (GREEDY && w[k] > bv) { bv = w[k]; bi = i + k; }
         }
         if (!GREEDY) {
@@ -560,17 +562,17 @@ __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, 
 // candidate whatever its id.
 __device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
                                            float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
-                                           int begin, int end, float& mx, int& non_finite, float& bv, int& bi) {
+                                           int begin, int end, float& mx, int& mi, int& non_finite, float& bv, int& bi) {
     PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
     // pinned before the branch: inside the temperature branch the compiler keeps the adds in each Philox call again
     // (the PTX of both placements differs in ~17k lines; this one is the build measured in BENCHMARKS' seventh round)
     if (!greedy) pin_keys(keys);
     if (greedy) {
-        if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
-        else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
+        if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
+        else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
     } else {
-        if (allowed) first_pass_of<false, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
-        else first_pass_of<false, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, non_finite, bv, bi);
+        if (allowed) first_pass_of<false, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
+        else first_pass_of<false, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
     }
 }
 
@@ -585,15 +587,16 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_scan(SplitPart* p
     const int chunk = split_chunk(vocab, gridDim.y);
     const int begin = blockIdx.y * chunk;
     float mx = -INFINITY, bv = -INFINITY;
-    int non_finite = 0, bi = INT_MAX;
+    int non_finite = 0, bi = INT_MAX, mi = INT_MAX;
     first_pass(raw + (size_t)row * vocab, work + (size_t)row * vocab, allowed, pr[1], __int_as_float(pr[2]),
-               (uint32_t)pr[4], (uint32_t)pr[5], pr[6], begin, min(vocab, begin + chunk), mx, non_finite, bv, bi);
+               (uint32_t)pr[4], (uint32_t)pr[5], pr[6], begin, min(vocab, begin + chunk), mx, mi, non_finite, bv, bi);
     non_finite = __syncthreads_or(non_finite);
-    mx = block_max(mx, sv);
+    block_argmax(mx, mi, sv, si);
     block_argmax(bv, bi, sv, si);
     if (threadIdx.x == 0) {
         SplitPart& p = parts[blockIdx.x * gridDim.y + blockIdx.y];
         p.mx = mx;
+        p.mi = mi;
         p.bv = bv;
         p.bi = bi;
         p.non_finite = non_finite;
@@ -657,6 +660,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     // distribution, as Sampler), the finiteness check, and an early row's token; pass 2: the softmax sum of the
     // logprobs, in fixed point. A split row (see the header) merges its chunks' results instead.
     float mx = -INFINITY;
+    int mi = INT_MAX;  // the lowest allowed id holding mx: the first top logprob without a pass of its own
     int non_finite = 0;
     float bv = -INFINITY;
     int bi = INT_MAX;
@@ -666,18 +670,19 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         // every thread merges the row's few chunks in the same order: nothing to broadcast
         const SplitPart* rp = parts + blockIdx.x * splits;
         for (int c = 0; c < splits; c++) {
-            mx = fmaxf(mx, rp[c].mx);
+            if (better(rp[c].mx, rp[c].mi, mx, mi)) { mx = rp[c].mx; mi = rp[c].mi; }
             non_finite |= rp[c].non_finite;
             if (better(rp[c].bv, rp[c].bi, bv, bi)) { bv = rp[c].bv; bi = rp[c].bi; }
             total += rp[c].sum;
         }
     } else {
         if (early) {
-            first_pass(lr, lw, allowed, greedy, temperature, seed_lo, seed_hi, output_index, 0, vocab, mx, non_finite,
-                       bv, bi);
+            first_pass(lr, lw, allowed, greedy, temperature, seed_lo, seed_hi, output_index, 0, vocab, mx, mi,
+                       non_finite, bv, bi);
         } else {
             for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-                mx = fmaxf(mx, wl(lr, allowed, i));
+                const float v = wl(lr, allowed, i);
+                if (v > mx) { mx = v; mi = i; }  // ids rise within a thread: the first of equal values stays
                 non_finite |= !isfinite(lr[i]);
             }
         }
@@ -693,7 +698,7 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         return;
     }
     if (!split) {
-        mx = block_max(mx, sv);
+        block_argmax(mx, mi, sv, si);
         if (early) block_argmax(bv, bi, sv, si);
         if (top_n > 0) {
             unsigned long long part = 0;
@@ -706,9 +711,21 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
     // NaN (a logprob nobody asked for) when top_n == 0: the sum pass is skipped
     const double log_sum = top_n > 0 ? log((double)total * (1.0 / EMBER_MASS_ONE)) : __longlong_as_double(0x7ff8000000000000LL);
 
+    // The first top logprob is the maximum's (mx, mi: the pass above took it). Not when every token is masked (mx
+    // -inf): the search below then returns the lowest id of all, as Sampler's sort does.
     float pv = INFINITY;
     int pi = -1;
-    for (int k = 0; k < top_n; k++) {
+    int k0 = 0;
+    if (top_n > 0 && mx > -INFINITY) {
+        if (threadIdx.x == 0) {
+            top_ids[blockIdx.x * 20] = mi;
+            top_logprobs[blockIdx.x * 20] = (float)((double)mx - (double)mx - log_sum);
+        }
+        pv = mx;
+        pi = mi;
+        k0 = 1;
+    }
+    for (int k = k0; k < top_n; k++) {
         float tv = -INFINITY;
         int ti = INT_MAX;
         for (int i = threadIdx.x; i < vocab; i += blockDim.x) {

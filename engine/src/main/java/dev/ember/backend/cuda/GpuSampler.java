@@ -26,7 +26,7 @@ final class GpuSampler implements AutoCloseable {
     private final int vocab;
     private final int maxSeqs;
     private final int multiprocessors;
-    /** sampling.cu's SplitParts of split rows: (maxSeqs, MAX_SPLITS) of 24 bytes. */
+    /** sampling.cu's SplitParts of split rows: (maxSeqs, MAX_SPLITS) of 32 bytes. */
     private final DeviceBuffer splitParts;
     /** Results of the last two launches, used in turn, each with the event recorded after its copy. */
     private final PinnedBuffer[] results = new PinnedBuffer[2];
@@ -53,7 +53,7 @@ final class GpuSampler implements AutoCloseable {
     }
 
     static final int MAX_SPLITS = 32;
-    private static final int SPLIT_PART_BYTES = 24;
+    private static final int SPLIT_PART_BYTES = 32;
 
     GpuSampler(Kernels kernels, Activations act, StepInputs in, CudaStream stream, Set<Integer> eosTokenIds, int vocab,
                int maxSeqs) {
