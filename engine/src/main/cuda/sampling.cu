@@ -523,9 +523,9 @@ __device__ __forceinline__ int split_chunk(int vocab, int splits) {
     return ((vocab + splits - 1) / splits + 3) & ~3;
 }
 
-// first_pass for one kind of row (greedy or not, guided or not: uniform over the block, so each loop carries only
-// its own work).
-template <bool GREEDY, bool GUIDED>
+// first_pass for one kind of row (greedy or not, guided or not, wanting top logprobs or not: uniform over the block,
+// so each loop carries only its own work; a row without top logprobs does not track the maximum's id).
+template <bool GREEDY, bool GUIDED, bool TOP>
 __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, const uint32_t* allowed, float temperature,
                                               const PhiloxKeys& keys, int output_index, int begin, int end, float& mx,
                                               int& mi, int& non_finite, float& bv, int& bi) {
@@ -543,7 +543,11 @@ __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, 
             nonfinite_sum = fmaf(r[k], 0.f, nonfinite_sum);
             if (k >= n || (GUIDED && !is_allowed(allowed, i + k))) r[k] = w[k] = -INFINITY;
             // a thread meets its ids in increasing order, so a later equal value never wins: no tie test
-            if (r[k] > mx) { mx = r[k]; mi = i + k; }
+            if (TOP) {
+                if (r[k] > mx) { mx = r[k]; mi = i + k; }
+            } else {
+                mx = fmaxf(mx, r[k]);
+            }
             if (GREEDY && w[k] > bv) { bv = w[k]; bi = i + k; }
         }
         if (!GREEDY) {
@@ -562,18 +566,22 @@ __device__ __forceinline__ void first_pass_of(const float* lr, const float* lw, 
 // candidate whatever its id.
 __device__ __forceinline__ void first_pass(const float* lr, const float* lw, const uint32_t* allowed, int greedy,
                                            float temperature, uint32_t seed_lo, uint32_t seed_hi, int output_index,
-                                           int begin, int end, float& mx, int& mi, int& non_finite, float& bv, int& bi) {
+                                           bool top, int begin, int end, float& mx, int& mi, int& non_finite, float& bv,
+                                           int& bi) {
     PhiloxKeys keys = philox_keys(seed_lo, seed_hi);
     // pinned before the branch: inside the temperature branch the compiler keeps the adds in each Philox call again
     // (the PTX of both placements differs in ~17k lines; this one is the build measured in BENCHMARKS' seventh round)
     if (!greedy) pin_keys(keys);
+#define EMBER_FIRST_PASS(G, A, T) \
+    first_pass_of<G, A, T>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi)
     if (greedy) {
-        if (allowed) first_pass_of<true, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
-        else first_pass_of<true, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
+        if (allowed) { if (top) EMBER_FIRST_PASS(true, true, true); else EMBER_FIRST_PASS(true, true, false); }
+        else if (top) EMBER_FIRST_PASS(true, false, true); else EMBER_FIRST_PASS(true, false, false);
     } else {
-        if (allowed) first_pass_of<false, true>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
-        else first_pass_of<false, false>(lr, lw, allowed, temperature, keys, output_index, begin, end, mx, mi, non_finite, bv, bi);
+        if (allowed) { if (top) EMBER_FIRST_PASS(false, true, true); else EMBER_FIRST_PASS(false, true, false); }
+        else if (top) EMBER_FIRST_PASS(false, false, true); else EMBER_FIRST_PASS(false, false, false);
     }
+#undef EMBER_FIRST_PASS
 }
 
 extern "C" __global__ void __launch_bounds__(256) sample_split_scan(SplitPart* parts, const float* raw,
@@ -583,15 +591,17 @@ extern "C" __global__ void __launch_bounds__(256) sample_split_scan(SplitPart* p
     const int* pr = params + 12 * blockIdx.x;
     if (!one_pass_row(pr, vocab)) return;
     const int row = pr[0];
+    const bool top = pr[7] > 0;  // top logprobs wanted: the maximum's id too
     const uint32_t* allowed = pr[11] >= 0 ? masks + (size_t)pr[11] * (((vocab + 63) >> 6) * 2) : nullptr;
     const int chunk = split_chunk(vocab, gridDim.y);
     const int begin = blockIdx.y * chunk;
     float mx = -INFINITY, bv = -INFINITY;
     int non_finite = 0, bi = INT_MAX, mi = INT_MAX;
     first_pass(raw + (size_t)row * vocab, work + (size_t)row * vocab, allowed, pr[1], __int_as_float(pr[2]),
-               (uint32_t)pr[4], (uint32_t)pr[5], pr[6], begin, min(vocab, begin + chunk), mx, mi, non_finite, bv, bi);
+               (uint32_t)pr[4], (uint32_t)pr[5], pr[6], top, begin, min(vocab, begin + chunk), mx, mi, non_finite, bv, bi);
     non_finite = __syncthreads_or(non_finite);
-    block_argmax(mx, mi, sv, si);
+    if (top) block_argmax(mx, mi, sv, si);
+    else mx = block_max(mx, sv);
     block_argmax(bv, bi, sv, si);
     if (threadIdx.x == 0) {
         SplitPart& p = parts[blockIdx.x * gridDim.y + blockIdx.y];
@@ -670,15 +680,16 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         // every thread merges the row's few chunks in the same order: nothing to broadcast
         const SplitPart* rp = parts + blockIdx.x * splits;
         for (int c = 0; c < splits; c++) {
-            if (better(rp[c].mx, rp[c].mi, mx, mi)) { mx = rp[c].mx; mi = rp[c].mi; }
+            if (top_n == 0) mx = fmaxf(mx, rp[c].mx);
+            else if (better(rp[c].mx, rp[c].mi, mx, mi)) { mx = rp[c].mx; mi = rp[c].mi; }
             non_finite |= rp[c].non_finite;
             if (better(rp[c].bv, rp[c].bi, bv, bi)) { bv = rp[c].bv; bi = rp[c].bi; }
             total += rp[c].sum;
         }
     } else {
         if (early) {
-            first_pass(lr, lw, allowed, greedy, temperature, seed_lo, seed_hi, output_index, 0, vocab, mx, mi,
-                       non_finite, bv, bi);
+            first_pass(lr, lw, allowed, greedy, temperature, seed_lo, seed_hi, output_index, top_n > 0, 0, vocab, mx,
+                       mi, non_finite, bv, bi);
         } else {
             for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
                 const float v = wl(lr, allowed, i);
@@ -698,7 +709,8 @@ extern "C" __global__ void __launch_bounds__(1024) sample_rows(int* tokens, floa
         return;
     }
     if (!split) {
-        block_argmax(mx, mi, sv, si);
+        if (top_n > 0) block_argmax(mx, mi, sv, si);
+        else mx = block_max(mx, sv);
         if (early) block_argmax(bv, bi, sv, si);
         if (top_n > 0) {
             unsigned long long part = 0;
