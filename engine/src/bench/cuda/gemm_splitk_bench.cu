@@ -225,31 +225,52 @@ __global__ void gemm_ref(float* __restrict__ y, const bf* __restrict__ x, const 
 // Launch modes, to find where the time goes: 0 fused (cooperative, the design), 1 fused launched as a plain kernel
 // (co-residency then holds only because nothing else runs: not for production), 2 two kernels (partials, then
 // splitk_reduce; no counter, no cooperative launch), 3 the partials kernel alone (the main loop's cost; wrong output).
-static int g_mode = 0;
 static const char* const MODE_NAMES[4] = {"fused coop", "fused plain", "two kernels", "partials only"};
 
-template <int BT, bool OVERLAP>
-static cudaError_t launch_kernel(cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M, int N, int K,
-                          int S) {
+// A launch of `grid` blocks of gk::THREADS on st, cooperative when `coop` (attr: the attribute's storage, which the
+// config points to).
+static cudaLaunchConfig_t launch_config(dim3 grid, int smem, cudaStream_t st, bool coop, cudaLaunchAttribute& attr) {
     cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(N / gk::BF, S);
+    cfg.gridDim = grid;
     cfg.blockDim = dim3(gk::THREADS);
-    cfg.dynamicSmemBytes = gk::Tile<BT>::SMEM;
+    cfg.dynamicSmemBytes = smem;
     cfg.stream = st;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeCooperative;
-    attr[0].val.cooperative = 1;
-    cfg.attrs = attr;
+    attr.id = cudaLaunchAttributeCooperative;
+    attr.val.cooperative = 1;
+    cfg.attrs = &attr;
+    cfg.numAttrs = coop ? 1 : 0;
+    return cfg;
+}
+
+template <int BT, bool OVERLAP>
+static cudaError_t launch_kernel(int mode, cudaStream_t st, bf* y, const bf* x, const bf* W, float* ws, int* count, int M,
+                                 int N, int K, int S) {
+    cudaLaunchAttribute attr;
     // one slice waits for no other block: a plain launch (more blocks than SMs is fine)
-    cfg.numAttrs = S > 1 && g_mode == 0 ? 1 : 0;
-    const int partials_only = g_mode >= 2 ? 1 : 0;
+    const cudaLaunchConfig_t cfg = launch_config(dim3(N / gk::BF, S), gk::Tile<BT>::SMEM, st, S > 1 && mode == 0, attr);
+    const int partials_only = mode >= 2 ? 1 : 0;
     cudaError_t e = cudaLaunchKernelEx(&cfg, gemm_splitk_wgmma_bf16<BT, OVERLAP>, y, x, W, ws, count, M, N, K, partials_only);
-    if (e != cudaSuccess || g_mode != 2) return e;
+    if (e != cudaSuccess || mode != 2) return e;
     splitk_reduce<<<dim3(N / gk::BF, (M + 7) / 8), 256, 0, st>>>(y, ws, M, N, S, BT);
     return cudaGetLastError();
 }
 
-typedef cudaError_t (*Launch)(cudaStream_t, bf*, const bf*, const bf*, float*, int*, int, int, int, int);
+typedef cudaError_t (*Launch)(int, cudaStream_t, bf*, const bf*, const bf*, float*, int*, int, int, int, int);
+
+// The best of five event-timed runs of `run` on st, in milliseconds (after one untimed run).
+template <typename F> static float best_ms(cudaStream_t st, cudaEvent_t e0, cudaEvent_t e1, F run) {
+    run();
+    float best = 1e9f, ms = 0.f;
+    for (int rep = 0; rep < 5; rep++) {
+        CK(cudaEventRecord(e0, st));
+        run();
+        CK(cudaEventRecord(e1, st));
+        CK(cudaEventSynchronize(e1));
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        best = std::min(best, ms);
+    }
+    return best;
+}
 
 int main() {
     int dev = 0, sms = 0;
@@ -284,38 +305,21 @@ int main() {
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    float ms = 0.f;
     std::printf("copy %.0f GB/s; floors at it and %.0f TFLOP/s\n", gbs, tflops);
 
     {  // the launch itself: a graph of 28 empty launches of 132 blocks x 256 threads, plain and cooperative
         cudaStream_t s0;
         CK(cudaStreamCreate(&s0));
         for (int coop = 0; coop < 2; coop++) {
-            cudaLaunchConfig_t cfg = {};
-            cfg.gridDim = dim3(sms);
-            cfg.blockDim = dim3(gk::THREADS);
-            cfg.stream = s0;
-            cudaLaunchAttribute attr[1];
-            attr[0].id = cudaLaunchAttributeCooperative;
-            attr[0].val.cooperative = 1;
-            cfg.attrs = attr;
-            cfg.numAttrs = coop;
+            cudaLaunchAttribute attr;
+            const cudaLaunchConfig_t cfg = launch_config(dim3(sms), 0, s0, coop, attr);
             cudaGraph_t g;
             cudaGraphExec_t ge;
             CK(cudaStreamBeginCapture(s0, cudaStreamCaptureModeThreadLocal));
             for (int c = 0; c < 28; c++) CK(cudaLaunchKernelEx(&cfg, empty_kernel, (int*)nullptr));
             CK(cudaStreamEndCapture(s0, &g));
             CK(cudaGraphInstantiate(&ge, g, 0));
-            CK(cudaGraphLaunch(ge, s0));
-            float best = 1e9f;
-            for (int rep = 0; rep < 5; rep++) {
-                CK(cudaEventRecord(e0, s0));
-                CK(cudaGraphLaunch(ge, s0));
-                CK(cudaEventRecord(e1, s0));
-                CK(cudaEventSynchronize(e1));
-                CK(cudaEventElapsedTime(&ms, e0, e1));
-                best = std::min(best, ms);
-            }
+            const float best = best_ms(s0, e0, e1, [&] { CK(cudaGraphLaunch(ge, s0)); });
             std::printf("empty kernel, %s launch in a graph: %.2f us a launch\n", coop ? "cooperative" : "plain", best * 1000.0 / 28);
             CK(cudaGraphExecDestroy(ge));
             CK(cudaGraphDestroy(g));
@@ -356,7 +360,6 @@ int main() {
         CK(cudaMemset(count, 0, 2 * tiles * 4));
         CK(cudaDeviceSynchronize());
         for (int M : rows) for (int mode = 0; mode < 4; mode++) for (int ov = 0; ov < 2; ov++) {
-            g_mode = mode;
             const int b = M <= 144 ? 0 : M <= 192 ? 1 : 2;  // the smallest token tile that holds M
             const Launch launch = launches[b][ov];
             // check: twice (the second launch sees the counters the first put back), the output and the workspace
@@ -366,7 +369,7 @@ int main() {
             for (int rep = 0; rep < 2; rep++) {
                 CK(cudaMemsetAsync(y, 0xff, (size_t)256 * N * 2, st));
                 CK(cudaMemsetAsync(ws, 0xff, ws_bytes, st));
-                CK(launch(st, y, x, w[0], ws, count, M, N, K, S));
+                CK(launch(mode, st, y, x, w[0], ws, count, M, N, K, S));
             }
             CK(cudaMemsetAsync(yref, 0xff, (size_t)256 * N * 4, st));
             gemm_ref<<<dim3((N + 127) / 128, M), 128, 0, st>>>(yref, x, w[0], M, N, K);
@@ -396,7 +399,7 @@ int main() {
             cudaGraphExec_t exec = nullptr;
             CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
             bool captured = true;
-            for (int c = 0; c < copies; c++) captured = captured && launch(st, y, x, w[c], ws, count, M, N, K, S) == cudaSuccess;
+            for (int c = 0; c < copies; c++) captured = captured && launch(mode, st, y, x, w[c], ws, count, M, N, K, S) == cudaSuccess;
             const bool graphed = cudaStreamEndCapture(st, &graph) == cudaSuccess && captured &&
                                  cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
             if (!graphed) {
@@ -405,18 +408,9 @@ int main() {
             }
             auto run = [&]() {
                 if (graphed) CK(cudaGraphLaunch(exec, st));
-                else for (int c = 0; c < copies; c++) CK(launch(st, y, x, w[c], ws, count, M, N, K, S));
+                else for (int c = 0; c < copies; c++) CK(launch(mode, st, y, x, w[c], ws, count, M, N, K, S));
             };
-            run();
-            float t = 1e9f;
-            for (int rep = 0; rep < 5; rep++) {
-                CK(cudaEventRecord(e0, st));
-                run();
-                CK(cudaEventRecord(e1, st));
-                CK(cudaEventSynchronize(e1));
-                CK(cudaEventElapsedTime(&ms, e0, e1));
-                t = std::min(t, ms);
-            }
+            const float t = best_ms(st, e0, e1, run);
             const double us = t * 1000.0 / copies;
             const double bytes = 2.0 * N * K + 2.0 * M * K + 2.0 * M * N;
             const double floor_us = std::max(bytes / (gbs * 1e3), 2.0 * M * N * K / (tflops * 1e6));
