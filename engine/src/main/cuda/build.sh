@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compiles Ember's CUDA kernels into one fatbin (cubins for sm_80, sm_86, sm_89, sm_90 and PTX for
 # compute_80, which newer GPUs JIT-compile), written where the jar picks it up as a resource, and beside it
-# ember_kernels_sm90a.fatbin: the Hopper-only kernels of attention_prefill_wgmma.cu (wgmma exists only on sm_90a,
-# so they cannot share the portable image; the engine loads this one only on a compute capability 9 GPU).
+# ember_kernels_sm90a.fatbin: the Hopper-only kernels of ember_kernels_sm90a.cu (the wgmma prefill attention and the
+# fused gate/up + SwiGLU GEMM: wgmma and TMA exist only on sm_90a, so they cannot share the portable image; the engine
+# loads this one only on a compute capability 9 GPU).
 # Run by the engine's Maven build (process-resources). Without nvcc it prints why and skips: the engine then
 # compiles the sources the jar carries with NVRTC at first use (backend.cuda.KernelImage), without the sm_90a
 # kernels. NVCC overrides the compiler (default: nvcc on the PATH, then /usr/local/cuda/bin/nvcc); NVCC=none
@@ -40,11 +41,11 @@ if stale "$out90a"; then
   # An nvcc older than CUDA 12 has no sm_90a: the engine then keeps attn_prefill_tc on Hopper too, so that is a
   # message, not a build failure.
   if "$nvcc" -std=c++17 -O3 -fatbin -o "$out90a.tmp" -gencode arch=compute_90a,code=sm_90a \
-      "$src/attention_prefill_wgmma.cu"; then
+      "$src/ember_kernels_sm90a.cu"; then
     mv "$out90a.tmp" "$out90a"
   else
     rm -f "$out90a.tmp" "$out90a"
-    echo "[ember] $nvcc cannot compile for sm_90a (CUDA 12 or later needed): no wgmma prefill kernel in this build"
+    echo "[ember] $nvcc cannot compile for sm_90a (CUDA 12 or later needed): no wgmma kernels in this build"
   fi
 else
   echo "[ember] sm_90a kernels up to date: $out90a"

@@ -41,6 +41,8 @@ binary . small_kernels_bench .device/small_kernels_bench.xz -arch=sm_90
 binary . attention_bench .device/attention_bench.xz -arch=sm_90 -DEMBER_DECODE_STAGES=2
 # the split-K wgmma GEMM bench for the 129-256-row decode GEMMs (sm_90a; stages.sh gemm)
 binary . gemm_splitk_bench .device/gemm_splitk_bench.xz -gencode=arch=compute_90a,code=sm_90a
+# the gate/up GEMM with SwiGLU in its epilogue (sm_90a; stages.sh swiglu)
+binary . gemm_swiglu_bench .device/gemm_swiglu_bench.xz -gencode=arch=compute_90a,code=sm_90a
 rm -rf .device/wg  # a previous overlay's
 if [ -n "${OVERLAY:-}" ]; then
   w=$(mktemp -d)

@@ -9,8 +9,11 @@
 #   kernels        the small-kernels and attention benches pack.sh built for sm_90 (item 2's byte and copy floors),
 #                  then the overlay's attention bench
 #   gemm           gemm_splitk_bench (pack.sh builds it): the split-K wgmma GEMM's checks and timings on the decode shapes
+#   swiglu         gemm_swiglu_bench (pack.sh builds it): the gate/up GEMM with SwiGLU in its epilogue against cuBLAS +
+#                  silu_mul, 1 to 4,096 rows, three checkpoints' shapes
 #   q2, q3, llama  throughput-256 `--warmup 32 --runs 3` on qwen2-1.5b, qwen3-0.6b, llama3.2-1b (variants.sh)
 #   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
+#   q2ab, q3ab, llamaab  the same, as built and with the JVM option $AB_OFF (a -D switch), in one variants.sh run
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
 #   parity         HfParityTest (the transformers references are written by torch on the GPU first, ~2.5 min)
 #   paritywg       the same on the overlay's engine
@@ -26,9 +29,9 @@ throughput() {  # NAME ARCH RUNS [wg]: with a fourth argument, the overlay's eng
   env ${4:+$WG} OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2
   tail -1 $R/variants.txt >> $S
 }
-unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here
+unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here (killed after $KILL_S seconds, default 90)
   local x=$1 n=$2; shift 2
-  xz -dc $x > /tmp/$n && chmod +x /tmp/$n && timeout -s KILL 90 /tmp/$n "$@" > $R/$n.log 2>&1
+  xz -dc $x > /tmp/$n && chmod +x /tmp/$n && timeout -s KILL ${KILL_S:-90} /tmp/$n "$@" > $R/$n.log 2>&1
   echo "== $n rc=$?" >> $S
 }
 tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/tmp/djl RUST_FLAVOR=cpu
@@ -48,10 +51,17 @@ for s in "${stages[@]}"; do
         unxz_run $D/${w}attention_bench.xz attention_bench${w%/}; grep -E "^decode|^prefill" $R/attention_bench${w%/}.log | head -30 >> $S
       done;;
     gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; head -40 $R/gemm_splitk_bench.log >> $S;;
+    swiglu) KILL_S=200 unxz_run $D/gemm_swiglu_bench.xz gemm_swiglu_bench; cat $R/gemm_swiglu_bench.log >> $S;;
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;
     q2wg) throughput wg qwen2-1.5b 3 wg;;
+    q2ab|q3ab|llamaab)
+      a=${s%ab}; a=${a/q2/qwen2-1.5b}; a=${a/q3/qwen3-0.6b}; a=${a/llama/llama3.2-1b}
+      OUT=$R BENCH_TIMEOUT=200 VARIANTS="new|--warmup 32 --runs 3;off|--warmup 32 --runs 3|${AB_OFF:?AB_OFF: the -D switch}" \
+        $D/variants.sh $a
+      tail -2 $R/variants.txt >> $S
+      grep -ho "gate/up + SwiGLU fused[^,]*\|captured in [0-9]* ms (GEMM tuning [0-9]* ms" $R/bench-$a-*.log >> $S;;
     q3wg) throughput wg qwen3-0.6b 3 wg;;
     unit) OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-main.log; counts $R/unit-main.log;;
     unitwg)  # scans the overlay's test classes (gpu-tests.sh scans the bundle's, which lack a branch's new test classes)

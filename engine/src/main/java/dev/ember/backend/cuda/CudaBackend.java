@@ -42,6 +42,8 @@ public final class CudaBackend implements Backend {
     private final String kernelOrigin; // the nvcc fatbin, or NVRTC and its cache file
     private final String prefillKernel; // which prefill attention kernel runs, and why not wgmma
     private final Cublas blas;
+    /** The fused gate/up + SwiGLU kernel where the GPU, the build and the model allow it (steps of up to 256 rows). */
+    private final SwigluGemm swiglu;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
     private Activations act;
@@ -81,19 +83,25 @@ public final class CudaBackend implements Backend {
             freeAtOpen = device.memoryInfo()[0];
             stream = own(new CudaStream());
             KernelModule module = own(new KernelModule(device));
-            // loaded only where this model's prefill would run it, so no other engine holds the module
+            // the sm_90a image, loaded only where this model would run one of its kernels, so no other engine holds it
             boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim(), config.groupSize());
             WgmmaPrefill.Decision wgmmaDecision = WgmmaPrefill.decide(device);
-            KernelModule wgmma = wgmmaApplies ? WgmmaPrefill.openIfEnabled(device, wgmmaDecision) : null;
-            if (wgmma != null) {
-                own(wgmma);
+            boolean wgmmaWanted = wgmmaApplies && wgmmaDecision == WgmmaPrefill.Decision.LOAD;
+            boolean swigluWanted = SwigluGemm.enabled() && SwigluGemm.handles(dtype, config.hiddenSize(),
+                    config.intermediateSize());
+            KernelModule sm90a = wgmmaWanted || swigluWanted ? WgmmaPrefill.openImage(device) : null;
+            if (sm90a != null) {
+                own(sm90a);
             }
+            KernelModule wgmma = wgmmaWanted ? sm90a : null;
             kernels = new Kernels(module, wgmma, stream, dtype);
             kernelOrigin = module.origin();
             prefillKernel = kernels.prefillKernel(config.headDim())
                     + wgmmaNote(wgmma != null, wgmmaApplies, wgmmaDecision);
             blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
+            swiglu = swigluWanted && sm90a != null ? new SwigluGemm(sm90a, stream, device.multiprocessors(),
+                    config.hiddenSize(), config.intermediateSize(), gateUpAddresses(weights)) : null;
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);
         } catch (RuntimeException e) {
             close();
@@ -112,6 +120,10 @@ public final class CudaBackend implements Backend {
     /** As {@link #create}, typed for tests that call {@link #forwardLogits}. */
     public static CudaBackend open(ModelConfig config, ModelWeights weights, EngineConfig engine) {
         return new CudaBackend(config, weights, engine);
+    }
+
+    private static long[] gateUpAddresses(DeviceWeights weights) {
+        return weights.layers.stream().mapToLong(l -> l.gateUp().address()).toArray();
     }
 
     /** The start log's note on the wgmma prefill kernel: why a GPU that could run it does not ("" where it cannot). */
@@ -171,7 +183,7 @@ public final class CudaBackend implements Backend {
         inputs = own(new StepInputs(maxTokens, maxSeqs, maxBlocksPerSeq, kernels.prefillTileTokens(config.headDim(), config.groupSize())));
         sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs,
                 SAMPLER_SPLIT ? device.multiprocessors() : 0));
-        model = new CudaModel(config, weights, act, inputs, kernels, blas, device.multiprocessors());
+        model = new CudaModel(config, weights, act, inputs, kernels, blas, swiglu, device.multiprocessors());
         profileRun(blockSize, maxSeqs);
         long[] mem = device.memoryInfo();
         activationBytes = free0 - mem[0];
@@ -498,7 +510,9 @@ public final class CudaBackend implements Backend {
                 : "KV cache " + (kv.sizeBytes() >> 20) + " MiB = " + kv.numBlocks + " blocks x " + kv.blockSize + " tokens";
         return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
                 + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", "
-                + (model == null ? "" : model.decodeRopeDescription() + ", ") + dtype + ", weights " + (weights.totalBytes() >> 20)
+                + (model == null ? "" : model.decodeRopeDescription() + ", ") + (swiglu == null ? ""
+                        : "gate/up + SwiGLU fused up to " + SwigluGemm.MAX_ROWS + " rows (sm_90a; -D" + SwigluGemm.PROPERTY
+                        + "=false: cuBLAS + silu_mul), ") + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

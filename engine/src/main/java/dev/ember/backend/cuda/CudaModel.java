@@ -12,7 +12,8 @@ import java.util.function.Function;
 /**
  * The decoder's forward pass on the GPU for the inputs staged in {@link StepInputs}: embeddings, then per
  * layer [add+RMSNorm, fused QKV GEMM, bias/q-k-norm/RoPE + KV store, paged attention, O GEMM, add+RMSNorm,
- * fused gate/up GEMM, SiLU*mul, down GEMM], the final norm, the gather of the rows whose logits are needed
+ * fused gate/up GEMM, SiLU*mul (on Hopper one kernel for steps of up to 256 rows: {@link SwigluGemm}), down GEMM],
+ * the final norm, the gather of the rows whose logits are needed
  * and the LM head into float32 logits. In pure decode steps of 16-bit models the RoPE + KV store runs inside the
  * decode attention kernel ({@link #fusesDecodeRope}). Everything is enqueued on one stream without host synchronization,
  * so a decode step can be captured into a CUDA graph. Borrows (does not own) what it is given.
@@ -24,6 +25,8 @@ final class CudaModel {
     private final StepInputs in;
     private final Kernels kernels;
     private final Cublas blas;
+    /** The fused gate/up + SwiGLU kernel, or null (cuBLAS and silu_mul for every step). */
+    private final SwigluGemm swiglu;
     private final DType dtype;
     private final int multiprocessors;
     private final float eps;
@@ -33,13 +36,14 @@ final class CudaModel {
     private KernelTimer timer;
 
     CudaModel(ModelConfig config, DeviceWeights weights, Activations act, StepInputs in, Kernels kernels, Cublas blas,
-              int multiprocessors) {
+              SwigluGemm swiglu, int multiprocessors) {
         this.config = config;
         this.weights = weights;
         this.act = act;
         this.in = in;
         this.kernels = kernels;
         this.blas = blas;
+        this.swiglu = swiglu;
         this.dtype = weights.dtype;
         this.multiprocessors = multiprocessors;
         this.eps = (float) config.rmsNormEps();
@@ -97,6 +101,11 @@ final class CudaModel {
      */
     static boolean fusesDecodeRope(boolean decode, DType dtype, boolean enabled) {
         return enabled && decode && Kernels.tensorCoreAttention(dtype);
+    }
+
+    /** Whether a step of {@code rows} token rows runs the gate/up projection and SiLU x mul as one kernel. */
+    boolean fusesSwiglu(int rows) {
+        return swiglu != null && SwigluGemm.covers(rows);
     }
 
     /** For the start log: how pure decode steps run RoPE. */
@@ -202,11 +211,15 @@ final class CudaModel {
             kernels.addRmsNorm(act.normed.address(), act.residual.address(), act.hidden.address(),
                     w.postAttnNorm().address(), eps, numTokens, h, true);
             mark("gemm");
-            blas.linear(act.gateUp.address(), act.normed.address(), w.gateUp().address(), numTokens,
-                    2 * c.intermediateSize(), h, dtype, false);
-            mark("other");
-            kernels.siluMul(act.act.address(), act.gateUp.address(), numTokens, c.intermediateSize());
-            mark("gemm");
+            if (fusesSwiglu(numTokens)) {
+                swiglu.run(act.act.address(), act.normed.address(), l, numTokens);
+            } else {
+                blas.linear(act.gateUp.address(), act.normed.address(), w.gateUp().address(), numTokens,
+                        2 * c.intermediateSize(), h, dtype, false);
+                mark("other");
+                kernels.siluMul(act.act.address(), act.gateUp.address(), numTokens, c.intermediateSize());
+                mark("gemm");
+            }
             blas.linear(act.hidden.address(), act.act.address(), w.down().address(), numTokens, h, c.intermediateSize(),
                     dtype, false);
         }
@@ -239,8 +252,10 @@ final class CudaModel {
                 c.qkvSize(), h, dtype, false, iterations));
         out.add(blas.tune(act.hidden.address(), act.attn.address(), addresses(layers, DeviceWeights.Layer::oProj), rows,
                 h, c.numHeads() * c.headDim(), dtype, false, iterations));
-        out.add(blas.tune(act.gateUp.address(), act.normed.address(), addresses(layers, DeviceWeights.Layer::gateUp),
-                rows, 2 * c.intermediateSize(), h, dtype, false, iterations));
+        if (!fusesSwiglu(rows)) {
+            out.add(blas.tune(act.gateUp.address(), act.normed.address(), addresses(layers, DeviceWeights.Layer::gateUp),
+                    rows, 2 * c.intermediateSize(), h, dtype, false, iterations));
+        }
         out.add(blas.tune(act.hidden.address(), act.act.address(), addresses(layers, DeviceWeights.Layer::down), rows,
                 h, c.intermediateSize(), dtype, false, iterations));
         out.add(blas.tune(act.logits.address(), act.last.address(), new long[] {weights.lmHead.address()}, rows,

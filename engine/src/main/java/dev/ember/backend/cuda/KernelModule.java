@@ -62,7 +62,8 @@ final class KernelModule implements AutoCloseable {
     /**
      * Launches {@code name} on {@code stream}.
      *
-     * @param args each a Long (device address or 64-bit value), Integer or Float, in the kernel's order
+     * @param args each a Long (device address or 64-bit value), Integer, Float or long[] (a struct passed by value,
+     *             such as a CUtensorMap's 16 words), in the kernel's order
      */
     void launch(String name, int gridX, int gridY, int gridZ, int block, int sharedBytes, CudaStream stream,
                 Object... args) {
@@ -78,6 +79,8 @@ final class KernelModule implements AutoCloseable {
                 params[i] = Pointer.to(new int[] {v});
             } else if (a instanceof Float v) {
                 params[i] = Pointer.to(new float[] {v});
+            } else if (a instanceof long[] v) {
+                params[i] = Pointer.to(v);
             } else {
                 throw new IllegalArgumentException("kernel " + name + " argument " + i + " has unsupported type " + a);
             }

@@ -9,10 +9,11 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * The Hopper prefill attention kernel (attention_prefill_wgmma.cu: wgmma, sm_90a only) and whether this engine uses
- * it. build.sh compiles it into its own image ({@value #FATBIN}), since the portable fatbin and the NVRTC build target
- * GPUs without wgmma; the engine loads that image as a second {@link KernelModule} only on a compute capability 9
- * GPU, where the jar has it and {@code -Dember.cuda.wgmmaPrefill=false} does not turn it off. Kernels then launches it
+ * The Hopper prefill attention kernel (attention_prefill_wgmma.cu: wgmma, sm_90a only), whether this engine uses it,
+ * and the sm_90a image that holds it with {@link SwigluGemm}'s kernels. build.sh compiles {@value #UNIT} into its own
+ * image ({@value #FATBIN}), since the portable fatbin and the NVRTC build target GPUs without wgmma; the engine loads
+ * that image as a second {@link KernelModule} only on a compute capability 9 GPU, where the jar has it and one of its
+ * users applies (for this kernel: {@code -Dember.cuda.wgmmaPrefill=false} does not turn it off). Kernels then launches it
  * for bfloat16 prefill attention at head dim 128 in place of attn_prefill_tc, with the same arguments, on tiles of
  * {@value #ROWS} rows (attn_prefill_tc takes 128, and runs these smaller tiles too).
  * Stateless; thread-safe.
@@ -20,8 +21,11 @@ import java.io.InputStream;
 final class WgmmaPrefill {
     private static final Logger LOG = LoggerFactory.getLogger(WgmmaPrefill.class);
     static final String FATBIN = "/dev/ember/backend/cuda/ember_kernels_sm90a.fatbin";
-    /** The source build.sh compiles into {@value #FATBIN}; not part of ember_kernels.cu. */
-    static final String SOURCE = "attention_prefill_wgmma.cu";
+    /** The translation unit build.sh compiles into {@value #FATBIN}. */
+    static final String UNIT = "ember_kernels_sm90a.cu";
+    /** The sources of {@value #UNIT}: not part of ember_kernels.cu (NVRTC never compiles them). */
+    static final java.util.Set<String> SOURCES = java.util.Set.of(UNIT, "attention_prefill_wgmma.cu",
+            "gemm_swiglu_wgmma.cu", "wgmma_ss.cuh");
     static final String PROPERTY = "ember.cuda.wgmmaPrefill";
     static final String KERNEL = "attn_prefill_wgmma64_hd128_bf16";
     static final int HEAD_DIM = 128;
@@ -98,14 +102,22 @@ final class WgmmaPrefill {
      * run on) keeps attn_prefill_tc with a warning rather than failing the engine. The caller owns the module.
      */
     static KernelModule openIfEnabled(CudaDevice device, Decision decision) {
-        if (decision != Decision.LOAD) {
+        return decision == Decision.LOAD ? openImage(device) : null;
+    }
+
+    /**
+     * The sm_90a module on a GPU of major 9 whose build has the image, else null; also null, with a warning, where the
+     * driver rejects it (a major 9 GPU that is not sm_90), so its users fall back rather than failing the engine.
+     */
+    static KernelModule openImage(CudaDevice device) {
+        if (device.computeMajor() != 9 || !hasImage()) {
             return null;
         }
         try {
             return open();
         } catch (CudaException e) {
-            LOG.warn("Ember keeps attn_prefill_tc for prefill attention on {} (sm {}): the sm_90a image {} did not load:"
-                    + " {}", device.name(), device.computeCapability(), FATBIN, e.getMessage());
+            LOG.warn("Ember keeps its portable kernels on {} (sm {}): the sm_90a image {} did not load: {}", device.name(),
+                    device.computeCapability(), FATBIN, e.getMessage());
             return null;
         }
     }

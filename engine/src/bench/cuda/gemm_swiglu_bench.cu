@@ -1,0 +1,259 @@
+// Benchmark of gemm_swiglu (engine/src/main/cuda/gemm_swiglu_wgmma.cu, sm_90a) against the unfused path: cuBLAS's
+// bf16 GEMM into (T, 2 x inter), then silu_mul. Each case is checked against a float32 reference (a naive GEMM on the
+// GPU, silu_mul's rounding chain on the host) and timed as 20 launches in a row over 8 copies of the weight (so the
+// weight comes from memory, as in a step of 28 layers), best of 5. Every tile width of the block height SwigluGemm
+// picks for the rows is timed; "<- pick" marks SwigluGemm's choice (the same rule, mirrored in pick_bn below).
+//
+//   gemm_swiglu_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
+//
+// cuBLAS is opened at run time (dlopen; CUBLAS_LIB names the library, else libcublas.so.13, .12, .so): without it the
+// baseline's GEMM is left out and only the fused kernel and silu_mul are timed.
+#include <dlfcn.h>
+#include <cstring>
+#include <functional>
+#include <string>
+#include "bench_ref.cuh"
+#include "gemm_swiglu_wgmma.cu"
+
+namespace {
+
+typedef CUresult (*EncodeTiled)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
+                                const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
+                                CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
+EncodeTiled encode_tiled() {
+    void* fn = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    CK(cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &fn, cudaEnableDefault, &q));
+    if (!fn) { printf("no cuTensorMapEncodeTiled\n"); exit(1); }
+    return reinterpret_cast<EncodeTiled>(fn);
+}
+
+// A row-major bf16 matrix (rows x cols) read in boxes of box_rows x 64 with the 128-byte swizzle; rows past the end
+// read as zeros.
+CUtensorMap map_2d(const bf* p, int rows, int cols, int box_rows) {
+    static EncodeTiled enc = encode_tiled();
+    CUtensorMap m;
+    cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)rows};
+    cuuint64_t strides[1] = {(cuuint64_t)cols * 2};
+    cuuint32_t box[2] = {64, (cuuint32_t)box_rows};
+    cuuint32_t elem[2] = {1, 1};
+    CUresult r = enc(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, (void*)p, dims, strides, box, elem,
+                     CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                     CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(1); }
+    return m;
+}
+
+// cuBLAS through dlopen (the GPU host has the library with the engine's jars or torch, not with the toolkit).
+typedef int (*CublasCreate)(void**);
+typedef int (*CublasGemmEx)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
+                            const void*, void*, int, int, int, int);
+typedef int (*CublasSetStream)(void*, cudaStream_t);
+struct Cublas {
+    void* handle = nullptr;
+    CublasGemmEx gemm = nullptr;
+    bool open() {
+        const char* lib = getenv("CUBLAS_LIB");
+        void* so = nullptr;
+        for (const char* name : {lib, "libcublas.so.13", "libcublas.so.12", "libcublas.so"})
+            if (name && !so) so = dlopen(name, RTLD_NOW);
+        if (!so) { printf("cuBLAS not opened (%s): baseline GEMM left out\n", dlerror()); return false; }
+        auto create = (CublasCreate)dlsym(so, "cublasCreate_v2");
+        gemm = (CublasGemmEx)dlsym(so, "cublasGemmEx");
+        return create && gemm && create(&handle) == 0;
+    }
+    // y (M x N) = x (M x K) w (N x K)^T, row-major bf16, float32 compute, the default algorithm
+    void linear(bf* y, const bf* x, const bf* w, int M, int N, int K) {
+        float one = 1.f, zero = 0.f;
+        int st = gemm(handle, 1 /*T*/, 0 /*N*/, N, M, K, &one, w, 14 /*CUDA_R_16BF*/, K, x, 14, K, &zero, y, 14, N,
+                      68 /*CUBLAS_COMPUTE_32F*/, -1 /*CUBLAS_GEMM_DEFAULT*/);
+        if (st != 0) { printf("cublasGemmEx failed: %d\n", st); exit(1); }
+    }
+};
+
+// activation.cu's silu_mul (8 columns a thread) on the [gate | up] layout, with the fused kernel's arithmetic.
+__global__ void silu_mul_ref(bf* out, const bf* gu, int inter) {
+    const int c = (blockIdx.x * blockDim.x + threadIdx.x) * 8;
+    if (c >= inter) return;
+    const size_t row = blockIdx.y;
+    uint4 graw = *reinterpret_cast<const uint4*>(gu + row * 2 * inter + c);
+    uint4 uraw = *reinterpret_cast<const uint4*>(gu + row * 2 * inter + inter + c);
+    const bf* g = reinterpret_cast<const bf*>(&graw);
+    const bf* u = reinterpret_cast<const bf*>(&uraw);
+    bf r[8];
+    for (int e = 0; e < 8; e++) r[e] = __float2bfloat16_rn(gs::swiglu(__bfloat162float(g[e]), __bfloat162float(u[e])));
+    *reinterpret_cast<uint4*>(out + row * inter + c) = *reinterpret_cast<uint4*>(r);
+}
+
+__global__ void ref_gemm(float* y, const bf* x, const bf* w, int M, int N, int K) {
+    const int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
+    if (n >= N) return;
+    float s = 0.f;
+    for (int k = 0; k < K; k++) s += __bfloat162float(x[(size_t)m * K + k]) * __bfloat162float(w[(size_t)n * K + k]);
+    y[(size_t)m * N + n] = s;
+}
+
+__global__ void fill(bf* p, size_t n, uint32_t seed, float scale) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
+        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
+        p[i] = __float2bfloat16_rn(((h & 0xFFFFFF) / 16777216.f * 2.f - 1.f) * scale);
+    }
+}
+
+struct Model { const char* name; int hidden, inter; };
+
+// The entry points, as SwigluGemm lists them.
+struct Cfg { int bm, bn, threads, smem; const void* fn; };
+#define CFG(BM, CW, MW, BN) {BM, BN, (CW + 1) * 128, gs::smem_bytes<CW, MW, BN>(), (const void*)gemm_swiglu_bm##BM##_bn##BN##_bf16},
+#define CFG_WIDTHS(BM, CW, MW) CFG(BM, CW, MW, 48) CFG(BM, CW, MW, 64) CFG(BM, CW, MW, 96) CFG(BM, CW, MW, 128) \
+    CFG(BM, CW, MW, 144) CFG(BM, CW, MW, 192)
+const Cfg CFGS[] = {CFG_WIDTHS(64, 1, 1) CFG_WIDTHS(128, 2, 1) CFG_WIDTHS(192, 3, 1) CFG_WIDTHS(256, 2, 2)
+                    CFG(64, 1, 1, 256) CFG(128, 2, 1, 256)};
+
+int block_rows(int M) { return M <= 64 ? 64 : M <= 128 ? 128 : M <= 192 ? 192 : 256; }
+// SwigluGemm.tileWidth: the width whose blocks give a SM the least work, ceil(blocks / SMs) x BN; ties to the wider.
+int pick_bn(int bm, int M, int inter, int sms) {
+    int best = 0;
+    long best_cost = 0;
+    for (const Cfg& c : CFGS) {
+        if (c.bm != bm) continue;
+        long blocks = (long)((inter + c.bn / 2 - 1) / (c.bn / 2)) * ((M + bm - 1) / bm);
+        long cost = (blocks + sms - 1) / sms * c.bn;
+        if (best == 0 || cost < best_cost || (cost == best_cost && c.bn > best)) { best = c.bn; best_cost = cost; }
+    }
+    return best;
+}
+
+void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out, int M, int inter, int K) {
+    dim3 grid((inter + c.bn / 2 - 1) / (c.bn / 2), (M + c.bm - 1) / c.bm);
+    void* args[] = {(void*)&mx, (void*)&mw, &out, &M, &inter, &K};
+    CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, 0));
+}
+
+double time_us(const std::function<void(int)>& launch) {
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
+    launch(0);
+    CK(cudaDeviceSynchronize());
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) {
+        CK(cudaEventRecord(e0));
+        for (int i = 0; i < 20; i++) launch(i);
+        CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
+        float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
+        best = std::min(best, ms * 1e3 / 20);
+    }
+    CK(cudaGetLastError());
+    return best;
+}
+
+constexpr int COPIES = 8;
+double g_bw = 0, g_tflops = 0;
+int g_sms = 0;
+bool g_failed = false;
+Cublas g_blas;
+bool g_has_blas = false;
+
+// Checks one configuration at M rows against the reference (elements off by more than 2 bf16 ulps + 1e-3 fail)
+// and times it.
+void run_fused(const Cfg& c, bool picked, const Model& md, int M, bf* x, bf* const* w, bf* out,
+               const std::vector<float>& ref) {
+    const int K = md.hidden, inter = md.inter;
+    CK(cudaFuncSetAttribute(c.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, c.smem));
+    CUtensorMap mx = map_2d(x, M, K, c.bm);
+    CUtensorMap mw[COPIES];
+    for (int i = 0; i < COPIES; i++) mw[i] = map_2d(w[i], 2 * inter, K, c.bn / 2);
+    CK(cudaMemset(out, 0xFF, (size_t)M * inter * 2));  // NaN: an unwritten element fails the check
+    launch(c, mx, mw[0], out, M, inter, K);
+    CK(cudaDeviceSynchronize());
+    std::vector<bf> got((size_t)M * inter);
+    CK(cudaMemcpy(got.data(), out, got.size() * 2, cudaMemcpyDeviceToHost));
+    double worst = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+        double r = ref[i], e = fabs(r - (double)__bfloat162float(got[i]));
+        if (std::isnan(e)) e = INFINITY;
+        worst = std::max(worst, e);
+        if (!(e <= fabs(r) * (2.0 / 128) + 1e-3)) bad++;
+    }
+    g_failed |= bad != 0;
+    double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], out, M, inter, K); });
+    double flops = 2.0 * M * 2.0 * inter * K, bytes = 2.0 * (2.0 * inter * K + (double)M * K + (double)M * inter);
+    double floor_us = std::max(bytes / (g_bw * 1e3), flops / (g_tflops * 1e6));
+    printf("%-6s M=%5d fused BM=%3d BN=%3d %8.2f us %6.1f TFLOP/s %5.1f %% of floor  max err %.3g  bad %zu %s%s\n",
+           md.name, M, c.bm, c.bn, us, flops / us * 1e-6, floor_us / us * 100, worst, bad, bad ? "FAIL" : "PASS",
+           picked ? "  <- pick" : "");
+}
+
+void run_model(const Model& md, const std::vector<int>& rows) {
+    const int K = md.hidden, inter = md.inter, maxM = *std::max_element(rows.begin(), rows.end());
+    bf *x, *w[COPIES], *gu, *out;
+    float* yref;
+    CK(cudaMalloc(&x, (size_t)maxM * K * 2));
+    for (int i = 0; i < COPIES; i++) {
+        CK(cudaMalloc(&w[i], (size_t)2 * inter * K * 2));
+        fill<<<1024, 256>>>(w[i], (size_t)2 * inter * K, 7u + i, 0.05f);
+    }
+    CK(cudaMalloc(&gu, (size_t)maxM * 2 * inter * 2));
+    CK(cudaMalloc(&out, (size_t)maxM * inter * 2));
+    CK(cudaMalloc(&yref, (size_t)maxM * 2 * inter * 4));
+    fill<<<1024, 256>>>(x, (size_t)maxM * K, 3u, 1.0f);
+    for (int M : rows) {
+        ref_gemm<<<dim3((2 * inter + 127) / 128, M), 128>>>(yref, x, w[0], M, 2 * inter, K);
+        std::vector<float> y((size_t)M * 2 * inter), ref((size_t)M * inter);
+        CK(cudaMemcpy(y.data(), yref, y.size() * 4, cudaMemcpyDeviceToHost));
+        for (int m = 0; m < M; m++)
+            for (int f = 0; f < inter; f++) {
+                const float* row = &y[(size_t)m * 2 * inter];
+                float g = row[f], u = row[inter + f];
+                g = __bfloat162float(__float2bfloat16_rn(g));
+                u = __bfloat162float(__float2bfloat16_rn(u));
+                float s = __bfloat162float(__float2bfloat16_rn(g / (1.f + expf(-g))));
+                ref[(size_t)m * inter + f] = __bfloat162float(__float2bfloat16_rn(s * u));
+            }
+        // the engine's path today: the GEMM into (M, 2 inter), then silu_mul
+        double silu = time_us([&](int) {
+            silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128>>>(out, gu, inter);
+        });
+        double gemm = -1;
+        if (g_has_blas) gemm = time_us([&](int i) { g_blas.linear(gu, x, w[i % COPIES], M, 2 * inter, K); });
+        if (g_has_blas) {
+            g_blas.linear(gu, x, w[0], M, 2 * inter, K);
+            silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128>>>(out, gu, inter);
+            std::vector<bf> got((size_t)M * inter);
+            CK(cudaMemcpy(got.data(), out, got.size() * 2, cudaMemcpyDeviceToHost));
+            printf("%-7s M=%5d cuBLAS + silu_mul           %8.2f us  (GEMM %.2f + silu_mul %.2f)  max err %.3g\n", md.name, M,
+                   gemm + silu, gemm, silu, max_abs_error(ref, got));
+        } else {
+            printf("%-7s M=%5d silu_mul alone %.2f us\n", md.name, M, silu);
+        }
+        const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g_sms);
+        for (const Cfg& c : CFGS)
+            if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn, md, M, x, w, out, ref);
+    }
+    CK(cudaFree(x)); CK(cudaFree(gu)); CK(cudaFree(out)); CK(cudaFree(yref));
+    for (int i = 0; i < COPIES; i++) CK(cudaFree(w[i]));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    cudaDeviceProp p;
+    CK(cudaGetDeviceProperties(&p, 0));
+    g_bw = copy_bandwidth();
+    const char* t = getenv("PEAK_TFLOPS");
+    g_tflops = t ? atof(t) : 798.0;  // the H100's measured cuBLAS rate (docs/BENCHMARKS.md); the H200's is 793
+    g_sms = p.multiProcessorCount;
+    printf("%s, %d SMs; copy %.0f GB/s; floors at %.0f TFLOP/s\n", p.name, p.multiProcessorCount, g_bw, g_tflops);
+    g_has_blas = g_blas.open();
+    const Model models[] = {{"qwen2", 1536, 8960}, {"llama", 2048, 8192}, {"qwen3", 1024, 3072}};
+    const std::vector<int> rows = {1, 5, 16, 64, 100, 128, 160, 192, 256, 1024};
+    for (const Model& m : models) {
+        bool want = argc < 2;
+        for (int a = 1; a < argc; a++) want |= strcmp(argv[a], m.name) == 0;
+        if (want) run_model(m, rows);
+    }
+    printf("%s\n", g_failed ? "FAIL: a fused case is off the reference" : "every fused case PASS");
+    return g_failed ? 1 : 0;
+}

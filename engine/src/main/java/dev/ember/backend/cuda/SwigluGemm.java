@@ -1,0 +1,207 @@
+package dev.ember.backend.cuda;
+
+import dev.ember.CudaException;
+import dev.ember.weights.DType;
+import org.bytedeco.cuda.cudart.CUtensorMap;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
+import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
+import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_INTERLEAVE_NONE;
+import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_L2_PROMOTION_L2_256B;
+import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_SWIZZLE_128B;
+import static org.bytedeco.cuda.global.cudart.cuTensorMapEncodeTiled;
+
+/**
+ * The MLP's gate/up projection with SwiGLU in its epilogue on Hopper (gemm_swiglu_wgmma.cu, in the sm_90a image):
+ * one kernel in place of cuBLAS's GEMM into (rows, 2 x inter) and silu_mul, for bfloat16 steps of up to
+ * {@value #MAX_ROWS} rows. Larger steps (prefill chunks) keep cuBLAS and silu_mul: there cuBLAS's GEMM is the faster
+ * (gemm_swiglu_bench, H100: +2.5 % at 1,024 rows, +12 % at 4,096 for the fused kernel). {@code -D}{@value #PROPERTY}
+ * {@code =false} turns it off.
+ *
+ * <p>The kernel reads its operands through TMA descriptors (CUtensorMap, 128 bytes, passed by value): one per layer's
+ * gate/up weight and tile width, made once, and one for the activations, remade when their address, rows or block
+ * height change. The tile: BM token rows ({@link #blockRows}: the rows rounded up to 64, 128, 192 or 256) by BN weight
+ * rows, BN / 2 gate and BN / 2 up ({@link #tileWidth}: the width whose blocks leave each SM the least work). Stateless
+ * on the GPU (the descriptors live in host memory and in each launch's parameters); not thread-safe.
+ */
+final class SwigluGemm {
+    static final String PROPERTY = "ember.cuda.fusedSwiglu";
+    static final int MAX_ROWS = 256;
+    /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
+    static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
+    private static final int SHARED_LIMIT = 227 * 1024;
+    private static final int K_STEP = 64;
+
+    private final KernelModule module;
+    private final CudaStream stream;
+    private final int multiprocessors;
+    private final int hidden;
+    private final int inter;
+    private final long[] weights;
+    private final Map<Long, long[]> weightMaps = new HashMap<>();
+    private final Set<String> prepared = new HashSet<>();
+    private long mappedX;
+    private int mappedRows;
+    private int mappedBlockRows;
+    private long[] xMap;
+
+    /**
+     * @param module  the sm_90a image
+     * @param weights each layer's fused [gate | up] weight (2 inter x hidden, bf16, row-major)
+     */
+    SwigluGemm(KernelModule module, CudaStream stream, int multiprocessors, int hidden, int inter, long[] weights) {
+        if (!shapeFits(hidden, inter)) {
+            throw new IllegalArgumentException("gemm_swiglu needs hidden % 64 == 0 and inter % 8 == 0; got hidden "
+                    + hidden + ", inter " + inter);
+        }
+        this.module = module;
+        this.stream = stream;
+        this.multiprocessors = multiprocessors;
+        this.hidden = hidden;
+        this.inter = inter;
+        this.weights = weights.clone();
+    }
+
+    /** Whether {@value #PROPERTY} allows the kernel (default true); a value other than true/false fails naming it. */
+    static boolean enabled() {
+        return Switches.read(PROPERTY, true);
+    }
+
+    /** Whether the kernel computes this model's MLP: bfloat16, K a whole number of 64-wide steps, features in 8s. */
+    static boolean handles(DType dtype, int hidden, int inter) {
+        return dtype == DType.BF16 && shapeFits(hidden, inter);
+    }
+
+    private static boolean shapeFits(int hidden, int inter) {
+        return hidden > 0 && hidden % K_STEP == 0 && inter > 0 && inter % 8 == 0;
+    }
+
+    /** Whether a step of {@code rows} token rows goes through the fused kernel. */
+    static boolean covers(int rows) {
+        return rows >= 1 && rows <= MAX_ROWS;
+    }
+
+    /** The block height for {@code rows} rows (1..{@value #MAX_ROWS}): 64 x warpgroups x m64 slices. */
+    static int blockRows(int rows) {
+        return rows <= 64 ? 64 : rows <= 128 ? 128 : rows <= 192 ? 192 : 256;
+    }
+
+    static boolean compiled(int blockRows, int width) {
+        return width == 256 ? blockRows <= 128 : true;
+    }
+
+    /**
+     * The tile width for a step: the least work per SM, ceil(blocks / SMs) x width, ties to the wider tile (fewer,
+     * larger loads). Qwen2-1.5B's inter 8,960 on 132 SMs: 144 (125 blocks); Llama-3.2-1B's 8,192: 128; Qwen3-0.6B's
+     * 3,072: 48.
+     */
+    static int tileWidth(int blockRows, int rows, int inter, int multiprocessors) {
+        int best = 0;
+        long bestCost = 0;
+        for (int width : WIDTHS) {
+            if (!compiled(blockRows, width)) {
+                continue;
+            }
+            long blocks = (long) ceilDiv(inter, width / 2) * ceilDiv(rows, blockRows);
+            long cost = ceilDiv(blocks, multiprocessors) * width;
+            if (best == 0 || cost < bestCost || (cost == bestCost && width > best)) {
+                best = width;
+                bestCost = cost;
+            }
+        }
+        return best;
+    }
+
+    /** gemm_swiglu_wgmma.cu's smem_bytes: 1 KiB of alignment and up to 8 stages of x and weight tiles + mbarriers. */
+    static int sharedBytes(int blockRows, int width) {
+        int stage = (blockRows + width) * 128 + 16;
+        int stages = Math.min(8, (SHARED_LIMIT - 1024) / stage);
+        return 1024 + stages * stage;
+    }
+
+    /** A producer warpgroup and BM / 64 consumer row slices in one (BM 64), two (128, 256) or three (192) warpgroups. */
+    static int threads(int blockRows) {
+        return switch (blockRows) {
+            case 64 -> 256;
+            case 192 -> 512;
+            default -> 384;
+        };
+    }
+
+    static String kernel(int blockRows, int width) {
+        return "gemm_swiglu_bm" + blockRows + "_bn" + width + "_bf16";
+    }
+
+    /**
+     * Enqueues out (rows x inter) = silu(x Wg^T) * (x Wu^T) for layer {@code layer}, x (rows x hidden) at {@code x}.
+     */
+    void run(long out, long x, int layer, int rows) {
+        if (!covers(rows)) {
+            throw new IllegalArgumentException("gemm_swiglu runs 1 to " + MAX_ROWS + " rows; got " + rows);
+        }
+        int bm = blockRows(rows);
+        run(out, x, layer, rows, bm, tileWidth(bm, rows, inter, multiprocessors));
+    }
+
+    /** As {@link #run(long, long, int, int)} with the tile given (tests run every compiled one). */
+    void run(long out, long x, int layer, int rows, int bm, int bn) {
+        if (rows < 1 || !compiled(bm, bn) || java.util.Arrays.stream(WIDTHS).noneMatch(w -> w == bn)
+                || blockRows(Math.min(bm, MAX_ROWS)) != bm) {
+            throw new IllegalArgumentException("no gemm_swiglu tile of " + bm + " x " + bn + " (or " + rows + " rows)");
+        }
+        String name = kernel(bm, bn);
+        int shared = sharedBytes(bm, bn);
+        if (prepared.add(name)) {
+            module.allowDynamicSharedMemory(name, shared);
+        }
+        if (x != mappedX || rows != mappedRows || bm != mappedBlockRows) {
+            xMap = tensorMap(x, rows, hidden, bm);
+            mappedX = x;
+            mappedRows = rows;
+            mappedBlockRows = bm;
+        }
+        long[] wMap = weightMaps.computeIfAbsent((long) layer << 16 | bn,
+                k -> tensorMap(weights[layer], 2 * inter, hidden, bn / 2));
+        module.launch(name, ceilDiv(inter, bn / 2), ceilDiv(rows, bm), 1, threads(bm), shared, stream,
+                xMap, wMap, out, rows, inter, hidden);
+    }
+
+    /**
+     * The TMA descriptor of a row-major bf16 matrix (rows x cols at {@code address}) read in boxes of boxRows x 64
+     * with the 128-byte swizzle the kernel's wgmma descriptors name; rows past the end read as zeros. Its 16 words.
+     */
+    static long[] tensorMap(long address, int rows, int cols, int boxRows) {
+        CUtensorMap map = new CUtensorMap();
+        try {
+            int r = cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, new Cublas.Raw(address),
+                    new long[] {cols, rows}, new long[] {2L * cols}, new int[] {K_STEP, boxRows}, new int[] {1, 1},
+                    CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                    CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+            if (r != CUDA_SUCCESS) {
+                throw new CudaException("cuTensorMapEncodeTiled(" + rows + " x " + cols + " at 0x" + Long.toHexString(address)
+                        + ", box " + boxRows + " x " + K_STEP + ") failed: CUresult " + r);
+            }
+            long[] words = new long[16];
+            for (int i = 0; i < words.length; i++) {
+                words[i] = map.opaque(i);
+            }
+            return words;
+        } finally {
+            map.close();
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
