@@ -3,6 +3,7 @@ package dev.ember.backend.cuda;
 import dev.ember.CudaException;
 import dev.ember.weights.DType;
 import org.bytedeco.cuda.cudart.CUtensorMap;
+import org.bytedeco.javacpp.BytePointer;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -177,8 +178,9 @@ final class SwigluGemm {
      * with the 128-byte swizzle the kernel's wgmma descriptors name; rows past the end read as zeros. Its 16 words.
      */
     static long[] tensorMap(long address, int rows, int cols, int boxRows) {
-        CUtensorMap map = new CUtensorMap();
-        try {
+        // the encoder wants its output 64-byte aligned (CUDA driver API), more than JavaCPP's allocation promises
+        try (BytePointer raw = new BytePointer(128 + 64)) {
+            CUtensorMap map = new CUtensorMap(new Cublas.Raw((raw.address() + 63) & ~63L));
             int r = cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, new Cublas.Raw(address),
                     new long[] {cols, rows}, new long[] {2L * cols}, new int[] {K_STEP, boxRows}, new int[] {1, 1},
                     CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
@@ -192,8 +194,6 @@ final class SwigluGemm {
                 words[i] = map.opaque(i);
             }
             return words;
-        } finally {
-            map.close();
         }
     }
 
