@@ -42,7 +42,7 @@ public final class CudaBackend implements Backend {
     private final String kernelOrigin; // the nvcc fatbin, or NVRTC and its cache file
     private final String prefillKernel; // which prefill attention kernel runs, and why not wgmma
     private final Cublas blas;
-    /** The fused gate/up + SwiGLU kernel where the GPU, the build and the model allow it (steps of up to 256 rows). */
+    /** The fused gate/up + SwiGLU kernel where the GPU, the build and the model allow it (steps of 65 to 192 rows). */
     private final SwigluGemm swiglu;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
@@ -511,7 +511,7 @@ public final class CudaBackend implements Backend {
         return "cuda:" + device.ordinal() + " " + device.name() + " (sm " + device.computeCapability() + ", "
                 + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", "
                 + (model == null ? "" : model.decodeRopeDescription() + ", ") + (swiglu == null ? ""
-                        : "gate/up + SwiGLU fused up to " + SwigluGemm.MAX_ROWS + " rows (sm_90a; -D" + SwigluGemm.PROPERTY
+                        : "gate/up + SwiGLU fused at " + SwigluGemm.MIN_ENGINE_ROWS + "-" + SwigluGemm.MAX_ENGINE_ROWS + " rows (sm_90a; -D" + SwigluGemm.PROPERTY
                         + "=false: cuBLAS + silu_mul), ") + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "

@@ -12,7 +12,7 @@ import java.util.function.Function;
 /**
  * The decoder's forward pass on the GPU for the inputs staged in {@link StepInputs}: embeddings, then per
  * layer [add+RMSNorm, fused QKV GEMM, bias/q-k-norm/RoPE + KV store, paged attention, O GEMM, add+RMSNorm,
- * fused gate/up GEMM, SiLU*mul (on Hopper one kernel for steps of up to 256 rows: {@link SwigluGemm}), down GEMM],
+ * fused gate/up GEMM, SiLU*mul (on Hopper one kernel for steps of 65 to 192 rows: {@link SwigluGemm}), down GEMM],
  * the final norm, the gather of the rows whose logits are needed
  * and the LM head into float32 logits. In pure decode steps of 16-bit models the RoPE + KV store runs inside the
  * decode attention kernel ({@link #fusesDecodeRope}). Everything is enqueued on one stream without host synchronization,

@@ -20,10 +20,12 @@ import static org.bytedeco.cuda.global.cudart.cuTensorMapEncodeTiled;
 
 /**
  * The MLP's gate/up projection with SwiGLU in its epilogue on Hopper (gemm_swiglu_wgmma.cu, in the sm_90a image):
- * one kernel in place of cuBLAS's GEMM into (rows, 2 x inter) and silu_mul, for bfloat16 steps of up to
- * {@value #MAX_ROWS} rows. Larger steps (prefill chunks) keep cuBLAS and silu_mul: there cuBLAS's GEMM is the faster
- * (gemm_swiglu_bench, H100: +2.5 % at 1,024 rows, +12 % at 4,096 for the fused kernel). {@code -D}{@value #PROPERTY}
- * {@code =false} turns it off.
+ * one kernel in place of cuBLAS's GEMM into (rows, 2 x inter) and silu_mul. The kernel runs 1 to {@value #MAX_ROWS}
+ * rows ({@link #supports}); the engine routes the steps of {@value #MIN_ENGINE_ROWS} to {@value #MAX_ENGINE_ROWS}
+ * rows through it ({@link #covers}), where it beat the engine's tuned cuBLAS GEMM + silu_mul in a decode graph
+ * (StepProfile, H100, Qwen2-1.5B: 128 rows 3.335 -> 3.223 ms a step, 192 rows 4.022 -> 3.776 ms); at 32 rows (2.261 ->
+ * 2.301 ms) and 256 (4.528 -> 4.610 ms) the tuned path was faster, and from 1,024 rows (prefill chunks) cuBLAS's GEMM
+ * alone is (gemm_swiglu_bench). {@code -D}{@value #PROPERTY}{@code =false} turns it off.
  *
  * <p>The kernel reads its operands through TMA descriptors (CUtensorMap, 128 bytes, passed by value): one per layer's
  * gate/up weight and tile width, made once, and one for the activations, remade when their address, rows or block
@@ -34,6 +36,8 @@ import static org.bytedeco.cuda.global.cudart.cuTensorMapEncodeTiled;
 final class SwigluGemm {
     static final String PROPERTY = "ember.cuda.fusedSwiglu";
     static final int MAX_ROWS = 256;
+    static final int MIN_ENGINE_ROWS = 65;
+    static final int MAX_ENGINE_ROWS = 192;
     /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
     private static final int SHARED_LIMIT = 227 * 1024;
@@ -83,9 +87,14 @@ final class SwigluGemm {
         return hidden > 0 && hidden % K_STEP == 0 && inter > 0 && inter % 8 == 0;
     }
 
-    /** Whether a step of {@code rows} token rows goes through the fused kernel. */
-    static boolean covers(int rows) {
+    /** Whether the kernel runs {@code rows} token rows. */
+    static boolean supports(int rows) {
         return rows >= 1 && rows <= MAX_ROWS;
+    }
+
+    /** Whether the engine sends a step of {@code rows} token rows through the fused kernel (block heights 128, 192). */
+    static boolean covers(int rows) {
+        return rows >= MIN_ENGINE_ROWS && rows <= MAX_ENGINE_ROWS;
     }
 
     /** The block height for {@code rows} rows (1..{@value #MAX_ROWS}): 64 x warpgroups x m64 slices. */
@@ -143,7 +152,7 @@ final class SwigluGemm {
      * Enqueues out (rows x inter) = silu(x Wg^T) * (x Wu^T) for layer {@code layer}, x (rows x hidden) at {@code x}.
      */
     void run(long out, long x, int layer, int rows) {
-        if (!covers(rows)) {
+        if (!supports(rows)) {
             throw new IllegalArgumentException("gemm_swiglu runs 1 to " + MAX_ROWS + " rows; got " + rows);
         }
         int bm = blockRows(rows);

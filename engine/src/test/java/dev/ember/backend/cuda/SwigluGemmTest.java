@@ -29,15 +29,19 @@ class SwigluGemmTest {
     }
 
     @Test
-    void blockRowsCoverEveryDecodeBatchAndNoMore() {
+    void blockRowsCoverEveryDecodeBatchAndTheEngineUsesTheMiddleOnes() {
         assertEquals(64, SwigluGemm.blockRows(1));
         assertEquals(64, SwigluGemm.blockRows(64));
         assertEquals(128, SwigluGemm.blockRows(65));
         assertEquals(192, SwigluGemm.blockRows(129));
         assertEquals(256, SwigluGemm.blockRows(193));
         assertEquals(256, SwigluGemm.blockRows(256));
-        assertTrue(SwigluGemm.covers(1) && SwigluGemm.covers(256));
-        assertFalse(SwigluGemm.covers(0) || SwigluGemm.covers(257), "prefill chunks keep cuBLAS + silu_mul");
+        assertTrue(SwigluGemm.supports(1) && SwigluGemm.supports(256));
+        assertFalse(SwigluGemm.supports(0) || SwigluGemm.supports(257));
+        // the engine's range: where the kernel beat the tuned cuBLAS + silu_mul in a decode graph (block heights 128, 192)
+        assertTrue(SwigluGemm.covers(65) && SwigluGemm.covers(128) && SwigluGemm.covers(192));
+        assertFalse(SwigluGemm.covers(64) || SwigluGemm.covers(193), "1-64 and 193-256 rows keep the tuned path");
+        assertFalse(SwigluGemm.covers(1024), "prefill chunks keep cuBLAS + silu_mul");
     }
 
     @Test
