@@ -6,6 +6,10 @@
 //
 //   gemm_swiglu_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
 //
+// The baseline is cuBLAS's default algorithm launched eagerly. The engine's own unfused path is the start-up tuning's
+// choice inside a decode graph, faster than this baseline at 1-64 and 193-256 rows, where the engine keeps it: that
+// comparison is StepProfile's, fused on and off (docs/BENCHMARKS.md, sixteenth round).
+//
 // cuBLAS is opened at run time (dlopen; CUBLAS_LIB names the library, else libcublas.so.13, .12, .so): without it the
 // baseline's GEMM is left out and only the fused kernel and silu_mul are timed.
 #include <dlfcn.h>
@@ -48,7 +52,6 @@ CUtensorMap map_2d(const bf* p, int rows, int cols, int box_rows) {
 typedef int (*CublasCreate)(void**);
 typedef int (*CublasGemmEx)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
                             const void*, void*, int, int, int, int);
-typedef int (*CublasSetStream)(void*, cudaStream_t);
 struct Cublas {
     void* handle = nullptr;
     CublasGemmEx gemm = nullptr;
