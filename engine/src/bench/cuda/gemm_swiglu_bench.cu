@@ -27,7 +27,7 @@ typedef CUresult (*EncodeTiled)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, v
 EncodeTiled encode_tiled() {
     void* fn = nullptr;
     cudaDriverEntryPointQueryResult q;
-    CK(cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &fn, cudaEnableDefault, &q));
+    CK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &q));
     if (!fn) { printf("no cuTensorMapEncodeTiled\n"); exit(1); }
     return reinterpret_cast<EncodeTiled>(fn);
 }
