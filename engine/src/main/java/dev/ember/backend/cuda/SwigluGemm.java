@@ -5,6 +5,7 @@ import dev.ember.weights.DType;
 import org.bytedeco.cuda.cudart.CUtensorMap;
 import org.bytedeco.javacpp.BytePointer;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -38,6 +39,8 @@ final class SwigluGemm {
     static final int MAX_ROWS = 256;
     static final int MIN_ENGINE_ROWS = 65;
     static final int MAX_ENGINE_ROWS = 192;
+    /** Block heights: 64 x consumer warpgroups x m64 slices. */
+    static final int[] BLOCK_ROWS = {64, 128, 192, 256};
     /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
     private static final int SHARED_LIMIT = 227 * 1024;
@@ -102,8 +105,10 @@ final class SwigluGemm {
         return rows <= 64 ? 64 : rows <= 128 ? 128 : rows <= 192 ? 192 : 256;
     }
 
+    /** Whether gemm_swiglu_wgmma.cu has an entry point for this tile. */
     static boolean compiled(int blockRows, int width) {
-        return width == 256 ? blockRows <= 128 : true;
+        return Arrays.stream(BLOCK_ROWS).anyMatch(b -> b == blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == width)
+                && (width != 256 || blockRows <= 128);
     }
 
     /**
@@ -161,8 +166,7 @@ final class SwigluGemm {
 
     /** As {@link #run(long, long, int, int)} with the tile given (tests run every compiled one). */
     void run(long out, long x, int layer, int rows, int bm, int bn) {
-        if (rows < 1 || !compiled(bm, bn) || java.util.Arrays.stream(WIDTHS).noneMatch(w -> w == bn)
-                || blockRows(Math.min(bm, MAX_ROWS)) != bm) {
+        if (rows < 1 || !compiled(bm, bn)) {
             throw new IllegalArgumentException("no gemm_swiglu tile of " + bm + " x " + bn + " (or " + rows + " rows)");
         }
         String name = kernel(bm, bn);

@@ -97,17 +97,10 @@ final class WgmmaPrefill {
     }
 
     /**
-     * The sm_90a module for {@code device} (its context current) where {@code decision} (its {@link #decide}) is LOAD
-     * and the driver takes the image, else null: a GPU of major 9 that is not sm_90 (which an sm_90a cubin does not
-     * run on) keeps attn_prefill_tc with a warning rather than failing the engine. The caller owns the module.
-     */
-    static KernelModule openIfEnabled(CudaDevice device, Decision decision) {
-        return decision == Decision.LOAD ? openImage(device) : null;
-    }
-
-    /**
-     * The sm_90a module on a GPU of major 9 whose build has the image, else null; also null, with a warning, where the
-     * driver rejects it (a major 9 GPU that is not sm_90), so its users fall back rather than failing the engine.
+     * The sm_90a module on a GPU of major 9 whose build has the image (its context current), else null; also null, with
+     * a warning, where the driver rejects it (a major 9 GPU that is not sm_90, which an sm_90a cubin does not run on),
+     * so its users fall back (attn_prefill_tc, cuBLAS + silu_mul) rather than failing the engine. The caller owns the
+     * module.
      */
     static KernelModule openImage(CudaDevice device) {
         if (device.computeMajor() != 9 || !hasImage()) {

@@ -46,7 +46,7 @@ class SwigluGemmTest {
 
     @Test
     void everyCompiledTileFitsTheSharedMemoryOfABlock() {
-        for (int bm : new int[] {64, 128, 192, 256}) {
+        for (int bm : SwigluGemm.BLOCK_ROWS) {
             for (int bn : SwigluGemm.WIDTHS) {
                 if (SwigluGemm.compiled(bm, bn)) {
                     int bytes = SwigluGemm.sharedBytes(bm, bn);
@@ -77,7 +77,7 @@ class SwigluGemmTest {
             compiled.add(SwigluGemm.kernel(Integer.parseInt(single.group(1)), Integer.parseInt(single.group(2))));
         }
         List<String> java = new ArrayList<>();
-        for (int bm : new int[] {64, 128, 192, 256}) {
+        for (int bm : SwigluGemm.BLOCK_ROWS) {
             for (int bn : SwigluGemm.WIDTHS) {
                 if (SwigluGemm.compiled(bm, bn)) {
                     java.add(SwigluGemm.kernel(bm, bn));
