@@ -38,14 +38,16 @@ constexpr int SMEM_LIMIT = 227 * 1024;  // a block's dynamic shared memory on sm
 
 // Ring stages: as many as fit (1 KiB to align the swizzle atoms, 16 bytes of mbarriers a stage), at most 8.
 template <int CW, int MW, int BN> __host__ __device__ constexpr int stages() {
-    return (SMEM_LIMIT - 1024) / ((64 * MW * CW + BN) * 128 + 16) < 8 ? (SMEM_LIMIT - 1024) / ((64 * MW * CW + BN) * 128 + 16) : 8;
+    const int fit = (SMEM_LIMIT - 1024) / ((64 * MW * CW + BN) * 128 + 16);
+    return fit < 8 ? fit : 8;
 }
 template <int CW, int MW, int BN> __host__ __device__ constexpr int smem_bytes() {
     return 1024 + stages<CW, MW, BN>() * ((64 * MW * CW + BN) * 128 + 16);
 }
 // Registers a consumer thread may hold once the producer warpgroup gives up all but 40 (setmaxnreg; multiple of 8).
 template <int CW> __host__ __device__ constexpr int consumer_registers() {
-    return ((65536 - 128 * 40) / (CW * 128)) / 8 * 8 > 232 ? 232 : ((65536 - 128 * 40) / (CW * 128)) / 8 * 8;
+    const int share = (65536 - 128 * 40) / (CW * 128) / 8 * 8;
+    return share > 232 ? 232 : share;
 }
 
 __device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
