@@ -1,4 +1,4 @@
-// What the kernel benchmarks share: the CUDA error check and the device-copy ceiling (every bench here); for the
+// What the kernel benchmarks share: the CUDA error check, the device-copy ceiling and a best-of-five timer; for the
 // attention benches (attention_bench.cu, prefill_wgmma.cu) also the float32 reference attention every tensor-core
 // kernel is checked against, the error measure, the random bf16 fill and the paged cache.
 #pragma once
@@ -28,6 +28,21 @@ static double copy_bandwidth() {
     float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
     CK(cudaFree(a)); CK(cudaFree(b));
     return 2.0 * n * 10 / (ms * 1e-3) / 1e9;
+}
+
+// The best of five event-timed runs of `run` on st, in milliseconds (after one untimed run).
+template <typename F> static float best_ms(cudaStream_t st, cudaEvent_t e0, cudaEvent_t e1, F run) {
+    run();
+    float best = 1e9f, ms = 0.f;
+    for (int rep = 0; rep < 5; rep++) {
+        CK(cudaEventRecord(e0, st));
+        run();
+        CK(cudaEventRecord(e1, st));
+        CK(cudaEventSynchronize(e1));
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        best = std::min(best, ms);
+    }
+    return best;
 }
 
 // Worst |ref - got| over all outputs, a NaN (a poisoned, unwritten element, or a wrong one) counting as infinity;

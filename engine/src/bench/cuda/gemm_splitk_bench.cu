@@ -39,6 +39,7 @@
 #include <algorithm>
 
 #include "bench_ref.cuh"
+#include "wgmma_ss.cuh"  // wgmma::mma_ss<N>: m64nNk16, both operands from shared memory
 
 namespace gk {
 constexpr int BF = 128, BK = 64, STAGES = 4, THREADS = 256, BT_MAX = 256;
@@ -51,34 +52,6 @@ template <int BT> struct Tile {
 };
 }  // namespace gk
 
-namespace wg {
-// m64nNk16, A and B from shared-memory descriptors, both K-major (generated; overloaded on the accumulator
-// count N / 2: 72, 96 or 128 registers for 144, 192 or 256 tokens)
-__device__ __forceinline__ void mma_ss(float (&d)[72], uint64_t a, uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %74, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n144k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71}, %72, %73, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71])
-        : "l"(a), "l"(b), "r"(accum)
-        : "memory");
-}
-__device__ __forceinline__ void mma_ss(float (&d)[96], uint64_t a, uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %98, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n192k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95}, %96, %97, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95])
-        : "l"(a), "l"(b), "r"(accum)
-        : "memory");
-}
-__device__ __forceinline__ void mma_ss(float (&d)[128], uint64_t a, uint64_t b, int accum) {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, %128, %129, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "l"(a), "l"(b), "r"(accum)
-        : "memory");
-}
-}  // namespace wg
 
 // One stage: W rows f0 .. f0 + 127 and x rows 0 .. BT - 1 (rows >= M zero-filled), columns k0 .. k0 + 63, into the
 // 128-byte-swizzled [R][64] tile layout (tile_off); 4 + BT / 32 16-byte copies a thread.
@@ -96,6 +69,23 @@ __device__ __forceinline__ void load_stage(uint32_t sW, uint32_t sX, const bf* _
         const bool in = r < M;
         if (e < BT * 8) wg::cp_async16(sX + wg::tile_off<BT>(r, c), x + (in ? (size_t)r * K + k0 + c : 0), in ? 16 : 0);
     }
+}
+
+// Row r, features c .. c + 3 of feature tile ft: its S float32 partials (ws: per tile S slices of bt rows x gk::BF)
+// added in slice order and stored as bf16. The fused kernel and splitk_reduce both end here, so their sums agree bit
+// for bit.
+__device__ __forceinline__ void add_partials(bf* __restrict__ y, const float* __restrict__ ws, int ft, int r, int c,
+                                             int N, int S, int bt) {
+    const float* tile = ws + (size_t)ft * S * bt * gk::BF;
+    float4 acc = __ldcg(reinterpret_cast<const float4*>(tile + r * gk::BF + c));
+    for (int p = 1; p < S; p++) {
+        const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * bt + r) * gk::BF + c));
+        acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
+    }
+    uint2 o;
+    o.x = wg::pack_bf16(acc.x, acc.y);
+    o.y = wg::pack_bf16(acc.z, acc.w);
+    *reinterpret_cast<uint2*>(y + (size_t)r * N + ft * gk::BF + c) = o;
 }
 
 // grid (N / 128, S), 256 threads, gk::Tile<BT>::SMEM bytes of dynamic shared memory, launched cooperatively; M <= BT.
@@ -142,7 +132,7 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
         reg_fence(d);
         fence();
 #pragma unroll
-        for (int kk = 0; kk < 4; kk++) mma_ss(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
+        for (int kk = 0; kk < 4; kk++) wgmma::mma_ss<BT>(d, desc_add(dA, kk * 32), desc_add(dB, kk * 32), 1);
         commit();
         wait<OVERLAP ? 1 : 0>();
     }
@@ -172,19 +162,7 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
     __syncthreads();
     // Rows r0 .. r1 of the tile: 32 threads a row, 4 features a thread, the S partials added in slice order.
     const int r0 = M * s / S, r1 = M * (s + 1) / S;
-    const float* tile = ws + (size_t)ft * S * BT * gk::BF;
-    for (int r = r0 + (tid >> 5); r < r1; r += gk::THREADS / 32) {
-        const int c = (tid & 31) * 4;
-        float4 acc = __ldcg(reinterpret_cast<const float4*>(tile + r * gk::BF + c));
-        for (int p = 1; p < S; p++) {
-            const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * BT + r) * gk::BF + c));
-            acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
-        }
-        uint2 o;
-        o.x = pack_bf16(acc.x, acc.y);
-        o.y = pack_bf16(acc.z, acc.w);
-        *reinterpret_cast<uint2*>(y + (size_t)r * N + f0 + c) = o;
-    }
+    for (int r = r0 + (tid >> 5); r < r1; r += gk::THREADS / 32) add_partials(y, ws, ft, r, (tid & 31) * 4, N, S, BT);
     __syncthreads();
     if (tid == 0) {  // the last block of the tile out puts both counters back to 0 (all S have passed the wait)
         if (atomicAdd(&count[gridDim.x + ft], 1) == S - 1) {
@@ -195,20 +173,10 @@ gemm_splitk_wgmma_bf16(bf* __restrict__ y, const bf* __restrict__ x, const bf* _
 }
 
 // The two-kernel variant's second kernel: grid (N / 128, ceil(M / 8)), 256 threads; 8 rows a block, 32 threads a row,
-// 4 features a thread, the S partials added in slice order (the fused kernel's sums, bit for bit).
+// 4 features a thread (add_partials, as the fused kernel).
 __global__ void splitk_reduce(bf* __restrict__ y, const float* __restrict__ ws, int M, int N, int S, int BT) {
     const int ft = blockIdx.x, r = blockIdx.y * 8 + (threadIdx.x >> 5), c = (threadIdx.x & 31) * 4;
-    if (r >= M) return;
-    const float* tile = ws + (size_t)ft * S * BT * gk::BF;
-    float4 acc = __ldcg(reinterpret_cast<const float4*>(tile + r * gk::BF + c));
-    for (int p = 1; p < S; p++) {
-        const float4 v = __ldcg(reinterpret_cast<const float4*>(tile + ((size_t)p * BT + r) * gk::BF + c));
-        acc.x += v.x; acc.y += v.y; acc.z += v.z; acc.w += v.w;
-    }
-    uint2 o;
-    o.x = wg::pack_bf16(acc.x, acc.y);
-    o.y = wg::pack_bf16(acc.z, acc.w);
-    *reinterpret_cast<uint2*>(y + (size_t)r * N + ft * gk::BF + c) = o;
+    if (r < M) add_partials(y, ws, ft, r, c, N, S, BT);
 }
 
 __global__ void empty_kernel(int* p) { if (p && threadIdx.x == 1023) *p = 0; }
@@ -256,21 +224,6 @@ static cudaError_t launch_kernel(int mode, cudaStream_t st, bf* y, const bf* x, 
 }
 
 typedef cudaError_t (*Launch)(int, cudaStream_t, bf*, const bf*, const bf*, float*, int*, int, int, int, int);
-
-// The best of five event-timed runs of `run` on st, in milliseconds (after one untimed run).
-template <typename F> static float best_ms(cudaStream_t st, cudaEvent_t e0, cudaEvent_t e1, F run) {
-    run();
-    float best = 1e9f, ms = 0.f;
-    for (int rep = 0; rep < 5; rep++) {
-        CK(cudaEventRecord(e0, st));
-        run();
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        best = std::min(best, ms);
-    }
-    return best;
-}
 
 int main() {
     int dev = 0, sms = 0;

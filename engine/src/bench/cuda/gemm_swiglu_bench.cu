@@ -134,21 +134,13 @@ void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out,
     CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, 0));
 }
 
+// µs a launch: 20 launches in a row (launch(0) .. launch(19)), best of five (bench_ref.cuh's best_ms).
 double time_us(const std::function<void(int)>& launch) {
-    cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
-    launch(0);
-    CK(cudaDeviceSynchronize());
-    double best = 1e30;
-    for (int r = 0; r < 5; r++) {
-        CK(cudaEventRecord(e0));
-        for (int i = 0; i < 20; i++) launch(i);
-        CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
-        float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
-        best = std::min(best, ms * 1e3 / 20);
-    }
+    static cudaEvent_t e0, e1;
+    if (!e0) { CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1)); }
+    const float ms = best_ms(0, e0, e1, [&] { for (int i = 0; i < 20; i++) launch(i); });
     CK(cudaGetLastError());
-    return best;
+    return ms * 1e3 / 20;
 }
 
 constexpr int COPIES = 8;
