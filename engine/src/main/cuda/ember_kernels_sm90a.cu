@@ -3,3 +3,4 @@
 // capability 9 GPU (WgmmaPrefill.openImage).
 #include "attention_prefill_wgmma.cu"
 #include "gemm_swiglu_wgmma.cu"
+#include "gemm_cluster_wgmma.cu"

@@ -28,71 +28,14 @@
 #include <cuda.h>
 #include <cuda_bf16.h>
 #include <stdint.h>
-#include "wgmma_ss.cuh"
+#include "tma_gemm.cuh"
 
 namespace gs {
 
-constexpr int BK = 64;  // K elements a stage: one 128-byte swizzle row
+using namespace tg;
 
-constexpr int SMEM_LIMIT = 227 * 1024;  // a block's dynamic shared memory on sm_90
-
-// Ring stages: as many as fit (1 KiB to align the swizzle atoms, 16 bytes of mbarriers a stage), at most 8.
-template <int CW, int MW, int BN> __host__ __device__ constexpr int stages() {
-    const int fit = (SMEM_LIMIT - 1024) / ((64 * MW * CW + BN) * 128 + 16);
-    return fit < 8 ? fit : 8;
-}
 template <int CW, int MW, int BN> __host__ __device__ constexpr int smem_bytes() {
-    return 1024 + stages<CW, MW, BN>() * ((64 * MW * CW + BN) * 128 + 16);
-}
-// Registers a consumer thread may hold once the producer warpgroup gives up all but 40 (setmaxnreg; multiple of 8).
-template <int CW> __host__ __device__ constexpr int consumer_registers() {
-    const int share = (65536 - 128 * 40) / (CW * 128) / 8 * 8;
-    return share > 232 ? 232 : share;
-}
-
-__device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
-
-// Shared-memory matrix descriptor, 128-byte swizzle, K-major: start >> 4 (bits 0-13), LBO (unused for a swizzled
-// K-major operand: 1), SBO 1024 >> 4 (the next 8 rows), swizzle mode 1 in bits 62-63.
-__device__ __forceinline__ uint64_t desc(uint32_t addr) {
-    return (uint64_t)((addr >> 4) & 0x3FFF) | (1ull << 16) | ((uint64_t)(1024 >> 4) << 32) | (1ull << 62);
-}
-
-__device__ __forceinline__ void bar_init(uint32_t bar, uint32_t count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
-}
-__device__ __forceinline__ void bar_expect(uint32_t bar, uint32_t bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void bar_arrive(uint32_t bar) {
-    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
-__device__ __forceinline__ void bar_wait(uint32_t bar, uint32_t parity) {
-    uint32_t done;
-    do {
-        asm volatile(
-            "{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
-            : "=r"(done)
-            : "r"(bar), "r"(parity)
-            : "memory");
-    } while (!done);
-}
-// TMA: box (c0 = K offset, c1 = row offset) of `map` into shared memory at dst, counted on bar's transaction bytes.
-__device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, int c0, int c1, uint32_t bar) {
-    asm volatile(
-        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
-        "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(bar)
-        : "memory");
-}
-__device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-__device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
-template <int N> __device__ __forceinline__ void wg_wait() {
-    asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
-}
-// Keeps the compiler from moving accumulator reads or writes across a wgmma issue or wait.
-template <int N> __device__ __forceinline__ void reg_fence(float (&d)[N]) {
-#pragma unroll
-    for (int i = 0; i < N; i++) asm volatile("" : "+f"(d[i])::"memory");
+    return 1024 + stages<64 * MW * CW, BN>() * (stage_bytes<64 * MW * CW, BN>() + 16);
 }
 
 __device__ __forceinline__ float bf_round(float v) { return __bfloat162float(__float2bfloat16_rn(v)); }
@@ -112,70 +55,32 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
     constexpr int BM = 64 * MW * CW;
     static_assert(BM <= 256, "a TMA box has at most 256 rows");
     static_assert(MW * BN / 2 <= 192, "accumulators beyond 192 registers a thread spill");
-    constexpr int STAGES = stages<CW, MW, BN>();
-    constexpr uint32_t A_BYTES = BM * 128, HALF_B = BN / 2 * 128, STAGE_BYTES = (BM + BN) * 128;
+    constexpr int STAGES = stages<BM, BN>();
+    constexpr uint32_t A_BYTES = BM * 128, HALF_B = BN / 2 * 128, STAGE_BYTES = stage_bytes<BM, BN>();
     extern __shared__ uint8_t smem_raw[];
     const uint32_t base = (saddr(smem_raw) + 1023u) & ~1023u;
-    const uint32_t bars = base + STAGES * STAGE_BYTES;  // full[s] at bars + 8 s, empty[s] at bars + 8 (STAGES + s)
+    const uint32_t bars = base + STAGES * STAGE_BYTES;
     const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
     const int f0 = blockIdx.x * (BN / 2), m0 = blockIdx.y * BM;
-    const int kb_count = K / BK;
-    if (threadIdx.x == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            bar_init(bars + 8 * s, 1);
-            bar_init(bars + 8 * (STAGES + s), CW * 4);  // lane 0 of each consumer warp
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-    }
+    if (threadIdx.x == 0) init_ring<STAGES, CW>(bars);
     __syncthreads();
 
     if (wg == 0) {
         if constexpr (CW >= 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (tid == 0) {
-            for (int kb = 0; kb < kb_count; kb++) {
-                const int s = kb % STAGES;
-                const uint32_t phase = (kb / STAGES) & 1;
-                bar_wait(bars + 8 * (STAGES + s), phase ^ 1);  // a fresh barrier passes parity 1 at once
-                const uint32_t full = bars + 8 * s, a = base + s * STAGE_BYTES;
-                bar_expect(full, STAGE_BYTES);
+            produce<STAGES, STAGE_BYTES>(base, bars, 0, K / BK, [&](int kb, uint32_t a, uint32_t full) {
                 tma_load(a, &map_x, kb * BK, m0, full);
                 tma_load(a + A_BYTES, &map_w, kb * BK, f0, full);
                 tma_load(a + A_BYTES + HALF_B, &map_w, kb * BK, inter + f0, full);
-            }
+            });
         }
         return;
     }
     if constexpr (CW >= 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(consumer_registers<CW>()));
     const int c = wg - 1;
     float acc[MW][BN / 2];
-#pragma unroll
-    for (int i = 0; i < MW; i++)
-#pragma unroll
-        for (int j = 0; j < BN / 2; j++) acc[i][j] = 0.f;
-    // without this fence ptxas sinks some of the zeroing into the first K step and serializes its wgmmas (C7515)
-#pragma unroll
-    for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-    for (int kb = 0; kb < kb_count; kb++) {
-        const int s = kb % STAGES;
-        bar_wait(bars + 8 * s, (kb / STAGES) & 1);
-        const uint32_t a = base + s * STAGE_BYTES + c * MW * 64 * 128, b = base + s * STAGE_BYTES + A_BYTES;
-#pragma unroll
-        for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-        wg_fence();
-#pragma unroll
-        for (int k = 0; k < BK / 16; k++) {
-#pragma unroll
-            for (int i = 0; i < MW; i++) wgmma::mma_ss<BN>(acc[i], desc(a + i * 64 * 128 + k * 32), desc(b + k * 32), 1);
-        }
-        wg_commit();
-        wg_wait<1>();  // the previous stage's group is done: its buffers may be refilled
-#pragma unroll
-        for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-        if (kb > 0 && tid % 32 == 0) bar_arrive(bars + 8 * (STAGES + (kb - 1) % STAGES));
-    }
-    wg_wait<0>();
-#pragma unroll
-    for (int i = 0; i < MW; i++) reg_fence(acc[i]);
+    zero(acc);
+    consume<STAGES, CW, MW, BN>(acc, base, bars, c, K / BK);
 
     // Epilogue: thread (warp w, lane l) holds rows 16 w + l / 4 (+ 8) and columns 8 j + 2 (l % 4) + {0, 1}; block j
     // < BN / 16 is gate, block j + BN / 16 its up.

@@ -30,8 +30,15 @@ final class Cublas implements AutoCloseable {
         this(stream, null);
     }
 
-    /** @param skinny Ember's skinny decode GEMMs, raced against cuBLASLt when a shape is tuned; null: none */
     Cublas(CudaStream stream, SkinnyGemm skinny) {
+        this(stream, skinny, null);
+    }
+
+    /**
+     * @param skinny  Ember's skinny decode GEMMs, raced against cuBLASLt when a shape is tuned; null: none
+     * @param cluster Ember's split-K cluster GEMMs (sm_90a), raced the same way; null: none
+     */
+    Cublas(CudaStream stream, SkinnyGemm skinny, ClusterGemm cluster) {
         try {
             check(cublas.cublasCreate_v2(handle), "cublasCreate");
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
@@ -45,7 +52,7 @@ final class Cublas implements AutoCloseable {
             check(cublas.cublasSetStream_v2(handle, new CUstream_st(new Raw(stream.address()))), "cublasSetStream");
             check(cublas.cublasSetWorkspace_v2(handle, new Raw(ws.address()), WORKSPACE_BYTES), "cublasSetWorkspace");
             check(cublas.cublasSetMathMode(handle, cublas.CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
-            lt = new GemmPlans(stream, ws.address(), WORKSPACE_BYTES, skinny);
+            lt = new GemmPlans(stream, ws.address(), WORKSPACE_BYTES, skinny, cluster);
         } catch (RuntimeException e) {
             cublas.cublasDestroy_v2(handle);
             if (ws != null) {

@@ -44,6 +44,8 @@ public final class CudaBackend implements Backend {
     private final Cublas blas;
     /** The fused gate/up + SwiGLU kernel where the GPU, the build and the model allow it (steps of 65 to 192 rows). */
     private final SwigluGemm swiglu;
+    /** Whether Ember's split-K cluster GEMMs (sm_90a) compete in the GEMM tuning race. */
+    private final boolean clusterGemms;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
     private Activations act;
@@ -89,7 +91,8 @@ public final class CudaBackend implements Backend {
             boolean wgmmaWanted = wgmmaApplies && wgmmaDecision == WgmmaPrefill.Decision.LOAD;
             boolean swigluWanted = SwigluGemm.enabled() && SwigluGemm.handles(dtype, config.hiddenSize(),
                     config.intermediateSize());
-            KernelModule sm90a = wgmmaWanted || swigluWanted ? WgmmaPrefill.openImage(device) : null;
+            boolean clusterWanted = ClusterGemm.enabled() && dtype == DType.BF16 && GEMM_TUNING;
+            KernelModule sm90a = wgmmaWanted || swigluWanted || clusterWanted ? WgmmaPrefill.openImage(device) : null;
             if (sm90a != null) {
                 own(sm90a);
             }
@@ -98,7 +101,9 @@ public final class CudaBackend implements Backend {
             kernelOrigin = module.origin();
             prefillKernel = kernels.prefillKernel(config.headDim())
                     + wgmmaNote(wgmma != null, wgmmaApplies, wgmmaDecision);
-            blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null));
+            clusterGemms = clusterWanted && sm90a != null;
+            blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null,
+                    clusterGemms ? new ClusterGemm(sm90a, stream, device.multiprocessors()) : null));
             weights = own(new DeviceWeights(config, modelWeights, dtype));
             swiglu = swigluWanted && sm90a != null ? new SwigluGemm(sm90a, stream, device.multiprocessors(),
                     config.hiddenSize(), config.intermediateSize(), gateUpAddresses(weights)) : null;
@@ -512,7 +517,8 @@ public final class CudaBackend implements Backend {
                 + device.multiprocessors() + " SMs), kernels from " + kernelOrigin + ", prefill attention " + prefillKernel + ", "
                 + (model == null ? "" : model.decodeRopeDescription() + ", ") + (swiglu == null ? ""
                         : "gate/up + SwiGLU fused at " + SwigluGemm.MIN_ENGINE_ROWS + "-" + SwigluGemm.MAX_ENGINE_ROWS + " rows (sm_90a; -D" + SwigluGemm.PROPERTY
-                        + "=false: cuBLAS + silu_mul), ") + dtype + ", weights " + (weights.totalBytes() >> 20)
+                        + "=false: cuBLAS + silu_mul), ") + (clusterGemms ? "split-K cluster GEMMs in the tuning race (sm_90a; -D"
+                        + ClusterGemm.PROPERTY + "=false: without them), " : "") + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

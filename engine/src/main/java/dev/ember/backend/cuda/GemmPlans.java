@@ -31,8 +31,8 @@ import java.util.Map;
  * (a 2,048 x 1,536 QKV matrix at 128 x 128 tiles is 32 CTAs for 132 SMs), and which split-K or stream-K variant
  * wins depends on the shape; so {@link #tune} times cuBLASLt's heuristic candidates on the real weights (a
  * different layer's matrix for each call, as a forward pass reads them, so the L2 cache does not flatter small
- * matrices) and keeps the fastest; Ember's own skinny kernels ({@link SkinnyGemm}, decode batches up to 64 rows)
- * compete in the same race. Prefill shapes are not tuned: large M runs near the GEMM rate with the default.
+ * matrices) and keeps the fastest; Ember's own kernels compete in the same race: the skinny ones ({@link SkinnyGemm},
+ * decode batches up to 64 rows) and on Hopper the split-K cluster ones ({@link ClusterGemm}, bf16, up to 256 rows). Prefill shapes are not tuned: large M runs near the GEMM rate with the default.
  * Row-major {@code y (rows, out) = x (rows, in) · w (out, in)ᵀ} as {@link Cublas#linear}. Owns its handle, plans
  * and events. Not thread-safe; {@code close()} is idempotent.
  */
@@ -71,12 +71,17 @@ final class GemmPlans implements AutoCloseable {
     private final FloatPointer one = new FloatPointer(1f);
     private final FloatPointer zero = new FloatPointer(0f);
     private final SkinnyGemm skinny;
+    private final ClusterGemm cluster;
     private final Map<Key, Choice> plans = new HashMap<>();
     private boolean closed;
 
-    /** @param skinny Ember's skinny kernels as candidates, or null for cuBLASLt's alone */
-    GemmPlans(CudaStream stream, long workspace, long workspaceBytes, SkinnyGemm skinny) {
+    /**
+     * @param skinny  Ember's skinny kernels as candidates, or null
+     * @param cluster Ember's split-K cluster kernels (Hopper) as candidates, or null
+     */
+    GemmPlans(CudaStream stream, long workspace, long workspaceBytes, SkinnyGemm skinny, ClusterGemm cluster) {
         this.skinny = skinny;
+        this.cluster = cluster;
         check(cublas.cublasLtCreate(handle), "cublasLtCreate");
         this.cudaStream = stream;
         this.stream = new CUstream_st(new Cublas.Raw(stream.address()));
@@ -142,14 +147,25 @@ final class GemmPlans implements AutoCloseable {
                 }
             }
             String chosen = "cuBLASLt #" + bestIndex + " of " + found[0];
-            SkinnyGemm.Variant bestSkinny = null;
+            Choice bestOwn = null;  // one of Ember's kernels, when it beat every cuBLASLt candidate
             if (skinny != null) {
                 for (SkinnyGemm.Variant v : SkinnyGemm.candidates(rows, out, in, dtype)) {
-                    double t = time(iterations, i -> skinny.run(v, y, x, weights[i % weights.length], rows, out, in,
-                            dtype, floatOut));
+                    Choice c = (yy, xx, ww) -> skinny.run(v, yy, xx, ww, rows, out, in, dtype, floatOut);
+                    double t = time(iterations, i -> c.run(y, x, weights[i % weights.length]));
                     if (t < best) {
                         best = t;
-                        bestSkinny = v;
+                        bestOwn = c;
+                        chosen = v.toString();
+                    }
+                }
+            }
+            if (cluster != null && !floatOut) {
+                for (ClusterGemm.Variant v : ClusterGemm.candidates(rows, out, in, dtype, cluster.multiprocessors())) {
+                    Choice c = (yy, xx, ww) -> cluster.run(v, yy, xx, ww, rows, out, in);
+                    double t = time(iterations, i -> c.run(y, x, weights[i % weights.length]));
+                    if (t < best) {
+                        best = t;
+                        bestOwn = c;
                         chosen = v.toString();
                     }
                 }
@@ -162,9 +178,8 @@ final class GemmPlans implements AutoCloseable {
             if (!replaced) {
                 chosen = "cuBLAS default";
                 p.close();  // linear() falls back to cuBLAS's default choice
-            } else if (bestSkinny != null) {
-                SkinnyGemm.Variant v = bestSkinny;
-                plans.put(key, (yy, xx, ww) -> skinny.run(v, yy, xx, ww, rows, out, in, dtype, floatOut));
+            } else if (bestOwn != null) {
+                plans.put(key, bestOwn);
                 p.close();
             } else {
                 Pointer.memcpy(p.algo, results.getPointer(bestIndex).algo(), p.algo.sizeof());

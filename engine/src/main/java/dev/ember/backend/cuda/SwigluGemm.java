@@ -1,9 +1,6 @@
 package dev.ember.backend.cuda;
 
-import dev.ember.CudaException;
 import dev.ember.weights.DType;
-import org.bytedeco.cuda.cudart.CUtensorMap;
-import org.bytedeco.javacpp.BytePointer;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -11,13 +8,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
-import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
-import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
-import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
-import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_INTERLEAVE_NONE;
-import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_L2_PROMOTION_L2_256B;
-import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_SWIZZLE_128B;
-import static org.bytedeco.cuda.global.cudart.cuTensorMapEncodeTiled;
 
 /**
  * The MLP's gate/up projection with SwiGLU in its epilogue on Hopper (gemm_swiglu_wgmma.cu, in the sm_90a image):
@@ -44,7 +34,7 @@ final class SwigluGemm {
     /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
     private static final int SHARED_LIMIT = 227 * 1024;
-    private static final int K_STEP = 64;
+    private static final int K_STEP = TensorMaps.BOX_COLS;
 
     private final KernelModule module;
     private final CudaStream stream;
@@ -175,39 +165,15 @@ final class SwigluGemm {
             module.allowDynamicSharedMemory(name, shared);
         }
         if (x != mappedX || rows != mappedRows || bm != mappedBlockRows) {
-            xMap = tensorMap(x, rows, hidden, bm);
+            xMap = TensorMaps.bf16(x, rows, hidden, bm);
             mappedX = x;
             mappedRows = rows;
             mappedBlockRows = bm;
         }
         long[] wMap = weightMaps.computeIfAbsent((long) layer << 16 | bn,
-                k -> tensorMap(weights[layer], 2 * inter, hidden, bn / 2));
+                k -> TensorMaps.bf16(weights[layer], 2 * inter, hidden, bn / 2));
         module.launch(name, ceilDiv(inter, bn / 2), ceilDiv(rows, bm), 1, threads(bm), shared, stream,
                 xMap, wMap, out, rows, inter, hidden);
-    }
-
-    /**
-     * The TMA descriptor of a row-major bf16 matrix (rows x cols at {@code address}) read in boxes of boxRows x 64
-     * with the 128-byte swizzle the kernel's wgmma descriptors name; rows past the end read as zeros. Its 16 words.
-     */
-    static long[] tensorMap(long address, int rows, int cols, int boxRows) {
-        // the encoder wants its output 64-byte aligned (CUDA driver API), more than JavaCPP's allocation promises
-        try (BytePointer raw = new BytePointer(128 + 64)) {
-            CUtensorMap map = new CUtensorMap(new Cublas.Raw((raw.address() + 63) & ~63L));
-            int r = cuTensorMapEncodeTiled(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, new Cublas.Raw(address),
-                    new long[] {cols, rows}, new long[] {2L * cols}, new int[] {K_STEP, boxRows}, new int[] {1, 1},
-                    CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                    CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-            if (r != CUDA_SUCCESS) {
-                throw new CudaException("cuTensorMapEncodeTiled(" + rows + " x " + cols + " at 0x" + Long.toHexString(address)
-                        + ", box " + boxRows + " x " + K_STEP + ") failed: CUresult " + r);
-            }
-            long[] words = new long[16];
-            for (int i = 0; i < words.length; i++) {
-                words[i] = map.opaque(i);
-            }
-            return words;
-        }
     }
 
     private static int ceilDiv(int a, int b) {

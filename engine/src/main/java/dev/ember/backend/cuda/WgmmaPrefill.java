@@ -25,7 +25,7 @@ final class WgmmaPrefill {
     static final String UNIT = "ember_kernels_sm90a.cu";
     /** The sources of {@value #UNIT}: not part of ember_kernels.cu (NVRTC never compiles them). */
     static final java.util.Set<String> SOURCES = java.util.Set.of(UNIT, "attention_prefill_wgmma.cu",
-            "gemm_swiglu_wgmma.cu", "wgmma_ss.cuh");
+            "gemm_swiglu_wgmma.cu", "gemm_cluster_wgmma.cu", "tma_gemm.cuh", "wgmma_ss.cuh");
     static final String PROPERTY = "ember.cuda.wgmmaPrefill";
     static final String KERNEL = "attn_prefill_wgmma64_hd128_bf16";
     static final int HEAD_DIM = 128;
