@@ -21,6 +21,8 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -52,6 +54,7 @@ final class GemmPlans implements AutoCloseable {
     private record Key(int rows, int out, int in, DType dtype, boolean floatOut) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(GemmPlans.class);
     private static final int MAX_CANDIDATES = 16;
     /** Weight bytes a timing reads: 2.5 times the 50 MB L2 cache of an H100 or H200 (a 3090's is 6 MB). */
     private static final long FLUSH_BYTES = 128L << 20;
@@ -162,7 +165,14 @@ final class GemmPlans implements AutoCloseable {
             if (cluster != null && !floatOut) {
                 for (ClusterGemm.Variant v : ClusterGemm.candidates(rows, out, in, dtype, cluster.multiprocessors())) {
                     Choice c = (yy, xx, ww) -> cluster.run(v, yy, xx, ww, rows, out, in);
-                    double t = time(iterations, i -> c.run(y, x, weights[i % weights.length]));
+                    double t;
+                    try {
+                        t = time(iterations, i -> c.run(y, x, weights[i % weights.length]));
+                    } catch (CudaException e) {
+                        // a cluster the GPU cannot place (its SMs' shared memory, a partitioned GPU): not a candidate
+                        LOG.warn("gemm_cluster {} left out of the race for{}: {}", v, shape(key), e.getMessage());
+                        continue;
+                    }
                     if (t < best) {
                         best = t;
                         bestOwn = c;
