@@ -42,9 +42,10 @@ final class GemmPlans implements AutoCloseable {
     /**
      * How a shape's timing went: cuBLAS's default, cuBLASLt's first heuristic, the fastest candidate (µs), and which
      * candidate that was; the plan is kept only when that candidate beats the default by {@link #MARGIN}.
+     * {@code clusterMicros}: the fastest {@link ClusterGemm} candidate, whether it won or not (NaN: none timed).
      */
     record Tuning(int rows, int out, int in, double defaultMicros, double firstMicros, double bestMicros, String chosen,
-                  boolean replaced) {
+                  boolean replaced, double clusterMicros) {
         /** What a call of this shape now takes: the chosen candidate's time, or the default's. */
         double runMicros() {
             return replaced ? bestMicros : defaultMicros;
@@ -162,6 +163,7 @@ final class GemmPlans implements AutoCloseable {
                     }
                 }
             }
+            double clusterBest = Double.NaN;
             if (cluster != null && !floatOut) {
                 for (ClusterGemm.Variant v : ClusterGemm.candidates(rows, out, in, dtype, cluster.multiprocessors())) {
                     Choice c = (yy, xx, ww) -> cluster.run(v, yy, xx, ww, rows, out, in);
@@ -173,6 +175,7 @@ final class GemmPlans implements AutoCloseable {
                         LOG.warn("gemm_cluster {} left out of the race for{}: {}", v, shape(key), e.getMessage());
                         continue;
                     }
+                    clusterBest = Double.isNaN(clusterBest) ? t : Math.min(clusterBest, t);
                     if (t < best) {
                         best = t;
                         bestOwn = c;
@@ -196,7 +199,7 @@ final class GemmPlans implements AutoCloseable {
                 plans.put(key, p);
             }
             results.close();
-            return new Tuning(rows, out, in, defaultMicros, first, best, chosen, replaced);
+            return new Tuning(rows, out, in, defaultMicros, first, best, chosen, replaced, clusterBest);
         } catch (RuntimeException e) {
             p.close();
             throw e;

@@ -105,8 +105,8 @@ public final class StepProfile {
     private static void gemmTable(CudaBackend gpu, ModelConfig c, double peakTflops, double peakGBs) {
         System.out.println("decode GEMMs (engine start's tuning; us per call; floor = max(bytes at " + peakGBs
                 + " GB/s, FLOPs at " + peakTflops + " TFLOP/s)):");
-        System.out.printf(Locale.ROOT, "  %5s %14s %9s %9s %9s %9s %7s %7s %s%n", "rows", "out x in", "floor", "default",
-                "lt first", "tuned", "dflt", "tuned", "(of floor; chosen candidate)");
+        System.out.printf(Locale.ROOT, "  %5s %14s %9s %9s %9s %9s %9s %7s %7s %s%n", "rows", "out x in", "floor", "default",
+                "lt first", "cluster", "tuned", "dflt", "tuned", "(of floor; chosen candidate)");
         int e = c.torchDtype().equals("float32") ? 4 : 2;
         java.util.TreeMap<Integer, double[]> perStep = new java.util.TreeMap<>();
         for (GemmPlans.Tuning t : gpu.gemmTunings()) {
@@ -115,8 +115,8 @@ public final class StepProfile {
                     + (double) t.rows() * t.out() * (logits ? 4 : e);
             double floor = Math.max(bytes / (peakGBs * 1e3), 2.0 * t.rows() * t.out() * t.in() / (peakTflops * 1e6));
             double tuned = t.runMicros();
-            System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% %s%n", t.rows(),
-                    t.out() + " x " + t.in(), floor, t.defaultMicros(), t.firstMicros(), tuned,
+            System.out.printf(Locale.ROOT, "  %5d %14s %9.2f %9.2f %9.2f %9.2f %9.2f %6.0f%% %6.0f%% %s%n", t.rows(),
+                    t.out() + " x " + t.in(), floor, t.defaultMicros(), t.firstMicros(), t.clusterMicros(), tuned,
                     100 * floor / t.defaultMicros(), 100 * floor / tuned, t.chosen());
             int times = logits ? 1 : c.numLayers();
             double[] sum = perStep.computeIfAbsent(t.rows(), r -> new double[3]);
