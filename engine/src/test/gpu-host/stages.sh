@@ -13,7 +13,10 @@
 #                  silu_mul, 1 to 4,096 rows, three checkpoints' shapes
 #   q2, q3, llama  throughput-256 `--warmup 32 --runs 3` on qwen2-1.5b, qwen3-0.6b, llama3.2-1b (variants.sh)
 #   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
-#   q2ab, q3ab, llamaab  the same, as built and with the JVM option $AB_OFF (a -D switch), in one variants.sh run
+#   q2ab, q3ab, llamaab  the same, with the JVM options $AB_ON ("new") and $AB_OFF ("off"; -D switches, one may be
+#                  empty: as built), in one variants.sh run
+#   cluster        the split-K cluster GEMMs (off by default): ClusterGemmGpuTest, then StepProfile with them entered in
+#                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
 #   parity         HfParityTest (the transformers references are written by torch on the GPU first, ~2.5 min)
 #   paritywg       the same on the overlay's engine
@@ -58,10 +61,22 @@ for s in "${stages[@]}"; do
     q2wg) throughput wg qwen2-1.5b 3 wg;;
     q2ab|q3ab|llamaab)
       a=${s%ab}; a=${a/q2/qwen2-1.5b}; a=${a/q3/qwen3-0.6b}; a=${a/llama/llama3.2-1b}
-      OUT=$R BENCH_TIMEOUT=200 VARIANTS="new|--warmup 32 --runs 3;off|--warmup 32 --runs 3|${AB_OFF:?AB_OFF: the -D switch}" \
+      [ -n "${AB_ON:-}${AB_OFF:-}" ] || { echo "$s: set AB_ON or AB_OFF (the -D switch)" >> $S; continue; }
+      OUT=$R BENCH_TIMEOUT=200 VARIANTS="new|--warmup 32 --runs 3|${AB_ON:-};off|--warmup 32 --runs 3|${AB_OFF:-}" \
         $D/variants.sh $a
       tail -2 $R/variants.txt >> $S
-      grep -ho "gate/up + SwiGLU fused[^,]*\|captured in [0-9]* ms (GEMM tuning [0-9]* ms" $R/bench-$a-*.log >> $S;;
+      grep -ho "gate/up + SwiGLU fused[^,]*\|split-K cluster GEMMs[^,]*\|captured in [0-9]* ms (GEMM tuning [0-9]* ms\|a [0-9]*-row decode step's GEMMs [^;]*" \
+        $R/bench-$a-*.log >> $S;;
+    cluster)
+      timeout -s KILL 150 $D/junit.sh ClusterGemmGpuTest > $R/cluster-tests.log 2>&1; echo "ClusterGemmGpuTest rc=$?" >> $S
+      counts $R/cluster-tests.log
+      m=/tmp/bench-qwen2-1.5b/m
+      [ -f $m/config.json ] || { python3 $D/make_model.py qwen2-1.5b $m > $R/make.log 2>&1 && tar xJf $D/tok.tar.xz -C $m; }
+      for on in true false; do
+        JAVA_OPTS=-Dember.cuda.clusterGemm=$on timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 \
+          > $R/profile-cluster-$on.log 2>&1; echo "profile clusterGemm=$on rc=$?" >> $S
+        awk '/^decode GEMMs/ {on = 1; print; next} on && /^ / {print; next} {on = 0}' $R/profile-cluster-$on.log >> $S
+      done;;
     q3wg) throughput wg qwen3-0.6b 3 wg;;
     unit) OUT=$R STAGES=unit UNIT_TIMEOUT=240 $D/suite.sh; mv $R/unit.log $R/unit-main.log; counts $R/unit-main.log;;
     unitwg)  # scans the overlay's test classes (gpu-tests.sh scans the bundle's, which lack a branch's new test classes)

@@ -17,7 +17,8 @@ import java.util.Set;
  * partial sums added in shared memory. Meant for the narrow projections (QKV, o_proj, down_proj) at up to
  * {@value #MAX_ROWS} rows, where one block a tile leaves most SMs idle. Like {@link SkinnyGemm} it is a candidate of
  * {@link GemmPlans}' race at engine start, kept for a shape only where it times faster than cuBLASLt's choice.
- * {@code -D}{@value #PROPERTY}{@code =false} leaves it out of the race.
+ * Off by default until it has run on a GPU: {@code -D}{@value #PROPERTY}{@code =true} enters it in the race (the
+ * eighteenth sitting wrote it and got no device time to test or time it; docs/BENCHMARKS.md, seventeenth round).
  *
  * <p>A variant: BM token rows a block ({@link #blockRows}: the rows rounded up to 64, 128, 192 or 256), BN output
  * features a tile, S blocks a cluster splitting K. The TMA descriptors are made once per (matrix, box) and kept: the
@@ -61,9 +62,12 @@ final class ClusterGemm {
         this.multiprocessors = multiprocessors;
     }
 
-    /** Whether {@value #PROPERTY} allows the kernels (default true); a value other than true/false fails naming it. */
+    /**
+     * Whether {@value #PROPERTY} enters the kernels in the race (default false: not yet run on a GPU); a value other
+     * than true/false fails naming it.
+     */
     static boolean enabled() {
-        return Switches.read(PROPERTY, true);
+        return Switches.read(PROPERTY, false);
     }
 
     /** Whether some variant computes this shape: bf16, 1 to {@value #MAX_ROWS} rows, K in 64s, outputs in 8s. */

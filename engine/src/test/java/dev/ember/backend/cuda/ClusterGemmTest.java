@@ -101,10 +101,12 @@ class ClusterGemmTest {
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ClusterGemm::enabled);
             assertTrue(e.getMessage().contains("ember.cuda.clusterGemm is 'nope'; expected true or false"), e.getMessage());
+            System.setProperty(ClusterGemm.PROPERTY, " TRUE ");
+            assertTrue(ClusterGemm.enabled());
         } finally {
             System.clearProperty(ClusterGemm.PROPERTY);
         }
-        assertTrue(ClusterGemm.enabled(), "on by default");
+        assertFalse(ClusterGemm.enabled(), "off by default until it has run on a GPU");
     }
 
     static List<ClusterGemm.Variant> compiledVariants() {
