@@ -92,7 +92,7 @@ public final class CudaBackend implements Backend {
             boolean swigluWanted = SwigluGemm.enabled() && SwigluGemm.handles(dtype, config.hiddenSize(),
                     config.intermediateSize());
             boolean clusterWanted = ClusterGemm.enabled() && dtype == DType.BF16 && GEMM_TUNING;
-            KernelModule sm90a = wgmmaWanted || swigluWanted || clusterWanted ? WgmmaPrefill.openImage(device) : null;
+            KernelModule sm90a = wgmmaWanted || swigluWanted || clusterWanted ? Sm90aImage.openOn(device) : null;
             if (sm90a != null) {
                 own(sm90a);
             }

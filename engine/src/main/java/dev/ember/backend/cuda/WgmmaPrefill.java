@@ -1,31 +1,16 @@
 package dev.ember.backend.cuda;
 
-import dev.ember.CudaException;
 import dev.ember.weights.DType;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
-import java.io.InputStream;
 
 /**
- * The Hopper prefill attention kernel (attention_prefill_wgmma.cu: wgmma, sm_90a only), whether this engine uses it,
- * and the sm_90a image that holds it with {@link SwigluGemm}'s kernels. build.sh compiles {@value #UNIT} into its own
- * image ({@value #FATBIN}), since the portable fatbin and the NVRTC build target GPUs without wgmma; the engine loads
- * that image as a second {@link KernelModule} only on a compute capability 9 GPU, where the jar has it and one of its
- * users applies (for this kernel: {@code -Dember.cuda.wgmmaPrefill=false} does not turn it off). Kernels then launches it
- * for bfloat16 prefill attention at head dim 128 in place of attn_prefill_tc, with the same arguments, on tiles of
- * {@value #ROWS} rows (attn_prefill_tc takes 128, and runs these smaller tiles too).
+ * The Hopper prefill attention kernel (attention_prefill_wgmma.cu: wgmma, sm_90a only) and whether this engine uses
+ * it: on a compute capability 9 GPU whose build has the {@link Sm90aImage} (unless
+ * {@code -Dember.cuda.wgmmaPrefill=false}), Kernels launches it for bfloat16 prefill attention at head dim 128 in place
+ * of attn_prefill_tc, with the same arguments, on tiles of {@value #ROWS} rows (attn_prefill_tc takes 128, and runs
+ * these smaller tiles too).
  * Stateless; thread-safe.
  */
 final class WgmmaPrefill {
-    private static final Logger LOG = LoggerFactory.getLogger(WgmmaPrefill.class);
-    static final String FATBIN = "/dev/ember/backend/cuda/ember_kernels_sm90a.fatbin";
-    /** The translation unit build.sh compiles into {@value #FATBIN}. */
-    static final String UNIT = "ember_kernels_sm90a.cu";
-    /** The sources of {@value #UNIT}: not part of ember_kernels.cu (NVRTC never compiles them). */
-    static final java.util.Set<String> SOURCES = java.util.Set.of(UNIT, "attention_prefill_wgmma.cu",
-            "gemm_swiglu_wgmma.cu", "gemm_cluster_wgmma.cu", "tma_gemm.cuh", "wgmma_ss.cuh");
     static final String PROPERTY = "ember.cuda.wgmmaPrefill";
     static final String KERNEL = "attn_prefill_wgmma64_hd128_bf16";
     static final int HEAD_DIM = 128;
@@ -47,7 +32,7 @@ final class WgmmaPrefill {
         LOAD("loaded"),
         OFF("off by -D" + PROPERTY + "=false"),
         NOT_SM90("not a compute capability 9 GPU"),
-        NO_IMAGE("this build has no " + FATBIN + " (no nvcc, or one without sm_90a, at build time)");
+        NO_IMAGE("this build has no " + Sm90aImage.FATBIN + " (no nvcc, or one without sm_90a, at build time)");
 
         final String reason;
 
@@ -76,11 +61,7 @@ final class WgmmaPrefill {
     }
 
     static Decision decide(CudaDevice device) {
-        return decide(System.getProperty(PROPERTY), device.computeMajor(), hasImage());
-    }
-
-    static boolean hasImage() {
-        return WgmmaPrefill.class.getResource(FATBIN) != null;
+        return decide(System.getProperty(PROPERTY), device.computeMajor(), Sm90aImage.present());
     }
 
     /** Whether the kernel exists for this dtype and head dim (else attn_prefill_tc or the float32 kernel). */
@@ -94,37 +75,5 @@ final class WgmmaPrefill {
      */
     static boolean handles(DType dtype, int headDim, int group) {
         return handles(dtype, headDim) && group >= 1 && group <= ROWS;
-    }
-
-    /**
-     * The sm_90a module on a GPU of major 9 whose build has the image (its context current), else null; also null, with
-     * a warning, where the driver rejects it (a major 9 GPU that is not sm_90, which an sm_90a cubin does not run on),
-     * so its users fall back (attn_prefill_tc, cuBLAS + silu_mul) rather than failing the engine. The caller owns the
-     * module.
-     */
-    static KernelModule openImage(CudaDevice device) {
-        if (device.computeMajor() != 9 || !hasImage()) {
-            return null;
-        }
-        try {
-            return open();
-        } catch (CudaException e) {
-            LOG.warn("Ember keeps its portable kernels on {} (sm {}): the sm_90a image {} did not load: {}", device.name(),
-                    device.computeCapability(), FATBIN, e.getMessage());
-            return null;
-        }
-    }
-
-    /** The sm_90a module, without the checks of {@link #decide} (tests); fails where the image is missing or rejected. */
-    static KernelModule open() {
-        try (InputStream in = WgmmaPrefill.class.getResourceAsStream(FATBIN)) {
-            if (in == null) {
-                throw new CudaException(FATBIN + " is missing from this build (nvcc with sm_90a, CUDA 12 or later,"
-                        + " builds it)");
-            }
-            return new KernelModule(new KernelImage.Loaded(in.readAllBytes(), "fatbin " + FATBIN));
-        } catch (IOException e) {
-            throw new CudaException("cannot read " + FATBIN + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -34,8 +34,8 @@ class ClusterGemmGpuTest {
     void open() {
         gpu = new GpuTestSupport();
         assumeTrue(gpu.device.computeMajor() == 9, "gemm_cluster needs sm_90; this GPU is sm " + gpu.device.computeCapability());
-        assertTrue(WgmmaPrefill.hasImage(), WgmmaPrefill.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
-        gemm = new ClusterGemm(gpu.track(WgmmaPrefill.open()), gpu.stream, gpu.device.multiprocessors());
+        assertTrue(Sm90aImage.present(), Sm90aImage.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
+        gemm = new ClusterGemm(gpu.track(Sm90aImage.open()), gpu.stream, gpu.device.multiprocessors());
     }
 
     @AfterAll

@@ -47,9 +47,9 @@ class CudaPrefillWgmmaTest {
         assumeTrue(gpu.device.computeMajor() == 9, "the wgmma kernel needs sm_90; this GPU is sm "
                 + gpu.device.computeCapability());
         assumeTrue(!"false".equals(System.getProperty(WgmmaPrefill.PROPERTY)), "-D" + WgmmaPrefill.PROPERTY + "=false");
-        assertTrue(WgmmaPrefill.hasImage(), WgmmaPrefill.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
+        assertTrue(Sm90aImage.present(), Sm90aImage.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
         assertEquals(WgmmaPrefill.Decision.LOAD, WgmmaPrefill.decide(gpu.device));
-        wgmmaModule = gpu.track(WgmmaPrefill.open());
+        wgmmaModule = gpu.track(Sm90aImage.open());
     }
 
     @AfterAll

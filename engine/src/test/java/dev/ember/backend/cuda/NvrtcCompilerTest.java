@@ -40,9 +40,9 @@ class NvrtcCompilerTest {
         try (var files = Files.list(dir)) {
             // the sm_90a kernels are their own translation unit (build.sh), which ember_kernels.cu must not include
             onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".cu") || n.endsWith(".cuh"))
-                    .filter(n -> !WgmmaPrefill.SOURCES.contains(n)).sorted().toList();
+                    .filter(n -> !Sm90aImage.SOURCES.contains(n)).sorted().toList();
         }
-        for (String name : WgmmaPrefill.SOURCES) {
+        for (String name : Sm90aImage.SOURCES) {
             assertTrue(Files.exists(dir.resolve(name)), name);
         }
         assertEquals(onDisk, sources.files().keySet().stream().sorted().toList(), "every .cu/.cuh is reached by the includes");

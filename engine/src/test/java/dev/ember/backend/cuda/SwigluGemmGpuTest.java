@@ -34,8 +34,8 @@ class SwigluGemmGpuTest {
         gpu = new GpuTestSupport();
         assumeTrue(gpu.device.computeMajor() == 9, "gemm_swiglu needs sm_90; this GPU is sm " + gpu.device.computeCapability());
         assumeTrue(SwigluGemm.enabled(), "-D" + SwigluGemm.PROPERTY + "=false");
-        assertTrue(WgmmaPrefill.hasImage(), WgmmaPrefill.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
-        sm90a = gpu.track(WgmmaPrefill.open());
+        assertTrue(Sm90aImage.present(), Sm90aImage.FATBIN + " is missing: build the engine with nvcc 12+ on the PATH");
+        sm90a = gpu.track(Sm90aImage.open());
     }
 
     @AfterAll

@@ -62,7 +62,7 @@ class WgmmaPrefillTest {
         assertEquals("", CudaBackend.wgmmaNote(false, true, NOT_SM90));
         assertEquals("", CudaBackend.wgmmaNote(false, false, LOAD), "a model the kernel does not cover");
         assertTrue(CudaBackend.wgmmaNote(false, true, OFF).contains(WgmmaPrefill.PROPERTY));
-        assertTrue(CudaBackend.wgmmaNote(false, true, NO_IMAGE).contains(WgmmaPrefill.FATBIN));
+        assertTrue(CudaBackend.wgmmaNote(false, true, NO_IMAGE).contains(Sm90aImage.FATBIN));
         assertTrue(CudaBackend.wgmmaNote(false, true, LOAD).contains("did not load"));
     }
 }
