@@ -96,7 +96,10 @@ __device__ __forceinline__ void gemm_cluster(const CUtensorMap& map_x, const CUt
     float acc[MW][BN / 2];
     zero(acc);
     consume<STAGES, CW, MW, BN>(acc, base, bars, c, kb_end - kb_begin);
-    // every consumer warpgroup has read its last stage before any overwrites the ring with partials
+    // every consumer warpgroup has read its last stage before any overwrites the ring with partials; the proxy fence
+    // orders the async proxy's use of the ring (TMA writes, wgmma reads) before these generic stores, which the
+    // implicit fence of wgmma's completion is read to cover too: one instruction a thread to leave no doubt
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     asm volatile("bar.sync 1, %0;\n" ::"n"(CW * 128) : "memory");
     // thread (warp w, lane l) holds rows 16 w + l / 4 (+ 8) and columns 8 j + 2 (l % 4) + {0, 1}
     const int w = tid / 32, l = tid % 32;
@@ -130,8 +133,9 @@ __device__ __forceinline__ void gemm_cluster(const CUtensorMap& map_x, const CUt
         }
         const int r = m0 + row, n = n0 + col;
         if (r < M && n < N) {
-            __nv_bfloat162 lo = __floats2bfloat162_rn(sum.x, sum.y), hi = __floats2bfloat162_rn(sum.z, sum.w);
-            uint2 packed = make_uint2(*reinterpret_cast<uint32_t*>(&lo), *reinterpret_cast<uint32_t*>(&hi));
+            const __nv_bfloat162 pair[2] = {__floats2bfloat162_rn(sum.x, sum.y), __floats2bfloat162_rn(sum.z, sum.w)};
+            uint2 packed;
+            memcpy(&packed, pair, sizeof packed);
             *reinterpret_cast<uint2*>(y + (size_t)r * N + n) = packed;
         }
     }

@@ -144,6 +144,10 @@ final class ClusterGemm {
             throw new IllegalArgumentException("gemm_cluster " + v + " cannot run " + rows + "x" + in + " · " + out + "x"
                     + in + "ᵀ");
         }
+        if (((y | x | w) & 15) != 0) {  // TMA needs x and w aligned; the kernel's 8-byte stores need y at least that
+            throw new IllegalArgumentException("gemm_cluster needs 16-byte aligned operands; got y 0x" + Long.toHexString(y)
+                    + ", x 0x" + Long.toHexString(x) + ", w 0x" + Long.toHexString(w));
+        }
         String name = kernel(v);
         int shared = sharedBytes(v);
         if (prepared.add(name)) {

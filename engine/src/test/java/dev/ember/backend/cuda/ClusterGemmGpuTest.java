@@ -102,6 +102,26 @@ class ClusterGemmGpuTest {
     }
 
     @Test
+    void blocksWithoutKStepsAddZeros() {
+        // in 192 = 3 K steps over clusters of 4 and 8: some blocks get none and must contribute zero partials
+        int out = 96;
+        int in = 192;
+        int rows = 70;
+        Random r = new Random(3);
+        float[] x = round(random(r, rows * in, 1f), DType.BF16);
+        float[] w = round(random(r, out * in, 0.08f), DType.BF16);
+        DeviceBuffer dx = gpu.upload(x, DType.BF16);
+        DeviceBuffer dw = gpu.upload(w, DType.BF16);
+        float[] want = reference(x, w, rows, out, in);
+        for (int s : ClusterGemm.SPLITS) {
+            ClusterGemm.Variant v = new ClusterGemm.Variant(128, 96, s);
+            DeviceBuffer y = gpu.poisoned((long) rows * out, DType.BF16);
+            gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
+            assertClose(want, gpu.download(y, rows * out, DType.BF16), 1.0 / 128, v + ", 3 K steps");
+        }
+    }
+
+    @Test
     void theRaceKeepsWhatMatchesCublasOnTheEngineShapes() throws Exception {
         // Qwen2-1.5B's QKV, o_proj and down_proj, two layers each, at decode batch buckets
         int[][] shapes = {{2048, 1536}, {1536, 1536}, {1536, 8960}};

@@ -55,6 +55,8 @@ class ClusterGemmTest {
         assertTrue(e.getMessage().contains("gemm_cluster cluster 256x256 s8 cannot run 10x1536"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> g.run(V256, 0, 0, 0, 10, 1536, 1000));
         assertThrows(IllegalArgumentException.class, () -> g.run(new ClusterGemm.Variant(256, 192, 2), 0, 0, 0, 10, 1536, 1536));
+        e = assertThrows(IllegalArgumentException.class, () -> g.run(V256, 0x1000, 0x2008, 0x3000, 10, 1536, 1536));
+        assertTrue(e.getMessage().contains("16-byte aligned operands; got y 0x1000, x 0x2008"), e.getMessage());
     }
 
     @Test
