@@ -12,67 +12,13 @@
 //
 // cuBLAS is opened at run time (dlopen; CUBLAS_LIB names the library, else libcublas.so.13, .12, .so): without it the
 // baseline's GEMM is left out and only the fused kernel and silu_mul are timed.
-#include <dlfcn.h>
 #include <cstring>
 #include <functional>
 #include <string>
-#include "bench_ref.cuh"
+#include "tma_bench.cuh"
 #include "gemm_swiglu_wgmma.cu"
 
 namespace {
-
-typedef CUresult (*EncodeTiled)(CUtensorMap*, CUtensorMapDataType, cuuint32_t, void*, const cuuint64_t*,
-                                const cuuint64_t*, const cuuint32_t*, const cuuint32_t*, CUtensorMapInterleave,
-                                CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill);
-EncodeTiled encode_tiled() {
-    void* fn = nullptr;
-    cudaDriverEntryPointQueryResult q;
-    CK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &q));
-    if (!fn) { printf("no cuTensorMapEncodeTiled\n"); exit(1); }
-    return reinterpret_cast<EncodeTiled>(fn);
-}
-
-// A row-major bf16 matrix (rows x cols) read in boxes of box_rows x 64 with the 128-byte swizzle; rows past the end
-// read as zeros.
-CUtensorMap map_2d(const bf* p, int rows, int cols, int box_rows) {
-    static EncodeTiled enc = encode_tiled();
-    CUtensorMap m;
-    cuuint64_t dims[2] = {(cuuint64_t)cols, (cuuint64_t)rows};
-    cuuint64_t strides[1] = {(cuuint64_t)cols * 2};
-    cuuint32_t box[2] = {64, (cuuint32_t)box_rows};
-    cuuint32_t elem[2] = {1, 1};
-    CUresult r = enc(&m, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, (void*)p, dims, strides, box, elem,
-                     CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                     CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    if (r != CUDA_SUCCESS) { printf("cuTensorMapEncodeTiled failed: %d\n", (int)r); exit(1); }
-    return m;
-}
-
-// cuBLAS through dlopen (the GPU host has the library with the engine's jars or torch, not with the toolkit).
-typedef int (*CublasCreate)(void**);
-typedef int (*CublasGemmEx)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
-                            const void*, void*, int, int, int, int);
-struct Cublas {
-    void* handle = nullptr;
-    CublasGemmEx gemm = nullptr;
-    bool open() {
-        const char* lib = getenv("CUBLAS_LIB");
-        void* so = nullptr;
-        for (const char* name : {lib, "libcublas.so.13", "libcublas.so.12", "libcublas.so"})
-            if (name && !so) so = dlopen(name, RTLD_NOW);
-        if (!so) { printf("cuBLAS not opened (%s): baseline GEMM left out\n", dlerror()); return false; }
-        auto create = (CublasCreate)dlsym(so, "cublasCreate_v2");
-        gemm = (CublasGemmEx)dlsym(so, "cublasGemmEx");
-        return create && gemm && create(&handle) == 0;
-    }
-    // y (M x N) = x (M x K) w (N x K)^T, row-major bf16, float32 compute, the default algorithm
-    void linear(bf* y, const bf* x, const bf* w, int M, int N, int K) {
-        float one = 1.f, zero = 0.f;
-        int st = gemm(handle, 1 /*T*/, 0 /*N*/, N, M, K, &one, w, 14 /*CUDA_R_16BF*/, K, x, 14, K, &zero, y, 14, N,
-                      68 /*CUBLAS_COMPUTE_32F*/, -1 /*CUBLAS_GEMM_DEFAULT*/);
-        if (st != 0) { printf("cublasGemmEx failed: %d\n", st); exit(1); }
-    }
-};
 
 // activation.cu's silu_mul (8 columns a thread) on the [gate | up] layout, with the fused kernel's arithmetic.
 __global__ void silu_mul_ref(bf* out, const bf* gu, int inter) {
@@ -86,22 +32,6 @@ __global__ void silu_mul_ref(bf* out, const bf* gu, int inter) {
     bf r[8];
     for (int e = 0; e < 8; e++) r[e] = __float2bfloat16_rn(gs::swiglu(__bfloat162float(g[e]), __bfloat162float(u[e])));
     *reinterpret_cast<uint4*>(out + row * inter + c) = *reinterpret_cast<uint4*>(r);
-}
-
-__global__ void ref_gemm(float* y, const bf* x, const bf* w, int M, int N, int K) {
-    const int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
-    if (n >= N) return;
-    float s = 0.f;
-    for (int k = 0; k < K; k++) s += __bfloat162float(x[(size_t)m * K + k]) * __bfloat162float(w[(size_t)n * K + k]);
-    y[(size_t)m * N + n] = s;
-}
-
-__global__ void fill(bf* p, size_t n, uint32_t seed, float scale) {
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t h = (uint32_t)i * 2654435761u ^ seed;
-        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13; h *= 3266489917u; h ^= h >> 16;
-        p[i] = __float2bfloat16_rn(((h & 0xFFFFFF) / 16777216.f * 2.f - 1.f) * scale);
-    }
 }
 
 struct Model { const char* name; int hidden, inter; };
@@ -132,15 +62,6 @@ void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out,
     dim3 grid((inter + c.bn / 2 - 1) / (c.bn / 2), (M + c.bm - 1) / c.bm);
     void* args[] = {(void*)&mx, (void*)&mw, &out, &M, &inter, &K};
     CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, 0));
-}
-
-// µs a launch: 20 launches in a row (launch(0) .. launch(19)), best of five (bench_ref.cuh's best_ms).
-double time_us(const std::function<void(int)>& launch) {
-    static cudaEvent_t e0, e1;
-    if (!e0) { CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1)); }
-    const float ms = best_ms(0, e0, e1, [&] { for (int i = 0; i < 20; i++) launch(i); });
-    CK(cudaGetLastError());
-    return ms * 1e3 / 20;
 }
 
 constexpr int COPIES = 8;

@@ -43,6 +43,8 @@ binary . attention_bench .device/attention_bench.xz -arch=sm_90 -DEMBER_DECODE_S
 binary . gemm_splitk_bench .device/gemm_splitk_bench.xz -gencode=arch=compute_90a,code=sm_90a
 # the gate/up GEMM with SwiGLU in its epilogue (sm_90a; stages.sh swiglu)
 binary . gemm_swiglu_bench .device/gemm_swiglu_bench.xz -gencode=arch=compute_90a,code=sm_90a
+# the split-K cluster GEMM for the decode projections (sm_90a; stages.sh clusterbench)
+binary . gemm_cluster_bench .device/gemm_cluster_bench.xz -gencode=arch=compute_90a,code=sm_90a
 rm -rf .device/wg  # a previous overlay's
 if [ -n "${OVERLAY:-}" ]; then
   w=$(mktemp -d)

@@ -15,6 +15,8 @@
 #   q2wg, q3wg     the same on the overlay's engine (OVERLAY=BRANCH pack.sh), for an A/B on one machine
 #   q2ab, q3ab, llamaab  the same, with the JVM options $AB_ON ("new") and $AB_OFF ("off"; -D switches, one may be
 #                  empty: as built), in one variants.sh run
+#   clusterbench   gemm_cluster_bench (pack.sh builds it): every split-K cluster GEMM variant against cuBLAS on the
+#                  QKV, o and down shapes of three checkpoints, 1 to 256 rows
 #   cluster        the split-K cluster GEMMs (off by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
@@ -55,6 +57,7 @@ for s in "${stages[@]}"; do
       done;;
     gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; head -40 $R/gemm_splitk_bench.log >> $S;;
     swiglu) KILL_S=200 unxz_run $D/gemm_swiglu_bench.xz gemm_swiglu_bench; cat $R/gemm_swiglu_bench.log >> $S;;
+    clusterbench) KILL_S=200 unxz_run $D/gemm_cluster_bench.xz gemm_cluster_bench; cat $R/gemm_cluster_bench.log >> $S;;
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;
