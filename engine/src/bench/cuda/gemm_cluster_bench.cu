@@ -10,7 +10,6 @@
 //
 // Both sides launch eagerly. The engine times its candidates in a CUDA graph against the start-up-tuned cuBLASLt
 // choice: StepProfile's decode-GEMM table (its "cluster" column) is that comparison.
-#include <cstring>
 #include <string>
 #include "tma_bench.cuh"
 #include "gemm_cluster_wgmma.cu"
@@ -49,15 +48,12 @@ void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* y, i
 }
 
 constexpr int COPIES = 8;
-double g_bw = 0, g_tflops = 0;
-int g_sms = 0;
+Card g;
 bool g_failed = false;
-Cublas g_blas;
-bool g_has_blas = false;
 
 double floor_us(int M, int N, int K) {
     double bytes = 2.0 * ((double)N * K + (double)M * K + (double)M * N), flops = 2.0 * M * N * K;
-    return std::max(bytes / (g_bw * 1e3), flops / (g_tflops * 1e6));
+    return std::max(bytes / (g.bw * 1e3), flops / (g.tflops * 1e6));
 }
 
 void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows) {
@@ -78,12 +74,12 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
         CK(cudaMemcpy(ref.data(), yref, ref.size() * 4, cudaMemcpyDeviceToHost));
         for (float& v : ref) v = __bfloat162float(__float2bfloat16_rn(v));
         const double fl = floor_us(M, N, K);
-        if (g_has_blas) {
-            double us = time_us([&](int i) { g_blas.linear(y, x, w[i % COPIES], M, N, K); });
+        if (g.has_blas) {
+            double us = time_us([&](int i) { g.blas.linear(y, x, w[i % COPIES], M, N, K); });
             printf("%-6s %-5s %5d x %5d M=%4d floor %6.2f us  cuBLAS default %7.2f us %5.1f %% of floor\n", model, sh.name,
                    N, K, M, fl, us, fl / us * 100);
         }
-        const std::vector<const Cfg*> race = offered(M, N, K, g_sms);
+        const std::vector<const Cfg*> race = offered(M, N, K, g.sms);
         for (const Cfg& c : CFGS) {
             if (c.bm != block_rows(M)) continue;
             CK(cudaFuncSetAttribute(c.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, c.smem));
@@ -94,17 +90,13 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
             CK(cudaDeviceSynchronize());
             std::vector<bf> got((size_t)M * N);
             CK(cudaMemcpy(got.data(), y, got.size() * 2, cudaMemcpyDeviceToHost));
-            size_t bad = 0;
-            for (size_t i = 0; i < got.size(); i++) {
-                double e = fabs((double)ref[i] - (double)__bfloat162float(got[i]));
-                if (!(e <= fabs(ref[i]) / 128 + 1e-3)) bad++;
-            }
+            const size_t bad = count_off(ref, got, 1.0 / 128);
             g_failed |= bad != 0;
             double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K); });
             bool in_race = std::find(race.begin(), race.end(), &c) != race.end();
             printf("%-6s %-5s %5d x %5d M=%4d   cluster %3dx%3d s%d %4ld blocks%s %7.2f us %5.1f %% of floor  max err %.3g  bad %zu %s%s\n",
                    model, sh.name, N, K, M, c.bm, c.bn, c.s, blocks(c, M, N),
-                   blocks(c, M, N) <= g_sms ? " (one wave)" : "           ", us, fl / us * 100, max_abs_error(ref, got),
+                   blocks(c, M, N) <= g.sms ? " (one wave)" : "           ", us, fl / us * 100, max_abs_error(ref, got),
                    bad, bad ? "FAIL" : "PASS", in_race ? "  <- race" : "");
         }
     }
@@ -115,25 +107,15 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
 }  // namespace
 
 int main(int argc, char** argv) {
-    cudaDeviceProp p;
-    CK(cudaGetDeviceProperties(&p, 0));
-    g_bw = copy_bandwidth();
-    const char* t = getenv("PEAK_TFLOPS");
-    g_tflops = t ? atof(t) : 798.0;  // the H100's measured cuBLAS rate (docs/BENCHMARKS.md); the H200's is 793
-    g_sms = p.multiProcessorCount;
-    printf("%s, %d SMs; copy %.0f GB/s; floors at %.0f TFLOP/s\n", p.name, p.multiProcessorCount, g_bw, g_tflops);
-    g_has_blas = g_blas.open();
+    g = open_card();
     // (out, in) of QKV, o_proj and down_proj
     const Model models[] = {{"qwen2", {{"qkv", 2048, 1536}, {"o", 1536, 1536}, {"down", 1536, 8960}}},
                             {"llama", {{"qkv", 3072, 2048}, {"o", 2048, 2048}, {"down", 2048, 8192}}},
                             {"qwen3", {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"down", 1024, 3072}}}};
     const std::vector<int> rows = {1, 16, 64, 128, 144, 192, 256};
-    for (const Model& m : models) {
-        bool want = argc < 2;
-        for (int a = 1; a < argc; a++) want |= strcmp(argv[a], m.name) == 0;
-        if (want)
+    for (const Model& m : models)
+        if (wanted(argc, argv, m.name))
             for (const Shape& s : m.shapes) run_shape(m.name, s, rows);
-    }
     printf("%s\n", g_failed ? "FAIL: a cluster case is off the reference" : "every cluster case PASS");
     return g_failed ? 1 : 0;
 }

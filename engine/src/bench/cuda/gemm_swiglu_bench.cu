@@ -12,8 +12,6 @@
 //
 // cuBLAS is opened at run time (dlopen; CUBLAS_LIB names the library, else libcublas.so.13, .12, .so): without it the
 // baseline's GEMM is left out and only the fused kernel and silu_mul are timed.
-#include <cstring>
-#include <functional>
 #include <string>
 #include "tma_bench.cuh"
 #include "gemm_swiglu_wgmma.cu"
@@ -65,11 +63,8 @@ void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out,
 }
 
 constexpr int COPIES = 8;
-double g_bw = 0, g_tflops = 0;
-int g_sms = 0;
+Card g;
 bool g_failed = false;
-Cublas g_blas;
-bool g_has_blas = false;
 
 // Checks one configuration at M rows against the reference (elements off by more than 2 bf16 ulps + 1e-3 fail)
 // and times it.
@@ -85,18 +80,12 @@ void run_fused(const Cfg& c, bool picked, const Model& md, int M, bf* x, bf* con
     CK(cudaDeviceSynchronize());
     std::vector<bf> got((size_t)M * inter);
     CK(cudaMemcpy(got.data(), out, got.size() * 2, cudaMemcpyDeviceToHost));
-    double worst = 0;
-    size_t bad = 0;
-    for (size_t i = 0; i < got.size(); i++) {
-        double r = ref[i], e = fabs(r - (double)__bfloat162float(got[i]));
-        if (std::isnan(e)) e = INFINITY;
-        worst = std::max(worst, e);
-        if (!(e <= fabs(r) * (2.0 / 128) + 1e-3)) bad++;
-    }
+    const size_t bad = count_off(ref, got, 2.0 / 128);
+    const double worst = max_abs_error(ref, got);
     g_failed |= bad != 0;
     double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], out, M, inter, K); });
     double flops = 2.0 * M * 2.0 * inter * K, bytes = 2.0 * (2.0 * inter * K + (double)M * K + (double)M * inter);
-    double floor_us = std::max(bytes / (g_bw * 1e3), flops / (g_tflops * 1e6));
+    double floor_us = std::max(bytes / (g.bw * 1e3), flops / (g.tflops * 1e6));
     printf("%-6s M=%5d fused BM=%3d BN=%3d %8.2f us %6.1f TFLOP/s %5.1f %% of floor  max err %.3g  bad %zu %s%s\n",
            md.name, M, c.bm, c.bn, us, flops / us * 1e-6, floor_us / us * 100, worst, bad, bad ? "FAIL" : "PASS",
            picked ? "  <- pick" : "");
@@ -133,9 +122,9 @@ void run_model(const Model& md, const std::vector<int>& rows) {
             silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128>>>(out, gu, inter);
         });
         double gemm = -1;
-        if (g_has_blas) gemm = time_us([&](int i) { g_blas.linear(gu, x, w[i % COPIES], M, 2 * inter, K); });
-        if (g_has_blas) {
-            g_blas.linear(gu, x, w[0], M, 2 * inter, K);
+        if (g.has_blas) gemm = time_us([&](int i) { g.blas.linear(gu, x, w[i % COPIES], M, 2 * inter, K); });
+        if (g.has_blas) {
+            g.blas.linear(gu, x, w[0], M, 2 * inter, K);
             silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128>>>(out, gu, inter);
             std::vector<bf> got((size_t)M * inter);
             CK(cudaMemcpy(got.data(), out, got.size() * 2, cudaMemcpyDeviceToHost));
@@ -144,7 +133,7 @@ void run_model(const Model& md, const std::vector<int>& rows) {
         } else {
             printf("%-7s M=%5d silu_mul alone %.2f us\n", md.name, M, silu);
         }
-        const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g_sms);
+        const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g.sms);
         for (const Cfg& c : CFGS)
             if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn, md, M, x, w, out, ref);
     }
@@ -155,21 +144,11 @@ void run_model(const Model& md, const std::vector<int>& rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    cudaDeviceProp p;
-    CK(cudaGetDeviceProperties(&p, 0));
-    g_bw = copy_bandwidth();
-    const char* t = getenv("PEAK_TFLOPS");
-    g_tflops = t ? atof(t) : 798.0;  // the H100's measured cuBLAS rate (docs/BENCHMARKS.md); the H200's is 793
-    g_sms = p.multiProcessorCount;
-    printf("%s, %d SMs; copy %.0f GB/s; floors at %.0f TFLOP/s\n", p.name, p.multiProcessorCount, g_bw, g_tflops);
-    g_has_blas = g_blas.open();
+    g = open_card();
     const Model models[] = {{"qwen2", 1536, 8960}, {"llama", 2048, 8192}, {"qwen3", 1024, 3072}};
     const std::vector<int> rows = {1, 5, 16, 64, 100, 128, 160, 192, 256, 1024};
-    for (const Model& m : models) {
-        bool want = argc < 2;
-        for (int a = 1; a < argc; a++) want |= strcmp(argv[a], m.name) == 0;
-        if (want) run_model(m, rows);
-    }
+    for (const Model& m : models)
+        if (wanted(argc, argv, m.name)) run_model(m, rows);
     printf("%s\n", g_failed ? "FAIL: a fused case is off the reference" : "every fused case PASS");
     return g_failed ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 // a hashed bf16 fill and a launch-sequence timer.
 #pragma once
 #include <dlfcn.h>
+#include <cstring>
 #include <cuda.h>
 #include <functional>
 #include "bench_ref.cuh"
@@ -85,6 +86,44 @@ double time_us(const std::function<void(int)>& launch) {
     const float ms = best_ms(0, e0, e1, [&] { for (int i = 0; i < 20; i++) launch(i); });
     CK(cudaGetLastError());
     return ms * 1e3 / 20;
+}
+
+// The card and what the floors count at: the copy bandwidth measured here, the GEMM rate from PEAK_TFLOPS (default
+// 798, the H100's measured cuBLAS rate in docs/BENCHMARKS.md; the H200's is 793); cuBLAS opened for the baseline.
+struct Card {
+    double bw = 0, tflops = 0;
+    int sms = 0;
+    Cublas blas;
+    bool has_blas = false;
+};
+Card open_card() {
+    Card c;
+    cudaDeviceProp p;
+    CK(cudaGetDeviceProperties(&p, 0));
+    c.bw = copy_bandwidth();
+    const char* t = getenv("PEAK_TFLOPS");
+    c.tflops = t ? atof(t) : 798.0;
+    c.sms = p.multiProcessorCount;
+    printf("%s, %d SMs; copy %.0f GB/s; floors at %.0f TFLOP/s\n", p.name, p.multiProcessorCount, c.bw, c.tflops);
+    c.has_blas = c.blas.open();
+    return c;
+}
+
+// Whether the command line names `model` (no arguments: every model).
+bool wanted(int argc, char** argv, const char* model) {
+    bool want = argc < 2;
+    for (int a = 1; a < argc; a++) want |= strcmp(argv[a], model) == 0;
+    return want;
+}
+
+// Elements further from the reference than `relative` of it + 1e-3 (a NaN, an unwritten element, counts).
+size_t count_off(const std::vector<float>& ref, const std::vector<bf>& got, double relative) {
+    size_t bad = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+        double e = fabs((double)ref[i] - (double)__bfloat162float(got[i]));
+        if (!(e <= fabs(ref[i]) * relative + 1e-3)) bad++;
+    }
+    return bad;
 }
 
 }  // namespace

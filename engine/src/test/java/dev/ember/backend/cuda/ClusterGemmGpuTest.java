@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static dev.ember.backend.cuda.GpuTestSupport.random;
@@ -73,30 +74,46 @@ class ClusterGemmGpuTest {
         assertEquals(0, bad, what + ": " + bad + " of " + want.length + " elements off" + first);
     }
 
+    /** Random bf16 inputs x (maxRows x in) and w (out x in), on the host and the GPU, with the float64 reference. */
+    private final class Inputs {
+        final int out;
+        final int in;
+        final DeviceBuffer dx;
+        final DeviceBuffer dw;
+        final float[] want;
+
+        Inputs(int out, int in, int maxRows, long seed) {
+            this.out = out;
+            this.in = in;
+            Random r = new Random(seed);
+            float[] x = round(random(r, maxRows * in, 1f), DType.BF16);
+            float[] w = round(random(r, out * in, 0.08f), DType.BF16);
+            dx = gpu.upload(x, DType.BF16);
+            dw = gpu.upload(w, DType.BF16);
+            want = reference(x, w, maxRows, out, in);
+        }
+
+        /** Runs v on the first {@code rows} rows and checks them; the row after them must stay unwritten. */
+        void check(ClusterGemm.Variant v, int rows, String what) {
+            DeviceBuffer y = gpu.poisoned((long) (rows + 1) * out, DType.BF16);
+            gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
+            float[] got = gpu.download(y, (rows + 1) * out, DType.BF16);
+            assertClose(Arrays.copyOf(want, rows * out), Arrays.copyOf(got, rows * out), 1.0 / 128, v + ", " + what);
+            for (int i = rows * out; i < got.length; i++) {
+                assertTrue(Float.isNaN(got[i]), v + ", " + what + ": row " + rows + " was written");
+            }
+        }
+    }
+
     @Test
     void everyCompiledVariantMatchesTheReference() {
         // out 200: no width (96 to 256) divides it; in 832 = 13 K steps: 3/3/3/4 over 4 blocks, 1-2 over 8
-        int out = 200;
-        int in = 832;
-        int maxRows = 320;
-        Random r = new Random(5);
-        float[] x = round(random(r, maxRows * in, 1f), DType.BF16);
-        float[] w = round(random(r, out * in, 0.08f), DType.BF16);
-        DeviceBuffer dx = gpu.upload(x, DType.BF16);
-        DeviceBuffer dw = gpu.upload(w, DType.BF16);
-        float[] want = reference(x, w, maxRows, out, in);
+        Inputs c = new Inputs(200, 832, 320, 5);
         for (ClusterGemm.Variant v : ClusterGemmTest.compiledVariants()) {
             int bm = v.blockRows();
             // one row past a 64-row slice; the whole block; a second row block of 5 rows
-            for (int rows : new int[] {bm - 63, bm, Math.min(maxRows, bm + 5)}) {
-                DeviceBuffer y = gpu.poisoned((long) (rows + 1) * out, DType.BF16);
-                gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
-                float[] got = gpu.download(y, (rows + 1) * out, DType.BF16);
-                float[] head = java.util.Arrays.copyOf(got, rows * out);
-                assertClose(java.util.Arrays.copyOf(want, rows * out), head, 1.0 / 128, v + ", " + rows + " rows");
-                for (int i = rows * out; i < got.length; i++) {
-                    assertTrue(Float.isNaN(got[i]), v + ", " + rows + " rows: row " + rows + " was written");
-                }
+            for (int rows : new int[] {bm - 63, bm, Math.min(320, bm + 5)}) {
+                c.check(v, rows, rows + " rows");
             }
         }
     }
@@ -104,20 +121,9 @@ class ClusterGemmGpuTest {
     @Test
     void blocksWithoutKStepsAddZeros() {
         // in 192 = 3 K steps over clusters of 4 and 8: some blocks get none and must contribute zero partials
-        int out = 96;
-        int in = 192;
-        int rows = 70;
-        Random r = new Random(3);
-        float[] x = round(random(r, rows * in, 1f), DType.BF16);
-        float[] w = round(random(r, out * in, 0.08f), DType.BF16);
-        DeviceBuffer dx = gpu.upload(x, DType.BF16);
-        DeviceBuffer dw = gpu.upload(w, DType.BF16);
-        float[] want = reference(x, w, rows, out, in);
+        Inputs c = new Inputs(96, 192, 70, 3);
         for (int s : ClusterGemm.SPLITS) {
-            ClusterGemm.Variant v = new ClusterGemm.Variant(128, 96, s);
-            DeviceBuffer y = gpu.poisoned((long) rows * out, DType.BF16);
-            gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
-            assertClose(want, gpu.download(y, rows * out, DType.BF16), 1.0 / 128, v + ", 3 K steps");
+            c.check(new ClusterGemm.Variant(128, 96, s), 70, "3 K steps");
         }
     }
 
