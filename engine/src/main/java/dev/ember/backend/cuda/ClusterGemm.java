@@ -5,10 +5,8 @@ import dev.ember.weights.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -20,22 +18,20 @@ import java.util.Set;
  * Off by default until it has run on a GPU: {@code -D}{@value #PROPERTY}{@code =true} enters it in the race (the
  * eighteenth sitting wrote it and got no device time to test or time it; docs/BENCHMARKS.md, seventeenth round).
  *
- * <p>A variant: BM token rows a block ({@link #blockRows}: the rows rounded up to 64, 128, 192 or 256), BN output
- * features a tile, S blocks a cluster splitting K. The TMA descriptors are made once per (matrix, box) and kept: the
- * weights' per layer and width, the activations' per buffer, rows and block height (a handful of fixed buffers).
+ * <p>A variant: BM token rows a block ({@link TmaPipeline#blockRows}: the rows rounded up to 64, 128, 192 or 256), BN
+ * output features a tile, S blocks a cluster splitting K. The TMA descriptors are made once and kept
+ * ({@link TensorMaps.Cache}).
  * Stateless on the GPU; not thread-safe.
  */
 final class ClusterGemm {
     static final String PROPERTY = "ember.cuda.clusterGemm";
     static final int MAX_ROWS = 256;
-    static final int[] BLOCK_ROWS = {64, 128, 192, 256};
     /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
     static final int[] WIDTHS = {96, 128, 192, 256};
     /** Blocks a cluster (portable cluster sizes: at most 8). */
     static final int[] SPLITS = {4, 8};
     /** Variants a shape offers the race, the least bytes a block first (engine start pays for each). */
     static final int MAX_CANDIDATES = 4;
-    private static final int SHARED_LIMIT = 227 * 1024;
     private static final int K_STEP = TensorMaps.BOX_COLS;
 
     /** One compiled kernel: BM rows x BN features a block, S blocks a cluster. */
@@ -46,13 +42,10 @@ final class ClusterGemm {
         }
     }
 
-    private record MapKey(long address, int rows, int cols, int boxRows) {
-    }
-
     private final KernelModule module;
     private final CudaStream stream;
     private final int multiprocessors;
-    private final Map<MapKey, long[]> maps = new HashMap<>();
+    private final TensorMaps.Cache maps = new TensorMaps.Cache();
     private final Set<String> prepared = new HashSet<>();
 
     /** @param module the sm_90a image */
@@ -76,14 +69,9 @@ final class ClusterGemm {
                 && out % 8 == 0;
     }
 
-    /** The block height for {@code rows} rows (1..{@value #MAX_ROWS}). */
-    static int blockRows(int rows) {
-        return rows <= 64 ? 64 : rows <= 128 ? 128 : rows <= 192 ? 192 : 256;
-    }
-
     /** Whether gemm_cluster_wgmma.cu has an entry point for this variant. */
     static boolean compiled(Variant v) {
-        return Arrays.stream(BLOCK_ROWS).anyMatch(b -> b == v.blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == v.width)
+        return TmaPipeline.isBlockRows(v.blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == v.width)
                 && Arrays.stream(SPLITS).anyMatch(s -> s == v.split) && (v.width != 256 || v.blockRows <= 128);
     }
 
@@ -98,7 +86,7 @@ final class ClusterGemm {
         if (!supports(rows, out, in, dtype)) {
             return out16;
         }
-        int bm = blockRows(rows);
+        int bm = TmaPipeline.blockRows(rows);
         for (int width : WIDTHS) {
             for (int split : SPLITS) {
                 Variant v = new Variant(bm, width, split);
@@ -123,15 +111,9 @@ final class ClusterGemm {
 
     /** gemm_cluster_wgmma.cu's smem_bytes: 1 KiB of alignment, the ring or the partials (the larger), mbarriers. */
     static int sharedBytes(Variant v) {
-        int stage = (v.blockRows + v.width) * 128;
-        int stages = Math.min(8, (SHARED_LIMIT - 1024) / (stage + 16));
+        int stages = TmaPipeline.stages(v.blockRows, v.width);
         int partials = v.blockRows * (v.width + 8) * Float.BYTES;
-        return 1024 + Math.max(stages * stage, partials) + 16 * stages;
-    }
-
-    /** A producer warpgroup and BM / 64 consumer row slices in one (BM 64), two (128, 256) or three (192) warpgroups. */
-    static int threads(int blockRows) {
-        return SwigluGemm.threads(blockRows);
+        return 1024 + Math.max(stages * TmaPipeline.stageBytes(v.blockRows, v.width), partials) + 16 * stages;
     }
 
     static String kernel(Variant v) {
@@ -153,11 +135,9 @@ final class ClusterGemm {
         if (prepared.add(name)) {
             module.allowDynamicSharedMemory(name, shared);
         }
-        long[] xMap = maps.computeIfAbsent(new MapKey(x, rows, in, v.blockRows),
-                k -> TensorMaps.bf16(x, rows, in, v.blockRows));
-        long[] wMap = maps.computeIfAbsent(new MapKey(w, out, in, v.width), k -> TensorMaps.bf16(w, out, in, v.width));
-        module.launch(name, ceilDiv(out, v.width) * v.split, ceilDiv(rows, v.blockRows), 1, threads(v.blockRows), shared,
-                stream, xMap, wMap, y, rows, out, in);
+        module.launch(name, ceilDiv(out, v.width) * v.split, ceilDiv(rows, v.blockRows), 1,
+                TmaPipeline.threads(v.blockRows), shared, stream, maps.bf16(x, rows, in, v.blockRows),
+                maps.bf16(w, out, in, v.width), y, rows, out, in);
     }
 
     int multiprocessors() {

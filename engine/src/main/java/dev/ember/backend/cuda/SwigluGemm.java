@@ -3,9 +3,7 @@ package dev.ember.backend.cuda;
 import dev.ember.weights.DType;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 
 
@@ -18,9 +16,9 @@ import java.util.Set;
  * 2.301 ms) and 256 (4.528 -> 4.610 ms) the tuned path was faster, and from 1,024 rows (prefill chunks) cuBLAS's GEMM
  * alone is (gemm_swiglu_bench). {@code -D}{@value #PROPERTY}{@code =false} turns it off.
  *
- * <p>The kernel reads its operands through TMA descriptors (CUtensorMap, 128 bytes, passed by value): one per layer's
- * gate/up weight and tile width, made once, and one for the activations, remade when their address, rows or block
- * height change. The tile: BM token rows ({@link #blockRows}: the rows rounded up to 64, 128, 192 or 256) by BN weight
+ * <p>The kernel reads its operands through TMA descriptors (CUtensorMap, 128 bytes, passed by value), each made once
+ * ({@link TensorMaps.Cache}): one per layer's gate/up weight and tile width, one per activation buffer, rows and block
+ * height. The tile: BM token rows ({@link TmaPipeline#blockRows}: the rows rounded up to 64, 128, 192 or 256) by BN weight
  * rows, BN / 2 gate and BN / 2 up ({@link #tileWidth}: the width whose blocks leave each SM the least work). Stateless
  * on the GPU (the descriptors live in host memory and in each launch's parameters); not thread-safe.
  */
@@ -29,11 +27,8 @@ final class SwigluGemm {
     static final int MAX_ROWS = 256;
     static final int MIN_ENGINE_ROWS = 65;
     static final int MAX_ENGINE_ROWS = 192;
-    /** Block heights: 64 x consumer warpgroups x m64 slices. */
-    static final int[] BLOCK_ROWS = {64, 128, 192, 256};
     /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
-    private static final int SHARED_LIMIT = 227 * 1024;
     private static final int K_STEP = TensorMaps.BOX_COLS;
 
     private final KernelModule module;
@@ -42,12 +37,8 @@ final class SwigluGemm {
     private final int hidden;
     private final int inter;
     private final long[] weights;
-    private final Map<Long, long[]> weightMaps = new HashMap<>();
+    private final TensorMaps.Cache maps = new TensorMaps.Cache();
     private final Set<String> prepared = new HashSet<>();
-    private long mappedX;
-    private int mappedRows;
-    private int mappedBlockRows;
-    private long[] xMap;
 
     /**
      * @param module  the sm_90a image
@@ -90,14 +81,9 @@ final class SwigluGemm {
         return rows >= MIN_ENGINE_ROWS && rows <= MAX_ENGINE_ROWS;
     }
 
-    /** The block height for {@code rows} rows (1..{@value #MAX_ROWS}): 64 x warpgroups x m64 slices. */
-    static int blockRows(int rows) {
-        return rows <= 64 ? 64 : rows <= 128 ? 128 : rows <= 192 ? 192 : 256;
-    }
-
     /** Whether gemm_swiglu_wgmma.cu has an entry point for this tile. */
     static boolean compiled(int blockRows, int width) {
-        return Arrays.stream(BLOCK_ROWS).anyMatch(b -> b == blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == width)
+        return TmaPipeline.isBlockRows(blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == width)
                 && (width != 256 || blockRows <= 128);
     }
 
@@ -125,18 +111,7 @@ final class SwigluGemm {
 
     /** gemm_swiglu_wgmma.cu's smem_bytes: 1 KiB of alignment and up to 8 stages of x and weight tiles + mbarriers. */
     static int sharedBytes(int blockRows, int width) {
-        int stage = (blockRows + width) * 128 + 16;
-        int stages = Math.min(8, (SHARED_LIMIT - 1024) / stage);
-        return 1024 + stages * stage;
-    }
-
-    /** A producer warpgroup and BM / 64 consumer row slices in one (BM 64), two (128, 256) or three (192) warpgroups. */
-    static int threads(int blockRows) {
-        return switch (blockRows) {
-            case 64 -> 256;
-            case 192 -> 512;
-            default -> 384;
-        };
+        return 1024 + TmaPipeline.stages(blockRows, width) * (TmaPipeline.stageBytes(blockRows, width) + 16);
     }
 
     static String kernel(int blockRows, int width) {
@@ -150,7 +125,7 @@ final class SwigluGemm {
         if (!supports(rows)) {
             throw new IllegalArgumentException("gemm_swiglu runs 1 to " + MAX_ROWS + " rows; got " + rows);
         }
-        int bm = blockRows(rows);
+        int bm = TmaPipeline.blockRows(rows);
         run(out, x, layer, rows, bm, tileWidth(bm, rows, inter, multiprocessors));
     }
 
@@ -164,16 +139,9 @@ final class SwigluGemm {
         if (prepared.add(name)) {
             module.allowDynamicSharedMemory(name, shared);
         }
-        if (x != mappedX || rows != mappedRows || bm != mappedBlockRows) {
-            xMap = TensorMaps.bf16(x, rows, hidden, bm);
-            mappedX = x;
-            mappedRows = rows;
-            mappedBlockRows = bm;
-        }
-        long[] wMap = weightMaps.computeIfAbsent((long) layer << 16 | bn,
-                k -> TensorMaps.bf16(weights[layer], 2 * inter, hidden, bn / 2));
-        module.launch(name, ceilDiv(inter, bn / 2), ceilDiv(rows, bm), 1, threads(bm), shared, stream,
-                xMap, wMap, out, rows, inter, hidden);
+        module.launch(name, ceilDiv(inter, bn / 2), ceilDiv(rows, bm), 1, TmaPipeline.threads(bm), shared, stream,
+                maps.bf16(x, rows, hidden, bm), maps.bf16(weights[layer], 2 * inter, hidden, bn / 2), out, rows, inter,
+                hidden);
     }
 
     private static int ceilDiv(int a, int b) {

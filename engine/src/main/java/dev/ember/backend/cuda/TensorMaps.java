@@ -4,6 +4,9 @@ import dev.ember.CudaException;
 import org.bytedeco.cuda.cudart.CUtensorMap;
 import org.bytedeco.javacpp.BytePointer;
 
+import java.util.HashMap;
+import java.util.Map;
+
 import static org.bytedeco.cuda.global.cudart.CUDA_SUCCESS;
 import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
 import static org.bytedeco.cuda.global.cudart.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
@@ -21,6 +24,23 @@ final class TensorMaps {
     static final int BOX_COLS = 64;
 
     private TensorMaps() {
+    }
+
+    /**
+     * A launcher's descriptors, each made once per (matrix, shape, box) and kept: the weights' per layer and box, the
+     * activations' per buffer, rows and box (a handful of fixed buffers times the batch buckets). Not thread-safe.
+     */
+    static final class Cache {
+        private record Key(long address, int rows, int cols, int boxRows) {
+        }
+
+        private final Map<Key, long[]> maps = new HashMap<>();
+
+        /** {@link TensorMaps#bf16}'s descriptor, made on first use. */
+        long[] bf16(long address, int rows, int cols, int boxRows) {
+            return maps.computeIfAbsent(new Key(address, rows, cols, boxRows),
+                    k -> TensorMaps.bf16(address, rows, cols, boxRows));
+        }
     }
 
     /**

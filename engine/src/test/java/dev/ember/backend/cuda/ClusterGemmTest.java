@@ -70,7 +70,7 @@ class ClusterGemmTest {
         }
         // 256 x 192: 4 stages of 57,344 bytes outgrow the 204,800 bytes of partials
         assertEquals(1024 + 4 * 57344 + 64, ClusterGemm.sharedBytes(V256));
-        assertEquals(512, ClusterGemm.threads(192));
+        assertEquals(512, TmaPipeline.threads(192));
     }
 
     @Test
@@ -113,7 +113,7 @@ class ClusterGemmTest {
 
     static List<ClusterGemm.Variant> compiledVariants() {
         List<ClusterGemm.Variant> out = new ArrayList<>();
-        for (int bm : ClusterGemm.BLOCK_ROWS) {
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
             for (int bn : ClusterGemm.WIDTHS) {
                 for (int s : ClusterGemm.SPLITS) {
                     ClusterGemm.Variant v = new ClusterGemm.Variant(bm, bn, s);

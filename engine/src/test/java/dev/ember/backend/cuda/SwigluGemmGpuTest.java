@@ -101,7 +101,7 @@ class SwigluGemmGpuTest {
         // inter 200: no tile width's features (24 to 128) divide it, so every grid ends in a partial feature tile
         Case c = upload(128, 200, 256, 7);
         SwigluGemm g = new SwigluGemm(sm90a, gpu.stream, gpu.device.multiprocessors(), c.hidden, c.inter, c.dw);
-        for (int bm : SwigluGemm.BLOCK_ROWS) {
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
             for (int bn : SwigluGemm.WIDTHS) {
                 if (!SwigluGemm.compiled(bm, bn)) {
                     continue;

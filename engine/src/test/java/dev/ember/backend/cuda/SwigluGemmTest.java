@@ -30,12 +30,12 @@ class SwigluGemmTest {
 
     @Test
     void blockRowsCoverEveryDecodeBatchAndTheEngineUsesTheMiddleOnes() {
-        assertEquals(64, SwigluGemm.blockRows(1));
-        assertEquals(64, SwigluGemm.blockRows(64));
-        assertEquals(128, SwigluGemm.blockRows(65));
-        assertEquals(192, SwigluGemm.blockRows(129));
-        assertEquals(256, SwigluGemm.blockRows(193));
-        assertEquals(256, SwigluGemm.blockRows(256));
+        assertEquals(64, TmaPipeline.blockRows(1));
+        assertEquals(64, TmaPipeline.blockRows(64));
+        assertEquals(128, TmaPipeline.blockRows(65));
+        assertEquals(192, TmaPipeline.blockRows(129));
+        assertEquals(256, TmaPipeline.blockRows(193));
+        assertEquals(256, TmaPipeline.blockRows(256));
         assertTrue(SwigluGemm.supports(1) && SwigluGemm.supports(256));
         assertFalse(SwigluGemm.supports(0) || SwigluGemm.supports(257));
         // the engine's range: where the kernel beat the tuned cuBLAS + silu_mul in a decode graph (block heights 128, 192)
@@ -46,7 +46,7 @@ class SwigluGemmTest {
 
     @Test
     void everyCompiledTileFitsTheSharedMemoryOfABlock() {
-        for (int bm : SwigluGemm.BLOCK_ROWS) {
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
             for (int bn : SwigluGemm.WIDTHS) {
                 if (SwigluGemm.compiled(bm, bn)) {
                     int bytes = SwigluGemm.sharedBytes(bm, bn);
@@ -55,10 +55,10 @@ class SwigluGemmTest {
                 }
             }
         }
-        assertEquals(256, SwigluGemm.threads(64));
-        assertEquals(384, SwigluGemm.threads(128));
-        assertEquals(512, SwigluGemm.threads(192));
-        assertEquals(384, SwigluGemm.threads(256));
+        assertEquals(256, TmaPipeline.threads(64));
+        assertEquals(384, TmaPipeline.threads(128));
+        assertEquals(512, TmaPipeline.threads(192));
+        assertEquals(384, TmaPipeline.threads(256));
     }
 
     @Test
@@ -77,7 +77,7 @@ class SwigluGemmTest {
             compiled.add(SwigluGemm.kernel(Integer.parseInt(single.group(1)), Integer.parseInt(single.group(2))));
         }
         List<String> java = new ArrayList<>();
-        for (int bm : SwigluGemm.BLOCK_ROWS) {
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
             for (int bn : SwigluGemm.WIDTHS) {
                 if (SwigluGemm.compiled(bm, bn)) {
                     java.add(SwigluGemm.kernel(bm, bn));
