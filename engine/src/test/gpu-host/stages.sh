@@ -39,6 +39,13 @@ unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here (killed aft
   xz -dc $x > /tmp/$n && chmod +x /tmp/$n && timeout -s KILL ${KILL_S:-90} /tmp/$n "$@" > $R/$n.log 2>&1
   echo "== $n rc=$?" >> $S
 }
+step_profile() {  # NAME [JVM OPTIONS]: StepProfile of qwen2-1.5b (variants.sh's checkpoint, made here when no throughput
+  # stage came first) into $R/NAME.log
+  local m=/tmp/bench-qwen2-1.5b/m
+  [ -f $m/config.json ] || { python3 $D/make_model.py qwen2-1.5b $m > $R/make.log 2>&1 && tar xJf $D/tok.tar.xz -C $m; }
+  JAVA_OPTS="${2:-${JAVA_OPTS:-}}" timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 \
+    ${PEAKS:-} > $R/$1.log 2>&1; echo "$1 rc=$?" >> $S
+}
 tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/tmp/djl RUST_FLAVOR=cpu
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >> $S 2>&1
 IFS=',' read -ra stages <<< "${1:?usage: stages.sh STAGE[,STAGE...]}"
@@ -73,11 +80,8 @@ for s in "${stages[@]}"; do
     cluster)
       timeout -s KILL 150 $D/junit.sh ClusterGemmGpuTest > $R/cluster-tests.log 2>&1; echo "ClusterGemmGpuTest rc=$?" >> $S
       counts $R/cluster-tests.log
-      m=/tmp/bench-qwen2-1.5b/m
-      [ -f $m/config.json ] || { python3 $D/make_model.py qwen2-1.5b $m > $R/make.log 2>&1 && tar xJf $D/tok.tar.xz -C $m; }
       for on in true false; do
-        JAVA_OPTS=-Dember.cuda.clusterGemm=$on timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 \
-          > $R/profile-cluster-$on.log 2>&1; echo "profile clusterGemm=$on rc=$?" >> $S
+        step_profile profile-cluster-$on -Dember.cuda.clusterGemm=$on
         awk '/^decode GEMMs/ {on = 1; print; next} on && /^ / {print; next} {on = 0}' $R/profile-cluster-$on.log >> $S
       done;;
     q3wg) throughput wg qwen3-0.6b 3 wg;;
@@ -92,11 +96,7 @@ for s in "${stages[@]}"; do
     guided)
       OUT=$R BENCH_TIMEOUT=120 VARIANTS="guided|--warmup 32 --runs 2 --guided-json $D/labeling-schema.json;timeline|--warmup 32 --runs 1|-Dember.cuda.timeline=true" $D/variants.sh qwen2-1.5b
       tail -2 $R/variants.txt >> $S; grep -h "step timeline" $R/bench-qwen2-1.5b-timeline.log | cut -c1-700 >> $S;;
-    profile)
-      m=/tmp/bench-qwen2-1.5b/m  # variants.sh's checkpoint, made here when no throughput stage came first
-      [ -f $m/config.json ] || { python3 $D/make_model.py qwen2-1.5b $m > $R/make.log 2>&1 && tar xJf $D/tok.tar.xz -C $m; }
-      timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 ${PEAKS:-} \
-        > $R/profile.log 2>&1; echo "profile rc=$?" >> $S;;
+    profile) step_profile profile;;
     *) echo "unknown stage $s" >> $S; continue;;
   esac
   done_at $s
