@@ -15,8 +15,9 @@ import java.util.Set;
  * partial sums added in shared memory. Meant for the narrow projections (QKV, o_proj, down_proj) at up to
  * {@value #MAX_ROWS} rows, where one block a tile leaves most SMs idle. Like {@link SkinnyGemm} it is a candidate of
  * {@link GemmPlans}' race at engine start, kept for a shape only where it times faster than cuBLASLt's choice.
- * Off by default until it has run on a GPU: {@code -D}{@value #PROPERTY}{@code =true} enters it in the race (the
- * eighteenth sitting wrote it and got no device time to test or time it; docs/BENCHMARKS.md, seventeenth round).
+ * On an H100 it wins only down_proj (K 8,960) at up to 64 rows, by 4-6 %; from 128 rows cuBLAS is faster on every
+ * shape (the split's partials and the short K slices cost more than the idle SMs did: docs/BENCHMARKS.md, eighteenth
+ * round). {@code -D}{@value #PROPERTY}{@code =false} leaves it out of the race.
  *
  * <p>A variant: BM token rows a block ({@link TmaPipeline#blockRows}: the rows rounded up to 64, 128, 192 or 256), BN
  * output features a tile, S blocks a cluster splitting K. The TMA descriptors are made once and kept
@@ -56,11 +57,11 @@ final class ClusterGemm {
     }
 
     /**
-     * Whether {@value #PROPERTY} enters the kernels in the race (default false: not yet run on a GPU); a value other
+     * Whether {@value #PROPERTY} enters the kernels in the race (default true); a value other
      * than true/false fails naming it.
      */
     static boolean enabled() {
-        return Switches.read(PROPERTY, false);
+        return Switches.read(PROPERTY, true);
     }
 
     /** Whether some variant computes this shape: bf16, 1 to {@value #MAX_ROWS} rows, K in 64s, outputs in 8s. */

@@ -518,7 +518,7 @@ public final class CudaBackend implements Backend {
                 + (model == null ? "" : model.decodeRopeDescription() + ", ") + (swiglu == null ? ""
                         : "gate/up + SwiGLU fused at " + SwigluGemm.MIN_ENGINE_ROWS + "-" + SwigluGemm.MAX_ENGINE_ROWS + " rows (sm_90a; -D" + SwigluGemm.PROPERTY
                         + "=false: cuBLAS + silu_mul), ") + (clusterGemms ? "split-K cluster GEMMs in the tuning race (sm_90a; -D"
-                        + ClusterGemm.PROPERTY + "=true), " : "") + dtype + ", weights " + (weights.totalBytes() >> 20)
+                        + ClusterGemm.PROPERTY + "=false leaves them out), " : "") + dtype + ", weights " + (weights.totalBytes() >> 20)
                 + " MiB, activations " + (activationBytes >> 20) + " MiB (peak at " + maxTokens + " tokens), " + kvText
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "

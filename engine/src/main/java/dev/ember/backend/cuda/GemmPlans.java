@@ -34,8 +34,8 @@ import java.util.Map;
  * wins depends on the shape; so {@link #tune} times cuBLASLt's heuristic candidates on the real weights (a
  * different layer's matrix for each call, as a forward pass reads them, so the L2 cache does not flatter small
  * matrices) and keeps the fastest; Ember's own kernels compete in the same race: the skinny ones ({@link SkinnyGemm},
- * decode batches up to 64 rows) and on Hopper the split-K cluster ones ({@link ClusterGemm}, bf16, up to 256 rows,
- * when {@code -Dember.cuda.clusterGemm=true}). Prefill shapes are not tuned: large M runs near the GEMM rate with the
+ * decode batches up to 64 rows) and on Hopper the split-K cluster ones ({@link ClusterGemm}, bf16, up to 256 rows;
+ * {@code -Dember.cuda.clusterGemm=false} leaves them out). Prefill shapes are not tuned: large M runs near the GEMM rate with the
  * default.
  * Row-major {@code y (rows, out) = x (rows, in) · w (out, in)ᵀ} as {@link Cublas#linear}. Owns its handle, plans
  * and events. Not thread-safe; {@code close()} is idempotent.
