@@ -2,14 +2,17 @@
 // over a thread-block cluster, against cuBLAS's default algorithm, on the QKV, o and down projections of three
 // checkpoints at decode batch sizes. Each case is checked against a float32 reference GEMM on the GPU (rounded to bf16;
 // an element off by more than one bf16 step + 1e-3 fails, an unwritten one is NaN) and timed as 20 launches in a row
-// over 8 copies of the weight (so the weight comes from memory, as in a step of 28 layers), best of 5. Every compiled
-// variant of the rows' block height is timed; "<- race" marks those ClusterGemm.candidates offers the engine's race
-// (the same rule, mirrored in offered() below); "one wave" says whether its blocks fit the SMs at once.
+// over 8 copies of the weight (so the weight comes from memory, as in a step of 28 layers), best of 5: launched one by
+// one ("eager") and captured into a CUDA graph ("graph", as the engine's decode steps and its tuning race run them; a
+// small GEMM's eager time is mostly the launch path). Every compiled variant of the rows' block height is timed, and
+// the lower block heights too ("rows split": more row blocks, each weight tile read once a row block, from L2 after the
+// first); "<- race" marks those ClusterGemm.candidates offers the engine's race (the same rule, mirrored in offered()
+// below); "one wave" says whether its blocks fit the SMs at once.
 //
 //   gemm_cluster_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
 //
-// Both sides launch eagerly. The engine times its candidates in a CUDA graph against the start-up-tuned cuBLASLt
-// choice: StepProfile's decode-GEMM table (its "cluster" column) is that comparison.
+// cuBLAS is its default algorithm here; the engine races its candidates against cuBLASLt's tuned choice as well:
+// StepProfile's decode-GEMM table (its "cluster" column) is that comparison.
 #include <string>
 #include "tma_bench.cuh"
 #include "gemm_cluster_wgmma.cu"
@@ -41,10 +44,10 @@ std::vector<const Cfg*> offered(int M, int N, int K, int sms) {
     return out;
 }
 
-void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* y, int M, int N, int K) {
+void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* y, int M, int N, int K, cudaStream_t st) {
     dim3 grid((N + c.bn - 1) / c.bn * c.s, (M + c.bm - 1) / c.bm);
     void* args[] = {(void*)&mx, (void*)&mw, &y, &M, &N, &K};
-    CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, 0));
+    CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, st));
 }
 
 constexpr int COPIES = 8;
@@ -76,28 +79,32 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
         const double fl = floor_us(M, N, K);
         if (g.has_blas) {
             double us = time_us([&](int i) { g.blas.linear(y, x, w[i % COPIES], M, N, K); });
-            printf("%-6s %-5s %5d x %5d M=%4d floor %6.2f us  cuBLAS default %7.2f us %5.1f %% of floor\n", model, sh.name,
-                   N, K, M, fl, us, fl / us * 100);
+            g.blas.on(capture_stream());
+            double gus = graph_us([&](int i) { g.blas.linear(y, x, w[i % COPIES], M, N, K); });
+            g.blas.on(0);
+            printf("%-6s %-5s %5d x %5d M=%4d floor %6.2f us  cuBLAS default eager %7.2f us  graph %7.2f us %5.1f %% of floor\n",
+                   model, sh.name, N, K, M, fl, us, gus, fl / gus * 100);
         }
         const std::vector<const Cfg*> race = offered(M, N, K, g.sms);
         for (const Cfg& c : CFGS) {
-            if (c.bm != block_rows(M)) continue;
+            if (c.bm > block_rows(M)) continue;
             CK(cudaFuncSetAttribute(c.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, c.smem));
             CUtensorMap mx = map_2d(x, M, K, c.bm), mw[COPIES];
             for (int i = 0; i < COPIES; i++) mw[i] = map_2d(w[i], N, K, c.bn);
             CK(cudaMemset(y, 0xFF, (size_t)M * N * 2));  // NaN: an unwritten element fails the check
-            launch(c, mx, mw[0], y, M, N, K);
+            launch(c, mx, mw[0], y, M, N, K, 0);
             CK(cudaDeviceSynchronize());
             std::vector<bf> got((size_t)M * N);
             CK(cudaMemcpy(got.data(), y, got.size() * 2, cudaMemcpyDeviceToHost));
             const size_t bad = count_off(ref, got, 1.0 / 128);
             g_failed |= bad != 0;
-            double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K); });
+            double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K, 0); });
+            double gus = graph_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K, capture_stream()); });
             bool in_race = std::find(race.begin(), race.end(), &c) != race.end();
-            printf("%-6s %-5s %5d x %5d M=%4d   cluster %3dx%3d s%d %4ld blocks%s %7.2f us %5.1f %% of floor  max err %.3g  bad %zu %s%s\n",
+            printf("%-6s %-5s %5d x %5d M=%4d   cluster %3dx%3d s%d %4ld blocks%s eager %7.2f us  graph %7.2f us %5.1f %% of floor  max err %.3g  bad %zu %s%s%s\n",
                    model, sh.name, N, K, M, c.bm, c.bn, c.s, blocks(c, M, N),
-                   blocks(c, M, N) <= g.sms ? " (one wave)" : "           ", us, fl / us * 100, max_abs_error(ref, got),
-                   bad, bad ? "FAIL" : "PASS", in_race ? "  <- race" : "");
+                   blocks(c, M, N) <= g.sms ? " (one wave)" : "           ", us, gus, fl / gus * 100, max_abs_error(ref, got),
+                   bad, bad ? "FAIL" : "PASS", c.bm < block_rows(M) ? "  rows split" : "", in_race ? "  <- race" : "");
         }
     }
     CK(cudaFree(x)); CK(cudaFree(y)); CK(cudaFree(yref));

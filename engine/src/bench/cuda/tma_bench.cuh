@@ -39,11 +39,15 @@ CUtensorMap map_2d(const bf* p, int rows, int cols, int box_rows) {
 
 // cuBLAS through dlopen (the GPU host has the library with the engine's jars or torch, not with the toolkit).
 typedef int (*CublasCreate)(void**);
+typedef int (*CublasSetStream)(void*, cudaStream_t);
+typedef int (*CublasSetWorkspace)(void*, void*, size_t);
 typedef int (*CublasGemmEx)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
                             const void*, void*, int, int, int, int);
 struct Cublas {
     void* handle = nullptr;
     CublasGemmEx gemm = nullptr;
+    CublasSetStream set_stream = nullptr;
+    CublasSetWorkspace set_workspace = nullptr;
     bool open() {
         const char* lib = getenv("CUBLAS_LIB");
         void* so = nullptr;
@@ -52,7 +56,17 @@ struct Cublas {
         if (!so) { printf("cuBLAS not opened (%s): baseline GEMM left out\n", dlerror()); return false; }
         auto create = (CublasCreate)dlsym(so, "cublasCreate_v2");
         gemm = (CublasGemmEx)dlsym(so, "cublasGemmEx");
-        return create && gemm && create(&handle) == 0;
+        set_stream = (CublasSetStream)dlsym(so, "cublasSetStream_v2");
+        set_workspace = (CublasSetWorkspace)dlsym(so, "cublasSetWorkspace_v2");
+        if (!create || !gemm || !set_stream || !set_workspace || create(&handle) != 0) return false;
+        // as the engine's Cublas: a workspace of its own, so a call captured into a graph allocates nothing
+        void* ws;
+        CK(cudaMalloc(&ws, 32u << 20));
+        return set_workspace(handle, ws, 32u << 20) == 0;
+    }
+    // Later calls go to stream st (0: the legacy default stream).
+    void on(cudaStream_t st) {
+        if (set_stream(handle, st) != 0) { printf("cublasSetStream failed\n"); exit(1); }
     }
     // y (M x N) = x (M x K) w (N x K)^T, row-major bf16, float32 compute, the default algorithm
     void linear(bf* y, const bf* x, const bf* w, int M, int N, int K) {
@@ -85,6 +99,32 @@ double time_us(const std::function<void(int)>& launch) {
     if (!e0) { CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1)); }
     const float ms = best_ms(0, e0, e1, [&] { for (int i = 0; i < 20; i++) launch(i); });
     CK(cudaGetLastError());
+    return ms * 1e3 / 20;
+}
+
+// The stream graph_us captures on (the legacy default stream cannot be captured).
+cudaStream_t capture_stream() {
+    static cudaStream_t st = [] { cudaStream_t t; CK(cudaStreamCreateWithFlags(&t, cudaStreamNonBlocking)); return t; }();
+    return st;
+}
+
+// µs a launch as a decode step runs it: launch(0) .. launch(19), each enqueued on capture_stream(), captured into one
+// CUDA graph and replayed (one untimed replay, then the best of five), so what the eager timer counts of the launch
+// path is gone and a short kernel shows its run time plus the graph's kernel-to-kernel gap, as the engine's race
+// (GemmPlans) times its candidates.
+double graph_us(const std::function<void(int)>& launch) {
+    static cudaEvent_t e0, e1;
+    if (!e0) { CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1)); }
+    const cudaStream_t st = capture_stream();
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+    for (int i = 0; i < 20; i++) launch(i);
+    CK(cudaStreamEndCapture(st, &graph));
+    CK(cudaGraphInstantiate(&exec, graph, 0));
+    const float ms = best_ms(st, e0, e1, [&] { CK(cudaGraphLaunch(exec, st)); });
+    CK(cudaGraphExecDestroy(exec));
+    CK(cudaGraphDestroy(graph));
     return ms * 1e3 / 20;
 }
 
