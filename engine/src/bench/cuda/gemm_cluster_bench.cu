@@ -10,6 +10,8 @@
 // below); "one wave" says whether its blocks fit the SMs at once.
 //
 //   gemm_cluster_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
+//   environment: ROWS=256,144 (the row counts; default 1,16,64,128,144,192,256), SHAPES=down,o (default qkv,o,down),
+//   PROFILE=1 (each case launched once, checked, not timed: for ncu, which then sees one launch a variant)
 //
 // cuBLAS is its default algorithm here; the engine races its candidates against cuBLASLt's tuned choice as well:
 // StepProfile's decode-GEMM table (its "cluster" column) is that comparison.
@@ -59,6 +61,31 @@ double floor_us(int M, int N, int K) {
     return std::max(bytes / (g.bw * 1e3), flops / (g.tflops * 1e6));
 }
 
+bool g_profile = false;
+
+// The comma-separated integers of environment variable `name`, or `dflt` when it is unset.
+std::vector<int> int_list(const char* name, std::vector<int> dflt) {
+    const char* v = getenv(name);
+    if (!v) return dflt;
+    std::vector<int> out;
+    for (const char* p = v; *p;) {
+        char* end;
+        const long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || (*end && *end != ',')) { printf("%s: not a list of positive integers: %s\n", name, v); exit(2); }
+        out.push_back((int)n);
+        p = *end ? end + 1 : end;
+    }
+    return out;
+}
+
+// Whether shape `name` is in SHAPES (comma-separated), or SHAPES is unset.
+bool shape_wanted(const char* name) {
+    const char* v = getenv("SHAPES");
+    if (!v) return true;
+    const std::string list = std::string(",") + v + ",";
+    return list.find(std::string(",") + name + ",") != std::string::npos;
+}
+
 void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows) {
     const int N = sh.N, K = sh.K, maxM = *std::max_element(rows.begin(), rows.end());
     bf *x, *w[COPIES], *y;
@@ -77,7 +104,10 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
         CK(cudaMemcpy(ref.data(), yref, ref.size() * 4, cudaMemcpyDeviceToHost));
         for (float& v : ref) v = __bfloat162float(__float2bfloat16_rn(v));
         const double fl = floor_us(M, N, K);
-        if (g.has_blas) {
+        if (g.has_blas && g_profile) {
+            g.blas.linear(y, x, w[0], M, N, K);
+            CK(cudaDeviceSynchronize());
+        } else if (g.has_blas) {
             double us = time_us([&](int i) { g.blas.linear(y, x, w[i % COPIES], M, N, K); });
             g.blas.on(capture_stream());
             double gus = graph_us([&](int i) { g.blas.linear(y, x, w[i % COPIES], M, N, K); });
@@ -98,6 +128,11 @@ void run_shape(const char* model, const Shape& sh, const std::vector<int>& rows)
             CK(cudaMemcpy(got.data(), y, got.size() * 2, cudaMemcpyDeviceToHost));
             const size_t bad = count_off(ref, got, 1.0 / 128);
             g_failed |= bad != 0;
+            if (g_profile) {
+                printf("%-6s %-5s %5d x %5d M=%4d   cluster %3dx%3d s%d  bad %zu %s\n", model, sh.name, N, K, M, c.bm,
+                       c.bn, c.s, bad, bad ? "FAIL" : "PASS");
+                continue;
+            }
             double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K, 0); });
             double gus = graph_us([&](int i) { launch(c, mx, mw[i % COPIES], y, M, N, K, capture_stream()); });
             bool in_race = std::find(race.begin(), race.end(), &c) != race.end();
@@ -119,10 +154,12 @@ int main(int argc, char** argv) {
     const Model models[] = {{"qwen2", {{"qkv", 2048, 1536}, {"o", 1536, 1536}, {"down", 1536, 8960}}},
                             {"llama", {{"qkv", 3072, 2048}, {"o", 2048, 2048}, {"down", 2048, 8192}}},
                             {"qwen3", {{"qkv", 4096, 1024}, {"o", 1024, 2048}, {"down", 1024, 3072}}}};
-    const std::vector<int> rows = {1, 16, 64, 128, 144, 192, 256};
+    const std::vector<int> rows = int_list("ROWS", {1, 16, 64, 128, 144, 192, 256});
+    g_profile = getenv("PROFILE") != nullptr;
     for (const Model& m : models)
         if (wanted(argc, argv, m.name))
-            for (const Shape& s : m.shapes) run_shape(m.name, s, rows);
+            for (const Shape& s : m.shapes)
+                if (shape_wanted(s.name)) run_shape(m.name, s, rows);
     printf("%s\n", g_failed ? "FAIL: a cluster case is off the reference" : "every cluster case PASS");
     return g_failed ? 1 : 0;
 }

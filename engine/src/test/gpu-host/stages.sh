@@ -16,7 +16,9 @@
 #   q2ab, q3ab, llamaab  the same, with the JVM options $AB_ON ("new") and $AB_OFF ("off"; -D switches, one may be
 #                  empty: as built), in one variants.sh run
 #   clusterbench   gemm_cluster_bench (pack.sh builds it): every split-K cluster GEMM variant against cuBLAS on the
-#                  QKV, o and down shapes of three checkpoints, 1 to 256 rows
+#                  QKV, o and down shapes of three checkpoints, 1 to 256 rows, eager and in a CUDA graph
+#   clusterncu     Nsight Compute (SpeedOfLight, WarpStateStats, MemoryWorkloadAnalysis) on every cluster variant and
+#                  cuBLAS's kernel for Qwen2's down and o projections at 256 rows (NCU_ROWS, NCU_SHAPES change them)
 #   cluster        the split-K cluster GEMMs (off by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
@@ -65,6 +67,15 @@ for s in "${stages[@]}"; do
     gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; head -40 $R/gemm_splitk_bench.log >> $S;;
     swiglu) KILL_S=200 unxz_run $D/gemm_swiglu_bench.xz gemm_swiglu_bench; cat $R/gemm_swiglu_bench.log >> $S;;
     clusterbench) KILL_S=200 unxz_run $D/gemm_cluster_bench.xz gemm_cluster_bench; cat $R/gemm_cluster_bench.log >> $S;;
+    clusterncu)  # Nsight Compute on each cluster variant and cuBLAS's kernel, one launch each, for the 128-256-row loss
+      xz -dc $D/gemm_cluster_bench.xz > /tmp/gemm_cluster_bench && chmod +x /tmp/gemm_cluster_bench
+      ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
+      PROFILE=1 ROWS=${NCU_ROWS:-256} SHAPES=${NCU_SHAPES:-down,o} timeout -s KILL 300 $ncu --clock-control none \
+        -k regex:'^(gemm_cluster|nvjet|sm90_|cutlass|gemv|splitK)' --section SpeedOfLight --section WarpStateStats \
+        --section MemoryWorkloadAnalysis /tmp/gemm_cluster_bench qwen2 > $R/clusterncu.log 2>&1
+      echo "clusterncu rc=$?" >> $S
+      grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|PASS|FAIL" \
+        $R/clusterncu.log >> $S;;
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;
