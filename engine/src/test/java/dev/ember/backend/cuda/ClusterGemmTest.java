@@ -99,16 +99,7 @@ class ClusterGemmTest {
 
     @Test
     void theSwitchIsReadAsTheOthers() {
-        System.setProperty(ClusterGemm.PROPERTY, "nope");
-        try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ClusterGemm::enabled);
-            assertTrue(e.getMessage().contains("ember.cuda.clusterGemm is 'nope'; expected true or false"), e.getMessage());
-            System.setProperty(ClusterGemm.PROPERTY, " FALSE ");
-            assertFalse(ClusterGemm.enabled());
-        } finally {
-            System.clearProperty(ClusterGemm.PROPERTY);
-        }
-        assertTrue(ClusterGemm.enabled(), "in the race by default");
+        SwitchAssertions.readAsTheOthers(ClusterGemm.PROPERTY, ClusterGemm::enabled, true);
     }
 
     static List<ClusterGemm.Variant> compiledVariants() {

@@ -106,15 +106,6 @@ class SwigluGemmTest {
 
     @Test
     void theSwitchIsReadAsTheOthers() {
-        System.setProperty(SwigluGemm.PROPERTY, "nope");
-        try {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, SwigluGemm::enabled);
-            assertTrue(e.getMessage().contains("ember.cuda.fusedSwiglu is 'nope'; expected true or false"), e.getMessage());
-            System.setProperty(SwigluGemm.PROPERTY, " FALSE ");
-            assertFalse(SwigluGemm.enabled());
-        } finally {
-            System.clearProperty(SwigluGemm.PROPERTY);
-        }
-        assertTrue(SwigluGemm.enabled(), "on by default");
+        SwitchAssertions.readAsTheOthers(SwigluGemm.PROPERTY, SwigluGemm::enabled, true);
     }
 }
