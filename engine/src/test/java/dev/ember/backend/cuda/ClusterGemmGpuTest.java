@@ -10,9 +10,9 @@ import org.junit.jupiter.api.TestInstance;
 import java.util.Arrays;
 import java.util.Random;
 
+import static dev.ember.backend.cuda.GpuTestSupport.assertElementsClose;
 import static dev.ember.backend.cuda.GpuTestSupport.random;
 import static dev.ember.backend.cuda.GpuTestSupport.round;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -61,20 +61,6 @@ class ClusterGemmGpuTest {
         return y;
     }
 
-    private static void assertClose(float[] want, float[] got, double relative, String what) {
-        int bad = 0;
-        String first = "";
-        for (int i = 0; i < want.length; i++) {
-            double err = Math.abs((double) got[i] - want[i]);
-            if (!(err <= Math.abs(want[i]) * relative + 1e-3)) {
-                if (bad++ == 0) {
-                    first = " (first at " + i + ": " + got[i] + " against " + want[i] + ")";
-                }
-            }
-        }
-        assertEquals(0, bad, what + ": " + bad + " of " + want.length + " elements off" + first);
-    }
-
     /** Random bf16 inputs x (maxRows x in) and w (out x in), on the host and the GPU, with the float64 reference. */
     private final class Inputs {
         final int out;
@@ -99,7 +85,7 @@ class ClusterGemmGpuTest {
             DeviceBuffer y = gpu.poisoned((long) (rows + 1) * out, DType.BF16);
             gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
             float[] got = gpu.download(y, (rows + 1) * out, DType.BF16);
-            assertClose(Arrays.copyOf(want, rows * out), Arrays.copyOf(got, rows * out), 1.0 / 128, v + ", " + what);
+            assertElementsClose(Arrays.copyOf(want, rows * out), Arrays.copyOf(got, rows * out), 1.0 / 128, v + ", " + what);
             for (int i = rows * out; i < got.length; i++) {
                 assertTrue(Float.isNaN(got[i]), v + ", " + what + ": row " + rows + " was written");
             }
@@ -153,7 +139,7 @@ class ClusterGemmGpuTest {
                     blas.linear(y.address(), dx.address(), layers[1], rows, out, in, DType.BF16, false);
                     blas.defaultLinear(ref.address(), dx.address(), layers[1], rows, out, in, DType.BF16, false);
                     // two bf16 roundings of float32 sums in different orders: two steps apart at most
-                    assertClose(gpu.download(ref, rows * out, DType.BF16), gpu.download(y, rows * out, DType.BF16),
+                    assertElementsClose(gpu.download(ref, rows * out, DType.BF16), gpu.download(y, rows * out, DType.BF16),
                             2.0 / 128, out + " x " + in + " at " + rows + " rows (" + t.chosen() + ")");
                 }
             }
@@ -178,7 +164,7 @@ class ClusterGemmGpuTest {
                             gpu.device.multiprocessors())) {
                         DeviceBuffer y = gpu.poisoned((long) rows * out, DType.BF16);
                         gemm.run(v, y.address(), dx.address(), dw.address(), rows, out, in);
-                        assertClose(want, gpu.download(y, rows * out, DType.BF16), 2.0 / 128,
+                        assertElementsClose(want, gpu.download(y, rows * out, DType.BF16), 2.0 / 128,
                                 out + " x " + in + " at " + rows + " rows, " + v);
                     }
                 }

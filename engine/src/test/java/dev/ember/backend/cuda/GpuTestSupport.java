@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /**
  * What the GPU tests share: GPU 0's context, a stream, the kernel module, and typed uploads/downloads of float
  * data in any storage dtype. Device outputs are poisoned (all bits set: NaN in every dtype) before a kernel
@@ -121,6 +123,24 @@ final class GpuTestSupport implements AutoCloseable {
             norm += (double) want[i] * want[i];
         }
         return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+    }
+
+    /**
+     * Every element of {@code got} within {@code relative} of its {@code want} plus 1e-3 (a NaN, an unwritten element,
+     * fails); the failure names how many are off and the first.
+     */
+    static void assertElementsClose(float[] want, float[] got, double relative, String what) {
+        int bad = 0;
+        String first = "";
+        for (int i = 0; i < want.length; i++) {
+            double err = Math.abs((double) got[i] - want[i]);
+            if (!(err <= Math.abs(want[i]) * relative + 1e-3)) {
+                if (bad++ == 0) {
+                    first = " (first at " + i + ": " + got[i] + " against " + want[i] + ")";
+                }
+            }
+        }
+        assertEquals(0, bad, what + ": " + bad + " of " + want.length + " elements off" + first);
     }
 
     /** The tolerance of the issue: 1e-5 relative in float32, 1e-2 in 16-bit dtypes. */

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.util.Random;
 
+import static dev.ember.backend.cuda.GpuTestSupport.assertElementsClose;
 import static dev.ember.backend.cuda.GpuTestSupport.random;
 import static dev.ember.backend.cuda.GpuTestSupport.round;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -26,6 +26,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag("gpu")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SwigluGemmGpuTest {
+    /** 2 bf16 steps (see above). */
+    private static final double RELATIVE = 2.0 / 128;
     private GpuTestSupport gpu;
     private KernelModule sm90a;
 
@@ -82,19 +84,6 @@ class SwigluGemmGpuTest {
         return new Case(hidden, inter, x, w, gpu.upload(x, DType.BF16), dw);
     }
 
-    private static void assertClose(float[] want, float[] got, String what) {
-        int bad = 0;
-        String first = "";
-        for (int i = 0; i < want.length; i++) {
-            double err = Math.abs((double) got[i] - want[i]);
-            if (!(err <= Math.abs(want[i]) * (2.0 / 128) + 1e-3)) {
-                if (bad++ == 0) {
-                    first = " (first at " + i + ": " + got[i] + " against " + want[i] + ")";
-                }
-            }
-        }
-        assertEquals(0, bad, what + ": " + bad + " of " + want.length + " elements off" + first);
-    }
 
     @Test
     void everyCompiledTileComputesSwigluOfTheGateAndUpProjections() {
@@ -110,8 +99,8 @@ class SwigluGemmGpuTest {
                     int layer = rows % 2;
                     DeviceBuffer out = gpu.poisoned((long) rows * c.inter, DType.BF16);
                     g.run(out.address(), c.dx.address(), layer, rows, bm, bn);
-                    assertClose(c.reference(layer, rows), gpu.download(out, rows * c.inter, DType.BF16),
-                            SwigluGemm.kernel(bm, bn) + ", " + rows + " rows, layer " + layer);
+                    assertElementsClose(c.reference(layer, rows), gpu.download(out, rows * c.inter, DType.BF16),
+                            RELATIVE, SwigluGemm.kernel(bm, bn) + ", " + rows + " rows, layer " + layer);
                 }
             }
         }
@@ -127,14 +116,14 @@ class SwigluGemmGpuTest {
                 DeviceBuffer out = gpu.poisoned((long) rows * c.inter, DType.BF16);
                 g.run(out.address(), c.dx.address(), 1, rows);
                 float[] fused = gpu.download(out, rows * c.inter, DType.BF16);
-                assertClose(c.reference(1, rows), fused, "picked tile, " + rows + " rows");
+                assertElementsClose(c.reference(1, rows), fused, RELATIVE, "picked tile, " + rows + " rows");
 
                 DeviceBuffer gateUp = gpu.poisoned((long) rows * 2 * c.inter, DType.BF16);
                 DeviceBuffer unfusedOut = gpu.poisoned((long) rows * c.inter, DType.BF16);
                 blas.linear(gateUp.address(), c.dx.address(), c.dw[1], rows, 2 * c.inter, c.hidden, DType.BF16, false);
                 kernels.siluMul(unfusedOut.address(), gateUp.address(), rows, c.inter);
-                assertClose(gpu.download(unfusedOut, rows * c.inter, DType.BF16), fused, "against cuBLAS + silu_mul, "
-                        + rows + " rows");
+                assertElementsClose(gpu.download(unfusedOut, rows * c.inter, DType.BF16), fused, RELATIVE,
+                        "against cuBLAS + silu_mul, " + rows + " rows");
             }
         }
     }
