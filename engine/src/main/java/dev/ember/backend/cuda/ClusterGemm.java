@@ -27,7 +27,7 @@ import java.util.Set;
 final class ClusterGemm {
     static final String PROPERTY = "ember.cuda.clusterGemm";
     static final int MAX_ROWS = 256;
-    /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
+    /** Tile widths compiled (256 only where {@link TmaPipeline#holds} it). */
     static final int[] WIDTHS = {96, 128, 192, 256};
     /** Blocks a cluster (portable cluster sizes: at most 8). */
     static final int[] SPLITS = {4, 8};
@@ -72,8 +72,8 @@ final class ClusterGemm {
 
     /** Whether gemm_cluster_wgmma.cu has an entry point for this variant. */
     static boolean compiled(Variant v) {
-        return TmaPipeline.isBlockRows(v.blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == v.width)
-                && Arrays.stream(SPLITS).anyMatch(s -> s == v.split) && (v.width != 256 || v.blockRows <= 128);
+        return TmaPipeline.holds(v.blockRows, v.width) && Arrays.stream(WIDTHS).anyMatch(w -> w == v.width)
+                && Arrays.stream(SPLITS).anyMatch(s -> s == v.split);
     }
 
     /**

@@ -27,7 +27,7 @@ final class SwigluGemm {
     static final int MAX_ROWS = 256;
     static final int MIN_ENGINE_ROWS = 65;
     static final int MAX_ENGINE_ROWS = 192;
-    /** Tile widths compiled for every block height but: 256 only for BM 64 and 128 (registers). */
+    /** Tile widths compiled (256 only where {@link TmaPipeline#holds} it). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
     private static final int K_STEP = TensorMaps.BOX_COLS;
 
@@ -83,8 +83,7 @@ final class SwigluGemm {
 
     /** Whether gemm_swiglu_wgmma.cu has an entry point for this tile. */
     static boolean compiled(int blockRows, int width) {
-        return TmaPipeline.isBlockRows(blockRows) && Arrays.stream(WIDTHS).anyMatch(w -> w == width)
-                && (width != 256 || blockRows <= 128);
+        return TmaPipeline.holds(blockRows, width) && Arrays.stream(WIDTHS).anyMatch(w -> w == width);
     }
 
     /**

@@ -26,6 +26,15 @@ final class TmaPipeline {
         return Arrays.stream(BLOCK_ROWS).anyMatch(b -> b == blockRows);
     }
 
+    /**
+     * Whether a block of this height can hold a tile this wide: a consumer thread's accumulators (MW x width / 2
+     * floats) fit its registers, so 256-wide tiles only up to BM 128 (192: three warpgroups share the registers; 256:
+     * two 64-row slices a thread). Both kernels compile exactly the widths they list that pass.
+     */
+    static boolean holds(int blockRows, int width) {
+        return isBlockRows(blockRows) && (width != 256 || blockRows <= 128);
+    }
+
     /** Threads a block of this height: the producer warpgroup and the consumers. */
     static int threads(int blockRows) {
         return switch (blockRows) {
