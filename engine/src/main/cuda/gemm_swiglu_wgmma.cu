@@ -32,9 +32,8 @@
 
 namespace gs {
 
-// The helpers are tma_gemm.cuh's; the main loop below is still this file's own (tg::produce / tg::consume are the
-// same loop): with it the cubin is byte-identical to the build the gpu tests and benchmarks last ran on (b96174e),
-// where the shared loop compiles to other (equivalent) code. Move it onto tg's once that has run on a GPU.
+// The ring, its producer and consumer loops are tma_gemm.cuh's (as gemm_cluster_wgmma.cu's); this file adds the two
+// weight boxes a stage and the SwiGLU epilogue.
 using namespace tg;
 
 template <int CW, int MW, int BN> __host__ __device__ constexpr int stages() { return tg::stages<64 * MW * CW, BN>(); }
@@ -67,62 +66,25 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
     const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
     const int f0 = blockIdx.x * (BN / 2), m0 = blockIdx.y * BM;
     const int kb_count = K / BK;
-    if (threadIdx.x == 0) {
-        for (int s = 0; s < STAGES; s++) {
-            bar_init(bars + 8 * s, 1);
-            bar_init(bars + 8 * (STAGES + s), CW * 4);  // lane 0 of each consumer warp
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
-    }
+    if (threadIdx.x == 0) init_ring<STAGES, CW>(bars);
     __syncthreads();
 
     if (wg == 0) {
         if constexpr (CW >= 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (tid == 0) {
-            for (int kb = 0; kb < kb_count; kb++) {
-                const int s = kb % STAGES;
-                const uint32_t phase = (kb / STAGES) & 1;
-                bar_wait(bars + 8 * (STAGES + s), phase ^ 1);  // a fresh barrier passes parity 1 at once
-                const uint32_t full = bars + 8 * s, a = base + s * STAGE_BYTES;
-                bar_expect(full, STAGE_BYTES);
+            produce<STAGES, STAGE_BYTES>(base, bars, 0, kb_count, [&](int kb, uint32_t a, uint32_t full) {
                 tma_load(a, &map_x, kb * BK, m0, full);
                 tma_load(a + A_BYTES, &map_w, kb * BK, f0, full);
                 tma_load(a + A_BYTES + HALF_B, &map_w, kb * BK, inter + f0, full);
-            }
+            });
         }
         return;
     }
     if constexpr (CW >= 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(consumer_registers<CW>()));
     const int c = wg - 1;
     float acc[MW][BN / 2];
-#pragma unroll
-    for (int i = 0; i < MW; i++)
-#pragma unroll
-        for (int j = 0; j < BN / 2; j++) acc[i][j] = 0.f;
-    // without this fence ptxas sinks some of the zeroing into the first K step and serializes its wgmmas (C7515)
-#pragma unroll
-    for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-    for (int kb = 0; kb < kb_count; kb++) {
-        const int s = kb % STAGES;
-        bar_wait(bars + 8 * s, (kb / STAGES) & 1);
-        const uint32_t a = base + s * STAGE_BYTES + c * MW * 64 * 128, b = base + s * STAGE_BYTES + A_BYTES;
-#pragma unroll
-        for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-        wg_fence();
-#pragma unroll
-        for (int k = 0; k < BK / 16; k++) {
-#pragma unroll
-            for (int i = 0; i < MW; i++) wgmma::mma_ss<BN>(acc[i], desc(a + i * 64 * 128 + k * 32), desc(b + k * 32), 1);
-        }
-        wg_commit();
-        wg_wait<1>();  // the previous stage's group is done: its buffers may be refilled
-#pragma unroll
-        for (int i = 0; i < MW; i++) reg_fence(acc[i]);
-        if (kb > 0 && tid % 32 == 0) bar_arrive(bars + 8 * (STAGES + (kb - 1) % STAGES));
-    }
-    wg_wait<0>();
-#pragma unroll
-    for (int i = 0; i < MW; i++) reg_fence(acc[i]);
+    zero(acc);
+    consume<STAGES, CW, MW, BN>(acc, base, bars, c, kb_count);
 
     // Epilogue: thread (warp w, lane l) holds rows 16 w + l / 4 (+ 8) and columns 8 j + 2 (l % 4) + {0, 1}; block j
     // < BN / 16 is gate, block j + BN / 16 its up.
