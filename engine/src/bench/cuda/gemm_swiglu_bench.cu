@@ -150,7 +150,7 @@ void run_model(const Model& md, const std::vector<int>& rows) {
         }
         const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g.sms);  // SwigluGemm's pick without multicast
         for (const Cfg& c : CFGS)
-            if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn, md, M, x, w, out, ref);
+            if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn && c.mc == 1, md, M, x, w, out, ref);
     }
     CK(cudaFree(x)); CK(cudaFree(gu)); CK(cudaFree(out)); CK(cudaFree(yref));
     for (int i = 0; i < COPIES; i++) CK(cudaFree(w[i]));
