@@ -38,6 +38,8 @@ final class SwigluGemm {
     static final int MAX_ROWS = 256;
     static final int MIN_ENGINE_ROWS = 65;
     static final int MAX_ENGINE_ROWS = 192;
+    /** {@code -D}{@value}{@code =256}: route 193-256-row steps through the kernel too (an A/B switch; default 192). */
+    static final String MAX_ROWS_PROPERTY = "ember.cuda.fusedSwigluMaxRows";
     /** Tile widths compiled (256 only where {@link TmaPipeline#holds} it). */
     static final int[] WIDTHS = {48, 64, 96, 128, 144, 192, 256};
     private static final int K_STEP = TensorMaps.BOX_COLS;
@@ -49,6 +51,7 @@ final class SwigluGemm {
     private final int inter;
     private final long[] weights;
     private final int multicast;
+    private final int maxEngineRows;
     private final TensorMaps.Cache maps = new TensorMaps.Cache();
     private final Set<String> prepared = new HashSet<>();
 
@@ -70,6 +73,7 @@ final class SwigluGemm {
         this.inter = inter;
         this.weights = weights.clone();
         this.multicast = multicast();
+        this.maxEngineRows = Switches.read(MAX_ROWS_PROPERTY, MAX_ENGINE_ROWS, MAX_ENGINE_ROWS, MAX_ROWS);
     }
 
     /** {@value #MULTICAST_PROPERTY}: 1, 2 or 4 (default {@value #DEFAULT_MULTICAST}); another value fails naming it. */
@@ -99,6 +103,11 @@ final class SwigluGemm {
     /** Whether the engine sends a step of {@code rows} token rows through the fused kernel (block heights 128, 192). */
     static boolean covers(int rows) {
         return rows >= MIN_ENGINE_ROWS && rows <= MAX_ENGINE_ROWS;
+    }
+
+    /** {@link #covers(int)} up to {@value #MAX_ROWS_PROPERTY} rows (default {@value #MAX_ENGINE_ROWS}). */
+    boolean routes(int rows) {
+        return rows >= MIN_ENGINE_ROWS && rows <= maxEngineRows;
     }
 
     /** Whether gemm_swiglu_wgmma.cu has an entry point for this tile without multicast. */
