@@ -3,8 +3,7 @@
 // GPU, silu_mul's rounding chain on the host) and timed as 20 launches in a row over 8 copies of the weight (so the
 // weight comes from memory, as in a step of 28 layers), best of 5, eagerly and captured in a CUDA graph (as the
 // engine's decode steps run; the cuBLAS + silu_mul baseline in a graph only). Every tile width of the block height
-// SwigluGemm picks for the rows is timed, without multicast (MC=1) and with the x tile shared over clusters of 2 or 4
-// blocks (MC=2, 4); "<- pick" marks SwigluGemm's choice (the same rule, mirrored in pick_bn below).
+// SwigluGemm picks for the rows is timed; "<- pick" marks SwigluGemm's choice (the same rule, mirrored in pick_bn).
 //
 //   gemm_swiglu_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
 //
@@ -36,18 +35,13 @@ __global__ void silu_mul_ref(bf* out, const bf* gu, int inter) {
 
 struct Model { const char* name; int hidden, inter; };
 
-// The entry points, as SwigluGemm lists them; mc: blocks a cluster sharing the x tile by multicast (1: none).
-struct Cfg { int bm, bn, mc, threads, smem; const void* fn; };
-#define CFG(BM, CW, MW, BN) {BM, BN, 1, (CW + 1) * 128, gs::smem_bytes<CW, MW, BN>(), (const void*)gemm_swiglu_bm##BM##_bn##BN##_bf16},
-#define CFG_MC(BM, CW, MW, BN, MC) \
-    {BM, BN, MC, (CW + 1) * 128, gs::smem_bytes<CW, MW, BN>(), (const void*)gemm_swiglu_bm##BM##_bn##BN##_mc##MC##_bf16},
+// The entry points, as SwigluGemm lists them.
+struct Cfg { int bm, bn, threads, smem; const void* fn; };
+#define CFG(BM, CW, MW, BN) {BM, BN, (CW + 1) * 128, gs::smem_bytes<CW, MW, BN>(), (const void*)gemm_swiglu_bm##BM##_bn##BN##_bf16},
 #define CFG_WIDTHS(BM, CW, MW) CFG(BM, CW, MW, 48) CFG(BM, CW, MW, 64) CFG(BM, CW, MW, 96) CFG(BM, CW, MW, 128) \
     CFG(BM, CW, MW, 144) CFG(BM, CW, MW, 192)
-#define CFG_MC_WIDTHS(BM, CW, MW, MC) CFG_MC(BM, CW, MW, 48, MC) CFG_MC(BM, CW, MW, 64, MC) CFG_MC(BM, CW, MW, 96, MC) \
-    CFG_MC(BM, CW, MW, 128, MC) CFG_MC(BM, CW, MW, 144, MC) CFG_MC(BM, CW, MW, 192, MC)
 const Cfg CFGS[] = {CFG_WIDTHS(64, 1, 1) CFG_WIDTHS(128, 2, 1) CFG_WIDTHS(192, 3, 1) CFG_WIDTHS(256, 2, 2)
-                    CFG(64, 1, 1, 256) CFG(128, 2, 1, 256) CFG_MC_WIDTHS(128, 2, 1, 2) CFG_MC_WIDTHS(192, 3, 1, 2)
-                    CFG_MC_WIDTHS(256, 2, 2, 2) CFG_MC_WIDTHS(256, 2, 2, 4)};
+                    CFG(64, 1, 1, 256) CFG(128, 2, 1, 256)};
 
 int block_rows(int M) { return M <= 64 ? 64 : M <= 128 ? 128 : M <= 192 ? 192 : 256; }
 // SwigluGemm.tileWidth: the width whose blocks give a SM the least work, ceil(blocks / SMs) x BN; ties to the wider.
@@ -55,7 +49,7 @@ int pick_bn(int bm, int M, int inter, int sms) {
     int best = 0;
     long best_cost = 0;
     for (const Cfg& c : CFGS) {
-        if (c.bm != bm || c.mc != 1) continue;
+        if (c.bm != bm) continue;
         long blocks = (long)((inter + c.bn / 2 - 1) / (c.bn / 2)) * ((M + bm - 1) / bm);
         long cost = (blocks + sms - 1) / sms * c.bn;
         if (best == 0 || cost < best_cost || (cost == best_cost && c.bn > best)) { best = c.bn; best_cost = cost; }
@@ -63,11 +57,10 @@ int pick_bn(int bm, int M, int inter, int sms) {
     return best;
 }
 
-// On `st` (0: the legacy stream); the tiles rounded up to whole clusters (SwigluGemm.run's grid).
+// On `st` (0: the legacy stream).
 void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out, int M, int inter, int K,
             cudaStream_t st = 0) {
-    const int tiles = (inter + c.bn / 2 - 1) / (c.bn / 2);
-    dim3 grid((tiles + c.mc - 1) / c.mc * c.mc, (M + c.bm - 1) / c.bm);
+    dim3 grid((inter + c.bn / 2 - 1) / (c.bn / 2), (M + c.bm - 1) / c.bm);
     void* args[] = {(void*)&mx, (void*)&mw, &out, &M, &inter, &K};
     CK(cudaLaunchKernel(c.fn, grid, dim3(c.threads), args, c.smem, st));
 }
@@ -82,7 +75,7 @@ void run_fused(const Cfg& c, bool picked, const Model& md, int M, bf* x, bf* con
                const std::vector<float>& ref) {
     const int K = md.hidden, inter = md.inter;
     CK(cudaFuncSetAttribute(c.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, c.smem));
-    CUtensorMap mx = map_2d(x, M, K, c.bm / c.mc);  // a block loads (and multicasts) its BM / MC rows
+    CUtensorMap mx = map_2d(x, M, K, c.bm);
     CUtensorMap mw[COPIES];
     for (int i = 0; i < COPIES; i++) mw[i] = map_2d(w[i], 2 * inter, K, c.bn / 2);
     CK(cudaMemset(out, 0xFF, (size_t)M * inter * 2));  // NaN: an unwritten element fails the check
@@ -97,8 +90,8 @@ void run_fused(const Cfg& c, bool picked, const Model& md, int M, bf* x, bf* con
     double graph = graph_us([&](int i) { launch(c, mx, mw[i % COPIES], out, M, inter, K, capture_stream()); });
     double flops = 2.0 * M * 2.0 * inter * K, bytes = 2.0 * (2.0 * inter * K + (double)M * K + (double)M * inter);
     double floor_us = std::max(bytes / (g.bw * 1e3), flops / (g.tflops * 1e6));
-    printf("%-6s M=%5d fused BM=%3d BN=%3d MC=%d %8.2f us (graph %8.2f) %6.1f TFLOP/s %5.1f %% of floor  max err %.3g  "
-           "bad %zu %s%s\n", md.name, M, c.bm, c.bn, c.mc, us, graph, flops / graph * 1e-6, floor_us / graph * 100, worst, bad,
+    printf("%-6s M=%5d fused BM=%3d BN=%3d %8.2f us (graph %8.2f) %6.1f TFLOP/s %5.1f %% of floor  max err %.3g  bad %zu "
+           "%s%s\n", md.name, M, c.bm, c.bn, us, graph, flops / graph * 1e-6, floor_us / graph * 100, worst, bad,
            bad ? "FAIL" : "PASS", picked ? "  <- pick" : "");
 }
 
@@ -148,9 +141,9 @@ void run_model(const Model& md, const std::vector<int>& rows) {
         } else {
             printf("%-7s M=%5d silu_mul alone %.2f us\n", md.name, M, silu);
         }
-        const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g.sms);  // SwigluGemm's pick without multicast
+        const int bm = block_rows(M), bn = pick_bn(bm, M, inter, g.sms);
         for (const Cfg& c : CFGS)
-            if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn && c.mc == 1, md, M, x, w, out, ref);
+            if (c.bm == bm || (M > 256 && c.bm == 128)) run_fused(c, c.bm == bm && c.bn == bn, md, M, x, w, out, ref);
     }
     CK(cudaFree(x)); CK(cudaFree(gu)); CK(cudaFree(out)); CK(cudaFree(yref));
     for (int i = 0; i < COPIES; i++) CK(cudaFree(w[i]));

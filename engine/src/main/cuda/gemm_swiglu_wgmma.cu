@@ -50,7 +50,7 @@ __device__ __forceinline__ float swiglu(float g, float u) {
     return bf_round(g / (1.f + expf(-g))) * u;
 }
 
-template <int CW, int MW, int BN, int MC>
+template <int CW, int MW, int BN>
 // The maps by reference: the entry point's __grid_constant__ parameters, so TMA reads them where they are.
 __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUtensorMap& map_w,
                 __nv_bfloat16* __restrict__ out, int M, int inter, int K) {
@@ -58,8 +58,6 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
     constexpr int BM = 64 * MW * CW;
     static_assert(BM <= 256, "a TMA box has at most 256 rows");
     static_assert(MW * BN / 2 <= 192, "accumulators beyond 192 registers a thread spill");
-    static_assert(MC == 1 || MC == 2 || MC == 4, "clusters of 1, 2 or 4 blocks");
-    static_assert(BM / MC % 8 == 0, "each block's x slice is whole 8-row swizzle atoms");
     constexpr int STAGES = stages<CW, MW, BN>();
     constexpr uint32_t A_BYTES = BM * 128, HALF_B = BN / 2 * 128, STAGE_BYTES = (BM + BN) * 128;
     extern __shared__ uint8_t smem_raw[];
@@ -68,36 +66,25 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
     const int wg = threadIdx.x / 128, tid = threadIdx.x % 128;
     const int f0 = blockIdx.x * (BN / 2), m0 = blockIdx.y * BM;
     const int kb_count = K / BK;
-    if (threadIdx.x == 0) init_ring<STAGES, CW, MC>(bars);
-    if constexpr (MC == 1) {
-        __syncthreads();
-    } else {
-        cluster_sync();  // every block's barriers exist before any block multicasts into it
-    }
+    if (threadIdx.x == 0) init_ring<STAGES, CW>(bars);
+    __syncthreads();
 
     if (wg == 0) {
         if constexpr (CW >= 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (tid == 0) {
-            const uint32_t rank = MC == 1 ? 0 : cluster_rank();
             produce<STAGES, STAGE_BYTES>(base, bars, 0, kb_count, [&](int kb, uint32_t a, uint32_t full) {
-                if constexpr (MC == 1) {
-                    tma_load(a, &map_x, kb * BK, m0, full);
-                } else {  // this block's BM / MC rows of the x tile, into the same place of every block's stage
-                    tma_load_multicast(a + rank * (BM / MC) * 128, &map_x, kb * BK, m0 + rank * (BM / MC), full,
-                                       (1 << MC) - 1);
-                }
+                tma_load(a, &map_x, kb * BK, m0, full);
                 tma_load(a + A_BYTES, &map_w, kb * BK, f0, full);
                 tma_load(a + A_BYTES + HALF_B, &map_w, kb * BK, inter + f0, full);
             });
         }
-        if constexpr (MC > 1) cluster_sync();  // the consumers' closing barrier (below)
         return;
     }
     if constexpr (CW >= 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(consumer_registers<CW>()));
     const int c = wg - 1;
     float acc[MW][BN / 2];
     zero(acc);
-    consume<STAGES, CW, MW, BN, MC>(acc, base, bars, c, kb_count);
+    consume<STAGES, CW, MW, BN>(acc, base, bars, c, kb_count);
 
     // Epilogue: thread (warp w, lane l) holds rows 16 w + l / 4 (+ 8) and columns 8 j + 2 (l % 4) + {0, 1}; block j
     // < BN / 16 is gate, block j + BN / 16 its up.
@@ -121,37 +108,24 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
             }
         }
     }
-    // no block leaves while another may still arrive on its barriers or multicast into its ring
-    if constexpr (MC > 1) cluster_sync();
 }
 
 }  // namespace gs
 
-// Entry points: gemm_swiglu_bm{BM}_bn{BN}_bf16, BM = 64 x CW x MW, and gemm_swiglu_bm{BM}_bn{BN}_mc{MC}_bf16 for
-// clusters of MC blocks along the tiles that share each x tile by multicast (SwigluGemm.java names them and keeps the
-// list).
-#define EMBER_SWIGLU_ENTRY(NAME, BM, CW, MW, BN, MC, CLUSTER)                                                      \
+// Entry points: gemm_swiglu_bm{BM}_bn{BN}_bf16, BM = 64 x CW x MW (SwigluGemm.java names them and keeps the list).
+#define EMBER_SWIGLU(BM, CW, MW, BN)                                                                               \
     static_assert(BM == 64 * CW * MW, "BM = 64 x CW x MW");                                                        \
-    extern "C" __global__ void CLUSTER __launch_bounds__((CW + 1) * 128, 1)                                       \
-        NAME(const __grid_constant__ CUtensorMap map_x, const __grid_constant__ CUtensorMap map_w,                 \
-             __nv_bfloat16* __restrict__ out, int M, int inter, int K) {                                          \
-        gs::gemm_swiglu<CW, MW, BN, MC>(map_x, map_w, out, M, inter, K);                                           \
+    extern "C" __global__ void __launch_bounds__((CW + 1) * 128, 1)                                               \
+        gemm_swiglu_bm##BM##_bn##BN##_bf16(const __grid_constant__ CUtensorMap map_x,                              \
+                                           const __grid_constant__ CUtensorMap map_w,                              \
+                                           __nv_bfloat16* __restrict__ out, int M, int inter, int K) {            \
+        gs::gemm_swiglu<CW, MW, BN>(map_x, map_w, out, M, inter, K);                                               \
     }
-#define EMBER_SWIGLU(BM, CW, MW, BN) EMBER_SWIGLU_ENTRY(gemm_swiglu_bm##BM##_bn##BN##_bf16, BM, CW, MW, BN, 1, )
-#define EMBER_SWIGLU_MC(BM, CW, MW, BN, MC)                                                                        \
-    EMBER_SWIGLU_ENTRY(gemm_swiglu_bm##BM##_bn##BN##_mc##MC##_bf16, BM, CW, MW, BN, MC, __cluster_dims__(MC, 1, 1))
 #define EMBER_SWIGLU_WIDTHS(BM, CW, MW)                                                                              \
     EMBER_SWIGLU(BM, CW, MW, 48) EMBER_SWIGLU(BM, CW, MW, 64) EMBER_SWIGLU(BM, CW, MW, 96)                         \
     EMBER_SWIGLU(BM, CW, MW, 128) EMBER_SWIGLU(BM, CW, MW, 144) EMBER_SWIGLU(BM, CW, MW, 192)
-#define EMBER_SWIGLU_MC_WIDTHS(BM, CW, MW, MC)                                                                       \
-    EMBER_SWIGLU_MC(BM, CW, MW, 48, MC) EMBER_SWIGLU_MC(BM, CW, MW, 64, MC) EMBER_SWIGLU_MC(BM, CW, MW, 96, MC)    \
-    EMBER_SWIGLU_MC(BM, CW, MW, 128, MC) EMBER_SWIGLU_MC(BM, CW, MW, 144, MC) EMBER_SWIGLU_MC(BM, CW, MW, 192, MC)
 EMBER_SWIGLU_WIDTHS(64, 1, 1)
 EMBER_SWIGLU_WIDTHS(128, 2, 1)
 EMBER_SWIGLU_WIDTHS(192, 3, 1)
 EMBER_SWIGLU_WIDTHS(256, 2, 2)
 EMBER_SWIGLU(64, 1, 1, 256) EMBER_SWIGLU(128, 2, 1, 256)
-EMBER_SWIGLU_MC_WIDTHS(128, 2, 1, 2)
-EMBER_SWIGLU_MC_WIDTHS(192, 3, 1, 2)
-EMBER_SWIGLU_MC_WIDTHS(256, 2, 2, 2)
-EMBER_SWIGLU_MC_WIDTHS(256, 2, 2, 4)

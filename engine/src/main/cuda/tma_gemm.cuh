@@ -64,37 +64,6 @@ __device__ __forceinline__ void tma_load(uint32_t dst, const CUtensorMap* map, i
         "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(bar)
         : "memory");
 }
-// TMA multicast: the same box into shared memory at dst of every block of the cluster in `mask` (bit r: rank r), each
-// counted on the mbarrier at bar's offset in that block.
-__device__ __forceinline__ void tma_load_multicast(uint32_t dst, const CUtensorMap* map, int c0, int c1, uint32_t bar,
-                                                   uint16_t mask) {
-    asm volatile(
-        "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;\n" ::"r"(dst),
-        "l"(reinterpret_cast<uint64_t>(map)), "r"(c0), "r"(c1), "r"(bar), "h"(mask)
-        : "memory");
-}
-__device__ __forceinline__ uint32_t cluster_rank() {
-    uint32_t r;
-    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
-    return r;
-}
-// Every thread of every block of the cluster: release this block's shared-memory writes, acquire the others'.
-__device__ __forceinline__ void cluster_sync() {
-    asm volatile("barrier.cluster.arrive.release;\nbarrier.cluster.wait.acquire;\n" ::: "memory");
-}
-// The address of this block's shared-memory word `addr` in block `rank` of the cluster.
-__device__ __forceinline__ uint32_t remote(uint32_t addr, uint32_t rank) {
-    uint32_t r;
-    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(r) : "r"(addr), "r"(rank));
-    return r;
-}
-// Arrives on the mbarrier at cluster address `bar` (another block's, from remote()). Release at CTA scope (the
-// default): what the arrival publishes is that this warp's wgmmas, async-proxy reads already waited for, are done
-// with a stage; a .release.cluster arrival fences every earlier memory access out to the cluster, ~1 us a stage on an
-// H100 (gemm_swiglu_bench: 256 rows 31.5 -> 54.3 us at MC 2, 133.6 at MC 4).
-__device__ __forceinline__ void bar_arrive_cluster(uint32_t bar) {
-    asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];\n" ::"r"(bar) : "memory");
-}
 __device__ __forceinline__ void wg_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wg_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void wg_wait() {
@@ -107,12 +76,11 @@ template <int N> __device__ __forceinline__ void reg_fence(float (&d)[N]) {
 }
 
 // The ring's mbarriers, after its STAGES stages: full[s] at bars + 8 s, empty[s] at bars + 8 (STAGES + s). One
-// thread initializes them; the caller synchronizes the block (with MC > 1 the cluster) after. MC: blocks of a cluster
-// that multicast into each other's rings, so a stage is empty once the consumers of all MC blocks released it.
-template <int STAGES, int CW, int MC = 1> __device__ __forceinline__ void init_ring(uint32_t bars) {
+// thread initializes them; the caller synchronizes the block after.
+template <int STAGES, int CW> __device__ __forceinline__ void init_ring(uint32_t bars) {
     for (int s = 0; s < STAGES; s++) {
         bar_init(bars + 8 * s, 1);
-        bar_init(bars + 8 * (STAGES + s), CW * 4 * MC);  // lane 0 of each consumer warp of the MC blocks
+        bar_init(bars + 8 * (STAGES + s), CW * 4);  // lane 0 of each consumer warp
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
 }
@@ -131,9 +99,8 @@ __device__ __forceinline__ void produce(uint32_t base, uint32_t bars, int kb_beg
 }
 
 // Consumer warpgroup c (0..CW-1): acc[i] += x rows (c MW + i) x 64 .. + 64 of each stage times its weight tile, over
-// `steps` stages; waits for every wgmma before returning. acc must be zeroed by the caller (then reg_fence'd). With
-// MC > 1 each stage is released in every block of the cluster (their producers multicast into this block's ring).
-template <int STAGES, int CW, int MW, int BN, int MC = 1>
+// `steps` stages; waits for every wgmma before returning. acc must be zeroed by the caller (then reg_fence'd).
+template <int STAGES, int CW, int MW, int BN>
 __device__ __forceinline__ void consume(float (&acc)[MW][BN / 2], uint32_t base, uint32_t bars, int c, int steps) {
     constexpr int BM = 64 * MW * CW;
     constexpr uint32_t A_BYTES = BM * 128, STAGE_BYTES = stage_bytes<BM, BN>();
@@ -154,15 +121,7 @@ __device__ __forceinline__ void consume(float (&acc)[MW][BN / 2], uint32_t base,
         wg_wait<1>();  // the previous stage's group is done: its buffers may be refilled
 #pragma unroll
         for (int m = 0; m < MW; m++) reg_fence(acc[m]);
-        if (i > 0 && tid % 32 == 0) {
-            const uint32_t empty = bars + 8 * (STAGES + (i - 1) % STAGES);
-            if constexpr (MC == 1) {
-                bar_arrive(empty);
-            } else {
-#pragma unroll
-                for (int r = 0; r < MC; r++) bar_arrive_cluster(remote(empty, r));
-            }
-        }
+        if (i > 0 && tid % 32 == 0) bar_arrive(bars + 8 * (STAGES + (i - 1) % STAGES));
     }
     wg_wait<0>();
 #pragma unroll

@@ -105,7 +105,7 @@ final class CudaModel {
 
     /** Whether a step of {@code rows} token rows runs the gate/up projection and SiLU x mul as one kernel. */
     boolean fusesSwiglu(int rows) {
-        return swiglu != null && swiglu.routes(rows);
+        return swiglu != null && SwigluGemm.covers(rows);
     }
 
     /** For the start log: how pure decode steps run RoPE. */

@@ -18,8 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * gemm_swiglu (the sm_90a image) against a float64 reference on the host with silu_mul's rounding chain (gate and up
  * rounded to bf16, silu rounded, the product rounded): every compiled tile at rows that leave partial row blocks and
- * an inter that leaves a partial feature tile (and, with multicast, clusters past the last tile), then the tiles
- * SwigluGemm picks from 1 to 256 rows with each cluster size, and the unfused
+ * an inter that leaves a partial feature tile, then the tiles SwigluGemm picks from 1 to 256 rows, and the unfused
  * path (cuBLAS + silu_mul) on the same inputs. An element may differ from the reference by 2 bf16 steps (the float32
  * sums' order moves a rounding), no more. Runs on a compute capability 9 GPU with the sm_90a image; skipped by
  * assumption elsewhere, and with -Dember.cuda.fusedSwiglu=false.
@@ -91,19 +90,17 @@ class SwigluGemmGpuTest {
         // inter 200: no tile width's features (24 to 128) divide it, so every grid ends in a partial feature tile
         Case c = upload(128, 200, 256, 7);
         SwigluGemm g = new SwigluGemm(sm90a, gpu.stream, gpu.device.multiprocessors(), c.hidden, c.inter, c.dw);
-        for (int mc : SwigluGemm.MULTICASTS) {
-            for (int bm : TmaPipeline.BLOCK_ROWS) {
-                for (int bn : SwigluGemm.WIDTHS) {
-                    if (!SwigluGemm.compiled(bm, bn, mc)) {
-                        continue;
-                    }
-                    for (int rows : new int[] {bm - 63, bm}) {  // one row past a 64-row slice; the whole block
-                        int layer = rows % 2;
-                        DeviceBuffer out = gpu.poisoned((long) rows * c.inter, DType.BF16);
-                        g.run(out.address(), c.dx.address(), layer, rows, bm, bn, mc);
-                        assertElementsClose(c.reference(layer, rows), gpu.download(out, rows * c.inter, DType.BF16),
-                                RELATIVE, SwigluGemm.kernel(bm, bn, mc) + ", " + rows + " rows, layer " + layer);
-                    }
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
+            for (int bn : SwigluGemm.WIDTHS) {
+                if (!SwigluGemm.compiled(bm, bn)) {
+                    continue;
+                }
+                for (int rows : new int[] {bm - 63, bm}) {  // one row past a 64-row slice; the whole block
+                    int layer = rows % 2;
+                    DeviceBuffer out = gpu.poisoned((long) rows * c.inter, DType.BF16);
+                    g.run(out.address(), c.dx.address(), layer, rows, bm, bn);
+                    assertElementsClose(c.reference(layer, rows), gpu.download(out, rows * c.inter, DType.BF16),
+                            RELATIVE, SwigluGemm.kernel(bm, bn) + ", " + rows + " rows, layer " + layer);
                 }
             }
         }
@@ -120,15 +117,6 @@ class SwigluGemmGpuTest {
                 g.run(out.address(), c.dx.address(), 1, rows);
                 float[] fused = gpu.download(out, rows * c.inter, DType.BF16);
                 assertElementsClose(c.reference(1, rows), fused, RELATIVE, "picked tile, " + rows + " rows");
-                int bm = TmaPipeline.blockRows(rows);
-                for (int configured : SwigluGemm.MULTICASTS) {  // what -Dember.cuda.swigluMulticast=2|4 would pick
-                    int mc = SwigluGemm.clusterFor(bm, configured);
-                    int bn = SwigluGemm.tileWidth(bm, rows, c.inter, gpu.device.multiprocessors(), mc);
-                    DeviceBuffer shared = gpu.poisoned((long) rows * c.inter, DType.BF16);
-                    g.run(shared.address(), c.dx.address(), 1, rows, bm, bn, mc);
-                    assertElementsClose(fused, gpu.download(shared, rows * c.inter, DType.BF16), RELATIVE,
-                            SwigluGemm.kernel(bm, bn, mc) + " against the picked tile, " + rows + " rows");
-                }
 
                 DeviceBuffer gateUp = gpu.poisoned((long) rows * 2 * c.inter, DType.BF16);
                 DeviceBuffer unfusedOut = gpu.poisoned((long) rows * c.inter, DType.BF16);

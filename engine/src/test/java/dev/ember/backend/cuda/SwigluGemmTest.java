@@ -64,73 +64,27 @@ class SwigluGemmTest {
     @Test
     void theJavaListOfKernelsIsTheOneTheCudaFileCompiles() throws Exception {
         String cu = Files.readString(Path.of("src/main/cuda/gemm_swiglu_wgmma.cu"));
-        int[] sixWidths = {48, 64, 96, 128, 144, 192};
         List<String> compiled = new ArrayList<>();
         Matcher widths = Pattern.compile("(?m)^EMBER_SWIGLU_WIDTHS\\((\\d+), \\d+, \\d+\\)").matcher(cu);
         while (widths.find()) {
-            for (int bn : sixWidths) {
+            for (int bn : new int[] {48, 64, 96, 128, 144, 192}) {
                 compiled.add(SwigluGemm.kernel(Integer.parseInt(widths.group(1)), bn));
             }
         }
-        Matcher clustered = Pattern.compile("(?m)^EMBER_SWIGLU_MC_WIDTHS\\((\\d+), \\d+, \\d+, (\\d+)\\)").matcher(cu);
-        while (clustered.find()) {
-            for (int bn : sixWidths) {
-                compiled.add(SwigluGemm.kernel(Integer.parseInt(clustered.group(1)), bn, Integer.parseInt(clustered.group(2))));
-            }
-        }
-        Matcher single = Pattern.compile("(?m)^EMBER_SWIGLU\\(.*").matcher(cu);
+        Matcher single = Pattern.compile("(?m)EMBER_SWIGLU\\((\\d+), \\d+, \\d+, (\\d+)\\)(?! *\\\\)").matcher(
+                cu.substring(cu.lastIndexOf("EMBER_SWIGLU_WIDTHS(256")));
         while (single.find()) {
-            Matcher one = Pattern.compile("EMBER_SWIGLU\\((\\d+), \\d+, \\d+, (\\d+)\\)").matcher(single.group());
-            while (one.find()) {
-                compiled.add(SwigluGemm.kernel(Integer.parseInt(one.group(1)), Integer.parseInt(one.group(2))));
-            }
+            compiled.add(SwigluGemm.kernel(Integer.parseInt(single.group(1)), Integer.parseInt(single.group(2))));
         }
         List<String> java = new ArrayList<>();
-        for (int mc : SwigluGemm.MULTICASTS) {
-            for (int bm : TmaPipeline.BLOCK_ROWS) {
-                for (int bn : SwigluGemm.WIDTHS) {
-                    if (SwigluGemm.compiled(bm, bn, mc)) {
-                        java.add(SwigluGemm.kernel(bm, bn, mc));
-                    }
+        for (int bm : TmaPipeline.BLOCK_ROWS) {
+            for (int bn : SwigluGemm.WIDTHS) {
+                if (SwigluGemm.compiled(bm, bn)) {
+                    java.add(SwigluGemm.kernel(bm, bn));
                 }
             }
         }
         assertEquals(java.stream().sorted().toList(), compiled.stream().sorted().toList());
-        assertTrue(java.contains("gemm_swiglu_bm256_bn144_mc4_bf16") && java.contains("gemm_swiglu_bm128_bn144_bf16"));
-    }
-
-    @Test
-    void multicastClustersAreWholeAndFallBackWhereNotCompiled() {
-        // Qwen2-1.5B's 125 tiles of 72 features: 126 blocks in clusters of 2, 128 in clusters of 4
-        assertEquals(125, SwigluGemm.gridColumns(8960, 144, 1));
-        assertEquals(126, SwigluGemm.gridColumns(8960, 144, 2));
-        assertEquals(128, SwigluGemm.gridColumns(8960, 144, 4));
-        assertEquals(4, SwigluGemm.clusterFor(256, 4));
-        assertEquals(2, SwigluGemm.clusterFor(192, 4), "no clusters of 4 at 192 rows: 2");
-        assertEquals(1, SwigluGemm.clusterFor(64, 2), "64-row blocks multicast nothing");
-        assertFalse(SwigluGemm.compiled(128, 256, 2), "256-wide tiles without multicast only");
-        assertEquals(SwigluGemm.tileWidth(256, 256, 8960, 132), SwigluGemm.tileWidth(256, 256, 8960, 132, 2));
-        assertEquals("gemm_swiglu_bm192_bn144_mc2_bf16", SwigluGemm.kernel(192, 144, 2));
-    }
-
-    @Test
-    void theMulticastSwitchTakesOneTwoOrFourAndNamesTheRest() {
-        assertEquals(SwigluGemm.DEFAULT_MULTICAST, SwigluGemm.multicast());
-        for (String bad : new String[] {"3", "two", ""}) {
-            System.setProperty(SwigluGemm.MULTICAST_PROPERTY, bad);
-            try {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, SwigluGemm::multicast);
-                assertEquals(SwigluGemm.MULTICAST_PROPERTY + " is '" + bad + "'; expected one of [1, 2, 4]", e.getMessage());
-            } finally {
-                System.clearProperty(SwigluGemm.MULTICAST_PROPERTY);
-            }
-        }
-        System.setProperty(SwigluGemm.MULTICAST_PROPERTY, " 4 ");
-        try {
-            assertEquals(4, SwigluGemm.multicast());
-        } finally {
-            System.clearProperty(SwigluGemm.MULTICAST_PROPERTY);
-        }
     }
 
     @Test
@@ -145,10 +99,9 @@ class SwigluGemmTest {
         SwigluGemm g = new SwigluGemm(null, null, 132, 128, 64, new long[1]);
         e = assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 257));
         assertTrue(e.getMessage().contains("1 to 256 rows; got 257"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 10, 100, 64, 1));
-        assertTrue(e.getMessage().contains("no gemm_swiglu tile of 100 x 64 in clusters of 1"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 10, 256, 256, 1), "256 x 256 is not compiled");
-        assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 10, 64, 144, 2), "64-row blocks do not multicast");
+        e = assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 10, 100, 64));
+        assertTrue(e.getMessage().contains("no gemm_swiglu tile of 100 x 64"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> g.run(0, 0, 0, 10, 256, 256), "256 x 256 is not compiled");
     }
 
     @Test
