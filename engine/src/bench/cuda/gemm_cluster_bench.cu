@@ -63,21 +63,6 @@ double floor_us(int M, int N, int K) {
 
 bool g_profile = false;
 
-// The comma-separated integers of environment variable `name`, or `dflt` when it is unset.
-std::vector<int> int_list(const char* name, std::vector<int> dflt) {
-    const char* v = getenv(name);
-    if (!v) return dflt;
-    std::vector<int> out;
-    for (const char* p = v; *p;) {
-        char* end;
-        const long n = strtol(p, &end, 10);
-        if (end == p || n < 1 || (*end && *end != ',')) { printf("%s: not a list of positive integers: %s\n", name, v); exit(2); }
-        out.push_back((int)n);
-        p = *end ? end + 1 : end;
-    }
-    return out;
-}
-
 // Whether shape `name` is in SHAPES (comma-separated), or SHAPES is unset.
 bool shape_wanted(const char* name) {
     const char* v = getenv("SHAPES");

@@ -6,6 +6,8 @@
 // SwigluGemm picks for the rows is timed; "<- pick" marks SwigluGemm's choice (the same rule, mirrored in pick_bn).
 //
 //   gemm_swiglu_bench [MODEL...]   MODEL = qwen2 | llama | qwen3 (default all three)
+//   environment: ROWS=256,192 (the row counts; default 1,5,16,64,100,128,160,192,256,1024), PROFILE=1 (one checked
+//   launch a case and no timing, for Nsight Compute: stages.sh swigluncu)
 //
 // The baseline is cuBLAS's default algorithm. The engine's own unfused path is the start-up tuning's
 // choice inside a decode graph, faster than this baseline at 1-64 and 193-256 rows, where the engine keeps it: that
@@ -68,6 +70,7 @@ void launch(const Cfg& c, const CUtensorMap& mx, const CUtensorMap& mw, bf* out,
 constexpr int COPIES = 8;
 Card g;
 bool g_failed = false;
+bool g_profile = false;
 
 // Checks one configuration at M rows against the reference (elements off by more than 2 bf16 ulps + 1e-3 fail)
 // and times it.
@@ -86,6 +89,11 @@ void run_fused(const Cfg& c, bool picked, const Model& md, int M, bf* x, bf* con
     const size_t bad = count_off(ref, got, 2.0 / 128);
     const double worst = max_abs_error(ref, got);
     g_failed |= bad != 0;
+    if (g_profile) {
+        printf("%-6s M=%5d fused BM=%3d BN=%3d  max err %.3g  bad %zu %s\n", md.name, M, c.bm, c.bn, worst, bad,
+               bad ? "FAIL" : "PASS");
+        return;
+    }
     double us = time_us([&](int i) { launch(c, mx, mw[i % COPIES], out, M, inter, K); });
     double graph = graph_us([&](int i) { launch(c, mx, mw[i % COPIES], out, M, inter, K, capture_stream()); });
     double flops = 2.0 * M * 2.0 * inter * K, bytes = 2.0 * (2.0 * inter * K + (double)M * K + (double)M * inter);
@@ -122,11 +130,11 @@ void run_model(const Model& md, const std::vector<int>& rows) {
                 ref[(size_t)m * inter + f] = __bfloat162float(__float2bfloat16_rn(s * u));
             }
         // the engine's path today: the GEMM into (M, 2 inter), then silu_mul
-        double silu = graph_us([&](int) {
+        double silu = g_profile ? 0 : graph_us([&](int) {
             silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128, 0, capture_stream()>>>(out, gu, inter);
         });
         double gemm = -1;
-        if (g.has_blas) {
+        if (g.has_blas && !g_profile) {
             g.blas.on(capture_stream());
             gemm = graph_us([&](int i) { g.blas.linear(gu, x, w[i % COPIES], M, 2 * inter, K); });
             g.blas.on(0);
@@ -136,8 +144,11 @@ void run_model(const Model& md, const std::vector<int>& rows) {
             silu_mul_ref<<<dim3((inter / 8 + 127) / 128, M), 128>>>(out, gu, inter);
             std::vector<bf> got((size_t)M * inter);
             CK(cudaMemcpy(got.data(), out, got.size() * 2, cudaMemcpyDeviceToHost));
-            printf("%-7s M=%5d cuBLAS + silu_mul           %8.2f us  (GEMM %.2f + silu_mul %.2f)  max err %.3g\n", md.name, M,
-                   gemm + silu, gemm, silu, max_abs_error(ref, got));
+            if (g_profile)  // launched once above, for the profiler
+                printf("%-7s M=%5d cuBLAS + silu_mul  max err %.3g\n", md.name, M, max_abs_error(ref, got));
+            else
+                printf("%-7s M=%5d cuBLAS + silu_mul           %8.2f us  (GEMM %.2f + silu_mul %.2f)  max err %.3g\n",
+                       md.name, M, gemm + silu, gemm, silu, max_abs_error(ref, got));
         } else {
             printf("%-7s M=%5d silu_mul alone %.2f us\n", md.name, M, silu);
         }
@@ -154,7 +165,8 @@ void run_model(const Model& md, const std::vector<int>& rows) {
 int main(int argc, char** argv) {
     g = open_card();
     const Model models[] = {{"qwen2", 1536, 8960}, {"llama", 2048, 8192}, {"qwen3", 1024, 3072}};
-    const std::vector<int> rows = {1, 5, 16, 64, 100, 128, 160, 192, 256, 1024};
+    const std::vector<int> rows = int_list("ROWS", {1, 5, 16, 64, 100, 128, 160, 192, 256, 1024});
+    g_profile = getenv("PROFILE") != nullptr;
     for (const Model& m : models)
         if (wanted(argc, argv, m.name)) run_model(m, rows);
     printf("%s\n", g_failed ? "FAIL: a fused case is off the reference" : "every fused case PASS");

@@ -93,6 +93,21 @@ __global__ void fill(bf* p, size_t n, uint32_t seed, float scale) {
     }
 }
 
+// The comma-separated integers of environment variable `name`, or `dflt` when it is unset.
+std::vector<int> int_list(const char* name, std::vector<int> dflt) {
+    const char* v = getenv(name);
+    if (!v) return dflt;
+    std::vector<int> out;
+    for (const char* p = v; *p;) {
+        char* end;
+        const long n = strtol(p, &end, 10);
+        if (end == p || n < 1 || (*end && *end != ',')) { printf("%s: not a list of positive integers: %s\n", name, v); exit(2); }
+        out.push_back((int)n);
+        p = *end ? end + 1 : end;
+    }
+    return out;
+}
+
 // µs a launch: 20 launches in a row (launch(0) .. launch(19)), best of five (bench_ref.cuh's best_ms).
 double time_us(const std::function<void(int)>& launch) {
     static cudaEvent_t e0, e1;

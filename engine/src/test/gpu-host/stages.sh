@@ -19,6 +19,8 @@
 #                  QKV, o and down shapes of three checkpoints, 1 to 256 rows, eager and in a CUDA graph
 #   clusterncu     Nsight Compute (SpeedOfLight, WarpStateStats, MemoryWorkloadAnalysis) on every cluster variant and
 #                  cuBLAS's kernel for Qwen2's down and o projections at 256 rows (NCU_ROWS, NCU_SHAPES change them)
+#   swigluncu      Nsight Compute (the same sections) on the fused gate/up kernel's tiles and on cuBLAS's GEMM + silu_mul
+#                  at Qwen2-1.5B's 256 rows (NCU_ROWS changes them), where the kernel is at 63 % of its floor
 #   cluster        the split-K cluster GEMMs (off by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
@@ -48,6 +50,16 @@ step_profile() {  # NAME [JVM OPTIONS]: StepProfile of qwen2-1.5b (variants.sh's
   JAVA_OPTS="${2:-${JAVA_OPTS:-}}" timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 \
     ${PEAKS:-} > $R/$1.log 2>&1; echo "$1 rc=$?" >> $S
 }
+ncu_bench() {  # BENCH KERNEL_REGEX NAME (ncu's -k regex:): Nsight Compute (speed of light, warp stalls, memory) on one checked launch of each
+  # case of a bench pack.sh built (its PROFILE=1 mode), Qwen2-1.5B's shapes; the headline figures into stages.txt
+  xz -dc $D/$1.xz > /tmp/$1 && chmod +x /tmp/$1
+  local ncu; ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
+  timeout -s KILL 300 $ncu --clock-control none -k regex:"$2" --section SpeedOfLight --section WarpStateStats \
+    --section MemoryWorkloadAnalysis /tmp/$1 qwen2 > $R/$3.log 2>&1
+  echo "$3 rc=$?" >> $S
+  grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|PASS|FAIL" \
+    $R/$3.log >> $S
+}
 tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/tmp/djl RUST_FLAVOR=cpu
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >> $S 2>&1
 IFS=',' read -ra stages <<< "${1:?usage: stages.sh STAGE[,STAGE...]}"
@@ -68,14 +80,9 @@ for s in "${stages[@]}"; do
     swiglu) KILL_S=200 unxz_run $D/gemm_swiglu_bench.xz gemm_swiglu_bench; cat $R/gemm_swiglu_bench.log >> $S;;
     clusterbench) KILL_S=200 unxz_run $D/gemm_cluster_bench.xz gemm_cluster_bench; cat $R/gemm_cluster_bench.log >> $S;;
     clusterncu)  # Nsight Compute on each cluster variant and cuBLAS's kernel, one launch each, for the 128-256-row loss
-      xz -dc $D/gemm_cluster_bench.xz > /tmp/gemm_cluster_bench && chmod +x /tmp/gemm_cluster_bench
-      ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
-      PROFILE=1 ROWS=${NCU_ROWS:-256} SHAPES=${NCU_SHAPES:-down,o} timeout -s KILL 300 $ncu --clock-control none \
-        -k regex:'^(gemm_cluster|nvjet|sm90_|cutlass|gemv|splitK)' --section SpeedOfLight --section WarpStateStats \
-        --section MemoryWorkloadAnalysis /tmp/gemm_cluster_bench qwen2 > $R/clusterncu.log 2>&1
-      echo "clusterncu rc=$?" >> $S
-      grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|PASS|FAIL" \
-        $R/clusterncu.log >> $S;;
+      PROFILE=1 ROWS=${NCU_ROWS:-256} SHAPES=${NCU_SHAPES:-down,o} ncu_bench gemm_cluster_bench '^(gemm_cluster|nvjet|sm90_|cutlass|gemv|splitK)' clusterncu;;
+    swigluncu)  # the same on the fused gate/up kernel and cuBLAS + silu_mul
+      PROFILE=1 ROWS=${NCU_ROWS:-256} ncu_bench gemm_swiglu_bench '^(gemm_swiglu|nvjet|sm90_|cutlass)|silu_mul_ref' swigluncu;;  # silu_mul_ref: in an anonymous namespace
     q2) throughput main qwen2-1.5b 3;;
     q3) throughput main qwen3-0.6b 3;;
     llama) throughput main llama3.2-1b 3;;
