@@ -29,13 +29,7 @@ class SwigluGemmTest {
     }
 
     @Test
-    void blockRowsCoverEveryDecodeBatchAndTheEngineUsesTheMiddleOnes() {
-        assertEquals(64, TmaPipeline.blockRows(1));
-        assertEquals(64, TmaPipeline.blockRows(64));
-        assertEquals(128, TmaPipeline.blockRows(65));
-        assertEquals(192, TmaPipeline.blockRows(129));
-        assertEquals(256, TmaPipeline.blockRows(193));
-        assertEquals(256, TmaPipeline.blockRows(256));
+    void theKernelRunsEveryDecodeBatchAndTheEngineUsesTheMiddleOnes() {
         assertTrue(SwigluGemm.supports(1) && SwigluGemm.supports(256));
         assertFalse(SwigluGemm.supports(0) || SwigluGemm.supports(257));
         // the engine's range: where the kernel beat the tuned cuBLAS + silu_mul in a decode graph (block heights 128, 192)
@@ -55,10 +49,6 @@ class SwigluGemmTest {
                 }
             }
         }
-        assertEquals(256, TmaPipeline.threads(64));
-        assertEquals(384, TmaPipeline.threads(128));
-        assertEquals(512, TmaPipeline.threads(192));
-        assertEquals(384, TmaPipeline.threads(256));
     }
 
     @Test
