@@ -21,7 +21,7 @@
 #                  cuBLAS's kernel for Qwen2's down and o projections at 256 rows (NCU_ROWS, NCU_SHAPES change them)
 #   swigluncu      Nsight Compute (the same sections) on the fused gate/up kernel's tiles and on cuBLAS's GEMM + silu_mul
 #                  at Qwen2-1.5B's 256 rows (NCU_ROWS changes them), where the kernel is at 63 % of its floor
-#   cluster        the split-K cluster GEMMs (off by default): ClusterGemmGpuTest, then StepProfile with them entered in
+#   cluster        the split-K cluster GEMMs (in the race by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
 #   parity         HfParityTest (the transformers references are written by torch on the GPU first, ~2.5 min)
