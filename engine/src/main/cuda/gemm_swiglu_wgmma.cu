@@ -70,7 +70,7 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
     __syncthreads();
 
     if (wg == 0) {
-        if constexpr (CW >= 2) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
+        if constexpr (rebalances<CW>()) asm volatile("setmaxnreg.dec.sync.aligned.u32 40;\n");
         if (tid == 0) {
             produce<STAGES, STAGE_BYTES>(base, bars, 0, kb_count, [&](int kb, uint32_t a, uint32_t full) {
                 tma_load(a, &map_x, kb * BK, m0, full);
@@ -80,7 +80,7 @@ __device__ __forceinline__ void gemm_swiglu(const CUtensorMap& map_x, const CUte
         }
         return;
     }
-    if constexpr (CW >= 2) asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(consumer_registers<CW>()));
+    if constexpr (rebalances<CW>()) asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(consumer_registers<CW>()));
     const int c = wg - 1;
     float acc[MW][BN / 2];
     zero(acc);

@@ -24,6 +24,10 @@ template <int BM, int BN> __host__ __device__ constexpr int stages() {
     return fit < 8 ? fit : 8;
 }
 template <int BM, int BN> __host__ __device__ constexpr uint32_t stage_bytes() { return (BM + BN) * 128; }
+// Whether the producer warpgroup hands its registers to the consumers (setmaxnreg): with 2 or 3 consumers. One needs
+// none; with 4 (gemm_swiglu_bench's bench-only blocks) the launch bound gives every thread 96 registers, which their
+// 64 accumulators fit, and the producer's release would not cover the consumers' raise (setmaxnreg.inc would wait).
+template <int CW> __host__ __device__ constexpr bool rebalances() { return CW == 2 || CW == 3; }
 // Registers a consumer thread may hold once the producer warpgroup gives up all but 40 (setmaxnreg; multiple of 8).
 template <int CW> __host__ __device__ constexpr int consumer_registers() {
     const int share = (65536 - 128 * 40) / (CW * 128) / 8 * 8;

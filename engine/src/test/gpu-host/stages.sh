@@ -50,12 +50,12 @@ step_profile() {  # NAME [JVM OPTIONS]: StepProfile of qwen2-1.5b (variants.sh's
   JAVA_OPTS="${2:-${JAVA_OPTS:-}}" timeout -s KILL 100 $D/run.sh dev.ember.backend.cuda.StepProfile $m 256 600 8 1024 \
     ${PEAKS:-} > $R/$1.log 2>&1; echo "$1 rc=$?" >> $S
 }
-ncu_bench() {  # BENCH KERNEL_REGEX NAME (ncu's -k regex:): Nsight Compute (speed of light, warp stalls, memory) on one checked launch of each
+ncu_bench() {  # BENCH KERNEL_REGEX NAME (ncu's -k regex:): Nsight Compute (speed of light, warp stalls, memory, pipes) on one checked launch of each
   # case of a bench pack.sh built (its PROFILE=1 mode), Qwen2-1.5B's shapes; the headline figures into stages.txt
   xz -dc $D/$1.xz > /tmp/$1 && chmod +x /tmp/$1
   local ncu; ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
   timeout -s KILL 300 $ncu --clock-control none -k regex:"$2" --section SpeedOfLight --section WarpStateStats \
-    --section MemoryWorkloadAnalysis /tmp/$1 qwen2 > $R/$3.log 2>&1
+    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis /tmp/$1 qwen2 > $R/$3.log 2>&1
   echo "$3 rc=$?" >> $S
   grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|PASS|FAIL" \
     $R/$3.log >> $S
