@@ -46,8 +46,8 @@ const Cfg CFGS[] = {CFG_WIDTHS(64, 1, 1) CFG_WIDTHS(128, 2, 1) CFG_WIDTHS(192, 3
                     CFG(64, 1, 1, 256) CFG(128, 2, 1, 256)};
 
 // Bench-only 256-row blocks as four consumer warpgroups of one 64-row slice each (the engine's are two of two): more
-// warps to issue from and half the accumulators a thread, same ring and bytes. Timed beside the engine's 256 x 128
-// blocks (an A/B at one tile shape), never picked.
+// warps to issue from and half the accumulators a thread (96 registers at launch, 104 after setmaxnreg), same ring and
+// bytes. Timed beside the engine's 256 x 128 blocks (an A/B at one tile shape), never picked.
 #define EMBER_SWIGLU_CW4(BN)                                                                                       \
     __global__ void __launch_bounds__(5 * 128, 1) swiglu_cw4_bn##BN(const __grid_constant__ CUtensorMap map_x,    \
         const __grid_constant__ CUtensorMap map_w, bf* __restrict__ out, int M, int inter, int K) {                \

@@ -24,15 +24,25 @@ template <int BM, int BN> __host__ __device__ constexpr int stages() {
     return fit < 8 ? fit : 8;
 }
 template <int BM, int BN> __host__ __device__ constexpr uint32_t stage_bytes() { return (BM + BN) * 128; }
-// Whether the producer warpgroup hands its registers to the consumers (setmaxnreg): with 2 or 3 consumers. One needs
-// none; with 4 (gemm_swiglu_bench's bench-only blocks) the launch bound gives every thread 96 registers, which their
-// 64 accumulators fit, and the producer's release would not cover the consumers' raise (setmaxnreg.inc would wait).
-template <int CW> __host__ __device__ constexpr bool rebalances() { return CW == 2 || CW == 3; }
-// Registers a consumer thread may hold once the producer warpgroup gives up all but 40 (setmaxnreg; multiple of 8).
+// Registers a thread of a block of CW + 1 warpgroups gets at launch: what __launch_bounds__((CW + 1) x 128, 1) lets
+// ptxas use (the register file over the threads, in the allocation's units of 8), and what the block is given.
+template <int CW> __host__ __device__ constexpr int launch_registers() {
+    const int r = 65536 / ((CW + 1) * 128) / 8 * 8;
+    return r > 255 ? 255 : r;
+}
+// Registers a consumer thread may hold once the producer warpgroup gives up all but 40 (setmaxnreg; multiple of 8):
+// the block's launch allocation less the producer's 40, shared by the consumers, at most 232. Counted from the launch
+// allocation, not the whole register file: setmaxnreg.inc waits until the block's released registers cover it.
 template <int CW> __host__ __device__ constexpr int consumer_registers() {
-    const int share = (65536 - 128 * 40) / (CW * 128) / 8 * 8;
+    const int share = (launch_registers<CW>() * (CW + 1) - 40) / CW / 8 * 8;
     return share > 232 ? 232 : share;
 }
+// Whether the producer warpgroup hands its registers to the consumers: when that raises them (2, 3 or 4 consumers;
+// one consumer's launch share is already past 232).
+template <int CW> __host__ __device__ constexpr bool rebalances() { return consumer_registers<CW>() > launch_registers<CW>(); }
+static_assert(consumer_registers<2>() == 232 && consumer_registers<3>() == 152 && consumer_registers<4>() == 104,
+              "the consumers' registers (setmaxnreg): 232 and 152 are what the engine's kernels (2, 3 consumers) were built with");
+static_assert(!rebalances<1>() && rebalances<2>() && rebalances<3>() && rebalances<4>(), "who hands registers over");
 
 __device__ __forceinline__ uint32_t saddr(const void* p) { return static_cast<uint32_t>(__cvta_generic_to_shared(p)); }
 
