@@ -37,6 +37,8 @@ counts() { grep -E "tests (successful|failed|aborted)" $1 >> $S; grep -B2 -A12 "
 throughput() {  # NAME ARCH RUNS [wg]: with a fourth argument, the overlay's engine first on the class path
   env ${4:+$WG} OUT=$R BENCH_TIMEOUT=150 VARIANTS="$1|--warmup 32 --runs $3" $D/variants.sh $2
   tail -1 $R/variants.txt >> $S
+  # item 7's parts: the engine's and the CUDA backend's start, from the ready line
+  grep -ho "engine ready in [0-9.]* s ([^)]*)\|weights were handed over ([^)]*)" $R/bench-$2-$1.log 2>/dev/null | head -2 >> $S
 }
 unxz_run() {  # XZ NAME [ARGS...]: a bench binary pack.sh built here (killed after $KILL_S seconds, default 90)
   local x=$1 n=$2; shift 2

@@ -1,5 +1,6 @@
 package dev.ember.engine;
 
+import dev.ember.Laps;
 import dev.ember.LlmException;
 import dev.ember.api.EngineConfig;
 import dev.ember.api.FinishReason;
@@ -60,17 +61,20 @@ public final class Engine implements AutoCloseable {
     private volatile ConstraintCache constraints;
     private boolean closed;
 
-    private Engine(EngineConfig config, LoadedModel model, Backend backend, long startNanos) {
+    private Engine(EngineConfig config, LoadedModel model, Backend backend, long startNanos, Laps laps) {
         this.config = config;
         this.model = model;
         this.backend = backend;
         this.numKvBlocks = backend.allocateKvCache(config.blockSize(), config.numKvBlocks());
+        laps.lap("KV cache");
         this.maxModelLen = ContextLimit.effective(config.maxModelLen(), model.config.maxPositionEmbeddings(), numKvBlocks,
                 config.blockSize(), LOG::warn);
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
         Scheduler scheduler = new Scheduler(blocks, config.maxNumSeqs(), config.maxNumBatchedTokens(), maxModelLen,
                 model.config.eosTokenIds());
+        laps.lap("scheduler");
         this.tokenizer = model.tokenizer(); // loaded while the backend was built and its cache allocated
+        laps.lap("tokenizer wait");
         this.preparer = new PromptPreparer(tokenizer, model.config.vocabSize(), maxModelLen,
                 numKvBlocks * config.blockSize(), config.seed());
         this.inFlight = new Semaphore(config.maxInFlight());
@@ -82,22 +86,25 @@ public final class Engine implements AutoCloseable {
         this.thread = new Thread(loop, "ember-step-loop");
         this.thread.setDaemon(true);
         this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
+        laps.lap("step loop");
         this.thread.start();
         if (config.stallTimeoutSeconds() > 0) {
             Thread watchdog = new Thread(this::watchForStalls, "ember-stall-watchdog");
             watchdog.setDaemon(true);
             watchdog.start();
         }
-        LOG.info(readyMessage(loadSeconds, config.model(), backend.description(), maxModelLen));
+        LOG.info(readyMessage(loadSeconds, laps.describe(), config.model(), backend.description(), maxModelLen));
     }
 
     /**
-     * The one line logged when an engine is ready: load time, model, the backend's own description (device, dtype,
-     * memory, KV cache: each figure once) and the context limit.
+     * The one line logged when an engine is ready: load time and its parts ({@link Laps}), model, the backend's own
+     * description (device, dtype, memory, KV cache, and its own start's parts: each figure once) and the context
+     * limit.
      */
-    static String readyMessage(double loadSeconds, Path model, String backendDescription, int maxModelLen) {
-        return String.format(java.util.Locale.ROOT, "engine ready in %.2f s: model %s, %s, max_model_len %d",
-                loadSeconds, model, backendDescription, maxModelLen);
+    static String readyMessage(double loadSeconds, String parts, Path model, String backendDescription,
+                               int maxModelLen) {
+        return String.format(java.util.Locale.ROOT, "engine ready in %.2f s (%s): model %s, %s, max_model_len %d",
+                loadSeconds, parts, model, backendDescription, maxModelLen);
     }
 
     /**
@@ -121,12 +128,15 @@ public final class Engine implements AutoCloseable {
      */
     public static Engine create(EngineConfig config, UnaryOperator<Backend> wrap) {
         long start = System.nanoTime();
+        Laps laps = new Laps();
         LoadedModel model = LoadedModel.open(config.model());
+        laps.lap("model files");
         Backend backend = null;
         try {
             ContextLimit.requireWithinModel(config.maxModelLen(), model.config.maxPositionEmbeddings());
             backend = wrap.apply(BackendFactory.create(config, model.config, model.weights));
-            return new Engine(config, model, backend, start);
+            laps.lap("backend");
+            return new Engine(config, model, backend, start, laps);
         } catch (RuntimeException | Error e) {
             if (backend != null) {
                 backend.close();

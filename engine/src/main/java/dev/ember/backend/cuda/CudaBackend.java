@@ -2,6 +2,7 @@ package dev.ember.backend.cuda;
 
 import dev.ember.ConfigException;
 import dev.ember.CudaException;
+import dev.ember.Laps;
 import dev.ember.backend.Backend;
 import dev.ember.backend.ForwardBatch;
 import dev.ember.backend.StepOutput;
@@ -48,6 +49,8 @@ public final class CudaBackend implements Backend {
     private final boolean clusterGemms;
     private final DeviceWeights weights;
     private final long startNanos = System.nanoTime();
+    /** The parts of this backend's start (device, kernel images, weights, ..., decode graphs), for the ready line. */
+    private final Laps startLaps = new Laps();
     private Activations act;
     private StepInputs inputs;
     private CudaModel model;
@@ -84,6 +87,7 @@ public final class CudaBackend implements Backend {
         try {
             freeAtOpen = device.memoryInfo()[0];
             stream = own(new CudaStream());
+            startLaps.lap("device");
             KernelModule module = own(new KernelModule(device));
             // the sm_90a image, loaded only where this model would run one of its kernels, so no other engine holds it
             boolean wgmmaApplies = WgmmaPrefill.handles(dtype, config.headDim(), config.groupSize());
@@ -97,6 +101,7 @@ public final class CudaBackend implements Backend {
                 own(sm90a);
             }
             KernelModule wgmma = wgmmaWanted ? sm90a : null;
+            startLaps.lap("kernel images");
             kernels = new Kernels(module, wgmma, stream, dtype);
             kernelOrigin = module.origin();
             prefillKernel = kernels.prefillKernel(config.headDim())
@@ -104,10 +109,13 @@ public final class CudaBackend implements Backend {
             clusterGemms = clusterWanted && sm90a != null;
             blas = own(new Cublas(stream, SKINNY_GEMMS ? new SkinnyGemm(module, stream) : null,
                     clusterGemms ? new ClusterGemm(sm90a, stream, device.multiprocessors()) : null));
+            startLaps.lap("cuBLAS");
             weights = own(new DeviceWeights(config, modelWeights, dtype));
+            startLaps.lap("weights");
             swiglu = swigluWanted && sm90a != null ? new SwigluGemm(sm90a, stream, device.multiprocessors(),
                     config.hiddenSize(), config.intermediateSize(), gateUpAddresses(weights)) : null;
             FiniteWeights.require(kernels, stream, weights.parts(), dtype);
+            startLaps.lap("finite check");
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -189,7 +197,9 @@ public final class CudaBackend implements Backend {
         sampler = own(new GpuSampler(kernels, act, inputs, stream, config.eosTokenIds(), config.vocabSize(), maxSeqs,
                 SAMPLER_SPLIT ? device.multiprocessors() : 0));
         model = new CudaModel(config, weights, act, inputs, kernels, blas, swiglu, device.multiprocessors());
+        startLaps.lap("activations");
         profileRun(blockSize, maxSeqs);
+        startLaps.lap("profile pass");
         long[] mem = device.memoryInfo();
         activationBytes = free0 - mem[0];
 
@@ -213,11 +223,13 @@ public final class CudaBackend implements Backend {
                     + (maxBlocks > 0 ? " (now " + maxBlocks + ")" : ""));
         }
         kv = own(new KvCache(config.numLayers(), (int) blocks, blockSize, config.numKvHeads(), config.headDim(), dtype));
+        startLaps.lap("KV cache");
         if (!engine.enforceEager()) {
             graphs = own(new DecodeGraphs(stream, maxSeqs, maxBlocksPerSeq));
             long g0 = System.nanoTime();
             captureDecodeGraphs();
             graphMillis = (System.nanoTime() - g0) / 1_000_000;
+            startLaps.lap("decode graphs");
         }
         startMillis = (System.nanoTime() - startNanos) / 1_000_000;
         if (Boolean.getBoolean("ember.cuda.timeline")) {
@@ -523,7 +535,8 @@ public final class CudaBackend implements Backend {
                 + ", gpu_memory_utilization " + engine.gpuMemoryUtilization() + ", "
                 + (engine.enforceEager() ? "eager" : graphs.size() + " decode CUDA graphs captured in " + graphMillis + " ms (GEMM tuning "
                         + tuneMillis + " ms: " + tuningSummary() + ")")
-                + (startMillis >= 0 ? ", ready " + startMillis + " ms after the weights were handed over" : "");
+                + (startMillis >= 0 ? ", ready " + startMillis + " ms after the weights were handed over ("
+                        + startLaps.describe() + ")" : "");
     }
 
     @Override
