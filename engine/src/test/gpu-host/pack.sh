@@ -46,6 +46,8 @@ binary . gemm_splitk_bench .device/gemm_splitk_bench.xz -gencode=arch=compute_90
 binary . gemm_swiglu_bench .device/gemm_swiglu_bench.xz -gencode=arch=compute_90a,code=sm_90a
 # the split-K cluster GEMM for the decode projections (sm_90a; stages.sh clusterbench)
 binary . gemm_cluster_bench .device/gemm_cluster_bench.xz -gencode=arch=compute_90a,code=sm_90a
+# the L2 prefetch of the next GEMM's weight in a decode layer (stages.sh l2prefetch)
+binary . l2_prefetch_bench .device/l2_prefetch_bench.xz -gencode=arch=compute_90a,code=sm_90a
 rm -rf .device/wg  # a previous overlay's
 if [ -n "${OVERLAY:-}" ]; then
   w=$(mktemp -d)

@@ -21,6 +21,9 @@
 #                  cuBLAS's kernel for Qwen2's down and o projections at 256 rows (NCU_ROWS, NCU_SHAPES change them)
 #   swigluncu      Nsight Compute (the same sections) on the fused gate/up kernel's tiles and on cuBLAS's GEMM + silu_mul
 #                  at Qwen2-1.5B's 256 rows (NCU_ROWS changes them), where the kernel is at 63 % of its floor
+#   l2prefetch     l2_prefetch_bench (pack.sh builds it): a decode layer without attention (norm, qkv, o, norm, gate/up,
+#                  silu_mul, down; cuBLAS) in a CUDA graph, the small kernels asking L2 for the next GEMM's weight or not;
+#                  us a layer at 1-256 rows, three checkpoints' shapes, every variant's output bit-identical to the plain run's
 #   cluster        the split-K cluster GEMMs (in the race by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
@@ -80,6 +83,7 @@ for s in "${stages[@]}"; do
       done;;
     gemm) unxz_run $D/gemm_splitk_bench.xz gemm_splitk_bench; head -40 $R/gemm_splitk_bench.log >> $S;;
     swiglu) KILL_S=200 unxz_run $D/gemm_swiglu_bench.xz gemm_swiglu_bench; cat $R/gemm_swiglu_bench.log >> $S;;
+    l2prefetch) KILL_S=150 unxz_run $D/l2_prefetch_bench.xz l2_prefetch_bench; cat $R/l2_prefetch_bench.log >> $S;;
     clusterbench) KILL_S=200 unxz_run $D/gemm_cluster_bench.xz gemm_cluster_bench; cat $R/gemm_cluster_bench.log >> $S;;
     clusterncu)  # Nsight Compute on each cluster variant and cuBLAS's kernel, one launch each, for the 128-256-row loss
       PROFILE=1 ROWS=${NCU_ROWS:-256} SHAPES=${NCU_SHAPES:-down,o} ncu_bench gemm_cluster_bench '^(gemm_cluster|nvjet|sm90_|cutlass|gemv|splitK)' clusterncu;;
