@@ -5,8 +5,8 @@
 # bench built here (.device/prefill_wgmma.xz; nvcc for sm_90a, so the host spends no time compiling; on the host:
 # `xz -dc .device/prefill_wgmma.xz > /tmp/pw && chmod +x /tmp/pw && /tmp/pw`). The bundle's run.sh puts $EMBER_PRE_CP
 # first on the class path when it is set.
-# OVERLAY=BRANCH (or OVERLAY=engine/src/test/gpu-host/candidates/NAME.patch: that change applied onto HEAD, see
-# candidates/README.md) also builds that branch in a scratch clone (package only: ~/.m2 keeps this tree's jars) and puts its
+# OVERLAY=BRANCH (or OVERLAY=engine/src/test/gpu-host/candidates/A.patch[,B.patch...]: those changes applied onto
+# HEAD in order, see candidates/README.md) also builds that branch in a scratch clone (package only: ~/.m2 keeps this tree's jars) and puts its
 # engine jar and test classes in .device/wg/ and its wgmma and attention benches in .device/wg/*.xz (not its
 # small-kernels bench: the carry would pass 64 MiB), so one call can run both:
 #   EMBER_PRE_CP=$PWD/.device/wg/engine.jar:$PWD/.device/wg/test-classes .device/junit.sh SomeGpuTest
@@ -53,7 +53,9 @@ if [ -n "${OVERLAY:-}" ]; then
   w=$(mktemp -d)
   git clone -q . "$w/tree"
   case "$OVERLAY" in
-    *.patch) git -C "$w/tree" -c user.name=pack -c user.email=pack@localhost am -q "$PWD/$OVERLAY" ;;
+    *.patch) for p in ${OVERLAY//,/ }; do
+               git -C "$w/tree" -c user.name=pack -c user.email=pack@localhost am -q "$PWD/$p"
+             done ;;
     *) git -C "$w/tree" checkout -q "$OVERLAY" ;;
   esac
   (cd "$w/tree" && mvn -o -B -q package -DskipTests -pl engine -am)
