@@ -7,8 +7,8 @@
 # first on the class path when it is set.
 # OVERLAY=BRANCH (or OVERLAY=engine/src/test/gpu-host/candidates/A.patch[,B.patch...]: those changes applied onto
 # HEAD in order, see candidates/README.md) also builds that branch in a scratch clone (package only: ~/.m2 keeps this tree's jars) and puts its
-# engine jar and test classes in .device/wg/ and its wgmma and attention benches in .device/wg/*.xz (not its
-# small-kernels bench: the carry would pass 64 MiB), so one call can run both:
+# engine jar and test classes in .device/wg/ and its wgmma and attention benches in .device/wg/*.xz (not with
+# OVERLAY_BENCHES=0; never its small-kernels bench: the carry would pass 64 MiB), so one call can run both:
 #   EMBER_PRE_CP=$PWD/.device/wg/engine.jar:$PWD/.device/wg/test-classes .device/junit.sh SomeGpuTest
 # WGMMA_FLAGS adds compiler flags to both wgmma bench builds. The small-kernels and attention benches are built too
 # (sm_90); stages.sh (copied with the other scripts) runs any of them by name.
@@ -29,8 +29,9 @@ bench() {  # SOURCE_ROOT OUTPUT.xz: the wgmma prefill bench
 }
 mvn -o -B -q install -DskipTests
 ../shared/device/bundle.sh --tests --xz
-cp engine/src/test/gpu-host/{suite.sh,variants.sh,junit.sh,final.sh,stages.sh,prompts.json} bench/throughput-256.json \
-   bench/labeling-schema.json .device/
+# (the workload is not copied: the scripts read bench/throughput-256.json of the tree the device tool carries too)
+cp engine/src/test/gpu-host/{suite.sh,variants.sh,junit.sh,final.sh,stages.sh,prompts.json} bench/labeling-schema.json \
+   .device/
 tar cJf .device/tok.tar.xz -C ../shared/fixtures/qwen-tokenizer tokenizer.json tokenizer_config.json
 djl=$(mktemp -d)
 cp -r ~/.djl.ai "$djl/djl" && tar cJf .device/djl.tar.xz -C "$djl" djl && rm -rf "$djl"
@@ -62,8 +63,10 @@ if [ -n "${OVERLAY:-}" ]; then
   mkdir -p .device/wg
   cp "$w"/tree/engine/target/ember-engine-*-SNAPSHOT.jar .device/wg/engine.jar
   cp -r "$w/tree/engine/target/test-classes" .device/wg/test-classes
-  bench "$w/tree" .device/wg/prefill_wgmma.xz
-  binary "$w/tree" attention_bench .device/wg/attention_bench.xz -arch=sm_90 -DEMBER_DECODE_STAGES=2
+  if [ "${OVERLAY_BENCHES:-1}" = 1 ]; then  # OVERLAY_BENCHES=0: not these two (0.7 MB of the 64 MiB carry)
+    bench "$w/tree" .device/wg/prefill_wgmma.xz
+    binary "$w/tree" attention_bench .device/wg/attention_bench.xz -arch=sm_90 -DEMBER_DECODE_STAGES=2
+  fi
   rm -rf "$w"
 fi
 kib=$(( ($(du -sb .device | cut -f1) + $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)) / 1024 ))

@@ -43,7 +43,7 @@ fi
 if [[ $STAGES == *bench* ]]; then
   B=/tmp/bench; mkdir -p $B
   python3 $D/make_model.py qwen2-1.5b $B/m > $OUT/bench.log 2>&1 && tar xJf $D/tok.tar.xz -C $B/m
-  timeout -s KILL ${BENCH_TIMEOUT:-150} "$D/run.sh" dev.ember.cli.Benchmark --model $B/m --workload $D/throughput-256.json --device cuda ${BENCH_ARGS:-} >> $OUT/bench.log 2>&1 &
+  timeout -s KILL ${BENCH_TIMEOUT:-150} "$D/run.sh" dev.ember.cli.Benchmark --model $B/m --workload $D/../bench/throughput-256.json --device cuda ${BENCH_ARGS:-} >> $OUT/bench.log 2>&1 &
   BP=$!
   while kill -0 $BP 2>/dev/null; do nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv,noheader >> $OUT/gpumem.txt 2>&1; sleep 2; done
   wait $BP; echo "bench rc=$?" >> $OUT/summary.txt

@@ -15,7 +15,7 @@ tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/t
 IFS=';' read -ra list <<< "${VARIANTS:-default|--warmup 32 --runs 3}"
 for v in "${list[@]}"; do
   IFS='|' read -r name args jvm <<< "$v"
-  JAVA_OPTS="${jvm:-${JAVA_OPTS:-}}" timeout -s KILL ${BENCH_TIMEOUT:-200} "$D/run.sh" dev.ember.cli.Benchmark --model $B/m --workload $D/throughput-256.json \
+  JAVA_OPTS="${jvm:-${JAVA_OPTS:-}}" timeout -s KILL ${BENCH_TIMEOUT:-200} "$D/run.sh" dev.ember.cli.Benchmark --model $B/m --workload $D/../bench/throughput-256.json \
       --device cuda $args > $OUT/bench-$arch-$name.log 2>&1
   echo "$arch $name ($args${jvm:+ | $jvm}): rc=$? $(grep -E '^run [0-9]' $OUT/bench-$arch-$name.log | tr '\n' ' ') | $(grep -E '^load seconds' $OUT/bench-$arch-$name.log)" >> $OUT/variants.txt
 done
