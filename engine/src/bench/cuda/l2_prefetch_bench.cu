@@ -7,12 +7,12 @@
 // the unfused path) for down_proj's 27.5 MB, and the second add_rmsnorm for the head of gate/up's 55 MB.
 //
 // One decode layer as the engine runs it at 193-256 rows, attention stood in for by a kernel that streams KV_MB of
-// its own "cache" (default 16: 64 sequences of ~500 tokens of Qwen2-1.5B's K and V a layer): add_rmsnorm -> qkv GEMM ->
-// stand-in -> o GEMM -> add_rmsnorm -> gate/up GEMM -> silu_mul -> down GEMM, cuBLAS's default algorithm for every
+// its own "cache" (default 16: 64 sequences of ~500 tokens of Qwen2-1.5B's K and V a layer) and a split merge:
+// add_rmsnorm -> qkv GEMM -> stream -> merge -> o GEMM -> add_rmsnorm -> gate/up GEMM -> silu_mul -> down GEMM, cuBLAS's default algorithm for every
 // GEMM; 20 layers of their own weights (1.9 GB for Qwen2-1.5B, so no layer finds another's weights in L2) captured
 // into one CUDA graph (as a decode step runs) and replayed, best of five; us a layer. o_proj's weight, if asked for,
-// is asked by the stand-in's blocks as each finishes its share of the stream (attention is bandwidth-bound: asking
-// at its start would only move the same bytes earlier; its tail is not). The prefetching kernels are bench wrappers around the
+// is asked by the split merge's stand-in after the stream (attention is bandwidth-bound: asking during it would only
+// move the same bytes earlier; the merge, like the norms, is not). The prefetching kernels are bench wrappers around the
 // engine's own device functions (add_rmsnorm, silu_mul): first every thread of the grid asks L2 for its share of the
 // weight, then the row work runs unchanged; grids get at least one block a SM so a one-row step spreads the requests.
 // Two ways to ask: `prefetch.global.L2` a 128-byte line per request (sm_80 and up, so the RTX 3090 could use it) and
@@ -66,16 +66,22 @@ __global__ void silu_ask(bf* out, const bf* gate_up, int inter, int rows, const 
     if ((int)blockIdx.y < rows) silu_mul(out, gate_up, inter, (long long)rows * inter);
 }
 
-// Attention's stand-in: streams n16 16-byte words (grid-strided), one float a block so the reads stay, then its blocks
-// ask L2 for their shares of o_proj's weight as they finish.
-__global__ void stream_ask(const uint4* kv, size_t n16, float* sink, const char* next, size_t next_bytes, Ask how) {
+// Attention's stand-in: streams n16 16-byte words (grid-strided) and writes one float a block, so the reads stay.
+__global__ void stream_kv(const uint4* kv, size_t n16, float* sink) {
     unsigned acc = 0;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n16; i += (size_t)gridDim.x * blockDim.x) {
         const uint4 v = kv[i];
         acc ^= v.x ^ v.y ^ v.z ^ v.w;
     }
-    if (acc == 0x9e3779b9u) sink[blockIdx.x] = 1.f;  // almost never: the loads must not be optimised away
+    sink[blockIdx.x] = (float)acc;
+}
+
+// The split merge's stand-in (attn_decode_reduce's bytes: two float partials an output element, one bf16 out), which
+// runs between attention and o_proj whenever a decode step splits its keys, asking L2 for o_proj's weight first.
+__global__ void merge_ask(bf* out, const float* part, int n, const char* next, size_t next_bytes, Ask how) {
     ask_l2(next, next_bytes, how);
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        out[i] = __float2bfloat16_rn(part[i] + part[n + i]);
 }
 
 struct Model { const char* name; int hidden, qkv, q, inter; };
@@ -92,6 +98,7 @@ const Variant VARIANTS[] = {
     {"qkv+down lines", LINES, NONE, NONE, LINES},
     {"qkv+down bulk", BULK, NONE, NONE, BULK},
     {"qkv+o+down bulk", BULK, BULK, NONE, BULK},
+    {"qkv+o+down lines", LINES, LINES, NONE, LINES},
     {"qkv+o+gu+down bulk", BULK, BULK, BULK, BULK},
 };
 
@@ -116,10 +123,14 @@ void run_model(Card& card, const Model& md, const std::vector<int>& rows_list, i
     float* res0;
     float* res;
     uint4* kv;
-    float* sink;
+    float *sink, *part;
+    bf* attn;
     CK(cudaMalloc(&kv, kv_bytes * layers));
     CK(cudaMemset(kv, 1, kv_bytes * layers));
     CK(cudaMalloc(&sink, 4096 * 4));
+    CK(cudaMalloc(&part, (size_t)max_rows * md.q * 2 * 4));
+    CK(cudaMemset(part, 0x3c, (size_t)max_rows * md.q * 2 * 4));  // every float 0.0115
+    CK(cudaMalloc(&attn, (size_t)max_rows * md.q * 2));
     CK(cudaMalloc(&normed, (size_t)max_rows * H * 2));
     CK(cudaMalloc(&qkv, (size_t)max_rows * md.qkv * 2));
     CK(cudaMalloc(&hid, (size_t)max_rows * H * 2));
@@ -141,9 +152,11 @@ void run_model(Card& card, const Model& md, const std::vector<int>& rows_list, i
             norm_ask<<<n1, threads, 0, st>>>(normed, res, l == 0 ? x : hid, w.norm1, 1e-6f, H, M, (const char*)w.qkv,
                                              (size_t)md.qkv * H * 2, v.qkv);
             card.blas.linear(qkv, normed, w.qkv, M, md.qkv, H);
-            stream_ask<<<4 * card.sms, 256, 0, st>>>(kv + l * (kv_bytes / 16), kv_bytes / 16, sink, (const char*)w.o,
-                                                   (size_t)H * md.q * 2, v.o);
-            card.blas.linear(hid, qkv, w.o, M, H, md.q);  // o_proj on the qkv buffer as a stand-in for attention's output
+            stream_kv<<<4 * card.sms, 256, 0, st>>>(kv + l * (kv_bytes / 16), kv_bytes / 16, sink);
+            const int merge_blocks = (M * md.q + 255) / 256;
+            merge_ask<<<v.o == NONE ? merge_blocks : std::max(merge_blocks, card.sms), 256, 0, st>>>(
+                attn, part, M * md.q, (const char*)w.o, (size_t)H * md.q * 2, v.o);
+            card.blas.linear(hid, attn, w.o, M, H, md.q);
             const int n2 = v.gu == NONE ? M : ask_blocks;
             norm_ask<<<n2, threads, 0, st>>>(normed, res, hid, w.norm2, 1e-6f, H, M, (const char*)w.gu,
                                              std::min(head_bytes, (size_t)2 * I * H * 2), v.gu);
@@ -173,7 +186,7 @@ void run_model(Card& card, const Model& md, const std::vector<int>& rows_list, i
     for (Layer& w : L)
         for (bf* p : {w.norm1, w.norm2, w.qkv, w.o, w.gu, w.down}) CK(cudaFree(p));
     for (void* p : {(void*)x, (void*)normed, (void*)qkv, (void*)hid, (void*)gu, (void*)act, (void*)res0, (void*)res,
-                    (void*)kv, (void*)sink})
+                    (void*)kv, (void*)sink, (void*)part, (void*)attn})
         CK(cudaFree(p));
 }
 
