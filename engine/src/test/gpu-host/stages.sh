@@ -60,9 +60,9 @@ ncu_bench() {  # BENCH KERNEL_REGEX NAME (ncu's -k regex:): Nsight Compute (spee
   xz -dc $D/$1.xz > /tmp/$1 && chmod +x /tmp/$1
   local ncu; ncu=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1)
   timeout -s KILL 300 $ncu --clock-control none -k regex:"$2" --section SpeedOfLight --section WarpStateStats \
-    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis /tmp/$1 qwen2 > $R/$3.log 2>&1
+    --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis --section LaunchStats /tmp/$1 qwen2 > $R/$3.log 2>&1
   echo "$3 rc=$?" >> $S
-  grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|PASS|FAIL" \
+  grep -E "^ +[A-Za-z_0-9]+.*\(|Duration|Compute \(SM\) Throughput|DRAM Throughput|L2 Cache Throughput|Warp Cycles Per Issued|Grid Size|Block Size|PASS|FAIL" \
     $R/$3.log >> $S
 }
 tar xJf $D/djl.tar.xz -C /tmp; export DJL_CACHE_DIR=/tmp/djl ENGINE_CACHE_DIR=/tmp/djl RUST_FLAVOR=cpu
