@@ -14,6 +14,7 @@ public final class Laps {
     private final LongSupplier clock;
     private final List<String> names = new ArrayList<>();
     private final List<Long> nanos = new ArrayList<>();
+    private final long start;
     private long last;
 
     public Laps() {
@@ -23,7 +24,13 @@ public final class Laps {
     /** @param clock nanoseconds, monotonic (tests pass their own) */
     Laps(LongSupplier clock) {
         this.clock = clock;
-        this.last = clock.getAsLong();
+        this.start = clock.getAsLong();
+        this.last = start;
+    }
+
+    /** Nanoseconds since construction: the named intervals and whatever runs after the last one. */
+    public long elapsedNanos() {
+        return clock.getAsLong() - start;
     }
 
     /** Ends the current interval and names it. */

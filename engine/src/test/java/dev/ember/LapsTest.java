@@ -18,5 +18,7 @@ class LapsTest {
         laps.lap("weights");
         laps.lap("nothing");
         assertEquals("device 312 ms, weights 1,640 ms, nothing 0 ms", laps.describe());
+        now.addAndGet(7_000_000L);
+        assertEquals(312_400_000L + 1_640_900_000L + 7_000_000L, laps.elapsedNanos(), "since construction, not since a lap");
     }
 }

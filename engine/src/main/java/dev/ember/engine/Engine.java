@@ -61,12 +61,12 @@ public final class Engine implements AutoCloseable {
     private volatile ConstraintCache constraints;
     private boolean closed;
 
-    private Engine(EngineConfig config, LoadedModel model, Backend backend, long startNanos, Laps laps) {
+    private Engine(EngineConfig config, LoadedModel model, Backend backend, Laps laps) {
         this.config = config;
         this.model = model;
         this.backend = backend;
         this.numKvBlocks = backend.allocateKvCache(config.blockSize(), config.numKvBlocks());
-        laps.lap("KV cache");
+        laps.lap("KV cache and warm-up");  // the backend's own parts are in its description
         this.maxModelLen = ContextLimit.effective(config.maxModelLen(), model.config.maxPositionEmbeddings(), numKvBlocks,
                 config.blockSize(), LOG::warn);
         BlockManager blocks = new BlockManager(numKvBlocks, config.blockSize(), config.enablePrefixCaching());
@@ -85,7 +85,7 @@ public final class Engine implements AutoCloseable {
         }, config.asyncScheduling());
         this.thread = new Thread(loop, "ember-step-loop");
         this.thread.setDaemon(true);
-        this.loadSeconds = (System.nanoTime() - startNanos) / 1e9;
+        this.loadSeconds = laps.elapsedNanos() / 1e9;
         laps.lap("step loop");
         this.thread.start();
         if (config.stallTimeoutSeconds() > 0) {
@@ -127,7 +127,6 @@ public final class Engine implements AutoCloseable {
      * the Spark connector, whose engine registry must evict an engine whose step loop died), tools may time steps.
      */
     public static Engine create(EngineConfig config, UnaryOperator<Backend> wrap) {
-        long start = System.nanoTime();
         Laps laps = new Laps();
         LoadedModel model = LoadedModel.open(config.model());
         laps.lap("model files");
@@ -136,7 +135,7 @@ public final class Engine implements AutoCloseable {
             ContextLimit.requireWithinModel(config.maxModelLen(), model.config.maxPositionEmbeddings());
             backend = wrap.apply(BackendFactory.create(config, model.config, model.weights));
             laps.lap("backend");
-            return new Engine(config, model, backend, start, laps);
+            return new Engine(config, model, backend, laps);
         } catch (RuntimeException | Error e) {
             if (backend != null) {
                 backend.close();

@@ -13,7 +13,7 @@ class EngineLogTest {
     @Test
     void readyLineStatesEachFigureOnce() {
         String cpu = "cpu: float32 math, 2 threads, Qwen2ForCausalLM, KV cache 65536 blocks x 16 tokens (512 MiB float32)";
-        String parts = "model files 12 ms, backend 410 ms, KV cache 501 ms, scheduler 9 ms, tokenizer wait 0 ms, step loop 1 ms";
+        String parts = "model files 12 ms, backend 410 ms, KV cache and warm-up 501 ms, scheduler 9 ms, tokenizer wait 0 ms, step loop 1 ms";
         String line = Engine.readyMessage(0.94, parts, Path.of("/m/demo"), cpu, 32768);
         assertEquals("engine ready in 0.94 s (" + parts + "): model /m/demo, " + cpu + ", max_model_len 32768", line);
         assertFalse(line.contains("\n"));
