@@ -6,9 +6,10 @@
 # `xz -dc .device/prefill_wgmma.xz > /tmp/pw && chmod +x /tmp/pw && /tmp/pw`). The bundle's run.sh puts $EMBER_PRE_CP
 # first on the class path when it is set.
 # OVERLAY=BRANCH (or OVERLAY=engine/src/test/gpu-host/candidates/A.patch[,B.patch...]: those changes applied onto
-# HEAD in order, see candidates/README.md) also builds that branch in a scratch clone (package only: ~/.m2 keeps this tree's jars) and puts its
-# engine jar and test classes in .device/wg/ and its wgmma and attention benches in .device/wg/*.xz (not with
-# OVERLAY_BENCHES=0; never its small-kernels bench: the carry would pass 64 MiB), so one call can run both:
+# HEAD in order, see candidates/README.md) also builds that branch in a scratch clone (package only: ~/.m2 keeps
+# this tree's jars) and puts its engine jar and test classes in .device/wg/ and its wgmma and attention benches in
+# .device/wg/*.xz (not with OVERLAY_BENCHES=0; never its small-kernels bench: the carry would pass 64 MiB), so one
+# call can run both:
 #   EMBER_PRE_CP=$PWD/.device/wg/engine.jar:$PWD/.device/wg/test-classes .device/junit.sh SomeGpuTest
 # WGMMA_FLAGS adds compiler flags to both wgmma bench builds. The small-kernels and attention benches are built too
 # (sm_90); stages.sh (copied with the other scripts) runs any of them by name.

@@ -21,9 +21,10 @@
 #                  cuBLAS's kernel for Qwen2's down and o projections at 256 rows (NCU_ROWS, NCU_SHAPES change them)
 #   swigluncu      Nsight Compute (the same sections) on the fused gate/up kernel's tiles and on cuBLAS's GEMM + silu_mul
 #                  at Qwen2-1.5B's 256 rows (NCU_ROWS changes them), where the kernel is at 63 % of its floor
-#   l2prefetch     l2_prefetch_bench (pack.sh builds it): a decode layer without attention (norm, qkv, o, norm, gate/up,
-#                  silu_mul, down; cuBLAS) in a CUDA graph, the small kernels asking L2 for the next GEMM's weight or not;
-#                  us a layer at 1-256 rows, three checkpoints' shapes, every variant's output bit-identical to the plain run's
+#   l2prefetch     l2_prefetch_bench (pack.sh builds it): a decode layer (norm, qkv, attention's stand-in: a stream and a
+#                  split merge, o, norm, gate/up, silu_mul, down; cuBLAS) in a CUDA graph, the small kernels asking L2
+#                  for the next GEMM's weight or not; us a layer at 1-256 rows, three checkpoints' shapes, every
+#                  variant's output bit-identical to the plain run's
 #   cluster        the split-K cluster GEMMs (in the race by default): ClusterGemmGpuTest, then StepProfile with them entered in
 #                  the race (-Dember.cuda.clusterGemm=true) and without; pair with AB_ON=-Dember.cuda.clusterGemm=true q2ab
 #   unit, unitwg   every gpu-tagged test on main's engine / on the overlay's
